@@ -1,0 +1,357 @@
+//! Typed, validated configuration from environment variables (a `.env` file is read first if present) and
+//! command-line flags. Every value is checked at start-up; a bad one stops the process with one line naming
+//! the variable. Secrets are wrapped in [`Secret`] so `Debug` cannot print them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// A value that must never reach logs or responses.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself. Call only where it is used (a header, a connection string).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// GaiaRouter: one OpenAI-compatible API in front of OpenAI, Anthropic, Google Gemini and OpenRouter.
+///
+/// Every option can also be set by the environment variable shown in brackets (a `.env` file in the
+/// working directory is read first). See env.example for the full list.
+#[derive(Debug, Parser)]
+#[command(name = "gaiarouter", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Address to listen on (host:port).
+    #[arg(long, env = "GAIA_BIND", default_value = "127.0.0.1:8000", global = true)]
+    pub bind: String,
+
+    /// Database URL: sqlite://file.db?mode=rwc, postgres://user:pass@host/db or mysql://user:pass@host/db.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://gaiarouter.db?mode=rwc",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Bootstrap key with admin permission (optional; if unset, one is generated at first start).
+    #[arg(long, env = "GAIA_ADMIN_KEY", hide_env_values = true, global = true)]
+    pub admin_key: Option<String>,
+
+    /// Secret that signs login tokens (JWT). Set it when running several instances.
+    #[arg(long, env = "GAIA_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Log format: json or pretty.
+    #[arg(long, env = "GAIA_LOG_FORMAT", default_value = "pretty", global = true)]
+    pub log_format: String,
+
+    /// Largest accepted request body, in bytes (larger bodies get 413).
+    #[arg(long, env = "GAIA_MAX_BODY_BYTES", default_value = "20971520", global = true)]
+    pub max_body_bytes: String,
+
+    /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
+    #[arg(long, env = "GAIA_SHUTDOWN_TIMEOUT", default_value = "30", global = true)]
+    pub shutdown_timeout: String,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "GAIA_WORKERS", global = true)]
+    pub workers: Option<String>,
+
+    /// Directory of the built admin UI (served at /). Default: frontend/dist when it exists.
+    #[arg(long, env = "GAIA_STATIC_DIR", global = true)]
+    pub static_dir: Option<PathBuf>,
+
+    /// Optional TOML file declaring extra OpenAI-compatible providers, aliases and limits.
+    #[arg(long, env = "GAIA_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub providers: ProviderArgs,
+}
+
+/// Provider credentials and base URLs.
+#[derive(Debug, clap::Args)]
+pub struct ProviderArgs {
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true, global = true)]
+    pub openai_api_key: Option<String>,
+    #[arg(long, env = "OPENAI_BASE_URL", default_value = "https://api.openai.com/v1", global = true)]
+    pub openai_base_url: String,
+    #[arg(long, env = "ANTHROPIC_API_KEY", hide_env_values = true, global = true)]
+    pub anthropic_api_key: Option<String>,
+    #[arg(long, env = "ANTHROPIC_BASE_URL", default_value = "https://api.anthropic.com", global = true)]
+    pub anthropic_base_url: String,
+    #[arg(long, env = "GEMINI_API_KEY", hide_env_values = true, global = true)]
+    pub gemini_api_key: Option<String>,
+    /// Used when GEMINI_API_KEY is unset.
+    #[arg(long, env = "GOOGLE_API_KEY", hide_env_values = true, global = true)]
+    pub google_api_key: Option<String>,
+    #[arg(
+        long,
+        env = "GEMINI_BASE_URL",
+        default_value = "https://generativelanguage.googleapis.com",
+        global = true
+    )]
+    pub gemini_base_url: String,
+    #[arg(long, env = "OPENROUTER_API_KEY", hide_env_values = true, global = true)]
+    pub openrouter_api_key: Option<String>,
+    #[arg(long, env = "OPENROUTER_BASE_URL", default_value = "https://openrouter.ai/api/v1", global = true)]
+    pub openrouter_base_url: String,
+    /// Sent to OpenRouter as HTTP-Referer (app attribution).
+    #[arg(long, env = "OPENROUTER_HTTP_REFERER", global = true)]
+    pub openrouter_http_referer: Option<String>,
+    /// Sent to OpenRouter as X-Title (app attribution).
+    #[arg(long, env = "OPENROUTER_X_TITLE", global = true)]
+    pub openrouter_x_title: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Migrate the database and serve the API (the default).
+    Serve,
+    /// Apply database migrations, then exit.
+    Migrate,
+}
+
+/// A configured upstream provider endpoint.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    pub api_key: Option<Secret>,
+    pub base_url: url::Url,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub database_url: Secret,
+    pub admin_key: Option<Secret>,
+    pub jwt_secret: Option<Secret>,
+    pub log_format: LogFormat,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+    pub workers: Option<usize>,
+    pub static_dir: Option<PathBuf>,
+    pub config_file: Option<PathBuf>,
+    pub openai: ProviderSettings,
+    pub anthropic: ProviderSettings,
+    pub gemini: ProviderSettings,
+    pub openrouter: ProviderSettings,
+    pub openrouter_http_referer: Option<String>,
+    pub openrouter_x_title: Option<String>,
+}
+
+/// A configuration value that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn parse_base_url(variable: &'static str, raw: &str) -> Result<url::Url, ConfigError> {
+    let url = url::Url::parse(raw.trim())
+        .map_err(|e| err(variable, format!("'{raw}' is not a valid URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(err(variable, format!("'{raw}' must be an http:// or https:// URL")));
+    }
+    Ok(url)
+}
+
+fn parse_number<T: std::str::FromStr>(
+    variable: &'static str,
+    raw: &str,
+    what: &str,
+) -> Result<T, ConfigError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| err(variable, format!("'{raw}' is not {what}")))
+}
+
+impl Settings {
+    /// Reads `.env` (if any), the environment and the command line. Help and version requests print and
+    /// exit here, as clap does.
+    pub fn from_env_and_args() -> Result<(Command, Self), ConfigError> {
+        // A missing .env is normal; a malformed one is reported.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(err(".env", e.to_string())),
+        }
+        let cli = Cli::parse();
+        let command = cli.command.unwrap_or(Command::Serve);
+        Ok((command, Self::from_cli(cli)?))
+    }
+
+    /// Validates parsed arguments.
+    pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
+        let bind: SocketAddr = cli.bind.trim().parse().map_err(|_| {
+            err(
+                "GAIA_BIND",
+                format!("'{}' is not a socket address (expected host:port, e.g. 127.0.0.1:8000)", cli.bind),
+            )
+        })?;
+        let database_url = cli.database_url.trim().to_owned();
+        if gaia_store::Backend::from_url(&database_url).is_none() {
+            // Never echo the URL: it may contain a password.
+            return Err(err(
+                "DATABASE_URL",
+                "must start with sqlite:, postgres:// or mysql://",
+            ));
+        }
+        let log_format = match cli.log_format.trim().to_ascii_lowercase().as_str() {
+            "json" => LogFormat::Json,
+            "pretty" | "text" => LogFormat::Pretty,
+            other => return Err(err("GAIA_LOG_FORMAT", format!("'{other}' is not json or pretty"))),
+        };
+        let max_body_bytes: usize =
+            parse_number("GAIA_MAX_BODY_BYTES", &cli.max_body_bytes, "a number of bytes")?;
+        if max_body_bytes < 1024 {
+            return Err(err("GAIA_MAX_BODY_BYTES", "must be at least 1024"));
+        }
+        let shutdown_timeout_secs =
+            parse_number("GAIA_SHUTDOWN_TIMEOUT", &cli.shutdown_timeout, "a number of seconds")?;
+        let workers = match non_empty(cli.workers) {
+            Some(w) => {
+                let n: usize = parse_number("GAIA_WORKERS", &w, "a positive number")?;
+                if n == 0 {
+                    return Err(err("GAIA_WORKERS", "must be at least 1"));
+                }
+                Some(n)
+            }
+            None => None,
+        };
+        let admin_key = non_empty(cli.admin_key);
+        if let Some(k) = &admin_key
+            && k.len() < 16
+        {
+            return Err(err("GAIA_ADMIN_KEY", "must be at least 16 characters"));
+        }
+        let jwt_secret = non_empty(cli.jwt_secret);
+        if let Some(s) = &jwt_secret
+            && s.len() < 32
+        {
+            return Err(err("GAIA_JWT_SECRET", "must be at least 32 characters"));
+        }
+        let p = cli.providers;
+        let provider = |key: Option<String>, var: &'static str, raw: &str| -> Result<ProviderSettings, ConfigError> {
+            Ok(ProviderSettings {
+                api_key: non_empty(key).map(Secret::new),
+                base_url: parse_base_url(var, raw)?,
+            })
+        };
+        Ok(Self {
+            bind,
+            database_url: Secret::new(database_url),
+            admin_key: admin_key.map(Secret::new),
+            jwt_secret: jwt_secret.map(Secret::new),
+            log_format,
+            max_body_bytes,
+            shutdown_timeout_secs,
+            workers,
+            static_dir: cli.static_dir,
+            config_file: cli.config,
+            openai: provider(p.openai_api_key, "OPENAI_BASE_URL", &p.openai_base_url)?,
+            anthropic: provider(p.anthropic_api_key, "ANTHROPIC_BASE_URL", &p.anthropic_base_url)?,
+            gemini: provider(
+                non_empty(p.gemini_api_key).or(non_empty(p.google_api_key)),
+                "GEMINI_BASE_URL",
+                &p.gemini_base_url,
+            )?,
+            openrouter: provider(p.openrouter_api_key, "OPENROUTER_BASE_URL", &p.openrouter_base_url)?,
+            openrouter_http_referer: non_empty(p.openrouter_http_referer),
+            openrouter_x_title: non_empty(p.openrouter_x_title),
+        })
+    }
+
+    /// Settings for tests and embedding: defaults, an explicit database, port 0 on loopback.
+    pub fn for_tests(database_url: &str) -> Result<Self, ConfigError> {
+        let cli = Cli::try_parse_from(["gaiarouter", "--bind", "127.0.0.1:0", "--database-url", database_url])
+            .map_err(|e| err("arguments", e.to_string()))?;
+        Self::from_cli(cli)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Settings, ConfigError> {
+        let mut all = vec!["gaiarouter"];
+        all.extend_from_slice(args);
+        Settings::from_cli(Cli::try_parse_from(all).unwrap())
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_gaia_bind() {
+        let e = parse(&["--bind", "localhost"]).unwrap_err();
+        assert_eq!(e.variable, "GAIA_BIND");
+    }
+
+    #[test]
+    fn a_bad_base_url_names_its_variable() {
+        let e = parse(&["--anthropic-base-url", "not a url"]).unwrap_err();
+        assert_eq!(e.variable, "ANTHROPIC_BASE_URL");
+        let e = parse(&["--openai-base-url", "ftp://x"]).unwrap_err();
+        assert_eq!(e.variable, "OPENAI_BASE_URL");
+    }
+
+    #[test]
+    fn database_url_errors_never_echo_the_url() {
+        let e = parse(&["--database-url", "oracle://u:hunter2@h/db"]).unwrap_err();
+        assert_eq!(e.variable, "DATABASE_URL");
+        assert!(!e.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let s = parse(&["--admin-key", "super-secret-admin-key-123"]).unwrap();
+        assert!(!format!("{s:?}").contains("super-secret-admin-key-123"));
+    }
+
+    #[test]
+    fn defaults_match_the_documented_values() {
+        let s = parse(&[]).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(s.database_url.expose(), "sqlite://gaiarouter.db?mode=rwc");
+        assert_eq!(s.anthropic.base_url.as_str(), "https://api.anthropic.com/");
+        assert_eq!(s.log_format, LogFormat::Pretty);
+    }
+}

@@ -1,0 +1,77 @@
+//! Per-request context: request id, one structured log line, and error-body normalisation.
+//!
+//! - `x-request-id`: an incoming one is honoured when it is short printable ASCII, else a UUIDv7 is made;
+//!   it is echoed on the response and attached to every log line of the request (via a span).
+//! - Errors produced outside our handlers (actix's own 404/405/413, a panic-free 500 …) arrive without a
+//!   JSON body; they are rewritten into the OpenAI envelope so clients see one error format everywhere.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use tracing::Instrument;
+
+use crate::error::{JSON, envelope_for_status};
+
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, available to handlers through request extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?;
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    ok.then(|| s.to_owned())
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(acceptable_request_id)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().as_str().to_owned();
+    let path = req.path().to_owned();
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+
+    let res = next.call(req).instrument(span.clone()).await?;
+    let status = res.status();
+    let needs_envelope = status.is_client_error() || status.is_server_error();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let mut res = if needs_envelope && !is_json {
+        let envelope = envelope_for_status(status, &method, &path).to_envelope().to_string();
+        let mut res = res.map_body(|_, _| BoxBody::new(envelope));
+        res.headers_mut().insert(header::CONTENT_TYPE, JSON);
+        res.headers_mut().remove(header::CONTENT_LENGTH);
+        res
+    } else {
+        res.map_into_boxed_body()
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+    }
+    let latency_us = started.elapsed().as_micros() as u64;
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), latency_us, "request finished");
+        } else {
+            tracing::info!(status = status.as_u16(), latency_us, "request finished");
+        }
+    });
+    Ok(res)
+}

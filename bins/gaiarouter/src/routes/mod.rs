@@ -1,0 +1,5 @@
+//! HTTP routes. One module per area; handlers extract, call one service, map the result.
+
+pub mod docs;
+pub mod health;
+pub mod ui;

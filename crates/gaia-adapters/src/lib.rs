@@ -1,0 +1,23 @@
+//! # gaia-adapters
+//!
+//! Pure conversions between GaiaRouter's canonical chat model ([`gaia_core`]) and each provider's wire
+//! format: one module per dialect ([`openai`], [`anthropic`], [`gemini`]), each with its private serde
+//! wire types, request/response conversion both ways where the gateway needs them, and a stateful stream
+//! decoder (provider SSE → [`StreamEvent`](gaia_core::StreamEvent)) — plus an encoder for the dialects
+//! clients speak. Hub and spoke: every dialect converts to and from the canonical model, never to another
+//! dialect. [`sse`] frames byte streams into events for all of them.
+//!
+//! Rules: no I/O (no HTTP, no clock, no randomness — ids and timestamps the dialect lacks come in through
+//! [`ResponseMeta`]); depends only on `gaia-core`, `serde` and `serde_json`. Every failure is a
+//! [`GaiaError`](gaia_core::GaiaError): bad client input is `InvalidRequest` (400) with `param` set,
+//! an unreadable upstream body is `Upstream` (502). See `README.md` for how to add a dialect.
+
+pub mod anthropic;
+mod codec;
+pub mod gemini;
+pub mod openai;
+pub mod sse;
+mod util;
+
+pub use codec::{ResponseMeta, StreamDecoder, StreamEncoder};
+pub use sse::{SseEvent, SseParser};

@@ -1,0 +1,362 @@
+//! OpenAI streaming: `chat.completion.chunk` frames to and from [`StreamEvent`]s.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fmt::Write as _;
+
+use gaia_core::{GaiaError, StreamEvent, Usage};
+
+use super::{DIALECT, convert_usage, finish_reason, wire};
+use crate::codec::{ResponseMeta, StreamDecoder, StreamEncoder};
+use crate::sse::SseEvent;
+use crate::util::{malformed, push_json_str};
+
+/// Decodes an OpenAI(-compatible) stream.
+///
+/// OpenAI states tool calls by index: the first fragment of a call carries its id and name, later ones
+/// only argument text. The decoder remembers which `(choice, index)` calls it has announced, so each call
+/// gets exactly one `ToolCallStart`, even from servers that repeat the id on every fragment.
+///
+/// The stream ends at `data: [DONE]`. A server that closes the body after every choice has a
+/// `finish_reason` but without `[DONE]` is accepted too (several compatible servers do that); a body that
+/// ends before that is an error.
+#[derive(Debug)]
+pub struct OpenAiStreamDecoder {
+    meta: ResponseMeta,
+    started: bool,
+    done: bool,
+    announced_calls: HashSet<(u32, u32)>,
+    open_choices: BTreeSet<u32>,
+    finished_choices: BTreeSet<u32>,
+}
+
+impl OpenAiStreamDecoder {
+    /// `meta` fills the id, model and created time if the chunks lack them.
+    pub fn new(meta: ResponseMeta) -> Self {
+        Self {
+            meta,
+            started: false,
+            done: false,
+            announced_calls: HashSet::new(),
+            open_choices: BTreeSet::new(),
+            finished_choices: BTreeSet::new(),
+        }
+    }
+
+    fn all_choices_finished(&self) -> bool {
+        !self.open_choices.is_empty() && self.open_choices.is_subset(&self.finished_choices)
+    }
+
+    fn decode_chunk(&mut self, chunk: wire::Chunk, out: &mut Vec<StreamEvent>) {
+        if let Some(error) = chunk.error {
+            let message = error
+                .get("message")
+                .and_then(|m| m.as_str())
+                .or_else(|| error.as_str())
+                .unwrap_or("the upstream stream reported an error");
+            out.push(StreamEvent::Error(GaiaError::upstream(message)));
+            self.done = true;
+            return;
+        }
+        if !self.started {
+            self.started = true;
+            out.push(StreamEvent::Start {
+                id: chunk.id.unwrap_or_else(|| self.meta.id.clone()),
+                model: chunk.model.unwrap_or_else(|| self.meta.model.clone()),
+                created: chunk.created.unwrap_or(self.meta.created),
+            });
+        }
+        for choice_chunk in chunk.choices {
+            let choice = choice_chunk.index;
+            self.open_choices.insert(choice);
+            let delta = choice_chunk.delta;
+            if let Some(text) = delta.reasoning_content.or(delta.reasoning) {
+                if !text.is_empty() {
+                    out.push(StreamEvent::ReasoningDelta { choice, text });
+                }
+            }
+            for text in [delta.content, delta.refusal].into_iter().flatten() {
+                if !text.is_empty() {
+                    out.push(StreamEvent::TextDelta { choice, text });
+                }
+            }
+            for (position, call) in (0u32..).zip(delta.tool_calls) {
+                let index = call.index.unwrap_or(position);
+                if self.announced_calls.insert((choice, index)) {
+                    out.push(StreamEvent::ToolCallStart {
+                        choice,
+                        index,
+                        id: call
+                            .id
+                            .unwrap_or_else(|| format!("call_{choice}_{index}")),
+                        name: call.function.name.unwrap_or_default(),
+                    });
+                }
+                if let Some(arguments) = call.function.arguments {
+                    if !arguments.is_empty() {
+                        out.push(StreamEvent::ToolCallArgsDelta {
+                            choice,
+                            index,
+                            arguments,
+                        });
+                    }
+                }
+            }
+            if let Some(reason) = choice_chunk.finish_reason {
+                self.finished_choices.insert(choice);
+                out.push(StreamEvent::Finish {
+                    choice,
+                    reason: finish_reason(&reason),
+                });
+            }
+        }
+        if let Some(usage) = chunk.usage {
+            out.push(StreamEvent::Usage(convert_usage(&usage)));
+        }
+    }
+}
+
+impl StreamDecoder for OpenAiStreamDecoder {
+    fn decode(&mut self, event: &SseEvent) -> Result<Vec<StreamEvent>, GaiaError> {
+        let mut out = Vec::new();
+        if self.done {
+            return Ok(out);
+        }
+        let data = event.data.trim();
+        if data == "[DONE]" {
+            self.done = true;
+            out.push(StreamEvent::Done);
+            return Ok(out);
+        }
+        if data.is_empty() {
+            return Ok(out);
+        }
+        let chunk: wire::Chunk =
+            serde_json::from_str(data).map_err(|err| malformed(DIALECT, "stream chunk", err))?;
+        self.decode_chunk(chunk, &mut out);
+        Ok(out)
+    }
+
+    fn finish(&mut self) -> Result<Vec<StreamEvent>, GaiaError> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        if self.all_choices_finished() {
+            self.done = true;
+            return Ok(vec![StreamEvent::Done]);
+        }
+        Err(GaiaError::upstream(
+            "the OpenAI stream ended before it was complete",
+        ))
+    }
+
+    fn is_finished(&self) -> bool {
+        self.done || self.all_choices_finished()
+    }
+}
+
+/// Encodes [`StreamEvent`]s as OpenAI `chat.completion.chunk` SSE frames for a client.
+///
+/// Every chunk carries the same id, created time and model (the id and time of the `Start` event unless
+/// fixed with [`with_id`](Self::with_id); the model given here, i.e. what the client asked for). The first
+/// chunk of each choice carries `delta.role: "assistant"`. `Usage` events are remembered and, if the client
+/// asked for `include_usage`, sent as the final `choices: []` chunk right before `data: [DONE]`, where
+/// OpenAI puts it. An `Error` event becomes a `data: {"error":…}` frame and ends the stream without
+/// `[DONE]`, as OpenAI does.
+///
+/// The common id/created/model prefix is rendered once; each frame is then appended straight into the
+/// caller's buffer, so a delta costs one escape pass over its text and no intermediate JSON values.
+#[derive(Debug)]
+pub struct OpenAiStreamEncoder {
+    model: String,
+    include_usage: bool,
+    fixed_id: Option<(String, i64)>,
+    /// `data: {"id":…,"object":"chat.completion.chunk","created":…,"model":…,` — ready to append to.
+    prefix: String,
+    role_sent: Vec<u32>,
+    usage: Option<Usage>,
+    ended: bool,
+}
+
+impl OpenAiStreamEncoder {
+    /// `model` is the model name the client sees; `include_usage` is the client's
+    /// `stream_options.include_usage`.
+    pub fn new(model: impl Into<String>, include_usage: bool) -> Self {
+        Self {
+            model: model.into(),
+            include_usage,
+            fixed_id: None,
+            prefix: String::new(),
+            role_sent: Vec::new(),
+            usage: None,
+            ended: false,
+        }
+    }
+
+    /// Uses this id and created time instead of the upstream's (e.g. a gateway-assigned request id).
+    pub fn with_id(mut self, id: impl Into<String>, created: i64) -> Self {
+        self.fixed_id = Some((id.into(), created));
+        self
+    }
+
+    /// Writes the terminator (the usage chunk if wanted, then `[DONE]`) unless the stream already ended.
+    pub fn finish(&mut self, out: &mut String) {
+        self.encode(&StreamEvent::Done, out);
+    }
+
+    fn set_prefix(&mut self, id: &str, created: i64) {
+        let (id, created) = match &self.fixed_id {
+            Some((id, created)) => (id.as_str(), *created),
+            None => (id, created),
+        };
+        let mut prefix = String::with_capacity(96 + id.len() + self.model.len());
+        prefix.push_str("data: {\"id\":");
+        push_json_str(&mut prefix, id);
+        let _ = write!(
+            prefix,
+            ",\"object\":\"chat.completion.chunk\",\"created\":{created},\"model\":"
+        );
+        push_json_str(&mut prefix, &self.model);
+        prefix.push(',');
+        self.prefix = prefix;
+    }
+
+    fn ensure_prefix(&mut self) {
+        if self.prefix.is_empty() {
+            self.set_prefix("", 0);
+        }
+    }
+
+    /// Opens a one-choice chunk up to the inside of `delta`, adding the role on the choice's first chunk,
+    /// and leaves `out` ready for the delta's field (a comma already written when the role precedes it).
+    fn open_delta(&mut self, out: &mut String, choice: u32) {
+        self.open_empty_delta(out, choice);
+        if !out.ends_with('{') {
+            out.push(',');
+        }
+    }
+
+    /// Like [`open_delta`](Self::open_delta) for a delta that may stay empty (the finish chunk).
+    fn open_empty_delta(&mut self, out: &mut String, choice: u32) {
+        self.ensure_prefix();
+        out.push_str(&self.prefix);
+        let _ = write!(out, "\"choices\":[{{\"index\":{choice},\"delta\":{{");
+        if !self.role_sent.contains(&choice) {
+            self.role_sent.push(choice);
+            out.push_str("\"role\":\"assistant\"");
+        }
+    }
+
+    /// Closes what [`open_delta`](Self::open_delta) opened, with a `finish_reason`.
+    fn close_delta(&self, out: &mut String, finish_reason: Option<&str>) {
+        out.push_str("},\"logprobs\":null,\"finish_reason\":");
+        match finish_reason {
+            Some(reason) => {
+                out.push('"');
+                out.push_str(reason);
+                out.push('"');
+            }
+            None => out.push_str("null"),
+        }
+        out.push_str("}]");
+        if self.include_usage {
+            out.push_str(",\"usage\":null");
+        }
+        out.push_str("}\n\n");
+    }
+
+    fn write_usage_chunk(&mut self, out: &mut String, usage: &Usage) {
+        self.ensure_prefix();
+        out.push_str(&self.prefix);
+        let _ = write!(
+            out,
+            "\"choices\":[],\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{},\
+             \"prompt_tokens_details\":{{\"cached_tokens\":{}}},\
+             \"completion_tokens_details\":{{\"reasoning_tokens\":{}}}}}}}\n\n",
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.total_tokens,
+            usage.cached_tokens,
+            usage.reasoning_tokens,
+        );
+    }
+}
+
+impl StreamEncoder for OpenAiStreamEncoder {
+    fn encode(&mut self, event: &StreamEvent, out: &mut String) {
+        if self.ended {
+            return;
+        }
+        match event {
+            StreamEvent::Start { id, created, .. } => {
+                self.set_prefix(id, *created);
+                if !self.role_sent.contains(&0) {
+                    // An immediate first chunk, so the client sees the response begin.
+                    self.open_delta(out, 0);
+                    out.push_str("\"content\":\"\"");
+                    self.close_delta(out, None);
+                }
+            }
+            StreamEvent::TextDelta { choice, text } => {
+                self.open_delta(out, *choice);
+                out.push_str("\"content\":");
+                push_json_str(out, text);
+                self.close_delta(out, None);
+            }
+            StreamEvent::ReasoningDelta { choice, text } => {
+                // The field DeepSeek and most compatible servers use; OpenAI clients ignore it.
+                self.open_delta(out, *choice);
+                out.push_str("\"reasoning_content\":");
+                push_json_str(out, text);
+                self.close_delta(out, None);
+            }
+            StreamEvent::ToolCallStart {
+                choice,
+                index,
+                id,
+                name,
+            } => {
+                self.open_delta(out, *choice);
+                let _ = write!(out, "\"tool_calls\":[{{\"index\":{index},\"id\":");
+                push_json_str(out, id);
+                out.push_str(",\"type\":\"function\",\"function\":{\"name\":");
+                push_json_str(out, name);
+                out.push_str(",\"arguments\":\"\"}}]");
+                self.close_delta(out, None);
+            }
+            StreamEvent::ToolCallArgsDelta {
+                choice,
+                index,
+                arguments,
+            } => {
+                self.open_delta(out, *choice);
+                let _ = write!(
+                    out,
+                    "\"tool_calls\":[{{\"index\":{index},\"function\":{{\"arguments\":"
+                );
+                push_json_str(out, arguments);
+                out.push_str("}}]");
+                self.close_delta(out, None);
+            }
+            StreamEvent::Finish { choice, reason } => {
+                self.open_empty_delta(out, *choice);
+                self.close_delta(out, Some(reason.as_str()));
+            }
+            StreamEvent::Usage(usage) => self.usage = Some(*usage),
+            StreamEvent::Error(error) => {
+                out.push_str("data: ");
+                out.push_str(&error.to_envelope().to_string());
+                out.push_str("\n\n");
+                self.ended = true;
+            }
+            StreamEvent::Done => {
+                if self.include_usage {
+                    if let Some(usage) = self.usage {
+                        self.write_usage_chunk(out, &usage);
+                    }
+                }
+                out.push_str("data: [DONE]\n\n");
+                self.ended = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! OpenAI's response and stream-chunk shapes, as far as we read them.
+//!
+//! Lenient on purpose: OpenAI-compatible servers (OpenRouter, DeepSeek, vLLM, Ollama…) omit fields or send
+//! `null` where OpenAI sends values, so everything optional is `Option` or defaults.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::util::nullable;
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Completion {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub created: Option<i64>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub choices: Vec<CompletionChoice>,
+    #[serde(default)]
+    pub usage: Option<WireUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CompletionChoice {
+    #[serde(default)]
+    pub index: Option<u32>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub message: CompletionMessage,
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct CompletionMessage {
+    /// A string, `null`, or (some compatible servers) an array of text parts.
+    #[serde(default)]
+    pub content: Option<Value>,
+    #[serde(default)]
+    pub refusal: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub tool_calls: Vec<WireToolCall>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct WireToolCall {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub function: WireFunction,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct WireFunction {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub arguments: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct WireUsage {
+    #[serde(default)]
+    pub prompt_tokens: Option<u64>,
+    #[serde(default)]
+    pub completion_tokens: Option<u64>,
+    #[serde(default)]
+    pub total_tokens: Option<u64>,
+    #[serde(default)]
+    pub prompt_tokens_details: Option<PromptDetails>,
+    #[serde(default)]
+    pub completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct PromptDetails {
+    #[serde(default)]
+    pub cached_tokens: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct CompletionDetails {
+    #[serde(default)]
+    pub reasoning_tokens: Option<u64>,
+}
+
+/// One `chat.completion.chunk` (or an in-stream `{"error":…}`).
+#[derive(Debug, Deserialize)]
+pub(super) struct Chunk {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub created: Option<i64>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    pub usage: Option<WireUsage>,
+    #[serde(default)]
+    pub error: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ChunkChoice {
+    #[serde(default)]
+    pub index: u32,
+    #[serde(default, deserialize_with = "nullable")]
+    pub delta: Delta,
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct Delta {
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub refusal: Option<String>,
+    /// DeepSeek and several compatible servers.
+    #[serde(default)]
+    pub reasoning_content: Option<String>,
+    /// OpenRouter.
+    #[serde(default)]
+    pub reasoning: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub tool_calls: Vec<ToolCallDelta>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ToolCallDelta {
+    #[serde(default)]
+    pub index: Option<u32>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub function: WireFunction,
+}

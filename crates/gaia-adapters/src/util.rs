@@ -1,0 +1,90 @@
+//! Small helpers shared by the dialect modules.
+
+use std::fmt::Write as _;
+
+use gaia_core::GaiaError;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// A 400 about one request parameter.
+pub(crate) fn invalid(param: impl Into<String>, message: impl Into<String>) -> GaiaError {
+    GaiaError::invalid_request(message).with_param(param)
+}
+
+/// A 502 for an upstream body we cannot read.
+pub(crate) fn malformed(dialect: &str, what: &str, err: impl std::fmt::Display) -> GaiaError {
+    GaiaError::upstream(format!("{dialect} returned a malformed {what}: {err}"))
+}
+
+/// The JSON type name, for error messages.
+pub(crate) fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Deserializes `null` as the type's default, so wire structs can use plain `Vec`s for arrays that
+/// providers sometimes send as `null`.
+pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Appends `s` as a JSON string literal (quotes included), without an intermediate allocation.
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let mut start = 0;
+    for (i, byte) in s.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte, hence a char boundary.
+        out.push_str(s.get(start..i).unwrap_or_default());
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(s.get(start..).unwrap_or_default());
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped_like_serde_json_does() {
+        for s in [
+            "",
+            "plain",
+            "quote \" and backslash \\",
+            "lines\nand\r\ttabs",
+            "\u{0}\u{1}\u{1f}\u{8}\u{c}",
+            "unicode é 世界 🎉 \u{2028}",
+        ] {
+            let mut out = String::new();
+            push_json_str(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! # gaia-core
+//!
+//! The canonical domain model every other GaiaRouter crate speaks: the chat request, response and stream
+//! event that each provider adapter converts to and from, token usage, model ids, and the one error type
+//! whose [`ErrorKind`] decides the HTTP status.
+//!
+//! Rules: no I/O, no actix, reqwest or sea-orm here — only `serde`, `chrono` (types) and `thiserror`. Anything that talks to
+//! the network or a database belongs in a crate above this one.
+
+pub mod error;
+pub mod model;
+pub mod registry;
+pub mod request;
+pub mod response;
+pub mod stream;
+pub mod tenancy;
+pub mod usage;
+
+pub use error::{ErrorKind, GaiaError, GaiaResult};
+pub use model::{ModelRef, ProviderKind};
+pub use registry::ModelInfo;
+pub use tenancy::{ApiKey, Limits, Organization, Permission, Permissions, Status};
+pub use request::*;
+pub use response::*;
+pub use stream::*;
+pub use usage::*;

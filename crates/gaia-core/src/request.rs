@@ -1,0 +1,368 @@
+//! The canonical chat request: what a client asked for, independent of any provider's wire format.
+//!
+//! Inbound adapters build it (validating as they go), routing and limits read it, outbound adapters turn it
+//! into each provider's body. It is deliberately close to OpenAI's Chat Completions request because that is
+//! the dialect most clients speak, but every field has one meaning here: `max_tokens` is the output budget
+//! whatever the client called it, `stop` is always a list, and content is always a list of parts.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A chat completion request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// The model id as the client wrote it (`provider/model` or an alias); routing resolves it.
+    pub model: String,
+    /// The conversation, oldest first. Never empty once validated.
+    pub messages: Vec<Message>,
+    /// Sampling temperature, validated to OpenAI's `[0, 2]`; adapters map it to narrower ranges.
+    pub temperature: Option<f64>,
+    /// Nucleus sampling, `[0, 1]`.
+    pub top_p: Option<f64>,
+    /// The output token budget (OpenAI's `max_tokens` and `max_completion_tokens` folded together).
+    pub max_tokens: Option<u32>,
+    /// Stop sequences; empty when none.
+    pub stop: Vec<String>,
+    /// How many choices to generate.
+    pub n: Option<u32>,
+    pub presence_penalty: Option<f64>,
+    pub frequency_penalty: Option<f64>,
+    pub seed: Option<i64>,
+    /// The end user's id, for the provider's abuse monitoring.
+    pub user: Option<String>,
+    pub response_format: Option<ResponseFormat>,
+    /// Functions the model may call; empty when none.
+    pub tools: Vec<Tool>,
+    pub tool_choice: Option<ToolChoice>,
+    pub parallel_tool_calls: Option<bool>,
+    /// Whether the client wants server-sent events.
+    pub stream: bool,
+    /// Whether a streaming client asked for the final usage chunk (`stream_options.include_usage`).
+    /// The gateway always asks upstream for usage; this only decides what the client sees.
+    pub include_usage: bool,
+    /// Top-level fields we do not model (`logprobs`, `reasoning_effort`, `metadata`, …), kept verbatim so
+    /// OpenAI-format providers still receive them. Other dialects ignore them: their meaning is OpenAI's.
+    pub extra: Map<String, Value>,
+}
+
+impl ChatRequest {
+    /// A request with only a model and messages; everything else at its default.
+    pub fn new(model: impl Into<String>, messages: Vec<Message>) -> Self {
+        Self {
+            model: model.into(),
+            messages,
+            ..Self::default()
+        }
+    }
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    /// OpenAI's newer name for system instructions; other dialects treat it as `System`.
+    Developer,
+    User,
+    Assistant,
+    /// The result of a tool call, answering the assistant's call with the same `tool_call_id`.
+    Tool,
+}
+
+impl Role {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::Developer => "developer",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Tool => "tool",
+        }
+    }
+
+    /// Whether the message carries instructions rather than conversation (system or developer).
+    pub const fn is_instruction(self) -> bool {
+        matches!(self, Role::System | Role::Developer)
+    }
+}
+
+/// One message of the conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    /// The content as parts; empty for an assistant message that only calls tools.
+    pub content: Vec<ContentPart>,
+    /// Optional participant name (OpenAI `name`).
+    pub name: Option<String>,
+    /// Calls the assistant made; only on assistant messages.
+    pub tool_calls: Vec<ToolCall>,
+    /// Which call a tool message answers; only on tool messages.
+    pub tool_call_id: Option<String>,
+}
+
+impl Message {
+    /// A message holding one text part.
+    pub fn text(role: Role, text: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: vec![ContentPart::Text(text.into())],
+            name: None,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+
+    pub fn system(text: impl Into<String>) -> Self {
+        Self::text(Role::System, text)
+    }
+
+    pub fn user(text: impl Into<String>) -> Self {
+        Self::text(Role::User, text)
+    }
+
+    pub fn assistant(text: impl Into<String>) -> Self {
+        Self::text(Role::Assistant, text)
+    }
+
+    /// A tool result answering the call `tool_call_id`.
+    pub fn tool(tool_call_id: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            tool_call_id: Some(tool_call_id.into()),
+            ..Self::text(Role::Tool, text)
+        }
+    }
+
+    /// All text parts concatenated (images skipped). Dialects whose field is a single string use this.
+    pub fn text_content(&self) -> String {
+        let mut out = String::new();
+        for part in &self.content {
+            if let ContentPart::Text(text) = part {
+                out.push_str(text);
+            }
+        }
+        out
+    }
+
+    /// Whether any part is an image.
+    pub fn has_images(&self) -> bool {
+        self.content
+            .iter()
+            .any(|part| matches!(part, ContentPart::Image { .. }))
+    }
+}
+
+/// A piece of message content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentPart {
+    Text(String),
+    /// An image by URL: `https://…` or a base64 `data:` URL (see [`parse_data_url`]).
+    Image {
+        url: String,
+        /// OpenAI's `low` / `high` / `auto`; other dialects ignore it.
+        detail: Option<String>,
+    },
+}
+
+impl ContentPart {
+    /// Where an image part's bytes come from, or `None` for text parts.
+    pub fn image_source(&self) -> Option<ImageSource<'_>> {
+        match self {
+            ContentPart::Text(_) => None,
+            ContentPart::Image { url, .. } => Some(match parse_data_url(url) {
+                Some(data) => ImageSource::Data(data),
+                None => ImageSource::Url(url),
+            }),
+        }
+    }
+}
+
+/// An image's origin, as the dialects that distinguish inline bytes from links need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageSource<'a> {
+    /// Inline base64 bytes from a `data:` URL.
+    Data(DataUrl<'a>),
+    /// Anything else: a link the provider fetches (or a malformed `data:` URL the provider will reject).
+    Url(&'a str),
+}
+
+/// The parts of a base64 `data:` URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataUrl<'a> {
+    /// The media type as the client wrote it, e.g. `image/png`.
+    pub mime: &'a str,
+    /// The base64 payload, untouched.
+    pub data: &'a str,
+}
+
+/// Parses `data:<mime>[;param…];base64,<data>`.
+///
+/// Returns `None` for anything that is not a base64 data URL with a non-empty media type and payload:
+/// providers that take inline images all want base64, so a percent-encoded data URL is not usable.
+pub fn parse_data_url(url: &str) -> Option<DataUrl<'_>> {
+    if !url.get(..5)?.eq_ignore_ascii_case("data:") {
+        return None;
+    }
+    let rest = url.get(5..)?;
+    let (meta, data) = rest.split_once(',')?;
+    let mut params = meta.split(';');
+    let mime = params.next()?.trim();
+    let is_base64 = params.any(|p| p.trim().eq_ignore_ascii_case("base64"));
+    if mime.is_empty() || data.is_empty() || !is_base64 || !mime.contains('/') {
+        return None;
+    }
+    Some(DataUrl { mime, data })
+}
+
+/// A tool call the assistant made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub id: String,
+    /// The function's name.
+    pub name: String,
+    /// The arguments as a JSON text, exactly as the model produced them (OpenAI keeps them a string
+    /// because models can emit invalid JSON; adapters that need an object parse it and reject bad JSON).
+    pub arguments: String,
+}
+
+/// A function the model may call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub description: Option<String>,
+    /// JSON Schema of the arguments object; `None` for a function without parameters.
+    pub parameters: Option<Value>,
+    /// OpenAI structured-outputs strictness; other dialects ignore it.
+    pub strict: Option<bool>,
+}
+
+/// Whether and which tool the model must call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoice {
+    /// The model decides.
+    Auto,
+    /// The model must not call tools.
+    None,
+    /// The model must call at least one tool.
+    Required,
+    /// The model must call this function.
+    Function(String),
+}
+
+/// The output format the client asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseFormat {
+    Text,
+    /// Any valid JSON object.
+    JsonObject,
+    /// JSON conforming to a schema.
+    JsonSchema {
+        name: String,
+        description: Option<String>,
+        /// The JSON Schema; `None` when the client sent none (then it is just "some JSON").
+        schema: Option<Value>,
+        strict: Option<bool>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_data_urls_split_into_media_type_and_payload() {
+        let parsed = parse_data_url("data:image/png;base64,iVBORw0KGgo=").unwrap();
+        assert_eq!(parsed.mime, "image/png");
+        assert_eq!(parsed.data, "iVBORw0KGgo=");
+
+        let with_params = parse_data_url("DATA:image/jpeg;charset=x;base64,/9j/").unwrap();
+        assert_eq!(with_params.mime, "image/jpeg");
+        assert_eq!(with_params.data, "/9j/");
+    }
+
+    #[test]
+    fn non_base64_or_incomplete_data_urls_are_not_parsed() {
+        for url in [
+            "https://example.com/cat.png",
+            "data:image/png,rawbytes",
+            "data:;base64,AAAA",
+            "data:image/png;base64,",
+            "data:png;base64,AAAA",
+            "data:",
+            "dat",
+            "",
+        ] {
+            assert_eq!(parse_data_url(url), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn image_parts_report_whether_they_are_inline_or_linked() {
+        let inline = ContentPart::Image {
+            url: "data:image/webp;base64,UklGR".into(),
+            detail: None,
+        };
+        let linked = ContentPart::Image {
+            url: "https://example.com/a.jpg".into(),
+            detail: Some("low".into()),
+        };
+        assert_eq!(
+            inline.image_source(),
+            Some(ImageSource::Data(DataUrl {
+                mime: "image/webp",
+                data: "UklGR"
+            }))
+        );
+        assert_eq!(
+            linked.image_source(),
+            Some(ImageSource::Url("https://example.com/a.jpg"))
+        );
+        assert_eq!(ContentPart::Text("x".into()).image_source(), None);
+    }
+
+    #[test]
+    fn text_content_concatenates_text_parts_and_skips_images() {
+        let message = Message {
+            content: vec![
+                ContentPart::Text("a".into()),
+                ContentPart::Image {
+                    url: "https://x/y.png".into(),
+                    detail: None,
+                },
+                ContentPart::Text("b".into()),
+            ],
+            ..Message::user("")
+        };
+        assert_eq!(message.text_content(), "ab");
+        assert!(message.has_images());
+        assert!(!Message::user("hi").has_images());
+    }
+
+    #[test]
+    fn tool_messages_carry_the_call_id_they_answer() {
+        let message = Message::tool("call_1", "42");
+        assert_eq!(message.role, Role::Tool);
+        assert_eq!(message.tool_call_id.as_deref(), Some("call_1"));
+        assert_eq!(message.text_content(), "42");
+    }
+
+    #[test]
+    fn instruction_roles_are_system_and_developer() {
+        assert!(Role::System.is_instruction());
+        assert!(Role::Developer.is_instruction());
+        assert!(!Role::User.is_instruction());
+        assert_eq!(Role::Developer.as_str(), "developer");
+    }
+
+    #[test]
+    fn requests_round_trip_through_serde() {
+        let mut request = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]);
+        request.tool_choice = Some(ToolChoice::Function("f".into()));
+        request.response_format = Some(ResponseFormat::JsonObject);
+        let json = serde_json::to_string(&request).unwrap();
+        let back: ChatRequest = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, request);
+    }
+}

@@ -1,0 +1,10 @@
+//! # gaia-orgs
+//!
+//! Tenancy services over gaia-store: API key generation and verification ([`keys`]), bootstrap of the first
+//! admin credentials ([`bootstrap`]), and (with the tenancy issue) organizations, permissions and limits.
+//!
+//! Depends on gaia-core and gaia-store only — never on actix or reqwest. Errors are
+//! [`gaia_core::GaiaError`]s so the HTTP edge maps them with one `match`.
+
+pub mod bootstrap;
+pub mod keys;

@@ -1,0 +1,8 @@
+//! sea-orm entities. Private to this crate: repositories convert rows to gaia-core types.
+
+pub mod api_key;
+pub mod model;
+pub mod model_alias;
+pub mod organization;
+pub mod usage_record;
+pub mod user;

@@ -1,0 +1,246 @@
+//! # gaia-store
+//!
+//! The only home of sea-orm entities in GaiaRouter. [`Store`] owns the connection pool; repositories (split
+//! into modules by table) return gaia-core types, never rows, so nothing above this crate depends on the
+//! schema. [`Store::connect_and_migrate`] opens SQLite, PostgreSQL or MySQL from one URL and brings the
+//! schema up to date with the `migration` crate.
+//!
+//! Errors: [`StoreError`], which converts into [`gaia_core::GaiaError`] (`NotFound` → 404, `Conflict` → 409,
+//! database failures → 503/500 with the cause kept for logs only).
+
+mod entity;
+pub mod api_keys;
+pub mod models;
+pub mod organizations;
+pub mod usage;
+pub mod users;
+
+use std::time::Duration;
+
+use gaia_core::{ErrorKind, GaiaError};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+pub use sea_orm::DbErr as DatabaseError;
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid stored data: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl StoreError {
+    /// Whether retrying later could succeed (the database was unreachable or busy).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
+        )
+    }
+}
+
+impl From<StoreError> for GaiaError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => GaiaError::not_found(format!("{what} not found")),
+            StoreError::Conflict(msg) => GaiaError::conflict(msg),
+            e @ StoreError::Db(DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) => {
+                // The cause stays in the logs; clients see a generic, retryable error.
+                tracing::warn!(error = %e, "database unavailable");
+                GaiaError::new(ErrorKind::Unavailable, "the database is unavailable")
+                    .with_code("database_unavailable")
+            }
+            e => GaiaError::internal(e.to_string()),
+        }
+    }
+}
+
+/// Which database engine a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Self> {
+        let scheme = url.split_once("://").map(|(s, _)| s).or_else(|| url.split_once(':').map(|(s, _)| s))?;
+        match scheme {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            "mysql" | "mariadb" => Some(Backend::MySql),
+            _ => None,
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::MySql => "mysql",
+        }
+    }
+}
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The database handle shared by every repository. Cheap to clone (the pool is reference-counted).
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects without touching the schema.
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        let backend = Backend::from_url(url).ok_or_else(|| {
+            StoreError::Db(DbErr::Custom(
+                "DATABASE_URL must start with sqlite:, postgres:// or mysql://".to_owned(),
+            ))
+        })?;
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false)
+            .connect_timeout(options.connect_timeout)
+            .acquire_timeout(options.connect_timeout)
+            .max_connections(options.max_connections);
+        if backend == Backend::Sqlite {
+            // An in-memory database exists per connection: keep exactly one.
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                opts.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+            }
+            opts.map_sqlx_sqlite_opts(|o| {
+                use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+            });
+        }
+        let db = Database::connect(opts).await?;
+        Ok(Self { db, backend })
+    }
+
+    /// Connects and applies every pending migration (idempotent).
+    pub async fn connect_and_migrate(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        let store = Self::connect(url, options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Names of the applied migrations, oldest first.
+    pub async fn applied_migrations(&self) -> Result<Vec<String>, StoreError> {
+        let applied = Migrator::get_applied_migrations(&self.db).await?;
+        Ok(applied.iter().map(|m| m.name().to_owned()).collect())
+    }
+
+    /// A trivial round-trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(crate) fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Closes the pool (on shutdown, after the last write).
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await?;
+        Ok(())
+    }
+}
+
+/// A page request: 1-based page, bounded limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u64,
+    pub limit: u64,
+}
+
+impl PageRequest {
+    pub const DEFAULT_LIMIT: u64 = 20;
+    pub const MAX_LIMIT: u64 = 100;
+
+    pub fn new(page: Option<u64>, limit: Option<u64>) -> Self {
+        Self {
+            page: page.unwrap_or(1).max(1),
+            limit: limit.unwrap_or(Self::DEFAULT_LIMIT).clamp(1, Self::MAX_LIMIT),
+        }
+    }
+
+    pub fn offset(&self) -> u64 {
+        (self.page - 1).saturating_mul(self.limit)
+    }
+}
+
+/// One page of results with the total count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub limit: u64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(self.limit.max(1))
+    }
+}
+
+/// A new random id (UUIDv7: unique and sortable by creation time).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Whether a DB error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    pub async fn memory_store() -> Store {
+        Store::connect_and_migrate("sqlite::memory:", &StoreOptions::default())
+            .await
+            .expect("in-memory sqlite")
+    }
+}

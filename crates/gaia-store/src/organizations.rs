@@ -1,0 +1,192 @@
+//! Organizations: the tenants that own API keys and carry limits.
+
+use chrono::{DateTime, Utc};
+use gaia_core::{Limits, Organization, Status};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set,
+};
+
+use crate::entity::organization::{self, ActiveModel, Column, Entity};
+use crate::{Page, PageRequest, Store, StoreError, is_unique_violation, new_id};
+
+/// Fields of a new organization.
+#[derive(Debug, Clone, Default)]
+pub struct NewOrganization {
+    pub name: String,
+    pub description: Option<String>,
+    pub limits: Limits,
+}
+
+/// Filters for listing.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationFilter {
+    pub status: Option<Status>,
+    /// Case-insensitive substring of name or description.
+    pub search: Option<String>,
+    /// Restrict to one organization (scoped callers).
+    pub id: Option<String>,
+}
+
+fn to_domain(m: organization::Model) -> Result<Organization, StoreError> {
+    let status = Status::parse(&m.status)
+        .ok_or_else(|| StoreError::Corrupt(format!("organization status '{}'", m.status)))?;
+    Ok(Organization {
+        id: m.id,
+        name: m.name,
+        description: m.description,
+        status,
+        limits: Limits {
+            monthly_requests: m.monthly_requests_limit,
+            monthly_tokens: m.monthly_tokens_limit,
+            monthly_cost_nanos: m.monthly_cost_limit_nanos,
+            rate_limit_rpm: m.rate_limit_rpm,
+        },
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+impl Store {
+    pub async fn create_organization(
+        &self,
+        new: NewOrganization,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let model = ActiveModel {
+            id: Set(new_id()),
+            name: Set(new.name.clone()),
+            description: Set(new.description),
+            status: Set(Status::Active.as_str().to_owned()),
+            monthly_requests_limit: Set(new.limits.monthly_requests),
+            monthly_tokens_limit: Set(new.limits.monthly_tokens),
+            monthly_cost_limit_nanos: Set(new.limits.monthly_cost_nanos),
+            rate_limit_rpm: Set(new.limits.rate_limit_rpm),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match model.insert(self.conn()).await {
+            Ok(m) => to_domain(m),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "an organization named '{}' already exists",
+                new.name
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_organization(&self, id: &str) -> Result<Organization, StoreError> {
+        Entity::find_by_id(id.to_owned())
+            .one(self.conn())
+            .await?
+            .ok_or_else(|| StoreError::NotFound("organization".to_owned()))
+            .and_then(to_domain)
+    }
+
+    pub async fn find_organization_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<Organization>, StoreError> {
+        Entity::find()
+            .filter(Column::Name.eq(name))
+            .one(self.conn())
+            .await?
+            .map(to_domain)
+            .transpose()
+    }
+
+    pub async fn list_organizations(
+        &self,
+        filter: &OrganizationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Organization>, StoreError> {
+        let mut cond = Condition::all();
+        if let Some(status) = filter.status {
+            cond = cond.add(Column::Status.eq(status.as_str()));
+        }
+        if let Some(id) = &filter.id {
+            cond = cond.add(Column::Id.eq(id.as_str()));
+        }
+        if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+            cond = cond.add(
+                Condition::any()
+                    .add(Column::Name.contains(search))
+                    .add(Column::Description.contains(search)),
+            );
+        }
+        let paginator = Entity::find()
+            .filter(cond)
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .paginate(self.conn(), page.limit);
+        let total = paginator.num_items().await?;
+        let rows = paginator.fetch_page(page.page - 1).await?;
+        Ok(Page {
+            items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
+            total,
+            page: page.page,
+            limit: page.limit,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::memory_store;
+
+    #[tokio::test]
+    async fn organizations_are_created_found_and_listed() {
+        let store = memory_store().await;
+        let now = Utc::now();
+        let org = store
+            .create_organization(
+                NewOrganization {
+                    name: "acme".into(),
+                    description: Some("rockets".into()),
+                    limits: Limits {
+                        monthly_requests: Some(10),
+                        ..Limits::default()
+                    },
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.get_organization(&org.id).await.unwrap(), org);
+        assert_eq!(org.limits.monthly_requests, Some(10));
+        let found = store.find_organization_by_name("acme").await.unwrap();
+        assert_eq!(found.map(|o| o.id), Some(org.id.clone()));
+        let page = store
+            .list_organizations(
+                &OrganizationFilter {
+                    search: Some("rock".into()),
+                    ..Default::default()
+                },
+                PageRequest::new(None, None),
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total, 1);
+        assert_eq!(page.items[0].id, org.id);
+    }
+
+    #[tokio::test]
+    async fn duplicate_names_are_a_conflict() {
+        let store = memory_store().await;
+        let new = NewOrganization {
+            name: "dup".into(),
+            ..Default::default()
+        };
+        store.create_organization(new.clone(), Utc::now()).await.unwrap();
+        let err = store.create_organization(new, Utc::now()).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_organization_is_not_found() {
+        let store = memory_store().await;
+        let err = store.get_organization("nope").await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)));
+    }
+}

@@ -1,0 +1,90 @@
+//! Admin-UI users (username + password hash + role). Hashing happens in gaia-orgs; this stores PHC strings.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+use crate::entity::user::{self, ActiveModel, Column, Entity};
+use crate::{Store, StoreError, is_unique_violation, new_id};
+
+/// A stored user (the password hash never leaves gaia-orgs' verification).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub status: String,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn to_row(m: user::Model) -> UserRow {
+    UserRow {
+        id: m.id,
+        username: m.username,
+        password_hash: m.password_hash,
+        role: m.role,
+        status: m.status,
+        last_login_at: m.last_login_at,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+impl Store {
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: &str,
+        now: DateTime<Utc>,
+    ) -> Result<UserRow, StoreError> {
+        let model = ActiveModel {
+            id: Set(new_id()),
+            username: Set(username.to_owned()),
+            password_hash: Set(password_hash.to_owned()),
+            role: Set(role.to_owned()),
+            status: Set("active".to_owned()),
+            last_login_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match model.insert(self.conn()).await {
+            Ok(m) => Ok(to_row(m)),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "a user named '{username}' already exists"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn find_user_by_username(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+        Ok(Entity::find()
+            .filter(Column::Username.eq(username))
+            .one(self.conn())
+            .await?
+            .map(to_row))
+    }
+
+    pub async fn count_users(&self) -> Result<u64, StoreError> {
+        Ok(Entity::find().count(self.conn()).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::memory_store;
+
+    #[tokio::test]
+    async fn users_are_unique_by_username() {
+        let store = memory_store().await;
+        store.create_user("admin", "$argon2id$x", "admin", Utc::now()).await.unwrap();
+        assert_eq!(store.count_users().await.unwrap(), 1);
+        let err = store.create_user("admin", "$argon2id$y", "user", Utc::now()).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)));
+        let found = store.find_user_by_username("admin").await.unwrap().unwrap();
+        assert_eq!(found.role, "admin");
+    }
+}

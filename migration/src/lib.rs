@@ -1,0 +1,34 @@
+//! # migration
+//!
+//! The schema, as an ordered list of sea-orm migrations that run unchanged on SQLite, PostgreSQL and MySQL.
+//! One file per migration, named `mYYYYMMDD_HHMMSS_<verb>_<table>.rs` (the file name is the migration's name
+//! in `seaql_migrations`). Applied migrations are frozen history: change the schema by adding a migration,
+//! never by editing one. Identifiers are plain strings so this crate depends on none of ours.
+//!
+//! Conventions: ids are text (UUIDv7 for entities, which sort by creation time); timestamps are
+//! `timestamp with time zone` in UTC; money is integer nano-dollars (1e-9 USD) so sums never drift.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_create_organizations;
+mod m20261127_000002_create_api_keys;
+mod m20261127_000003_create_usage_records;
+mod m20261127_000004_create_models;
+mod m20261127_000005_create_model_aliases;
+mod m20261127_000006_create_users;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_create_organizations::Migration),
+            Box::new(m20261127_000002_create_api_keys::Migration),
+            Box::new(m20261127_000003_create_usage_records::Migration),
+            Box::new(m20261127_000004_create_models::Migration),
+            Box::new(m20261127_000005_create_model_aliases::Migration),
+            Box::new(m20261127_000006_create_users::Migration),
+        ]
+    }
+}
