@@ -12,6 +12,7 @@ mod entity;
 pub mod api_keys;
 pub mod models;
 pub mod organizations;
+pub mod testing;
 pub mod usage;
 pub mod users;
 

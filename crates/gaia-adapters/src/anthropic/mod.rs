@@ -1,1 +1,390 @@
-//! wip
+//! The Anthropic Messages API dialect (outbound only): [`build_request`], [`parse_response`],
+//! [`AnthropicStreamDecoder`] and [`parse_error`].
+//!
+//! Where the canonical (OpenAI-shaped) request asks for something Anthropic cannot express, the choice
+//! made here, and why:
+//! - system and developer messages, wherever they appear, become the top-level `system` (joined by blank
+//!   lines): Anthropic has no instruction turns inside the conversation;
+//! - consecutive messages of the same role are merged, and tool results travel as `tool_result` blocks at
+//!   the front of a user turn, because Anthropic requires alternating turns with results first;
+//! - `temperature` is clamped to Anthropic's `[0, 1]` rather than scaled: 0.7 means the same thing to
+//!   both, and OpenAI's hotter values have no Anthropic equivalent beyond 1;
+//! - `top_p` is only sent when `temperature` is not, since newer Claude models reject both together;
+//! - `n > 1` is a 400 (Anthropic generates one choice); `presence_penalty`, `frequency_penalty`, `seed`,
+//!   image `detail`, tool `strict` and `extra` have no equivalent and are dropped;
+//! - `response_format` json_object / json_schema becomes an instruction appended to `system` (Anthropic's
+//!   native structured outputs need a beta header the provider layer would have to manage);
+//! - tool-call ids are made Anthropic-safe (`[A-Za-z0-9_-]`) the same way in `tool_use` and `tool_result`,
+//!   so a conversation started on another provider still pairs up.
+
+mod stream;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use gaia_core::{
+    ChatRequest, ChatResponse, Choice, ContentPart, ErrorKind, FinishReason, GaiaError,
+    ImageSource, Message, ResponseFormat, Role, ToolCall, ToolChoice, Usage,
+};
+use serde_json::{Map, Value, json};
+
+use crate::codec::ResponseMeta;
+use crate::util::{invalid, malformed};
+
+pub use stream::AnthropicStreamDecoder;
+
+const DIALECT: &str = "Anthropic";
+/// Anthropic's upper bound for `temperature`.
+const MAX_TEMPERATURE: f64 = 1.0;
+
+/// The Messages API body for `upstream_model`; `default_max_tokens` is used when the client set no
+/// budget, because Anthropic requires `max_tokens`.
+pub fn build_request(
+    request: &ChatRequest,
+    upstream_model: &str,
+    default_max_tokens: u32,
+) -> Result<Value, GaiaError> {
+    if request.n.is_some_and(|n| n > 1) {
+        return Err(invalid(
+            "n",
+            "Anthropic models return one choice per request; `n` must be 1",
+        ));
+    }
+    let mut system: Vec<String> = Vec::new();
+    let mut turns: Vec<Turn> = Vec::new();
+    for (i, message) in request.messages.iter().enumerate() {
+        match message.role {
+            Role::System | Role::Developer => {
+                let text = message.text_content();
+                if !text.is_empty() {
+                    system.push(text);
+                }
+            }
+            Role::User => push_turn(&mut turns, "user", user_blocks(message, i)?),
+            Role::Assistant => push_turn(&mut turns, "assistant", assistant_blocks(message, i)?),
+            Role::Tool => push_turn(&mut turns, "user", vec![tool_result_block(message)]),
+        }
+    }
+    if let Some(note) = request.response_format.as_ref().and_then(json_instruction) {
+        system.push(note);
+    }
+
+    let mut body = Map::new();
+    body.insert("model".into(), upstream_model.into());
+    body.insert(
+        "max_tokens".into(),
+        request.max_tokens.unwrap_or(default_max_tokens).into(),
+    );
+    body.insert(
+        "messages".into(),
+        turns.into_iter().map(Turn::into_value).collect(),
+    );
+    if !system.is_empty() {
+        body.insert("system".into(), system.join("\n\n").into());
+    }
+    if let Some(temperature) = request.temperature {
+        body.insert(
+            "temperature".into(),
+            temperature.clamp(0.0, MAX_TEMPERATURE).into(),
+        );
+    } else if let Some(top_p) = request.top_p {
+        body.insert("top_p".into(), top_p.into());
+    }
+    if !request.stop.is_empty() {
+        body.insert("stop_sequences".into(), request.stop.clone().into());
+    }
+    if let Some(user) = &request.user {
+        body.insert("metadata".into(), json!({ "user_id": user }));
+    }
+    if !request.tools.is_empty() {
+        body.insert(
+            "tools".into(),
+            request
+                .tools
+                .iter()
+                .map(|tool| {
+                    let mut out = Map::new();
+                    out.insert("name".into(), tool.name.clone().into());
+                    if let Some(description) = &tool.description {
+                        out.insert("description".into(), description.clone().into());
+                    }
+                    out.insert(
+                        "input_schema".into(),
+                        tool.parameters
+                            .clone()
+                            .unwrap_or_else(|| json!({ "type": "object", "properties": {} })),
+                    );
+                    Value::Object(out)
+                })
+                .collect(),
+        );
+        if let Some(choice) = tool_choice(request) {
+            body.insert("tool_choice".into(), choice);
+        }
+    }
+    if request.stream {
+        body.insert("stream".into(), true.into());
+    }
+    Ok(Value::Object(body))
+}
+
+/// One conversation turn being assembled.
+struct Turn {
+    role: &'static str,
+    blocks: Vec<Value>,
+}
+
+impl Turn {
+    fn into_value(mut self) -> Value {
+        // Anthropic wants tool results before anything else in a user turn; keep the rest in order.
+        self.blocks
+            .sort_by_key(|block| block.get("type").and_then(Value::as_str) != Some("tool_result"));
+        json!({ "role": self.role, "content": self.blocks })
+    }
+}
+
+fn push_turn(turns: &mut Vec<Turn>, role: &'static str, blocks: Vec<Value>) {
+    if blocks.is_empty() {
+        // Anthropic rejects empty turns; an empty message carries nothing anyway.
+        return;
+    }
+    match turns.last_mut() {
+        Some(last) if last.role == role => last.blocks.extend(blocks),
+        _ => turns.push(Turn { role, blocks }),
+    }
+}
+
+fn text_block(text: &str) -> Option<Value> {
+    // Anthropic rejects empty text blocks.
+    (!text.is_empty()).then(|| json!({ "type": "text", "text": text }))
+}
+
+fn user_blocks(message: &Message, i: usize) -> Result<Vec<Value>, GaiaError> {
+    let mut blocks = Vec::with_capacity(message.content.len());
+    for (j, part) in message.content.iter().enumerate() {
+        match part {
+            ContentPart::Text(text) => blocks.extend(text_block(text)),
+            ContentPart::Image { .. } => blocks.push(image_block(part, i, j)?),
+        }
+    }
+    Ok(blocks)
+}
+
+fn image_block(part: &ContentPart, i: usize, j: usize) -> Result<Value, GaiaError> {
+    let source = match part.image_source() {
+        Some(ImageSource::Data(data)) => {
+            json!({ "type": "base64", "media_type": data.mime, "data": data.data })
+        }
+        Some(ImageSource::Url(url)) if !url.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("data:")) => {
+            json!({ "type": "url", "url": url })
+        }
+        _ => {
+            return Err(invalid(
+                format!("messages[{i}].content[{j}].image_url.url"),
+                "data URLs must be base64-encoded (data:<mime>;base64,<data>)",
+            ));
+        }
+    };
+    Ok(json!({ "type": "image", "source": source }))
+}
+
+fn assistant_blocks(message: &Message, i: usize) -> Result<Vec<Value>, GaiaError> {
+    let mut blocks: Vec<Value> = text_block(&message.text_content()).into_iter().collect();
+    for (k, call) in message.tool_calls.iter().enumerate() {
+        let input = parse_arguments(&call.arguments).ok_or_else(|| {
+            invalid(
+                format!("messages[{i}].tool_calls[{k}].function.arguments"),
+                format!(
+                    "the arguments of tool call '{}' must be a JSON object",
+                    call.id
+                ),
+            )
+        })?;
+        blocks.push(json!({
+            "type": "tool_use",
+            "id": safe_id(&call.id),
+            "name": call.name,
+            "input": input,
+        }));
+    }
+    Ok(blocks)
+}
+
+/// Tool-call arguments as the JSON object Anthropic wants; blank arguments mean "no arguments".
+fn parse_arguments(arguments: &str) -> Option<Value> {
+    if arguments.trim().is_empty() {
+        return Some(json!({}));
+    }
+    serde_json::from_str::<Value>(arguments)
+        .ok()
+        .filter(Value::is_object)
+}
+
+fn tool_result_block(message: &Message) -> Value {
+    let mut block = json!({
+        "type": "tool_result",
+        "tool_use_id": safe_id(message.tool_call_id.as_deref().unwrap_or_default()),
+    });
+    let text = message.text_content();
+    if !text.is_empty() {
+        block["content"] = text.into();
+    }
+    block
+}
+
+/// Anthropic tool ids must match `^[a-zA-Z0-9_-]+$`; other providers' ids may not.
+fn safe_id(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn json_instruction(format: &ResponseFormat) -> Option<String> {
+    const ONLY: &str = "Do not write anything before or after the JSON.";
+    match format {
+        ResponseFormat::Text => None,
+        ResponseFormat::JsonObject => Some(format!(
+            "Respond with a single valid JSON object. {ONLY}"
+        )),
+        ResponseFormat::JsonSchema { name, schema, .. } => Some(match schema {
+            Some(schema) => format!(
+                "Respond with a single valid JSON object that conforms to the JSON schema named \
+                 \"{name}\": {schema} {ONLY}"
+            ),
+            None => format!("Respond with a single valid JSON object. {ONLY}"),
+        }),
+    }
+}
+
+fn tool_choice(request: &ChatRequest) -> Option<Value> {
+    let sequential = request.parallel_tool_calls == Some(false);
+    let mut choice = match request.tool_choice.as_ref() {
+        // `none` takes no further options.
+        Some(ToolChoice::None) => return Some(json!({ "type": "none" })),
+        Some(ToolChoice::Auto) => json!({ "type": "auto" }),
+        Some(ToolChoice::Required) => json!({ "type": "any" }),
+        Some(ToolChoice::Function(name)) => json!({ "type": "tool", "name": name }),
+        None if sequential => json!({ "type": "auto" }),
+        None => return None,
+    };
+    if sequential {
+        choice["disable_parallel_tool_use"] = true.into();
+    }
+    Some(choice)
+}
+
+/// Parses a Messages API response. `meta.created` supplies the time Anthropic does not send.
+pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, GaiaError> {
+    if let Some(message) = parse_error(body) {
+        return Err(GaiaError::upstream(message));
+    }
+    let response: wire::MessageResponse =
+        serde_json::from_slice(body).map_err(|err| malformed(DIALECT, "response", err))?;
+    let mut text = String::new();
+    let mut tool_calls = Vec::new();
+    for block in response.content {
+        match block {
+            wire::Block::Text { text: part } => text.push_str(&part),
+            wire::Block::ToolUse { id, name, input } => tool_calls.push(ToolCall {
+                id,
+                name,
+                arguments: input.to_string(),
+            }),
+            wire::Block::Thinking { .. } | wire::Block::Other => {}
+        }
+    }
+    Ok(ChatResponse {
+        id: response.id.unwrap_or_else(|| meta.id.clone()),
+        created: meta.created,
+        model: response.model.unwrap_or_else(|| meta.model.clone()),
+        choices: vec![Choice::assistant(
+            0,
+            text,
+            tool_calls,
+            response.stop_reason.as_deref().map(finish_reason),
+        )],
+        usage: response.usage.as_ref().map(|usage| {
+            let mut counts = UsageCounts::default();
+            counts.update(usage);
+            counts.to_usage()
+        }),
+    })
+}
+
+/// Anthropic's stop reasons (unknown ones are `Stop`).
+fn finish_reason(reason: &str) -> FinishReason {
+    match reason {
+        "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
+        "tool_use" => FinishReason::ToolCalls,
+        "refusal" => FinishReason::ContentFilter,
+        // end_turn, stop_sequence, pause_turn and anything new.
+        _ => FinishReason::Stop,
+    }
+}
+
+/// Anthropic's separate counters, kept apart until the end because `message_delta` may update any of
+/// them (all cumulative).
+#[derive(Debug, Default, Clone, Copy)]
+struct UsageCounts {
+    input: u64,
+    output: u64,
+    cache_read: u64,
+    cache_creation: u64,
+}
+
+impl UsageCounts {
+    fn update(&mut self, usage: &wire::WireUsage) {
+        self.input = usage.input_tokens.unwrap_or(self.input);
+        self.output = usage.output_tokens.unwrap_or(self.output);
+        self.cache_read = usage.cache_read_input_tokens.unwrap_or(self.cache_read);
+        self.cache_creation = usage
+            .cache_creation_input_tokens
+            .unwrap_or(self.cache_creation);
+    }
+
+    /// Anthropic's `input_tokens` excludes cache reads and writes; the canonical prompt count includes both.
+    fn to_usage(self) -> Usage {
+        let prompt = self
+            .input
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_creation);
+        Usage {
+            cached_tokens: self.cache_read,
+            cache_creation_tokens: self.cache_creation,
+            ..Usage::new(prompt, self.output)
+        }
+    }
+}
+
+/// The message of an Anthropic error body (`{"type":"error","error":{"type":…,"message":…}}`), prefixed
+/// with the error type when there is one.
+pub fn parse_error(body: &[u8]) -> Option<String> {
+    let envelope: wire::ErrorEnvelope = serde_json::from_slice(body).ok()?;
+    let error = envelope.error?;
+    let message = error.message?;
+    Some(match error.kind {
+        Some(kind) => format!("{kind}: {message}"),
+        None => message,
+    })
+}
+
+/// The error kind for an Anthropic error `type`, for errors that arrive inside a stream (HTTP errors are
+/// classified by status in the provider layer).
+pub fn error_kind(error_type: &str) -> ErrorKind {
+    match error_type {
+        "invalid_request_error" => ErrorKind::InvalidRequest,
+        "request_too_large" => ErrorKind::PayloadTooLarge,
+        "rate_limit_error" => ErrorKind::RateLimited,
+        "overloaded_error" => ErrorKind::Unavailable,
+        "timeout_error" => ErrorKind::UpstreamTimeout,
+        // api_error, and errors about *our* credentials or account, which are not the client's fault.
+        _ => ErrorKind::Upstream,
+    }
+}

@@ -1,0 +1,52 @@
+# GaiaRouter — the commands. `make run` and `make test` are the two that matter.
+SHELL := /bin/bash
+CARGO ?= cargo
+FRONTEND := frontend
+
+.PHONY: run build frontend test test-rust test-frontend lint fmt bench soak clean-pg help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+run: build ## build everything (release) and start the server on the embedded SQLite database
+	./target/release/gaiarouter serve
+
+build: frontend ## build the release binary (and the admin UI when present)
+	$(CARGO) build --release -p gaiarouter
+
+frontend: ## build the admin UI into frontend/dist (skipped until the UI exists)
+	@if [ -f $(FRONTEND)/package.json ]; then \
+	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build; \
+	else echo "frontend: no package.json yet, skipping"; fi
+
+test: test-rust test-frontend ## run every test (Rust on SQLite and PostgreSQL, then the UI when present)
+
+# PostgreSQL is provided by scripts/ensure-postgres.sh (a throwaway cluster; installed with apt when
+# missing on Debian as root). GAIA_REQUIRE_POSTGRES=1 turns any skipped PostgreSQL test into a failure.
+test-rust:
+	@set -e; pg_url=$$(scripts/ensure-postgres.sh); \
+	export GAIA_TEST_POSTGRES_URL="$$pg_url" GAIA_REQUIRE_POSTGRES=1; \
+	if command -v cargo-nextest >/dev/null 2>&1; then \
+	  $(CARGO) nextest run --workspace --all-targets --no-fail-fast; \
+	else \
+	  $(CARGO) test --workspace --all-targets --no-fail-fast; \
+	fi
+
+test-frontend:
+	@if [ -f $(FRONTEND)/package.json ]; then \
+	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test; \
+	else echo "test-frontend: no frontend yet, skipping"; fi
+
+lint: ## formatting and clippy, warnings are errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt: ## format the code
+	$(CARGO) fmt --all
+
+bench: ## run the benchmarks and print the figures (see docs/performance.md)
+	@if [ -x scripts/bench.sh ]; then scripts/bench.sh; else echo "bench: not written yet"; exit 1; fi
+
+clean-pg: ## stop and remove the throwaway test PostgreSQL cluster
+	@d=$${GAIA_PG_DIR:-$${TMPDIR:-/tmp}/gaiarouter-test-pg}; b=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1); \
+	if [ -d "$$d/data" ]; then runuser -u postgres -- $$b/pg_ctl -D $$d/data stop -m fast || true; rm -rf "$$d"; fi

@@ -1,0 +1,103 @@
+//! `TestApp`: a running GaiaRouter on port 0 with its own database, plus typed request helpers.
+
+use std::time::Duration;
+
+use gaia_store::testing;
+use gaiarouter::configuration::Settings;
+use gaiarouter::startup::Application;
+
+/// Which database a test app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The admin key generated at first start.
+    pub admin_key: Option<String>,
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// A fresh database URL for `db`, or `None` when PostgreSQL tests are skipped (never under `make test`).
+pub async fn fresh_database(db: Db, dir: &std::path::Path) -> Option<String> {
+    match db {
+        Db::Sqlite => Some(testing::sqlite_file_url(dir)),
+        Db::Postgres => {
+            let server = testing::postgres_url().unwrap()?;
+            Some(testing::create_postgres_database(&server).await.unwrap())
+        }
+    }
+}
+
+/// Starts an app on SQLite.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(Db::Sqlite).await.unwrap()
+}
+
+/// Starts an app on the given database; `None` if that database is unavailable and not required.
+pub async fn spawn_app_on(db: Db) -> Option<TestApp> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(db, dir.path()).await?;
+    Some(spawn_with(Settings::for_tests(&url).unwrap(), dir).await)
+}
+
+/// Starts an app with explicit settings (bind is forced to 127.0.0.1:0).
+pub async fn spawn_with(mut settings: Settings, dir: tempfile::TempDir) -> TestApp {
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    let database_url = settings.database_url.expose().to_owned();
+    let app = Application::build(settings).await.expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let admin_key = app.generated_admin_key().map(str::to_owned);
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: http_client(),
+        admin_key,
+        database_url,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
+    }
+}
+
+/// Asserts the OpenAI error envelope and returns `error`.
+pub async fn assert_error_envelope(res: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status, "unexpected status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(ct.starts_with("application/json"), "content-type was {ct}");
+    let body: serde_json::Value = res.json().await.unwrap();
+    let error = body.get("error").unwrap_or_else(|| panic!("no error in {body}")).clone();
+    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(error["type"].as_str().is_some(), "{body}");
+    assert!(error["code"].as_str().is_some(), "{body}");
+    error
+}

@@ -1,0 +1,11 @@
+//! Black-box API tests: each test starts the real server on a random port and speaks HTTP to it.
+//! One integration binary for all of them (faster to link, shared helpers).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod docs;
+mod errors;
+mod lifecycle;
+mod system;

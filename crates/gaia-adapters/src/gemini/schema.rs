@@ -1,0 +1,264 @@
+//! JSON Schema → the OpenAPI 3.0 subset Gemini accepts in `parameters` and `responseSchema`.
+//!
+//! Gemini's `Schema` object knows `type` (one, upper-case), `format`, `description`, `nullable`, `enum`
+//! (strings), `properties`, `required`, `items`, `anyOf`, `propertyOrdering` and the numeric/length/count
+//! bounds; it rejects requests containing anything else (`$schema`, `additionalProperties`, `$ref`, …).
+//! Clients write full JSON Schema, so this translates what has an equivalent and drops the rest:
+//! - `type: ["string", "null"]` → `type: STRING, nullable: true`; `const` → a one-value `enum`;
+//! - `oneOf` → `anyOf` (a `{"type":"null"}` branch becomes `nullable`); `allOf` is merged into one schema;
+//! - local `$ref`s (`#/$defs/…`, `#/definitions/…`) are inlined, to a bounded depth so recursive schemas
+//!   terminate; unresolvable ones become an unconstrained schema;
+//! - `enum` on non-string types moves into the description, since Gemini's enums are strings;
+//! - `format` is kept only where Gemini supports it; everything else is dropped.
+
+use serde_json::{Map, Value, json};
+
+/// How deep `$ref`s are inlined before giving up (recursive schemas would never end).
+const MAX_REF_DEPTH: usize = 8;
+
+/// Converts `schema`; definitions are looked up in `schema` itself (`$defs` / `definitions`).
+pub(super) fn to_gemini_schema(schema: &Value) -> Value {
+    Converter { root: schema }.convert(schema, 0)
+}
+
+struct Converter<'a> {
+    root: &'a Value,
+}
+
+impl Converter<'_> {
+    fn resolve(&self, reference: &str) -> Option<&Value> {
+        let path = reference.strip_prefix("#/")?;
+        path.split('/').try_fold(self.root, |node, segment| {
+            node.get(segment.replace("~1", "/").replace("~0", "~"))
+        })
+    }
+
+    fn convert(&self, schema: &Value, depth: usize) -> Value {
+        let Value::Object(map) = schema else {
+            // `true` / `false` schemas and garbage: no constraint Gemini could express.
+            return json!({});
+        };
+        if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+            let target = match self.resolve(reference) {
+                Some(target) if depth < MAX_REF_DEPTH => self.convert(target, depth + 1),
+                _ => json!({}),
+            };
+            // Keywords next to the `$ref` (usually a description) are more specific than the target's.
+            let mut siblings = map.clone();
+            siblings.remove("$ref");
+            return merge(self.convert(&Value::Object(siblings), depth), target);
+        }
+
+        let mut out = Map::new();
+        let mut nullable = false;
+        let mut type_name: Option<String> = None;
+        for (key, value) in map {
+            match key.as_str() {
+                "type" => match value {
+                    Value::String(name) if name == "null" => nullable = true,
+                    Value::String(name) => type_name = Some(name.clone()),
+                    Value::Array(names) => {
+                        for name in names.iter().filter_map(Value::as_str) {
+                            if name == "null" {
+                                nullable = true;
+                            } else if type_name.is_none() {
+                                type_name = Some(name.to_owned());
+                            }
+                        }
+                    }
+                    _ => {}
+                },
+                "nullable" => nullable |= value.as_bool().unwrap_or(false),
+                "description" | "pattern" | "minLength" | "maxLength" | "minItems" | "maxItems"
+                | "minimum" | "maximum" | "minProperties" | "maxProperties" | "propertyOrdering" => {
+                    out.insert(key.clone(), value.clone());
+                }
+                "enum" => {
+                    if let Value::Array(values) = value {
+                        nullable |= values.iter().any(Value::is_null);
+                        out.insert("enum".into(), enum_strings(values).into());
+                    }
+                }
+                "const" if !value.is_null() => {
+                    out.insert("enum".into(), enum_strings(std::slice::from_ref(value)).into());
+                }
+                "properties" => {
+                    if let Value::Object(properties) = value {
+                        let converted: Map<String, Value> = properties
+                            .iter()
+                            .map(|(name, property)| (name.clone(), self.convert(property, depth)))
+                            .collect();
+                        out.insert("properties".into(), converted.into());
+                    }
+                }
+                "required" => {
+                    if let Value::Array(names) = value {
+                        out.insert("required".into(), names.clone().into());
+                    }
+                }
+                "items" => {
+                    let items = match value {
+                        // Tuple validation has no equivalent; the first item type is the best guess.
+                        Value::Array(tuple) => tuple.first().cloned().unwrap_or_else(|| json!({})),
+                        single => single.clone(),
+                    };
+                    out.insert("items".into(), self.convert(&items, depth));
+                }
+                "anyOf" | "oneOf" => {
+                    if let Value::Array(branches) = value {
+                        let mut converted = Vec::new();
+                        for branch in branches {
+                            if branch.get("type").and_then(Value::as_str) == Some("null") {
+                                nullable = true;
+                            } else {
+                                converted.push(self.convert(branch, depth));
+                            }
+                        }
+                        match converted.len() {
+                            0 => {}
+                            1 => {
+                                let only = converted.pop().unwrap_or_default();
+                                out = match merge(Value::Object(out), only) {
+                                    Value::Object(merged) => merged,
+                                    _ => Map::new(),
+                                };
+                            }
+                            _ => {
+                                out.insert("anyOf".into(), converted.into());
+                            }
+                        }
+                    }
+                }
+                "allOf" => {
+                    if let Value::Array(branches) = value {
+                        for branch in branches {
+                            let converted = self.convert(branch, depth);
+                            out = match merge(Value::Object(out), converted) {
+                                Value::Object(merged) => merged,
+                                _ => Map::new(),
+                            };
+                        }
+                    }
+                }
+                "format" => {
+                    if let Value::String(format) = value {
+                        out.insert("format".into(), format.clone().into());
+                    }
+                }
+                // $schema, $id, $defs, definitions, additionalProperties, title, default, examples, …
+                _ => {}
+            }
+        }
+        finish(out, type_name, nullable)
+    }
+}
+
+/// Sets the upper-case type (inferring it when absent), fixes what only fits some types, and drops
+/// `required` names that are not properties (Gemini rejects those).
+fn finish(mut out: Map<String, Value>, type_name: Option<String>, nullable: bool) -> Value {
+    let type_name = type_name
+        .map(|name| name.to_ascii_uppercase())
+        .or_else(|| out.get("type").and_then(Value::as_str).map(str::to_owned))
+        .or_else(|| {
+            if out.contains_key("properties") {
+                Some("OBJECT".into())
+            } else if out.contains_key("items") {
+                Some("ARRAY".into())
+            } else if out.contains_key("enum") {
+                Some("STRING".into())
+            } else {
+                None
+            }
+        });
+    if let Some(type_name) = &type_name {
+        out.insert("type".into(), type_name.clone().into());
+    }
+    let is = |name: &str| type_name.as_deref() == Some(name);
+
+    if let Some(Value::String(format)) = out.get("format") {
+        let supported = match type_name.as_deref() {
+            Some("STRING") => matches!(format.as_str(), "enum" | "date-time"),
+            Some("NUMBER") => matches!(format.as_str(), "float" | "double"),
+            Some("INTEGER") => matches!(format.as_str(), "int32" | "int64"),
+            _ => false,
+        };
+        if !supported {
+            out.remove("format");
+        }
+    }
+    if !is("STRING") && type_name.is_some() {
+        if let Some(Value::Array(values)) = out.remove("enum") {
+            let allowed: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+            let note = format!("Allowed values: {}.", allowed.join(", "));
+            let description = match out.get("description").and_then(Value::as_str) {
+                Some(description) => format!("{description} {note}"),
+                None => note,
+            };
+            out.insert("description".into(), description.into());
+        }
+    }
+    if is("OBJECT") || out.contains_key("properties") {
+        let names: Vec<String> = out
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|properties| properties.keys().cloned().collect())
+            .unwrap_or_default();
+        if let Some(Value::Array(required)) = out.get_mut("required") {
+            required.retain(|name| name.as_str().is_some_and(|n| names.iter().any(|p| p == n)));
+        }
+        if names.is_empty() {
+            // Gemini rejects an OBJECT with an empty `properties` map.
+            out.remove("properties");
+            out.remove("required");
+        }
+    } else {
+        out.remove("required");
+    }
+    if matches!(out.get("required"), Some(Value::Array(required)) if required.is_empty()) {
+        out.remove("required");
+    }
+    if nullable {
+        out.insert("nullable".into(), true.into());
+    }
+    Value::Object(out)
+}
+
+/// Gemini enums are strings: strings stay, numbers and booleans are written out, `null` is dropped.
+fn enum_strings(values: &[Value]) -> Vec<Value> {
+    values
+        .iter()
+        .filter_map(|value| match value {
+            Value::Null => None,
+            Value::String(s) => Some(Value::String(s.clone())),
+            other => Some(Value::String(other.to_string())),
+        })
+        .collect()
+}
+
+/// Merges two converted schemas: properties and required lists are united, other keys keep `base`'s value.
+fn merge(base: Value, extra: Value) -> Value {
+    let (Value::Object(mut base), Value::Object(extra)) = (base, extra) else {
+        return json!({});
+    };
+    for (key, value) in extra {
+        match (key.as_str(), base.get_mut(&key), value) {
+            ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => {
+                for (name, property) in theirs {
+                    mine.entry(name).or_insert(property);
+                }
+            }
+            ("required", Some(Value::Array(mine)), Value::Array(theirs)) => {
+                for name in theirs {
+                    if !mine.contains(&name) {
+                        mine.push(name);
+                    }
+                }
+            }
+            (_, Some(_), _) => {}
+            (_, None, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+    Value::Object(base)
+}

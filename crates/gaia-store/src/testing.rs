@@ -1,0 +1,75 @@
+//! Test support shared by every crate's database tests: scratch databases on SQLite and PostgreSQL.
+//!
+//! PostgreSQL tests read the server's URL from `GAIA_TEST_POSTGRES_URL` (`make test` provisions a
+//! throwaway cluster and sets it). When it is unset they are skipped with a loud message — unless
+//! `GAIA_REQUIRE_POSTGRES=1` (also set by `make test`), in which case they fail, so CI can never pass
+//! without having exercised PostgreSQL.
+
+use sea_orm::{ConnectionTrait, Database};
+
+use crate::StoreError;
+
+/// The PostgreSQL server URL for tests, or `None` (after printing why) when tests should skip.
+/// Fails when `GAIA_REQUIRE_POSTGRES=1` and no server is configured.
+pub fn postgres_url() -> Result<Option<String>, String> {
+    match std::env::var("GAIA_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Ok(Some(url)),
+        _ if std::env::var("GAIA_REQUIRE_POSTGRES").as_deref() == Ok("1") => Err(
+            "GAIA_REQUIRE_POSTGRES=1 but GAIA_TEST_POSTGRES_URL is unset: run `make test`, or start PostgreSQL and set it"
+                .to_owned(),
+        ),
+        _ => {
+            eprintln!(
+                "SKIPPING PostgreSQL test: GAIA_TEST_POSTGRES_URL is unset (make test provisions PostgreSQL and sets it)"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Creates an empty database with a unique name on the server at `server_url` and returns its URL.
+pub async fn create_postgres_database(server_url: &str) -> Result<String, StoreError> {
+    let name = format!("gaia_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(server_url).await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await?;
+    admin.close().await?;
+    Ok(replace_database(server_url, &name))
+}
+
+/// `postgres://u@h:p/old?x` → `postgres://u@h:p/<name>?x`.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_and_path = &base[scheme_end..];
+    let host = host_and_path.split('/').next().unwrap_or(host_and_path);
+    let mut out = format!("{}{}/{}", &base[..scheme_end], host, name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A fresh SQLite database file in `dir`.
+pub fn sqlite_file_url(dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("gaia-test.db").display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_is_replaced_and_the_query_kept() {
+        assert_eq!(
+            replace_database("postgres://gaia@127.0.0.1:5433/postgres?sslmode=disable", "x"),
+            "postgres://gaia@127.0.0.1:5433/x?sslmode=disable"
+        );
+        assert_eq!(replace_database("postgres://h", "y"), "postgres://h/y");
+    }
+}
