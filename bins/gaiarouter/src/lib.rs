@@ -4,6 +4,7 @@
 //! migrations, routes, OpenAPI — and holds no business logic of its own: handlers extract, call one
 //! service, and map the result. [`startup::Application`] is shared by `main` and the black-box tests.
 
+pub mod auth;
 pub mod configuration;
 pub mod error;
 pub mod middleware;

@@ -50,11 +50,26 @@ with organizations, API keys, limits and usage statistics. Errors always use the
 `{\"error\":{\"message\",\"type\",\"code\",\"param\"}}`.",
         license(name = "Apache-2.0")
     ),
-    paths(routes::health::health, routes::health::ready),
-    components(schemas(ErrorBody, ErrorDetail, routes::health::Health, routes::health::Ready)),
+    paths(
+        routes::health::health,
+        routes::health::ready,
+        routes::chat::chat_completions,
+        routes::models::list_models,
+        routes::models::get_model,
+    ),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        routes::health::Health,
+        routes::health::Ready,
+        routes::models::ModelObject,
+        routes::models::ModelList,
+        routes::models::Capabilities,
+    )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
+        (name = "inference", description = "The OpenAI-compatible API: chat completions and models"),
         (name = "system", description = "Liveness, readiness and documentation"),
     )
 )]

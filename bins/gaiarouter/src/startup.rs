@@ -4,6 +4,13 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use gaia_core::ProviderKind;
+use gaia_orgs::auth::KeyCache;
+use gaia_providers::router::RetryPolicy;
+use gaia_providers::{FileConfig, Provider, ProviderConfig, Registry};
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -32,6 +39,8 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -43,6 +52,75 @@ pub struct Application {
     generated_admin_key: Option<String>,
     settings: Arc<Settings>,
     static_dir: Option<PathBuf>,
+    background: tokio::task::JoinHandle<()>,
+    shutdown: ShutdownSignals,
+}
+
+/// SIGTERM and SIGINT listeners, registered while building (before the banner is printed) so a signal
+/// that arrives at any point after start-up triggers a graceful stop rather than the default kill.
+struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn register() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn recv(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
+}
+
+/// How often the registry and the key cache are reloaded from the database. This bounds how long a
+/// change made on another instance (a revoked key, a disabled model) takes to apply here.
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Builds every provider: the four built-in ones from the environment, then the configuration file's.
+fn build_providers(settings: &Settings, file: &FileConfig) -> Result<Vec<Arc<Provider>>, StartupError> {
+    let timeouts = file.timeouts();
+    let builtin = |name: &str, kind, p: &crate::configuration::ProviderSettings| {
+        ProviderConfig::new(name, kind, p.base_url.as_str(), p.api_key.as_ref().map(|k| k.expose().to_owned()))
+    };
+    let mut configs = vec![
+        builtin("openai", ProviderKind::OpenAi, &settings.openai),
+        builtin("anthropic", ProviderKind::Anthropic, &settings.anthropic),
+        builtin("google", ProviderKind::Gemini, &settings.gemini),
+        builtin("openrouter", ProviderKind::OpenRouter, &settings.openrouter),
+    ];
+    if let Some(referer) = &settings.openrouter_http_referer {
+        configs[3].headers.push(("HTTP-Referer".to_owned(), referer.clone()));
+    }
+    if let Some(title) = &settings.openrouter_x_title {
+        configs[3].headers.push(("X-Title".to_owned(), title.clone()));
+    }
+    for extra in file.provider_configs(|var| std::env::var(var).ok()) {
+        if configs.iter().any(|c| c.name == extra.name) {
+            return Err(StartupError::Config(format!("provider '{}' is declared twice", extra.name)));
+        }
+        configs.push(extra);
+    }
+    configs
+        .into_iter()
+        .map(|c| Provider::new(c, timeouts).map_err(|e| StartupError::Config(e.message)))
+        .collect()
+}
+
+fn read_file_config(settings: &Settings) -> Result<FileConfig, StartupError> {
+    let Some(path) = &settings.config_file else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| StartupError::Config(format!("GAIA_CONFIG: cannot read {}: {e}", path.display())))?;
+    FileConfig::parse(&text).map_err(|e| StartupError::Config(format!("GAIA_CONFIG {}: {}", path.display(), e.message)))
 }
 
 /// `gaiarouter migrate`.
@@ -58,6 +136,12 @@ pub async fn run_migrations(settings: &Settings) -> Result<(), StartupError> {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        // Bind first: if the port is taken, nothing (such as a generated admin key) is created in vain.
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
+            addr: settings.bind,
+            source,
+        })?;
+        let shutdown = ShutdownSignals::register()?;
         let store = Store::connect_and_migrate(settings.database_url.expose(), &StoreOptions::default())
             .await
             .map_err(StartupError::Database)?;
@@ -68,10 +152,20 @@ impl Application {
             AdminKeyBootstrap::Generated(key) => Some(key.full),
             AdminKeyBootstrap::Existing => None,
         };
-        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
-            addr: settings.bind,
-            source,
-        })?;
+        let file = read_file_config(&settings)?;
+        let providers = build_providers(&settings, &file)?;
+        let mut seed = gaia_providers::catalog::builtin().map_err(|e| StartupError::Config(e.message))?;
+        seed.extend(file.models());
+        store.seed_models(&seed, chrono::Utc::now()).await.map_err(StartupError::Database)?;
+        let keys = Arc::new(KeyCache::new(
+            store.clone(),
+            settings.admin_key.as_ref().map(|k| k.expose()),
+        ));
+        keys.refresh().await.map_err(StartupError::Bootstrap)?;
+        let retry = RetryPolicy {
+            max_retries: file.upstream.max_retries.unwrap_or(RetryPolicy::default().max_retries),
+            ..RetryPolicy::default()
+        };
         let port = listener.local_addr()?.port();
         let static_dir = settings
             .static_dir
@@ -80,13 +174,16 @@ impl Application {
             .filter(|d| d.join("index.html").is_file());
         let state = AppState {
             store,
-            admin_key_hash: settings
-                .admin_key
-                .as_ref()
-                .map(|k| Arc::from(gaia_orgs::keys::hash_secret(k.expose()))),
             settings: Arc::new(settings),
+            keys,
+            registry: Arc::new(ArcSwap::from_pointee(Registry::default())),
+            retry,
+            file_aliases: Arc::new(file.aliases.iter().map(|a| (a.name.clone(), a.targets.clone())).collect()),
+            providers: Arc::new(providers),
         };
+        state.reload_registry().await.map_err(StartupError::Bootstrap)?;
         let settings = state.settings.clone();
+        let background = tokio::spawn(refresh_loop(state.clone()));
         let server = build_server(listener, state, static_dir.clone())?;
         Ok(Self {
             port,
@@ -94,6 +191,8 @@ impl Application {
             generated_admin_key,
             settings,
             static_dir,
+            background,
+            shutdown,
         })
     }
 
@@ -140,9 +239,35 @@ impl Application {
 
     /// Serves until SIGTERM/SIGINT, then drains in-flight requests (bounded by `GAIA_SHUTDOWN_TIMEOUT`).
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
-        self.server.await?;
+        let handle = self.server.handle();
+        let shutdown = self.shutdown;
+        let graceful = tokio::spawn(async move {
+            let signal = shutdown.recv().await;
+            tracing::info!(signal, "shutting down: draining in-flight requests");
+            handle.stop(true).await;
+        });
+        let result = self.server.await;
+        graceful.abort();
+        self.background.abort();
+        result?;
         tracing::info!("GaiaRouter stopped");
         Ok(())
+    }
+}
+
+/// Reloads the key cache and the registry snapshot periodically.
+async fn refresh_loop(state: AppState) {
+    let mut tick = tokio::time::interval(REFRESH_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.keys.refresh().await {
+            tracing::warn!(error = %e.message, "refreshing API keys failed; keeping the previous ones");
+        }
+        if let Err(e) = state.reload_registry().await {
+            tracing::warn!(error = %e.message, "refreshing the model registry failed; keeping the previous one");
+        }
     }
 }
 
@@ -163,6 +288,9 @@ fn build_server(
             .app_data(web::PayloadConfig::default().limit(max_body))
             .app_data(web::QueryConfig::default().error_handler(error::query_error))
             .app_data(web::PathConfig::default().error_handler(error::path_error))
+            .service(web::resource("/v1/chat/completions").route(web::post().to(routes::chat::chat_completions)))
+            .service(web::resource("/v1/models").route(web::get().to(routes::models::list_models)))
+            .service(web::resource("/v1/models/{id:.+}").route(web::get().to(routes::models::get_model)))
             .service(web::resource("/health").route(web::get().to(routes::health::health)))
             .service(web::resource("/ready").route(web::get().to(routes::health::ready)))
             .service(web::resource("/docs").route(web::get().to(routes::docs::docs_redirect)))
@@ -177,6 +305,7 @@ fn build_server(
         app.default_service(web::to(error::not_found))
     })
     .shutdown_timeout(settings.shutdown_timeout_secs)
+    .disable_signals()
     .listen(listener)?;
     if let Some(workers) = settings.workers {
         server = server.workers(workers);

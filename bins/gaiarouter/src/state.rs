@@ -2,6 +2,10 @@
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+use gaia_orgs::auth::KeyCache;
+use gaia_providers::Registry;
+use gaia_providers::router::RetryPolicy;
 use gaia_store::Store;
 
 use crate::configuration::Settings;
@@ -11,6 +15,31 @@ use crate::configuration::Settings;
 pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
-    /// SHA-256 of `GAIA_ADMIN_KEY`, when configured (the key itself is not kept).
-    pub admin_key_hash: Option<Arc<str>>,
+    /// API keys in memory (no database round-trip per request).
+    pub keys: Arc<KeyCache>,
+    /// Providers, models and aliases; swapped atomically when the registry changes.
+    pub registry: Arc<ArcSwap<Registry>>,
+    pub retry: RetryPolicy,
+    /// Aliases declared in the configuration file (merged into every registry snapshot).
+    pub file_aliases: Arc<Vec<(String, Vec<String>)>>,
+    /// Every provider, built once (their HTTP clients are pooled).
+    pub providers: Arc<Vec<Arc<gaia_providers::Provider>>>,
+}
+
+impl AppState {
+    /// Rebuilds the registry snapshot from the database.
+    pub async fn reload_registry(&self) -> Result<(), gaia_core::GaiaError> {
+        let models = self.store.list_models().await?;
+        let mut aliases: Vec<(String, Vec<String>)> = self
+            .store
+            .list_model_aliases()
+            .await?
+            .into_iter()
+            .map(|a| (a.alias, a.targets))
+            .collect();
+        aliases.extend(self.file_aliases.iter().cloned());
+        let registry = Registry::new(self.providers.iter().cloned(), models, aliases);
+        self.registry.store(Arc::new(registry));
+        Ok(())
+    }
 }

@@ -50,7 +50,9 @@ pub trait StreamDecoder {
     /// dialects whose end is the end of the body), or an error when the stream was cut short.
     fn finish(&mut self) -> Result<Vec<StreamEvent>, GaiaError>;
 
-    /// Whether the stream reached its end (clean or an in-stream error); nothing more is expected.
+    /// Whether the stream reached its end (clean or an in-stream error), so a closing body is not a
+    /// truncation. For dialects that end with the body (Gemini) this turns true once every choice has
+    /// finished; [`finish`](StreamDecoder::finish) then still emits the closing `Usage` and `Done`.
     fn is_finished(&self) -> bool;
 }
 

@@ -17,6 +17,8 @@ mod codec;
 pub mod gemini;
 pub mod openai;
 pub mod sse;
+#[cfg(test)]
+mod test_support;
 mod util;
 
 pub use codec::{ResponseMeta, StreamDecoder, StreamEncoder};

@@ -130,12 +130,12 @@ impl SseParser {
     /// the final `data:` line, and losing the final chunk (often the usage) is worse than being lenient.
     pub fn finish(&mut self) -> Result<Option<SseEvent>, GaiaError> {
         self.skip_lf = false;
-        if !self.line.is_empty() {
-            if let Some(event) = self.end_line()? {
-                return Ok(Some(event));
-            }
-        }
-        Ok(self.dispatch())
+        let pending = if self.line.is_empty() {
+            None
+        } else {
+            self.end_line()?
+        };
+        Ok(pending.or_else(|| self.dispatch()))
     }
 
     fn extend_line(&mut self, bytes: &[u8]) -> Result<(), GaiaError> {
@@ -225,9 +225,8 @@ mod tests {
 
     #[test]
     fn named_events_and_data_are_parsed() {
-        let events = parse_all(&[
-            b"event: message_start\ndata: {\"a\":1}\n\nevent: ping\ndata: {}\n\n",
-        ]);
+        let events =
+            parse_all(&[b"event: message_start\ndata: {\"a\":1}\n\nevent: ping\ndata: {}\n\n"]);
         assert_eq!(
             events,
             vec![
@@ -282,7 +281,10 @@ mod tests {
         for i in 0..text.len() {
             chunks.push(&text[i..i + 1]);
         }
-        assert_eq!(parse_all(&chunks), vec![SseEvent::new(None, "héllo 世界 🎉")]);
+        assert_eq!(
+            parse_all(&chunks),
+            vec![SseEvent::new(None, "héllo 世界 🎉")]
+        );
     }
 
     #[test]

@@ -69,7 +69,9 @@ impl ErrorKind {
             ErrorKind::PermissionDenied => "permission_error",
             ErrorKind::RateLimited => "rate_limit_error",
             ErrorKind::QuotaExceeded => "insufficient_quota",
-            ErrorKind::Upstream | ErrorKind::UpstreamTimeout | ErrorKind::Unavailable => "api_error",
+            ErrorKind::Upstream | ErrorKind::UpstreamTimeout | ErrorKind::Unavailable => {
+                "api_error"
+            }
             ErrorKind::Internal => "server_error",
         }
     }
@@ -249,7 +251,10 @@ mod tests {
     #[test]
     fn internal_errors_hide_their_message_from_clients() {
         let err = GaiaError::internal("db password=hunter2 refused");
-        assert_eq!(err.to_envelope()["error"]["message"], "internal server error");
+        assert_eq!(
+            err.to_envelope()["error"]["message"],
+            "internal server error"
+        );
         assert_eq!(err.status(), 500);
     }
 }

@@ -122,9 +122,8 @@ impl fmt::Display for ModelRef {
 /// The provider of a bare well-known model name, if any.
 pub fn well_known_provider(model: &str) -> Option<&'static str> {
     let m = model.to_ascii_lowercase();
-    let is_o_series = m.len() > 1
-        && m.starts_with('o')
-        && m[1..].starts_with(|c: char| c.is_ascii_digit());
+    let is_o_series =
+        m.len() > 1 && m.starts_with('o') && m[1..].starts_with(|c: char| c.is_ascii_digit());
     if m.starts_with("gpt-")
         || m.starts_with("chatgpt-")
         || m.starts_with("text-embedding-")
@@ -156,8 +155,14 @@ mod tests {
     fn bare_well_known_names_resolve_to_their_provider() {
         assert_eq!(ModelRef::parse("gpt-4o-mini").unwrap().provider, "openai");
         assert_eq!(ModelRef::parse("o3-mini").unwrap().provider, "openai");
-        assert_eq!(ModelRef::parse("claude-sonnet-4-5").unwrap().provider, "anthropic");
-        assert_eq!(ModelRef::parse("gemini-2.5-flash").unwrap().provider, "google");
+        assert_eq!(
+            ModelRef::parse("claude-sonnet-4-5").unwrap().provider,
+            "anthropic"
+        );
+        assert_eq!(
+            ModelRef::parse("gemini-2.5-flash").unwrap().provider,
+            "google"
+        );
     }
 
     #[test]

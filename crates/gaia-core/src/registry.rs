@@ -45,7 +45,7 @@ mod tests {
             display_name: None,
             context_length: None,
             max_completion_tokens: None,
-            input_price_nanos_per_mtok: 150_000_000,  // $0.15 / M
+            input_price_nanos_per_mtok: 150_000_000, // $0.15 / M
             output_price_nanos_per_mtok: 600_000_000, // $0.60 / M
             supports_vision: true,
             supports_tools: true,

@@ -59,12 +59,19 @@ impl Permissions {
 
     /// Parses the stored comma-separated form; unknown names are ignored.
     pub fn parse_csv(s: &str) -> Self {
-        let perms: Vec<Permission> = s.split(',').filter_map(|p| Permission::parse(p.trim())).collect();
+        let perms: Vec<Permission> = s
+            .split(',')
+            .filter_map(|p| Permission::parse(p.trim()))
+            .collect();
         Self::from_slice(&perms)
     }
 
     pub fn to_csv(self) -> String {
-        self.list().iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
+        self.list()
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// Whether this set grants `p` (admin grants everything).
@@ -189,7 +196,10 @@ mod tests {
         let p = Permissions::from_slice(&[Permission::Admin]);
         assert!(p.allows(Permission::Read));
         assert!(p.allows(Permission::Write));
-        assert!(p.covers(Permissions::from_slice(&[Permission::Read, Permission::Write])));
+        assert!(p.covers(Permissions::from_slice(&[
+            Permission::Read,
+            Permission::Write
+        ])));
     }
 
     #[test]

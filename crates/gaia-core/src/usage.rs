@@ -51,7 +51,9 @@ impl Usage {
     /// Adds another request's usage (e.g. the attempts of a retried request), saturating.
     pub fn accumulate(&mut self, other: &Usage) {
         self.prompt_tokens = self.prompt_tokens.saturating_add(other.prompt_tokens);
-        self.completion_tokens = self.completion_tokens.saturating_add(other.completion_tokens);
+        self.completion_tokens = self
+            .completion_tokens
+            .saturating_add(other.completion_tokens);
         self.total_tokens = self.total_tokens.saturating_add(other.total_tokens);
         self.cached_tokens = self.cached_tokens.saturating_add(other.cached_tokens);
         self.cache_creation_tokens = self
@@ -98,10 +100,9 @@ mod tests {
 
     #[test]
     fn usage_deserializes_without_the_detail_counters() {
-        let usage: Usage = serde_json::from_str(
-            r#"{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}"#,
-        )
-        .unwrap();
+        let usage: Usage =
+            serde_json::from_str(r#"{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}"#)
+                .unwrap();
         assert_eq!(usage, Usage::new(3, 4));
     }
 }

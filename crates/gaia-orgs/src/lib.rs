@@ -6,5 +6,6 @@
 //! Depends on gaia-core and gaia-store only — never on actix or reqwest. Errors are
 //! [`gaia_core::GaiaError`]s so the HTTP edge maps them with one `match`.
 
+pub mod auth;
 pub mod bootstrap;
 pub mod keys;

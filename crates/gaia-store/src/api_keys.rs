@@ -99,6 +99,30 @@ impl Store {
             .transpose()
     }
 
+    /// Every key with its organization's status (active keys of active organizations are the ones that
+    /// authenticate); used to fill and refresh the in-memory key cache.
+    pub async fn list_keys_with_org_status(&self) -> Result<Vec<(ApiKey, Status)>, StoreError> {
+        use crate::entity::organization;
+        let orgs: std::collections::HashMap<String, String> = organization::Entity::find()
+            .all(self.conn())
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.status))
+            .collect();
+        Entity::find()
+            .all(self.conn())
+            .await?
+            .into_iter()
+            .map(|row| {
+                let org_status = orgs
+                    .get(&row.organization_id)
+                    .and_then(|s| Status::parse(s))
+                    .unwrap_or(Status::Inactive);
+                Ok((to_domain(row)?, org_status))
+            })
+            .collect()
+    }
+
     /// How many active keys carry the admin permission.
     pub async fn count_active_admin_keys(&self) -> Result<u64, StoreError> {
         Ok(Entity::find()

@@ -53,6 +53,31 @@ pub async fn spawn_app_on(db: Db) -> Option<TestApp> {
     Some(spawn_with(Settings::for_tests(&url).unwrap(), dir).await)
 }
 
+/// Starts an app on SQLite whose four providers all point at `upstream` (a wiremock server):
+/// OpenAI at `/v1`, Anthropic at `/`, Gemini at `/`, OpenRouter at `/api/v1`.
+pub async fn spawn_app_with_upstream(upstream: &str) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = testing::sqlite_file_url(dir.path());
+    let mut settings = Settings::for_tests(&url).unwrap();
+    point_providers_at(&mut settings, upstream);
+    spawn_with(settings, dir).await
+}
+
+pub fn point_providers_at(settings: &mut Settings, upstream: &str) {
+    use gaiarouter::configuration::Secret;
+    let url = |path: &str| format!("{upstream}{path}").parse().unwrap();
+    settings.openai.base_url = url("/v1");
+    settings.openai.api_key = Some(Secret::new("sk-openai-test"));
+    settings.anthropic.base_url = url("/");
+    settings.anthropic.api_key = Some(Secret::new("sk-ant-test"));
+    settings.gemini.base_url = url("/");
+    settings.gemini.api_key = Some(Secret::new("gemini-test-key"));
+    settings.openrouter.base_url = url("/api/v1");
+    settings.openrouter.api_key = Some(Secret::new("sk-or-test"));
+    settings.openrouter_http_referer = Some("https://example.test/app".to_owned());
+    settings.openrouter_x_title = Some("GaiaRouter tests".to_owned());
+}
+
 /// Starts an app with explicit settings (bind is forced to 127.0.0.1:0).
 pub async fn spawn_with(mut settings: Settings, dir: tempfile::TempDir) -> TestApp {
     settings.bind = "127.0.0.1:0".parse().unwrap();
@@ -81,6 +106,27 @@ impl TestApp {
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.client.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    /// The bootstrap admin key generated at first start.
+    pub fn key(&self) -> &str {
+        self.admin_key.as_deref().expect("the app generated an admin key")
+    }
+
+    /// `POST /v1/chat/completions` with the admin key.
+    pub async fn chat(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/chat/completions"))
+            .bearer_auth(self.key())
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET` with the admin key.
+    pub async fn get_authed(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).bearer_auth(self.key()).send().await.unwrap()
     }
 }
 

@@ -7,5 +7,6 @@ mod helpers;
 
 mod docs;
 mod errors;
+mod gateway;
 mod lifecycle;
 mod system;

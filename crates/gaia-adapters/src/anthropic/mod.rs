@@ -11,7 +11,7 @@
 //!   both, and OpenAI's hotter values have no Anthropic equivalent beyond 1;
 //! - `top_p` is only sent when `temperature` is not, since newer Claude models reject both together;
 //! - `n > 1` is a 400 (Anthropic generates one choice); `presence_penalty`, `frequency_penalty`, `seed`,
-//!   image `detail`, tool `strict` and `extra` have no equivalent and are dropped;
+//!   message `name`, image `detail`, tool `strict` and `extra` have no equivalent and are dropped;
 //! - `response_format` json_object / json_schema becomes an instruction appended to `system` (Anthropic's
 //!   native structured outputs need a beta header the provider layer would have to manage);
 //! - tool-call ids are made Anthropic-safe (`[A-Za-z0-9_-]`) the same way in `tool_use` and `tool_result`,
@@ -176,7 +176,11 @@ fn image_block(part: &ContentPart, i: usize, j: usize) -> Result<Value, GaiaErro
         Some(ImageSource::Data(data)) => {
             json!({ "type": "base64", "media_type": data.mime, "data": data.data })
         }
-        Some(ImageSource::Url(url)) if !url.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("data:")) => {
+        Some(ImageSource::Url(url))
+            if !url
+                .get(..5)
+                .is_some_and(|s| s.eq_ignore_ascii_case("data:")) =>
+        {
             json!({ "type": "url", "url": url })
         }
         _ => {
@@ -250,9 +254,9 @@ fn json_instruction(format: &ResponseFormat) -> Option<String> {
     const ONLY: &str = "Do not write anything before or after the JSON.";
     match format {
         ResponseFormat::Text => None,
-        ResponseFormat::JsonObject => Some(format!(
-            "Respond with a single valid JSON object. {ONLY}"
-        )),
+        ResponseFormat::JsonObject => {
+            Some(format!("Respond with a single valid JSON object. {ONLY}"))
+        }
         ResponseFormat::JsonSchema { name, schema, .. } => Some(match schema {
             Some(schema) => format!(
                 "Respond with a single valid JSON object that conforms to the JSON schema named \

@@ -89,15 +89,15 @@ impl AnthropicStreamDecoder {
                 BlockDelta::TextDelta { text } => push_text(out, text),
                 BlockDelta::ThinkingDelta { thinking } => push_reasoning(out, thinking),
                 BlockDelta::InputJsonDelta { partial_json } => {
-                    if let Some((tool_index, has_args)) = self.tool_blocks.get_mut(&index) {
-                        if !partial_json.is_empty() {
-                            *has_args = true;
-                            out.push(StreamEvent::ToolCallArgsDelta {
-                                choice: 0,
-                                index: *tool_index,
-                                arguments: partial_json,
-                            });
-                        }
+                    let block = self.tool_blocks.get_mut(&index);
+                    if let Some((tool_index, has_args)) = block.filter(|_| !partial_json.is_empty())
+                    {
+                        *has_args = true;
+                        out.push(StreamEvent::ToolCallArgsDelta {
+                            choice: 0,
+                            index: *tool_index,
+                            arguments: partial_json,
+                        });
                     }
                 }
                 BlockDelta::Other => {}

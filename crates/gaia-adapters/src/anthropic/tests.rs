@@ -1,0 +1,610 @@
+use gaia_core::{
+    ChatRequest, ChatResponse, Choice, ContentPart, ErrorKind, FinishReason, GaiaError, Message,
+    ResponseFormat, Role, StreamEvent, Tool, ToolCall, ToolChoice, Usage,
+};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::codec::StreamDecoder;
+use crate::openai;
+use crate::sse::SseEvent;
+use crate::test_support::{arb_request, assert_texts_preserved, decode_transcript, fixture, meta};
+
+const FULL_REQUEST: &str = fixture!("openai/request_full.json");
+const RESPONSE_TOOL_USE: &str = fixture!("anthropic/response_tool_use.json");
+const STREAM: &str = fixture!("anthropic/stream_text_tool_use.sse");
+const ERROR: &str = fixture!("anthropic/error.json");
+
+fn request(messages: Vec<Message>) -> ChatRequest {
+    ChatRequest::new("anthropic/claude", messages)
+}
+
+fn assistant_calling(id: &str, name: &str, arguments: &str) -> Message {
+    Message {
+        content: Vec::new(),
+        tool_calls: vec![ToolCall {
+            id: id.into(),
+            name: name.into(),
+            arguments: arguments.into(),
+        }],
+        ..Message::assistant("")
+    }
+}
+
+fn tool(name: &str) -> Tool {
+    Tool {
+        name: name.into(),
+        description: None,
+        parameters: None,
+        strict: None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// build_request
+// ---------------------------------------------------------------------------------------------------
+
+#[test]
+fn a_full_openai_request_becomes_the_exact_messages_api_body() {
+    let request = openai::parse_request(FULL_REQUEST.as_bytes()).unwrap();
+    let body = build_request(&request, "claude-sonnet-4-5-20250929", 4096).unwrap();
+    let schema_note = "Respond with a single valid JSON object that conforms to the JSON schema named \
+        \"forecast\": {\"additionalProperties\":false,\"properties\":{\"summary\":{\"type\":\"string\"}},\"required\":[\"summary\"],\"type\":\"object\"} \
+        Do not write anything before or after the JSON.";
+    assert_eq!(
+        body,
+        json!({
+            "model": "claude-sonnet-4-5-20250929",
+            "max_tokens": 256,
+            "system": format!("You are a weather bot.\n\nAnswer in metric units.\n\n{schema_note}"),
+            "messages": [
+                { "role": "user", "content": [
+                    { "type": "text", "text": "What is the weather in Paris? Here is a photo." },
+                    { "type": "image", "source": { "type": "url", "url": "https://example.com/paris.png" } },
+                    { "type": "image", "source": { "type": "base64", "media_type": "image/jpeg", "data": "/9j/4AAQSkZJRg==" } }
+                ] },
+                { "role": "assistant", "content": [
+                    { "type": "tool_use", "id": "call_abc123", "name": "get_weather", "input": { "city": "Paris" } }
+                ] },
+                { "role": "user", "content": [
+                    { "type": "tool_result", "tool_use_id": "call_abc123", "content": "{\"temperature_c\":21,\"sky\":\"clear\"}" },
+                    { "type": "text", "text": "Thanks! And tomorrow?" }
+                ] }
+            ],
+            "temperature": 0.7,
+            "stop_sequences": ["\n\nUser:", "END"],
+            "metadata": { "user_id": "user-1234" },
+            "tools": [{
+                "name": "get_weather",
+                "description": "Current weather for a city.",
+                "input_schema": request.tools[0].parameters.clone().unwrap()
+            }],
+            "tool_choice": { "type": "tool", "name": "get_weather", "disable_parallel_tool_use": true },
+            "stream": true
+        })
+    );
+}
+
+#[test]
+fn consecutive_same_role_messages_merge_and_empty_ones_vanish() {
+    let body = build_request(
+        &request(vec![
+            Message::user("a"),
+            Message::user(""),
+            Message::user("b"),
+            Message::assistant(""),
+            Message::assistant("c"),
+            Message::assistant("d"),
+        ]),
+        "claude",
+        1024,
+    )
+    .unwrap();
+    assert_eq!(
+        body["messages"],
+        json!([
+            { "role": "user", "content": [{ "type": "text", "text": "a" }, { "type": "text", "text": "b" }] },
+            { "role": "assistant", "content": [{ "type": "text", "text": "c" }, { "type": "text", "text": "d" }] }
+        ])
+    );
+    assert!(body.get("system").is_none());
+}
+
+#[test]
+fn system_messages_anywhere_are_hoisted_in_order() {
+    let body = build_request(
+        &request(vec![
+            Message::system("first"),
+            Message::user("hi"),
+            Message::text(Role::Developer, "second"),
+        ]),
+        "claude",
+        1024,
+    )
+    .unwrap();
+    assert_eq!(body["system"], "first\n\nsecond");
+    assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn max_tokens_is_always_sent_using_the_default_when_unset() {
+    let body = build_request(&request(vec![Message::user("hi")]), "claude", 4096).unwrap();
+    assert_eq!(body["max_tokens"], 4096);
+    assert!(body.get("stream").is_none());
+}
+
+#[test]
+fn temperature_is_clamped_to_anthropics_range_and_wins_over_top_p() {
+    let mut req = request(vec![Message::user("hi")]);
+    req.temperature = Some(1.6);
+    req.top_p = Some(0.5);
+    let body = build_request(&req, "claude", 1).unwrap();
+    assert_eq!(body["temperature"], 1.0);
+    assert!(body.get("top_p").is_none());
+
+    req.temperature = None;
+    let body = build_request(&req, "claude", 1).unwrap();
+    assert_eq!(body["top_p"], 0.5);
+    assert!(body.get("temperature").is_none());
+}
+
+#[test]
+fn options_without_an_anthropic_equivalent_are_dropped() {
+    let mut req = request(vec![Message::user("hi")]);
+    req.presence_penalty = Some(1.0);
+    req.frequency_penalty = Some(1.0);
+    req.seed = Some(7);
+    req.n = Some(1);
+    req.extra.insert("logprobs".into(), true.into());
+    let body = build_request(&req, "claude", 1).unwrap();
+    assert_eq!(
+        body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["max_tokens", "messages", "model"]
+    );
+}
+
+#[test]
+fn more_than_one_choice_is_a_400_on_n() {
+    let mut req = request(vec![Message::user("hi")]);
+    req.n = Some(2);
+    let err = build_request(&req, "claude", 1).unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert_eq!(err.param.as_deref(), Some("n"));
+}
+
+#[test]
+fn tool_call_arguments_must_be_a_json_object() {
+    for bad in ["not json", "[1,2]", "\"s\"", "{\"a\":"] {
+        let req = request(vec![
+            Message::user("hi"),
+            assistant_calling("call_1", "f", bad),
+        ]);
+        let err = build_request(&req, "claude", 1).unwrap_err();
+        assert_eq!(err.status(), 400, "{bad}");
+        assert_eq!(
+            err.param.as_deref(),
+            Some("messages[1].tool_calls[0].function.arguments")
+        );
+    }
+    let blank = request(vec![
+        Message::user("hi"),
+        assistant_calling("call_1", "f", " "),
+    ]);
+    let body = build_request(&blank, "claude", 1).unwrap();
+    assert_eq!(body["messages"][1]["content"][0]["input"], json!({}));
+}
+
+#[test]
+fn tool_results_come_first_in_their_user_turn_and_ids_are_made_anthropic_safe() {
+    let req = request(vec![
+        Message::user("hi"),
+        assistant_calling("call_0__thought__c2ln/+=", "f", "{}"),
+        Message::user("also this"),
+        Message::tool("call_0__thought__c2ln/+=", ""),
+    ]);
+    let body = build_request(&req, "claude", 1).unwrap();
+    assert_eq!(
+        body["messages"][1]["content"][0]["id"],
+        "call_0__thought__c2ln___"
+    );
+    assert_eq!(
+        body["messages"][2],
+        json!({ "role": "user", "content": [
+            { "type": "tool_result", "tool_use_id": "call_0__thought__c2ln___" },
+            { "type": "text", "text": "also this" }
+        ] })
+    );
+}
+
+#[test]
+fn tool_choice_maps_to_anthropic_forms() {
+    let mut req = request(vec![Message::user("hi")]);
+    req.tools = vec![tool("f")];
+    let cases = [
+        (
+            Some(ToolChoice::Auto),
+            None,
+            Some(json!({ "type": "auto" })),
+        ),
+        (
+            Some(ToolChoice::Required),
+            None,
+            Some(json!({ "type": "any" })),
+        ),
+        (
+            Some(ToolChoice::None),
+            Some(false),
+            Some(json!({ "type": "none" })),
+        ),
+        (
+            Some(ToolChoice::Function("f".into())),
+            Some(true),
+            Some(json!({ "type": "tool", "name": "f" })),
+        ),
+        (
+            Some(ToolChoice::Required),
+            Some(false),
+            Some(json!({ "type": "any", "disable_parallel_tool_use": true })),
+        ),
+        (
+            None,
+            Some(false),
+            Some(json!({ "type": "auto", "disable_parallel_tool_use": true })),
+        ),
+        (None, None, None),
+    ];
+    for (choice, parallel, expected) in cases {
+        req.tool_choice = choice.clone();
+        req.parallel_tool_calls = parallel;
+        let body = build_request(&req, "claude", 1).unwrap();
+        assert_eq!(
+            body.get("tool_choice").cloned(),
+            expected,
+            "{choice:?} {parallel:?}"
+        );
+        assert_eq!(
+            body["tools"],
+            json!([{ "name": "f", "input_schema": { "type": "object", "properties": {} } }])
+        );
+    }
+}
+
+#[test]
+fn json_response_formats_become_a_system_instruction() {
+    let mut req = request(vec![Message::system("Be terse."), Message::user("hi")]);
+    req.response_format = Some(ResponseFormat::JsonObject);
+    let body = build_request(&req, "claude", 1).unwrap();
+    assert_eq!(
+        body["system"],
+        "Be terse.\n\nRespond with a single valid JSON object. Do not write anything before or after the JSON."
+    );
+    req.response_format = Some(ResponseFormat::Text);
+    let body = build_request(&req, "claude", 1).unwrap();
+    assert_eq!(body["system"], "Be terse.");
+}
+
+#[test]
+fn malformed_data_urls_are_400s_naming_the_part() {
+    let req = request(vec![Message {
+        content: vec![
+            ContentPart::Text("look".into()),
+            ContentPart::Image {
+                url: "data:image/png,raw".into(),
+                detail: None,
+            },
+        ],
+        ..Message::user("")
+    }]);
+    let err = build_request(&req, "claude", 1).unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert_eq!(
+        err.param.as_deref(),
+        Some("messages[0].content[1].image_url.url")
+    );
+}
+
+proptest! {
+    #[test]
+    fn building_any_request_never_panics_and_preserves_text(request in arb_request()) {
+        match build_request(&request, "claude", 1024) {
+            Ok(body) => {
+                assert_texts_preserved(&request, &body);
+                prop_assert!(body["max_tokens"].is_u64());
+                let messages = body["messages"].as_array().unwrap();
+                for pair in messages.windows(2) {
+                    prop_assert_ne!(&pair[0]["role"], &pair[1]["role"], "turns must alternate");
+                }
+                if let Some(t) = body.get("temperature") {
+                    prop_assert!(t.as_f64().unwrap() <= 1.0);
+                }
+            }
+            Err(err) => prop_assert_eq!(err.status(), 400),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// parse_response
+// ---------------------------------------------------------------------------------------------------
+
+#[test]
+fn a_tool_use_response_parses_into_canonical_form() {
+    let response = parse_response(RESPONSE_TOOL_USE.as_bytes(), &meta()).unwrap();
+    assert_eq!(
+        response,
+        ChatResponse {
+            id: "msg_01Aq9w938a90dw8q".into(),
+            created: 1_700_000_000,
+            model: "claude-sonnet-4-5-20250929".into(),
+            choices: vec![Choice::assistant(
+                0,
+                "I'll check the current weather in Paris for you.".into(),
+                vec![ToolCall {
+                    id: "toolu_01A09q90qw90lq917835lq9".into(),
+                    name: "get_weather".into(),
+                    arguments: "{\"city\":\"Paris\",\"unit\":\"celsius\"}".into(),
+                }],
+                Some(FinishReason::ToolCalls),
+            )],
+            usage: Some(Usage {
+                prompt_tokens: 472 + 2048 + 100,
+                completion_tokens: 91,
+                total_tokens: 472 + 2048 + 100 + 91,
+                cached_tokens: 2048,
+                cache_creation_tokens: 100,
+                reasoning_tokens: 0,
+            }),
+        }
+    );
+}
+
+#[test]
+fn stop_reasons_map_onto_the_canonical_four() {
+    for (wire, expected) in [
+        ("end_turn", FinishReason::Stop),
+        ("stop_sequence", FinishReason::Stop),
+        ("pause_turn", FinishReason::Stop),
+        ("max_tokens", FinishReason::Length),
+        ("model_context_window_exceeded", FinishReason::Length),
+        ("tool_use", FinishReason::ToolCalls),
+        ("refusal", FinishReason::ContentFilter),
+        ("something_new", FinishReason::Stop),
+    ] {
+        assert_eq!(finish_reason(wire), expected, "{wire}");
+    }
+}
+
+#[test]
+fn error_and_malformed_bodies_are_502s() {
+    let err = parse_response(ERROR.as_bytes(), &meta()).unwrap_err();
+    assert_eq!(err.status(), 502);
+    assert_eq!(err.message, "overloaded_error: Overloaded");
+    assert_eq!(parse_response(b"nope", &meta()).unwrap_err().status(), 502);
+}
+
+#[test]
+fn error_bodies_yield_type_and_message() {
+    assert_eq!(
+        parse_error(ERROR.as_bytes()).as_deref(),
+        Some("overloaded_error: Overloaded")
+    );
+    assert_eq!(
+        parse_error(br#"{"error":{"message":"bad"}}"#).as_deref(),
+        Some("bad")
+    );
+    assert_eq!(parse_error(b"{}"), None);
+    assert_eq!(parse_error(b"not json"), None);
+}
+
+#[test]
+fn in_stream_error_types_map_to_error_kinds() {
+    assert_eq!(error_kind("overloaded_error"), ErrorKind::Unavailable);
+    assert_eq!(error_kind("rate_limit_error"), ErrorKind::RateLimited);
+    assert_eq!(
+        error_kind("invalid_request_error"),
+        ErrorKind::InvalidRequest
+    );
+    assert_eq!(error_kind("request_too_large"), ErrorKind::PayloadTooLarge);
+    assert_eq!(error_kind("timeout_error"), ErrorKind::UpstreamTimeout);
+    assert_eq!(error_kind("authentication_error"), ErrorKind::Upstream);
+    assert_eq!(error_kind("api_error"), ErrorKind::Upstream);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Stream decoding
+// ---------------------------------------------------------------------------------------------------
+
+fn expected_stream() -> Vec<StreamEvent> {
+    vec![
+        StreamEvent::Start {
+            id: "msg_014p7gG3wDgGV9EUtLvnow3U".into(),
+            model: "claude-sonnet-4-5-20250929".into(),
+            created: 1_700_000_000,
+        },
+        StreamEvent::ReasoningDelta {
+            choice: 0,
+            text: "Need the weather tool.".into(),
+        },
+        StreamEvent::TextDelta {
+            choice: 0,
+            text: "Okay, let's check ".into(),
+        },
+        StreamEvent::TextDelta {
+            choice: 0,
+            text: "the weather for San Francisco, CA:".into(),
+        },
+        StreamEvent::ToolCallStart {
+            choice: 0,
+            index: 0,
+            id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6".into(),
+            name: "get_weather".into(),
+        },
+        StreamEvent::ToolCallArgsDelta {
+            choice: 0,
+            index: 0,
+            arguments: "{\"location\":".into(),
+        },
+        StreamEvent::ToolCallArgsDelta {
+            choice: 0,
+            index: 0,
+            arguments: " \"San Francisco, CA\", \"unit\": \"fahrenheit\"}".into(),
+        },
+        StreamEvent::ToolCallStart {
+            choice: 0,
+            index: 1,
+            id: "toolu_02NoArgs0000000000000000".into(),
+            name: "get_time".into(),
+        },
+        StreamEvent::ToolCallArgsDelta {
+            choice: 0,
+            index: 1,
+            arguments: "{}".into(),
+        },
+        StreamEvent::Finish {
+            choice: 0,
+            reason: FinishReason::ToolCalls,
+        },
+        StreamEvent::Usage(Usage {
+            cached_tokens: 1024,
+            ..Usage::new(472 + 1024, 89)
+        }),
+        StreamEvent::Done,
+    ]
+}
+
+#[test]
+fn a_stream_with_thinking_text_and_tool_use_decodes_into_canonical_events() {
+    let mut decoder = AnthropicStreamDecoder::new(meta());
+    let events = decode_transcript(&mut decoder, STREAM, &[]).unwrap();
+    assert_eq!(events, expected_stream());
+    assert!(decoder.is_finished());
+}
+
+proptest! {
+    #[test]
+    fn the_stream_decodes_the_same_however_the_body_is_chunked(
+        cuts in proptest::collection::vec(0usize..10_000, 0..30)
+    ) {
+        let mut decoder = AnthropicStreamDecoder::new(meta());
+        prop_assert_eq!(decode_transcript(&mut decoder, STREAM, &cuts).unwrap(), expected_stream());
+    }
+
+    #[test]
+    fn the_decoder_never_panics_on_arbitrary_events(
+        data in proptest::collection::vec(
+            prop_oneof![
+                "\\PC{0,40}",
+                Just(r#"{"type":"content_block_delta","index":7,"delta":{"type":"input_json_delta","partial_json":"x"}}"#.to_owned()),
+                Just(r#"{"type":"content_block_stop","index":7}"#.to_owned()),
+                Just(r#"{"type":"message_delta","delta":{},"usage":null}"#.to_owned()),
+                Just(r#"{"type":"brand_new_event"}"#.to_owned()),
+                Just(r#"{"type":"message_stop"}"#.to_owned()),
+            ],
+            0..10,
+        )
+    ) {
+        let mut decoder = AnthropicStreamDecoder::new(meta());
+        for data in data {
+            let _ = decoder.decode(&SseEvent::new(None, data));
+        }
+        let _ = decoder.finish();
+    }
+}
+
+fn event(data: Value) -> SseEvent {
+    let name = data["type"].as_str().map(str::to_owned);
+    SseEvent {
+        event: name,
+        data: data.to_string(),
+    }
+}
+
+#[test]
+fn a_stream_without_message_stop_is_reported_as_truncated() {
+    let mut decoder = AnthropicStreamDecoder::new(meta());
+    decoder
+        .decode(&event(json!({ "type": "message_start", "message": { "id": "m", "model": "c", "usage": { "input_tokens": 1 } } })))
+        .unwrap();
+    decoder
+        .decode(&event(json!({ "type": "message_delta", "delta": { "stop_reason": "end_turn" }, "usage": { "output_tokens": 3 } })))
+        .unwrap();
+    assert!(!decoder.is_finished());
+    let err = decoder.finish().unwrap_err();
+    assert_eq!(err.status(), 502);
+    assert!(err.message.contains("message_stop"));
+}
+
+#[test]
+fn an_error_event_becomes_an_error_with_its_kind_and_ends_the_stream() {
+    let mut decoder = AnthropicStreamDecoder::new(meta());
+    let events = decoder
+        .decode(&event(serde_json::from_str(ERROR).unwrap()))
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![StreamEvent::Error(GaiaError::new(
+            ErrorKind::Unavailable,
+            "Overloaded"
+        ))]
+    );
+    assert!(decoder.is_finished());
+    assert!(decoder.finish().unwrap().is_empty());
+}
+
+#[test]
+fn unknown_events_are_ignored_and_malformed_ones_are_502s() {
+    let mut decoder = AnthropicStreamDecoder::new(meta());
+    let events = decoder
+        .decode(&event(
+            json!({ "type": "message_start", "message": { "id": "m", "model": "c" } }),
+        ))
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(
+        decoder
+            .decode(&event(json!({ "type": "future_event", "x": 1 })))
+            .unwrap()
+            .is_empty()
+    );
+    assert!(decoder
+        .decode(&event(json!({ "type": "content_block_delta", "index": 0, "delta": { "type": "citations_delta", "citation": {} } })))
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        decoder
+            .decode(&SseEvent::new(None, "{oops"))
+            .unwrap_err()
+            .status(),
+        502
+    );
+}
+
+#[test]
+fn cumulative_usage_in_message_delta_replaces_the_start_counts() {
+    let mut decoder = AnthropicStreamDecoder::new(meta());
+    decoder
+        .decode(&event(
+            json!({ "type": "message_start", "message": { "id": "m", "model": "c",
+            "usage": { "input_tokens": 10, "cache_read_input_tokens": 5, "output_tokens": 1 } } }),
+        ))
+        .unwrap();
+    let events = decoder
+        .decode(&event(json!({ "type": "message_delta", "delta": { "stop_reason": "max_tokens" },
+            "usage": { "input_tokens": 12, "cache_creation_input_tokens": 4, "output_tokens": 30 } })))
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![
+            StreamEvent::Finish {
+                choice: 0,
+                reason: FinishReason::Length
+            },
+            StreamEvent::Usage(Usage {
+                cached_tokens: 5,
+                cache_creation_tokens: 4,
+                ..Usage::new(12 + 5 + 4, 30)
+            }),
+        ]
+    );
+}

@@ -13,8 +13,8 @@
 //! - tool parameter and response schemas are translated to Gemini's schema subset (see `schema`), and a
 //!   function without parameters sends none (Gemini rejects an empty object schema);
 //! - linked images become `fileData` with a MIME type guessed from the file extension (JPEG when unknown);
-//! - `seed` outside Gemini's 32-bit range is folded into it; `user`, `parallel_tool_calls` and `extra`
-//!   have no equivalent and are dropped.
+//! - `seed` outside Gemini's 32-bit range is folded into it; `user`, message `name`, image `detail`,
+//!   `parallel_tool_calls` and `extra` have no equivalent and are dropped.
 
 mod schema;
 mod stream;
@@ -101,10 +101,13 @@ pub fn build_request(request: &ChatRequest) -> Result<Value, GaiaError> {
                 if let Some(description) = &tool.description {
                     declaration.insert("description".into(), description.clone().into());
                 }
-                if let Some(parameters) = tool.parameters.as_ref().map(schema::to_gemini_schema) {
-                    if parameters.get("properties").is_some() {
-                        declaration.insert("parameters".into(), parameters);
-                    }
+                let parameters = tool
+                    .parameters
+                    .as_ref()
+                    .map(schema::to_gemini_schema)
+                    .filter(|schema| schema.get("properties").is_some());
+                if let Some(parameters) = parameters {
+                    declaration.insert("parameters".into(), parameters);
                 }
                 Value::Object(declaration)
             })
@@ -131,7 +134,11 @@ pub fn build_request(request: &ChatRequest) -> Result<Value, GaiaError> {
     Ok(Value::Object(body))
 }
 
-fn push_content(contents: &mut Vec<(&'static str, Vec<Value>)>, role: &'static str, parts: Vec<Value>) {
+fn push_content(
+    contents: &mut Vec<(&'static str, Vec<Value>)>,
+    role: &'static str,
+    parts: Vec<Value>,
+) {
     if parts.is_empty() {
         return;
     }
@@ -151,7 +158,9 @@ fn user_parts(message: &Message, i: usize) -> Result<Vec<Value>, GaiaError> {
                 "inlineData": { "mimeType": data.mime, "data": data.data }
             })),
             (_, Some(ImageSource::Url(url)))
-                if !url.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("data:")) =>
+                if !url
+                    .get(..5)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("data:")) =>
             {
                 parts.push(json!({
                     "fileData": { "mimeType": guess_mime(url), "fileUri": url }
@@ -245,15 +254,24 @@ fn generation_config(request: &ChatRequest) -> Map<String, Value> {
     );
     put("candidateCount", request.n.map(Value::from));
     put("presencePenalty", request.presence_penalty.map(Value::from));
-    put("frequencyPenalty", request.frequency_penalty.map(Value::from));
-    put("seed", request.seed.map(|seed| Value::from(fold_seed(seed))));
+    put(
+        "frequencyPenalty",
+        request.frequency_penalty.map(Value::from),
+    );
+    put(
+        "seed",
+        request.seed.map(|seed| Value::from(fold_seed(seed))),
+    );
     match &request.response_format {
         Some(ResponseFormat::JsonObject) => {
             put("responseMimeType", Some("application/json".into()));
         }
         Some(ResponseFormat::JsonSchema { schema, .. }) => {
             put("responseMimeType", Some("application/json".into()));
-            put("responseSchema", schema.as_ref().map(schema::to_gemini_schema));
+            put(
+                "responseSchema",
+                schema.as_ref().map(schema::to_gemini_schema),
+            );
         }
         Some(ResponseFormat::Text) | None => {}
     }
@@ -289,17 +307,20 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
                         arguments: call.args.unwrap_or_else(|| json!({})).to_string(),
                     });
                     call_counter += 1;
-                } else if let Some(part_text) = part.text {
-                    if part.thought != Some(true) {
-                        text.push_str(&part_text);
-                    }
+                } else if let Some(part_text) = part.text.filter(|_| part.thought != Some(true)) {
+                    text.push_str(&part_text);
                 }
             }
             let finish = candidate
                 .finish_reason
                 .as_deref()
                 .map(|reason| finish_reason(reason, !tool_calls.is_empty()));
-            Choice::assistant(candidate.index.unwrap_or(position), text, tool_calls, finish)
+            Choice::assistant(
+                candidate.index.unwrap_or(position),
+                text,
+                tool_calls,
+                finish,
+            )
         })
         .collect();
     let prompt_blocked = response

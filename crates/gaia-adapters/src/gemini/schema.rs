@@ -70,7 +70,8 @@ impl Converter<'_> {
                 },
                 "nullable" => nullable |= value.as_bool().unwrap_or(false),
                 "description" | "pattern" | "minLength" | "maxLength" | "minItems" | "maxItems"
-                | "minimum" | "maximum" | "minProperties" | "maxProperties" | "propertyOrdering" => {
+                | "minimum" | "maximum" | "minProperties" | "maxProperties"
+                | "propertyOrdering" => {
                     out.insert(key.clone(), value.clone());
                 }
                 "enum" => {
@@ -80,7 +81,10 @@ impl Converter<'_> {
                     }
                 }
                 "const" if !value.is_null() => {
-                    out.insert("enum".into(), enum_strings(std::slice::from_ref(value)).into());
+                    out.insert(
+                        "enum".into(),
+                        enum_strings(std::slice::from_ref(value)).into(),
+                    );
                 }
                 "properties" => {
                     if let Value::Object(properties) = value {
@@ -186,16 +190,21 @@ fn finish(mut out: Map<String, Value>, type_name: Option<String>, nullable: bool
             out.remove("format");
         }
     }
-    if !is("STRING") && type_name.is_some() {
-        if let Some(Value::Array(values)) = out.remove("enum") {
-            let allowed: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
-            let note = format!("Allowed values: {}.", allowed.join(", "));
-            let description = match out.get("description").and_then(Value::as_str) {
-                Some(description) => format!("{description} {note}"),
-                None => note,
-            };
-            out.insert("description".into(), description.into());
-        }
+    // Gemini enums are strings; on other types the allowed values can only be described.
+    let enum_misplaced = !is("STRING") && type_name.is_some();
+    let misplaced_enum = if enum_misplaced {
+        out.remove("enum")
+    } else {
+        None
+    };
+    if let Some(Value::Array(values)) = misplaced_enum {
+        let allowed: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+        let note = format!("Allowed values: {}.", allowed.join(", "));
+        let description = match out.get("description").and_then(Value::as_str) {
+            Some(description) => format!("{description} {note}"),
+            None => note,
+        };
+        out.insert("description".into(), description.into());
     }
     if is("OBJECT") || out.contains_key("properties") {
         let names: Vec<String> = out

@@ -51,7 +51,9 @@ impl GeminiStreamDecoder {
     fn decode_chunk(&mut self, chunk: wire::GenerateContentResponse, out: &mut Vec<StreamEvent>) {
         if let Some(error) = chunk.error {
             self.done = true;
-            out.push(StreamEvent::Error(GaiaError::upstream(error_message(error))));
+            out.push(StreamEvent::Error(GaiaError::upstream(error_message(
+                error,
+            ))));
             return;
         }
         if !self.started {
@@ -95,7 +97,10 @@ impl GeminiStreamDecoder {
                     out.push(StreamEvent::ToolCallArgsDelta {
                         choice,
                         index: calls,
-                        arguments: call.args.unwrap_or_else(|| serde_json::json!({})).to_string(),
+                        arguments: call
+                            .args
+                            .unwrap_or_else(|| serde_json::json!({}))
+                            .to_string(),
                     });
                     calls += 1;
                     self.call_counter += 1;
@@ -108,13 +113,12 @@ impl GeminiStreamDecoder {
                 }
             }
             self.tool_calls.insert(choice, calls);
-            if let Some(reason) = candidate.finish_reason {
-                if self.finished.insert(choice) {
-                    out.push(StreamEvent::Finish {
-                        choice,
-                        reason: finish_reason(&reason, calls > 0),
-                    });
-                }
+            match candidate.finish_reason {
+                Some(reason) if self.finished.insert(choice) => out.push(StreamEvent::Finish {
+                    choice,
+                    reason: finish_reason(&reason, calls > 0),
+                }),
+                _ => {}
             }
         }
     }

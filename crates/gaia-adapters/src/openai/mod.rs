@@ -78,7 +78,10 @@ fn build(request: &ChatRequest, upstream_model: &str, flavor: Flavor) -> Value {
         (!request.stop.is_empty()).then(|| Value::from(request.stop.clone())),
     );
     put("n", request.n.map(Value::from));
-    put("presence_penalty", request.presence_penalty.map(Value::from));
+    put(
+        "presence_penalty",
+        request.presence_penalty.map(Value::from),
+    );
     put(
         "frequency_penalty",
         request.frequency_penalty.map(Value::from),
@@ -94,7 +97,10 @@ fn build(request: &ChatRequest, upstream_model: &str, flavor: Flavor) -> Value {
             "tools",
             Some(request.tools.iter().map(encode_tool).collect()),
         );
-        put("tool_choice", request.tool_choice.as_ref().map(encode_tool_choice));
+        put(
+            "tool_choice",
+            request.tool_choice.as_ref().map(encode_tool_choice),
+        );
         // OpenAI rejects `parallel_tool_calls` without tools.
         put(
             "parallel_tool_calls",
@@ -230,7 +236,11 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
         .zip(0u32..)
         .map(|(choice, position)| {
             let message = choice.message;
-            let mut text = message.content.as_ref().map(content_text).unwrap_or_default();
+            let mut text = message
+                .content
+                .as_ref()
+                .map(content_text)
+                .unwrap_or_default();
             if text.is_empty() {
                 // A refusal is what the user gets to read instead of an answer.
                 text = message.refusal.unwrap_or_default();
@@ -326,7 +336,12 @@ pub fn encode_response(response: &ChatResponse, model: &str) -> Value {
             if !choice.message.tool_calls.is_empty() {
                 message.insert(
                     "tool_calls".into(),
-                    choice.message.tool_calls.iter().map(encode_tool_call).collect(),
+                    choice
+                        .message
+                        .tool_calls
+                        .iter()
+                        .map(encode_tool_call)
+                        .collect(),
                 );
             }
             json!({

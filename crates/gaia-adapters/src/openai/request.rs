@@ -204,10 +204,7 @@ fn expect_array(value: Value, param: &str) -> Result<Vec<Value>, GaiaError> {
 
 fn parse_messages(value: Option<Value>) -> Result<Vec<Message>, GaiaError> {
     let Some(value) = value else {
-        return Err(invalid(
-            "messages",
-            "missing required parameter `messages`",
-        ));
+        return Err(invalid("messages", "missing required parameter `messages`"));
     };
     let items = expect_array(value, "messages")?;
     if items.is_empty() {
@@ -248,7 +245,10 @@ fn parse_message(value: Value, path: &str) -> Result<Message, GaiaError> {
         (None, _) => {
             return Err(invalid(
                 content_param,
-                format!("`{path}.content` is required for {} messages", role.as_str()),
+                format!(
+                    "`{path}.content` is required for {} messages",
+                    role.as_str()
+                ),
             ));
         }
     };
@@ -318,7 +318,10 @@ fn parse_part(value: Value, role: Role, path: &str) -> Result<ContentPart, GaiaE
         ("image_url", Role::User) => parse_image(&mut obj, path),
         ("image_url", _) => Err(invalid(
             format!("{path}.type"),
-            format!("image content is only allowed in user messages, not {} messages", role.as_str()),
+            format!(
+                "image content is only allowed in user messages, not {} messages",
+                role.as_str()
+            ),
         )),
         (other, _) => Err(invalid(
             format!("{path}.type"),
@@ -483,7 +486,9 @@ fn parse_tool_choice(value: Value, tools: &[Tool]) -> Result<ToolChoice, GaiaErr
             "required" => Ok(ToolChoice::Required),
             other => Err(invalid(
                 PARAM,
-                format!("unknown tool_choice '{other}'; expected 'auto', 'none', 'required' or an object"),
+                format!(
+                    "unknown tool_choice '{other}'; expected 'auto', 'none', 'required' or an object"
+                ),
             )),
         },
         Value::Object(mut obj) => {
@@ -561,7 +566,9 @@ fn parse_response_format(value: Value) -> Result<ResponseFormat, GaiaError> {
         }
         other => Err(invalid(
             "response_format.type",
-            format!("unknown response_format type '{other}'; expected 'text', 'json_object' or 'json_schema'"),
+            format!(
+                "unknown response_format type '{other}'; expected 'text', 'json_object' or 'json_schema'"
+            ),
         )),
     }
 }

@@ -69,10 +69,9 @@ impl OpenAiStreamDecoder {
             let choice = choice_chunk.index;
             self.open_choices.insert(choice);
             let delta = choice_chunk.delta;
-            if let Some(text) = delta.reasoning_content.or(delta.reasoning) {
-                if !text.is_empty() {
-                    out.push(StreamEvent::ReasoningDelta { choice, text });
-                }
+            let reasoning = delta.reasoning_content.or(delta.reasoning);
+            if let Some(text) = reasoning.filter(|text| !text.is_empty()) {
+                out.push(StreamEvent::ReasoningDelta { choice, text });
             }
             for text in [delta.content, delta.refusal].into_iter().flatten() {
                 if !text.is_empty() {
@@ -85,20 +84,17 @@ impl OpenAiStreamDecoder {
                     out.push(StreamEvent::ToolCallStart {
                         choice,
                         index,
-                        id: call
-                            .id
-                            .unwrap_or_else(|| format!("call_{choice}_{index}")),
+                        id: call.id.unwrap_or_else(|| format!("call_{choice}_{index}")),
                         name: call.function.name.unwrap_or_default(),
                     });
                 }
-                if let Some(arguments) = call.function.arguments {
-                    if !arguments.is_empty() {
-                        out.push(StreamEvent::ToolCallArgsDelta {
-                            choice,
-                            index,
-                            arguments,
-                        });
-                    }
+                let arguments = call.function.arguments.filter(|a| !a.is_empty());
+                if let Some(arguments) = arguments {
+                    out.push(StreamEvent::ToolCallArgsDelta {
+                        choice,
+                        index,
+                        arguments,
+                    });
                 }
             }
             if let Some(reason) = choice_chunk.finish_reason {
@@ -349,10 +345,8 @@ impl StreamEncoder for OpenAiStreamEncoder {
                 self.ended = true;
             }
             StreamEvent::Done => {
-                if self.include_usage {
-                    if let Some(usage) = self.usage {
-                        self.write_usage_chunk(out, &usage);
-                    }
+                if let Some(usage) = self.usage.filter(|_| self.include_usage) {
+                    self.write_usage_chunk(out, &usage);
                 }
                 out.push_str("data: [DONE]\n\n");
                 self.ended = true;

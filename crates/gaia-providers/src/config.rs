@@ -1,0 +1,307 @@
+//! Provider configuration: the four built-in providers come from the environment (the binary builds
+//! them); any number of OpenAI-compatible providers, extra models and aliases come from an optional TOML
+//! file (`GAIA_CONFIG`).
+
+use std::time::Duration;
+
+use gaia_core::{GaiaError, ModelInfo, ProviderKind};
+use serde::Deserialize;
+
+/// Timeouts for upstream calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP + TLS connection establishment.
+    pub connect: Duration,
+    /// Until the response headers arrive. For non-streaming calls that is the whole generation, so it
+    /// is generous by default.
+    pub first_byte: Duration,
+    /// Longest silence between two chunks of a stream (also bounds reading a non-streaming body).
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(300),
+            idle: Duration::from_secs(120),
+        }
+    }
+}
+
+/// One upstream endpoint.
+#[derive(Clone)]
+pub struct ProviderConfig {
+    /// The name clients use as the model prefix (`openai`, `anthropic`, `google`, `openrouter`, `deepseek`).
+    pub name: String,
+    pub kind: ProviderKind,
+    /// Base URL, e.g. `https://api.openai.com/v1` (OpenAI-format: the part before `/chat/completions`).
+    pub base_url: String,
+    /// `None` when not configured: the provider is then listed as unavailable.
+    pub api_key: Option<String>,
+    /// Extra headers sent with every request (OpenRouter attribution, custom gateways).
+    pub headers: Vec<(String, String)>,
+    /// Anthropic requires `max_tokens`; used when neither the client nor the registry gives one.
+    pub default_max_tokens: u32,
+    /// Third-party OpenAI-compatible servers get the conservative request flavour.
+    pub openai_compatible: bool,
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("headers", &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl ProviderConfig {
+    pub fn new(name: impl Into<String>, kind: ProviderKind, base_url: impl Into<String>, api_key: Option<String>) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            base_url: base_url.into(),
+            api_key,
+            headers: Vec::new(),
+            default_max_tokens: 4096,
+            openai_compatible: false,
+        }
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.api_key.is_some()
+    }
+}
+
+/// The optional configuration file.
+///
+/// ```toml
+/// [upstream]
+/// connect_timeout_secs = 10
+/// timeout_secs = 300
+/// stream_idle_timeout_secs = 120
+/// max_retries = 2
+///
+/// [[providers]]
+/// name = "deepseek"
+/// kind = "openai"                      # openai | anthropic | gemini | openrouter
+/// base_url = "https://api.deepseek.com/v1"
+/// api_key_env = "DEEPSEEK_API_KEY"     # or api_key = "…" (prefer the environment)
+/// headers = { "X-Team" = "research" }
+/// [[providers.models]]
+/// name = "deepseek-chat"
+/// input_price = 0.27                   # USD per million tokens
+/// output_price = 1.10
+/// context_length = 65536
+///
+/// [[aliases]]
+/// name = "fast"
+/// targets = ["google/gemini-2.5-flash", "openai/gpt-4o-mini"]
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub upstream: UpstreamSection,
+    #[serde(default)]
+    pub providers: Vec<FileProvider>,
+    #[serde(default)]
+    pub aliases: Vec<FileAlias>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSection {
+    pub connect_timeout_secs: Option<u64>,
+    pub timeout_secs: Option<u64>,
+    pub stream_idle_timeout_secs: Option<u64>,
+    pub max_retries: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileProvider {
+    pub name: String,
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub api_key_env: Option<String>,
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub models: Vec<FileModel>,
+}
+
+fn default_kind() -> String {
+    "openai".to_owned()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileModel {
+    pub name: String,
+    #[serde(default)]
+    pub input_price: f64,
+    #[serde(default)]
+    pub output_price: f64,
+    pub context_length: Option<i64>,
+    pub max_completion_tokens: Option<i64>,
+    #[serde(default)]
+    pub vision: bool,
+    #[serde(default = "yes")]
+    pub tools: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAlias {
+    pub name: String,
+    pub targets: Vec<String>,
+}
+
+/// USD per million tokens → nano-dollars per million tokens.
+pub fn usd_per_mtok_to_nanos(usd: f64) -> i64 {
+    if usd.is_finite() && usd > 0.0 {
+        (usd * 1e9).round() as i64
+    } else {
+        0
+    }
+}
+
+impl FileConfig {
+    pub fn parse(text: &str) -> Result<Self, GaiaError> {
+        let cfg: FileConfig =
+            toml::from_str(text).map_err(|e| GaiaError::invalid_request(e.to_string()))?;
+        for p in &cfg.providers {
+            if p.name.is_empty() || p.name.contains('/') {
+                return Err(GaiaError::invalid_request(format!(
+                    "provider name '{}' must be non-empty and contain no '/'",
+                    p.name
+                )));
+            }
+            if ProviderKind::parse(&p.kind).is_none() {
+                return Err(GaiaError::invalid_request(format!(
+                    "provider '{}': unknown kind '{}' (openai, anthropic, gemini, openrouter)",
+                    p.name, p.kind
+                )));
+            }
+            url::Url::parse(&p.base_url).map_err(|e| {
+                GaiaError::invalid_request(format!("provider '{}': base_url: {e}", p.name))
+            })?;
+        }
+        Ok(cfg)
+    }
+
+    /// The declared providers, with keys resolved through `lookup_env`.
+    pub fn provider_configs(&self, lookup_env: impl Fn(&str) -> Option<String>) -> Vec<ProviderConfig> {
+        self.providers
+            .iter()
+            .map(|p| {
+                let kind = ProviderKind::parse(&p.kind).unwrap_or(ProviderKind::OpenAi);
+                let api_key = p
+                    .api_key
+                    .clone()
+                    .or_else(|| p.api_key_env.as_deref().and_then(&lookup_env))
+                    .filter(|k| !k.is_empty());
+                let mut cfg = ProviderConfig::new(p.name.to_ascii_lowercase(), kind, p.base_url.clone(), api_key);
+                cfg.headers = p.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                cfg.openai_compatible = kind == ProviderKind::OpenAi;
+                cfg
+            })
+            .collect()
+    }
+
+    /// The models the file declares, as registry entries.
+    pub fn models(&self) -> Vec<ModelInfo> {
+        self.providers
+            .iter()
+            .flat_map(|p| {
+                let provider = p.name.to_ascii_lowercase();
+                p.models.iter().map(move |m| ModelInfo {
+                    id: format!("{provider}/{}", m.name),
+                    provider: provider.clone(),
+                    upstream_name: m.name.clone(),
+                    display_name: None,
+                    context_length: m.context_length,
+                    max_completion_tokens: m.max_completion_tokens,
+                    input_price_nanos_per_mtok: usd_per_mtok_to_nanos(m.input_price),
+                    output_price_nanos_per_mtok: usd_per_mtok_to_nanos(m.output_price),
+                    supports_vision: m.vision,
+                    supports_tools: m.tools,
+                    supports_streaming: true,
+                    enabled: true,
+                    source: "config".to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    pub fn timeouts(&self) -> Timeouts {
+        let d = Timeouts::default();
+        Timeouts {
+            connect: self.upstream.connect_timeout_secs.map_or(d.connect, Duration::from_secs),
+            first_byte: self.upstream.timeout_secs.map_or(d.first_byte, Duration::from_secs),
+            idle: self.upstream.stream_idle_timeout_secs.map_or(d.idle, Duration::from_secs),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_file_declares_providers_models_and_aliases() {
+        let cfg = FileConfig::parse(
+            r#"
+            [upstream]
+            timeout_secs = 60
+            [[providers]]
+            name = "DeepSeek"
+            base_url = "https://api.deepseek.com/v1"
+            api_key_env = "DEEPSEEK_API_KEY"
+            headers = { "X-Team" = "research" }
+            [[providers.models]]
+            name = "deepseek-chat"
+            input_price = 0.27
+            output_price = 1.10
+            [[aliases]]
+            name = "fast"
+            targets = ["google/gemini-2.5-flash", "openai/gpt-4o-mini"]
+            "#,
+        )
+        .unwrap();
+        let providers = cfg.provider_configs(|k| (k == "DEEPSEEK_API_KEY").then(|| "sk-x".to_owned()));
+        assert_eq!(providers[0].name, "deepseek");
+        assert_eq!(providers[0].api_key.as_deref(), Some("sk-x"));
+        assert!(providers[0].openai_compatible);
+        assert_eq!(providers[0].headers, vec![("X-Team".to_owned(), "research".to_owned())]);
+        let models = cfg.models();
+        assert_eq!(models[0].id, "deepseek/deepseek-chat");
+        assert_eq!(models[0].input_price_nanos_per_mtok, 270_000_000);
+        assert_eq!(cfg.aliases[0].targets.len(), 2);
+        assert_eq!(cfg.timeouts().first_byte, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn unknown_keys_and_kinds_are_rejected() {
+        assert!(FileConfig::parse("bogus = 1").is_err());
+        assert!(FileConfig::parse("[[providers]]\nname='x'\nkind='cobol'\nbase_url='http://x'").is_err());
+        assert!(FileConfig::parse("[[providers]]\nname='a/b'\nbase_url='http://x'").is_err());
+    }
+
+    #[test]
+    fn debug_output_redacts_the_api_key() {
+        let cfg = ProviderConfig::new("openai", ProviderKind::OpenAi, "http://x", Some("sk-secret".into()));
+        assert!(!format!("{cfg:?}").contains("sk-secret"));
+    }
+}

@@ -1,0 +1,219 @@
+//! One provider = one pooled HTTP client + the dialect it speaks. Conversion is delegated to gaia-adapters;
+//! this module owns URLs, auth headers, timeouts, and mapping transport/status failures.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use gaia_adapters::{ResponseMeta, StreamDecoder, anthropic, gemini, openai};
+use gaia_core::{ChatRequest, ChatResponse, GaiaError, ProviderKind, StreamEvent};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::{ProviderConfig, Timeouts};
+use crate::stream::decode_stream;
+use crate::upstream_error::{self, parse_retry_after};
+
+/// A stream of canonical events; it always ends with exactly one `Done` or `Error`.
+pub type EventStream = Pin<Box<dyn Stream<Item = StreamEvent> + Send>>;
+
+/// Largest upstream body we read for a non-streaming answer or an error.
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// A configured upstream.
+pub struct Provider {
+    config: ProviderConfig,
+    client: reqwest::Client,
+    timeouts: Timeouts,
+    /// Base URL without a trailing slash.
+    base: String,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider").field("config", &self.config).finish()
+    }
+}
+
+impl Provider {
+    /// Builds the provider and its client (once; connections are pooled and kept alive).
+    pub fn new(config: ProviderConfig, timeouts: Timeouts) -> Result<Arc<Self>, GaiaError> {
+        let mut headers = HeaderMap::new();
+        for (k, v) in &config.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| GaiaError::invalid_request(format!("provider '{}': bad header name '{k}'", config.name)))?;
+            let value = HeaderValue::from_str(v)
+                .map_err(|_| GaiaError::invalid_request(format!("provider '{}': bad value for header '{k}'", config.name)))?;
+            headers.insert(name, value);
+        }
+        if let Some(key) = &config.api_key {
+            let (name, value) = match config.kind {
+                ProviderKind::OpenAi | ProviderKind::OpenRouter => ("authorization", format!("Bearer {key}")),
+                ProviderKind::Anthropic => ("x-api-key", key.clone()),
+                ProviderKind::Gemini => ("x-goog-api-key", key.clone()),
+            };
+            let mut value = HeaderValue::from_str(&value)
+                .map_err(|_| GaiaError::invalid_request(format!("provider '{}': the API key has invalid characters", config.name)))?;
+            value.set_sensitive(true);
+            headers.insert(HeaderName::from_static(name), value);
+        }
+        if config.kind == ProviderKind::Anthropic {
+            headers.insert("anthropic-version", HeaderValue::from_static(ANTHROPIC_VERSION));
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(timeouts.connect)
+            .read_timeout(timeouts.idle)
+            .pool_idle_timeout(std::time::Duration::from_secs(90))
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            .user_agent(concat!("GaiaRouter/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GaiaError::internal(format!("cannot build the HTTP client for '{}': {e}", config.name)))?;
+        let base = config.base_url.trim_end_matches('/').to_owned();
+        Ok(Arc::new(Self {
+            config,
+            client,
+            timeouts,
+            base,
+        }))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    pub fn kind(&self) -> ProviderKind {
+        self.config.kind
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.config.is_configured()
+    }
+
+    pub fn config(&self) -> &ProviderConfig {
+        &self.config
+    }
+
+    /// The HTTP client (for auxiliary calls such as model-list sync).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, upstream_model: &str, stream: bool) -> String {
+        match self.config.kind {
+            ProviderKind::OpenAi | ProviderKind::OpenRouter => format!("{}/chat/completions", self.base),
+            ProviderKind::Anthropic => format!("{}/v1/messages", self.base),
+            ProviderKind::Gemini => {
+                let method = if stream { "streamGenerateContent?alt=sse" } else { "generateContent" };
+                format!("{}/v1beta/models/{upstream_model}:{method}", self.base)
+            }
+        }
+    }
+
+    fn body(&self, request: &ChatRequest, upstream_model: &str, max_tokens_default: u32) -> Result<Vec<u8>, GaiaError> {
+        let value = match self.config.kind {
+            ProviderKind::OpenAi if self.config.openai_compatible => openai::build_compatible_request(request, upstream_model),
+            ProviderKind::OpenAi | ProviderKind::OpenRouter => openai::build_request(request, upstream_model),
+            ProviderKind::Anthropic => anthropic::build_request(request, upstream_model, max_tokens_default)?,
+            ProviderKind::Gemini => gemini::build_request(request)?,
+        };
+        serde_json::to_vec(&value).map_err(|e| GaiaError::internal(format!("serialising the upstream body: {e}")))
+    }
+
+    /// Sends the request and returns the response once its headers arrived with a success status.
+    async fn send(&self, request: &ChatRequest, upstream_model: &str, max_tokens_default: u32, stream: bool) -> Result<reqwest::Response, GaiaError> {
+        if !self.is_configured() {
+            return Err(GaiaError::invalid_request(format!(
+                "provider '{}' is not configured on this gateway (no API key)",
+                self.config.name
+            ))
+            .with_code("provider_not_configured"));
+        }
+        let mut stream_request;
+        let request = if request.stream != stream {
+            stream_request = request.clone();
+            stream_request.stream = stream;
+            &stream_request
+        } else {
+            request
+        };
+        let body = self.body(request, upstream_model, max_tokens_default)?;
+        let send = self.client.post(self.url(upstream_model, stream)).body(body).send();
+        let response = match tokio::time::timeout(self.timeouts.first_byte, send).await {
+            Err(_) => return Err(upstream_error::timeout(&self.config.name)),
+            Ok(Err(e)) => return Err(upstream_error::from_transport(&self.config.name, &e)),
+            Ok(Ok(r)) => r,
+        };
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let retry_after = parse_retry_after(response.headers().get("retry-after").and_then(|v| v.to_str().ok()));
+        let body = read_limited(response, 64 * 1024).await.unwrap_or_default();
+        let err = upstream_error::from_status(&self.config.name, self.config.kind, status.as_u16(), retry_after, &body);
+        tracing::warn!(provider = %self.config.name, status = status.as_u16(), error = %err.message, "upstream error");
+        Err(err)
+    }
+
+    /// A non-streaming completion.
+    pub async fn chat(&self, request: &ChatRequest, upstream_model: &str, max_tokens_default: u32, meta: &ResponseMeta) -> Result<ChatResponse, GaiaError> {
+        let response = self.send(request, upstream_model, max_tokens_default, false).await?;
+        let body = read_limited(response, MAX_BODY_BYTES)
+            .await
+            .map_err(|e| match e {
+                ReadError::TooLarge => GaiaError::upstream(format!(
+                    "{} sent a response larger than {} MiB",
+                    self.config.name,
+                    MAX_BODY_BYTES / (1024 * 1024)
+                ))
+                .with_code("upstream_response_too_large"),
+                ReadError::Transport(e) => upstream_error::from_transport(&self.config.name, &e),
+            })?;
+        match self.config.kind {
+            ProviderKind::OpenAi | ProviderKind::OpenRouter => openai::parse_response(&body, meta),
+            ProviderKind::Anthropic => anthropic::parse_response(&body, meta),
+            ProviderKind::Gemini => gemini::parse_response(&body, meta),
+        }
+    }
+
+    /// A streaming completion. An `Err` means nothing was received (safe to fall back); once a stream is
+    /// returned, failures arrive as its final `Error` event.
+    pub async fn chat_stream(&self, request: &ChatRequest, upstream_model: &str, max_tokens_default: u32, meta: ResponseMeta) -> Result<EventStream, GaiaError> {
+        let response = self.send(request, upstream_model, max_tokens_default, true).await?;
+        let decoder: Box<dyn StreamDecoder + Send> = match self.config.kind {
+            ProviderKind::OpenAi | ProviderKind::OpenRouter => Box::new(openai::OpenAiStreamDecoder::new(meta)),
+            ProviderKind::Anthropic => Box::new(anthropic::AnthropicStreamDecoder::new(meta)),
+            ProviderKind::Gemini => Box::new(gemini::GeminiStreamDecoder::new(meta)),
+        };
+        let body = response.bytes_stream().boxed();
+        Ok(decode_stream(self.config.name.clone(), body, decoder, self.timeouts.idle))
+    }
+}
+
+enum ReadError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+async fn read_limited(response: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
+    if response.content_length().is_some_and(|len| len as usize > limit) {
+        return Err(ReadError::TooLarge);
+    }
+    let mut body = response.bytes_stream();
+    let mut buf = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(ReadError::Transport)?;
+        if buf.len() + chunk.len() > limit {
+            return Err(ReadError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
+}

@@ -1,0 +1,216 @@
+//! The in-memory snapshot the hot path reads: providers by name, registered models by id, aliases.
+//! The binary builds a new snapshot from the database when the registry changes (and periodically) and
+//! swaps it in atomically; a request never waits for the database.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use gaia_core::{GaiaError, ModelInfo, ModelRef};
+
+use crate::provider::Provider;
+
+/// A model a request can be sent to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub provider: Arc<Provider>,
+    pub model: ModelInfo,
+}
+
+/// Providers, models and aliases at one point in time.
+#[derive(Debug, Default)]
+pub struct Registry {
+    providers: HashMap<String, Arc<Provider>>,
+    models: HashMap<String, ModelInfo>,
+    aliases: HashMap<String, Vec<String>>,
+}
+
+/// Provider-name synonyms clients use.
+fn canonical_provider(name: &str) -> &str {
+    match name {
+        "gemini" | "googleai" | "google-ai" => "google",
+        other => other,
+    }
+}
+
+fn model_not_found(id: &str, why: &str) -> GaiaError {
+    GaiaError::not_found(format!("the model '{id}' {why}"))
+        .with_code("model_not_found")
+        .with_param("model")
+}
+
+impl Registry {
+    pub fn new(
+        providers: impl IntoIterator<Item = Arc<Provider>>,
+        models: impl IntoIterator<Item = ModelInfo>,
+        aliases: impl IntoIterator<Item = (String, Vec<String>)>,
+    ) -> Self {
+        Self {
+            providers: providers.into_iter().map(|p| (p.name().to_owned(), p)).collect(),
+            models: models.into_iter().map(|m| (m.id.clone(), m)).collect(),
+            aliases: aliases.into_iter().collect(),
+        }
+    }
+
+    pub fn provider(&self, name: &str) -> Option<&Arc<Provider>> {
+        self.providers.get(canonical_provider(name))
+    }
+
+    pub fn providers(&self) -> impl Iterator<Item = &Arc<Provider>> {
+        self.providers.values()
+    }
+
+    /// Whether the model can be served now: registered, enabled, and its provider configured.
+    fn available(&self, m: &ModelInfo) -> bool {
+        m.enabled && self.provider(&m.provider).is_some_and(|p| p.is_configured())
+    }
+
+    /// Enabled models of configured providers, sorted by id (what `/v1/models` lists).
+    pub fn available_models(&self) -> Vec<&ModelInfo> {
+        let mut list: Vec<&ModelInfo> = self.models.values().filter(|m| self.available(m)).collect();
+        list.sort_by(|a, b| a.id.cmp(&b.id));
+        list
+    }
+
+    /// One available model by id (or alias: its first available target).
+    pub fn available_model(&self, id: &str) -> Option<&ModelInfo> {
+        self.resolve(id).ok()?.into_iter().next().and_then(|t| self.models.get(&t.model.id))
+    }
+
+    pub fn aliases(&self) -> &HashMap<String, Vec<String>> {
+        &self.aliases
+    }
+
+    /// Resolves one concrete model id to a target.
+    fn resolve_one(&self, requested: &str) -> Result<Target, GaiaError> {
+        let parsed = ModelRef::parse(requested)?;
+        let provider_name = canonical_provider(&parsed.provider);
+        let id = format!("{provider_name}/{}", parsed.model);
+        let Some(provider) = self.providers.get(provider_name) else {
+            return Err(model_not_found(requested, &format!("names an unknown provider '{}'", parsed.provider)));
+        };
+        let Some(model) = self.models.get(&id) else {
+            return Err(model_not_found(requested, "is not registered on this gateway"));
+        };
+        if !model.enabled {
+            return Err(model_not_found(requested, "is disabled on this gateway"));
+        }
+        if !provider.is_configured() {
+            return Err(GaiaError::invalid_request(format!(
+                "the provider '{provider_name}' of model '{requested}' is not configured on this gateway (no API key)"
+            ))
+            .with_code("provider_not_configured")
+            .with_param("model"));
+        }
+        Ok(Target {
+            provider: provider.clone(),
+            model: model.clone(),
+        })
+    }
+
+    /// The targets for a requested model id or alias, in fallback order. For an alias, targets that are
+    /// unavailable are skipped; if none is left, the first target's error is returned.
+    pub fn resolve(&self, requested: &str) -> Result<Vec<Target>, GaiaError> {
+        let requested = requested.trim();
+        if let Some(targets) = self.aliases.get(requested) {
+            let mut first_error = None;
+            let mut out = Vec::with_capacity(targets.len());
+            for id in targets {
+                match self.resolve_one(id) {
+                    Ok(t) => out.push(t),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            return match (out.is_empty(), first_error) {
+                (false, _) => Ok(out),
+                (true, Some(e)) => Err(e),
+                (true, None) => Err(model_not_found(requested, "is an alias without targets")),
+            };
+        }
+        self.resolve_one(requested).map(|t| vec![t])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ProviderConfig, Timeouts};
+    use gaia_core::ProviderKind;
+
+    fn model(id: &str, enabled: bool) -> ModelInfo {
+        let (provider, name) = id.split_once('/').unwrap();
+        ModelInfo {
+            id: id.into(),
+            provider: provider.into(),
+            upstream_name: name.into(),
+            display_name: None,
+            context_length: None,
+            max_completion_tokens: None,
+            input_price_nanos_per_mtok: 0,
+            output_price_nanos_per_mtok: 0,
+            supports_vision: false,
+            supports_tools: true,
+            supports_streaming: true,
+            enabled,
+            source: "catalog".into(),
+        }
+    }
+
+    fn registry() -> Registry {
+        let p = |name: &str, kind, key: Option<&str>| {
+            Provider::new(ProviderConfig::new(name, kind, "http://127.0.0.1:9", key.map(str::to_owned)), Timeouts::default()).unwrap()
+        };
+        Registry::new(
+            [
+                p("openai", ProviderKind::OpenAi, Some("k")),
+                p("anthropic", ProviderKind::Anthropic, None),
+                p("google", ProviderKind::Gemini, Some("k")),
+            ],
+            [
+                model("openai/gpt-4o-mini", true),
+                model("openai/gpt-old", false),
+                model("anthropic/claude-sonnet-4-5", true),
+                model("google/gemini-2.5-flash", true),
+            ],
+            [("fast".to_owned(), vec!["anthropic/claude-sonnet-4-5".to_owned(), "google/gemini-2.5-flash".to_owned(), "openai/gpt-4o-mini".to_owned()])],
+        )
+    }
+
+    #[test]
+    fn bare_and_prefixed_names_resolve_to_the_same_model() {
+        let r = registry();
+        assert_eq!(r.resolve("gpt-4o-mini").unwrap()[0].model.id, "openai/gpt-4o-mini");
+        assert_eq!(r.resolve("openai/gpt-4o-mini").unwrap()[0].model.id, "openai/gpt-4o-mini");
+        assert_eq!(r.resolve("gemini/gemini-2.5-flash").unwrap()[0].model.id, "google/gemini-2.5-flash");
+    }
+
+    #[test]
+    fn unknown_and_disabled_models_are_model_not_found() {
+        let r = registry();
+        for id in ["openai/nope", "openai/gpt-old", "mystery/x"] {
+            let e = r.resolve(id).unwrap_err();
+            assert_eq!((e.status(), e.code()), (404, "model_not_found"), "{id}");
+        }
+    }
+
+    #[test]
+    fn an_unconfigured_provider_is_reported_as_such() {
+        let e = registry().resolve("anthropic/claude-sonnet-4-5").unwrap_err();
+        assert_eq!((e.status(), e.code()), (400, "provider_not_configured"));
+    }
+
+    #[test]
+    fn aliases_skip_unavailable_targets_in_order() {
+        let targets = registry().resolve("fast").unwrap();
+        let ids: Vec<_> = targets.iter().map(|t| t.model.id.as_str()).collect();
+        assert_eq!(ids, ["google/gemini-2.5-flash", "openai/gpt-4o-mini"]);
+    }
+
+    #[test]
+    fn only_enabled_models_of_configured_providers_are_listed() {
+        let r = registry();
+        let ids: Vec<_> = r.available_models().iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["google/gemini-2.5-flash", "openai/gpt-4o-mini"]);
+    }
+}

@@ -1,0 +1,133 @@
+//! Drives one upstream byte stream through the SSE parser and a dialect's decoder, yielding canonical
+//! events. Guarantees: exactly one terminal event (`Done` or `Error`), an `Error` when the upstream goes
+//! silent longer than the idle timeout, breaks the connection, or ends without its dialect's end signal.
+//! Dropping the stream drops the upstream response, which closes the connection (client disconnects
+//! cancel the upstream request).
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::{self, BoxStream};
+use futures_util::StreamExt;
+use gaia_adapters::{SseParser, StreamDecoder};
+use gaia_core::{GaiaError, StreamEvent};
+
+use crate::provider::EventStream;
+use crate::upstream_error;
+
+struct State {
+    provider: String,
+    body: BoxStream<'static, reqwest::Result<Bytes>>,
+    parser: SseParser,
+    decoder: Box<dyn StreamDecoder + Send>,
+    pending: VecDeque<StreamEvent>,
+    idle: Duration,
+    finished: bool,
+}
+
+impl State {
+    fn push_events(&mut self, events: Vec<StreamEvent>) {
+        for event in events {
+            if self.finished {
+                break;
+            }
+            if event.is_terminal() {
+                self.finished = true;
+            }
+            self.pending.push_back(event);
+        }
+    }
+
+    fn fail(&mut self, err: GaiaError) {
+        if !self.finished {
+            self.finished = true;
+            self.pending.push_back(StreamEvent::Error(err));
+        }
+    }
+
+    fn on_bytes(&mut self, bytes: &[u8]) {
+        match self.parser.push(bytes) {
+            Ok(events) => {
+                for event in events {
+                    match self.decoder.decode(&event) {
+                        Ok(out) => self.push_events(out),
+                        Err(e) => self.fail(e),
+                    }
+                    if self.finished {
+                        return;
+                    }
+                }
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn on_end(&mut self) {
+        match self.parser.finish() {
+            Ok(Some(event)) => match self.decoder.decode(&event) {
+                Ok(out) => self.push_events(out),
+                Err(e) => self.fail(e),
+            },
+            Ok(None) => {}
+            Err(e) => self.fail(e),
+        }
+        if !self.finished {
+            match self.decoder.finish() {
+                Ok(out) => self.push_events(out),
+                Err(e) => self.fail(e),
+            }
+        }
+        // A decoder that returned nothing terminal still must not leave the client hanging.
+        if !self.finished {
+            self.fail(GaiaError::upstream(format!("{}: the stream ended without finishing", self.provider)));
+        }
+    }
+}
+
+pub(crate) fn decode_stream(
+    provider: String,
+    body: BoxStream<'static, reqwest::Result<Bytes>>,
+    decoder: Box<dyn StreamDecoder + Send>,
+    idle: Duration,
+) -> EventStream {
+    let state = State {
+        provider,
+        body,
+        parser: SseParser::new(),
+        decoder,
+        pending: VecDeque::new(),
+        idle,
+        finished: false,
+    };
+    stream::unfold(Some(state), |state| async move {
+        let mut st = state?;
+        loop {
+            if let Some(event) = st.pending.pop_front() {
+                let next = if st.finished && st.pending.is_empty() { None } else { Some(st) };
+                // `None` as the next state ends the stream right after this terminal event.
+                return Some((event, next));
+            }
+            if st.finished {
+                return None;
+            }
+            match tokio::time::timeout(st.idle, st.body.next()).await {
+                Err(_) => {
+                    let provider = st.provider.clone();
+                    st.fail(GaiaError::new(
+                        gaia_core::ErrorKind::UpstreamTimeout,
+                        format!("{provider} stopped sending for {} s", st.idle.as_secs()),
+                    )
+                    .with_code("upstream_timeout"));
+                }
+                Ok(None) => st.on_end(),
+                Ok(Some(Err(e))) => {
+                    let err = upstream_error::from_transport(&st.provider, &e);
+                    st.fail(err);
+                }
+                Ok(Some(Ok(bytes))) => st.on_bytes(&bytes),
+            }
+        }
+    })
+    .boxed()
+}
