@@ -38,7 +38,10 @@ impl MigrationTrait for Migration {
             .await?;
         for (name, cols) in [
             ("idx_usage_created", &["created_at"][..]),
-            ("idx_usage_org_created", &["organization_id", "created_at"][..]),
+            (
+                "idx_usage_org_created",
+                &["organization_id", "created_at"][..],
+            ),
             ("idx_usage_key_created", &["api_key_id", "created_at"][..]),
         ] {
             let mut index = Index::create();

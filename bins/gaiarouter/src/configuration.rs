@@ -29,6 +29,8 @@ impl fmt::Debug for Secret {
     }
 }
 
+const DEFAULT_DATABASE_URL: &str = "sqlite://gaiarouter.db?mode=rwc";
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -47,7 +49,12 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Address to listen on (host:port).
-    #[arg(long, env = "GAIA_BIND", default_value = "127.0.0.1:8000", global = true)]
+    #[arg(
+        long,
+        env = "GAIA_BIND",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
     pub bind: String,
 
     /// Database URL: sqlite://file.db?mode=rwc, postgres://user:pass@host/db or mysql://user:pass@host/db.
@@ -73,11 +80,21 @@ pub struct Cli {
     pub log_format: String,
 
     /// Largest accepted request body, in bytes (larger bodies get 413).
-    #[arg(long, env = "GAIA_MAX_BODY_BYTES", default_value = "20971520", global = true)]
+    #[arg(
+        long,
+        env = "GAIA_MAX_BODY_BYTES",
+        default_value = "20971520",
+        global = true
+    )]
     pub max_body_bytes: String,
 
     /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
-    #[arg(long, env = "GAIA_SHUTDOWN_TIMEOUT", default_value = "30", global = true)]
+    #[arg(
+        long,
+        env = "GAIA_SHUTDOWN_TIMEOUT",
+        default_value = "30",
+        global = true
+    )]
     pub shutdown_timeout: String,
 
     /// HTTP worker threads (default: one per CPU core).
@@ -86,11 +103,11 @@ pub struct Cli {
 
     /// Directory of the built admin UI (served at /). Default: frontend/dist when it exists.
     #[arg(long, env = "GAIA_STATIC_DIR", global = true)]
-    pub static_dir: Option<PathBuf>,
+    pub static_dir: Option<String>,
 
     /// Optional TOML file declaring extra OpenAI-compatible providers, aliases and limits.
     #[arg(long, env = "GAIA_CONFIG", global = true)]
-    pub config: Option<PathBuf>,
+    pub config: Option<String>,
 
     #[command(flatten)]
     pub providers: ProviderArgs,
@@ -101,11 +118,21 @@ pub struct Cli {
 pub struct ProviderArgs {
     #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true, global = true)]
     pub openai_api_key: Option<String>,
-    #[arg(long, env = "OPENAI_BASE_URL", default_value = "https://api.openai.com/v1", global = true)]
+    #[arg(
+        long,
+        env = "OPENAI_BASE_URL",
+        default_value = "https://api.openai.com/v1",
+        global = true
+    )]
     pub openai_base_url: String,
     #[arg(long, env = "ANTHROPIC_API_KEY", hide_env_values = true, global = true)]
     pub anthropic_api_key: Option<String>,
-    #[arg(long, env = "ANTHROPIC_BASE_URL", default_value = "https://api.anthropic.com", global = true)]
+    #[arg(
+        long,
+        env = "ANTHROPIC_BASE_URL",
+        default_value = "https://api.anthropic.com",
+        global = true
+    )]
     pub anthropic_base_url: String,
     #[arg(long, env = "GEMINI_API_KEY", hide_env_values = true, global = true)]
     pub gemini_api_key: Option<String>,
@@ -119,9 +146,19 @@ pub struct ProviderArgs {
         global = true
     )]
     pub gemini_base_url: String,
-    #[arg(long, env = "OPENROUTER_API_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "OPENROUTER_API_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub openrouter_api_key: Option<String>,
-    #[arg(long, env = "OPENROUTER_BASE_URL", default_value = "https://openrouter.ai/api/v1", global = true)]
+    #[arg(
+        long,
+        env = "OPENROUTER_BASE_URL",
+        default_value = "https://openrouter.ai/api/v1",
+        global = true
+    )]
     pub openrouter_base_url: String,
     /// Sent to OpenRouter as HTTP-Referer (app attribution).
     #[arg(long, env = "OPENROUTER_HTTP_REFERER", global = true)]
@@ -186,11 +223,29 @@ fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-fn parse_base_url(variable: &'static str, raw: &str) -> Result<url::Url, ConfigError> {
+/// An empty variable (`GAIA_BIND=`) means "use the default", as if it were unset.
+fn or_default(value: &str, default: &str) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        default.to_owned()
+    } else {
+        v.to_owned()
+    }
+}
+
+fn parse_base_url(
+    variable: &'static str,
+    raw: &str,
+    default: &str,
+) -> Result<url::Url, ConfigError> {
+    let raw = &or_default(raw, default);
     let url = url::Url::parse(raw.trim())
         .map_err(|e| err(variable, format!("'{raw}' is not a valid URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(err(variable, format!("'{raw}' must be an http:// or https:// URL")));
+        return Err(err(
+            variable,
+            format!("'{raw}' must be an http:// or https:// URL"),
+        ));
     }
     Ok(url)
 }
@@ -222,13 +277,16 @@ impl Settings {
 
     /// Validates parsed arguments.
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
-        let bind: SocketAddr = cli.bind.trim().parse().map_err(|_| {
+        let bind_raw = or_default(&cli.bind, "127.0.0.1:8000");
+        let bind: SocketAddr = bind_raw.parse().map_err(|_| {
             err(
                 "GAIA_BIND",
-                format!("'{}' is not a socket address (expected host:port, e.g. 127.0.0.1:8000)", cli.bind),
+                format!(
+                    "'{bind_raw}' is not a socket address (expected host:port, e.g. 127.0.0.1:8000)"
+                ),
             )
         })?;
-        let database_url = cli.database_url.trim().to_owned();
+        let database_url = or_default(&cli.database_url, DEFAULT_DATABASE_URL);
         if gaia_store::Backend::from_url(&database_url).is_none() {
             // Never echo the URL: it may contain a password.
             return Err(err(
@@ -236,18 +294,32 @@ impl Settings {
                 "must start with sqlite:, postgres:// or mysql://",
             ));
         }
-        let log_format = match cli.log_format.trim().to_ascii_lowercase().as_str() {
+        let log_format = match or_default(&cli.log_format, "pretty")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "json" => LogFormat::Json,
             "pretty" | "text" => LogFormat::Pretty,
-            other => return Err(err("GAIA_LOG_FORMAT", format!("'{other}' is not json or pretty"))),
+            other => {
+                return Err(err(
+                    "GAIA_LOG_FORMAT",
+                    format!("'{other}' is not json or pretty"),
+                ));
+            }
         };
-        let max_body_bytes: usize =
-            parse_number("GAIA_MAX_BODY_BYTES", &cli.max_body_bytes, "a number of bytes")?;
+        let max_body_bytes: usize = parse_number(
+            "GAIA_MAX_BODY_BYTES",
+            &or_default(&cli.max_body_bytes, "20971520"),
+            "a number of bytes",
+        )?;
         if max_body_bytes < 1024 {
             return Err(err("GAIA_MAX_BODY_BYTES", "must be at least 1024"));
         }
-        let shutdown_timeout_secs =
-            parse_number("GAIA_SHUTDOWN_TIMEOUT", &cli.shutdown_timeout, "a number of seconds")?;
+        let shutdown_timeout_secs = parse_number(
+            "GAIA_SHUTDOWN_TIMEOUT",
+            &or_default(&cli.shutdown_timeout, "30"),
+            "a number of seconds",
+        )?;
         let workers = match non_empty(cli.workers) {
             Some(w) => {
                 let n: usize = parse_number("GAIA_WORKERS", &w, "a positive number")?;
@@ -271,10 +343,14 @@ impl Settings {
             return Err(err("GAIA_JWT_SECRET", "must be at least 32 characters"));
         }
         let p = cli.providers;
-        let provider = |key: Option<String>, var: &'static str, raw: &str| -> Result<ProviderSettings, ConfigError> {
+        let provider = |key: Option<String>,
+                        var: &'static str,
+                        raw: &str,
+                        default: &str|
+         -> Result<ProviderSettings, ConfigError> {
             Ok(ProviderSettings {
                 api_key: non_empty(key).map(Secret::new),
-                base_url: parse_base_url(var, raw)?,
+                base_url: parse_base_url(var, raw, default)?,
             })
         };
         Ok(Self {
@@ -286,16 +362,32 @@ impl Settings {
             max_body_bytes,
             shutdown_timeout_secs,
             workers,
-            static_dir: cli.static_dir,
-            config_file: cli.config,
-            openai: provider(p.openai_api_key, "OPENAI_BASE_URL", &p.openai_base_url)?,
-            anthropic: provider(p.anthropic_api_key, "ANTHROPIC_BASE_URL", &p.anthropic_base_url)?,
+            static_dir: non_empty(cli.static_dir).map(PathBuf::from),
+            config_file: non_empty(cli.config).map(PathBuf::from),
+            openai: provider(
+                p.openai_api_key,
+                "OPENAI_BASE_URL",
+                &p.openai_base_url,
+                "https://api.openai.com/v1",
+            )?,
+            anthropic: provider(
+                p.anthropic_api_key,
+                "ANTHROPIC_BASE_URL",
+                &p.anthropic_base_url,
+                "https://api.anthropic.com",
+            )?,
             gemini: provider(
                 non_empty(p.gemini_api_key).or(non_empty(p.google_api_key)),
                 "GEMINI_BASE_URL",
                 &p.gemini_base_url,
+                "https://generativelanguage.googleapis.com",
             )?,
-            openrouter: provider(p.openrouter_api_key, "OPENROUTER_BASE_URL", &p.openrouter_base_url)?,
+            openrouter: provider(
+                p.openrouter_api_key,
+                "OPENROUTER_BASE_URL",
+                &p.openrouter_base_url,
+                "https://openrouter.ai/api/v1",
+            )?,
             openrouter_http_referer: non_empty(p.openrouter_http_referer),
             openrouter_x_title: non_empty(p.openrouter_x_title),
         })
@@ -303,8 +395,14 @@ impl Settings {
 
     /// Settings for tests and embedding: defaults, an explicit database, port 0 on loopback.
     pub fn for_tests(database_url: &str) -> Result<Self, ConfigError> {
-        let cli = Cli::try_parse_from(["gaiarouter", "--bind", "127.0.0.1:0", "--database-url", database_url])
-            .map_err(|e| err("arguments", e.to_string()))?;
+        let cli = Cli::try_parse_from([
+            "gaiarouter",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+        ])
+        .map_err(|e| err("arguments", e.to_string()))?;
         Self::from_cli(cli)
     }
 }
@@ -344,6 +442,25 @@ mod tests {
     fn secrets_do_not_show_in_debug_output() {
         let s = parse(&["--admin-key", "super-secret-admin-key-123"]).unwrap();
         assert!(!format!("{s:?}").contains("super-secret-admin-key-123"));
+    }
+
+    #[test]
+    fn empty_values_mean_the_default() {
+        let s = parse(&[
+            "--bind",
+            "",
+            "--database-url",
+            " ",
+            "--openai-base-url",
+            "",
+            "--static-dir",
+            "",
+        ])
+        .unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(s.database_url.expose(), "sqlite://gaiarouter.db?mode=rwc");
+        assert_eq!(s.openai.base_url.as_str(), "https://api.openai.com/v1");
+        assert_eq!(s.static_dir, None);
     }
 
     #[test]

@@ -43,7 +43,9 @@ impl ResponseError for ApiError {
 /// Maps a JSON body extractor failure to a precise envelope (used by `JsonConfig`).
 pub fn json_error(err: error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let gaia = match &err {
-        error::JsonPayloadError::OverflowKnownLength { length, limit } => payload_too_large(Some(*length), *limit),
+        error::JsonPayloadError::OverflowKnownLength { length, limit } => {
+            payload_too_large(Some(*length), *limit)
+        }
         error::JsonPayloadError::Overflow { limit } => payload_too_large(None, *limit),
         error::JsonPayloadError::ContentType => GaiaError::new(
             ErrorKind::InvalidRequest,
@@ -51,7 +53,8 @@ pub fn json_error(err: error::JsonPayloadError, _req: &HttpRequest) -> actix_web
         )
         .with_code("invalid_content_type"),
         error::JsonPayloadError::Deserialize(e) if e.is_data() => {
-            GaiaError::invalid_request(format!("invalid request body: {e}")).with_code("invalid_body")
+            GaiaError::invalid_request(format!("invalid request body: {e}"))
+                .with_code("invalid_body")
         }
         error::JsonPayloadError::Deserialize(e) => {
             GaiaError::invalid_request(format!("malformed JSON: {e}")).with_code("invalid_json")
@@ -74,17 +77,27 @@ pub fn payload_error(err: error::PayloadError, _req: &HttpRequest) -> actix_web:
 
 /// Maps a query-string extractor failure.
 pub fn query_error(err: error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError(GaiaError::invalid_request(format!("invalid query parameter: {err}")).with_code("invalid_query")).into()
+    ApiError(
+        GaiaError::invalid_request(format!("invalid query parameter: {err}"))
+            .with_code("invalid_query"),
+    )
+    .into()
 }
 
 /// Maps a path extractor failure.
 pub fn path_error(err: error::PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError(GaiaError::invalid_request(format!("invalid path parameter: {err}")).with_code("invalid_path")).into()
+    ApiError(
+        GaiaError::invalid_request(format!("invalid path parameter: {err}"))
+            .with_code("invalid_path"),
+    )
+    .into()
 }
 
 pub fn payload_too_large(length: Option<usize>, limit: usize) -> GaiaError {
     let message = match (length, limit) {
-        (Some(len), lim) if lim > 0 => format!("request body of {len} bytes exceeds the limit of {lim} bytes"),
+        (Some(len), lim) if lim > 0 => {
+            format!("request body of {len} bytes exceeds the limit of {lim} bytes")
+        }
         (_, lim) if lim > 0 => format!("request body exceeds the limit of {lim} bytes"),
         _ => "request body exceeds the configured limit (GAIA_MAX_BODY_BYTES)".to_owned(),
     };
@@ -94,15 +107,19 @@ pub fn payload_too_large(length: Option<usize>, limit: usize) -> GaiaError {
 /// An envelope for a status produced outside our handlers (actix's own 404/405/413 …).
 pub fn envelope_for_status(status: StatusCode, method: &str, path: &str) -> GaiaError {
     match status {
-        StatusCode::NOT_FOUND => GaiaError::not_found(format!("no route for {method} {path}")).with_code("unknown_route"),
+        StatusCode::NOT_FOUND => {
+            GaiaError::not_found(format!("no route for {method} {path}")).with_code("unknown_route")
+        }
         StatusCode::METHOD_NOT_ALLOWED => GaiaError::new(
             ErrorKind::MethodNotAllowed,
             format!("method {method} is not allowed for {path}"),
         ),
         StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(None, 0),
         s if s.is_server_error() => GaiaError::internal(format!("status {s} without a body")),
-        s => GaiaError::invalid_request(s.canonical_reason().unwrap_or("bad request").to_lowercase())
-            .with_code(format!("http_{}", s.as_u16())),
+        s => {
+            GaiaError::invalid_request(s.canonical_reason().unwrap_or("bad request").to_lowercase())
+                .with_code(format!("http_{}", s.as_u16()))
+        }
     }
 }
 

@@ -26,7 +26,8 @@ fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
     let ok = !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
     ok.then(|| s.to_owned())
 }
 
@@ -43,7 +44,8 @@ pub async fn request_context(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().as_str().to_owned();
     let path = req.path().to_owned();
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
 
     let res = next.call(req).instrument(span.clone()).await?;
     let status = res.status();
@@ -54,7 +56,9 @@ pub async fn request_context(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     let mut res = if needs_envelope && !is_json {
-        let envelope = envelope_for_status(status, &method, &path).to_envelope().to_string();
+        let envelope = envelope_for_status(status, &method, &path)
+            .to_envelope()
+            .to_string();
         let mut res = res.map_body(|_, _| BoxBody::new(envelope));
         res.headers_mut().insert(header::CONTENT_TYPE, JSON);
         res.headers_mut().remove(header::CONTENT_LENGTH);

@@ -35,7 +35,7 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut http = Http::new(HttpAuthScheme::Bearer);
         http.description = Some(
-            "A GaiaRouter API key (`gaia_…`) or a login token from `POST /v1/admin/login`.".to_owned(),
+            "A GaiaRouter API key (`gaia_…`), sent as `Authorization: Bearer <key>`.".to_owned(),
         );
         components.add_security_scheme("bearer", SecurityScheme::Http(http));
     }
@@ -56,6 +56,14 @@ with organizations, API keys, limits and usage statistics. Errors always use the
         routes::chat::chat_completions,
         routes::models::list_models,
         routes::models::get_model,
+        routes::admin_models::list,
+        routes::admin_models::create,
+        routes::admin_models::patch,
+        routes::admin_models::bulk,
+        routes::admin_models::sync,
+        routes::admin_models::list_aliases,
+        routes::admin_models::put_alias,
+        routes::admin_models::delete_alias,
     ),
     components(schemas(
         ErrorBody,
@@ -65,11 +73,20 @@ with organizations, API keys, limits and usage statistics. Errors always use the
         routes::models::ModelObject,
         routes::models::ModelList,
         routes::models::Capabilities,
+        routes::pagination::Pagination,
+        routes::admin_models::AdminModel,
+        routes::admin_models::NewModel,
+        routes::admin_models::ModelPatch,
+        routes::admin_models::BulkToggle,
+        routes::admin_models::BulkResult,
+        routes::admin_models::SyncResult,
+        routes::admin_models::Alias,
+        routes::admin_models::AliasTargets,
     )),
     modifiers(&BearerAuth),
-    security(("bearer" = [])),
     tags(
         (name = "inference", description = "The OpenAI-compatible API: chat completions and models"),
+        (name = "models", description = "The model registry (admin): models, prices, enable/disable, OpenRouter sync, aliases"),
         (name = "system", description = "Liveness, readiness and documentation"),
     )
 )]

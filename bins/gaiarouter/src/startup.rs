@@ -85,10 +85,18 @@ impl ShutdownSignals {
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Builds every provider: the four built-in ones from the environment, then the configuration file's.
-fn build_providers(settings: &Settings, file: &FileConfig) -> Result<Vec<Arc<Provider>>, StartupError> {
+fn build_providers(
+    settings: &Settings,
+    file: &FileConfig,
+) -> Result<Vec<Arc<Provider>>, StartupError> {
     let timeouts = file.timeouts();
     let builtin = |name: &str, kind, p: &crate::configuration::ProviderSettings| {
-        ProviderConfig::new(name, kind, p.base_url.as_str(), p.api_key.as_ref().map(|k| k.expose().to_owned()))
+        ProviderConfig::new(
+            name,
+            kind,
+            p.base_url.as_str(),
+            p.api_key.as_ref().map(|k| k.expose().to_owned()),
+        )
     };
     let mut configs = vec![
         builtin("openai", ProviderKind::OpenAi, &settings.openai),
@@ -97,14 +105,21 @@ fn build_providers(settings: &Settings, file: &FileConfig) -> Result<Vec<Arc<Pro
         builtin("openrouter", ProviderKind::OpenRouter, &settings.openrouter),
     ];
     if let Some(referer) = &settings.openrouter_http_referer {
-        configs[3].headers.push(("HTTP-Referer".to_owned(), referer.clone()));
+        configs[3]
+            .headers
+            .push(("HTTP-Referer".to_owned(), referer.clone()));
     }
     if let Some(title) = &settings.openrouter_x_title {
-        configs[3].headers.push(("X-Title".to_owned(), title.clone()));
+        configs[3]
+            .headers
+            .push(("X-Title".to_owned(), title.clone()));
     }
     for extra in file.provider_configs(|var| std::env::var(var).ok()) {
         if configs.iter().any(|c| c.name == extra.name) {
-            return Err(StartupError::Config(format!("provider '{}' is declared twice", extra.name)));
+            return Err(StartupError::Config(format!(
+                "provider '{}' is declared twice",
+                extra.name
+            )));
         }
         configs.push(extra);
     }
@@ -118,9 +133,11 @@ fn read_file_config(settings: &Settings) -> Result<FileConfig, StartupError> {
     let Some(path) = &settings.config_file else {
         return Ok(FileConfig::default());
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| StartupError::Config(format!("GAIA_CONFIG: cannot read {}: {e}", path.display())))?;
-    FileConfig::parse(&text).map_err(|e| StartupError::Config(format!("GAIA_CONFIG {}: {}", path.display(), e.message)))
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        StartupError::Config(format!("GAIA_CONFIG: cannot read {}: {e}", path.display()))
+    })?;
+    FileConfig::parse(&text)
+        .map_err(|e| StartupError::Config(format!("GAIA_CONFIG {}: {}", path.display(), e.message)))
 }
 
 /// `gaiarouter migrate`.
@@ -129,8 +146,15 @@ pub async fn run_migrations(settings: &Settings) -> Result<(), StartupError> {
         .await
         .map_err(StartupError::Database)?;
     store.migrate().await.map_err(StartupError::Database)?;
-    let applied = store.applied_migrations().await.map_err(StartupError::Database)?;
-    tracing::info!(count = applied.len(), backend = store.backend().as_str(), "migrations applied");
+    let applied = store
+        .applied_migrations()
+        .await
+        .map_err(StartupError::Database)?;
+    tracing::info!(
+        count = applied.len(),
+        backend = store.backend().as_str(),
+        "migrations applied"
+    );
     Ok(())
 }
 
@@ -142,9 +166,10 @@ impl Application {
             source,
         })?;
         let shutdown = ShutdownSignals::register()?;
-        let store = Store::connect_and_migrate(settings.database_url.expose(), &StoreOptions::default())
-            .await
-            .map_err(StartupError::Database)?;
+        let store =
+            Store::connect_and_migrate(settings.database_url.expose(), &StoreOptions::default())
+                .await
+                .map_err(StartupError::Database)?;
         let bootstrap = ensure_admin_key(&store, settings.admin_key.is_some())
             .await
             .map_err(StartupError::Bootstrap)?;
@@ -154,16 +179,23 @@ impl Application {
         };
         let file = read_file_config(&settings)?;
         let providers = build_providers(&settings, &file)?;
-        let mut seed = gaia_providers::catalog::builtin().map_err(|e| StartupError::Config(e.message))?;
+        let mut seed =
+            gaia_providers::catalog::builtin().map_err(|e| StartupError::Config(e.message))?;
         seed.extend(file.models());
-        store.seed_models(&seed, chrono::Utc::now()).await.map_err(StartupError::Database)?;
+        store
+            .seed_models(&seed, chrono::Utc::now())
+            .await
+            .map_err(StartupError::Database)?;
         let keys = Arc::new(KeyCache::new(
             store.clone(),
             settings.admin_key.as_ref().map(|k| k.expose()),
         ));
         keys.refresh().await.map_err(StartupError::Bootstrap)?;
         let retry = RetryPolicy {
-            max_retries: file.upstream.max_retries.unwrap_or(RetryPolicy::default().max_retries),
+            max_retries: file
+                .upstream
+                .max_retries
+                .unwrap_or(RetryPolicy::default().max_retries),
             ..RetryPolicy::default()
         };
         let port = listener.local_addr()?.port();
@@ -178,10 +210,18 @@ impl Application {
             keys,
             registry: Arc::new(ArcSwap::from_pointee(Registry::default())),
             retry,
-            file_aliases: Arc::new(file.aliases.iter().map(|a| (a.name.clone(), a.targets.clone())).collect()),
+            file_aliases: Arc::new(
+                file.aliases
+                    .iter()
+                    .map(|a| (a.name.clone(), a.targets.clone()))
+                    .collect(),
+            ),
             providers: Arc::new(providers),
         };
-        state.reload_registry().await.map_err(StartupError::Bootstrap)?;
+        state
+            .reload_registry()
+            .await
+            .map_err(StartupError::Bootstrap)?;
         let settings = state.settings.clone();
         let background = tokio::spawn(refresh_loop(state.clone()));
         let server = build_server(listener, state, static_dir.clone())?;
@@ -216,7 +256,9 @@ impl Application {
         tracing::info!(url = %base, "GaiaRouter is listening");
         let mut lines = vec![
             format!("GaiaRouter is listening on {base}"),
-            format!("  API docs (Swagger UI): {base}/docs   ReDoc: {base}/redoc   OpenAPI: {base}/openapi.json"),
+            format!(
+                "  API docs (Swagger UI): {base}/docs   ReDoc: {base}/redoc   OpenAPI: {base}/openapi.json"
+            ),
         ];
         if self.static_dir.is_some() {
             lines.push(format!("  Admin UI: {base}/"));
@@ -284,20 +326,56 @@ fn build_server(
         let mut app = App::new()
             .wrap(from_fn(request_context))
             .app_data(data.clone())
-            .app_data(web::JsonConfig::default().limit(max_body).error_handler(error::json_error))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .error_handler(error::json_error),
+            )
             .app_data(web::PayloadConfig::default().limit(max_body))
             .app_data(web::QueryConfig::default().error_handler(error::query_error))
             .app_data(web::PathConfig::default().error_handler(error::path_error))
-            .service(web::resource("/v1/chat/completions").route(web::post().to(routes::chat::chat_completions)))
+            .service(
+                web::resource("/v1/chat/completions")
+                    .route(web::post().to(routes::chat::chat_completions)),
+            )
             .service(web::resource("/v1/models").route(web::get().to(routes::models::list_models)))
-            .service(web::resource("/v1/models/{id:.+}").route(web::get().to(routes::models::get_model)))
+            .service(
+                web::resource("/v1/models/{id:.+}").route(web::get().to(routes::models::get_model)),
+            )
+            .service(
+                web::resource("/v1/admin/models")
+                    .route(web::get().to(routes::admin_models::list))
+                    .route(web::post().to(routes::admin_models::create)),
+            )
+            .service(
+                web::resource("/v1/admin/models/bulk")
+                    .route(web::post().to(routes::admin_models::bulk)),
+            )
+            .service(
+                web::resource("/v1/admin/models/sync")
+                    .route(web::post().to(routes::admin_models::sync)),
+            )
+            .service(
+                web::resource("/v1/admin/models/{id:.+}")
+                    .route(web::patch().to(routes::admin_models::patch)),
+            )
+            .service(
+                web::resource("/v1/admin/aliases")
+                    .route(web::get().to(routes::admin_models::list_aliases)),
+            )
+            .service(
+                web::resource("/v1/admin/aliases/{alias}")
+                    .route(web::put().to(routes::admin_models::put_alias))
+                    .route(web::delete().to(routes::admin_models::delete_alias)),
+            )
             .service(web::resource("/health").route(web::get().to(routes::health::health)))
             .service(web::resource("/ready").route(web::get().to(routes::health::ready)))
             .service(web::resource("/docs").route(web::get().to(routes::docs::docs_redirect)))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
             .service(web::resource("/redoc").route(web::get().to(routes::docs::redoc_page)))
             .service(
-                web::resource("/redoc/redoc.standalone.js").route(web::get().to(routes::docs::redoc_js)),
+                web::resource("/redoc/redoc.standalone.js")
+                    .route(web::get().to(routes::docs::redoc_js)),
             );
         if let Some(dir) = &static_dir {
             app = app.service(routes::ui::service(dir));

@@ -4,7 +4,7 @@
 //! event that each provider adapter converts to and from, token usage, model ids, and the one error type
 //! whose [`ErrorKind`] decides the HTTP status.
 //!
-//! Rules: no I/O, no actix, reqwest or sea-orm here — only `serde`, `chrono` (types) and `thiserror`. Anything that talks to
+//! Rules: no I/O, no actix, reqwest or sea-orm here — only `serde`, `serde_json`, `chrono` (types) and `thiserror`. Anything that talks to
 //! the network or a database belongs in a crate above this one.
 
 pub mod error;

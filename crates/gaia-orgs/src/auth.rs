@@ -93,11 +93,22 @@ impl KeyCache {
         }
         match cached.key.effective_status(now) {
             Status::Active => {}
-            Status::Expired => return Err(GaiaError::unauthorized("this API key has expired").with_code("expired_api_key")),
-            _ => return Err(GaiaError::unauthorized("this API key is revoked or inactive").with_code("inactive_api_key")),
+            Status::Expired => {
+                return Err(GaiaError::unauthorized("this API key has expired")
+                    .with_code("expired_api_key"));
+            }
+            _ => {
+                return Err(
+                    GaiaError::unauthorized("this API key is revoked or inactive")
+                        .with_code("inactive_api_key"),
+                );
+            }
         }
         if cached.org_status != Status::Active {
-            return Err(GaiaError::unauthorized("the organization of this API key is inactive").with_code("inactive_organization"));
+            return Err(
+                GaiaError::unauthorized("the organization of this API key is inactive")
+                    .with_code("inactive_organization"),
+            );
         }
         Ok(Principal {
             key_id: Some(cached.key.id.clone()),
@@ -107,7 +118,11 @@ impl KeyCache {
     }
 
     /// Authenticates a presented bearer token.
-    pub async fn authenticate(&self, presented: &str, now: DateTime<Utc>) -> Result<Principal, GaiaError> {
+    pub async fn authenticate(
+        &self,
+        presented: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Principal, GaiaError> {
         if let Some(hash) = &self.admin_key_hash
             && keys::verify_secret(presented, hash)
         {
@@ -122,7 +137,12 @@ impl KeyCache {
         let Some(key) = self.store.find_api_key_by_lookup(lookup).await? else {
             return Err(invalid_key());
         };
-        let org_status = self.store.get_organization(&key.organization_id).await.map(|o| o.status).unwrap_or(Status::Inactive);
+        let org_status = self
+            .store
+            .get_organization(&key.organization_id)
+            .await
+            .map(|o| o.status)
+            .unwrap_or(Status::Inactive);
         let cached = CachedKey { key, org_status };
         let result = Self::check(&cached, secret, now);
         self.keys.rcu(|current| {
@@ -141,8 +161,11 @@ mod tests {
     use gaia_store::StoreOptions;
 
     async fn setup() -> (Store, String) {
-        let store = Store::connect_and_migrate("sqlite::memory:", &StoreOptions::default()).await.unwrap();
-        let AdminKeyBootstrap::Generated(key) = ensure_admin_key(&store, false).await.unwrap() else {
+        let store = Store::connect_and_migrate("sqlite::memory:", &StoreOptions::default())
+            .await
+            .unwrap();
+        let AdminKeyBootstrap::Generated(key) = ensure_admin_key(&store, false).await.unwrap()
+        else {
             panic!("expected a key")
         };
         (store, key.full)
@@ -181,6 +204,12 @@ mod tests {
             let e = cache.authenticate(bad, Utc::now()).await.unwrap_err();
             assert_eq!(e.status(), 401, "{bad}");
         }
-        assert!(cache.authenticate("configured-admin-key-0001", Utc::now()).await.unwrap().is_admin());
+        assert!(
+            cache
+                .authenticate("configured-admin-key-0001", Utc::now())
+                .await
+                .unwrap()
+                .is_admin()
+        );
     }
 }

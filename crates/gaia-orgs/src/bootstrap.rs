@@ -26,7 +26,10 @@ pub enum AdminKeyBootstrap {
 
 /// Finds or creates the default organization, returning its id.
 pub async fn ensure_default_organization(store: &Store) -> Result<String, GaiaError> {
-    if let Some(org) = store.find_organization_by_name(DEFAULT_ORGANIZATION).await? {
+    if let Some(org) = store
+        .find_organization_by_name(DEFAULT_ORGANIZATION)
+        .await?
+    {
         return Ok(org.id);
     }
     let new = NewOrganization {
@@ -89,7 +92,11 @@ mod tests {
         let AdminKeyBootstrap::Generated(key) = first else {
             panic!("expected a generated key");
         };
-        let stored = store.find_api_key_by_lookup(&key.lookup).await.unwrap().unwrap();
+        let stored = store
+            .find_api_key_by_lookup(&key.lookup)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(stored.permissions.allows(Permission::Admin));
         assert_ne!(stored.secret_hash, key.full, "only the hash is stored");
         let (_, secret) = keys::parse(&key.full).unwrap();

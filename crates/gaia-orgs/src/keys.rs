@@ -51,7 +51,14 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// The non-secret hint shown in lists: prefix, lookup and the last four characters.
 pub fn hint_for(lookup: &str, full: &str) -> String {
-    let tail: String = full.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = full
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     format!("{KEY_PREFIX}{lookup}_…{tail}")
 }
 
@@ -114,12 +121,21 @@ mod tests {
         let tail = &key.full[key.full.len() - 4..];
         assert!(key.hint.ends_with(tail));
         assert!(key.hint.contains(&key.lookup));
-        assert!(!key.hint.contains(&key.full[KEY_PREFIX.len() + LOOKUP_LEN + 1..key.full.len() - 4]));
+        assert!(
+            !key.hint
+                .contains(&key.full[KEY_PREFIX.len() + LOOKUP_LEN + 1..key.full.len() - 4])
+        );
     }
 
     #[test]
     fn malformed_keys_do_not_parse() {
-        for bad in ["", "gaia_", "sk-abc", "gaia_short_x", "gaia_abcdefghijkl_tooshort"] {
+        for bad in [
+            "",
+            "gaia_",
+            "sk-abc",
+            "gaia_short_x",
+            "gaia_abcdefghijkl_tooshort",
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }

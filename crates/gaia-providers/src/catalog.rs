@@ -30,8 +30,8 @@ struct CatalogModel {
 
 /// Parses a catalog document.
 pub fn parse(text: &str) -> Result<Vec<ModelInfo>, GaiaError> {
-    let file: CatalogFile =
-        serde_json::from_str(text).map_err(|e| GaiaError::internal(format!("model catalog: {e}")))?;
+    let file: CatalogFile = serde_json::from_str(text)
+        .map_err(|e| GaiaError::internal(format!("model catalog: {e}")))?;
     Ok(file
         .models
         .into_iter()
@@ -70,10 +70,21 @@ mod tests {
         for m in &models {
             assert!(ids.insert(m.id.clone()), "duplicate {}", m.id);
             assert_eq!(m.id, format!("{}/{}", m.provider, m.upstream_name));
-            assert!(["openai", "anthropic", "google", "openrouter"].contains(&m.provider.as_str()), "{}", m.id);
-            assert!(m.input_price_nanos_per_mtok > 0 && m.output_price_nanos_per_mtok > 0, "{}", m.id);
+            assert!(
+                ["openai", "anthropic", "google", "openrouter"].contains(&m.provider.as_str()),
+                "{}",
+                m.id
+            );
+            assert!(
+                m.input_price_nanos_per_mtok > 0 && m.output_price_nanos_per_mtok > 0,
+                "{}",
+                m.id
+            );
         }
-        let mini = models.iter().find(|m| m.id == "openai/gpt-4o-mini").unwrap();
+        let mini = models
+            .iter()
+            .find(|m| m.id == "openai/gpt-4o-mini")
+            .unwrap();
         assert_eq!(mini.input_price_nanos_per_mtok, 150_000_000);
     }
 }

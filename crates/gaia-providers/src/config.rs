@@ -54,13 +54,21 @@ impl std::fmt::Debug for ProviderConfig {
             .field("kind", &self.kind)
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("headers", &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
 
 impl ProviderConfig {
-    pub fn new(name: impl Into<String>, kind: ProviderKind, base_url: impl Into<String>, api_key: Option<String>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        kind: ProviderKind,
+        base_url: impl Into<String>,
+        api_key: Option<String>,
+    ) -> Self {
         Self {
             name: name.into(),
             kind,
@@ -202,7 +210,10 @@ impl FileConfig {
     }
 
     /// The declared providers, with keys resolved through `lookup_env`.
-    pub fn provider_configs(&self, lookup_env: impl Fn(&str) -> Option<String>) -> Vec<ProviderConfig> {
+    pub fn provider_configs(
+        &self,
+        lookup_env: impl Fn(&str) -> Option<String>,
+    ) -> Vec<ProviderConfig> {
         self.providers
             .iter()
             .map(|p| {
@@ -212,8 +223,17 @@ impl FileConfig {
                     .clone()
                     .or_else(|| p.api_key_env.as_deref().and_then(&lookup_env))
                     .filter(|k| !k.is_empty());
-                let mut cfg = ProviderConfig::new(p.name.to_ascii_lowercase(), kind, p.base_url.clone(), api_key);
-                cfg.headers = p.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let mut cfg = ProviderConfig::new(
+                    p.name.to_ascii_lowercase(),
+                    kind,
+                    p.base_url.clone(),
+                    api_key,
+                );
+                cfg.headers = p
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 cfg.openai_compatible = kind == ProviderKind::OpenAi;
                 cfg
             })
@@ -248,9 +268,18 @@ impl FileConfig {
     pub fn timeouts(&self) -> Timeouts {
         let d = Timeouts::default();
         Timeouts {
-            connect: self.upstream.connect_timeout_secs.map_or(d.connect, Duration::from_secs),
-            first_byte: self.upstream.timeout_secs.map_or(d.first_byte, Duration::from_secs),
-            idle: self.upstream.stream_idle_timeout_secs.map_or(d.idle, Duration::from_secs),
+            connect: self
+                .upstream
+                .connect_timeout_secs
+                .map_or(d.connect, Duration::from_secs),
+            first_byte: self
+                .upstream
+                .timeout_secs
+                .map_or(d.first_byte, Duration::from_secs),
+            idle: self
+                .upstream
+                .stream_idle_timeout_secs
+                .map_or(d.idle, Duration::from_secs),
         }
     }
 }
@@ -280,11 +309,15 @@ mod tests {
             "#,
         )
         .unwrap();
-        let providers = cfg.provider_configs(|k| (k == "DEEPSEEK_API_KEY").then(|| "sk-x".to_owned()));
+        let providers =
+            cfg.provider_configs(|k| (k == "DEEPSEEK_API_KEY").then(|| "sk-x".to_owned()));
         assert_eq!(providers[0].name, "deepseek");
         assert_eq!(providers[0].api_key.as_deref(), Some("sk-x"));
         assert!(providers[0].openai_compatible);
-        assert_eq!(providers[0].headers, vec![("X-Team".to_owned(), "research".to_owned())]);
+        assert_eq!(
+            providers[0].headers,
+            vec![("X-Team".to_owned(), "research".to_owned())]
+        );
         let models = cfg.models();
         assert_eq!(models[0].id, "deepseek/deepseek-chat");
         assert_eq!(models[0].input_price_nanos_per_mtok, 270_000_000);
@@ -295,13 +328,21 @@ mod tests {
     #[test]
     fn unknown_keys_and_kinds_are_rejected() {
         assert!(FileConfig::parse("bogus = 1").is_err());
-        assert!(FileConfig::parse("[[providers]]\nname='x'\nkind='cobol'\nbase_url='http://x'").is_err());
+        assert!(
+            FileConfig::parse("[[providers]]\nname='x'\nkind='cobol'\nbase_url='http://x'")
+                .is_err()
+        );
         assert!(FileConfig::parse("[[providers]]\nname='a/b'\nbase_url='http://x'").is_err());
     }
 
     #[test]
     fn debug_output_redacts_the_api_key() {
-        let cfg = ProviderConfig::new("openai", ProviderKind::OpenAi, "http://x", Some("sk-secret".into()));
+        let cfg = ProviderConfig::new(
+            "openai",
+            ProviderKind::OpenAi,
+            "http://x",
+            Some("sk-secret".into()),
+        );
         assert!(!format!("{cfg:?}").contains("sk-secret"));
     }
 }

@@ -69,7 +69,9 @@ pub fn parse_models(body: &[u8]) -> Result<Vec<ModelInfo>, GaiaError> {
             context_length: m.context_length,
             max_completion_tokens: m.top_provider.max_completion_tokens,
             input_price_nanos_per_mtok: per_token_to_nanos_per_mtok(m.pricing.prompt.as_deref()),
-            output_price_nanos_per_mtok: per_token_to_nanos_per_mtok(m.pricing.completion.as_deref()),
+            output_price_nanos_per_mtok: per_token_to_nanos_per_mtok(
+                m.pricing.completion.as_deref(),
+            ),
             supports_vision: m.architecture.input_modalities.iter().any(|x| x == "image"),
             supports_tools: m.supported_parameters.iter().any(|x| x == "tools"),
             supports_streaming: true,
@@ -94,7 +96,13 @@ pub async fn fetch_models(provider: &Provider) -> Result<Vec<ModelInfo>, GaiaErr
         .await
         .map_err(|e| upstream_error::from_transport(provider.name(), &e))?;
     if !status.is_success() {
-        return Err(upstream_error::from_status(provider.name(), provider.kind(), status.as_u16(), None, &body));
+        return Err(upstream_error::from_status(
+            provider.name(),
+            provider.kind(),
+            status.as_u16(),
+            None,
+            &body,
+        ));
     }
     parse_models(&body)
 }

@@ -32,7 +32,9 @@ pub struct Provider {
 
 impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Provider").field("config", &self.config).finish()
+        f.debug_struct("Provider")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -41,25 +43,42 @@ impl Provider {
     pub fn new(config: ProviderConfig, timeouts: Timeouts) -> Result<Arc<Self>, GaiaError> {
         let mut headers = HeaderMap::new();
         for (k, v) in &config.headers {
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| GaiaError::invalid_request(format!("provider '{}': bad header name '{k}'", config.name)))?;
-            let value = HeaderValue::from_str(v)
-                .map_err(|_| GaiaError::invalid_request(format!("provider '{}': bad value for header '{k}'", config.name)))?;
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
+                GaiaError::invalid_request(format!(
+                    "provider '{}': bad header name '{k}'",
+                    config.name
+                ))
+            })?;
+            let value = HeaderValue::from_str(v).map_err(|_| {
+                GaiaError::invalid_request(format!(
+                    "provider '{}': bad value for header '{k}'",
+                    config.name
+                ))
+            })?;
             headers.insert(name, value);
         }
         if let Some(key) = &config.api_key {
             let (name, value) = match config.kind {
-                ProviderKind::OpenAi | ProviderKind::OpenRouter => ("authorization", format!("Bearer {key}")),
+                ProviderKind::OpenAi | ProviderKind::OpenRouter => {
+                    ("authorization", format!("Bearer {key}"))
+                }
                 ProviderKind::Anthropic => ("x-api-key", key.clone()),
                 ProviderKind::Gemini => ("x-goog-api-key", key.clone()),
             };
-            let mut value = HeaderValue::from_str(&value)
-                .map_err(|_| GaiaError::invalid_request(format!("provider '{}': the API key has invalid characters", config.name)))?;
+            let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                GaiaError::invalid_request(format!(
+                    "provider '{}': the API key has invalid characters",
+                    config.name
+                ))
+            })?;
             value.set_sensitive(true);
             headers.insert(HeaderName::from_static(name), value);
         }
         if config.kind == ProviderKind::Anthropic {
-            headers.insert("anthropic-version", HeaderValue::from_static(ANTHROPIC_VERSION));
+            headers.insert(
+                "anthropic-version",
+                HeaderValue::from_static(ANTHROPIC_VERSION),
+            );
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let client = reqwest::Client::builder()
@@ -71,7 +90,12 @@ impl Provider {
             .tcp_nodelay(true)
             .user_agent(concat!("GaiaRouter/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| GaiaError::internal(format!("cannot build the HTTP client for '{}': {e}", config.name)))?;
+            .map_err(|e| {
+                GaiaError::internal(format!(
+                    "cannot build the HTTP client for '{}': {e}",
+                    config.name
+                ))
+            })?;
         let base = config.base_url.trim_end_matches('/').to_owned();
         Ok(Arc::new(Self {
             config,
@@ -108,27 +132,51 @@ impl Provider {
 
     fn url(&self, upstream_model: &str, stream: bool) -> String {
         match self.config.kind {
-            ProviderKind::OpenAi | ProviderKind::OpenRouter => format!("{}/chat/completions", self.base),
+            ProviderKind::OpenAi | ProviderKind::OpenRouter => {
+                format!("{}/chat/completions", self.base)
+            }
             ProviderKind::Anthropic => format!("{}/v1/messages", self.base),
             ProviderKind::Gemini => {
-                let method = if stream { "streamGenerateContent?alt=sse" } else { "generateContent" };
+                let method = if stream {
+                    "streamGenerateContent?alt=sse"
+                } else {
+                    "generateContent"
+                };
                 format!("{}/v1beta/models/{upstream_model}:{method}", self.base)
             }
         }
     }
 
-    fn body(&self, request: &ChatRequest, upstream_model: &str, max_tokens_default: u32) -> Result<Vec<u8>, GaiaError> {
+    fn body(
+        &self,
+        request: &ChatRequest,
+        upstream_model: &str,
+        max_tokens_default: u32,
+    ) -> Result<Vec<u8>, GaiaError> {
         let value = match self.config.kind {
-            ProviderKind::OpenAi if self.config.openai_compatible => openai::build_compatible_request(request, upstream_model),
-            ProviderKind::OpenAi | ProviderKind::OpenRouter => openai::build_request(request, upstream_model),
-            ProviderKind::Anthropic => anthropic::build_request(request, upstream_model, max_tokens_default)?,
+            ProviderKind::OpenAi if self.config.openai_compatible => {
+                openai::build_compatible_request(request, upstream_model)
+            }
+            ProviderKind::OpenAi | ProviderKind::OpenRouter => {
+                openai::build_request(request, upstream_model)
+            }
+            ProviderKind::Anthropic => {
+                anthropic::build_request(request, upstream_model, max_tokens_default)?
+            }
             ProviderKind::Gemini => gemini::build_request(request)?,
         };
-        serde_json::to_vec(&value).map_err(|e| GaiaError::internal(format!("serialising the upstream body: {e}")))
+        serde_json::to_vec(&value)
+            .map_err(|e| GaiaError::internal(format!("serialising the upstream body: {e}")))
     }
 
     /// Sends the request and returns the response once its headers arrived with a success status.
-    async fn send(&self, request: &ChatRequest, upstream_model: &str, max_tokens_default: u32, stream: bool) -> Result<reqwest::Response, GaiaError> {
+    async fn send(
+        &self,
+        request: &ChatRequest,
+        upstream_model: &str,
+        max_tokens_default: u32,
+        stream: bool,
+    ) -> Result<reqwest::Response, GaiaError> {
         if !self.is_configured() {
             return Err(GaiaError::invalid_request(format!(
                 "provider '{}' is not configured on this gateway (no API key)",
@@ -145,7 +193,11 @@ impl Provider {
             request
         };
         let body = self.body(request, upstream_model, max_tokens_default)?;
-        let send = self.client.post(self.url(upstream_model, stream)).body(body).send();
+        let send = self
+            .client
+            .post(self.url(upstream_model, stream))
+            .body(body)
+            .send();
         let response = match tokio::time::timeout(self.timeouts.first_byte, send).await {
             Err(_) => return Err(upstream_error::timeout(&self.config.name)),
             Ok(Err(e)) => return Err(upstream_error::from_transport(&self.config.name, &e)),
@@ -155,16 +207,35 @@ impl Provider {
         if status.is_success() {
             return Ok(response);
         }
-        let retry_after = parse_retry_after(response.headers().get("retry-after").and_then(|v| v.to_str().ok()));
+        let retry_after = parse_retry_after(
+            response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+        );
         let body = read_limited(response, 64 * 1024).await.unwrap_or_default();
-        let err = upstream_error::from_status(&self.config.name, self.config.kind, status.as_u16(), retry_after, &body);
+        let err = upstream_error::from_status(
+            &self.config.name,
+            self.config.kind,
+            status.as_u16(),
+            retry_after,
+            &body,
+        );
         tracing::warn!(provider = %self.config.name, status = status.as_u16(), error = %err.message, "upstream error");
         Err(err)
     }
 
     /// A non-streaming completion.
-    pub async fn chat(&self, request: &ChatRequest, upstream_model: &str, max_tokens_default: u32, meta: &ResponseMeta) -> Result<ChatResponse, GaiaError> {
-        let response = self.send(request, upstream_model, max_tokens_default, false).await?;
+    pub async fn chat(
+        &self,
+        request: &ChatRequest,
+        upstream_model: &str,
+        max_tokens_default: u32,
+        meta: &ResponseMeta,
+    ) -> Result<ChatResponse, GaiaError> {
+        let response = self
+            .send(request, upstream_model, max_tokens_default, false)
+            .await?;
         let body = read_limited(response, MAX_BODY_BYTES)
             .await
             .map_err(|e| match e {
@@ -185,15 +256,30 @@ impl Provider {
 
     /// A streaming completion. An `Err` means nothing was received (safe to fall back); once a stream is
     /// returned, failures arrive as its final `Error` event.
-    pub async fn chat_stream(&self, request: &ChatRequest, upstream_model: &str, max_tokens_default: u32, meta: ResponseMeta) -> Result<EventStream, GaiaError> {
-        let response = self.send(request, upstream_model, max_tokens_default, true).await?;
+    pub async fn chat_stream(
+        &self,
+        request: &ChatRequest,
+        upstream_model: &str,
+        max_tokens_default: u32,
+        meta: ResponseMeta,
+    ) -> Result<EventStream, GaiaError> {
+        let response = self
+            .send(request, upstream_model, max_tokens_default, true)
+            .await?;
         let decoder: Box<dyn StreamDecoder + Send> = match self.config.kind {
-            ProviderKind::OpenAi | ProviderKind::OpenRouter => Box::new(openai::OpenAiStreamDecoder::new(meta)),
+            ProviderKind::OpenAi | ProviderKind::OpenRouter => {
+                Box::new(openai::OpenAiStreamDecoder::new(meta))
+            }
             ProviderKind::Anthropic => Box::new(anthropic::AnthropicStreamDecoder::new(meta)),
             ProviderKind::Gemini => Box::new(gemini::GeminiStreamDecoder::new(meta)),
         };
         let body = response.bytes_stream().boxed();
-        Ok(decode_stream(self.config.name.clone(), body, decoder, self.timeouts.idle))
+        Ok(decode_stream(
+            self.config.name.clone(),
+            body,
+            decoder,
+            self.timeouts.idle,
+        ))
     }
 }
 
@@ -203,7 +289,10 @@ enum ReadError {
 }
 
 async fn read_limited(response: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
-    if response.content_length().is_some_and(|len| len as usize > limit) {
+    if response
+        .content_length()
+        .is_some_and(|len| len as usize > limit)
+    {
         return Err(ReadError::TooLarge);
     }
     let mut body = response.bytes_stream();

@@ -45,7 +45,10 @@ impl Registry {
         aliases: impl IntoIterator<Item = (String, Vec<String>)>,
     ) -> Self {
         Self {
-            providers: providers.into_iter().map(|p| (p.name().to_owned(), p)).collect(),
+            providers: providers
+                .into_iter()
+                .map(|p| (p.name().to_owned(), p))
+                .collect(),
             models: models.into_iter().map(|m| (m.id.clone(), m)).collect(),
             aliases: aliases.into_iter().collect(),
         }
@@ -61,19 +64,27 @@ impl Registry {
 
     /// Whether the model can be served now: registered, enabled, and its provider configured.
     fn available(&self, m: &ModelInfo) -> bool {
-        m.enabled && self.provider(&m.provider).is_some_and(|p| p.is_configured())
+        m.enabled
+            && self
+                .provider(&m.provider)
+                .is_some_and(|p| p.is_configured())
     }
 
     /// Enabled models of configured providers, sorted by id (what `/v1/models` lists).
     pub fn available_models(&self) -> Vec<&ModelInfo> {
-        let mut list: Vec<&ModelInfo> = self.models.values().filter(|m| self.available(m)).collect();
+        let mut list: Vec<&ModelInfo> =
+            self.models.values().filter(|m| self.available(m)).collect();
         list.sort_by(|a, b| a.id.cmp(&b.id));
         list
     }
 
     /// One available model by id (or alias: its first available target).
     pub fn available_model(&self, id: &str) -> Option<&ModelInfo> {
-        self.resolve(id).ok()?.into_iter().next().and_then(|t| self.models.get(&t.model.id))
+        self.resolve(id)
+            .ok()?
+            .into_iter()
+            .next()
+            .and_then(|t| self.models.get(&t.model.id))
     }
 
     pub fn aliases(&self) -> &HashMap<String, Vec<String>> {
@@ -86,10 +97,16 @@ impl Registry {
         let provider_name = canonical_provider(&parsed.provider);
         let id = format!("{provider_name}/{}", parsed.model);
         let Some(provider) = self.providers.get(provider_name) else {
-            return Err(model_not_found(requested, &format!("names an unknown provider '{}'", parsed.provider)));
+            return Err(model_not_found(
+                requested,
+                &format!("names an unknown provider '{}'", parsed.provider),
+            ));
         };
         let Some(model) = self.models.get(&id) else {
-            return Err(model_not_found(requested, "is not registered on this gateway"));
+            return Err(model_not_found(
+                requested,
+                "is not registered on this gateway",
+            ));
         };
         if !model.enabled {
             return Err(model_not_found(requested, "is disabled on this gateway"));
@@ -159,7 +176,11 @@ mod tests {
 
     fn registry() -> Registry {
         let p = |name: &str, kind, key: Option<&str>| {
-            Provider::new(ProviderConfig::new(name, kind, "http://127.0.0.1:9", key.map(str::to_owned)), Timeouts::default()).unwrap()
+            Provider::new(
+                ProviderConfig::new(name, kind, "http://127.0.0.1:9", key.map(str::to_owned)),
+                Timeouts::default(),
+            )
+            .unwrap()
         };
         Registry::new(
             [
@@ -173,16 +194,32 @@ mod tests {
                 model("anthropic/claude-sonnet-4-5", true),
                 model("google/gemini-2.5-flash", true),
             ],
-            [("fast".to_owned(), vec!["anthropic/claude-sonnet-4-5".to_owned(), "google/gemini-2.5-flash".to_owned(), "openai/gpt-4o-mini".to_owned()])],
+            [(
+                "fast".to_owned(),
+                vec![
+                    "anthropic/claude-sonnet-4-5".to_owned(),
+                    "google/gemini-2.5-flash".to_owned(),
+                    "openai/gpt-4o-mini".to_owned(),
+                ],
+            )],
         )
     }
 
     #[test]
     fn bare_and_prefixed_names_resolve_to_the_same_model() {
         let r = registry();
-        assert_eq!(r.resolve("gpt-4o-mini").unwrap()[0].model.id, "openai/gpt-4o-mini");
-        assert_eq!(r.resolve("openai/gpt-4o-mini").unwrap()[0].model.id, "openai/gpt-4o-mini");
-        assert_eq!(r.resolve("gemini/gemini-2.5-flash").unwrap()[0].model.id, "google/gemini-2.5-flash");
+        assert_eq!(
+            r.resolve("gpt-4o-mini").unwrap()[0].model.id,
+            "openai/gpt-4o-mini"
+        );
+        assert_eq!(
+            r.resolve("openai/gpt-4o-mini").unwrap()[0].model.id,
+            "openai/gpt-4o-mini"
+        );
+        assert_eq!(
+            r.resolve("gemini/gemini-2.5-flash").unwrap()[0].model.id,
+            "google/gemini-2.5-flash"
+        );
     }
 
     #[test]
@@ -196,7 +233,9 @@ mod tests {
 
     #[test]
     fn an_unconfigured_provider_is_reported_as_such() {
-        let e = registry().resolve("anthropic/claude-sonnet-4-5").unwrap_err();
+        let e = registry()
+            .resolve("anthropic/claude-sonnet-4-5")
+            .unwrap_err();
         assert_eq!((e.status(), e.code()), (400, "provider_not_configured"));
     }
 

@@ -80,7 +80,9 @@ where
             }
         }
     }
-    Err(last_error.unwrap_or_else(|| GaiaError::not_found("no target for the model").with_code("model_not_found")))
+    Err(last_error.unwrap_or_else(|| {
+        GaiaError::not_found("no target for the model").with_code("model_not_found")
+    }))
 }
 
 /// A non-streaming completion over the targets.
@@ -92,7 +94,16 @@ pub async fn chat<'a>(
 ) -> Result<(ChatResponse, Target, Attempts), GaiaError> {
     route(targets, policy, |t: &'a Target| {
         let meta = ResponseMeta::new(meta.id.clone(), t.model.upstream_name.clone(), meta.created);
-        async move { t.provider.chat(request, &t.model.upstream_name, max_tokens_default(t), &meta).await }
+        async move {
+            t.provider
+                .chat(
+                    request,
+                    &t.model.upstream_name,
+                    max_tokens_default(t),
+                    &meta,
+                )
+                .await
+        }
     })
     .await
 }
@@ -107,12 +118,20 @@ pub async fn chat_stream<'a>(
     route(targets, policy, |t: &'a Target| {
         let meta = ResponseMeta::new(meta.id.clone(), t.model.upstream_name.clone(), meta.created);
         async move {
-            let mut stream = t.provider.chat_stream(request, &t.model.upstream_name, max_tokens_default(t), meta).await?;
+            let mut stream = t
+                .provider
+                .chat_stream(request, &t.model.upstream_name, max_tokens_default(t), meta)
+                .await?;
             // Peek the first event: an immediate error is still "before any byte" and may fall back.
             match stream.next().await {
                 Some(StreamEvent::Error(e)) => Err(e),
-                Some(first) => Ok(futures_util::stream::once(async move { first }).chain(stream).boxed()),
-                None => Err(GaiaError::upstream(format!("{}: empty stream", t.provider.name()))),
+                Some(first) => Ok(futures_util::stream::once(async move { first })
+                    .chain(stream)
+                    .boxed()),
+                None => Err(GaiaError::upstream(format!(
+                    "{}: empty stream",
+                    t.provider.name()
+                ))),
             }
         }
     })

@@ -8,8 +8,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::stream::{self, BoxStream};
 use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
 use gaia_adapters::{SseParser, StreamDecoder};
 use gaia_core::{GaiaError, StreamEvent};
 
@@ -80,7 +80,10 @@ impl State {
         }
         // A decoder that returned nothing terminal still must not leave the client hanging.
         if !self.finished {
-            self.fail(GaiaError::upstream(format!("{}: the stream ended without finishing", self.provider)));
+            self.fail(GaiaError::upstream(format!(
+                "{}: the stream ended without finishing",
+                self.provider
+            )));
         }
     }
 }
@@ -104,7 +107,11 @@ pub(crate) fn decode_stream(
         let mut st = state?;
         loop {
             if let Some(event) = st.pending.pop_front() {
-                let next = if st.finished && st.pending.is_empty() { None } else { Some(st) };
+                let next = if st.finished && st.pending.is_empty() {
+                    None
+                } else {
+                    Some(st)
+                };
                 // `None` as the next state ends the stream right after this terminal event.
                 return Some((event, next));
             }
@@ -114,11 +121,13 @@ pub(crate) fn decode_stream(
             match tokio::time::timeout(st.idle, st.body.next()).await {
                 Err(_) => {
                     let provider = st.provider.clone();
-                    st.fail(GaiaError::new(
-                        gaia_core::ErrorKind::UpstreamTimeout,
-                        format!("{provider} stopped sending for {} s", st.idle.as_secs()),
-                    )
-                    .with_code("upstream_timeout"));
+                    st.fail(
+                        GaiaError::new(
+                            gaia_core::ErrorKind::UpstreamTimeout,
+                            format!("{provider} stopped sending for {} s", st.idle.as_secs()),
+                        )
+                        .with_code("upstream_timeout"),
+                    );
                 }
                 Ok(None) => st.on_end(),
                 Ok(Some(Err(e))) => {

@@ -26,9 +26,12 @@ fn provider_message(kind: ProviderKind, body: &[u8]) -> Option<String> {
 /// Parses a `retry-after` header value given in seconds (HTTP dates are rare upstream; ignored).
 pub fn parse_retry_after(value: Option<&str>) -> Option<u64> {
     let v = value?.trim();
-    v.parse::<u64>()
-        .ok()
-        .or_else(|| v.parse::<f64>().ok().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f.ceil() as u64))
+    v.parse::<u64>().ok().or_else(|| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite() && *f >= 0.0)
+            .map(|f| f.ceil() as u64)
+    })
 }
 
 /// Maps an upstream HTTP error response.
@@ -40,8 +43,14 @@ pub fn from_status(
     body: &[u8],
 ) -> GaiaError {
     let detail = provider_message(kind, body).unwrap_or_else(|| {
-        let text = String::from_utf8_lossy(&body[..body.len().min(300)]).trim().to_owned();
-        if text.is_empty() { format!("HTTP {status}") } else { text }
+        let text = String::from_utf8_lossy(&body[..body.len().min(300)])
+            .trim()
+            .to_owned();
+        if text.is_empty() {
+            format!("HTTP {status}")
+        } else {
+            text
+        }
     });
     match status {
         400 | 422 => GaiaError::invalid_request(format!("{provider}: {detail}")).with_code("upstream_invalid_request"),
@@ -69,16 +78,23 @@ pub fn from_transport(provider: &str, err: &reqwest::Error) -> GaiaError {
     if err.is_timeout() {
         timeout(provider)
     } else if err.is_connect() {
-        GaiaError::upstream(format!("could not connect to {provider}")).with_code("upstream_unreachable")
+        GaiaError::upstream(format!("could not connect to {provider}"))
+            .with_code("upstream_unreachable")
     } else {
-        GaiaError::upstream(format!("{provider}: connection failed: {}", without_url(err)))
-            .with_code("upstream_error")
+        GaiaError::upstream(format!(
+            "{provider}: connection failed: {}",
+            without_url(err)
+        ))
+        .with_code("upstream_error")
     }
 }
 
 pub fn timeout(provider: &str) -> GaiaError {
-    GaiaError::new(ErrorKind::UpstreamTimeout, format!("{provider} did not answer in time"))
-        .with_code("upstream_timeout")
+    GaiaError::new(
+        ErrorKind::UpstreamTimeout,
+        format!("{provider} did not answer in time"),
+    )
+    .with_code("upstream_timeout")
 }
 
 /// reqwest errors print the URL, which may carry a key in its query (Gemini's `?key=`); drop it.
@@ -94,7 +110,10 @@ fn without_url(err: &reqwest::Error) -> String {
 pub fn is_retryable(err: &GaiaError) -> bool {
     matches!(
         err.kind,
-        ErrorKind::RateLimited | ErrorKind::Upstream | ErrorKind::UpstreamTimeout | ErrorKind::Unavailable
+        ErrorKind::RateLimited
+            | ErrorKind::Upstream
+            | ErrorKind::UpstreamTimeout
+            | ErrorKind::Unavailable
     ) && err.code() != "upstream_auth_error"
 }
 
@@ -108,27 +127,66 @@ mod tests {
         let e = from_status("openai", ProviderKind::OpenAi, 400, None, body);
         assert_eq!(e.status(), 400);
         assert!(e.message.contains("bad thing"));
-        assert_eq!(from_status("openai", ProviderKind::OpenAi, 401, None, body).status(), 502);
-        assert_eq!(from_status("openai", ProviderKind::OpenAi, 403, None, body).status(), 502);
+        assert_eq!(
+            from_status("openai", ProviderKind::OpenAi, 401, None, body).status(),
+            502
+        );
+        assert_eq!(
+            from_status("openai", ProviderKind::OpenAi, 403, None, body).status(),
+            502
+        );
         let e = from_status("openai", ProviderKind::OpenAi, 429, Some(7), body);
         assert_eq!((e.status(), e.retry_after), (429, Some(7)));
-        assert_eq!(from_status("openai", ProviderKind::OpenAi, 503, None, b"").status(), 502);
-        assert_eq!(from_status("anthropic", ProviderKind::Anthropic, 529, None, b"").status(), 502);
+        assert_eq!(
+            from_status("openai", ProviderKind::OpenAi, 503, None, b"").status(),
+            502
+        );
+        assert_eq!(
+            from_status("anthropic", ProviderKind::Anthropic, 529, None, b"").status(),
+            502
+        );
     }
 
     #[test]
     fn auth_failures_are_not_retried_but_overloads_are() {
-        assert!(!is_retryable(&from_status("x", ProviderKind::OpenAi, 401, None, b"")));
-        assert!(is_retryable(&from_status("x", ProviderKind::OpenAi, 500, None, b"")));
-        assert!(is_retryable(&from_status("x", ProviderKind::OpenAi, 429, None, b"")));
-        assert!(!is_retryable(&from_status("x", ProviderKind::OpenAi, 400, None, b"")));
+        assert!(!is_retryable(&from_status(
+            "x",
+            ProviderKind::OpenAi,
+            401,
+            None,
+            b""
+        )));
+        assert!(is_retryable(&from_status(
+            "x",
+            ProviderKind::OpenAi,
+            500,
+            None,
+            b""
+        )));
+        assert!(is_retryable(&from_status(
+            "x",
+            ProviderKind::OpenAi,
+            429,
+            None,
+            b""
+        )));
+        assert!(!is_retryable(&from_status(
+            "x",
+            ProviderKind::OpenAi,
+            400,
+            None,
+            b""
+        )));
     }
 
     #[test]
     fn retry_after_accepts_seconds() {
         assert_eq!(parse_retry_after(Some("12")), Some(12));
         assert_eq!(parse_retry_after(Some("1.5")), Some(2));
-        assert_eq!(parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(
+            parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
         assert_eq!(parse_retry_after(None), None);
     }
 }

@@ -171,7 +171,11 @@ mod tests {
             )
             .await
             .unwrap();
-        let found = store.find_api_key_by_lookup("abc123").await.unwrap().unwrap();
+        let found = store
+            .find_api_key_by_lookup("abc123")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found, key);
         assert!(found.permissions.allows(Permission::Admin));
         assert_eq!(store.count_active_admin_keys().await.unwrap(), 1);

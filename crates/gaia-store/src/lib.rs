@@ -8,8 +8,8 @@
 //! Errors: [`StoreError`], which converts into [`gaia_core::GaiaError`] (`NotFound` → 404, `Conflict` → 409,
 //! database failures → 503/500 with the cause kept for logs only).
 
-mod entity;
 pub mod api_keys;
+mod entity;
 pub mod models;
 pub mod organizations;
 pub mod testing;
@@ -73,7 +73,10 @@ pub enum Backend {
 
 impl Backend {
     pub fn from_url(url: &str) -> Option<Self> {
-        let scheme = url.split_once("://").map(|(s, _)| s).or_else(|| url.split_once(':').map(|(s, _)| s))?;
+        let scheme = url
+            .split_once("://")
+            .map(|(s, _)| s)
+            .or_else(|| url.split_once(':').map(|(s, _)| s))?;
         match scheme {
             "sqlite" => Some(Backend::Sqlite),
             "postgres" | "postgresql" => Some(Backend::Postgres),
@@ -130,7 +133,10 @@ impl Store {
         if backend == Backend::Sqlite {
             // An in-memory database exists per connection: keep exactly one.
             if url.contains(":memory:") || url.contains("mode=memory") {
-                opts.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+                opts.max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
             }
             opts.map_sqlx_sqlite_opts(|o| {
                 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -145,7 +151,10 @@ impl Store {
     }
 
     /// Connects and applies every pending migration (idempotent).
-    pub async fn connect_and_migrate(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+    pub async fn connect_and_migrate(
+        url: &str,
+        options: &StoreOptions,
+    ) -> Result<Self, StoreError> {
         let store = Self::connect(url, options).await?;
         store.migrate().await?;
         Ok(store)
@@ -198,7 +207,9 @@ impl PageRequest {
     pub fn new(page: Option<u64>, limit: Option<u64>) -> Self {
         Self {
             page: page.unwrap_or(1).max(1),
-            limit: limit.unwrap_or(Self::DEFAULT_LIMIT).clamp(1, Self::MAX_LIMIT),
+            limit: limit
+                .unwrap_or(Self::DEFAULT_LIMIT)
+                .clamp(1, Self::MAX_LIMIT),
         }
     }
 

@@ -46,6 +46,14 @@ fn to_active(m: &ModelInfo, now: DateTime<Utc>) -> ActiveModel {
     }
 }
 
+/// Filters for the admin model list.
+#[derive(Debug, Clone, Default)]
+pub struct ModelFilter {
+    pub provider: Option<String>,
+    pub enabled: Option<bool>,
+    pub search: Option<String>,
+}
+
 /// An alias and the model ids it resolves to, in fallback order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelAlias {
@@ -54,26 +62,60 @@ pub struct ModelAlias {
 }
 
 impl Store {
-    /// Inserts models that are not registered yet; existing rows (and an operator's `enabled` choice)
-    /// are left alone. Returns how many were inserted.
+    /// Registers models from a source (the built-in catalog, the config file, OpenRouter's list):
+    /// new ids are inserted; existing rows *from the same source* get the new prices, limits and
+    /// capabilities, while the operator's `enabled` choice is kept. Rows from another source (e.g. an
+    /// operator's manual entry) are left alone, except that an OpenRouter sync refreshes the catalog's
+    /// OpenRouter entries. Returns `(inserted, updated)`.
     pub async fn seed_models(
         &self,
         models: &[ModelInfo],
         now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<(u64, u64), StoreError> {
+        use sea_orm::TransactionTrait;
         if models.is_empty() {
-            return Ok(0);
+            return Ok((0, 0));
         }
-        let before = self.list_models().await?.len();
-        for chunk in models.chunks(200) {
+        let existing: std::collections::HashMap<String, ModelInfo> = self
+            .list_models()
+            .await?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
+        let mut fresh = Vec::new();
+        let mut changed = Vec::new();
+        for m in models {
+            match existing.get(&m.id) {
+                None => fresh.push(m),
+                // OpenRouter's own list is authoritative for the OpenRouter entries of the catalog.
+                Some(old)
+                    if old.source == m.source
+                        || (m.source == "openrouter" && old.source == "catalog") =>
+                {
+                    let mut updated = m.clone();
+                    updated.enabled = old.enabled;
+                    if &updated != old {
+                        changed.push(updated);
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        let txn = self.conn().begin().await?;
+        for chunk in fresh.chunks(200) {
             let rows = chunk.iter().map(|m| to_active(m, now));
             Entity::insert_many(rows)
                 .on_conflict_do_nothing_on([Column::Id])
-                .exec(self.conn())
+                .exec(&txn)
                 .await?;
         }
-        let after = self.list_models().await?.len();
-        Ok(after.saturating_sub(before) as u64)
+        for m in &changed {
+            let mut row = to_active(m, now);
+            row.created_at = sea_orm::NotSet;
+            Entity::update(row).exec(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok((fresh.len() as u64, changed.len() as u64))
     }
 
     /// Every registered model, enabled or not, ordered by id.
@@ -85,6 +127,133 @@ impl Store {
             .into_iter()
             .map(to_domain)
             .collect())
+    }
+
+    /// A filtered page of the registry.
+    pub async fn list_models_page(
+        &self,
+        filter: &ModelFilter,
+        page: crate::PageRequest,
+    ) -> Result<crate::Page<ModelInfo>, StoreError> {
+        use sea_orm::{ColumnTrait, Condition, PaginatorTrait, QueryFilter};
+        let mut cond = Condition::all();
+        if let Some(p) = &filter.provider {
+            cond = cond.add(Column::Provider.eq(p.as_str()));
+        }
+        if let Some(e) = filter.enabled {
+            cond = cond.add(Column::Enabled.eq(e));
+        }
+        if let Some(q) = filter.search.as_deref().filter(|q| !q.is_empty()) {
+            cond = cond.add(
+                Condition::any()
+                    .add(Column::Id.contains(q))
+                    .add(Column::DisplayName.contains(q)),
+            );
+        }
+        let paginator = Entity::find()
+            .filter(cond)
+            .order_by_asc(Column::Id)
+            .paginate(self.conn(), page.limit);
+        let total = paginator.num_items().await?;
+        let items = paginator
+            .fetch_page(page.page - 1)
+            .await?
+            .into_iter()
+            .map(to_domain)
+            .collect();
+        Ok(crate::Page {
+            items,
+            total,
+            page: page.page,
+            limit: page.limit,
+        })
+    }
+
+    pub async fn get_model(&self, id: &str) -> Result<ModelInfo, StoreError> {
+        Entity::find_by_id(id.to_owned())
+            .one(self.conn())
+            .await?
+            .map(to_domain)
+            .ok_or_else(|| StoreError::NotFound(format!("model '{id}'")))
+    }
+
+    /// Registers one model by hand; an existing id is a conflict.
+    pub async fn create_model(
+        &self,
+        model: &ModelInfo,
+        now: DateTime<Utc>,
+    ) -> Result<ModelInfo, StoreError> {
+        use sea_orm::ActiveModelTrait;
+        match to_active(model, now).insert(self.conn()).await {
+            Ok(m) => Ok(to_domain(m)),
+            Err(e) if crate::is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "the model '{}' is already registered",
+                model.id
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Enables or disables models; returns how many rows changed. Unknown ids are ignored.
+    pub async fn set_models_enabled(
+        &self,
+        ids: &[String],
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, QueryFilter};
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let res = Entity::update_many()
+            .col_expr(Column::Enabled, Expr::value(enabled))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.is_in(ids.iter().map(String::as_str)))
+            .exec(self.conn())
+            .await?;
+        Ok(res.rows_affected)
+    }
+
+    /// Creates or replaces an alias.
+    pub async fn put_model_alias(
+        &self,
+        alias: &str,
+        targets: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<ModelAlias, StoreError> {
+        use sea_orm::sea_query::OnConflict;
+        let json =
+            serde_json::to_string(targets).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let row = model_alias::ActiveModel {
+            alias: Set(alias.to_owned()),
+            targets: Set(json),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        model_alias::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(model_alias::Column::Alias)
+                    .update_columns([model_alias::Column::Targets, model_alias::Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(self.conn())
+            .await?;
+        Ok(ModelAlias {
+            alias: alias.to_owned(),
+            targets: targets.to_vec(),
+        })
+    }
+
+    /// Deletes an alias; `NotFound` if there was none.
+    pub async fn delete_model_alias(&self, alias: &str) -> Result<(), StoreError> {
+        let res = model_alias::Entity::delete_by_id(alias.to_owned())
+            .exec(self.conn())
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound(format!("alias '{alias}'")));
+        }
+        Ok(())
     }
 
     /// Every alias.
@@ -131,19 +300,115 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn models_are_paged_filtered_toggled_and_aliased() {
+        let store = memory_store().await;
+        let now = Utc::now();
+        store
+            .seed_models(
+                &[
+                    model("openai/a", true),
+                    model("openai/b", true),
+                    model("google/c", true),
+                ],
+                now,
+            )
+            .await
+            .unwrap();
+        let page = store
+            .list_models_page(
+                &ModelFilter {
+                    provider: Some("openai".into()),
+                    ..Default::default()
+                },
+                crate::PageRequest::new(Some(1), Some(1)),
+            )
+            .await
+            .unwrap();
+        assert_eq!((page.total, page.items.len(), page.pages()), (2, 1, 2));
+        let n = store
+            .set_models_enabled(
+                &["openai/a".into(), "google/c".into(), "nope/x".into()],
+                false,
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+        let disabled = store
+            .list_models_page(
+                &ModelFilter {
+                    enabled: Some(false),
+                    ..Default::default()
+                },
+                crate::PageRequest::new(None, None),
+            )
+            .await
+            .unwrap();
+        assert_eq!(disabled.total, 2);
+        store
+            .put_model_alias("fast", &["google/c".into()], now)
+            .await
+            .unwrap();
+        store
+            .put_model_alias("fast", &["openai/b".into(), "google/c".into()], now)
+            .await
+            .unwrap();
+        let aliases = store.list_model_aliases().await.unwrap();
+        assert_eq!(
+            aliases,
+            vec![ModelAlias {
+                alias: "fast".into(),
+                targets: vec!["openai/b".into(), "google/c".into()]
+            }]
+        );
+        store.delete_model_alias("fast").await.unwrap();
+        assert!(matches!(
+            store.delete_model_alias("fast").await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            store.create_model(&model("openai/a", true), now).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+
+    #[tokio::test]
     async fn seeding_is_idempotent_and_keeps_existing_rows() {
         let store = memory_store().await;
         let now = Utc::now();
-        let inserted = store
+        let counts = store
             .seed_models(&[model("openai/a", true), model("anthropic/b", false)], now)
             .await
             .unwrap();
-        assert_eq!(inserted, 2);
-        // Re-seeding with a changed flag must not override what is stored.
-        let again = store.seed_models(&[model("openai/a", false)], now).await.unwrap();
-        assert_eq!(again, 0);
+        assert_eq!(counts, (2, 0));
+        // Re-seeding with a changed flag must not override the stored choice…
+        let again = store
+            .seed_models(&[model("openai/a", false)], now)
+            .await
+            .unwrap();
+        assert_eq!(again, (0, 0));
         let all = store.list_models().await.unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[1], model("openai/a", true));
+        // …but a new price from the same source is applied.
+        let mut repriced = model("openai/a", false);
+        repriced.input_price_nanos_per_mtok = 1;
+        assert_eq!(store.seed_models(&[repriced], now).await.unwrap(), (0, 1));
+        let a = store
+            .list_models()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.id == "openai/a")
+            .unwrap();
+        assert_eq!((a.input_price_nanos_per_mtok, a.enabled), (1, true));
+        // A manual entry is never overwritten by a catalog of another source.
+        let mut manual = model("manual/x", true);
+        manual.source = "manual".into();
+        store.seed_models(&[manual.clone()], now).await.unwrap();
+        let mut other = manual.clone();
+        other.source = "catalog".into();
+        other.output_price_nanos_per_mtok = 5;
+        assert_eq!(store.seed_models(&[other], now).await.unwrap(), (0, 0));
     }
 }

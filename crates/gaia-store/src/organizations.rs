@@ -178,8 +178,14 @@ mod tests {
             name: "dup".into(),
             ..Default::default()
         };
-        store.create_organization(new.clone(), Utc::now()).await.unwrap();
-        let err = store.create_organization(new, Utc::now()).await.unwrap_err();
+        store
+            .create_organization(new.clone(), Utc::now())
+            .await
+            .unwrap();
+        let err = store
+            .create_organization(new, Utc::now())
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     }
 

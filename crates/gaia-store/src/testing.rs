@@ -67,7 +67,10 @@ mod tests {
     #[test]
     fn the_database_name_is_replaced_and_the_query_kept() {
         assert_eq!(
-            replace_database("postgres://gaia@127.0.0.1:5433/postgres?sslmode=disable", "x"),
+            replace_database(
+                "postgres://gaia@127.0.0.1:5433/postgres?sslmode=disable",
+                "x"
+            ),
             "postgres://gaia@127.0.0.1:5433/x?sslmode=disable"
         );
         assert_eq!(replace_database("postgres://h", "y"), "postgres://h/y");

@@ -70,7 +70,9 @@ impl Store {
                 ttft_ms: Set(r.ttft_ms.map(clamp_i32)),
                 total_latency_ms: Set(clamp_i32(r.total_latency_ms)),
             });
-            Entity::insert_many(rows).exec_without_returning(&txn).await?;
+            Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
         }
         txn.commit().await?;
         Ok(())
@@ -96,7 +98,7 @@ mod tests {
             model_requested: "openai/gpt-4o-mini".into(),
             model_served: Some("gpt-4o-mini".into()),
             provider: Some("openai".into()),
-            stream: i % 2 == 0,
+            stream: i.is_multiple_of(2),
             status_code: 200,
             error_code: None,
             prompt_tokens: i,

@@ -59,7 +59,10 @@ impl Store {
         }
     }
 
-    pub async fn find_user_by_username(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+    pub async fn find_user_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<UserRow>, StoreError> {
         Ok(Entity::find()
             .filter(Column::Username.eq(username))
             .one(self.conn())
@@ -80,9 +83,15 @@ mod tests {
     #[tokio::test]
     async fn users_are_unique_by_username() {
         let store = memory_store().await;
-        store.create_user("admin", "$argon2id$x", "admin", Utc::now()).await.unwrap();
+        store
+            .create_user("admin", "$argon2id$x", "admin", Utc::now())
+            .await
+            .unwrap();
         assert_eq!(store.count_users().await.unwrap(), 1);
-        let err = store.create_user("admin", "$argon2id$y", "user", Utc::now()).await.unwrap_err();
+        let err = store
+            .create_user("admin", "$argon2id$y", "user", Utc::now())
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)));
         let found = store.find_user_by_username("admin").await.unwrap().unwrap();
         assert_eq!(found.role, "admin");

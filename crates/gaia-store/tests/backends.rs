@@ -1,5 +1,7 @@
 //! The same migrations and repositories must behave identically on SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use chrono::Utc;
 use gaia_core::{Limits, Permission, Permissions};
 use gaia_store::api_keys::NewApiKey;
@@ -8,7 +10,9 @@ use gaia_store::usage::NewUsageRecord;
 use gaia_store::{Store, StoreError, StoreOptions, testing};
 
 async fn exercise(url: &str) {
-    let store = Store::connect_and_migrate(url, &StoreOptions::default()).await.unwrap();
+    let store = Store::connect_and_migrate(url, &StoreOptions::default())
+        .await
+        .unwrap();
     // Migrating again is a no-op.
     store.migrate().await.unwrap();
     let applied = store.applied_migrations().await.unwrap();
@@ -59,7 +63,11 @@ async fn exercise(url: &str) {
         )
         .await
         .unwrap();
-    let found = store.find_api_key_by_lookup("lookup000001").await.unwrap().unwrap();
+    let found = store
+        .find_api_key_by_lookup("lookup000001")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id, key.id);
     // Timestamps survive the round trip to the second on every backend.
     assert_eq!(found.created_at.timestamp(), key.created_at.timestamp());

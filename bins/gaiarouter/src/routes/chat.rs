@@ -56,12 +56,18 @@ pub async fn chat_completions(
         .map(|r| r.0.clone())
         .unwrap_or_default();
     let created = chrono::Utc::now().timestamp();
-    let meta = ResponseMeta::new(format!("chatcmpl-{request_id}"), request.model.clone(), created);
+    let meta = ResponseMeta::new(
+        format!("chatcmpl-{request_id}"),
+        request.model.clone(),
+        created,
+    );
 
     if request.stream {
-        let (events, target, _) = router::chat_stream(&targets, &request, &meta, state.retry).await?;
-        let mut encoder = openai::OpenAiStreamEncoder::new(target.model.id.clone(), request.include_usage)
-            .with_id(meta.id.clone(), created);
+        let (events, target, _) =
+            router::chat_stream(&targets, &request, &meta, state.retry).await?;
+        let mut encoder =
+            openai::OpenAiStreamEncoder::new(target.model.id.clone(), request.include_usage)
+                .with_id(meta.id.clone(), created);
         let frames = events.map(move |event| {
             let mut out = String::with_capacity(128);
             encoder.encode(&event, &mut out);

@@ -1,8 +1,8 @@
 //! API documentation pages served from the binary itself: Swagger UI (vendored by utoipa-swagger-ui) at
 //! `/docs/`, ReDoc at `/redoc` (its standalone bundle is embedded), the OpenAPI document at `/openapi.json`.
 
-use actix_web::http::header;
 use actix_web::HttpResponse;
+use actix_web::http::header;
 
 const REDOC_JS: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js");
 

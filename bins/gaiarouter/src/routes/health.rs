@@ -54,8 +54,11 @@ pub async fn health() -> HttpResponse {
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
-        gaia_core::GaiaError::new(gaia_core::ErrorKind::Unavailable, "the database is unreachable")
-            .with_code("database_unavailable")
+        gaia_core::GaiaError::new(
+            gaia_core::ErrorKind::Unavailable,
+            "the database is unreachable",
+        )
+        .with_code("database_unavailable")
     })?;
     Ok(HttpResponse::Ok().json(Ready {
         status: "ready",

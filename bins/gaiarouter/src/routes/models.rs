@@ -84,8 +84,15 @@ impl From<&ModelInfo> for ModelObject {
 )]
 pub async fn list_models(_auth: Authenticated, state: web::Data<AppState>) -> HttpResponse {
     let registry = state.registry.load();
-    let data = registry.available_models().into_iter().map(ModelObject::from).collect();
-    HttpResponse::Ok().json(ModelList { object: "list", data })
+    let data = registry
+        .available_models()
+        .into_iter()
+        .map(ModelObject::from)
+        .collect();
+    HttpResponse::Ok().json(ModelList {
+        object: "list",
+        data,
+    })
 }
 
 /// One model (the id may contain slashes: `openrouter/meta-llama/llama-3.1-8b-instruct`).

@@ -8,9 +8,16 @@ async fn the_openapi_document_is_valid_3_1_with_a_bearer_scheme() {
     let res = app.get("/openapi.json").await;
     assert_eq!(res.status(), 200);
     let doc: serde_json::Value = res.json().await.unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     assert_eq!(doc["info"]["title"], "GaiaRouter API");
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     let paths = doc["paths"].as_object().unwrap();
     for path in ["/health", "/ready"] {
         assert!(paths.contains_key(path), "{path} missing from the document");
@@ -18,8 +25,14 @@ async fn the_openapi_document_is_valid_3_1_with_a_bearer_scheme() {
     // Every operation documents at least one response and names a tag.
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
-            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path}");
-            assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path}");
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path}"
+            );
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{method} {path}"
+            );
         }
     }
 }
@@ -34,13 +47,21 @@ async fn swagger_ui_is_served_offline_with_and_without_trailing_slash() {
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
-    assert!(!html.contains("cdn."), "Swagger UI must not load from a CDN");
+    assert!(
+        !html.contains("cdn."),
+        "Swagger UI must not load from a CDN"
+    );
     // Its assets come from the binary.
     let js = app.get("/docs/swagger-ui-bundle.js").await;
     assert_eq!(js.status(), 200);
     assert!(js.bytes().await.unwrap().len() > 100_000);
     // And it points at our document.
-    let init = app.get("/docs/swagger-initializer.js").await.text().await.unwrap();
+    let init = app
+        .get("/docs/swagger-initializer.js")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(init.contains("/openapi.json"), "{init}");
 }
 

@@ -8,7 +8,12 @@ async fn unknown_routes_get_a_404_envelope() {
     let error = assert_error_envelope(app.get("/v1/does-not-exist").await, 404).await;
     assert_eq!(error["type"], "invalid_request_error");
     assert_eq!(error["code"], "unknown_route");
-    assert!(error["message"].as_str().unwrap().contains("/v1/does-not-exist"));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("/v1/does-not-exist")
+    );
 }
 
 #[tokio::test]

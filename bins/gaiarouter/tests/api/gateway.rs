@@ -18,7 +18,12 @@ fn sse(events: &[&str]) -> ResponseTemplate {
 /// The `data:` payloads of an SSE body, `[DONE]` included.
 fn sse_data(body: &str) -> Vec<String> {
     body.split("\n\n")
-        .filter_map(|frame| frame.lines().find_map(|l| l.strip_prefix("data: ")).map(str::to_owned))
+        .filter_map(|frame| {
+            frame
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .map(str::to_owned)
+        })
         .collect()
 }
 
@@ -76,7 +81,10 @@ async fn openai_requests_pass_through_with_unknown_fields_and_answers_come_back_
     assert_eq!(body["object"], "chat.completion");
     assert_eq!(body["model"], "openai/gpt-4o-mini");
     assert!(body["id"].as_str().unwrap().starts_with("chatcmpl-"));
-    assert_eq!(body["choices"][0]["message"]["content"], "Hello from OpenAI");
+    assert_eq!(
+        body["choices"][0]["message"]["content"],
+        "Hello from OpenAI"
+    );
     assert_eq!(body["choices"][0]["finish_reason"], "stop");
     assert_eq!(body["usage"]["prompt_tokens"], 12);
     assert_eq!(body["usage"]["total_tokens"], 16);
@@ -117,7 +125,9 @@ async fn openai_streams_are_forwarded_and_usage_is_stripped_when_the_client_did_
     let refs: Vec<&str> = events.iter().map(String::as_str).collect();
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
-        .and(body_partial_json(json!({"stream": true, "stream_options": {"include_usage": true}})))
+        .and(body_partial_json(
+            json!({"stream": true, "stream_options": {"include_usage": true}}),
+        ))
         .respond_with(sse(&refs))
         .expect(2)
         .mount(&upstream)
@@ -129,14 +139,25 @@ async fn openai_streams_are_forwarded_and_usage_is_stripped_when_the_client_did_
         .chat(&json!({"model": "gpt-4o-mini", "stream": true, "messages": [{"role": "user", "content": "Hi"}]}))
         .await;
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
     let text = res.text().await.unwrap();
     assert_eq!(sse_data(&text).last().map(String::as_str), Some("[DONE]"));
     let cs = chunks(&text);
     assert_eq!(streamed_text(&cs), "Hello");
     assert!(cs.iter().all(|c| c["usage"].is_null()), "{text}");
-    assert!(cs.iter().any(|c| c["choices"][0]["finish_reason"] == "stop"));
-    let ids: std::collections::HashSet<_> = cs.iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+    assert!(
+        cs.iter()
+            .any(|c| c["choices"][0]["finish_reason"] == "stop")
+    );
+    let ids: std::collections::HashSet<_> = cs
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(ids.len(), 1, "every chunk carries the same id");
 
     // With include_usage: a final usage chunk with empty choices, before [DONE].
@@ -171,12 +192,14 @@ async fn anthropic_gets_its_own_format_and_answers_in_openai_shape() {
         .await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let res = app
-        .chat(&json!({"model": "anthropic/claude-sonnet-4-5", "max_tokens": 300, "stop": "END",
+        .chat(
+            &json!({"model": "anthropic/claude-sonnet-4-5", "max_tokens": 300, "stop": "END",
             "messages": [
                 {"role": "system", "content": "You are terse."},
                 {"role": "user", "content": "Weather?"},
                 {"role": "user", "content": "In Paris."}],
-            "tools": weather_tool(), "tool_choice": "required"}))
+            "tools": weather_tool(), "tool_choice": "required"}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
@@ -185,7 +208,12 @@ async fn anthropic_gets_its_own_format_and_answers_in_openai_shape() {
     assert_eq!(message["tool_calls"][0]["id"], "toolu_01");
     assert_eq!(message["tool_calls"][0]["type"], "function");
     assert_eq!(message["tool_calls"][0]["function"]["name"], "get_weather");
-    let args: Value = serde_json::from_str(message["tool_calls"][0]["function"]["arguments"].as_str().unwrap()).unwrap();
+    let args: Value = serde_json::from_str(
+        message["tool_calls"][0]["function"]["arguments"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(args, json!({"city": "Paris"}));
     assert_eq!(body["choices"][0]["finish_reason"], "tool_calls");
     assert_eq!(body["usage"]["prompt_tokens"], 40, "input + cache reads");
@@ -203,7 +231,10 @@ async fn anthropic_gets_its_own_format_and_answers_in_openai_shape() {
     assert_eq!(messages[0]["role"], "user");
     assert!(messages[0]["content"].to_string().contains("In Paris."));
     assert_eq!(sent["tools"][0]["name"], "get_weather");
-    assert_eq!(sent["tools"][0]["input_schema"]["required"], json!(["city"]));
+    assert_eq!(
+        sent["tools"][0]["input_schema"]["required"],
+        json!(["city"])
+    );
     assert_eq!(sent["tool_choice"]["type"], "any");
 }
 
@@ -292,11 +323,23 @@ data: {"type":"message_stop"}"#,
         .collect();
     assert_eq!(tool_deltas[0]["id"], "toolu_s");
     assert_eq!(tool_deltas[0]["function"]["name"], "get_weather");
-    let args: String = tool_deltas.iter().filter_map(|d| d["function"]["arguments"].as_str()).collect();
+    let args: String = tool_deltas
+        .iter()
+        .filter_map(|d| d["function"]["arguments"].as_str())
+        .collect();
     assert_eq!(args, r#"{"city":"Paris"}"#);
-    assert!(cs.iter().any(|c| c["choices"][0]["finish_reason"] == "tool_calls"));
+    assert!(
+        cs.iter()
+            .any(|c| c["choices"][0]["finish_reason"] == "tool_calls")
+    );
     let usage = &cs.last().unwrap()["usage"];
-    assert_eq!((usage["prompt_tokens"].as_u64(), usage["completion_tokens"].as_u64()), (Some(25), Some(18)));
+    assert_eq!(
+        (
+            usage["prompt_tokens"].as_u64(),
+            usage["completion_tokens"].as_u64()
+        ),
+        (Some(25), Some(18))
+    );
 }
 
 #[tokio::test]
@@ -310,7 +353,11 @@ data: {"type":"content_block_start","index":0,"content_block":{"type":"text","te
         r#"event: content_block_delta
 data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"partial"}}"#,
     ];
-    Mock::given(method("POST")).and(path("/v1/messages")).respond_with(sse(&events)).mount(&upstream).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(sse(&events))
+        .mount(&upstream)
+        .await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let res = app
         .chat(&json!({"model": "anthropic/claude-sonnet-4-5", "stream": true, "messages": [{"role": "user", "content": "x"}]}))
@@ -318,8 +365,12 @@ data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text
     let text = res.text().await.unwrap();
     let data = sse_data(&text);
     assert!(data.iter().any(|d| d.contains("partial")));
-    let last: Value = serde_json::from_str(data.iter().rev().find(|d| *d != "[DONE]").unwrap()).unwrap();
-    assert!(last["error"]["message"].as_str().is_some(), "the client must see the failure: {text}");
+    let last: Value =
+        serde_json::from_str(data.iter().rev().find(|d| *d != "[DONE]").unwrap()).unwrap();
+    assert!(
+        last["error"]["message"].as_str().is_some(),
+        "the client must see the failure: {text}"
+    );
 }
 
 // ---------------------------------------------------------------- Gemini
@@ -352,8 +403,16 @@ async fn gemini_gets_contents_system_instruction_and_generation_config() {
     assert_eq!(body["usage"]["total_tokens"], 11);
 
     let sent = upstream_body(&upstream.received_requests().await.unwrap()[0]);
-    assert_eq!(sent["systemInstruction"]["parts"][0]["text"], "Answer in French.");
-    let roles: Vec<&str> = sent["contents"].as_array().unwrap().iter().map(|c| c["role"].as_str().unwrap()).collect();
+    assert_eq!(
+        sent["systemInstruction"]["parts"][0]["text"],
+        "Answer in French."
+    );
+    let roles: Vec<&str> = sent["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["role"].as_str().unwrap())
+        .collect();
     assert_eq!(roles, ["user", "model", "user"]);
     let config = &sent["generationConfig"];
     assert_eq!(config["temperature"], 0.5);
@@ -363,7 +422,10 @@ async fn gemini_gets_contents_system_instruction_and_generation_config() {
     assert_eq!(config["responseMimeType"], "application/json");
     let decl = &sent["tools"][0]["functionDeclarations"][0];
     assert_eq!(decl["name"], "get_weather");
-    assert!(decl["parameters"].get("additionalProperties").is_none(), "Gemini rejects additionalProperties: {decl}");
+    assert!(
+        decl["parameters"].get("additionalProperties").is_none(),
+        "Gemini rejects additionalProperties: {decl}"
+    );
 }
 
 #[tokio::test]
@@ -375,7 +437,9 @@ async fn gemini_streams_and_function_calls_are_converted() {
         r#"data: {"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Oslo"}}}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":6,"totalTokenCount":15}}"#,
     ];
     Mock::given(method("POST"))
-        .and(path("/v1beta/models/gemini-2.5-flash:streamGenerateContent"))
+        .and(path(
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+        ))
         .respond_with(sse(&events))
         .mount(&upstream)
         .await;
@@ -388,9 +452,15 @@ async fn gemini_streams_and_function_calls_are_converted() {
     let text = res.text().await.unwrap();
     let cs = chunks(&text);
     assert_eq!(streamed_text(&cs), "Looking it up");
-    let call = cs.iter().find_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0)).unwrap();
+    let call = cs
+        .iter()
+        .find_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0))
+        .unwrap();
     assert_eq!(call["function"]["name"], "get_weather");
-    assert!(cs.iter().any(|c| c["choices"][0]["finish_reason"] == "tool_calls"));
+    assert!(
+        cs.iter()
+            .any(|c| c["choices"][0]["finish_reason"] == "tool_calls")
+    );
     assert_eq!(cs.last().unwrap()["usage"]["total_tokens"], 15);
     let sent = &upstream.received_requests().await.unwrap()[0];
     assert_eq!(sent.url.query(), Some("alt=sse"));
@@ -430,27 +500,61 @@ async fn openrouter_models_with_slashes_route_with_attribution_headers() {
 async fn upstream_errors_map_to_the_documented_statuses() {
     let upstream = MockServer::start().await;
     let cases: [(u16, Value, u16); 4] = [
-        (400, json!({"error": {"message": "messages too long", "type": "invalid_request_error"}}), 400),
-        (401, json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}), 502),
+        (
+            400,
+            json!({"error": {"message": "messages too long", "type": "invalid_request_error"}}),
+            400,
+        ),
+        (
+            401,
+            json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}),
+            502,
+        ),
         (503, json!({"error": {"message": "overloaded"}}), 502),
-        (429, json!({"error": {"message": "slow down", "type": "rate_limit_error"}}), 429),
+        (
+            429,
+            json!({"error": {"message": "slow down", "type": "rate_limit_error"}}),
+            429,
+        ),
     ];
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     for (upstream_status, body, expected) in cases {
         upstream.reset().await;
         Mock::given(method("POST"))
             .and(path("/v1/chat/completions"))
-            .respond_with(ResponseTemplate::new(upstream_status).set_body_json(body).insert_header("retry-after", "30"))
+            .respond_with(
+                ResponseTemplate::new(upstream_status)
+                    .set_body_json(body)
+                    .insert_header("retry-after", "30"),
+            )
             .mount(&upstream)
             .await;
-        let res = app.chat(&json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "x"}]})).await;
-        let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+        let res = app
+            .chat(
+                &json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "x"}]}),
+            )
+            .await;
+        let retry_after = res
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
         let error = assert_error_envelope(res, expected).await;
         if upstream_status == 400 {
-            assert!(error["message"].as_str().unwrap().contains("messages too long"));
+            assert!(
+                error["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("messages too long")
+            );
         }
         if upstream_status == 401 {
-            assert!(!error["message"].as_str().unwrap().contains("sk-openai-test"), "the provider key must not leak");
+            assert!(
+                !error["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("sk-openai-test"),
+                "the provider key must not leak"
+            );
         }
         if upstream_status == 429 {
             assert_eq!(retry_after.as_deref(), Some("30"));
@@ -461,11 +565,24 @@ async fn upstream_errors_map_to_the_documented_statuses() {
 #[tokio::test]
 async fn requests_without_a_valid_key_are_refused_before_anything_goes_upstream() {
     let upstream = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&upstream).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&upstream)
+        .await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let body = json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "x"}]});
-    let res = app.client.post(app.url("/v1/chat/completions")).json(&body).send().await.unwrap();
-    assert_eq!(assert_error_envelope(res, 401).await["code"], "missing_api_key");
+    let res = app
+        .client
+        .post(app.url("/v1/chat/completions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        assert_error_envelope(res, 401).await["code"],
+        "missing_api_key"
+    );
     let res = app
         .client
         .post(app.url("/v1/chat/completions"))
@@ -474,7 +591,10 @@ async fn requests_without_a_valid_key_are_refused_before_anything_goes_upstream(
         .send()
         .await
         .unwrap();
-    assert_eq!(assert_error_envelope(res, 401).await["code"], "invalid_api_key");
+    assert_eq!(
+        assert_error_envelope(res, 401).await["code"],
+        "invalid_api_key"
+    );
 }
 
 #[tokio::test]
@@ -491,14 +611,24 @@ async fn bad_requests_get_precise_400s_and_unknown_models_404() {
         .await
         .unwrap();
     let error = assert_error_envelope(res, 400).await;
-    assert!(error["message"].as_str().unwrap().contains("JSON"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("JSON"),
+        "{error}"
+    );
 
-    let res = app.chat(&json!({"model": "openai/gpt-4o", "messages": []})).await;
+    let res = app
+        .chat(&json!({"model": "openai/gpt-4o", "messages": []}))
+        .await;
     assert_error_envelope(res, 400).await;
-    let res = app.chat(&json!({"model": "openai/gpt-4o", "messages": [{"role": "wizard", "content": "x"}]})).await;
+    let res = app
+        .chat(&json!({"model": "openai/gpt-4o", "messages": [{"role": "wizard", "content": "x"}]}))
+        .await;
     assert_error_envelope(res, 400).await;
     let res = app.chat(&json!({"model": "openai/no-such-model", "messages": [{"role": "user", "content": "x"}]})).await;
-    assert_eq!(assert_error_envelope(res, 404).await["code"], "model_not_found");
+    assert_eq!(
+        assert_error_envelope(res, 404).await["code"],
+        "model_not_found"
+    );
     let res = app.chat(&json!({"model": "anthropic/claude-sonnet-4-5", "n": 2, "messages": [{"role": "user", "content": "x"}]})).await;
     assert_error_envelope(res, 400).await;
 }
@@ -507,12 +637,17 @@ async fn bad_requests_get_precise_400s_and_unknown_models_404() {
 async fn bodies_over_the_limit_get_413() {
     let upstream = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = gaiarouter::configuration::Settings::for_tests(&gaia_store::testing::sqlite_file_url(dir.path())).unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(
+        &gaia_store::testing::sqlite_file_url(dir.path()),
+    )
+    .unwrap();
     crate::helpers::point_providers_at(&mut settings, &upstream.uri());
     settings.max_body_bytes = 4096;
     let app = crate::helpers::spawn_with(settings, dir).await;
     let big = "x".repeat(10_000);
-    let res = app.chat(&json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": big}]})).await;
+    let res = app
+        .chat(&json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": big}]}))
+        .await;
     assert_error_envelope(res, 413).await;
 }
 
@@ -520,7 +655,10 @@ async fn bodies_over_the_limit_get_413() {
 async fn models_lists_enabled_models_of_configured_providers_only() {
     let upstream = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = gaiarouter::configuration::Settings::for_tests(&gaia_store::testing::sqlite_file_url(dir.path())).unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(
+        &gaia_store::testing::sqlite_file_url(dir.path()),
+    )
+    .unwrap();
     crate::helpers::point_providers_at(&mut settings, &upstream.uri());
     settings.anthropic.api_key = None;
     let app = crate::helpers::spawn_with(settings, dir).await;
@@ -528,21 +666,36 @@ async fn models_lists_enabled_models_of_configured_providers_only() {
     assert_eq!(res.status(), 200);
     let list: Value = res.json().await.unwrap();
     assert_eq!(list["object"], "list");
-    let ids: Vec<&str> = list["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     assert!(ids.contains(&"openai/gpt-4o-mini"));
     assert!(ids.contains(&"google/gemini-2.5-flash"));
     assert!(ids.contains(&"openrouter/meta-llama/llama-3.1-8b-instruct"));
-    assert!(!ids.iter().any(|id| id.starts_with("anthropic/")), "unconfigured provider listed: {ids:?}");
+    assert!(
+        !ids.iter().any(|id| id.starts_with("anthropic/")),
+        "unconfigured provider listed: {ids:?}"
+    );
     assert!(list["data"][0]["object"] == "model" && list["data"][0]["owned_by"].is_string());
 
-    let res = app.get_authed("/v1/models/openrouter/meta-llama/llama-3.1-8b-instruct").await;
+    let res = app
+        .get_authed("/v1/models/openrouter/meta-llama/llama-3.1-8b-instruct")
+        .await;
     assert_eq!(res.status(), 200);
     let one: Value = res.json().await.unwrap();
     assert_eq!(one["id"], "openrouter/meta-llama/llama-3.1-8b-instruct");
-    let res = app.get_authed("/v1/models/anthropic/claude-sonnet-4-5").await;
+    let res = app
+        .get_authed("/v1/models/anthropic/claude-sonnet-4-5")
+        .await;
     assert_error_envelope(res, 404).await;
     let res = app.chat(&json!({"model": "anthropic/claude-sonnet-4-5", "messages": [{"role": "user", "content": "x"}]})).await;
-    assert_eq!(assert_error_envelope(res, 400).await["code"], "provider_not_configured");
+    assert_eq!(
+        assert_error_envelope(res, 400).await["code"],
+        "provider_not_configured"
+    );
     let res = app.client.get(app.url("/v1/models")).send().await.unwrap();
     assert_error_envelope(res, 401).await;
 }

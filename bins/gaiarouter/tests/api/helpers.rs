@@ -18,7 +18,6 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The admin key generated at first start.
     pub admin_key: Option<String>,
-    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -81,7 +80,6 @@ pub fn point_providers_at(settings: &mut Settings, upstream: &str) {
 /// Starts an app with explicit settings (bind is forced to 127.0.0.1:0).
 pub async fn spawn_with(mut settings: Settings, dir: tempfile::TempDir) -> TestApp {
     settings.bind = "127.0.0.1:0".parse().unwrap();
-    let database_url = settings.database_url.expose().to_owned();
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let admin_key = app.generated_admin_key().map(str::to_owned);
@@ -90,7 +88,6 @@ pub async fn spawn_with(mut settings: Settings, dir: tempfile::TempDir) -> TestA
         address,
         client: http_client(),
         admin_key,
-        database_url,
         _dir: dir,
     }
 }
@@ -104,13 +101,11 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
-    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.unwrap()
-    }
-
     /// The bootstrap admin key generated at first start.
     pub fn key(&self) -> &str {
-        self.admin_key.as_deref().expect("the app generated an admin key")
+        self.admin_key
+            .as_deref()
+            .expect("the app generated an admin key")
     }
 
     /// `POST /v1/chat/completions` with the admin key.
@@ -126,7 +121,12 @@ impl TestApp {
 
     /// `GET` with the admin key.
     pub async fn get_authed(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(self.key()).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(self.key())
+            .send()
+            .await
+            .unwrap()
     }
 }
 
@@ -141,8 +141,14 @@ pub async fn assert_error_envelope(res: reqwest::Response, status: u16) -> serde
         .to_owned();
     assert!(ct.starts_with("application/json"), "content-type was {ct}");
     let body: serde_json::Value = res.json().await.unwrap();
-    let error = body.get("error").unwrap_or_else(|| panic!("no error in {body}")).clone();
-    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    let error = body
+        .get("error")
+        .unwrap_or_else(|| panic!("no error in {body}"))
+        .clone();
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert!(error["type"].as_str().is_some(), "{body}");
     assert!(error["code"].as_str().is_some(), "{body}");
     error

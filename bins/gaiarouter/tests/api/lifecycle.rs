@@ -13,14 +13,29 @@ const BIN: &str = env!("CARGO_BIN_EXE_gaiarouter");
 
 async fn starting_twice_is_idempotent(db: Db) {
     let dir = tempfile::tempdir().unwrap();
-    let Some(url) = fresh_database(db, dir.path()).await else { return };
-    let first = Application::build(Settings::for_tests(&url).unwrap()).await.unwrap();
+    let Some(url) = fresh_database(db, dir.path()).await else {
+        return;
+    };
+    let first = Application::build(Settings::for_tests(&url).unwrap())
+        .await
+        .unwrap();
     let key = first.generated_admin_key().map(str::to_owned);
-    assert!(key.as_deref().is_some_and(|k| k.starts_with("gaia_")), "first start generates an admin key");
+    assert!(
+        key.as_deref().is_some_and(|k| k.starts_with("gaia_")),
+        "first start generates an admin key"
+    );
     drop(first);
-    let second = Application::build(Settings::for_tests(&url).unwrap()).await.unwrap();
-    assert_eq!(second.generated_admin_key(), None, "the second start must not generate another key");
-    let store = gaia_store::Store::connect(&url, &Default::default()).await.unwrap();
+    let second = Application::build(Settings::for_tests(&url).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        second.generated_admin_key(),
+        None,
+        "the second start must not generate another key"
+    );
+    let store = gaia_store::Store::connect(&url, &Default::default())
+        .await
+        .unwrap();
     let applied = store.applied_migrations().await.unwrap();
     let mut unique = applied.clone();
     unique.dedup();
@@ -46,7 +61,10 @@ fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         .current_dir(dir.path())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", format!("sqlite://{}/t.db?mode=rwc", dir.path().display()));
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/t.db?mode=rwc", dir.path().display()),
+        );
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -77,7 +95,13 @@ fn help_lists_the_commands_and_variables() {
     let out = run_with_env(&["--help"], &[]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for needle in ["serve", "migrate", "GAIA_BIND", "DATABASE_URL", "ANTHROPIC_BASE_URL"] {
+    for needle in [
+        "serve",
+        "migrate",
+        "GAIA_BIND",
+        "DATABASE_URL",
+        "ANTHROPIC_BASE_URL",
+    ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
 }
@@ -88,11 +112,18 @@ fn migrate_applies_the_schema_and_exits() {
     let db = dir.path().join("m.db");
     let out = Command::new(BIN)
         .arg("migrate")
-        .env("DATABASE_URL", format!("sqlite://{}?mode=rwc", db.display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", db.display()),
+        )
         .env("GAIA_LOG_FORMAT", "json")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(db.exists());
 }
 
@@ -102,7 +133,10 @@ fn sigterm_stops_the_server_gracefully() {
     let mut child = Command::new(BIN)
         .current_dir(dir.path())
         .env("GAIA_BIND", "127.0.0.1:0")
-        .env("DATABASE_URL", format!("sqlite://{}/s.db?mode=rwc", dir.path().display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/s.db?mode=rwc", dir.path().display()),
+        )
         .env("GAIA_LOG_FORMAT", "json")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -121,14 +155,20 @@ fn sigterm_stops_the_server_gracefully() {
     let drain = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
     let health = std::net::TcpStream::connect(("127.0.0.1", port));
     assert!(health.is_ok());
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let started = Instant::now();
     let exit = loop {
         if let Some(exit) = child.try_wait().unwrap() {
             break exit;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "server did not stop after SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not stop after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "exit status {exit:?}");
@@ -159,17 +199,28 @@ fn a_generated_admin_key_is_printed_once_and_never_logged_in_json() {
                 break;
             }
         }
-        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
         seen.extend(lines.map_while(Result::ok));
         child.wait().unwrap();
         seen
     };
     let first = run();
-    let keys: Vec<&String> = first.iter().filter(|l| l.trim().starts_with("gaia_")).collect();
+    let keys: Vec<&String> = first
+        .iter()
+        .filter(|l| l.trim().starts_with("gaia_"))
+        .collect();
     assert_eq!(keys.len(), 1, "{first:#?}");
     let key = keys[0].trim().to_owned();
     // The key appears only in the banner line, never inside a structured log record.
-    assert!(first.iter().filter(|l| l.starts_with('{')).all(|l| !l.contains(&key)));
+    assert!(
+        first
+            .iter()
+            .filter(|l| l.starts_with('{'))
+            .all(|l| !l.contains(&key))
+    );
     let second = run();
     assert!(second.iter().all(|l| !l.contains("gaia_")), "{second:#?}");
 }

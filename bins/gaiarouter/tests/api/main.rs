@@ -9,4 +9,5 @@ mod docs;
 mod errors;
 mod gateway;
 mod lifecycle;
+mod registry;
 mod system;

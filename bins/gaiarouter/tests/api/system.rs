@@ -3,7 +3,9 @@
 use crate::helpers::{Db, spawn_app, spawn_app_on};
 
 async fn health_and_ready_answer(db: Db, expected_backend: &str) {
-    let Some(app) = spawn_app_on(db).await else { return };
+    let Some(app) = spawn_app_on(db).await else {
+        return;
+    };
     let res = app.get("/health").await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();

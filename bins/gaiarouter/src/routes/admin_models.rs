@@ -1,0 +1,406 @@
+//! The model registry for admins: list, register, enable/disable (also in bulk), sync from OpenRouter,
+//! and aliases. Every change is applied to this instance's in-memory registry at once and reaches other
+//! instances within the refresh interval.
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use gaia_core::{GaiaError, ModelInfo, ModelRef};
+use gaia_providers::config::usd_per_mtok_to_nanos;
+use gaia_store::models::ModelFilter;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AdminOnly;
+use crate::error::ApiError;
+use crate::routes::models::nanos_to_usd;
+use crate::routes::pagination::{PageQuery, Paginated};
+use crate::state::AppState;
+
+/// A registry entry as admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminModel {
+    #[schema(example = "openai/gpt-4o-mini")]
+    pub id: String,
+    pub provider: String,
+    pub upstream_name: String,
+    pub display_name: Option<String>,
+    pub context_length: Option<i64>,
+    pub max_completion_tokens: Option<i64>,
+    /// USD per million input tokens.
+    pub input_price_per_mtok: f64,
+    /// USD per million output tokens.
+    pub output_price_per_mtok: f64,
+    pub supports_vision: bool,
+    pub supports_tools: bool,
+    pub supports_streaming: bool,
+    pub enabled: bool,
+    /// `catalog`, `config`, `openrouter` or `manual`.
+    pub source: String,
+    /// Whether its provider has credentials on this gateway.
+    pub provider_configured: bool,
+}
+
+fn to_admin(m: ModelInfo, state: &AppState) -> AdminModel {
+    let configured = state
+        .registry
+        .load()
+        .provider(&m.provider)
+        .is_some_and(|p| p.is_configured());
+    AdminModel {
+        input_price_per_mtok: nanos_to_usd(m.input_price_nanos_per_mtok),
+        output_price_per_mtok: nanos_to_usd(m.output_price_nanos_per_mtok),
+        id: m.id,
+        provider: m.provider,
+        upstream_name: m.upstream_name,
+        display_name: m.display_name,
+        context_length: m.context_length,
+        max_completion_tokens: m.max_completion_tokens,
+        supports_vision: m.supports_vision,
+        supports_tools: m.supports_tools,
+        supports_streaming: m.supports_streaming,
+        enabled: m.enabled,
+        source: m.source,
+        provider_configured: configured,
+    }
+}
+
+/// Filters of the admin model list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ModelListQuery {
+    /// Only this provider (`openai`, `anthropic`, `google`, `openrouter`, …).
+    pub provider: Option<String>,
+    /// Only enabled (`true`) or disabled (`false`) models.
+    pub enabled: Option<bool>,
+    /// Substring of the id or display name.
+    pub search: Option<String>,
+}
+
+/// List the registry (paginated, filterable).
+#[utoipa::path(get, path = "/v1/admin/models", tag = "models",
+    params(PageQuery, ModelListQuery),
+    responses(
+        (status = 200, description = "A page of models", body = inline(Paginated<AdminModel>)),
+        (status = 401, description = "Missing or invalid API key", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn list(
+    _admin: AdminOnly,
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+    filter: web::Query<ModelListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.into_inner().validate()?;
+    let filter = filter.into_inner();
+    let filter = ModelFilter {
+        provider: filter.provider,
+        enabled: filter.enabled,
+        search: filter.search,
+    };
+    let result = state.store.list_models_page(&filter, page).await?;
+    Ok(HttpResponse::Ok().json(Paginated::from_page(result, |m| to_admin(m, &state))))
+}
+
+/// A model to register by hand.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewModel {
+    /// `provider/model`; the provider must exist on this gateway.
+    #[schema(example = "openai/gpt-4o-2024-11-20")]
+    pub id: String,
+    /// The name the upstream knows (default: the part after the provider).
+    pub upstream_name: Option<String>,
+    pub display_name: Option<String>,
+    pub context_length: Option<i64>,
+    pub max_completion_tokens: Option<i64>,
+    /// USD per million input tokens.
+    #[serde(default)]
+    pub input_price_per_mtok: f64,
+    /// USD per million output tokens.
+    #[serde(default)]
+    pub output_price_per_mtok: f64,
+    #[serde(default)]
+    pub supports_vision: bool,
+    #[serde(default = "yes")]
+    pub supports_tools: bool,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Register a model by hand.
+#[utoipa::path(post, path = "/v1/admin/models", tag = "models", request_body = NewModel,
+    responses(
+        (status = 201, description = "Registered", body = AdminModel),
+        (status = 400, description = "Invalid id, unknown provider or negative price", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Already registered", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn create(
+    _admin: AdminOnly,
+    state: web::Data<AppState>,
+    body: web::Json<NewModel>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.into_inner();
+    let parsed = ModelRef::parse(&new.id)?;
+    if !new.id.contains('/') {
+        return Err(GaiaError::invalid_request("`id` must be 'provider/model'")
+            .with_param("id")
+            .into());
+    }
+    if state.registry.load().provider(&parsed.provider).is_none() {
+        return Err(
+            GaiaError::invalid_request(format!("unknown provider '{}'", parsed.provider))
+                .with_param("id")
+                .into(),
+        );
+    }
+    for (name, v) in [
+        ("input_price_per_mtok", new.input_price_per_mtok),
+        ("output_price_per_mtok", new.output_price_per_mtok),
+    ] {
+        if !v.is_finite() || v < 0.0 {
+            return Err(GaiaError::invalid_request(format!(
+                "`{name}` must be a non-negative number"
+            ))
+            .with_param(name)
+            .into());
+        }
+    }
+    let model = ModelInfo {
+        id: format!("{}/{}", parsed.provider, parsed.model),
+        upstream_name: new.upstream_name.unwrap_or(parsed.model),
+        provider: parsed.provider,
+        display_name: new.display_name,
+        context_length: new.context_length,
+        max_completion_tokens: new.max_completion_tokens,
+        input_price_nanos_per_mtok: usd_per_mtok_to_nanos(new.input_price_per_mtok),
+        output_price_nanos_per_mtok: usd_per_mtok_to_nanos(new.output_price_per_mtok),
+        supports_vision: new.supports_vision,
+        supports_tools: new.supports_tools,
+        supports_streaming: true,
+        enabled: new.enabled,
+        source: "manual".to_owned(),
+    };
+    let created = state.store.create_model(&model, Utc::now()).await?;
+    state.reload_registry().await?;
+    Ok(HttpResponse::Created().json(to_admin(created, &state)))
+}
+
+/// Enable or disable one model.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPatch {
+    pub enabled: bool,
+}
+
+/// Enable or disable a model.
+#[utoipa::path(patch, path = "/v1/admin/models/{id}", tag = "models", request_body = ModelPatch,
+    params(("id" = String, Path, description = "Model id, e.g. `openai/gpt-4o-mini`")),
+    responses(
+        (status = 200, description = "Updated", body = AdminModel),
+        (status = 404, description = "No such model", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn patch(
+    _admin: AdminOnly,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<ModelPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    state.store.get_model(&id).await?;
+    state
+        .store
+        .set_models_enabled(std::slice::from_ref(&id), body.enabled, Utc::now())
+        .await?;
+    state.reload_registry().await?;
+    let model = state.store.get_model(&id).await?;
+    Ok(HttpResponse::Ok().json(to_admin(model, &state)))
+}
+
+/// Enable or disable many models at once.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkToggle {
+    /// Model ids (at most 1000).
+    pub ids: Vec<String>,
+    pub enabled: bool,
+}
+
+/// How many models changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub updated: u64,
+}
+
+/// Enable or disable models in bulk (unknown ids are ignored).
+#[utoipa::path(post, path = "/v1/admin/models/bulk", tag = "models", request_body = BulkToggle,
+    responses((status = 200, description = "Updated", body = BulkResult)),
+    security(("bearer" = [])))]
+pub async fn bulk(
+    _admin: AdminOnly,
+    state: web::Data<AppState>,
+    body: web::Json<BulkToggle>,
+) -> Result<HttpResponse, ApiError> {
+    if body.ids.len() > 1000 {
+        return Err(GaiaError::invalid_request("at most 1000 ids per call")
+            .with_param("ids")
+            .into());
+    }
+    let updated = state
+        .store
+        .set_models_enabled(&body.ids, body.enabled, Utc::now())
+        .await?;
+    state.reload_registry().await?;
+    Ok(HttpResponse::Ok().json(BulkResult { updated }))
+}
+
+/// What a sync did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncResult {
+    /// Models OpenRouter listed.
+    pub total: u64,
+    /// Newly registered.
+    pub inserted: u64,
+    /// Existing OpenRouter entries whose prices or limits changed.
+    pub updated: u64,
+}
+
+/// Import OpenRouter's public model list with prices (`GET {OPENROUTER_BASE_URL}/models`).
+/// New models are registered enabled; existing ones keep their enabled flag.
+#[utoipa::path(post, path = "/v1/admin/models/sync", tag = "models",
+    responses(
+        (status = 200, description = "Synced", body = SyncResult),
+        (status = 502, description = "OpenRouter failed", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn sync(_admin: AdminOnly, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let provider = state
+        .registry
+        .load()
+        .provider("openrouter")
+        .cloned()
+        .ok_or_else(|| GaiaError::invalid_request("the openrouter provider is not set up"))?;
+    let models = gaia_providers::openrouter::fetch_models(&provider).await?;
+    let total = models.len() as u64;
+    let (inserted, updated) = state.store.seed_models(&models, Utc::now()).await?;
+    state.reload_registry().await?;
+    Ok(HttpResponse::Ok().json(SyncResult {
+        total,
+        inserted,
+        updated,
+    }))
+}
+
+/// An alias and its targets in fallback order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Alias {
+    #[schema(example = "fast")]
+    pub alias: String,
+    #[schema(example = json!(["google/gemini-2.5-flash", "openai/gpt-4o-mini"]))]
+    pub targets: Vec<String>,
+}
+
+/// The targets of an alias.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AliasTargets {
+    /// Model ids tried in order (fallbacks), 1–10.
+    pub targets: Vec<String>,
+}
+
+/// List aliases.
+#[utoipa::path(get, path = "/v1/admin/aliases", tag = "models",
+    responses((status = 200, description = "Aliases", body = Vec<Alias>)),
+    security(("bearer" = [])))]
+pub async fn list_aliases(
+    _admin: AdminOnly,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let aliases: Vec<Alias> = state
+        .store
+        .list_model_aliases()
+        .await?
+        .into_iter()
+        .map(|a| Alias {
+            alias: a.alias,
+            targets: a.targets,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(aliases))
+}
+
+/// Create or replace an alias (e.g. `fast` → `google/gemini-2.5-flash`, then `openai/gpt-4o-mini`).
+#[utoipa::path(put, path = "/v1/admin/aliases/{alias}", tag = "models", request_body = AliasTargets,
+    params(("alias" = String, Path, description = "Alias name (no '/')")),
+    responses(
+        (status = 200, description = "Saved", body = Alias),
+        (status = 400, description = "Bad name or targets", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn put_alias(
+    _admin: AdminOnly,
+    state: web::Data<AppState>,
+    alias: web::Path<String>,
+    body: web::Json<AliasTargets>,
+) -> Result<HttpResponse, ApiError> {
+    let alias = alias.into_inner();
+    let valid_name = !alias.is_empty()
+        && alias.len() <= 128
+        && alias
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    if !valid_name {
+        return Err(GaiaError::invalid_request(
+            "alias names use letters, digits, '-', '_', '.', ':' (at most 128)",
+        )
+        .with_param("alias")
+        .into());
+    }
+    let targets = &body.targets;
+    if targets.is_empty() || targets.len() > 10 {
+        return Err(GaiaError::invalid_request("an alias needs 1 to 10 targets")
+            .with_param("targets")
+            .into());
+    }
+    for t in targets {
+        if state.store.get_model(t).await.is_err() {
+            return Err(GaiaError::invalid_request(format!(
+                "target '{t}' is not a registered model id"
+            ))
+            .with_param("targets")
+            .into());
+        }
+    }
+    let saved = state
+        .store
+        .put_model_alias(&alias, targets, Utc::now())
+        .await?;
+    state.reload_registry().await?;
+    Ok(HttpResponse::Ok().json(Alias {
+        alias: saved.alias,
+        targets: saved.targets,
+    }))
+}
+
+/// Delete an alias.
+#[utoipa::path(delete, path = "/v1/admin/aliases/{alias}", tag = "models",
+    params(("alias" = String, Path, description = "Alias name")),
+    responses(
+        (status = 200, description = "Deleted"),
+        (status = 404, description = "No such alias", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn delete_alias(
+    _admin: AdminOnly,
+    state: web::Data<AppState>,
+    alias: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.store.delete_model_alias(&alias).await?;
+    state.reload_registry().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"message": format!("alias '{alias}' deleted")})))
+}
