@@ -699,3 +699,179 @@ async fn models_lists_enabled_models_of_configured_providers_only() {
     let res = app.client.get(app.url("/v1/models")).send().await.unwrap();
     assert_error_envelope(res, 401).await;
 }
+
+// ---------------------------------------------------------------- config file, timeouts
+
+async fn spawn_with_config_file(upstream: &str, toml: &str) -> crate::helpers::TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("gaiarouter.toml");
+    std::fs::write(&cfg, toml).unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(
+        &gaia_store::testing::sqlite_file_url(dir.path()),
+    )
+    .unwrap();
+    crate::helpers::point_providers_at(&mut settings, upstream);
+    settings.config_file = Some(cfg);
+    crate::helpers::spawn_with(settings, dir).await
+}
+
+#[tokio::test]
+async fn providers_declared_in_the_config_file_are_addressed_by_name() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/compat/v1/chat/completions"))
+        .and(header("authorization", "Bearer sk-deepseek"))
+        .and(header("x-team", "research"))
+        .and(body_partial_json(json!({"model": "deepseek-chat", "max_tokens": 50})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "d1", "object": "chat.completion", "created": 1, "model": "deepseek-chat",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "from deepseek"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 2, "completion_tokens": 2, "total_tokens": 4}})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let toml = format!(
+        r#"
+        [[providers]]
+        name = "deepseek"
+        kind = "openai"
+        base_url = "{}/compat/v1"
+        api_key = "sk-deepseek"
+        headers = {{ "X-Team" = "research" }}
+        [[providers.models]]
+        name = "deepseek-chat"
+        input_price = 0.27
+        output_price = 1.10
+
+        [[aliases]]
+        name = "cheap"
+        targets = ["deepseek/deepseek-chat"]
+        "#,
+        upstream.uri()
+    );
+    let app = spawn_with_config_file(&upstream.uri(), &toml).await;
+    let res = app
+        .chat(&json!({"model": "cheap", "max_tokens": 50, "messages": [{"role": "developer", "content": "d"}, {"role": "user", "content": "hi"}]}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["choices"][0]["message"]["content"], "from deepseek");
+    assert_eq!(body["model"], "deepseek/deepseek-chat");
+    let sent = upstream_body(&upstream.received_requests().await.unwrap()[0]);
+    // Third-party OpenAI-compatible servers get `system`, not `developer`.
+    assert_eq!(sent["messages"][0]["role"], "system");
+    let models: Value = app
+        .get_authed("/v1/models/deepseek/deepseek-chat")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models["input_price_per_mtok"], 0.27);
+}
+
+#[tokio::test]
+async fn an_upstream_that_does_not_answer_in_time_gets_504() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(5)))
+        .mount(&upstream)
+        .await;
+    let app = spawn_with_config_file(
+        &upstream.uri(),
+        "[upstream]\ntimeout_secs = 1\nmax_retries = 0\n",
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let res = app
+        .chat(&json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "x"}]}))
+        .await;
+    assert_eq!(
+        assert_error_envelope(res, 504).await["code"],
+        "upstream_timeout"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "the timeout must cut the wait"
+    );
+    // The server stays healthy meanwhile.
+    assert_eq!(app.get("/health").await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_gets_502() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with_upstream(&format!("http://127.0.0.1:{port}")).await;
+    let res = app
+        .chat(&json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "x"}]}))
+        .await;
+    assert_eq!(
+        assert_error_envelope(res, 502).await["code"],
+        "upstream_unreachable"
+    );
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_on_the_same_provider() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "r", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "second time lucky"}, "finish_reason": "stop"}]})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let res = app
+        .chat(&json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "x"}]}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["choices"][0]["message"]["content"],
+        "second time lucky"
+    );
+}
+
+#[tokio::test]
+async fn images_reach_anthropic_and_gemini_in_their_formats() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/v1/messages")).respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        "id": "m", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [{"type": "text", "text": "a cat"}], "stop_reason": "end_turn", "usage": {"input_tokens": 1, "output_tokens": 2}}))).mount(&upstream).await;
+    Mock::given(method("POST")).and(path("/v1beta/models/gemini-2.5-flash:generateContent")).respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        "candidates": [{"content": {"role": "model", "parts": [{"text": "a cat"}]}, "finishReason": "STOP"}]}))).mount(&upstream).await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let content = json!([{"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]);
+    for model in ["anthropic/claude-sonnet-4-5", "google/gemini-2.5-flash"] {
+        let res = app
+            .chat(&json!({"model": model, "messages": [{"role": "user", "content": content}]}))
+            .await;
+        assert_eq!(res.status(), 200, "{model}");
+    }
+    let reqs = upstream.received_requests().await.unwrap();
+    let anthropic = upstream_body(&reqs[0]);
+    let block = &anthropic["messages"][0]["content"][1];
+    assert_eq!(block["type"], "image");
+    assert_eq!(block["source"]["type"], "base64");
+    assert_eq!(block["source"]["media_type"], "image/png");
+    assert_eq!(block["source"]["data"], "iVBORw0KGgo=");
+    let gemini = upstream_body(&reqs[1]);
+    let part = &gemini["contents"][0]["parts"][1];
+    assert_eq!(part["inlineData"]["mimeType"], "image/png");
+    assert_eq!(part["inlineData"]["data"], "iVBORw0KGgo=");
+}
