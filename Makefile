@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FRONTEND := frontend
 
-.PHONY: run build frontend test test-rust test-frontend lint fmt bench soak clean-pg help
+.PHONY: run build frontend test test-rust test-sdk test-frontend lint fmt bench soak clean-pg help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -19,7 +19,7 @@ frontend: ## build the admin UI into frontend/dist (skipped until the UI exists)
 	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build; \
 	else echo "frontend: no package.json yet, skipping"; fi
 
-test: test-rust test-frontend ## run every test (Rust on SQLite and PostgreSQL, then the UI when present)
+test: test-rust test-sdk test-frontend ## run every test (Rust on SQLite and PostgreSQL, the OpenAI SDK end to end, the UI)
 
 # PostgreSQL is provided by scripts/ensure-postgres.sh (a throwaway cluster; installed with apt when
 # missing on Debian as root). GAIA_REQUIRE_POSTGRES=1 turns any skipped PostgreSQL test into a failure.
@@ -32,10 +32,20 @@ test-rust:
 	  $(CARGO) test --workspace --all-targets --no-fail-fast; \
 	fi
 
+# The official OpenAI Python SDK against the real binary and the mock upstream (both built by test-rust).
+test-sdk:
+	$(CARGO) build -p gaiarouter -p mock-upstream
+	bash tests/sdk/run.sh
+
 test-frontend:
 	@if [ -f $(FRONTEND)/package.json ]; then \
 	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test; \
-	else echo "test-frontend: no frontend yet, skipping"; fi
+	else echo "# The official OpenAI Python SDK against the real binary and the mock upstream (both built by test-rust).
+test-sdk:
+	$(CARGO) build -p gaiarouter -p mock-upstream
+	bash tests/sdk/run.sh
+
+test-frontend: no frontend yet, skipping"; fi
 
 lint: ## formatting and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

@@ -16,6 +16,8 @@ mod m20261127_000003_create_usage_records;
 mod m20261127_000004_create_models;
 mod m20261127_000005_create_model_aliases;
 mod m20261127_000006_create_users;
+mod m20261127_000007_create_usage_daily;
+mod m20261127_000008_create_quota_reservations;
 
 pub struct Migrator;
 
@@ -29,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_create_models::Migration),
             Box::new(m20261127_000005_create_model_aliases::Migration),
             Box::new(m20261127_000006_create_users::Migration),
+            Box::new(m20261127_000007_create_usage_daily::Migration),
+            Box::new(m20261127_000008_create_quota_reservations::Migration),
         ]
     }
 }

@@ -75,6 +75,18 @@ pub struct Cli {
     #[arg(long, env = "GAIA_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
 
+    /// Username of the first admin user (created at first start when there are no users).
+    #[arg(long, env = "GAIA_ADMIN_USERNAME", global = true)]
+    pub admin_username: Option<String>,
+
+    /// Password of the first admin user (if unset, one is generated and printed once).
+    #[arg(long, env = "GAIA_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    pub admin_password: Option<String>,
+
+    /// Default requests-per-minute limit for keys without their own (unset: no default limit).
+    #[arg(long, env = "GAIA_DEFAULT_RATE_LIMIT_RPM", global = true)]
+    pub default_rate_limit_rpm: Option<String>,
+
     /// Log format: json or pretty.
     #[arg(long, env = "GAIA_LOG_FORMAT", default_value = "pretty", global = true)]
     pub log_format: String,
@@ -190,6 +202,9 @@ pub struct Settings {
     pub database_url: Secret,
     pub admin_key: Option<Secret>,
     pub jwt_secret: Option<Secret>,
+    pub admin_username: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub default_rate_limit_rpm: Option<u32>,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
     pub shutdown_timeout_secs: u64,
@@ -342,6 +357,22 @@ impl Settings {
         {
             return Err(err("GAIA_JWT_SECRET", "must be at least 32 characters"));
         }
+        let default_rate_limit_rpm = match non_empty(cli.default_rate_limit_rpm) {
+            None => None,
+            Some(raw) => {
+                let n: u32 = parse_number("GAIA_DEFAULT_RATE_LIMIT_RPM", &raw, "a positive number")?;
+                if n == 0 {
+                    return Err(err("GAIA_DEFAULT_RATE_LIMIT_RPM", "must be at least 1 (unset it to disable)"));
+                }
+                Some(n)
+            }
+        };
+        let admin_password = non_empty(cli.admin_password);
+        if let Some(pw) = &admin_password
+            && pw.chars().count() < 8
+        {
+            return Err(err("GAIA_ADMIN_PASSWORD", "must be at least 8 characters"));
+        }
         let p = cli.providers;
         let provider = |key: Option<String>,
                         var: &'static str,
@@ -358,6 +389,9 @@ impl Settings {
             database_url: Secret::new(database_url),
             admin_key: admin_key.map(Secret::new),
             jwt_secret: jwt_secret.map(Secret::new),
+            admin_username: non_empty(cli.admin_username),
+            admin_password: admin_password.map(Secret::new),
+            default_rate_limit_rpm,
             log_format,
             max_body_bytes,
             shutdown_timeout_secs,

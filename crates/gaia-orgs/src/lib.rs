@@ -9,3 +9,8 @@
 pub mod auth;
 pub mod bootstrap;
 pub mod keys;
+pub mod limits;
+pub mod tenants;
+pub mod tokens;
+pub mod users;
+pub mod validation;

@@ -21,6 +21,31 @@ pub struct NewApiKey {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// A partial update: `None` leaves a field alone; `Some(None)` clears a nullable field.
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeyPatch {
+    pub name: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub permissions: Option<Permissions>,
+    pub status: Option<Status>,
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    pub monthly_requests_limit: Option<Option<i64>>,
+    pub monthly_tokens_limit: Option<Option<i64>>,
+    pub monthly_cost_limit_nanos: Option<Option<i64>>,
+    pub rate_limit_rpm: Option<Option<i32>>,
+}
+
+/// Filters for listing keys.
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeyFilter {
+    pub organization_id: Option<String>,
+    /// Stored status (`active`, `inactive`, `revoked`); `expired` is computed by callers.
+    pub status: Option<Status>,
+    /// Only active keys whose expiry has passed (the computed `expired` status).
+    pub expired_at: Option<DateTime<Utc>>,
+    pub search: Option<String>,
+}
+
 pub(crate) fn to_domain(m: api_key::Model) -> Result<ApiKey, StoreError> {
     let status = Status::parse(&m.status)
         .ok_or_else(|| StoreError::Corrupt(format!("api key status '{}'", m.status)))?;
@@ -89,6 +114,129 @@ impl Store {
             .and_then(to_domain)
     }
 
+    pub async fn update_api_key(
+        &self,
+        id: &str,
+        patch: ApiKeyPatch,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKey, StoreError> {
+        let row = Entity::find_by_id(id.to_owned())
+            .one(self.conn())
+            .await?
+            .ok_or_else(|| StoreError::NotFound("api key".to_owned()))?;
+        let mut model: ActiveModel = row.into();
+        if let Some(v) = patch.name {
+            model.name = Set(v);
+        }
+        if let Some(v) = patch.description {
+            model.description = Set(v);
+        }
+        if let Some(v) = patch.permissions {
+            model.permissions = Set(v.to_csv());
+        }
+        if let Some(v) = patch.status {
+            model.status = Set(v.as_str().to_owned());
+        }
+        if let Some(v) = patch.expires_at {
+            model.expires_at = Set(v);
+        }
+        if let Some(v) = patch.monthly_requests_limit {
+            model.monthly_requests_limit = Set(v);
+        }
+        if let Some(v) = patch.monthly_tokens_limit {
+            model.monthly_tokens_limit = Set(v);
+        }
+        if let Some(v) = patch.monthly_cost_limit_nanos {
+            model.monthly_cost_limit_nanos = Set(v);
+        }
+        if let Some(v) = patch.rate_limit_rpm {
+            model.rate_limit_rpm = Set(v);
+        }
+        model.updated_at = Set(now);
+        to_domain(model.update(self.conn()).await?)
+    }
+
+    /// Lists keys, newest first.
+    pub async fn list_api_keys(
+        &self,
+        filter: &ApiKeyFilter,
+        page: crate::PageRequest,
+    ) -> Result<crate::Page<ApiKey>, StoreError> {
+        use sea_orm::{Condition, QueryOrder};
+        let mut cond = Condition::all();
+        if let Some(org) = &filter.organization_id {
+            cond = cond.add(Column::OrganizationId.eq(org.as_str()));
+        }
+        if let Some(status) = filter.status {
+            cond = cond.add(Column::Status.eq(status.as_str()));
+        }
+        if let Some(now) = filter.expired_at {
+            cond = cond
+                .add(Column::Status.eq(Status::Active.as_str()))
+                .add(Column::ExpiresAt.lte(now));
+        }
+        if let Some(q) = filter.search.as_deref().filter(|q| !q.is_empty()) {
+            cond = cond.add(
+                Condition::any()
+                    .add(Column::Name.contains(q))
+                    .add(Column::Description.contains(q)),
+            );
+        }
+        let paginator = Entity::find()
+            .filter(cond)
+            .order_by_desc(Column::CreatedAt)
+            .order_by_desc(Column::Id)
+            .paginate(self.conn(), page.limit);
+        let total = paginator.num_items().await?;
+        let rows = paginator.fetch_page(page.page - 1).await?;
+        Ok(crate::Page {
+            items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
+            total,
+            page: page.page,
+            limit: page.limit,
+        })
+    }
+
+    /// Records when keys were last used (batched from memory; never moves a timestamp backwards).
+    pub async fn touch_api_keys(&self, used: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{Condition, TransactionTrait};
+        if used.is_empty() {
+            return Ok(());
+        }
+        let txn = self.conn().begin().await?;
+        for (id, at) in used {
+            Entity::update_many()
+                .col_expr(Column::LastUsedAt, Expr::value(*at))
+                .filter(Column::Id.eq(id.as_str()))
+                .filter(
+                    Condition::any()
+                        .add(Column::LastUsedAt.is_null())
+                        .add(Column::LastUsedAt.lt(*at)),
+                )
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Count of keys, and of active (not revoked, not inactive, not expired) keys.
+    pub async fn count_api_keys(&self, now: DateTime<Utc>) -> Result<(u64, u64), StoreError> {
+        use sea_orm::Condition;
+        let total = Entity::find().count(self.conn()).await?;
+        let active = Entity::find()
+            .filter(Column::Status.eq(Status::Active.as_str()))
+            .filter(
+                Condition::any()
+                    .add(Column::ExpiresAt.is_null())
+                    .add(Column::ExpiresAt.gt(now)),
+            )
+            .count(self.conn())
+            .await?;
+        Ok((total, active))
+    }
+
     /// The key whose public lookup id is `lookup`, whatever its status.
     pub async fn find_api_key_by_lookup(&self, lookup: &str) -> Result<Option<ApiKey>, StoreError> {
         Entity::find()
@@ -101,24 +249,32 @@ impl Store {
 
     /// Every key with its organization's status (active keys of active organizations are the ones that
     /// authenticate); used to fill and refresh the in-memory key cache.
-    pub async fn list_keys_with_org_status(&self) -> Result<Vec<(ApiKey, Status)>, StoreError> {
+    pub async fn list_keys_with_org_status(&self) -> Result<Vec<(ApiKey, Status, Limits)>, StoreError> {
         use crate::entity::organization;
-        let orgs: std::collections::HashMap<String, String> = organization::Entity::find()
+        let orgs: std::collections::HashMap<String, (String, Limits)> = organization::Entity::find()
             .all(self.conn())
             .await?
             .into_iter()
-            .map(|o| (o.id, o.status))
+            .map(|o| {
+                let limits = Limits {
+                    monthly_requests: o.monthly_requests_limit,
+                    monthly_tokens: o.monthly_tokens_limit,
+                    monthly_cost_nanos: o.monthly_cost_limit_nanos,
+                    rate_limit_rpm: o.rate_limit_rpm,
+                };
+                (o.id, (o.status, limits))
+            })
             .collect();
         Entity::find()
             .all(self.conn())
             .await?
             .into_iter()
             .map(|row| {
-                let org_status = orgs
+                let (org_status, org_limits) = orgs
                     .get(&row.organization_id)
-                    .and_then(|s| Status::parse(s))
-                    .unwrap_or(Status::Inactive);
-                Ok((to_domain(row)?, org_status))
+                    .map(|(s, l)| (Status::parse(s).unwrap_or(Status::Inactive), *l))
+                    .unwrap_or((Status::Inactive, Limits::default()));
+                Ok((to_domain(row)?, org_status, org_limits))
             })
             .collect()
     }

@@ -12,6 +12,7 @@ pub mod api_keys;
 mod entity;
 pub mod models;
 pub mod organizations;
+pub mod quota;
 pub mod testing;
 pub mod usage;
 pub mod users;

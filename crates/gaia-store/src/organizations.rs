@@ -18,6 +18,18 @@ pub struct NewOrganization {
     pub limits: Limits,
 }
 
+/// A partial update: `None` leaves a field alone; `Some(None)` clears a nullable field.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationPatch {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub status: Option<Status>,
+    pub monthly_requests_limit: Option<Option<i64>>,
+    pub monthly_tokens_limit: Option<Option<i64>>,
+    pub monthly_cost_limit_nanos: Option<Option<i64>>,
+    pub rate_limit_rpm: Option<Option<i32>>,
+}
+
 /// Filters for listing.
 #[derive(Debug, Clone, Default)]
 pub struct OrganizationFilter {
@@ -93,6 +105,68 @@ impl Store {
             .await?
             .map(to_domain)
             .transpose()
+    }
+
+    /// Applies a patch; `NotFound` if the organization does not exist, `Conflict` on a duplicate name.
+    pub async fn update_organization(
+        &self,
+        id: &str,
+        patch: OrganizationPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let row = Entity::find_by_id(id.to_owned())
+            .one(self.conn())
+            .await?
+            .ok_or_else(|| StoreError::NotFound("organization".to_owned()))?;
+        let mut model: ActiveModel = row.into();
+        let new_name = patch.name.clone();
+        if let Some(v) = patch.name {
+            model.name = Set(v);
+        }
+        if let Some(v) = patch.description {
+            model.description = Set(v);
+        }
+        if let Some(v) = patch.status {
+            model.status = Set(v.as_str().to_owned());
+        }
+        if let Some(v) = patch.monthly_requests_limit {
+            model.monthly_requests_limit = Set(v);
+        }
+        if let Some(v) = patch.monthly_tokens_limit {
+            model.monthly_tokens_limit = Set(v);
+        }
+        if let Some(v) = patch.monthly_cost_limit_nanos {
+            model.monthly_cost_limit_nanos = Set(v);
+        }
+        if let Some(v) = patch.rate_limit_rpm {
+            model.rate_limit_rpm = Set(v);
+        }
+        model.updated_at = Set(now);
+        match model.update(self.conn()).await {
+            Ok(m) => to_domain(m),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "an organization named '{}' already exists",
+                new_name.unwrap_or_default()
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Names of the given organizations (for key listings).
+    pub async fn organization_names(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(Entity::find()
+            .filter(Column::Id.is_in(ids.iter().map(String::as_str)))
+            .all(self.conn())
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect())
     }
 
     pub async fn list_organizations(

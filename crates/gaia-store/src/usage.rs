@@ -1,10 +1,20 @@
-//! Usage records: one row per inference request, written in batches by gaia-stats.
+//! Usage records (one row per inference request, written in batches by gaia-stats) and their daily
+//! rollup `usage_daily` (day × organization × key × model × provider), maintained in the same
+//! transaction as the raw inserts so the two can never disagree. Statistics read the rollup; the request
+//! log reads the raw rows.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{EntityTrait, PaginatorTrait, Set};
+use std::collections::BTreeMap;
 
-use crate::entity::usage_record::{ActiveModel, Entity};
-use crate::{Store, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Expr, Func, OnConflict, Order, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IdenStatic, PaginatorTrait,
+    QueryFilter, QueryOrder, QueryResult, Set, TransactionTrait,
+};
+
+use crate::entity::usage_record::{self, ActiveModel, Column, Entity};
+use crate::entity::usage_daily;
+use crate::{Backend, Page, Store, StoreError};
 
 /// One inference request's outcome, as recorded. Cost is in nano-dollars.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +40,126 @@ pub struct NewUsageRecord {
     pub total_latency_ms: u32,
 }
 
+/// A usage record as stored, with its row id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredUsageRecord {
+    pub id: i64,
+    pub record: NewUsageRecord,
+}
+
+/// The dimensions of one rollup row. `''` stands for "none" (no key, no provider) so the primary key
+/// can be an upsert's conflict target.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DailyKey {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub organization_id: String,
+    pub api_key_id: String,
+    /// As served; the requested model when nothing was served.
+    pub model: String,
+    pub provider: String,
+}
+
+/// Additive counters of a set of requests. Cost in nano-dollars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UsageTotals {
+    pub requests: i64,
+    /// Requests answered with a status >= 400.
+    pub errors: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cached_tokens: i64,
+    pub total_tokens: i64,
+    pub cost_nanos: i64,
+    pub total_latency_ms_sum: i64,
+}
+
+impl UsageTotals {
+    /// Adds one request.
+    pub fn add_record(&mut self, r: &NewUsageRecord) {
+        self.add(&UsageTotals {
+            requests: 1,
+            errors: i64::from(r.status_code >= 400),
+            prompt_tokens: clamp_i64(r.prompt_tokens),
+            completion_tokens: clamp_i64(r.completion_tokens),
+            cached_tokens: clamp_i64(r.cached_tokens),
+            total_tokens: clamp_i64(r.total_tokens),
+            cost_nanos: r.cost_nanos,
+            total_latency_ms_sum: i64::from(r.total_latency_ms),
+        });
+    }
+
+    pub fn add(&mut self, o: &UsageTotals) {
+        self.requests = self.requests.saturating_add(o.requests);
+        self.errors = self.errors.saturating_add(o.errors);
+        self.prompt_tokens = self.prompt_tokens.saturating_add(o.prompt_tokens);
+        self.completion_tokens = self.completion_tokens.saturating_add(o.completion_tokens);
+        self.cached_tokens = self.cached_tokens.saturating_add(o.cached_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(o.total_tokens);
+        self.cost_nanos = self.cost_nanos.saturating_add(o.cost_nanos);
+        self.total_latency_ms_sum = self
+            .total_latency_ms_sum
+            .saturating_add(o.total_latency_ms_sum);
+    }
+}
+
+/// One rollup row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyUsageRow {
+    pub key: DailyKey,
+    pub totals: UsageTotals,
+}
+
+/// Which rows of the rollup a query covers: an inclusive day range, optionally one organization or key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyFilter {
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub organization_id: Option<String>,
+    pub api_key_id: Option<String>,
+}
+
+/// The dimension a rollup query groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DailyDimension {
+    Day,
+    Model,
+    Provider,
+}
+
+/// Usage of one organization and key (either may be `''`) over a day range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerUsage {
+    pub organization_id: String,
+    pub api_key_id: String,
+    pub totals: UsageTotals,
+}
+
+/// Which records a request-log query returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UsageRecordFilter {
+    pub api_key_id: Option<String>,
+    pub organization_id: Option<String>,
+    /// Matches the model as served or as requested.
+    pub model: Option<String>,
+    pub provider: Option<String>,
+    pub status: Option<StatusFilter>,
+    /// Inclusive.
+    pub start: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub end_before: Option<DateTime<Utc>>,
+}
+
+/// A request-log status filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Status < 400.
+    Success,
+    /// Status >= 400.
+    Error,
+    Code(u16),
+}
+
 fn clamp_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
@@ -38,28 +168,266 @@ fn clamp_i32(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
+fn unclamp_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn unclamp_u32(v: i32) -> u32 {
+    u32::try_from(v).unwrap_or(0)
+}
+
+// Column widths of `usage_records` / `usage_daily`. Values are cut to fit before writing, so a record
+// can never be rejected for its content: the writer retries failed batches until they succeed, and a
+// record the database refuses would otherwise block every record behind it.
+const ID_CHARS: usize = 36;
+const REQUEST_ID_CHARS: usize = 64;
+const MODEL_CHARS: usize = 256;
+const PROVIDER_CHARS: usize = 64;
+const ERROR_CODE_CHARS: usize = 64;
+
+fn fit(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        Some((cut, _)) => s[..cut].to_owned(),
+        None => s.to_owned(),
+    }
+}
+
+fn fit_opt(s: &Option<String>, max_chars: usize) -> Option<String> {
+    s.as_deref().map(|s| fit(s, max_chars))
+}
+
+/// `YYYY-MM-DD` of a date: the rollup's day key.
+pub fn day_key(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// The rollup row a record belongs to.
+pub fn daily_key(r: &NewUsageRecord) -> DailyKey {
+    let model = r
+        .model_served
+        .as_deref()
+        .filter(|m| !m.is_empty())
+        .unwrap_or(&r.model_requested);
+    DailyKey {
+        day: day_key(r.created_at.date_naive()),
+        organization_id: fit(r.organization_id.as_deref().unwrap_or(""), ID_CHARS),
+        api_key_id: fit(r.api_key_id.as_deref().unwrap_or(""), ID_CHARS),
+        model: fit(model, MODEL_CHARS),
+        provider: fit(r.provider.as_deref().unwrap_or(""), PROVIDER_CHARS),
+    }
+}
+
+/// Aggregates records per rollup row (sorted, so concurrent writers lock rows in the same order).
+pub fn rollup(records: &[NewUsageRecord]) -> BTreeMap<DailyKey, UsageTotals> {
+    let mut groups: BTreeMap<DailyKey, UsageTotals> = BTreeMap::new();
+    for r in records {
+        groups.entry(daily_key(r)).or_default().add_record(r);
+    }
+    groups
+}
+
+/// The counters of `usage_daily`, each added to on conflict.
+const COUNTERS: [usage_daily::Column; 8] = [
+    usage_daily::Column::Requests,
+    usage_daily::Column::Errors,
+    usage_daily::Column::PromptTokens,
+    usage_daily::Column::CompletionTokens,
+    usage_daily::Column::CachedTokens,
+    usage_daily::Column::TotalTokens,
+    usage_daily::Column::CostNanos,
+    usage_daily::Column::TotalLatencyMsSum,
+];
+
+const DIMENSIONS: [usage_daily::Column; 5] = [
+    usage_daily::Column::Day,
+    usage_daily::Column::OrganizationId,
+    usage_daily::Column::ApiKeyId,
+    usage_daily::Column::Model,
+    usage_daily::Column::Provider,
+];
+
+fn counter_values(t: &UsageTotals) -> [i64; 8] {
+    [
+        t.requests,
+        t.errors,
+        t.prompt_tokens,
+        t.completion_tokens,
+        t.cached_tokens,
+        t.total_tokens,
+        t.cost_nanos,
+        t.total_latency_ms_sum,
+    ]
+}
+
+/// The value the conflicting insert proposed for `col`: `excluded.col`, or MySQL's `VALUES(col)`.
+fn proposed(col: usage_daily::Column, backend: Backend) -> Expr {
+    match backend {
+        Backend::MySql => Expr::cust(format!("VALUES(`{}`)", col.as_str())),
+        Backend::Sqlite | Backend::Postgres => Expr::col((Alias::new("excluded"), col)),
+    }
+}
+
+/// `INSERT INTO usage_daily … ON CONFLICT (dimensions) DO UPDATE SET c = usage_daily.c + excluded.c`.
+fn upsert_statement(
+    rows: &[(&DailyKey, &UsageTotals)],
+    backend: Backend,
+) -> Result<sea_orm::sea_query::InsertStatement, StoreError> {
+    use sea_orm::sea_query::ExprTrait as _;
+    let mut stmt = Query::insert();
+    stmt.into_table(usage_daily::Entity)
+        .columns(DIMENSIONS.into_iter().chain(COUNTERS));
+    for (k, t) in rows {
+        let mut values: Vec<Expr> = vec![
+            k.day.clone().into(),
+            k.organization_id.clone().into(),
+            k.api_key_id.clone().into(),
+            k.model.clone().into(),
+            k.provider.clone().into(),
+        ];
+        values.extend(counter_values(t).into_iter().map(Expr::from));
+        stmt.values(values)
+            .map_err(|e| StoreError::Db(DbErr::Custom(e.to_string())))?;
+    }
+    let mut on_conflict = OnConflict::columns(DIMENSIONS);
+    on_conflict.values(COUNTERS.map(|c| {
+        (
+            c,
+            Expr::col((usage_daily::Entity, c)).add(proposed(c, backend)),
+        )
+    }));
+    stmt.on_conflict(on_conflict);
+    Ok(stmt)
+}
+
+/// `SUM(col)` as a 64-bit integer on every backend (PostgreSQL and MySQL widen sums to NUMERIC/DECIMAL).
+fn sum_i64(col: usage_daily::Column, backend: Backend) -> Expr {
+    let sum: Expr = Func::sum(Expr::col((usage_daily::Entity, col))).into();
+    match backend {
+        Backend::Postgres => Func::cast_as(sum, Alias::new("BIGINT")).into(),
+        Backend::MySql => Func::cast_as(sum, Alias::new("SIGNED")).into(),
+        Backend::Sqlite => sum,
+    }
+}
+
+fn select_counters(q: &mut SelectStatement, backend: Backend) {
+    for c in COUNTERS {
+        q.expr_as(sum_i64(c, backend), Alias::new(c.as_str()));
+    }
+}
+
+fn read_counters(row: &QueryResult) -> Result<UsageTotals, DbErr> {
+    let get = |c: usage_daily::Column| row.try_get::<i64>("", c.as_str());
+    Ok(UsageTotals {
+        requests: get(usage_daily::Column::Requests)?,
+        errors: get(usage_daily::Column::Errors)?,
+        prompt_tokens: get(usage_daily::Column::PromptTokens)?,
+        completion_tokens: get(usage_daily::Column::CompletionTokens)?,
+        cached_tokens: get(usage_daily::Column::CachedTokens)?,
+        total_tokens: get(usage_daily::Column::TotalTokens)?,
+        cost_nanos: get(usage_daily::Column::CostNanos)?,
+        total_latency_ms_sum: get(usage_daily::Column::TotalLatencyMsSum)?,
+    })
+}
+
+fn daily_where(q: &mut SelectStatement, filter: &DailyFilter) {
+    use sea_orm::sea_query::ExprTrait as _;
+    use usage_daily::Column as C;
+    q.and_where(Expr::col(C::Day).gte(day_key(filter.first_day)))
+        .and_where(Expr::col(C::Day).lte(day_key(filter.last_day)));
+    if let Some(org) = &filter.organization_id {
+        q.and_where(Expr::col(C::OrganizationId).eq(org.as_str()));
+    }
+    if let Some(key) = &filter.api_key_id {
+        q.and_where(Expr::col(C::ApiKeyId).eq(key.as_str()));
+    }
+}
+
+fn to_stored(m: usage_record::Model) -> StoredUsageRecord {
+    StoredUsageRecord {
+        id: m.id,
+        record: NewUsageRecord {
+            request_id: m.request_id,
+            created_at: m.created_at,
+            api_key_id: m.api_key_id,
+            organization_id: m.organization_id,
+            model_requested: m.model_requested,
+            model_served: m.model_served,
+            provider: m.provider,
+            stream: m.stream,
+            status_code: u16::try_from(m.status_code).unwrap_or(0),
+            error_code: m.error_code,
+            prompt_tokens: unclamp_u64(m.prompt_tokens),
+            completion_tokens: unclamp_u64(m.completion_tokens),
+            cached_tokens: unclamp_u64(m.cached_tokens),
+            total_tokens: unclamp_u64(m.total_tokens),
+            cost_nanos: m.cost_nanos,
+            estimated: m.estimated,
+            upstream_latency_ms: m.upstream_latency_ms.map(unclamp_u32),
+            ttft_ms: m.ttft_ms.map(unclamp_u32),
+            total_latency_ms: unclamp_u32(m.total_latency_ms),
+        },
+    }
+}
+
+fn record_condition(f: &UsageRecordFilter) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(key) = &f.api_key_id {
+        cond = cond.add(Column::ApiKeyId.eq(key.as_str()));
+    }
+    if let Some(org) = &f.organization_id {
+        cond = cond.add(Column::OrganizationId.eq(org.as_str()));
+    }
+    if let Some(model) = &f.model {
+        cond = cond.add(
+            Condition::any()
+                .add(Column::ModelServed.eq(model.as_str()))
+                .add(Column::ModelRequested.eq(model.as_str())),
+        );
+    }
+    if let Some(provider) = &f.provider {
+        cond = cond.add(Column::Provider.eq(provider.as_str()));
+    }
+    match f.status {
+        Some(StatusFilter::Success) => cond = cond.add(Column::StatusCode.lt(400)),
+        Some(StatusFilter::Error) => cond = cond.add(Column::StatusCode.gte(400)),
+        Some(StatusFilter::Code(code)) => {
+            cond = cond.add(Column::StatusCode.eq(i16::try_from(code).unwrap_or(i16::MAX)));
+        }
+        None => {}
+    }
+    if let Some(start) = f.start {
+        cond = cond.add(Column::CreatedAt.gte(start));
+    }
+    if let Some(end) = f.end_before {
+        cond = cond.add(Column::CreatedAt.lt(end));
+    }
+    cond
+}
+
 impl Store {
-    /// Inserts a batch of records in one statement per chunk, inside one transaction.
+    /// Inserts a batch of records and adds them to the daily rollup, in one transaction: either both
+    /// happen or neither. Strings longer than their columns are cut to fit (so content can never make a
+    /// batch fail).
     pub async fn insert_usage_records(&self, records: &[NewUsageRecord]) -> Result<(), StoreError> {
-        use sea_orm::TransactionTrait;
         if records.is_empty() {
             return Ok(());
         }
+        let groups = rollup(records);
         let txn = self.conn().begin().await?;
         // Stay well under every backend's bound-parameter limit (SQLite: 32766; 20 columns a row).
         for chunk in records.chunks(500) {
             let rows = chunk.iter().map(|r| ActiveModel {
                 id: sea_orm::NotSet,
-                request_id: Set(r.request_id.clone()),
+                request_id: Set(fit(&r.request_id, REQUEST_ID_CHARS)),
                 created_at: Set(r.created_at),
-                api_key_id: Set(r.api_key_id.clone()),
-                organization_id: Set(r.organization_id.clone()),
-                model_requested: Set(r.model_requested.clone()),
-                model_served: Set(r.model_served.clone()),
-                provider: Set(r.provider.clone()),
+                api_key_id: Set(fit_opt(&r.api_key_id, ID_CHARS)),
+                organization_id: Set(fit_opt(&r.organization_id, ID_CHARS)),
+                model_requested: Set(fit(&r.model_requested, MODEL_CHARS)),
+                model_served: Set(fit_opt(&r.model_served, MODEL_CHARS)),
+                provider: Set(fit_opt(&r.provider, PROVIDER_CHARS)),
                 stream: Set(r.stream),
                 status_code: Set(i16::try_from(r.status_code).unwrap_or(i16::MAX)),
-                error_code: Set(r.error_code.clone()),
+                error_code: Set(fit_opt(&r.error_code, ERROR_CODE_CHARS)),
                 prompt_tokens: Set(clamp_i64(r.prompt_tokens)),
                 completion_tokens: Set(clamp_i64(r.completion_tokens)),
                 cached_tokens: Set(clamp_i64(r.cached_tokens)),
@@ -74,6 +442,12 @@ impl Store {
                 .exec_without_returning(&txn)
                 .await?;
         }
+        // One upsert row per distinct group, 13 columns a row.
+        let groups: Vec<(&DailyKey, &UsageTotals)> = groups.iter().collect();
+        for chunk in groups.chunks(500) {
+            txn.execute(&upsert_statement(chunk, self.backend())?)
+                .await?;
+        }
         txn.commit().await?;
         Ok(())
     }
@@ -82,12 +456,148 @@ impl Store {
     pub async fn count_usage_records(&self) -> Result<u64, StoreError> {
         Ok(Entity::find().count(self.conn()).await?)
     }
+
+    /// Deletes raw records created before `before` (retention); the rollup keeps their totals.
+    /// Returns how many were deleted.
+    pub async fn delete_usage_records_before(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let res = Entity::delete_many()
+            .filter(Column::CreatedAt.lt(before))
+            .exec(self.conn())
+            .await?;
+        Ok(res.rows_affected)
+    }
+
+    /// A page of raw records matching `filter`, newest first. `page` is 1-based; `limit` is not capped
+    /// here (the caller decides).
+    pub async fn list_usage_records(
+        &self,
+        filter: &UsageRecordFilter,
+        page: u64,
+        limit: u64,
+    ) -> Result<Page<StoredUsageRecord>, StoreError> {
+        let limit = limit.max(1);
+        let paginator = Entity::find()
+            .filter(record_condition(filter))
+            .order_by_desc(Column::CreatedAt)
+            .order_by_desc(Column::Id)
+            .paginate(self.conn(), limit);
+        let total = paginator.num_items().await?;
+        let rows = paginator.fetch_page(page.max(1) - 1).await?;
+        Ok(Page {
+            items: rows.into_iter().map(to_stored).collect(),
+            total,
+            page: page.max(1),
+            limit,
+        })
+    }
+
+    /// Rollup totals over `filter`, grouped by one dimension, ordered by the group's label.
+    pub async fn usage_daily_totals(
+        &self,
+        filter: &DailyFilter,
+        by: DailyDimension,
+    ) -> Result<Vec<(String, UsageTotals)>, StoreError> {
+        let col = match by {
+            DailyDimension::Day => usage_daily::Column::Day,
+            DailyDimension::Model => usage_daily::Column::Model,
+            DailyDimension::Provider => usage_daily::Column::Provider,
+        };
+        let mut q = Query::select();
+        q.from(usage_daily::Entity)
+            .expr_as(Expr::col((usage_daily::Entity, col)), Alias::new("label"));
+        select_counters(&mut q, self.backend());
+        daily_where(&mut q, filter);
+        q.group_by_col((usage_daily::Entity, col))
+            .order_by((usage_daily::Entity, col), Order::Asc);
+        let rows = self.conn().query_all(&q).await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get::<String>("", "label")?, read_counters(row)?)))
+            .collect::<Result<_, DbErr>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Rollup totals over `filter` per (organization, key): what each owner used, e.g. in a month.
+    pub async fn usage_daily_by_owner(
+        &self,
+        filter: &DailyFilter,
+    ) -> Result<Vec<OwnerUsage>, StoreError> {
+        use usage_daily::Column as C;
+        let mut q = Query::select();
+        q.from(usage_daily::Entity)
+            .column(C::OrganizationId)
+            .column(C::ApiKeyId);
+        select_counters(&mut q, self.backend());
+        daily_where(&mut q, filter);
+        q.group_by_col(C::OrganizationId).group_by_col(C::ApiKeyId);
+        let rows = self.conn().query_all(&q).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(OwnerUsage {
+                    organization_id: row.try_get("", C::OrganizationId.as_str())?,
+                    api_key_id: row.try_get("", C::ApiKeyId.as_str())?,
+                    totals: read_counters(row)?,
+                })
+            })
+            .collect::<Result<_, DbErr>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Every rollup row in `filter`, in key order (for checks and exports).
+    pub async fn list_usage_daily(
+        &self,
+        filter: &DailyFilter,
+    ) -> Result<Vec<DailyUsageRow>, StoreError> {
+        use usage_daily::Column as C;
+        let mut query = usage_daily::Entity::find()
+            .filter(C::Day.gte(day_key(filter.first_day)))
+            .filter(C::Day.lte(day_key(filter.last_day)));
+        if let Some(org) = &filter.organization_id {
+            query = query.filter(C::OrganizationId.eq(org.as_str()));
+        }
+        if let Some(key) = &filter.api_key_id {
+            query = query.filter(C::ApiKeyId.eq(key.as_str()));
+        }
+        let rows = query
+            .order_by_asc(C::Day)
+            .order_by_asc(C::OrganizationId)
+            .order_by_asc(C::ApiKeyId)
+            .order_by_asc(C::Model)
+            .order_by_asc(C::Provider)
+            .all(self.conn())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|m| DailyUsageRow {
+                key: DailyKey {
+                    day: m.day,
+                    organization_id: m.organization_id,
+                    api_key_id: m.api_key_id,
+                    model: m.model,
+                    provider: m.provider,
+                },
+                totals: UsageTotals {
+                    requests: m.requests,
+                    errors: m.errors,
+                    prompt_tokens: m.prompt_tokens,
+                    completion_tokens: m.completion_tokens,
+                    cached_tokens: m.cached_tokens,
+                    total_tokens: m.total_tokens,
+                    cost_nanos: m.cost_nanos,
+                    total_latency_ms_sum: m.total_latency_ms_sum,
+                },
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_support::memory_store;
+    use chrono::TimeZone;
 
     fn record(i: u64) -> NewUsageRecord {
         NewUsageRecord {
@@ -113,11 +623,180 @@ mod tests {
         }
     }
 
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn all_days() -> DailyFilter {
+        DailyFilter {
+            first_day: day(2000, 1, 1),
+            last_day: day(2100, 1, 1),
+            organization_id: None,
+            api_key_id: None,
+        }
+    }
+
     #[tokio::test]
     async fn a_large_batch_is_inserted_completely() {
         let store = memory_store().await;
         let batch: Vec<_> = (0..1234).map(record).collect();
         store.insert_usage_records(&batch).await.unwrap();
         assert_eq!(store.count_usage_records().await.unwrap(), 1234);
+    }
+
+    #[tokio::test]
+    async fn repeated_batches_add_up_in_one_rollup_row() {
+        let store = memory_store().await;
+        let batch: Vec<_> = (1..=10).map(record).collect();
+        store.insert_usage_records(&batch).await.unwrap();
+        store.insert_usage_records(&batch).await.unwrap();
+        let rows = store.list_usage_daily(&all_days()).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        let t = rows[0].totals;
+        assert_eq!(t.requests, 20);
+        assert_eq!(t.prompt_tokens, 2 * 55);
+        assert_eq!(t.total_tokens, 2 * 3 * 55);
+        assert_eq!(t.cost_nanos, 200);
+        assert_eq!(t.total_latency_ms_sum, 120);
+        assert_eq!(rows[0].key.model, "gpt-4o-mini");
+    }
+
+    #[tokio::test]
+    async fn records_without_key_provider_or_served_model_roll_up_under_empty_dimensions() {
+        let store = memory_store().await;
+        let mut r = record(1);
+        r.api_key_id = None;
+        r.provider = None;
+        r.model_served = None;
+        r.status_code = 404;
+        store
+            .insert_usage_records(&[r.clone(), r])
+            .await
+            .unwrap();
+        let rows = store.list_usage_daily(&all_days()).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].key.api_key_id, "");
+        assert_eq!(rows[0].key.provider, "");
+        assert_eq!(rows[0].key.model, "openai/gpt-4o-mini");
+        assert_eq!(rows[0].totals.errors, 2);
+    }
+
+    #[tokio::test]
+    async fn oversized_strings_are_cut_to_fit_rather_than_failing_the_batch() {
+        let store = memory_store().await;
+        let mut r = record(1);
+        r.request_id = "é".repeat(100);
+        r.model_requested = "m".repeat(1000);
+        r.model_served = None;
+        store.insert_usage_records(&[r]).await.unwrap();
+        let page = store
+            .list_usage_records(&UsageRecordFilter::default(), 1, 10)
+            .await
+            .unwrap();
+        assert_eq!(page.items[0].record.request_id.chars().count(), 64);
+        assert_eq!(page.items[0].record.model_requested.len(), 256);
+    }
+
+    #[tokio::test]
+    async fn the_request_log_filters_and_pages_newest_first() {
+        let store = memory_store().await;
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let batch: Vec<_> = (0..30)
+            .map(|i| {
+                let mut r = record(i);
+                r.created_at = t0 + chrono::Duration::minutes(i as i64);
+                r.status_code = if i % 3 == 0 { 502 } else { 200 };
+                r
+            })
+            .collect();
+        store.insert_usage_records(&batch).await.unwrap();
+        let page = store
+            .list_usage_records(
+                &UsageRecordFilter {
+                    status: Some(StatusFilter::Error),
+                    start: Some(t0 + chrono::Duration::minutes(10)),
+                    ..Default::default()
+                },
+                1,
+                3,
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total, 6); // 12, 15, 18, 21, 24, 27
+        let ids: Vec<_> = page.items.iter().map(|r| r.record.request_id.clone()).collect();
+        assert_eq!(ids, ["req-27", "req-24", "req-21"]);
+        let by_code = store
+            .list_usage_records(
+                &UsageRecordFilter {
+                    status: Some(StatusFilter::Code(200)),
+                    model: Some("openai/gpt-4o-mini".into()),
+                    ..Default::default()
+                },
+                1,
+                100,
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_code.total, 20);
+    }
+
+    #[tokio::test]
+    async fn retention_deletes_old_raw_records_but_keeps_the_rollup() {
+        let store = memory_store().await;
+        let old = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let mut a = record(1);
+        a.created_at = old;
+        let b = record(2);
+        store.insert_usage_records(&[a, b]).await.unwrap();
+        let deleted = store
+            .delete_usage_records_before(old + chrono::Duration::days(1))
+            .await
+            .unwrap();
+        assert_eq!(deleted, 1);
+        assert_eq!(store.count_usage_records().await.unwrap(), 1);
+        assert_eq!(store.list_usage_daily(&all_days()).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn totals_group_by_day_model_and_owner() {
+        let store = memory_store().await;
+        let mut a = record(1);
+        a.created_at = Utc.with_ymd_and_hms(2026, 2, 1, 23, 59, 59).unwrap();
+        let mut b = record(2);
+        b.created_at = Utc.with_ymd_and_hms(2026, 2, 2, 0, 0, 0).unwrap();
+        b.model_served = Some("claude".into());
+        b.api_key_id = Some("k2".into());
+        store.insert_usage_records(&[a, b]).await.unwrap();
+        let filter = DailyFilter {
+            first_day: day(2026, 2, 1),
+            last_day: day(2026, 2, 28),
+            organization_id: Some("o".into()),
+            api_key_id: None,
+        };
+        let by_day = store
+            .usage_daily_totals(&filter, DailyDimension::Day)
+            .await
+            .unwrap();
+        let labels: Vec<_> = by_day.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(labels, ["2026-02-01", "2026-02-02"]);
+        let by_model = store
+            .usage_daily_totals(&filter, DailyDimension::Model)
+            .await
+            .unwrap();
+        assert_eq!(by_model[0].0, "claude");
+        assert_eq!(by_model[0].1.prompt_tokens, 2);
+        let owners = store.usage_daily_by_owner(&filter).await.unwrap();
+        assert_eq!(owners.len(), 2);
+        let other_org = DailyFilter {
+            organization_id: Some("x".into()),
+            ..filter
+        };
+        assert!(
+            store
+                .usage_daily_totals(&other_org, DailyDimension::Provider)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

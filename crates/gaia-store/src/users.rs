@@ -70,6 +70,84 @@ impl Store {
             .map(to_row))
     }
 
+    pub async fn get_user(&self, id: &str) -> Result<UserRow, StoreError> {
+        Entity::find_by_id(id.to_owned())
+            .one(self.conn())
+            .await?
+            .map(to_row)
+            .ok_or_else(|| StoreError::NotFound("user".to_owned()))
+    }
+
+    /// Lists users by username.
+    pub async fn list_users(
+        &self,
+        status: Option<&str>,
+        search: Option<&str>,
+        page: crate::PageRequest,
+    ) -> Result<crate::Page<UserRow>, StoreError> {
+        use sea_orm::{Condition, QueryOrder};
+        let mut cond = Condition::all();
+        if let Some(s) = status {
+            cond = cond.add(Column::Status.eq(s));
+        }
+        if let Some(q) = search.filter(|q| !q.is_empty()) {
+            cond = cond.add(Column::Username.contains(q));
+        }
+        let paginator = Entity::find()
+            .filter(cond)
+            .order_by_asc(Column::Username)
+            .paginate(self.conn(), page.limit);
+        let total = paginator.num_items().await?;
+        let items = paginator.fetch_page(page.page - 1).await?.into_iter().map(to_row).collect();
+        Ok(crate::Page { items, total, page: page.page, limit: page.limit })
+    }
+
+    /// Updates role, status and/or password hash.
+    pub async fn update_user(
+        &self,
+        id: &str,
+        role: Option<&str>,
+        status: Option<&str>,
+        password_hash: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<UserRow, StoreError> {
+        let row = Entity::find_by_id(id.to_owned())
+            .one(self.conn())
+            .await?
+            .ok_or_else(|| StoreError::NotFound("user".to_owned()))?;
+        let mut model: ActiveModel = row.into();
+        if let Some(v) = role {
+            model.role = Set(v.to_owned());
+        }
+        if let Some(v) = status {
+            model.status = Set(v.to_owned());
+        }
+        if let Some(v) = password_hash {
+            model.password_hash = Set(v.to_owned());
+        }
+        model.updated_at = Set(now);
+        Ok(to_row(model.update(self.conn()).await?))
+    }
+
+    pub async fn set_user_login(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        use sea_orm::sea_query::Expr;
+        Entity::update_many()
+            .col_expr(Column::LastLoginAt, Expr::value(at))
+            .filter(Column::Id.eq(id))
+            .exec(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Active users with the admin role.
+    pub async fn count_active_admin_users(&self) -> Result<u64, StoreError> {
+        Ok(Entity::find()
+            .filter(Column::Role.eq("admin"))
+            .filter(Column::Status.eq("active"))
+            .count(self.conn())
+            .await?)
+    }
+
     pub async fn count_users(&self) -> Result<u64, StoreError> {
         Ok(Entity::find().count(self.conn()).await?)
     }

@@ -4,5 +4,6 @@ pub mod api_key;
 pub mod model;
 pub mod model_alias;
 pub mod organization;
+pub mod usage_daily;
 pub mod usage_record;
 pub mod user;

@@ -1,0 +1,360 @@
+//! OpenAI `POST /v1/chat/completions` and OpenRouter `POST /api/v1/chat/completions` (the same dialect with
+//! OpenRouter's ids, `provider` field, `native_finish_reason` and `: OPENROUTER PROCESSING` comments), plus
+//! OpenRouter's public `GET /api/v1/models`.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::{Value, json};
+
+use crate::conversation::{
+    Conversation, Reply, TOOL_ARGUMENT_PIECES, TOOL_ARGUMENTS, count_words, text_pieces,
+};
+use crate::knobs::{self, Defaults, Frames, Knobs};
+use crate::{next_id, unix_now};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    OpenAi,
+    OpenRouter,
+}
+
+/// `POST /v1/chat/completions`.
+pub async fn openai_chat(
+    req: HttpRequest,
+    body: Bytes,
+    defaults: web::Data<Defaults>,
+) -> HttpResponse {
+    chat(Flavor::OpenAi, req, body, &defaults).await
+}
+
+/// `POST /api/v1/chat/completions`.
+pub async fn openrouter_chat(
+    req: HttpRequest,
+    body: Bytes,
+    defaults: web::Data<Defaults>,
+) -> HttpResponse {
+    chat(Flavor::OpenRouter, req, body, &defaults).await
+}
+
+/// `GET /api/v1/models`: public, like OpenRouter's (no key needed). The body is built once at start-up.
+pub async fn openrouter_models(list: web::Data<Bytes>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(list.get_ref().clone())
+}
+
+async fn chat(flavor: Flavor, req: HttpRequest, body: Bytes, defaults: &Defaults) -> HttpResponse {
+    let knobs = match Knobs::from_request(&req, defaults) {
+        Ok(k) => k,
+        Err(message) => return knobs::rejected(message),
+    };
+    knobs.before_first_byte().await;
+    if !has_bearer_key(&req) {
+        return match flavor {
+            Flavor::OpenAi => error(
+                flavor,
+                StatusCode::UNAUTHORIZED,
+                "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                "invalid_request_error",
+                Some("invalid_api_key"),
+            ),
+            Flavor::OpenRouter => error(
+                flavor,
+                StatusCode::UNAUTHORIZED,
+                "No auth credentials found",
+                "",
+                None,
+            ),
+        };
+    }
+    if let Some(status) = knobs.error_status() {
+        return injected_error(flavor, status);
+    }
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            let message = "We could not parse the JSON body of your request.";
+            return error(
+                flavor,
+                StatusCode::BAD_REQUEST,
+                message,
+                "invalid_request_error",
+                None,
+            );
+        }
+    };
+    let Some(model) = request["model"].as_str() else {
+        return error(
+            flavor,
+            StatusCode::BAD_REQUEST,
+            "you must provide a model parameter",
+            "invalid_request_error",
+            None,
+        );
+    };
+    if request["messages"].as_array().is_none_or(Vec::is_empty) {
+        let message = "Invalid 'messages': empty array. Expected an array with minimum length 1.";
+        return error(
+            flavor,
+            StatusCode::BAD_REQUEST,
+            message,
+            "invalid_request_error",
+            Some("empty_array"),
+        );
+    }
+    let conversation = Conversation::from_openai(&request);
+    let answer = Answer {
+        flavor,
+        id: match flavor {
+            Flavor::OpenAi => format!("chatcmpl-mock{:012}", next_id()),
+            Flavor::OpenRouter => format!("gen-mock{:012}", next_id()),
+        },
+        created: unix_now(),
+        model,
+    };
+    if request["stream"] == true {
+        let include_usage = request["stream_options"]["include_usage"] == true
+            || (flavor == Flavor::OpenRouter && request["usage"]["include"] == true);
+        knobs.stream(
+            answer.stream(&conversation, include_usage, knobs.chunks),
+            "text/event-stream",
+        )
+    } else {
+        knobs.json(answer.completion(&conversation))
+    }
+}
+
+struct Answer<'a> {
+    flavor: Flavor,
+    id: String,
+    created: u64,
+    model: &'a str,
+}
+
+impl Answer<'_> {
+    fn completion(&self, conversation: &Conversation) -> Vec<u8> {
+        let (message, finish) = match &conversation.reply {
+            Reply::Text(text) => (
+                json!({"role": "assistant", "content": text, "refusal": null, "annotations": []}),
+                "stop",
+            ),
+            Reply::ToolCall(name) => (
+                json!({"role": "assistant", "content": null, "refusal": null, "annotations": [],
+                    "tool_calls": [{"id": tool_call_id(&self.id), "type": "function",
+                        "function": {"name": name, "arguments": TOOL_ARGUMENTS}}]}),
+                "tool_calls",
+            ),
+        };
+        let mut choice =
+            json!({"index": 0, "message": message, "logprobs": null, "finish_reason": finish});
+        let mut body = json!({
+            "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
+            "choices": [],
+            "usage": self.usage(conversation.prompt_tokens, conversation.completion_tokens()),
+        });
+        self.decorate(&mut body, &mut choice, finish);
+        body["choices"] = json!([choice]);
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+
+    fn stream(
+        &self,
+        conversation: &Conversation,
+        include_usage: bool,
+        forced_chunks: usize,
+    ) -> Frames {
+        let mut frames = Frames::default();
+        if self.flavor == Flavor::OpenRouter {
+            frames.raw(": OPENROUTER PROCESSING\n\n");
+        }
+        let completion_tokens = match &conversation.reply {
+            Reply::Text(text) => {
+                let pieces = text_pieces(text, forced_chunks);
+                self.chunk(
+                    &mut frames,
+                    json!({"role": "assistant", "content": "", "refusal": null}),
+                    None,
+                    include_usage,
+                );
+                for piece in &pieces {
+                    self.chunk(&mut frames, json!({"content": piece}), None, include_usage);
+                }
+                self.chunk(&mut frames, json!({}), Some("stop"), include_usage);
+                pieces.iter().map(|p| count_words(p)).sum()
+            }
+            Reply::ToolCall(name) => {
+                let call = json!([{"index": 0, "id": tool_call_id(&self.id), "type": "function",
+                    "function": {"name": name, "arguments": ""}}]);
+                let first = json!({"role": "assistant", "content": null, "refusal": null, "tool_calls": call});
+                self.chunk(&mut frames, first, None, include_usage);
+                for piece in TOOL_ARGUMENT_PIECES {
+                    let delta =
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]});
+                    self.chunk(&mut frames, delta, None, include_usage);
+                }
+                self.chunk(&mut frames, json!({}), Some("tool_calls"), include_usage);
+                count_words(TOOL_ARGUMENTS)
+            }
+        };
+        if include_usage {
+            let mut usage = self.base_chunk();
+            usage["choices"] = json!([]);
+            usage["usage"] = self.usage(conversation.prompt_tokens, completion_tokens);
+            frames.event(None, &usage, "\n\n");
+        }
+        frames.raw("data: [DONE]\n\n");
+        frames
+    }
+
+    fn chunk(&self, frames: &mut Frames, delta: Value, finish: Option<&str>, include_usage: bool) {
+        let mut chunk = self.base_chunk();
+        let mut choice =
+            json!({"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish});
+        if let Some(finish) = finish {
+            self.decorate(&mut chunk, &mut choice, finish);
+        }
+        chunk["choices"] = json!([choice]);
+        if include_usage {
+            // OpenAI sends `"usage": null` on every chunk but the last when usage was asked for.
+            chunk["usage"] = Value::Null;
+        }
+        frames.event(None, &chunk, "\n\n");
+    }
+
+    fn base_chunk(&self) -> Value {
+        let mut chunk = json!({"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model});
+        match self.flavor {
+            Flavor::OpenAi => {
+                chunk["service_tier"] = json!("default");
+                chunk["system_fingerprint"] = json!("fp_mock");
+            }
+            Flavor::OpenRouter => chunk["provider"] = json!("Mock"),
+        }
+        chunk
+    }
+
+    /// The flavour-specific fields of a body and its choice.
+    fn decorate(&self, body: &mut Value, choice: &mut Value, finish: &str) {
+        match self.flavor {
+            Flavor::OpenAi => {
+                body["service_tier"] = json!("default");
+                body["system_fingerprint"] = json!("fp_mock");
+            }
+            Flavor::OpenRouter => {
+                body["provider"] = json!("Mock");
+                choice["native_finish_reason"] = json!(finish);
+            }
+        }
+    }
+
+    fn usage(&self, prompt: u64, completion: u64) -> Value {
+        let mut usage = json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion});
+        match self.flavor {
+            Flavor::OpenAi => {
+                usage["prompt_tokens_details"] = json!({"cached_tokens": 0, "audio_tokens": 0});
+                usage["completion_tokens_details"] = json!({"reasoning_tokens": 0, "audio_tokens": 0,
+                    "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0});
+            }
+            Flavor::OpenRouter => {
+                usage["prompt_tokens_details"] = json!({"cached_tokens": 0});
+                usage["completion_tokens_details"] = json!({"reasoning_tokens": 0});
+            }
+        }
+        usage
+    }
+}
+
+fn tool_call_id(response_id: &str) -> String {
+    let digits = response_id.trim_start_matches(|c: char| !c.is_ascii_digit());
+    format!("call_mock{digits}")
+}
+
+/// `Authorization: Bearer <non-empty key>`.
+fn has_bearer_key(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, key) = v.split_at_checked(7)?;
+            scheme.eq_ignore_ascii_case("bearer ").then(|| key.trim())
+        })
+        .is_some_and(|key| !key.is_empty())
+}
+
+fn injected_error(flavor: Flavor, status: StatusCode) -> HttpResponse {
+    let (message, kind, code) = match status.as_u16() {
+        429 => (
+            "Rate limit reached for requests (mock). Please try again in 1s.",
+            "requests",
+            Some("rate_limit_exceeded"),
+        ),
+        503 => (
+            "The server is overloaded or not ready yet (mock).",
+            "server_error",
+            None,
+        ),
+        _ => (
+            "The server had an error while processing your request. Sorry about that! (mock)",
+            "server_error",
+            None,
+        ),
+    };
+    let mut response = error(flavor, status, message, kind, code);
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("1"),
+        );
+    }
+    response
+}
+
+/// OpenAI: `{"error": {message, type, param, code}}`; OpenRouter: `{"error": {code: <status>, message}}`.
+fn error(
+    flavor: Flavor,
+    status: StatusCode,
+    message: &str,
+    kind: &str,
+    code: Option<&str>,
+) -> HttpResponse {
+    let body = match flavor {
+        Flavor::OpenAi => {
+            json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
+        }
+        Flavor::OpenRouter => json!({"error": {"code": status.as_u16(), "message": message}}),
+    };
+    HttpResponse::build(status).json(body)
+}
+
+/// OpenRouter's model list (a few real entries, prices in USD per token as decimal strings).
+pub fn openrouter_model_list() -> Bytes {
+    let model = |id: &str,
+                 name: &str,
+                 context: u64,
+                 prompt: &str,
+                 completion: &str,
+                 inputs: &[&str],
+                 max_out: Option<u64>| {
+        json!({
+            "id": id, "canonical_slug": id, "name": name, "created": 1_721_260_800, "description": format!("{name} (mock)"),
+            "context_length": context,
+            "architecture": {"modality": "text->text", "input_modalities": inputs, "output_modalities": ["text"],
+                "tokenizer": "Other", "instruct_type": null},
+            "pricing": {"prompt": prompt, "completion": completion, "request": "0", "image": "0",
+                "web_search": "0", "internal_reasoning": "0"},
+            "top_provider": {"context_length": context, "max_completion_tokens": max_out, "is_moderated": false},
+            "per_request_limits": null,
+            "supported_parameters": ["max_tokens", "temperature", "top_p", "stop", "seed", "tools", "tool_choice",
+                "response_format", "structured_outputs"],
+        })
+    };
+    let list = json!({"data": [
+        model("meta-llama/llama-3.1-8b-instruct", "Meta: Llama 3.1 8B Instruct", 131_072, "0.00000002", "0.00000003", &["text"], Some(16_384)),
+        model("openai/gpt-4o-mini", "OpenAI: GPT-4o-mini", 128_000, "0.00000015", "0.0000006", &["text", "image", "file"], Some(16_384)),
+        model("anthropic/claude-sonnet-4.5", "Anthropic: Claude Sonnet 4.5", 1_000_000, "0.000003", "0.000015", &["text", "image", "file"], Some(64_000)),
+        model("google/gemini-2.5-flash", "Google: Gemini 2.5 Flash", 1_048_576, "0.0000003", "0.0000025", &["text", "image", "file", "audio", "video"], Some(65_535)),
+        model("openrouter/auto", "Auto Router", 2_000_000, "-1", "-1", &["text", "image"], None),
+    ]});
+    Bytes::from(serde_json::to_vec(&list).unwrap_or_default())
+}

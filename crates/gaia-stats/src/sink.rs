@@ -1,0 +1,309 @@
+//! The usage sink: a bounded queue between the request path and a background writer.
+//!
+//! - **Never blocks.** [`UsageSink::record`] is a `try_send`: it costs a few hundred nanoseconds and never
+//!   waits for the database.
+//! - **Batches.** The writer takes up to [`SinkConfig::batch_size`] records, waiting at most
+//!   [`SinkConfig::flush_interval`] after the first one, and writes them with one
+//!   [`Store::insert_usage_records`] call (raw rows and the daily rollup in one transaction).
+//! - **Retries, bounded memory.** A failed write is retried with exponential backoff (capped at
+//!   [`SinkConfig::retry_max`]) until it succeeds; meanwhile new records wait in the queue. Memory is
+//!   bounded by the queue (`capacity` records, ≈ 400 bytes each: 100,000 ≈ 40 MB) plus the one batch being
+//!   written. Past the bound, records are dropped, counted in [`SinkCounters::dropped`] and logged as a
+//!   warning at most once per second — never silently.
+//! - **Drains on shutdown.** [`UsageSink::shutdown`] stops accepting records and returns once everything
+//!   queued has been written.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gaia_store::Store;
+use gaia_store::usage::NewUsageRecord;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// Sink tuning. The defaults suit production.
+#[derive(Debug, Clone)]
+pub struct SinkConfig {
+    /// Records the queue holds before `record` starts dropping.
+    pub capacity: usize,
+    /// Most records written per batch.
+    pub batch_size: usize,
+    /// Longest a record waits for its batch to fill.
+    pub flush_interval: Duration,
+    /// First retry delay after a failed write; doubles per failure.
+    pub retry_initial: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+}
+
+impl Default for SinkConfig {
+    fn default() -> Self {
+        Self {
+            capacity: 100_000,
+            batch_size: 1000,
+            flush_interval: Duration::from_millis(200),
+            retry_initial: Duration::from_millis(100),
+            retry_max: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Learns what was actually used, after each successful write (e.g. the limits' month-to-date counters).
+/// Called on the writer task: it must be quick and must not block.
+pub trait UsageObserver: Send + Sync + 'static {
+    fn observed(&self, batch: &[NewUsageRecord]);
+}
+
+/// A snapshot of the sink's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SinkCounters {
+    /// Records written to the database.
+    pub written: u64,
+    /// Batches written.
+    pub batches: u64,
+    /// Write attempts that failed (each is retried).
+    pub failed_attempts: u64,
+    /// Records refused because the queue was full or the sink shut down.
+    pub dropped: u64,
+    /// Records waiting in the queue.
+    pub queued: u64,
+    /// Records in the batch being written (or retried) right now.
+    pub in_flight: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    written: AtomicU64,
+    batches: AtomicU64,
+    failed_attempts: AtomicU64,
+    dropped: AtomicU64,
+    in_flight: AtomicU64,
+    /// Milliseconds since `started` before which no drop warning is logged again.
+    next_drop_warning_ms: AtomicU64,
+}
+
+struct Shared {
+    counters: Arc<Counters>,
+    started: Instant,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+    writer: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+/// The handle the request path records through. Cheap to clone; all clones feed one writer.
+#[derive(Clone)]
+pub struct UsageSink {
+    tx: mpsc::Sender<NewUsageRecord>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for UsageSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsageSink")
+            .field("counters", &self.counters())
+            .finish()
+    }
+}
+
+/// Records left unwritten when [`UsageSink::shutdown_within`] gave up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unwritten(pub u64);
+
+impl std::fmt::Display for Unwritten {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} usage records were not written", self.0)
+    }
+}
+
+impl std::error::Error for Unwritten {}
+
+impl UsageSink {
+    /// Starts the writer on the current tokio runtime.
+    pub fn start(
+        store: Store,
+        config: SinkConfig,
+        observer: Option<Arc<dyn UsageObserver>>,
+    ) -> Self {
+        let config = SinkConfig {
+            capacity: config.capacity.max(1),
+            batch_size: config.batch_size.max(1),
+            ..config
+        };
+        let (tx, rx) = mpsc::channel(config.capacity);
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let counters = Arc::new(Counters::default());
+        let writer = Writer {
+            store,
+            config,
+            observer,
+            counters: counters.clone(),
+        };
+        let handle = tokio::spawn(writer.run(rx, stop_rx));
+        let shared = Arc::new(Shared {
+            counters,
+            started: Instant::now(),
+            stop: Mutex::new(Some(stop_tx)),
+            writer: tokio::sync::Mutex::new(Some(handle)),
+        });
+        Self { tx, shared }
+    }
+
+    /// Queues a record for writing. Never blocks; when the queue is full (or the sink is shut down) the
+    /// record is dropped, counted and logged.
+    pub fn record(&self, record: NewUsageRecord) {
+        match self.tx.try_send(record) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => self.note_drop("the usage queue is full"),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.note_drop("the usage sink is shut down");
+            }
+        }
+    }
+
+    fn note_drop(&self, reason: &'static str) {
+        let c = &self.shared.counters;
+        let dropped = c.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        let now_ms = u64::try_from(self.shared.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let next = c.next_drop_warning_ms.load(Ordering::Relaxed);
+        if now_ms >= next
+            && c.next_drop_warning_ms
+                .compare_exchange(next, now_ms + 1000, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                dropped_total = dropped,
+                capacity = self.tx.max_capacity(),
+                reason,
+                "usage records dropped: statistics and usage limits will under-count"
+            );
+        }
+    }
+
+    /// The sink's counters now.
+    pub fn counters(&self) -> SinkCounters {
+        let c = &self.shared.counters;
+        SinkCounters {
+            written: c.written.load(Ordering::Relaxed),
+            batches: c.batches.load(Ordering::Relaxed),
+            failed_attempts: c.failed_attempts.load(Ordering::Relaxed),
+            dropped: c.dropped.load(Ordering::Relaxed),
+            queued: (self.tx.max_capacity() - self.tx.capacity()) as u64,
+            in_flight: c.in_flight.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Stops accepting records and waits until everything queued is written (retrying through database
+    /// failures for as long as it takes). Idempotent; concurrent calls all wait for the same drain.
+    pub async fn shutdown(&self) {
+        if let Ok(mut stop) = self.shared.stop.lock()
+            && let Some(tx) = stop.take()
+        {
+            let _ = tx.send(());
+        }
+        let mut writer = self.shared.writer.lock().await;
+        if let Some(handle) = writer.take()
+            && let Err(e) = handle.await
+        {
+            tracing::error!(error = %e, "the usage writer task failed");
+        }
+    }
+
+    /// [`shutdown`](Self::shutdown), giving up after `timeout`: returns how many records were left
+    /// unwritten (and logs them as an error) if the database did not come back in time.
+    pub async fn shutdown_within(&self, timeout: Duration) -> Result<(), Unwritten> {
+        if tokio::time::timeout(timeout, self.shutdown()).await.is_ok() {
+            return Ok(());
+        }
+        let c = self.counters();
+        let lost = c.queued + c.in_flight;
+        tracing::error!(
+            unwritten = lost,
+            "usage records could not be written before shutdown; they are lost"
+        );
+        Err(Unwritten(lost))
+    }
+}
+
+struct Writer {
+    store: Store,
+    config: SinkConfig,
+    observer: Option<Arc<dyn UsageObserver>>,
+    counters: Arc<Counters>,
+}
+
+impl Writer {
+    async fn run(self, mut rx: mpsc::Receiver<NewUsageRecord>, mut stop: oneshot::Receiver<()>) {
+        let size = self.config.batch_size;
+        let mut batch: Vec<NewUsageRecord> = Vec::with_capacity(size);
+        let mut stopping = false;
+        loop {
+            if stopping {
+                // Closed: take what is left, a batch at a time; 0 means drained.
+                if rx.recv_many(&mut batch, size).await == 0 {
+                    break;
+                }
+            } else {
+                tokio::select! {
+                    biased;
+                    _ = &mut stop => {
+                        stopping = true;
+                        rx.close();
+                        continue;
+                    }
+                    n = rx.recv_many(&mut batch, size) => if n == 0 { break },
+                }
+                let deadline = Instant::now() + self.config.flush_interval;
+                while batch.len() < size {
+                    let room = size - batch.len();
+                    tokio::select! {
+                        biased;
+                        _ = &mut stop => {
+                            stopping = true;
+                            rx.close();
+                            break;
+                        }
+                        n = rx.recv_many(&mut batch, room) => if n == 0 { break },
+                        _ = tokio::time::sleep_until(deadline) => break,
+                    }
+                }
+            }
+            self.write(&batch).await;
+            batch.clear();
+        }
+        tracing::debug!("usage writer stopped: queue drained");
+    }
+
+    /// Writes one batch, retrying with backoff until it succeeds.
+    async fn write(&self, batch: &[NewUsageRecord]) {
+        let c = &self.counters;
+        let n = batch.len() as u64;
+        c.in_flight.store(n, Ordering::Relaxed);
+        let mut delay = self.config.retry_initial;
+        loop {
+            match self.store.insert_usage_records(batch).await {
+                Ok(()) => {
+                    c.in_flight.store(0, Ordering::Relaxed);
+                    c.written.fetch_add(n, Ordering::Relaxed);
+                    c.batches.fetch_add(1, Ordering::Relaxed);
+                    if let Some(observer) = &self.observer {
+                        observer.observed(batch);
+                    }
+                    return;
+                }
+                Err(e) => {
+                    let attempts = c.failed_attempts.fetch_add(1, Ordering::Relaxed) + 1;
+                    tracing::warn!(
+                        error = %e,
+                        batch = n,
+                        failed_attempts_total = attempts,
+                        retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        "writing usage records failed; keeping them and retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.config.retry_max);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+// API keys: `/v1/api-keys` (tenancy issue #4). The secret `key` is only in the create response.
+
+import { http } from './http'
+import type {
+  KeyStatus,
+  Limits,
+  MessageResponse,
+  MonthUsage,
+  PageQuery,
+  Paginated,
+  Permission,
+} from './types'
+
+export interface ApiKey extends Limits {
+  id: string
+  /** The secret: only in the create response, `null` on every later read. */
+  key: string | null
+  /** Non-secret hint, e.g. `gaia_k3v9q0x2m7ab_…Qx7z`. */
+  key_hint?: string | null
+  organization_id: string
+  organization_name?: string | null
+  name: string | null
+  description: string | null
+  permissions: Permission[]
+  status: KeyStatus
+  created_at: string
+  expires_at: string | null
+  last_used_at: string | null
+  updated_at: string
+  usage?: MonthUsage | null
+}
+
+export interface ApiKeyQuery extends PageQuery {
+  organization_id?: string
+  status?: KeyStatus
+  search?: string
+}
+
+export interface ApiKeyCreate extends Partial<Limits> {
+  organization_id: string
+  name?: string | null
+  description?: string | null
+  permissions?: Permission[]
+  expires_at?: string | null
+}
+
+export interface ApiKeyUpdate extends Partial<Limits> {
+  name?: string | null
+  description?: string | null
+  permissions?: Permission[]
+  status?: 'active' | 'inactive'
+  expires_at?: string | null
+}
+
+/** The safe-to-show form of a key. */
+export function keyHint(k: Pick<ApiKey, 'key_hint' | 'id'> & { hint?: string | null }): string {
+  return k.key_hint ?? k.hint ?? k.id
+}
+
+export const apiKeysApi = {
+  list: (q: ApiKeyQuery = {}) => http.get<Paginated<ApiKey>>('/v1/api-keys', q),
+  get: (id: string) => http.get<ApiKey>(`/v1/api-keys/${encodeURIComponent(id)}`),
+  create: (body: ApiKeyCreate) => http.post<ApiKey>('/v1/api-keys', body),
+  update: (id: string, body: ApiKeyUpdate) =>
+    http.patch<ApiKey>(`/v1/api-keys/${encodeURIComponent(id)}`, body),
+  revoke: (id: string) => http.delete<MessageResponse>(`/v1/api-keys/${encodeURIComponent(id)}`),
+}

@@ -1,0 +1,81 @@
+// Sign-in. `POST /v1/admin/login` (username + password) and `POST /v1/auth/key-login` (an API key) both
+// answer with a JWT; `GET /v1/auth/me` says who that token is and what it may do.
+
+import { ApiError, http } from './http'
+import type { Permission } from './types'
+
+export interface LoginResponse {
+  token: string
+  user_id?: string | null
+  username?: string | null
+  role?: 'admin' | 'user' | null
+  /** Key logins: the key's permissions and organization. */
+  permissions?: Permission[]
+  organization_id?: string | null
+}
+
+/** Who the current token belongs to. */
+export interface Me {
+  kind: 'user' | 'key'
+  username?: string | null
+  role?: 'admin' | 'user' | null
+  permissions: Permission[]
+  organization_id?: string | null
+  /** Key sessions: the key's name, if the server tells. */
+  key_name?: string | null
+}
+
+export function loginWithPassword(username: string, password: string): Promise<LoginResponse> {
+  return http.post<LoginResponse>(
+    '/v1/admin/login',
+    { username, password },
+    { skipAuthRedirect: true },
+  )
+}
+
+export async function loginWithKey(apiKey: string): Promise<LoginResponse> {
+  try {
+    return await http.post<LoginResponse>(
+      '/v1/auth/key-login',
+      { api_key: apiKey },
+      { skipAuthRedirect: true },
+    )
+  } catch (e) {
+    // Until the key-login endpoint ships, the key itself is the bearer token (every /v1 endpoint accepts
+    // it); its permissions are then learnt from /v1/auth/me or, failing that, probed.
+    if (e instanceof ApiError && (e.code === 'unknown_route' || e.status === 404 || e.status === 405)) {
+      return { token: apiKey }
+    }
+    throw e
+  }
+}
+
+/** `GET /v1/auth/me` for `token`; `null` when the server has no such endpoint yet. */
+export async function whoAmI(token: string): Promise<Me | null> {
+  try {
+    return await http.get<Me>('/v1/auth/me', undefined, {
+      headers: { Authorization: `Bearer ${token}` },
+      skipAuthRedirect: true,
+    })
+  } catch (e) {
+    if (e instanceof ApiError && (e.code === 'unknown_route' || e.status === 404)) return null
+    throw e
+  }
+}
+
+/**
+ * For servers without `/v1/auth/me`: a token that may list the admin model registry is an admin; any
+ * other token that authenticates is treated as read-only.
+ */
+export async function probePermissions(token: string): Promise<Permission[]> {
+  try {
+    await http.get('/v1/admin/models', { limit: 1 }, {
+      headers: { Authorization: `Bearer ${token}` },
+      skipAuthRedirect: true,
+    })
+    return ['admin']
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) return ['read']
+    throw e
+  }
+}

@@ -1,0 +1,18 @@
+export default {
+  'login.title': 'Sign in',
+  'login.heading': 'Sign in to GaiaRouter',
+  'login.tagline': 'One OpenAI-compatible API in front of every provider — with your keys, limits and statistics.',
+  'login.tab.password': 'Username & password',
+  'login.tab.key': 'API key',
+  'login.username': 'Username',
+  'login.password': 'Password',
+  'login.apiKey': 'API key',
+  'login.apiKeyPlaceholder': 'gaia_…',
+  'login.apiKeyHelp': 'A key with the read permission shows its own organization; an admin key shows everything.',
+  'login.submit': 'Sign in',
+  'login.required.username': 'Enter your username',
+  'login.required.password': 'Enter your password',
+  'login.required.apiKey': 'Enter an API key',
+  'login.failed': 'Sign-in failed: {reason}',
+  'login.firstStart': 'First start? The server printed an admin API key in its log; sign in with it on the API key tab.',
+} satisfies Record<string, string>

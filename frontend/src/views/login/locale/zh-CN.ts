@@ -1,0 +1,18 @@
+export default {
+  'login.title': '登录',
+  'login.heading': '登录 GaiaRouter',
+  'login.tagline': '一个兼容 OpenAI 的 API，接入所有模型服务商——使用你自己的密钥、限额与统计。',
+  'login.tab.password': '用户名和密码',
+  'login.tab.key': 'API 密钥',
+  'login.username': '用户名',
+  'login.password': '密码',
+  'login.apiKey': 'API 密钥',
+  'login.apiKeyPlaceholder': 'gaia_…',
+  'login.apiKeyHelp': '具有读取权限的密钥只能查看其所属组织；管理密钥可以查看全部。',
+  'login.submit': '登录',
+  'login.required.username': '请输入用户名',
+  'login.required.password': '请输入密码',
+  'login.required.apiKey': '请输入 API 密钥',
+  'login.failed': '登录失败：{reason}',
+  'login.firstStart': '首次启动？服务器会在日志中打印一个管理员 API 密钥，请在“API 密钥”标签页使用它登录。',
+} satisfies Record<string, string>

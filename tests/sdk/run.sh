@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The OpenAI Python SDK against a real GaiaRouter whose four providers all point at mock-upstream.
+#
+#   tests/sdk/run.sh [pytest arguments...]
+#
+# Needs target/debug/gaiarouter and target/debug/mock-upstream (built here only when missing), python3 and
+# curl. The SDK and pytest live in a venv under target/sdk-venv, reinstalled when requirements.txt changes.
+# Both servers are stopped on exit; the exit code is pytest's.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+venv="$root/target/sdk-venv"
+requirements="$root/tests/sdk/requirements.txt"
+gaiarouter="$root/target/debug/gaiarouter"
+mock="$root/target/debug/mock-upstream"
+
+# --- the Python side
+if [[ ! -x "$venv/bin/python" ]]; then
+  python3 -m venv "$venv"
+fi
+if ! cmp -s "$requirements" "$venv/requirements.installed"; then
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$venv/requirements.installed"
+fi
+
+# --- the binaries
+if [[ ! -x "$gaiarouter" || ! -x "$mock" ]]; then
+  cargo build -p gaiarouter -p mock-upstream
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/gaia-sdk.XXXXXX")"
+mock_pid=""
+gaia_pid=""
+cleanup() {
+  local status=$?
+  for pid in "$gaia_pid" "$mock_pid"; do
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  if [[ $status -ne 0 && -s "$work/gaiarouter.log" ]]; then
+    echo "--- last lines of the GaiaRouter log ($work/gaiarouter.log):" >&2
+    tail -n 40 "$work/gaiarouter.log" >&2
+  else
+    rm -rf "$work"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+  echo "tests/sdk/run.sh: $*" >&2
+  exit 1
+}
+
+# --- mock-upstream on a port of its choosing; its first stdout line names it
+"$mock" --bind 127.0.0.1:0 >"$work/mock.out" 2>"$work/mock.err" &
+mock_pid=$!
+mock_url=""
+for _ in $(seq 1 100); do
+  line="$(head -n 1 "$work/mock.out" 2>/dev/null || true)"
+  if [[ "$line" == "mock-upstream listening on "* ]]; then
+    mock_url="${line#mock-upstream listening on }"
+    break
+  fi
+  kill -0 "$mock_pid" 2>/dev/null || fail "mock-upstream exited: $(cat "$work/mock.err")"
+  sleep 0.1
+done
+[[ -n "$mock_url" ]] || fail "mock-upstream did not start within 10 s"
+
+# --- GaiaRouter on a free port, a fresh SQLite database, every provider at the mock
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+admin_key="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+gaia_url="http://127.0.0.1:$port"
+# Run from the work directory so no .env of the checkout is read.
+(
+  cd "$work"
+  exec env \
+    GAIA_BIND="127.0.0.1:$port" \
+    DATABASE_URL="sqlite://$work/gaia.db?mode=rwc" \
+    GAIA_ADMIN_KEY="$admin_key" \
+    GAIA_LOG_FORMAT=json \
+    OPENAI_BASE_URL="$mock_url/v1" OPENAI_API_KEY=sk-openai-mock \
+    ANTHROPIC_BASE_URL="$mock_url" ANTHROPIC_API_KEY=sk-ant-mock \
+    GEMINI_BASE_URL="$mock_url" GEMINI_API_KEY=gemini-mock-key \
+    OPENROUTER_BASE_URL="$mock_url/api/v1" OPENROUTER_API_KEY=sk-or-mock \
+    "$gaiarouter" serve
+) >"$work/gaiarouter.log" 2>&1 &
+gaia_pid=$!
+ready=""
+for _ in $(seq 1 300); do
+  if curl -fsS -o /dev/null "$gaia_url/ready" 2>/dev/null; then
+    ready=1
+    break
+  fi
+  kill -0 "$gaia_pid" 2>/dev/null || fail "gaiarouter exited during start-up"
+  sleep 0.1
+done
+[[ -n "$ready" ]] || fail "gaiarouter was not ready within 30 s"
+
+# --- the tests
+set +e
+GAIA_URL="$gaia_url" GAIA_KEY="$admin_key" "$venv/bin/python" -m pytest -q -p no:cacheprovider "$root/tests/sdk" "$@"
+status=$?
+set -e
+exit "$status"
