@@ -50,7 +50,9 @@ pub struct Application {
     port: u16,
     server: Server,
     generated_admin_key: Option<String>,
+    generated_admin_user: Option<(String, String)>,
     settings: Arc<Settings>,
+    state: AppState,
     static_dir: Option<PathBuf>,
     background: tokio::task::JoinHandle<()>,
     shutdown: ShutdownSignals,
@@ -83,6 +85,9 @@ impl ShutdownSignals {
 /// How often the registry and the key cache are reloaded from the database. This bounds how long a
 /// change made on another instance (a revoked key, a disabled model) takes to apply here.
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Lifetime of login tokens.
+pub const TOKEN_TTL_SECS: i64 = 12 * 3600;
 
 /// Builds every provider: the four built-in ones from the environment, then the configuration file's.
 fn build_providers(
@@ -186,10 +191,29 @@ impl Application {
             .seed_models(&seed, chrono::Utc::now())
             .await
             .map_err(StartupError::Database)?;
-        let keys = Arc::new(KeyCache::new(
-            store.clone(),
-            settings.admin_key.as_ref().map(|k| k.expose()),
-        ));
+        let generated_admin_user = gaia_orgs::users::ensure_admin_user(
+            &store,
+            settings.admin_username.as_deref(),
+            settings.admin_password.as_ref().map(|p| p.expose()),
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(StartupError::Bootstrap)?;
+        let jwt_secret = match &settings.jwt_secret {
+            Some(s) => s.expose().as_bytes().to_vec(),
+            None => {
+                tracing::warn!("GAIA_JWT_SECRET is unset: login tokens are signed with a random per-process secret (they end at restart and do not work across instances)");
+                let mut bytes = vec![0u8; 32];
+                rand::Rng::fill(&mut rand::rng(), &mut bytes[..]);
+                bytes
+            }
+        };
+        let keys = Arc::new(
+            KeyCache::new(store.clone(), settings.admin_key.as_ref().map(|k| k.expose()))
+                .with_tokens(gaia_orgs::tokens::TokenSigner::new(&jwt_secret, TOKEN_TTL_SECS)),
+        );
+        let limiter = Arc::new(gaia_orgs::limits::Limiter::new(store.clone(), settings.default_rate_limit_rpm));
+        limiter.refresh(chrono::Utc::now()).await.map_err(StartupError::Bootstrap)?;
         keys.refresh().await.map_err(StartupError::Bootstrap)?;
         let retry = RetryPolicy {
             max_retries: file
@@ -204,10 +228,20 @@ impl Application {
             .clone()
             .or_else(|| Some(PathBuf::from("frontend/dist")))
             .filter(|d| d.join("index.html").is_file());
+        let usage = gaia_stats::UsageSink::start(
+            store.clone(),
+            gaia_stats::SinkConfig::default(),
+            Some(Arc::new(LimitsObserver(limiter.clone())) as Arc<dyn gaia_stats::UsageObserver>),
+        );
+        let stats = Arc::new(gaia_stats::StatsService::new(store.clone()));
         let state = AppState {
+            usage,
+            stats,
             store,
             settings: Arc::new(settings),
             keys,
+            limiter,
+            login_guard: Arc::new(gaia_orgs::users::LoginGuard::default()),
             registry: Arc::new(ArcSwap::from_pointee(Registry::default())),
             retry,
             file_aliases: Arc::new(
@@ -224,11 +258,13 @@ impl Application {
             .map_err(StartupError::Bootstrap)?;
         let settings = state.settings.clone();
         let background = tokio::spawn(refresh_loop(state.clone()));
-        let server = build_server(listener, state, static_dir.clone())?;
+        let server = build_server(listener, state.clone(), static_dir.clone())?;
         Ok(Self {
             port,
             server,
             generated_admin_key,
+            generated_admin_user,
+            state,
             settings,
             static_dir,
             background,
@@ -275,6 +311,11 @@ impl Application {
                     .to_owned(),
             ),
         }
+        if let Some((user, password)) = &self.generated_admin_user {
+            lines.push(format!(
+                "  Admin UI user created: username '{user}', password '{password}' (shown once; set GAIA_ADMIN_USERNAME/GAIA_ADMIN_PASSWORD to choose them)."
+            ));
+        }
         // Operator-facing banner on stderr, outside the structured log stream.
         eprintln!("{}", lines.join("\n"));
     }
@@ -291,9 +332,39 @@ impl Application {
         let result = self.server.await;
         graceful.abort();
         self.background.abort();
+        // In-flight requests are done: persist what only lives in memory.
+        self.state.usage.shutdown().await;
+        if let Err(e) = self.state.keys.flush_last_used().await {
+            tracing::warn!(error = %e.message, "could not record key last-use times at shutdown");
+        }
+        if let Err(e) = self.state.limiter.release_unused().await {
+            tracing::warn!(error = %e.message, "could not return unused request-limit slots at shutdown");
+        }
         result?;
         tracing::info!("GaiaRouter stopped");
         Ok(())
+    }
+}
+
+/// Tells the limiter which served requests have reached the rollup (so they are not counted twice).
+struct LimitsObserver(Arc<gaia_orgs::limits::Limiter>);
+
+impl gaia_stats::UsageObserver for LimitsObserver {
+    fn observed(&self, batch: &[gaia_store::usage::NewUsageRecord]) {
+        for r in batch {
+            if let (Some(key_id), Some(organization_id)) = (&r.api_key_id, &r.organization_id) {
+                let admission = gaia_orgs::limits::Admission {
+                    key_id: key_id.clone(),
+                    organization_id: organization_id.clone(),
+                };
+                self.0.confirm_usage(
+                    &admission,
+                    i64::try_from(r.total_tokens).unwrap_or(i64::MAX),
+                    r.cost_nanos,
+                    r.created_at,
+                );
+            }
+        }
     }
 }
 
@@ -306,6 +377,12 @@ async fn refresh_loop(state: AppState) {
         tick.tick().await;
         if let Err(e) = state.keys.refresh().await {
             tracing::warn!(error = %e.message, "refreshing API keys failed; keeping the previous ones");
+        }
+        if let Err(e) = state.keys.flush_last_used().await {
+            tracing::warn!(error = %e.message, "recording key last-use times failed; will retry");
+        }
+        if let Err(e) = state.limiter.refresh(chrono::Utc::now()).await {
+            tracing::warn!(error = %e.message, "refreshing month-to-date usage failed; keeping the previous totals");
         }
         if let Err(e) = state.reload_registry().await {
             tracing::warn!(error = %e.message, "refreshing the model registry failed; keeping the previous one");
@@ -367,6 +444,42 @@ fn build_server(
                 web::resource("/v1/admin/aliases/{alias}")
                     .route(web::put().to(routes::admin_models::put_alias))
                     .route(web::delete().to(routes::admin_models::delete_alias)),
+            )
+            .service(web::resource("/v1/admin/login").route(web::post().to(routes::users::login)))
+            .service(web::resource("/v1/auth/key-login").route(web::post().to(routes::users::key_login)))
+            .service(web::resource("/v1/auth/me").route(web::get().to(routes::users::me)))
+            .service(
+                web::resource("/v1/admin/users")
+                    .route(web::get().to(routes::users::list))
+                    .route(web::post().to(routes::users::create)),
+            )
+            .service(
+                web::resource("/v1/admin/users/{user_id}")
+                    .route(web::get().to(routes::users::get))
+                    .route(web::patch().to(routes::users::update))
+                    .route(web::delete().to(routes::users::delete)),
+            )
+            .service(
+                web::resource("/v1/organizations")
+                    .route(web::get().to(routes::organizations::list))
+                    .route(web::post().to(routes::organizations::create)),
+            )
+            .service(
+                web::resource("/v1/organizations/{org_id}")
+                    .route(web::get().to(routes::organizations::get))
+                    .route(web::patch().to(routes::organizations::update))
+                    .route(web::delete().to(routes::organizations::delete)),
+            )
+            .service(
+                web::resource("/v1/api-keys")
+                    .route(web::get().to(routes::api_keys::list))
+                    .route(web::post().to(routes::api_keys::create)),
+            )
+            .service(
+                web::resource("/v1/api-keys/{key_id}")
+                    .route(web::get().to(routes::api_keys::get))
+                    .route(web::patch().to(routes::api_keys::update))
+                    .route(web::delete().to(routes::api_keys::delete)),
             )
             .service(web::resource("/health").route(web::get().to(routes::health::health)))
             .service(web::resource("/ready").route(web::get().to(routes::health::ready)))

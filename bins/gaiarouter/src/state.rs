@@ -17,6 +17,14 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// API keys in memory (no database round-trip per request).
     pub keys: Arc<KeyCache>,
+    /// Monthly and per-minute limits.
+    pub limiter: Arc<gaia_orgs::limits::Limiter>,
+    /// Usage records → bounded queue → batched writer.
+    pub usage: gaia_stats::UsageSink,
+    /// Statistics queries.
+    pub stats: Arc<gaia_stats::StatsService>,
+    /// Slows down repeated failed sign-ins.
+    pub login_guard: Arc<gaia_orgs::users::LoginGuard>,
     /// Providers, models and aliases; swapped atomically when the registry changes.
     pub registry: Arc<ArcSwap<Registry>>,
     pub retry: RetryPolicy,

@@ -219,7 +219,10 @@ mod tests {
         assert_eq!(ExportFormat::parse(None).unwrap(), ExportFormat::Json);
         assert_eq!(ExportFormat::parse(Some("csv")).unwrap(), ExportFormat::Csv);
         assert_eq!(
-            ExportFormat::parse(Some("xml")).unwrap_err().param.as_deref(),
+            ExportFormat::parse(Some("xml"))
+                .unwrap_err()
+                .param
+                .as_deref(),
             Some("format")
         );
     }

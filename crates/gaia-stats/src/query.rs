@@ -43,7 +43,11 @@ impl Bound {
         if let Ok(t) = DateTime::parse_from_rfc3339(v) {
             return Ok(Bound::Instant(t.with_timezone(&Utc)));
         }
-        for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        for format in [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+        ] {
             if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
                 return Ok(Bound::Instant(t.and_utc()));
             }
@@ -282,7 +286,8 @@ mod tests {
 
     #[test]
     fn reversed_dates_are_a_400_naming_start_date() {
-        let err = Period::parse(Some("2026-11-05"), Some("2026-11-01"), d("2026-12-01")).unwrap_err();
+        let err =
+            Period::parse(Some("2026-11-05"), Some("2026-11-01"), d("2026-12-01")).unwrap_err();
         assert_eq!(err.status(), 400);
         assert_eq!(err.param.as_deref(), Some("start_date"));
         let err = TimeRange::parse(Some("2026-11-05T00:00:01Z"), Some("2026-11-05T00:00:00Z"))
@@ -297,7 +302,13 @@ mod tests {
 
     #[test]
     fn invalid_dates_are_a_400_naming_the_parameter() {
-        for bad in ["yesterday", "2026-13-01", "2026-02-30", "27/11/2026", "2026-11-27T25:00:00Z"] {
+        for bad in [
+            "yesterday",
+            "2026-13-01",
+            "2026-02-30",
+            "27/11/2026",
+            "2026-11-27T25:00:00Z",
+        ] {
             let err = Period::parse(None, Some(bad), d("2026-12-01")).unwrap_err();
             assert_eq!(err.status(), 400, "{bad}");
             assert_eq!(err.param.as_deref(), Some("end_date"), "{bad}");
@@ -313,7 +324,10 @@ mod tests {
     #[test]
     fn a_request_log_end_date_covers_its_whole_day_and_a_date_time_is_exact() {
         let r = TimeRange::parse(Some("2026-11-01"), Some("2026-11-02")).unwrap();
-        assert_eq!(r.start, Some(Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()));
+        assert_eq!(
+            r.start,
+            Some(Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap())
+        );
         assert_eq!(
             r.end_before,
             Some(Utc.with_ymd_and_hms(2026, 11, 3, 0, 0, 0).unwrap())
@@ -351,9 +365,18 @@ mod tests {
 
     #[test]
     fn status_filters_are_success_error_or_a_code() {
-        assert_eq!(parse_status(Some("success")).unwrap(), Some(StatusFilter::Success));
-        assert_eq!(parse_status(Some("error")).unwrap(), Some(StatusFilter::Error));
-        assert_eq!(parse_status(Some("429")).unwrap(), Some(StatusFilter::Code(429)));
+        assert_eq!(
+            parse_status(Some("success")).unwrap(),
+            Some(StatusFilter::Success)
+        );
+        assert_eq!(
+            parse_status(Some("error")).unwrap(),
+            Some(StatusFilter::Error)
+        );
+        assert_eq!(
+            parse_status(Some("429")).unwrap(),
+            Some(StatusFilter::Code(429))
+        );
         assert_eq!(parse_status(None).unwrap(), None);
         for bad in ["ok", "99", "600", "-1"] {
             assert!(parse_status(Some(bad)).is_err(), "{bad}");

@@ -273,7 +273,10 @@ mod tests {
         let period = Period::new(d("2026-11-01"), d("2026-11-04")).unwrap();
         let groups = bucket_days(period, GroupBy::Day, &days);
         let labels: Vec<_> = groups.iter().map(|g| g.label.as_str()).collect();
-        assert_eq!(labels, ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]);
+        assert_eq!(
+            labels,
+            ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
+        );
         let requests: Vec<_> = groups.iter().map(|g| g.totals.requests).collect();
         assert_eq!(requests, [0, 5, 0, 0]);
     }
@@ -294,7 +297,12 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            [("2026-11-23", 3), ("2026-11-30", 4), ("2026-12-07", 0), ("2026-12-14", 0)]
+            [
+                ("2026-11-23", 3),
+                ("2026-11-30", 4),
+                ("2026-12-07", 0),
+                ("2026-12-14", 0)
+            ]
         );
     }
 

@@ -12,8 +12,8 @@ use sea_orm::{
     QueryFilter, QueryOrder, QueryResult, Set, TransactionTrait,
 };
 
-use crate::entity::usage_record::{self, ActiveModel, Column, Entity};
 use crate::entity::usage_daily;
+use crate::entity::usage_record::{self, ActiveModel, Column, Entity};
 use crate::{Backend, Page, Store, StoreError};
 
 /// One inference request's outcome, as recorded. Cost is in nano-dollars.
@@ -196,9 +196,12 @@ fn fit_opt(s: &Option<String>, max_chars: usize) -> Option<String> {
     s.as_deref().map(|s| fit(s, max_chars))
 }
 
-/// `YYYY-MM-DD` of a date: the rollup's day key.
+/// `YYYY-MM-DD` of a date: the rollup's day key. Dates outside years 1–9999 are clamped into them, so
+/// keys always compare as text the way the dates compare (`NaiveDate::MIN` would format as `-262143-…`).
 pub fn day_key(day: NaiveDate) -> String {
-    day.format("%Y-%m-%d").to_string()
+    let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN);
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+    day.clamp(first, last).format("%Y-%m-%d").to_string()
 }
 
 /// The rollup row a record belongs to.
@@ -669,10 +672,7 @@ mod tests {
         r.provider = None;
         r.model_served = None;
         r.status_code = 404;
-        store
-            .insert_usage_records(&[r.clone(), r])
-            .await
-            .unwrap();
+        store.insert_usage_records(&[r.clone(), r]).await.unwrap();
         let rows = store.list_usage_daily(&all_days()).await.unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].key.api_key_id, "");
@@ -723,7 +723,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(page.total, 6); // 12, 15, 18, 21, 24, 27
-        let ids: Vec<_> = page.items.iter().map(|r| r.record.request_id.clone()).collect();
+        let ids: Vec<_> = page
+            .items
+            .iter()
+            .map(|r| r.record.request_id.clone())
+            .collect();
         assert_eq!(ids, ["req-27", "req-24", "req-21"]);
         let by_code = store
             .list_usage_records(

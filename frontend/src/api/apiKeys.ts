@@ -30,6 +30,9 @@ export interface ApiKey extends Limits {
   usage?: MonthUsage | null
 }
 
+/** A key as lists show it: never the secret. */
+export type ApiKeyListed = Omit<ApiKey, 'key'>
+
 export interface ApiKeyQuery extends PageQuery {
   organization_id?: string
   status?: KeyStatus
@@ -58,7 +61,10 @@ export function keyHint(k: Pick<ApiKey, 'key_hint' | 'id'> & { hint?: string | n
 }
 
 export const apiKeysApi = {
-  list: (q: ApiKeyQuery = {}) => http.get<Paginated<ApiKey>>('/v1/api-keys', q),
+  list: async (q: ApiKeyQuery = {}): Promise<Paginated<ApiKeyListed>> => {
+    const page = await http.get<Paginated<ApiKey>>('/v1/api-keys', q)
+    return { ...page, data: page.data.map(({ key: _secret, ...rest }) => rest) }
+  },
   get: (id: string) => http.get<ApiKey>(`/v1/api-keys/${encodeURIComponent(id)}`),
   create: (body: ApiKeyCreate) => http.post<ApiKey>('/v1/api-keys', body),
   update: (id: string, body: ApiKeyUpdate) =>

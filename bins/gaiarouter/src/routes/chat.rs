@@ -1,18 +1,102 @@
 //! `POST /v1/chat/completions` — the OpenAI Chat Completions API in front of every provider.
+//!
+//! Per request: authenticate (memory), parse once, resolve the model (memory), check limits (memory;
+//! the database only when a request-limit block runs out), call the provider through the router, convert
+//! back, and queue one usage record — success or failure, streaming or not, client gone or not.
 
 use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
 
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use bytes::Bytes;
-use futures_util::StreamExt;
+use chrono::Utc;
+use futures_util::{Stream, StreamExt};
 use gaia_adapters::{ResponseMeta, StreamEncoder, openai};
-use gaia_providers::router;
+use gaia_core::{ChatRequest, GaiaError, StreamEvent, Usage};
+use gaia_orgs::auth::Principal;
+use gaia_orgs::limits::Admission;
+use gaia_providers::{EventStream, Target, router};
+use gaia_store::usage::NewUsageRecord;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::middleware::RequestId;
 use crate::state::AppState;
+
+/// What is known about a request so far, for its usage record.
+struct Outcome {
+    request_id: String,
+    started: Instant,
+    key_id: Option<String>,
+    organization_id: Option<String>,
+    model_requested: String,
+    stream: bool,
+    admission: Option<Admission>,
+}
+
+impl Outcome {
+    fn record(
+        &self,
+        state: &AppState,
+        target: Option<&Target>,
+        result: Result<(), &GaiaError>,
+        usage: Option<Usage>,
+        upstream_ms: Option<u32>,
+        ttft_ms: Option<u32>,
+    ) {
+        let usage_known = usage.is_some();
+        let usage = usage.unwrap_or_default();
+        let cost_nanos = target.map_or(0, |t| t.model.cost_nanos(usage.prompt_tokens, usage.completion_tokens));
+        let (status_code, error_code) = match result {
+            Ok(()) => (200, None),
+            Err(e) => (e.status(), Some(e.code().to_owned())),
+        };
+        let now = Utc::now();
+        let record = NewUsageRecord {
+            request_id: self.request_id.clone(),
+            created_at: now,
+            api_key_id: self.key_id.clone(),
+            organization_id: self.organization_id.clone(),
+            model_requested: self.model_requested.clone(),
+            model_served: target.map(|t| t.model.id.clone()),
+            provider: target.map(|t| t.provider.name().to_owned()),
+            stream: self.stream,
+            status_code,
+            error_code,
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            cached_tokens: usage.cached_tokens,
+            total_tokens: usage.total_tokens,
+            cost_nanos,
+            // A stream that ended without the provider's usage (cut, or the client left) has unknown
+            // tokens; it is marked so statistics can tell.
+            estimated: !usage_known && target.is_some() && result.is_ok(),
+            upstream_latency_ms: upstream_ms,
+            ttft_ms,
+            total_latency_ms: u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX),
+        };
+        if let (Some(key_id), Some(org_id)) = (&self.key_id, &self.organization_id) {
+            let admission = self.admission.clone().unwrap_or(Admission {
+                key_id: key_id.clone(),
+                organization_id: org_id.clone(),
+            });
+            state.limiter.add_usage(
+                &admission,
+                i64::try_from(usage.total_tokens).unwrap_or(i64::MAX),
+                cost_nanos,
+                now,
+            );
+        }
+        state.usage.record(record);
+    }
+}
+
+fn elapsed_ms(since: Instant) -> u32 {
+    u32::try_from(since.elapsed().as_millis()).unwrap_or(u32::MAX)
+}
 
 /// Create a chat completion.
 ///
@@ -36,54 +120,201 @@ use crate::state::AppState;
         (status = 401, description = "Missing or invalid API key", body = crate::openapi::ErrorBody),
         (status = 404, description = "Unknown or disabled model (`model_not_found`)", body = crate::openapi::ErrorBody),
         (status = 413, description = "Body larger than GAIA_MAX_BODY_BYTES", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited (upstream or a GaiaRouter limit); see `retry-after`", body = crate::openapi::ErrorBody),
+        (status = 429, description = "A limit is reached (`organization_limit_error` monthly, `rate_limit_error` per minute) or the provider is rate limiting; see `retry-after`", body = crate::openapi::ErrorBody),
         (status = 502, description = "The provider failed", body = crate::openapi::ErrorBody),
         (status = 504, description = "The provider did not answer in time", body = crate::openapi::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn chat_completions(
-    _auth: Authenticated,
+    Authenticated(principal): Authenticated,
     state: web::Data<AppState>,
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let request = openai::parse_request(&body)?;
-    let targets = state.registry.load().resolve(&request.model)?;
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let created = chrono::Utc::now().timestamp();
-    let meta = ResponseMeta::new(
-        format!("chatcmpl-{request_id}"),
-        request.model.clone(),
-        created,
-    );
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let mut outcome = Outcome {
+        request_id,
+        started: Instant::now(),
+        key_id: principal.key_id.clone(),
+        organization_id: principal.organization_id.clone(),
+        model_requested: String::new(),
+        stream: false,
+        admission: None,
+    };
+    let request = match openai::parse_request(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            outcome.model_requested = sniff_model(&body);
+            outcome.record(&state, None, Err(&e), None, None, None);
+            return Err(e.into());
+        }
+    };
+    outcome.model_requested.clone_from(&request.model);
+    outcome.stream = request.stream;
+    match serve(&state, &principal, &mut outcome, request).await {
+        Ok(response) => Ok(response),
+        Err((target, e)) => {
+            outcome.record(&state, target.as_ref(), Err(&e), None, None, None);
+            Err(e.into())
+        }
+    }
+}
+
+/// The model named in a body that did not parse, for the record (best effort, bounded).
+fn sniff_model(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct JustModel {
+        model: Option<String>,
+    }
+    serde_json::from_slice::<JustModel>(body)
+        .ok()
+        .and_then(|m| m.model)
+        .map(|m| m.chars().take(256).collect())
+        .unwrap_or_default()
+}
+
+async fn serve(
+    state: &web::Data<AppState>,
+    principal: &Principal,
+    outcome: &mut Outcome,
+    request: ChatRequest,
+) -> Result<HttpResponse, (Option<Target>, GaiaError)> {
+    let targets = state.registry.load().resolve(&request.model).map_err(|e| (None, e))?;
+    if let (Some(limits), Some(key_id), Some(org_id)) = (&principal.limits, &principal.key_id, &principal.organization_id) {
+        let admission = state.limiter.admit(key_id, org_id, limits, Utc::now()).await.map_err(|e| (None, e))?;
+        outcome.admission = Some(admission);
+    }
+    let created = Utc::now().timestamp();
+    let meta = ResponseMeta::new(format!("chatcmpl-{}", outcome.request_id), request.model.clone(), created);
+    let upstream_started = Instant::now();
 
     if request.stream {
-        let (events, target, _) =
-            router::chat_stream(&targets, &request, &meta, state.retry).await?;
-        let mut encoder =
-            openai::OpenAiStreamEncoder::new(target.model.id.clone(), request.include_usage)
-                .with_id(meta.id.clone(), created);
-        let frames = events.map(move |event| {
-            let mut out = String::with_capacity(128);
-            encoder.encode(&event, &mut out);
-            Ok::<_, Infallible>(Bytes::from(out))
-        });
+        let (events, target, _) = router::chat_stream(&targets, &request, &meta, state.retry)
+            .await
+            .map_err(|e| (targets.first().cloned(), e))?;
+        let encoder = openai::OpenAiStreamEncoder::new(target.model.id.clone(), request.include_usage)
+            .with_id(meta.id.clone(), created);
+        let provider = target.provider.name().to_owned();
+        let placeholder = outcome.placeholder();
+        let frames = RecordingStream {
+            events,
+            encoder,
+            state: state.clone(),
+            outcome: Some(std::mem::replace(outcome, placeholder)),
+            target,
+            upstream_ms: Some(elapsed_ms(upstream_started)),
+            first_token: None,
+            usage: None,
+            error: None,
+            done: false,
+        };
         return Ok(HttpResponse::Ok()
             .content_type("text/event-stream")
             .insert_header((header::CACHE_CONTROL, "no-cache"))
             .insert_header(("x-accel-buffering", "no"))
-            .insert_header(("x-gaia-provider", target.provider.name().to_owned()))
+            .insert_header(("x-gaia-provider", provider))
             .streaming(frames));
     }
-    let (response, target, _) = router::chat(&targets, &request, &meta, state.retry).await?;
+    let (response, target, _) = router::chat(&targets, &request, &meta, state.retry)
+        .await
+        .map_err(|e| (targets.first().cloned(), e))?;
+    let upstream_ms = elapsed_ms(upstream_started);
     let mut body = openai::encode_response(&response, &target.model.id);
     body["id"] = serde_json::Value::String(meta.id);
+    outcome.record(state, Some(&target), Ok(()), response.usage, Some(upstream_ms), None);
     Ok(HttpResponse::Ok()
         .insert_header(("x-gaia-provider", target.provider.name().to_owned()))
         .json(body))
+}
+
+impl Outcome {
+    /// An empty stand-in left behind when the real outcome moves into a stream.
+    fn placeholder(&self) -> Outcome {
+        Outcome {
+            request_id: String::new(),
+            started: self.started,
+            key_id: None,
+            organization_id: None,
+            model_requested: String::new(),
+            stream: true,
+            admission: None,
+        }
+    }
+}
+
+/// Encodes canonical events as SSE frames and writes the usage record exactly once: when the stream
+/// ends, or when it is dropped early (the client went away — which also drops, and so cancels, the
+/// upstream request).
+struct RecordingStream {
+    events: EventStream,
+    encoder: openai::OpenAiStreamEncoder,
+    state: web::Data<AppState>,
+    outcome: Option<Outcome>,
+    target: Target,
+    upstream_ms: Option<u32>,
+    first_token: Option<u32>,
+    usage: Option<Usage>,
+    error: Option<GaiaError>,
+    done: bool,
+}
+
+impl RecordingStream {
+    fn finish(&mut self, client_gone: bool) {
+        let Some(outcome) = self.outcome.take() else { return };
+        let gone = GaiaError::new(gaia_core::ErrorKind::InvalidRequest, "the client closed the connection")
+            .with_code("client_disconnected");
+        let result = match (&self.error, client_gone) {
+            (Some(e), _) => Err(e),
+            (None, true) => Err(&gone),
+            (None, false) => Ok(()),
+        };
+        outcome.record(&self.state, Some(&self.target), result, self.usage, self.upstream_ms, self.first_token);
+    }
+}
+
+impl Stream for RecordingStream {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        match this.events.poll_next_unpin(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => {
+                this.done = true;
+                this.finish(false);
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(event)) => {
+                match &event {
+                    StreamEvent::TextDelta { .. } | StreamEvent::ToolCallStart { .. } | StreamEvent::ReasoningDelta { .. }
+                        if this.first_token.is_none() =>
+                    {
+                        this.first_token = this.outcome.as_ref().map(|o| elapsed_ms(o.started));
+                    }
+                    StreamEvent::Usage(u) => this.usage = Some(*u),
+                    StreamEvent::Error(e) => this.error = Some(e.clone()),
+                    _ => {}
+                }
+                let terminal = event.is_terminal();
+                let mut out = String::with_capacity(160);
+                this.encoder.encode(&event, &mut out);
+                if terminal {
+                    this.done = true;
+                    this.finish(false);
+                }
+                Poll::Ready(Some(Ok(Bytes::from(out))))
+            }
+        }
+    }
+}
+
+impl Drop for RecordingStream {
+    fn drop(&mut self) {
+        // Dropped before its end: the client disconnected.
+        self.finish(true);
+    }
 }

@@ -31,6 +31,14 @@ impl ScratchDb {
         })
     }
 
+    /// The PostgreSQL server's maintenance database (to administer scratch databases).
+    pub fn postgres_server() -> Option<Self> {
+        Some(Self {
+            url: testing::postgres_url().unwrap()?,
+            _dir: None,
+        })
+    }
+
     pub async fn store(&self) -> Store {
         Store::connect_and_migrate(
             &self.url,

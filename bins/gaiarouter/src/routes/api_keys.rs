@@ -1,0 +1,269 @@
+//! `/v1/api-keys`: create (write, own organization), list and read (scoped), update, revoke.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use gaia_core::ApiKey;
+use gaia_orgs::limits::Scope;
+use gaia_orgs::tenants::{self, CreateApiKey, LimitsInput, LimitsPatch, UpdateApiKey};
+use gaia_orgs::validation::nanos_to_usd;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Authenticated;
+use crate::error::ApiError;
+use crate::routes::organizations::{Message, MonthUsage, month_usage};
+use crate::routes::pagination::{PageQuery, Paginated};
+use crate::routes::patch;
+use crate::state::AppState;
+
+/// An API key. `key` holds the secret only in the answer to its creation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyResponse {
+    pub id: String,
+    /// The secret key (`gaia_…`): returned once, at creation; `null` afterwards.
+    pub key: Option<String>,
+    /// Non-secret hint: prefix, lookup id and the last four characters.
+    #[schema(example = "gaia_k3j9x2m1q8zt_…Wx7Q")]
+    pub key_hint: String,
+    pub organization_id: String,
+    pub organization_name: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Subset of `read`, `write`, `admin`.
+    pub permissions: Vec<String>,
+    /// `active`, `inactive`, `revoked` or `expired`.
+    pub status: String,
+    pub monthly_requests_limit: Option<i64>,
+    pub monthly_tokens_limit: Option<i64>,
+    /// USD.
+    pub monthly_cost_limit: Option<f64>,
+    pub rate_limit_rpm: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub usage: MonthUsage,
+}
+
+fn respond(state: &AppState, k: ApiKey, org_name: Option<String>, secret: Option<String>) -> ApiKeyResponse {
+    let now = Utc::now();
+    let last_used_at = match (k.last_used_at, state.keys.pending_last_used(&k.id)) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    ApiKeyResponse {
+        usage: month_usage(state, Scope::Key, &k.id),
+        status: k.effective_status(now).as_str().to_owned(),
+        id: k.id,
+        key: secret,
+        key_hint: k.hint,
+        organization_id: k.organization_id,
+        organization_name: org_name,
+        name: k.name,
+        description: k.description,
+        permissions: k.permissions.list().iter().map(|p| p.as_str().to_owned()).collect(),
+        monthly_requests_limit: k.limits.monthly_requests,
+        monthly_tokens_limit: k.limits.monthly_tokens,
+        monthly_cost_limit: k.limits.monthly_cost_nanos.map(nanos_to_usd),
+        rate_limit_rpm: k.limits.rate_limit_rpm,
+        created_at: k.created_at,
+        expires_at: k.expires_at,
+        last_used_at,
+        updated_at: k.updated_at,
+    }
+}
+
+async fn org_name(state: &AppState, org_id: &str) -> Option<String> {
+    state.store.get_organization(org_id).await.ok().map(|o| o.name)
+}
+
+/// A new key.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"organization_id": "0192f0c4-7d1e-7c3a-9d55-3b1f1f0c2a10", "name": "ci", "permissions": ["read", "write"], "monthly_requests_limit": 10000}))]
+pub struct CreateApiKeyBody {
+    pub organization_id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Default `["read", "write"]`. A key cannot grant more than its creator has.
+    pub permissions: Option<Vec<String>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub monthly_requests_limit: Option<i64>,
+    pub monthly_tokens_limit: Option<i64>,
+    /// USD.
+    pub monthly_cost_limit: Option<f64>,
+    pub rate_limit_rpm: Option<i64>,
+}
+
+/// Changes to a key; omitted fields stay, `null` clears.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateApiKeyBody {
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    pub permissions: Option<Vec<String>>,
+    /// `active` or `inactive`.
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub monthly_requests_limit: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub monthly_tokens_limit: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<f64>)]
+    pub monthly_cost_limit: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub rate_limit_rpm: Option<Option<i64>>,
+}
+
+/// List filters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ApiKeyQuery {
+    /// `active`, `inactive`, `revoked` or `expired`.
+    pub status: Option<String>,
+    /// Substring of the name or description.
+    pub search: Option<String>,
+    pub organization_id: Option<String>,
+}
+
+/// Create an API key. The secret is in `key`, shown only in this answer.
+#[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = CreateApiKeyBody,
+    responses(
+        (status = 201, description = "Created; `key` holds the secret", body = ApiKeyResponse),
+        (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Missing permission, or granting more than the caller has", body = crate::openapi::ErrorBody),
+        (status = 404, description = "Unknown organization (or not yours)", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn create(
+    Authenticated(principal): Authenticated,
+    state: web::Data<AppState>,
+    body: web::Json<CreateApiKeyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let input = CreateApiKey {
+        organization_id: b.organization_id,
+        name: b.name,
+        description: b.description,
+        permissions: b.permissions,
+        expires_at: b.expires_at,
+        limits: LimitsInput {
+            monthly_requests_limit: b.monthly_requests_limit,
+            monthly_tokens_limit: b.monthly_tokens_limit,
+            monthly_cost_limit: b.monthly_cost_limit,
+            rate_limit_rpm: b.rate_limit_rpm,
+        },
+    };
+    let created = tenants::create_api_key(&state.store, &principal, input, Utc::now()).await?;
+    state.keys.refresh().await?;
+    let name = org_name(&state, &created.key.organization_id).await;
+    Ok(HttpResponse::Created().json(respond(&state, created.key, name, Some(created.secret))))
+}
+
+/// List API keys (a non-admin key sees its own organization's; secrets are never listed).
+#[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(PageQuery, ApiKeyQuery),
+    responses((status = 200, description = "A page", body = inline(Paginated<ApiKeyResponse>))),
+    security(("bearer" = [])))]
+pub async fn list(
+    Authenticated(principal): Authenticated,
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+    q: web::Query<ApiKeyQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.into_inner().validate()?;
+    let q = q.into_inner();
+    let result = tenants::list_api_keys(
+        &state.store,
+        &principal,
+        q.organization_id,
+        q.status.as_deref(),
+        q.search,
+        page,
+        Utc::now(),
+    )
+    .await?;
+    let ids: Vec<String> = result.items.iter().map(|k| k.organization_id.clone()).collect();
+    let names = state.store.organization_names(&ids).await?;
+    Ok(HttpResponse::Ok().json(Paginated::from_page(result, |k| {
+        let name = names.get(&k.organization_id).cloned();
+        respond(&state, k, name, None)
+    })))
+}
+
+/// One API key (no secret).
+#[utoipa::path(get, path = "/v1/api-keys/{key_id}", tag = "api-keys",
+    params(("key_id" = String, Path, description = "Key id")),
+    responses(
+        (status = 200, description = "The key", body = ApiKeyResponse),
+        (status = 404, description = "Not found (or not yours)", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn get(
+    Authenticated(principal): Authenticated,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = tenants::get_api_key(&state.store, &principal, &id).await?;
+    let name = org_name(&state, &key.organization_id).await;
+    Ok(HttpResponse::Ok().json(respond(&state, key, name, None)))
+}
+
+/// Update an API key (name, description, permissions, status, expiry, limits).
+#[utoipa::path(patch, path = "/v1/api-keys/{key_id}", tag = "api-keys", request_body = UpdateApiKeyBody,
+    params(("key_id" = String, Path, description = "Key id")),
+    responses(
+        (status = 200, description = "Updated", body = ApiKeyResponse),
+        (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Missing permission", body = crate::openapi::ErrorBody),
+        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The key is revoked", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn update(
+    Authenticated(principal): Authenticated,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<UpdateApiKeyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let input = UpdateApiKey {
+        name: b.name,
+        description: b.description,
+        permissions: b.permissions,
+        status: b.status,
+        expires_at: b.expires_at,
+        limits: LimitsPatch {
+            monthly_requests_limit: b.monthly_requests_limit,
+            monthly_tokens_limit: b.monthly_tokens_limit,
+            monthly_cost_limit: b.monthly_cost_limit,
+            rate_limit_rpm: b.rate_limit_rpm,
+        },
+    };
+    let key = tenants::update_api_key(&state.store, &principal, &id, input, Utc::now()).await?;
+    state.keys.refresh().await?;
+    let name = org_name(&state, &key.organization_id).await;
+    Ok(HttpResponse::Ok().json(respond(&state, key, name, None)))
+}
+
+/// Revoke an API key (soft delete: it never works again; its history stays).
+#[utoipa::path(delete, path = "/v1/api-keys/{key_id}", tag = "api-keys",
+    params(("key_id" = String, Path, description = "Key id")),
+    responses(
+        (status = 200, description = "Revoked", body = Message),
+        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn delete(
+    Authenticated(principal): Authenticated,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = tenants::revoke_api_key(&state.store, &principal, &id, Utc::now()).await?;
+    state.keys.refresh().await?;
+    Ok(HttpResponse::Ok().json(Message { message: format!("API key {} revoked", key.hint) }))
+}

@@ -1,0 +1,244 @@
+//! `/v1/organizations`: create (admin), list and read (scoped), update (admin), soft delete (admin).
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use gaia_core::Organization;
+use gaia_orgs::limits::Scope;
+use gaia_orgs::tenants::{self, CreateOrganization, LimitsInput, LimitsPatch, UpdateOrganization};
+use gaia_orgs::validation::nanos_to_usd;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Authenticated;
+use crate::error::ApiError;
+use crate::routes::pagination::{PageQuery, Paginated};
+use crate::routes::patch;
+use crate::state::AppState;
+
+/// Current-month usage (UTC calendar month), next to the limits.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MonthUsage {
+    pub month_requests: i64,
+    pub month_tokens: i64,
+    /// USD.
+    pub month_cost: f64,
+}
+
+/// An organization.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationResponse {
+    #[schema(example = "0192f0c4-7d1e-7c3a-9d55-3b1f1f0c2a10")]
+    pub id: String,
+    #[schema(example = "acme")]
+    pub name: String,
+    pub description: Option<String>,
+    /// `active` or `inactive`.
+    pub status: String,
+    /// `null` = unlimited.
+    pub monthly_requests_limit: Option<i64>,
+    pub monthly_tokens_limit: Option<i64>,
+    /// USD; `null` = unlimited.
+    pub monthly_cost_limit: Option<f64>,
+    /// Requests per minute; `null` = no limit.
+    pub rate_limit_rpm: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub usage: MonthUsage,
+}
+
+pub fn month_usage(state: &AppState, scope: Scope, id: &str) -> MonthUsage {
+    let t = state.limiter.month_totals(scope, id, Utc::now());
+    MonthUsage {
+        month_requests: t.requests,
+        month_tokens: t.tokens,
+        month_cost: nanos_to_usd(t.cost_nanos),
+    }
+}
+
+fn respond(state: &AppState, o: Organization) -> OrganizationResponse {
+    OrganizationResponse {
+        usage: month_usage(state, Scope::Organization, &o.id),
+        id: o.id,
+        name: o.name,
+        description: o.description,
+        status: o.status.as_str().to_owned(),
+        monthly_requests_limit: o.limits.monthly_requests,
+        monthly_tokens_limit: o.limits.monthly_tokens,
+        monthly_cost_limit: o.limits.monthly_cost_nanos.map(nanos_to_usd),
+        rate_limit_rpm: o.limits.rate_limit_rpm,
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+    }
+}
+
+/// A new organization.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "acme", "description": "Acme Rockets", "monthly_cost_limit": 50.0, "rate_limit_rpm": 100}))]
+pub struct CreateOrganizationBody {
+    /// Unique, 1–100 characters.
+    pub name: String,
+    pub description: Option<String>,
+    /// `active` (default) or `inactive`.
+    pub status: Option<String>,
+    pub monthly_requests_limit: Option<i64>,
+    pub monthly_tokens_limit: Option<i64>,
+    /// USD.
+    pub monthly_cost_limit: Option<f64>,
+    pub rate_limit_rpm: Option<i64>,
+}
+
+/// Changes to an organization; omitted fields stay, `null` clears a limit.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationBody {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub monthly_requests_limit: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub monthly_tokens_limit: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<f64>)]
+    pub monthly_cost_limit: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub rate_limit_rpm: Option<Option<i64>>,
+}
+
+/// List filters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OrganizationQuery {
+    /// `active` or `inactive`.
+    pub status: Option<String>,
+    /// Substring of the name or description.
+    pub search: Option<String>,
+}
+
+/// A confirmation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Message {
+    pub message: String,
+}
+
+/// Create an organization (admin).
+#[utoipa::path(post, path = "/v1/organizations", tag = "organizations", request_body = CreateOrganizationBody,
+    responses(
+        (status = 201, description = "Created", body = OrganizationResponse),
+        (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Not authenticated", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Name taken", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn create(
+    Authenticated(principal): Authenticated,
+    state: web::Data<AppState>,
+    body: web::Json<CreateOrganizationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let input = CreateOrganization {
+        name: b.name,
+        description: b.description,
+        status: b.status,
+        limits: LimitsInput {
+            monthly_requests_limit: b.monthly_requests_limit,
+            monthly_tokens_limit: b.monthly_tokens_limit,
+            monthly_cost_limit: b.monthly_cost_limit,
+            rate_limit_rpm: b.rate_limit_rpm,
+        },
+    };
+    let org = tenants::create_organization(&state.store, &principal, input, Utc::now()).await?;
+    Ok(HttpResponse::Created().json(respond(&state, org)))
+}
+
+/// List organizations (a non-admin key sees only its own).
+#[utoipa::path(get, path = "/v1/organizations", tag = "organizations", params(PageQuery, OrganizationQuery),
+    responses(
+        (status = 200, description = "A page", body = inline(Paginated<OrganizationResponse>)),
+        (status = 401, description = "Not authenticated", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn list(
+    Authenticated(principal): Authenticated,
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+    q: web::Query<OrganizationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.into_inner().validate()?;
+    let q = q.into_inner();
+    let result = tenants::list_organizations(&state.store, &principal, q.status.as_deref(), q.search, page).await?;
+    Ok(HttpResponse::Ok().json(Paginated::from_page(result, |o| respond(&state, o))))
+}
+
+/// One organization.
+#[utoipa::path(get, path = "/v1/organizations/{org_id}", tag = "organizations",
+    params(("org_id" = String, Path, description = "Organization id")),
+    responses(
+        (status = 200, description = "The organization", body = OrganizationResponse),
+        (status = 404, description = "Not found (or not yours)", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn get(
+    Authenticated(principal): Authenticated,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let org = tenants::get_organization(&state.store, &principal, &id).await?;
+    Ok(HttpResponse::Ok().json(respond(&state, org)))
+}
+
+/// Update an organization (admin).
+#[utoipa::path(patch, path = "/v1/organizations/{org_id}", tag = "organizations", request_body = UpdateOrganizationBody,
+    params(("org_id" = String, Path, description = "Organization id")),
+    responses(
+        (status = 200, description = "Updated", body = OrganizationResponse),
+        (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::openapi::ErrorBody),
+        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Name taken", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn update(
+    Authenticated(principal): Authenticated,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<UpdateOrganizationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let input = UpdateOrganization {
+        name: b.name,
+        description: b.description,
+        status: b.status,
+        limits: LimitsPatch {
+            monthly_requests_limit: b.monthly_requests_limit,
+            monthly_tokens_limit: b.monthly_tokens_limit,
+            monthly_cost_limit: b.monthly_cost_limit,
+            rate_limit_rpm: b.rate_limit_rpm,
+        },
+    };
+    let org = tenants::update_organization(&state.store, &principal, &id, input, Utc::now()).await?;
+    state.keys.refresh().await?;
+    Ok(HttpResponse::Ok().json(respond(&state, org)))
+}
+
+/// Deactivate an organization (admin). Its keys stop working; its history stays for statistics.
+#[utoipa::path(delete, path = "/v1/organizations/{org_id}", tag = "organizations",
+    params(("org_id" = String, Path, description = "Organization id")),
+    responses(
+        (status = 200, description = "Deactivated", body = Message),
+        (status = 403, description = "Not an admin", body = crate::openapi::ErrorBody),
+        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn delete(
+    Authenticated(principal): Authenticated,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let org = tenants::deactivate_organization(&state.store, &principal, &id, Utc::now()).await?;
+    state.keys.refresh().await?;
+    Ok(HttpResponse::Ok().json(Message {
+        message: format!("organization '{}' deactivated; its API keys no longer work", org.name),
+    }))
+}

@@ -1,0 +1,283 @@
+//! Sign-in (user or API key → a login token), `me`, and admin-UI users (admins only).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use gaia_core::GaiaError;
+use gaia_orgs::auth::PrincipalKind;
+use gaia_orgs::users;
+use gaia_store::users::UserRow;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{AdminOnly, Authenticated};
+use crate::error::ApiError;
+use crate::routes::organizations::Message;
+use crate::routes::pagination::{PageQuery, Paginated};
+use crate::state::AppState;
+
+/// Credentials of an admin-UI user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    #[schema(example = "admin")]
+    pub username: String,
+    pub password: String,
+}
+
+/// A login token for `Authorization: Bearer`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user_id: String,
+    pub username: String,
+    /// `admin` or `user`.
+    pub role: String,
+    /// When the token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Sign in with an API key instead.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyLoginBody {
+    pub api_key: String,
+}
+
+/// A login token scoped to an API key's permissions (refused once the key is revoked).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyLoginResponse {
+    pub token: String,
+    pub key_id: String,
+    pub organization_id: String,
+    pub permissions: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Who the caller is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// `user`, `key` or `bootstrap` (the GAIA_ADMIN_KEY).
+    pub kind: String,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub role: Option<String>,
+    pub key_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub permissions: Vec<String>,
+}
+
+fn client_id(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn signer(state: &AppState) -> Result<&gaia_orgs::tokens::TokenSigner, GaiaError> {
+    state.keys.tokens().ok_or_else(|| GaiaError::internal("token signing is not configured"))
+}
+
+fn expiry(exp: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(exp, 0).unwrap_or_else(Utc::now)
+}
+
+/// Sign in with username and password. Wrong credentials get 401 without saying which part was wrong;
+/// repeated failures from one client get 429 with `retry-after`.
+#[utoipa::path(post, path = "/v1/admin/login", tag = "auth", request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in", body = LoginResponse),
+        (status = 401, description = "Invalid username or password", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Too many failed attempts", body = crate::openapi::ErrorBody),
+    ), security(()))]
+pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Json<LoginBody>) -> Result<HttpResponse, ApiError> {
+    let client = client_id(&req);
+    state.login_guard.check(&client)?;
+    let user = match users::login(&state.store, &body.username, &body.password, Utc::now()).await {
+        Ok(u) => u,
+        Err(e) => {
+            if e.status() == 401 {
+                state.login_guard.failed(&client);
+            }
+            return Err(e.into());
+        }
+    };
+    state.login_guard.succeeded(&client);
+    let (token, exp) = signer(&state)?.issue(&user.id, "user")?;
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        token,
+        user_id: user.id,
+        username: user.username,
+        role: user.role,
+        expires_at: expiry(exp),
+    }))
+}
+
+/// Sign in with an API key: a login token with that key's permissions.
+#[utoipa::path(post, path = "/v1/auth/key-login", tag = "auth", request_body = KeyLoginBody,
+    responses(
+        (status = 200, description = "Signed in", body = KeyLoginResponse),
+        (status = 401, description = "Invalid, revoked or expired key", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Too many failed attempts", body = crate::openapi::ErrorBody),
+    ), security(()))]
+pub async fn key_login(req: HttpRequest, state: web::Data<AppState>, body: web::Json<KeyLoginBody>) -> Result<HttpResponse, ApiError> {
+    let client = client_id(&req);
+    state.login_guard.check(&client)?;
+    let principal = match state.keys.authenticate(body.api_key.trim(), Utc::now()).await {
+        Ok(p) if p.kind == PrincipalKind::Key => p,
+        Ok(_) => {
+            return Err(GaiaError::invalid_request("use a stored API key here (the bootstrap GAIA_ADMIN_KEY cannot sign in to the UI; create an admin key)")
+                .with_param("api_key")
+                .into());
+        }
+        Err(e) => {
+            state.login_guard.failed(&client);
+            return Err(e.into());
+        }
+    };
+    state.login_guard.succeeded(&client);
+    let key_id = principal.key_id.clone().unwrap_or_default();
+    let (token, exp) = signer(&state)?.issue(&key_id, "key")?;
+    Ok(HttpResponse::Ok().json(KeyLoginResponse {
+        token,
+        key_id,
+        organization_id: principal.organization_id.unwrap_or_default(),
+        permissions: principal.permissions.list().iter().map(|p| p.as_str().to_owned()).collect(),
+        expires_at: expiry(exp),
+    }))
+}
+
+/// Who am I: the identity and permissions behind the bearer token.
+#[utoipa::path(get, path = "/v1/auth/me", tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 401, description = "Not authenticated", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn me(Authenticated(p): Authenticated) -> HttpResponse {
+    let kind = match p.kind {
+        PrincipalKind::User => "user",
+        PrincipalKind::Key => "key",
+        PrincipalKind::BootstrapKey => "bootstrap",
+    };
+    HttpResponse::Ok().json(Me {
+        kind: kind.to_owned(),
+        role: (p.kind == PrincipalKind::User).then(|| if p.is_admin() { "admin".to_owned() } else { "user".to_owned() }),
+        user_id: p.user_id,
+        username: p.username,
+        key_id: p.key_id,
+        organization_id: p.organization_id,
+        permissions: p.permissions.list().iter().map(|x| x.as_str().to_owned()).collect(),
+    })
+}
+
+/// An admin-UI user (never the password hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: String,
+    pub username: String,
+    pub role: String,
+    pub status: String,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for UserResponse {
+    fn from(u: UserRow) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            role: u.role,
+            status: u.status,
+            last_login_at: u.last_login_at,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// A new user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserBody {
+    pub username: String,
+    /// 8–256 characters.
+    pub password: String,
+    /// `admin` or `user` (default; read-only access to everything).
+    pub role: Option<String>,
+}
+
+/// Changes to a user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserBody {
+    pub role: Option<String>,
+    /// `active` or `inactive`.
+    pub status: Option<String>,
+    pub password: Option<String>,
+}
+
+/// User list filters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UserQuery {
+    pub status: Option<String>,
+    pub search: Option<String>,
+}
+
+/// List users (admin).
+#[utoipa::path(get, path = "/v1/admin/users", tag = "auth", params(PageQuery, UserQuery),
+    responses((status = 200, description = "A page", body = inline(Paginated<UserResponse>))), security(("bearer" = [])))]
+pub async fn list(
+    AdminOnly(p): AdminOnly,
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+    q: web::Query<UserQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.into_inner().validate()?;
+    let result = users::list_users(&state.store, &p, q.status.as_deref(), q.search.as_deref(), page).await?;
+    Ok(HttpResponse::Ok().json(Paginated::from_page(result, UserResponse::from)))
+}
+
+/// Create a user (admin).
+#[utoipa::path(post, path = "/v1/admin/users", tag = "auth", request_body = CreateUserBody,
+    responses(
+        (status = 201, description = "Created", body = UserResponse),
+        (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Username taken", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn create(AdminOnly(p): AdminOnly, state: web::Data<AppState>, body: web::Json<CreateUserBody>) -> Result<HttpResponse, ApiError> {
+    let user = users::create_user(&state.store, &p, &body.username, &body.password, body.role.as_deref(), Utc::now()).await?;
+    Ok(HttpResponse::Created().json(UserResponse::from(user)))
+}
+
+/// One user (admin).
+#[utoipa::path(get, path = "/v1/admin/users/{user_id}", tag = "auth", params(("user_id" = String, Path, description = "User id")),
+    responses((status = 200, description = "The user", body = UserResponse), (status = 404, description = "Not found", body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(AdminOnly(p): AdminOnly, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(UserResponse::from(users::get_user(&state.store, &p, &id).await?)))
+}
+
+/// Update a user's role, status or password (admin). The last active admin cannot be demoted.
+#[utoipa::path(patch, path = "/v1/admin/users/{user_id}", tag = "auth", request_body = UpdateUserBody,
+    params(("user_id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "Updated", body = UserResponse),
+        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Last admin", body = crate::openapi::ErrorBody),
+    ), security(("bearer" = [])))]
+pub async fn update(
+    AdminOnly(p): AdminOnly,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<UpdateUserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let user = users::update_user(&state.store, &p, &id, b.role.as_deref(), b.status.as_deref(), b.password.as_deref(), Utc::now()).await?;
+    Ok(HttpResponse::Ok().json(UserResponse::from(user)))
+}
+
+/// Deactivate a user (admin).
+#[utoipa::path(delete, path = "/v1/admin/users/{user_id}", tag = "auth", params(("user_id" = String, Path, description = "User id")),
+    responses((status = 200, description = "Deactivated", body = Message), (status = 409, description = "Last admin", body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(AdminOnly(p): AdminOnly, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let user = users::deactivate_user(&state.store, &p, &id, Utc::now()).await?;
+    Ok(HttpResponse::Ok().json(Message { message: format!("user '{}' deactivated", user.username) }))
+}

@@ -1,0 +1,17 @@
+export default {
+  'usage.title': 'Calling GaiaRouter',
+  'usage.intro': 'GaiaRouter speaks the OpenAI Chat Completions API. Point any OpenAI SDK or HTTP client at the base URL below and use a GaiaRouter API key as the bearer token.',
+  'usage.baseUrl': 'Base URL',
+  'usage.key': 'API key',
+  'usage.keyHelp': 'Set GAIA_API_KEY to one of your keys. Keys are shown only when they are created.',
+  'usage.keyHelpKeys': 'Create one on the API keys page.',
+  'usage.model': 'Example model',
+  'usage.modelHelp': 'Any id from GET /v1/models works, as does an alias.',
+  'usage.basic': 'A completion',
+  'usage.streaming': 'Streaming (the last chunk carries usage)',
+  'usage.models': 'List the models',
+  'usage.python.install': 'Install the SDK: pip install openai',
+  'usage.js.install': 'Install the SDK: npm install openai',
+  'usage.docs': 'Every endpoint, with schemas and examples, is in the API reference.',
+  'usage.openDocs': 'Open the API reference',
+} satisfies Record<string, string>

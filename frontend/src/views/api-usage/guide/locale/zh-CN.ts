@@ -1,0 +1,17 @@
+export default {
+  'usage.title': '调用 GaiaRouter',
+  'usage.intro': 'GaiaRouter 兼容 OpenAI Chat Completions API。将任意 OpenAI SDK 或 HTTP 客户端指向下方的基础 URL，并以 GaiaRouter API 密钥作为 Bearer 令牌。',
+  'usage.baseUrl': '基础 URL',
+  'usage.key': 'API 密钥',
+  'usage.keyHelp': '将 GAIA_API_KEY 设置为你的某个密钥。密钥只在创建时显示。',
+  'usage.keyHelpKeys': '可在“API 密钥”页面创建。',
+  'usage.model': '示例模型',
+  'usage.modelHelp': 'GET /v1/models 返回的任意 ID 或别名均可使用。',
+  'usage.basic': '一次补全',
+  'usage.streaming': '流式输出（最后一个分块包含用量）',
+  'usage.models': '列出模型',
+  'usage.python.install': '安装 SDK：pip install openai',
+  'usage.js.install': '安装 SDK：npm install openai',
+  'usage.docs': '所有端点及其结构和示例见 API 参考文档。',
+  'usage.openDocs': '打开 API 参考文档',
+} satisfies Record<string, string>
