@@ -7,8 +7,8 @@
 //!   [`Store::insert_usage_records`] call (raw rows and the daily rollup in one transaction).
 //! - **Retries, bounded memory.** A failed write is retried with exponential backoff (capped at
 //!   [`SinkConfig::retry_max`]) until it succeeds; meanwhile new records wait in the queue. Memory is
-//!   bounded by the queue (`capacity` records, ≈ 400 bytes each: 100,000 ≈ 40 MB) plus the one batch being
-//!   written. Past the bound, records are dropped, counted in [`SinkCounters::dropped`] and logged as a
+//!   bounded by the queue plus the one batch being written: a record is 248 bytes inline plus its strings
+//!   (ids, models, provider: ≈ 250 bytes with allocator overhead), so the default 100,000 is ≈ 50 MB. Past the bound, records are dropped, counted in [`SinkCounters::dropped`] and logged as a
 //!   warning at most once per second — never silently.
 //! - **Drains on shutdown.** [`UsageSink::shutdown`] stops accepting records and returns once everything
 //!   queued has been written.

@@ -11,3 +11,4 @@ mod gateway;
 mod lifecycle;
 mod registry;
 mod system;
+mod tenancy;

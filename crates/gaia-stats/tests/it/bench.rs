@@ -1,0 +1,160 @@
+//! Statistics query latency over a large load (ignored by default; `make bench` material):
+//! `GAIA_BENCH_RECORDS=1000000 cargo test -p gaia-stats --release --test it bench -- --ignored --nocapture`.
+
+use std::time::Instant;
+
+use chrono::{Duration, TimeZone, Utc};
+use gaia_stats::{
+    GroupBy, NewUsageRecord, Period, Scope, StatsQuery, StatsService, StatusFilter,
+    UsageRecordFilter,
+};
+use gaia_store::Store;
+
+use crate::helpers::ScratchDb;
+
+const MODELS: [(&str, &str); 8] = [
+    ("gpt-4o-mini", "openai"),
+    ("gpt-4o", "openai"),
+    ("o3-mini", "openai"),
+    ("claude-sonnet-4-5", "anthropic"),
+    ("claude-haiku-4-5", "anthropic"),
+    ("gemini-2.5-flash", "google"),
+    ("gemini-2.5-pro", "google"),
+    ("meta-llama/llama-3.3-70b", "openrouter"),
+];
+
+/// 90 days up to `end`, 5 organizations × 8 keys, 8 models, 5% errors.
+fn record(i: u64, end: chrono::DateTime<Utc>) -> NewUsageRecord {
+    let mix = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let key = (mix >> 8) % 40;
+    let (model, provider) = MODELS[((mix >> 16) % 8) as usize];
+    NewUsageRecord {
+        request_id: format!("0192f0c4-7d1e-7c3a-9d55-{i:012}"),
+        created_at: end - Duration::seconds(((mix >> 24) % (90 * 86_400)) as i64),
+        api_key_id: Some(format!("0192f0c4-0000-7000-8000-{key:012}")),
+        organization_id: Some(format!("0192f0c4-0000-7000-9000-{:012}", key % 5)),
+        model_requested: format!("{provider}/{model}"),
+        model_served: Some(model.to_owned()),
+        provider: Some(provider.to_owned()),
+        stream: mix % 3 == 0,
+        status_code: if mix % 20 == 0 { 502 } else { 200 },
+        error_code: None,
+        prompt_tokens: mix % 2000,
+        completion_tokens: (mix >> 4) % 800,
+        cached_tokens: 0,
+        total_tokens: mix % 2000 + (mix >> 4) % 800,
+        cost_nanos: (mix % 5_000_000) as i64,
+        estimated: false,
+        upstream_latency_ms: Some(((mix >> 32) % 3000) as u32),
+        ttft_ms: None,
+        total_latency_ms: ((mix >> 32) % 3000) as u32 + 5,
+    }
+}
+
+async fn load(store: &Store, n: u64, end: chrono::DateTime<Utc>) {
+    let started = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let batch: Vec<NewUsageRecord> = (i..(i + 5_000).min(n)).map(|j| record(j, end)).collect();
+        store.insert_usage_records(&batch).await.unwrap();
+        i += batch.len() as u64;
+    }
+    eprintln!("loaded {n} records in {:?}", started.elapsed());
+}
+
+async fn timed<T>(name: &str, f: impl std::future::Future<Output = T>) -> T {
+    let started = Instant::now();
+    let out = f.await;
+    eprintln!(
+        "  {name:<44} {:>8.2} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    out
+}
+
+async fn bench(db: ScratchDb) {
+    let n: u64 = std::env::var("GAIA_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let store = db.store().await;
+    let end = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+    load(&store, n, end).await;
+    let stats = StatsService::new(store.clone());
+    let today = end.date_naive();
+    let last30 = Period::new(today - Duration::days(29), today).unwrap();
+    let last90 = Period::new(today - Duration::days(89), today).unwrap();
+    let org = "0192f0c4-0000-7000-9000-000000000003".to_owned();
+    let key = "0192f0c4-0000-7000-8000-000000000013".to_owned();
+    eprintln!("{} ({n} records):", store.backend().as_str());
+    for round in 0..2 {
+        eprintln!(" round {round}");
+        for (name, scope, period, group_by) in [
+            (
+                "global, 30 days by day",
+                Scope::Global,
+                last30,
+                GroupBy::Day,
+            ),
+            (
+                "global, 90 days by week",
+                Scope::Global,
+                last90,
+                GroupBy::Week,
+            ),
+            (
+                "organization, 30 days by day",
+                Scope::Organization(org.clone()),
+                last30,
+                GroupBy::Day,
+            ),
+            (
+                "key, 90 days by month",
+                Scope::ApiKey(key.clone()),
+                last90,
+                GroupBy::Month,
+            ),
+        ] {
+            let q = StatsQuery {
+                scope,
+                period,
+                group_by,
+            };
+            timed(name, stats.stats(&q)).await.unwrap();
+        }
+        timed("month usage (all orgs and keys)", stats.month_usage(today))
+            .await
+            .unwrap();
+        timed(
+            "request log, page 1 of everything",
+            stats.requests(&UsageRecordFilter::default(), 1, 20),
+        )
+        .await
+        .unwrap();
+        let filter = UsageRecordFilter {
+            api_key_id: Some(key.clone()),
+            status: Some(StatusFilter::Error),
+            ..Default::default()
+        };
+        timed(
+            "request log, one key's errors",
+            stats.requests(&filter, 1, 20),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+#[ignore = "benchmark: loads GAIA_BENCH_RECORDS (default 100000) records"]
+async fn bench_statistics_queries_on_sqlite() {
+    bench(ScratchDb::sqlite().await).await;
+}
+
+#[tokio::test]
+#[ignore = "benchmark: loads GAIA_BENCH_RECORDS (default 100000) records"]
+async fn bench_statistics_queries_on_postgres() {
+    if let Some(db) = ScratchDb::postgres().await {
+        bench(db).await;
+    }
+}
