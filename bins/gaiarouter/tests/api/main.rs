@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod authz;
 mod docs;
 mod errors;
 mod gateway;

@@ -1,0 +1,245 @@
+//! The authorization table: every management endpoint × every kind of caller, with the expected status.
+//! Also: two server processes sharing one PostgreSQL database enforce one request limit together and see
+//! each other's revocations.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Db, TestApp, fresh_database, point_providers_at, spawn_app_with_upstream, spawn_with};
+use crate::tenancy::{call, chat_as, create_key, create_org, ok_upstream};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    None,
+    Wrong,
+    Inactive,
+    Expired,
+    Read,
+    Write,
+    Admin,
+    OtherOrg,
+    UserJwt,
+    KeyJwt,
+    TamperedJwt,
+    AlgNoneJwt,
+}
+
+const ALL: [Caller; 12] = [
+    Caller::None, Caller::Wrong, Caller::Inactive, Caller::Expired, Caller::Read, Caller::Write,
+    Caller::Admin, Caller::OtherOrg, Caller::UserJwt, Caller::KeyJwt, Caller::TamperedJwt, Caller::AlgNoneJwt,
+];
+
+struct Fixture {
+    tokens: std::collections::HashMap<&'static str, Option<String>>,
+    own_org: String,
+    own_key: String,
+}
+
+fn name(c: Caller) -> &'static str {
+    match c {
+        Caller::None => "none",
+        Caller::Wrong => "wrong",
+        Caller::Inactive => "inactive",
+        Caller::Expired => "expired",
+        Caller::Read => "read",
+        Caller::Write => "write",
+        Caller::Admin => "admin",
+        Caller::OtherOrg => "other-org",
+        Caller::UserJwt => "user-jwt",
+        Caller::KeyJwt => "key-jwt",
+        Caller::TamperedJwt => "tampered-jwt",
+        Caller::AlgNoneJwt => "alg-none-jwt",
+    }
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let own = create_org(app, "own", json!({})).await;
+    let other = create_org(app, "other", json!({})).await;
+    let own_org = own["id"].as_str().unwrap().to_owned();
+    let other_org = other["id"].as_str().unwrap().to_owned();
+    let (_, read) = create_key(app, &own_org, json!({"permissions": ["read"]})).await;
+    let (own_key, write) = create_key(app, &own_org, json!({"permissions": ["read", "write"]})).await;
+    let (_, admin) = create_key(app, &own_org, json!({"permissions": ["admin"]})).await;
+    let (_, other_key) = create_key(app, &other_org, json!({"permissions": ["read", "write"]})).await;
+    let (inactive_id, inactive) = create_key(app, &own_org, json!({})).await;
+    call(app, Some(app.key()), Method::PATCH, &format!("/v1/api-keys/{inactive_id}"), Some(json!({"status": "inactive"}))).await;
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let (_, expired) = create_key(app, &own_org, json!({"expires_at": soon})).await;
+    let login: Value = call(app, None, Method::POST, "/v1/admin/login", Some(json!({"username": "root", "password": "root-password"}))).await.json().await.unwrap();
+    let user_jwt = login["token"].as_str().unwrap().to_owned();
+    let kl: Value = call(app, None, Method::POST, "/v1/auth/key-login", Some(json!({"api_key": write}))).await.json().await.unwrap();
+    let key_jwt = kl["token"].as_str().unwrap().to_owned();
+    let mut parts: Vec<String> = user_jwt.split('.').map(str::to_owned).collect();
+    parts[2] = parts[2].chars().rev().collect();
+    let tampered = parts.join(".");
+    // {"alg":"none"} with a user claim and no signature.
+    let alg_none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4Iiwia2luZCI6InVzZXIiLCJpc3MiOiJnYWlhcm91dGVyIiwiaWF0IjowLCJleHAiOjk5OTk5OTk5OTl9.".to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut tokens = std::collections::HashMap::new();
+    tokens.insert("none", None);
+    tokens.insert("wrong", Some("gaia_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb".to_owned()));
+    tokens.insert("inactive", Some(inactive));
+    tokens.insert("expired", Some(expired));
+    tokens.insert("read", Some(read));
+    tokens.insert("write", Some(write));
+    tokens.insert("admin", Some(admin));
+    tokens.insert("other-org", Some(other_key));
+    tokens.insert("user-jwt", Some(user_jwt));
+    tokens.insert("key-jwt", Some(key_jwt));
+    tokens.insert("tampered-jwt", Some(tampered));
+    tokens.insert("alg-none-jwt", Some(alg_none));
+    Fixture { tokens, own_org, own_key }
+}
+
+/// Expected status for an endpoint class and a caller.
+fn expected(endpoint: &str, c: Caller) -> u16 {
+    use Caller::*;
+    if matches!(c, None | Wrong | Inactive | Expired | TamperedJwt | AlgNoneJwt) {
+        return 401;
+    }
+    match endpoint {
+        // Inference: every active key (and users/admins).
+        "models" => 200,
+        // Reads of the own organization / its keys.
+        "get-own-org" | "get-own-key" => if c == OtherOrg { 404 } else { 200 },
+        "list-orgs" | "list-keys" | "me" => 200,
+        // Creating a key in the own organization: write or admin.
+        "create-key" => match c {
+            Write | Admin | KeyJwt => 201,
+            Read => 403,
+            OtherOrg => 404,
+            UserJwt => 201, // admin user
+            _ => 0,
+        },
+        // Organization and registry administration: admin only.
+        "create-org" | "admin-models" | "admin-users" => match c {
+            Admin | UserJwt => if endpoint == "create-org" { 201 } else { 200 },
+            _ => 403,
+        },
+        "patch-own-org" => match c {
+            Admin | UserJwt => 200,
+            OtherOrg => 404,
+            _ => 403,
+        },
+        _ => 0,
+    }
+}
+
+#[tokio::test]
+async fn every_management_endpoint_answers_every_kind_of_caller_as_specified() {
+    let upstream = ok_upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(&gaia_store::testing::sqlite_file_url(dir.path())).unwrap();
+    point_providers_at(&mut settings, &upstream.uri());
+    settings.admin_username = Some("root".into());
+    settings.admin_password = Some(gaiarouter::configuration::Secret::new("root-password"));
+    let app = spawn_with(settings, dir).await;
+    let f = fixture(&app).await;
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for c in ALL {
+        let token = f.tokens[name(c)].clone();
+        let unique = format!("org-{}", name(c));
+        let cases: Vec<(&str, Method, String, Option<Value>)> = vec![
+            ("models", Method::GET, "/v1/models".into(), None),
+            ("me", Method::GET, "/v1/auth/me".into(), None),
+            ("list-orgs", Method::GET, "/v1/organizations".into(), None),
+            ("get-own-org", Method::GET, format!("/v1/organizations/{}", f.own_org), None),
+            ("list-keys", Method::GET, "/v1/api-keys".into(), None),
+            ("get-own-key", Method::GET, format!("/v1/api-keys/{}", f.own_key), None),
+            ("create-key", Method::POST, "/v1/api-keys".into(), Some(json!({"organization_id": f.own_org, "permissions": ["read"]}))),
+            ("create-org", Method::POST, "/v1/organizations".into(), Some(json!({"name": unique}))),
+            ("patch-own-org", Method::PATCH, format!("/v1/organizations/{}", f.own_org), Some(json!({"description": "x"}))),
+            ("admin-models", Method::GET, "/v1/admin/models".into(), None),
+            ("admin-users", Method::GET, "/v1/admin/users".into(), None),
+        ];
+        for (endpoint, m, p, body) in cases {
+            n += 1;
+            let want = expected(endpoint, c);
+            let got = call(&app, token.as_deref(), m.clone(), &p, body).await.status().as_u16();
+            if got != want {
+                failures.push(format!("{m} {p} as {}: expected {want}, got {got}", name(c)));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {n} cases differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn sql_injection_attempts_in_filters_and_paths_are_inert() {
+    let upstream = ok_upstream().await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    create_org(&app, "acme", json!({})).await;
+    for attack in ["' OR '1'='1", "x'; DROP TABLE organizations; --", "%' --", "\" OR 1=1 --"] {
+        let q = urlencode(attack);
+        for p in [format!("/v1/organizations?search={q}"), format!("/v1/api-keys?search={q}&organization_id={q}"),
+            format!("/v1/organizations/{q}"), format!("/v1/api-keys/{q}"), format!("/v1/admin/models?provider={q}&search={q}")] {
+            let res = call(&app, Some(app.key()), Method::GET, &p, None).await;
+            let status = res.status().as_u16();
+            assert!(status == 200 || status == 404 || status == 400, "{p}: {status}");
+            if status == 200 {
+                let v: Value = res.json().await.unwrap();
+                assert_eq!(v["pagination"]["total"], 0, "{p} matched rows: {v}");
+            }
+        }
+    }
+    // The table is still there.
+    let orgs: Value = call(&app, Some(app.key()), Method::GET, "/v1/organizations?search=acme", None).await.json().await.unwrap();
+    assert_eq!(orgs["pagination"]["total"], 1);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+#[tokio::test]
+async fn two_instances_on_one_postgres_share_a_request_limit_and_revocations() {
+    let upstream = ok_upstream().await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let Some(url) = fresh_database(Db::Postgres, dir_a.path()).await else { return };
+    let settings = |dir: &std::path::Path| {
+        let _ = dir;
+        let mut s = gaiarouter::configuration::Settings::for_tests(&url).unwrap();
+        point_providers_at(&mut s, &upstream.uri());
+        s
+    };
+    let a = spawn_with(settings(dir_a.path()), dir_a).await;
+    let dir_b = tempfile::tempdir().unwrap();
+    let mut b = spawn_with(settings(dir_b.path()), dir_b).await;
+    b.admin_key = a.admin_key.clone();
+    let org = create_org(&a, "shared", json!({"monthly_requests_limit": 30})).await;
+    let (key_id, key) = create_key(&a, org["id"].as_str().unwrap(), json!({})).await;
+    let a = std::sync::Arc::new(a);
+    let b = std::sync::Arc::new(b);
+    let mut tasks = Vec::new();
+    for i in 0..90 {
+        let app = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move { chat_as(&app, &key).await.status().as_u16() }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap() == 200 {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 30, "two instances together admitted exactly the limit");
+
+    // A revocation on A reaches B within the refresh interval.
+    let (k2_id, k2) = create_key(&a, org["id"].as_str().unwrap(), json!({})).await;
+    let _ = key_id;
+    call(&a, Some(a.key()), Method::PATCH, &format!("/v1/organizations/{}", org["id"].as_str().unwrap()), Some(json!({"monthly_requests_limit": null}))).await;
+    assert_eq!(chat_as(&b, &k2).await.status(), 200);
+    call(&a, Some(a.key()), Method::DELETE, &format!("/v1/api-keys/{k2_id}"), None).await;
+    let bound = gaiarouter::startup::REFRESH_INTERVAL + std::time::Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    loop {
+        if chat_as(&b, &k2).await.status() == 401 {
+            break;
+        }
+        assert!(started.elapsed() < bound, "B still accepts a key revoked on A after {bound:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
