@@ -170,3 +170,54 @@ def test_a_wrong_key_raises_authentication_error():
 
     with pytest.raises(openai.AuthenticationError):
         stranger.chat.completions.create(model=MODELS[0], messages=user(PROMPT))
+
+
+# --- tenancy through the SDK: a fresh key works, a revoked one is an AuthenticationError, a limit a RateLimitError
+
+
+def admin(method: str, path: str, body: dict | None = None) -> dict:
+    """Calls GaiaRouter's management API with the admin key (plain HTTP, no SDK)."""
+    import urllib.request
+
+    request = urllib.request.Request(
+        os.environ["GAIA_URL"] + path,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": "Bearer " + os.environ["GAIA_KEY"], "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def sdk(key: str) -> OpenAI:
+    return OpenAI(base_url=os.environ["GAIA_URL"] + "/v1", api_key=key, max_retries=0, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def organization() -> str:
+    import uuid
+
+    return admin("POST", "/v1/organizations", {"name": "sdk-" + uuid.uuid4().hex[:8]})["id"]
+
+
+def test_a_freshly_created_key_works_and_a_revoked_one_raises_authentication_error(organization):
+    created = admin("POST", "/v1/api-keys", {"organization_id": organization, "name": "sdk"})
+    client = sdk(created["key"])
+    reply = client.chat.completions.create(model=MODELS[0], messages=user(PROMPT))
+    assert reply.choices[0].message.content == EXPECTED_TEXT
+
+    admin("DELETE", f"/v1/api-keys/{created['id']}")
+    with pytest.raises(openai.AuthenticationError):
+        client.chat.completions.create(model=MODELS[0], messages=user(PROMPT))
+
+
+def test_a_key_over_its_request_limit_raises_rate_limit_error(organization):
+    created = admin(
+        "POST", "/v1/api-keys", {"organization_id": organization, "monthly_requests_limit": 2}
+    )
+    client = sdk(created["key"])
+    for _ in range(2):
+        client.chat.completions.create(model=MODELS[1], messages=user(PROMPT))
+    with pytest.raises(openai.RateLimitError) as raised:
+        client.chat.completions.create(model=MODELS[1], messages=user(PROMPT))
+    assert raised.value.code == "organization_limit_error"
