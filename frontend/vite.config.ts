@@ -15,7 +15,7 @@ export default defineConfig({
     vue(),
     // Arco components are imported on demand (with their styles) as templates use them.
     Components({
-      resolvers: [ArcoResolver({ sideEffect: true })],
+      resolvers: [ArcoResolver({ sideEffect: true, resolveIcons: true })],
       dts: 'src/components.d.ts',
       dirs: [],
     }),

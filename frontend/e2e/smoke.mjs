@@ -63,8 +63,9 @@ try {
   await heading.waitFor({ timeout: 10_000 }).catch(() => {})
   check(await heading.isVisible(), 'the login heading is visible')
   check((await heading.textContent())?.includes('Sign in') ?? false, 'the heading is in English for an English browser')
-  check(await page.getByRole('tab', { name: 'Username & password' }).isVisible(), 'the username/password tab is there')
-  check(await page.getByRole('tab', { name: 'API key' }).isVisible(), 'the API-key tab is there')
+  const tab = (name) => page.locator('.arco-tabs-tab', { hasText: name })
+  check(await tab('Username & password').isVisible(), 'the username/password tab is there')
+  check(await tab('API key').isVisible(), 'the API-key tab is there')
   check(await page.getByTestId('username').isVisible(), 'the username field is visible')
   await screenshot(page, 'login-en')
 
@@ -74,7 +75,10 @@ try {
 
   // Deep links come back to the login page with the target remembered.
   await page.goto(`${base}/organizations`, { waitUntil: 'networkidle' })
-  check(page.url().includes('redirect=%2Forganizations'), 'a deep link redirects to login and remembers the page')
+  check(
+    /\/login\?redirect=(%2F|\/)organizations/.test(page.url()),
+    `a deep link redirects to login and remembers the page (${page.url()})`,
+  )
 
   // Switch to Chinese.
   await page.getByText('中文').click()
@@ -84,7 +88,7 @@ try {
 
   // ---- every screen, signed in with the admin key ----
   if (adminKey) {
-    await page.getByRole('tab', { name: 'API key' }).click()
+    await tab('API key').click()
     await page.getByTestId('api-key').locator('input').fill(adminKey)
     await page.getByTestId('key-submit').click()
     await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 10_000 }).catch(() => {})
@@ -101,7 +105,7 @@ try {
       await screenshot(page, path)
     }
     await page.goto(`${base}/models`, { waitUntil: 'networkidle' })
-    await page.getByRole('tab', { name: 'Aliases' }).click()
+    await page.locator('.arco-tabs-tab', { hasText: 'Aliases' }).click()
     await page.waitForTimeout(500)
     await screenshot(page, 'models-aliases')
 

@@ -109,6 +109,10 @@ pub struct Cli {
     )]
     pub shutdown_timeout: String,
 
+    /// Seconds between SSE keep-alive comments while a provider is silent mid-stream.
+    #[arg(long, env = "GAIA_SSE_KEEPALIVE", default_value = "15", global = true)]
+    pub sse_keepalive: String,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "GAIA_WORKERS", global = true)]
     pub workers: Option<String>,
@@ -208,6 +212,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
     pub shutdown_timeout_secs: u64,
+    pub sse_keepalive_secs: u64,
     pub workers: Option<usize>,
     pub static_dir: Option<PathBuf>,
     pub config_file: Option<PathBuf>,
@@ -335,6 +340,11 @@ impl Settings {
             &or_default(&cli.shutdown_timeout, "30"),
             "a number of seconds",
         )?;
+        let sse_keepalive_secs: u64 =
+            parse_number("GAIA_SSE_KEEPALIVE", &or_default(&cli.sse_keepalive, "15"), "a number of seconds")?;
+        if sse_keepalive_secs == 0 {
+            return Err(err("GAIA_SSE_KEEPALIVE", "must be at least 1"));
+        }
         let workers = match non_empty(cli.workers) {
             Some(w) => {
                 let n: usize = parse_number("GAIA_WORKERS", &w, "a positive number")?;
@@ -395,6 +405,7 @@ impl Settings {
             log_format,
             max_body_bytes,
             shutdown_timeout_secs,
+            sse_keepalive_secs,
             workers,
             static_dir: non_empty(cli.static_dir).map(PathBuf::from),
             config_file: non_empty(cli.config).map(PathBuf::from),

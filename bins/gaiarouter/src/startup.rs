@@ -234,6 +234,7 @@ impl Application {
             Some(Arc::new(LimitsObserver(limiter.clone())) as Arc<dyn gaia_stats::UsageObserver>),
         );
         let stats = Arc::new(gaia_stats::StatsService::new(store.clone()));
+        let keepalive = Duration::from_secs(settings.sse_keepalive_secs);
         let state = AppState {
             usage,
             stats,
@@ -244,6 +245,7 @@ impl Application {
             login_guard: Arc::new(gaia_orgs::users::LoginGuard::default()),
             registry: Arc::new(ArcSwap::from_pointee(Registry::default())),
             retry,
+            keepalive,
             file_aliases: Arc::new(
                 file.aliases
                     .iter()

@@ -28,6 +28,8 @@ pub struct AppState {
     /// Providers, models and aliases; swapped atomically when the registry changes.
     pub registry: Arc<ArcSwap<Registry>>,
     pub retry: RetryPolicy,
+    /// Interval of SSE keep-alive comments while a provider is silent.
+    pub keepalive: std::time::Duration,
     /// Aliases declared in the configuration file (merged into every registry snapshot).
     pub file_aliases: Arc<Vec<(String, Vec<String>)>>,
     /// Every provider, built once (their HTTP clients are pooled).

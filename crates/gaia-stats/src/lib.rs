@@ -16,6 +16,7 @@
 //! (a [`gaia_store::StoreError`] converts into one).
 
 pub mod csv;
+pub mod estimate;
 pub mod query;
 pub mod retention;
 pub mod service;

@@ -4,25 +4,29 @@
 import { ApiError, http } from './http'
 import type { Permission } from './types'
 
+/** `LoginResponse` (password) or `KeyLoginResponse` (API key) of the OpenAPI document. */
 export interface LoginResponse {
   token: string
+  /** When the token stops working (RFC 3339). */
+  expires_at?: string | null
   user_id?: string | null
   username?: string | null
   role?: 'admin' | 'user' | null
-  /** Key logins: the key's permissions and organization. */
+  /** Key logins: the key, its permissions and organization. */
+  key_id?: string | null
   permissions?: Permission[]
   organization_id?: string | null
 }
 
-/** Who the current token belongs to. */
+/** Who the current token belongs to (`Me`); `bootstrap` is the GAIA_ADMIN_KEY. */
 export interface Me {
-  kind: 'user' | 'key'
+  kind: 'user' | 'key' | 'bootstrap'
+  user_id?: string | null
   username?: string | null
   role?: 'admin' | 'user' | null
+  key_id?: string | null
   permissions: Permission[]
   organization_id?: string | null
-  /** Key sessions: the key's name, if the server tells. */
-  key_name?: string | null
 }
 
 export function loginWithPassword(username: string, password: string): Promise<LoginResponse> {

@@ -109,4 +109,6 @@ export default {
   'http.timeout': 'The server did not answer in time',
   'http.network': 'Cannot reach the GaiaRouter server',
   'orgSelect.placeholder': 'All organizations',
+  'error.tokenExpired': 'the sign-in has expired',
+  'limits.perMinute': '{n}/min',
 } satisfies Record<string, string>

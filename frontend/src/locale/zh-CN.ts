@@ -109,4 +109,6 @@ export default {
   'http.timeout': '服务器响应超时',
   'http.network': '无法连接 GaiaRouter 服务器',
   'orgSelect.placeholder': '全部组织',
+  'error.tokenExpired': '登录已过期',
+  'limits.perMinute': '{n} 次/分钟',
 } satisfies Record<string, string>

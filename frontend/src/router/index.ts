@@ -30,6 +30,7 @@ export function homeRoute(can: (p: Permission) => boolean): RouteLocationRaw {
 export function installGuards(router: Router): void {
   router.beforeEach((to) => {
     const auth = useAuthStore()
+    if (auth.isLoggedIn && auth.isExpired()) auth.logout(t('error.tokenExpired'))
     if (to.meta.requiresAuth === false) {
       if (to.name === 'login' && auth.isLoggedIn) return homeRoute(auth.can)
       return true
@@ -51,7 +52,12 @@ export function installGuards(router: Router): void {
 }
 
 export function createAppRouter(): Router {
-  const router = createRouter({ history: createWebHistory('/'), routes })
+  const router = createRouter({
+    history: createWebHistory('/'),
+    routes,
+    // Drill-downs change only the query: start those at the top too; back/forward restore the position.
+    scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+  })
   installGuards(router)
   return router
 }

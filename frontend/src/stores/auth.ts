@@ -9,13 +9,16 @@ import type { LoginResponse, Me } from '@/api/auth'
 import type { Permission } from '@/api/types'
 
 export interface Principal {
-  kind: 'user' | 'key'
+  kind: 'user' | 'key' | 'bootstrap'
   username: string | null
   userId: string | null
+  keyId: string | null
   role: 'admin' | 'user' | null
   permissions: Permission[]
-  /** Key sessions (and users bound to one): the organization everything is scoped to. */
+  /** Key sessions: the key's organization (non-admin keys are confined to it). */
   organizationId: string | null
+  /** When the token expires, if the server said. */
+  expiresAt: string | null
 }
 
 interface Session {
@@ -55,11 +58,13 @@ export function principalFrom(
     me?.permissions ?? login.permissions ?? probed ?? (role ? rolePermissions(role) : ['read'])
   return {
     kind: me?.kind ?? kind,
-    username: me?.username ?? me?.key_name ?? login.username ?? null,
-    userId: login.user_id ?? null,
+    username: me?.username ?? login.username ?? null,
+    userId: me?.user_id ?? login.user_id ?? null,
+    keyId: me?.key_id ?? login.key_id ?? null,
     role,
     permissions,
     organizationId: me?.organization_id ?? login.organization_id ?? null,
+    expiresAt: login.expires_at ?? null,
   }
 }
 
@@ -71,11 +76,21 @@ export const useAuthStore = defineStore('auth', () => {
   const endedReason = ref<string | null>(null)
 
   const isLoggedIn = computed(() => token.value !== null && principal.value !== null)
+  /** Whether the token is past its expiry (checked on navigation; the server's 401 covers the rest). */
+  function isExpired(now: number = Date.now()): boolean {
+    const exp = principal.value?.expiresAt
+    return !!exp && Date.parse(exp) <= now
+  }
   const isAdmin = computed(
     () => !!principal.value && principal.value.permissions.includes('admin'),
   )
-  /** Organization the session is confined to (`null`: all of them, for admins). */
-  const orgScope = computed(() => (isAdmin.value ? null : (principal.value?.organizationId ?? null)))
+  /**
+   * The organization a non-admin key is confined to; `null` for admins and for users (whose read-only
+   * view spans every organization).
+   */
+  const orgScope = computed(() =>
+    isAdmin.value || principal.value?.kind === 'user' ? null : (principal.value?.organizationId ?? null),
+  )
   const displayName = computed(() => principal.value?.username ?? null)
 
   /** `admin` implies everything and `write` implies `read`. */
@@ -128,6 +143,7 @@ export const useAuthStore = defineStore('auth', () => {
     principal,
     endedReason,
     isLoggedIn,
+    isExpired,
     isAdmin,
     orgScope,
     displayName,

@@ -20,6 +20,8 @@ export function formatMoney(usd: Num, locale = 'en-US'): string {
   return new Intl.NumberFormat(locale, {
     style: 'currency',
     currency: 'USD',
+    // "$" in every locale (zh-CN would otherwise write "US$").
+    currencyDisplay: 'narrowSymbol',
     minimumFractionDigits: 2,
     maximumFractionDigits: small ? 6 : 2,
   }).format(usd)
@@ -65,11 +67,15 @@ function parse(value: string | number | Date): Date | null {
   return Number.isNaN(d.getTime()) ? null : d
 }
 
-/** A timestamp in the viewer's time zone (or `timeZone`), e.g. "2026-11-27 09:54:02". */
+/**
+ * A timestamp in the viewer's time zone (or `timeZone`), e.g. "11/27/2026, 09:54:02"; tables pass
+ * `seconds = false` for a narrower column.
+ */
 export function formatDateTime(
   value: string | number | Date | null | undefined,
   locale = 'en-US',
   timeZone?: string,
+  seconds = true,
 ): string {
   if (value === null || value === undefined || value === '') return EMPTY
   const d = parse(value)
@@ -80,7 +86,7 @@ export function formatDateTime(
     day: '2-digit',
     hour: '2-digit',
     minute: '2-digit',
-    second: '2-digit',
+    second: seconds ? '2-digit' : undefined,
     hour12: false,
     timeZone,
   }).format(d)

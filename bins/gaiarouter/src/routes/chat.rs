@@ -5,6 +5,7 @@
 //! back, and queue one usage record — success or failure, streaming or not, client gone or not.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -38,17 +39,19 @@ struct Outcome {
 }
 
 impl Outcome {
+    #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
         state: &AppState,
         target: Option<&Target>,
         result: Result<(), &GaiaError>,
         usage: Option<Usage>,
+        estimated: Option<Usage>,
         upstream_ms: Option<u32>,
         ttft_ms: Option<u32>,
     ) {
-        let usage_known = usage.is_some();
-        let usage = usage.unwrap_or_default();
+        let is_estimate = usage.is_none() && estimated.is_some();
+        let usage = usage.or(estimated).unwrap_or_default();
         let cost_nanos = target.map_or(0, |t| t.model.cost_nanos(usage.prompt_tokens, usage.completion_tokens));
         let (status_code, error_code) = match result {
             Ok(()) => (200, None),
@@ -71,9 +74,9 @@ impl Outcome {
             cached_tokens: usage.cached_tokens,
             total_tokens: usage.total_tokens,
             cost_nanos,
-            // A stream that ended without the provider's usage (cut, or the client left) has unknown
-            // tokens; it is marked so statistics can tell.
-            estimated: !usage_known && target.is_some() && result.is_ok(),
+            // A stream that ended without the provider's usage (cut, or the client left) was counted
+            // with a tokenizer; it is marked so statistics can tell.
+            estimated: is_estimate,
             upstream_latency_ms: upstream_ms,
             ttft_ms,
             total_latency_ms: u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX),
@@ -146,7 +149,7 @@ pub async fn chat_completions(
         Ok(r) => r,
         Err(e) => {
             outcome.model_requested = sniff_model(&body);
-            outcome.record(&state, None, Err(&e), None, None, None);
+            outcome.record(&state, None, Err(&e), None, None, None, None);
             return Err(e.into());
         }
     };
@@ -155,7 +158,7 @@ pub async fn chat_completions(
     match serve(&state, &principal, &mut outcome, request).await {
         Ok(response) => Ok(response),
         Err((target, e)) => {
-            outcome.record(&state, target.as_ref(), Err(&e), None, None, None);
+            outcome.record(&state, target.as_ref(), Err(&e), None, None, None, None);
             Err(e.into())
         }
     }
@@ -208,6 +211,10 @@ async fn serve(
             usage: None,
             error: None,
             done: false,
+            output: String::new(),
+            request,
+            keepalive_every: state.keepalive,
+            keepalive: Box::pin(tokio::time::sleep(state.keepalive)),
         };
         return Ok(HttpResponse::Ok()
             .content_type("text/event-stream")
@@ -222,7 +229,7 @@ async fn serve(
     let upstream_ms = elapsed_ms(upstream_started);
     let mut body = openai::encode_response(&response, &target.model.id);
     body["id"] = serde_json::Value::String(meta.id);
-    outcome.record(state, Some(&target), Ok(()), response.usage, Some(upstream_ms), None);
+    outcome.record(state, Some(&target), Ok(()), response.usage, None, Some(upstream_ms), None);
     Ok(HttpResponse::Ok()
         .insert_header(("x-gaia-provider", target.provider.name().to_owned()))
         .json(body))
@@ -257,11 +264,24 @@ struct RecordingStream {
     usage: Option<Usage>,
     error: Option<GaiaError>,
     done: bool,
+    /// Text streamed so far, for a tokenizer count if the provider never reports usage.
+    output: String,
+    request: ChatRequest,
+    /// While the provider is silent, an SSE comment goes out this often: it keeps proxies from timing
+    /// the connection out, and a write to a departed client fails, which is how its disconnect (and the
+    /// cancellation of the upstream request) is noticed even when nothing else is being sent.
+    keepalive_every: std::time::Duration,
+    keepalive: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl RecordingStream {
     fn finish(&mut self, client_gone: bool) {
         let Some(outcome) = self.outcome.take() else { return };
+        let estimated = self.usage.is_none().then(|| {
+            let prompt = gaia_stats::estimate::prompt_tokens(&self.request);
+            let completion = gaia_stats::estimate::text_tokens(&self.output);
+            Usage::new(prompt, completion)
+        });
         let gone = GaiaError::new(gaia_core::ErrorKind::InvalidRequest, "the client closed the connection")
             .with_code("client_disconnected");
         let result = match (&self.error, client_gone) {
@@ -269,7 +289,7 @@ impl RecordingStream {
             (None, true) => Err(&gone),
             (None, false) => Ok(()),
         };
-        outcome.record(&self.state, Some(&self.target), result, self.usage, self.upstream_ms, self.first_token);
+        outcome.record(&self.state, Some(&self.target), result, self.usage, estimated, self.upstream_ms, self.first_token);
     }
 }
 
@@ -282,13 +302,22 @@ impl Stream for RecordingStream {
             return Poll::Ready(None);
         }
         match this.events.poll_next_unpin(cx) {
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                if this.keepalive.as_mut().poll(cx).is_ready() {
+                    let next = tokio::time::Instant::now() + this.keepalive_every;
+                    this.keepalive.as_mut().reset(next);
+                    return Poll::Ready(Some(Ok(Bytes::from_static(b": keep-alive\n\n"))));
+                }
+                Poll::Pending
+            }
             Poll::Ready(None) => {
                 this.done = true;
                 this.finish(false);
                 Poll::Ready(None)
             }
             Poll::Ready(Some(event)) => {
+                let next = tokio::time::Instant::now() + this.keepalive_every;
+                this.keepalive.as_mut().reset(next);
                 match &event {
                     StreamEvent::TextDelta { .. } | StreamEvent::ToolCallStart { .. } | StreamEvent::ReasoningDelta { .. }
                         if this.first_token.is_none() =>
@@ -296,6 +325,11 @@ impl Stream for RecordingStream {
                         this.first_token = this.outcome.as_ref().map(|o| elapsed_ms(o.started));
                     }
                     StreamEvent::Usage(u) => this.usage = Some(*u),
+                    _ => {}
+                }
+                match &event {
+                    StreamEvent::TextDelta { text, .. } | StreamEvent::ReasoningDelta { text, .. } => this.output.push_str(text),
+                    StreamEvent::ToolCallArgsDelta { arguments, .. } => this.output.push_str(arguments),
                     StreamEvent::Error(e) => this.error = Some(e.clone()),
                     _ => {}
                 }

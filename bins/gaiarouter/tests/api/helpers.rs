@@ -18,6 +18,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The admin key generated at first start.
     pub admin_key: Option<String>,
+    /// The app's database, for tests that inspect what was stored.
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -80,6 +82,7 @@ pub fn point_providers_at(settings: &mut Settings, upstream: &str) {
 /// Starts an app with explicit settings (bind is forced to 127.0.0.1:0).
 pub async fn spawn_with(mut settings: Settings, dir: tempfile::TempDir) -> TestApp {
     settings.bind = "127.0.0.1:0".parse().unwrap();
+    let database_url = settings.database_url.expose().to_owned();
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let admin_key = app.generated_admin_key().map(str::to_owned);
@@ -88,6 +91,7 @@ pub async fn spawn_with(mut settings: Settings, dir: tempfile::TempDir) -> TestA
         address,
         client: http_client(),
         admin_key,
+        database_url,
         _dir: dir,
     }
 }

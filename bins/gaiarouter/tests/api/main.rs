@@ -10,6 +10,7 @@ mod docs;
 mod errors;
 mod gateway;
 mod lifecycle;
+mod recording;
 mod registry;
 mod system;
 mod tenancy;

@@ -148,7 +148,9 @@ async fn bench(db: ScratchDb) {
 #[tokio::test]
 #[ignore = "benchmark: loads GAIA_BENCH_RECORDS (default 100000) records"]
 async fn bench_statistics_queries_on_sqlite() {
-    bench(ScratchDb::sqlite().await).await;
+    let db = ScratchDb::sqlite().await;
+    eprintln!("database: {}", db.url);
+    bench(db).await;
 }
 
 #[tokio::test]

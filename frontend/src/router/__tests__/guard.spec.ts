@@ -11,7 +11,7 @@ import { routes } from '../routes'
 function signIn(permissions: Permission[], organizationId: string | null = null): void {
   const auth = useAuthStore()
   auth.token = 't'
-  auth.principal = { kind: 'key', username: null, userId: null, role: null, permissions, organizationId }
+  auth.principal = { kind: 'key', username: null, userId: null, keyId: 'k', role: null, permissions, organizationId, expiresAt: null }
 }
 
 async function visit(path: string) {

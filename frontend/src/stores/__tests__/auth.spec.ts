@@ -39,8 +39,14 @@ describe('the auth store', () => {
   })
 
   it('scopes a read key to its organization', async () => {
-    api.loginWithKey.mockResolvedValue({ token: 'jwt-k', permissions: ['read'], organization_id: 'org-1' })
-    api.whoAmI.mockResolvedValue({ kind: 'key', permissions: ['read'], organization_id: 'org-1' })
+    api.loginWithKey.mockResolvedValue({
+      token: 'jwt-k',
+      key_id: 'k1',
+      permissions: ['read'],
+      organization_id: 'org-1',
+      expires_at: '2099-01-01T00:00:00Z',
+    })
+    api.whoAmI.mockResolvedValue({ kind: 'key', key_id: 'k1', permissions: ['read'], organization_id: 'org-1' })
     const auth = useAuthStore()
 
     await auth.loginWithKey('  gaia_abc_def  ')
@@ -51,6 +57,19 @@ describe('the auth store', () => {
     expect(auth.can('read')).toBe(true)
     expect(auth.can('write')).toBe(false)
     expect(auth.can('admin')).toBe(false)
+    expect(auth.principal?.keyId).toBe('k1')
+    expect(auth.isExpired(Date.parse('2026-11-27T00:00:00Z'))).toBe(false)
+    expect(auth.isExpired(Date.parse('2099-01-01T00:00:01Z'))).toBe(true)
+  })
+
+  it('does not confine a read-only user to an organization', async () => {
+    api.loginWithPassword.mockResolvedValue({ token: 'jwt-u', user_id: 'u2', username: 'viewer', role: 'user' })
+    api.whoAmI.mockResolvedValue({ kind: 'user', user_id: 'u2', username: 'viewer', role: 'user', permissions: ['read'] })
+    const auth = useAuthStore()
+    await auth.loginWithPassword('viewer', 'pw')
+    expect(auth.isAdmin).toBe(false)
+    expect(auth.orgScope).toBeNull()
+    expect(auth.can('read')).toBe(true)
   })
 
   it('probes the permissions when the server has no /v1/auth/me', async () => {
@@ -80,7 +99,7 @@ describe('the auth store', () => {
       SESSION_KEY,
       JSON.stringify({
         token: 'jwt-2',
-        principal: { kind: 'user', username: 'a', userId: 'u', role: 'user', permissions: ['read', 'write'], organizationId: 'o' },
+        principal: { kind: 'user', username: 'a', userId: 'u', keyId: null, role: 'user', permissions: ['read', 'write'], organizationId: null, expiresAt: null },
       }),
     )
     const auth = useAuthStore()

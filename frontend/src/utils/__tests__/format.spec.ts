@@ -27,7 +27,7 @@ describe('formatMoney', () => {
   })
 
   it('formats for the Chinese locale too', () => {
-    expect(formatMoney(12.3, 'zh-CN')).toBe('US$12.30')
+    expect(formatMoney(12.3, 'zh-CN')).toBe('$12.30')
   })
 
   it('renders missing values as a dash', () => {
@@ -66,6 +66,7 @@ describe('dates', () => {
   it('formats timestamps in a given time zone', () => {
     expect(formatDateTime('2026-11-27T03:54:02Z', 'en-US', 'UTC')).toBe('11/27/2026, 03:54:02')
     expect(formatDateTime('2026-11-27T03:54:02Z', 'zh-CN', 'Asia/Shanghai')).toBe('2026/11/27 11:54:02')
+    expect(formatDateTime('2026-11-27T03:54:02Z', 'en-US', 'UTC', false)).toBe('11/27/2026, 03:54')
     expect(formatDate('2026-11-27T03:54:02Z', 'en-US', 'UTC')).toBe('11/27/2026')
   })
 

@@ -169,12 +169,12 @@ export function pieOption<G extends UsageFigures>(
         return `${n}: <b>${formatMetric(value, metric, locale)}</b> (${percent}%)`
       },
     },
-    legend: { orient: 'vertical', right: 8, top: 'middle', type: 'scroll' },
+    legend: { bottom: 0, type: 'scroll' },
     series: [
       {
         type: 'pie',
-        radius: ['45%', '72%'],
-        center: ['38%', '50%'],
+        radius: ['42%', '68%'],
+        center: ['50%', '45%'],
         avoidLabelOverlap: true,
         label: { show: false },
         data: groups

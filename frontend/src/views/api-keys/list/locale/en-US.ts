@@ -34,4 +34,6 @@ export default {
   'key.secretDone': 'I have copied it',
   'key.secretUse': 'Send it as “Authorization: Bearer <key>” to {url}.',
   'key.unnamed': '(unnamed)',
+  'key.dates': 'Expiry and last use',
+  'key.statusAndPermissions': 'Status and permissions',
 } satisfies Record<string, string>

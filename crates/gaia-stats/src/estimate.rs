@@ -1,0 +1,77 @@
+//! Token counts when a provider reported none (a stream cut short, a client that left): counted with a
+//! real BPE tokenizer (`o200k_base`, the encoding of OpenAI's current models, shipped inside the
+//! `tiktoken-rs` crate), and the record is marked `estimated`. For Anthropic and Gemini models the count is
+//! an approximation of their own tokenizers — good to a few percent on ordinary text.
+
+use std::sync::OnceLock;
+
+use gaia_core::{ChatRequest, ContentPart};
+use tiktoken_rs::CoreBPE;
+
+fn bpe() -> Option<&'static CoreBPE> {
+    static BPE: OnceLock<Option<CoreBPE>> = OnceLock::new();
+    BPE.get_or_init(|| tiktoken_rs::o200k_base().ok()).as_ref()
+}
+
+/// Tokens in a piece of text (falls back to ~4 characters a token if the tables failed to load).
+pub fn text_tokens(text: &str) -> u64 {
+    if text.is_empty() {
+        return 0;
+    }
+    match bpe() {
+        Some(bpe) => bpe.encode_ordinary(text).len() as u64,
+        None => text.chars().count().div_ceil(4) as u64,
+    }
+}
+
+/// Tokens a request's prompt uses: message texts, tool-call arguments and tool definitions, plus the
+/// per-message framing OpenAI documents (about 3 tokens a message and 3 to prime the answer). Images are
+/// counted at a flat 85 tokens each (OpenAI's low-detail cost), since their real cost depends on size.
+pub fn prompt_tokens(request: &ChatRequest) -> u64 {
+    let mut total = 3;
+    for m in &request.messages {
+        total += 3;
+        for part in &m.content {
+            total += match part {
+                ContentPart::Text(t) => text_tokens(t),
+                ContentPart::Image { .. } => 85,
+            };
+        }
+        for call in &m.tool_calls {
+            total += text_tokens(&call.name) + text_tokens(&call.arguments);
+        }
+    }
+    for tool in &request.tools {
+        total += text_tokens(&tool.name);
+        if let Some(d) = &tool.description {
+            total += text_tokens(d);
+        }
+        if let Some(p) = &tool.parameters {
+            total += text_tokens(&p.to_string());
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gaia_core::Message;
+
+    #[test]
+    fn text_is_counted_with_the_real_tokenizer() {
+        assert_eq!(text_tokens(""), 0);
+        // "hello world" is two tokens in o200k_base.
+        assert_eq!(text_tokens("hello world"), 2);
+        let long = "The quick brown fox jumps over the lazy dog. ".repeat(50);
+        let n = text_tokens(&long);
+        assert!((450..=560).contains(&n), "{n}");
+    }
+
+    #[test]
+    fn a_prompt_counts_messages_and_framing() {
+        let req = ChatRequest::new("m", vec![Message::system("You are terse."), Message::user("hello world")]);
+        let n = prompt_tokens(&req);
+        assert!((10..=20).contains(&n), "{n}");
+    }
+}
