@@ -12,38 +12,40 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table("usage_daily")
-                    .if_not_exists()
-                    .col(string_len("day", 10))
-                    .col(string_len("organization_id", 36))
-                    .col(string_len("api_key_id", 36))
-                    // As served; the requested model when nothing was served.
-                    .col(string_len("model", 256))
-                    .col(string_len("provider", 64))
-                    .col(big_integer("requests"))
-                    // Requests answered with a status >= 400.
-                    .col(big_integer("errors"))
-                    .col(big_integer("prompt_tokens"))
-                    .col(big_integer("completion_tokens"))
-                    .col(big_integer("cached_tokens"))
-                    .col(big_integer("total_tokens"))
-                    .col(big_integer("cost_nanos"))
-                    // Sum of total latencies, for averages.
-                    .col(big_integer("total_latency_ms_sum"))
-                    .primary_key(
-                        Index::create()
-                            .col("day")
-                            .col("organization_id")
-                            .col("api_key_id")
-                            .col("model")
-                            .col("provider"),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        let mut table = Table::create();
+        table
+            .table("usage_daily")
+            .if_not_exists()
+            .col(string_len("day", 10))
+            .col(string_len("organization_id", 36))
+            .col(string_len("api_key_id", 36))
+            // As served; the requested model when nothing was served.
+            .col(string_len("model", 256))
+            .col(string_len("provider", 64))
+            .col(big_integer("requests"))
+            // Requests answered with a status >= 400.
+            .col(big_integer("errors"))
+            .col(big_integer("prompt_tokens"))
+            .col(big_integer("completion_tokens"))
+            .col(big_integer("cached_tokens"))
+            .col(big_integer("total_tokens"))
+            .col(big_integer("cost_nanos"))
+            // Sum of total latencies, for averages.
+            .col(big_integer("total_latency_ms_sum"))
+            .primary_key(
+                Index::create()
+                    .col("day")
+                    .col("organization_id")
+                    .col("api_key_id")
+                    .col("model")
+                    .col("provider"),
+            );
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Sqlite {
+            // Store rows in primary-key order (day first): a period's rows sit together and are read
+            // without a second lookup, which keeps reports fast when the file is mostly raw records.
+            table.extra("WITHOUT ROWID");
+        }
+        manager.create_table(table).await?;
         for (name, first) in [
             ("idx_usage_daily_org_day", "organization_id"),
             ("idx_usage_daily_key_day", "api_key_id"),

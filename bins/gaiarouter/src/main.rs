@@ -38,6 +38,10 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err @ gaiarouter::startup::StartupError::Config(_)) => {
+            eprintln!("gaiarouter: {err}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             tracing::error!(error = %err, "gaiarouter stopped with an error");
             eprintln!("gaiarouter: {err}");

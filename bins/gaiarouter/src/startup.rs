@@ -171,6 +171,9 @@ impl Application {
             source,
         })?;
         let shutdown = ShutdownSignals::register()?;
+        // Everything that can be wrong in the configuration is checked before anything is written.
+        let file = read_file_config(&settings)?;
+        let providers = build_providers(&settings, &file)?;
         let store =
             Store::connect_and_migrate(settings.database_url.expose(), &StoreOptions::default())
                 .await
@@ -182,8 +185,6 @@ impl Application {
             AdminKeyBootstrap::Generated(key) => Some(key.full),
             AdminKeyBootstrap::Existing => None,
         };
-        let file = read_file_config(&settings)?;
-        let providers = build_providers(&settings, &file)?;
         let mut seed =
             gaia_providers::catalog::builtin().map_err(|e| StartupError::Config(e.message))?;
         seed.extend(file.models());

@@ -172,9 +172,25 @@ impl Limiter {
         self.adjust(admission, 1, tokens, cost_nanos, now);
     }
 
-    /// Removes usage that has now reached the rollup (called by the usage writer after each batch).
+    /// Moves usage that has now reached the rollup from "pending" into the database totals (called by the
+    /// usage writer after each batch), so the month-to-date total never dips between two reloads. Until
+    /// the next reload replaces the totals it may briefly count a batch twice — erring towards refusing.
     pub fn confirm_usage(&self, admission: &Admission, tokens: i64, cost_nanos: i64, now: DateTime<Utc>) {
         self.adjust(admission, -1, -tokens, -cost_nanos, now);
+        let Ok(mut t) = self.totals.lock() else { return };
+        if t.period != period(now) {
+            return;
+        }
+        let db = &mut t.db;
+        for (map, id) in [
+            (&mut db.by_key, &admission.key_id),
+            (&mut db.by_org, &admission.organization_id),
+        ] {
+            let e = map.entry(id.clone()).or_default();
+            e.requests += 1;
+            e.tokens += tokens;
+            e.cost_nanos += cost_nanos;
+        }
     }
 
     fn adjust(&self, a: &Admission, requests: i64, tokens: i64, cost_nanos: i64, now: DateTime<Utc>) {
@@ -262,10 +278,12 @@ impl Limiter {
             }
             a.seen_admitted
         };
-        let remaining = (limit - seen).max(0);
+        // Requests recorded before the limit existed (or before this month's row) count too.
+        let already = self.month_totals(scope, id, now).requests;
+        let remaining = (limit - seen.max(already)).max(0);
         let mut block = (remaining / 16).clamp(1, 64);
         loop {
-            if self.store.claim_admissions(scope.as_str(), id, &p, block, limit, now).await? {
+            if self.store.claim_admissions(scope.as_str(), id, &p, block, limit, already, now).await? {
                 let admitted = self.store.admitted(scope.as_str(), id, &p).await.unwrap_or(seen + block);
                 if let Ok(mut map) = self.allowances.lock() {
                     let a = map.entry(key.clone()).or_default();
@@ -414,6 +432,31 @@ mod tests {
         let other = limits(Limits::default(), Limits { monthly_cost_nanos: Some(800), ..Default::default() });
         let err = l.admit("k2", "o", &other, now).await.unwrap_err();
         assert!(err.message.contains("cost") && err.message.contains("organization"), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn confirmed_usage_never_makes_the_total_dip() {
+        let l = limiter().await;
+        let now = Utc::now();
+        let a = l.admit("k", "o", &AppliedLimits::default(), now).await.unwrap();
+        l.add_usage(&a, 50, 7, now);
+        assert_eq!(l.month_totals(Scope::Key, "k", now).tokens, 50);
+        l.confirm_usage(&a, 50, 7, now);
+        assert_eq!(l.month_totals(Scope::Key, "k", now).tokens, 50);
+        assert_eq!(l.month_totals(Scope::Organization, "o", now).requests, 1);
+    }
+
+    #[tokio::test]
+    async fn requests_recorded_before_a_limit_count_against_it() {
+        let l = limiter().await;
+        let now = Utc::now();
+        for _ in 0..3 {
+            let a = l.admit("k", "o", &AppliedLimits::default(), now).await.unwrap();
+            l.add_usage(&a, 1, 1, now);
+        }
+        let lim = limits(Limits::default(), Limits { monthly_requests: Some(4), ..Default::default() });
+        l.admit("k", "o", &lim, now).await.unwrap();
+        assert_eq!(l.admit("k", "o", &lim, now).await.unwrap_err().status(), 429);
     }
 
     #[tokio::test]

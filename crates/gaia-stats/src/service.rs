@@ -157,26 +157,20 @@ impl StatsService {
         }
     }
 
-    /// Summary and breakdowns of a scope over a period, from the rollup. The caller has checked that the
-    /// scope exists and may be read.
+    /// Summary and breakdowns of a scope over a period, from the rollup (one aggregate query). The caller
+    /// has checked that the scope exists and may be read.
     pub async fn stats(&self, query: &StatsQuery) -> Result<StatsReport, GaiaError> {
         let filter = Self::filter(&query.scope, query.period.start, query.period.end);
-        let days: BTreeMap<String, UsageTotals> = self
-            .store
-            .usage_daily_totals(&filter, DailyDimension::Day)
-            .await?
-            .into_iter()
-            .collect();
-        let by_model = self
-            .store
-            .usage_daily_totals(&filter, DailyDimension::Model)
-            .await?;
-        let by_provider = self
-            .store
-            .usage_daily_totals(&filter, DailyDimension::Provider)
-            .await?;
+        let mut days: BTreeMap<String, UsageTotals> = BTreeMap::new();
+        let mut models: BTreeMap<String, UsageTotals> = BTreeMap::new();
+        let mut providers: BTreeMap<String, UsageTotals> = BTreeMap::new();
         let mut summary = UsageTotals::default();
-        days.values().for_each(|t| summary.add(t));
+        for row in self.store.usage_daily_breakdown(&filter).await? {
+            days.entry(row.day).or_default().add(&row.totals);
+            models.entry(row.model).or_default().add(&row.totals);
+            providers.entry(row.provider).or_default().add(&row.totals);
+            summary.add(&row.totals);
+        }
         let keys = match query.scope {
             Scope::Global => {
                 let (total, active) = self.store.count_api_keys(chrono::Utc::now()).await?;
@@ -189,8 +183,8 @@ impl StatsService {
             summary,
             keys,
             by_date: bucket_days(query.period, query.group_by, &days),
-            by_model: by_requests(by_model),
-            by_provider: by_requests(by_provider),
+            by_model: by_requests(models.into_iter().collect()),
+            by_provider: by_requests(providers.into_iter().collect()),
         })
     }
 

@@ -64,7 +64,9 @@ impl Store {
     }
 
     /// Claims `n` admission slots for `(scope, scope_id, period)` if that keeps `admitted <= limit`.
-    /// Returns whether the claim succeeded. Atomic across instances (one conditional UPDATE).
+    /// Returns whether the claim succeeded. Atomic across instances (one conditional UPDATE). A period's
+    /// row starts at `initial` — the requests already recorded this month before any limit applied.
+    #[allow(clippy::too_many_arguments)]
     pub async fn claim_admissions(
         &self,
         scope: &str,
@@ -72,6 +74,7 @@ impl Store {
         period: &str,
         n: i64,
         limit: i64,
+        initial: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let backend = self.conn().get_database_backend();
@@ -79,20 +82,20 @@ impl Store {
         // Make sure the row exists (a no-op when it does).
         let insert = match backend {
             DbBackend::MySql => format!(
-                "INSERT IGNORE INTO quota_reservations (scope, scope_id, period, admitted, updated_at) VALUES ({}, {}, {}, 0, {})",
-                p(1), p(2), p(3), p(4)
+                "INSERT IGNORE INTO quota_reservations (scope, scope_id, period, admitted, updated_at) VALUES ({}, {}, {}, {}, {})",
+                p(1), p(2), p(3), p(4), p(5)
             ),
             _ => format!(
-                "INSERT INTO quota_reservations (scope, scope_id, period, admitted, updated_at) VALUES ({}, {}, {}, 0, {}) \
+                "INSERT INTO quota_reservations (scope, scope_id, period, admitted, updated_at) VALUES ({}, {}, {}, {}, {}) \
                  ON CONFLICT (scope, scope_id, period) DO NOTHING",
-                p(1), p(2), p(3), p(4)
+                p(1), p(2), p(3), p(4), p(5)
             ),
         };
         self.conn()
             .execute_raw(Statement::from_sql_and_values(
                 backend,
                 insert,
-                [scope.into(), scope_id.into(), period.into(), Value::from(now)],
+                [scope.into(), scope_id.into(), period.into(), Value::from(initial.max(0)), Value::from(now)],
             ))
             .await?;
         let update = format!(
@@ -181,13 +184,14 @@ mod tests {
     async fn claims_never_pass_the_limit() {
         let store = memory_store().await;
         let now = Utc::now();
-        assert!(store.claim_admissions("key", "k1", "2026-11", 3, 5, now).await.unwrap());
-        assert!(!store.claim_admissions("key", "k1", "2026-11", 3, 5, now).await.unwrap());
-        assert!(store.claim_admissions("key", "k1", "2026-11", 2, 5, now).await.unwrap());
-        assert!(!store.claim_admissions("key", "k1", "2026-11", 1, 5, now).await.unwrap());
+        assert!(store.claim_admissions("key", "k1", "2026-11", 3, 5, 0, now).await.unwrap());
+        assert!(!store.claim_admissions("key", "k1", "2026-11", 3, 5, 0, now).await.unwrap());
+        assert!(store.claim_admissions("key", "k1", "2026-11", 2, 5, 0, now).await.unwrap());
+        assert!(!store.claim_admissions("key", "k1", "2026-11", 1, 5, 0, now).await.unwrap());
         assert_eq!(store.admitted("key", "k1", "2026-11").await.unwrap(), 5);
-        // A new month starts from zero.
-        assert!(store.claim_admissions("key", "k1", "2026-12", 1, 5, now).await.unwrap());
+        // A new month starts from what was already recorded in it.
+        assert!(store.claim_admissions("key", "k1", "2026-12", 1, 5, 4, now).await.unwrap());
+        assert!(!store.claim_admissions("key", "k1", "2026-12", 1, 5, 4, now).await.unwrap());
         store.release_admissions("key", "k1", "2026-11", 2).await.unwrap();
         assert_eq!(store.admitted("key", "k1", "2026-11").await.unwrap(), 3);
     }

@@ -127,6 +127,15 @@ pub enum DailyDimension {
     Provider,
 }
 
+/// Totals of one day × model × provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakdownRow {
+    pub day: String,
+    pub model: String,
+    pub provider: String,
+    pub totals: UsageTotals,
+}
+
 /// Usage of one organization and key (either may be `''`) over a day range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnerUsage {
@@ -518,6 +527,37 @@ impl Store {
         let rows = self.conn().query_all(&q).await?;
         rows.iter()
             .map(|row| Ok((row.try_get::<String>("", "label")?, read_counters(row)?)))
+            .collect::<Result<_, DbErr>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Rollup totals over `filter` per (day, model, provider): one scan that a report folds into its
+    /// by-date, by-model and by-provider breakdowns.
+    pub async fn usage_daily_breakdown(
+        &self,
+        filter: &DailyFilter,
+    ) -> Result<Vec<BreakdownRow>, StoreError> {
+        use usage_daily::Column as C;
+        let mut q = Query::select();
+        q.from(usage_daily::Entity)
+            .column(C::Day)
+            .column(C::Model)
+            .column(C::Provider);
+        select_counters(&mut q, self.backend());
+        daily_where(&mut q, filter);
+        q.group_by_col(C::Day)
+            .group_by_col(C::Model)
+            .group_by_col(C::Provider);
+        let rows = self.conn().query_all(&q).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(BreakdownRow {
+                    day: row.try_get("", C::Day.as_str())?,
+                    model: row.try_get("", C::Model.as_str())?,
+                    provider: row.try_get("", C::Provider.as_str())?,
+                    totals: read_counters(row)?,
+                })
+            })
             .collect::<Result<_, DbErr>>()
             .map_err(StoreError::from)
     }

@@ -49,7 +49,8 @@ export interface StatsSummary {
   total_completion_tokens: number
   total_tokens: number
   total_cost: number
-  total_errors?: number
+  /** Requests answered with a status >= 400. */
+  errors?: number
   avg_latency_ms?: number | null
   /** Global statistics only. */
   total_keys?: number
@@ -60,6 +61,8 @@ export interface StatsResponse {
   key_id?: string
   organization_id?: string
   period: { start: string; end: string }
+  /** How `by_date` is bucketed: `day`, `week` (labelled by its Monday) or `month` (`2026-11`). */
+  group_by?: string
   summary: StatsSummary
   by_date?: DateGroup[]
   by_model?: ModelGroup[]
@@ -85,15 +88,14 @@ export function statsUrl(scope: StatsScope): string {
   }
 }
 
-/** One recorded inference request. Cost in USD. */
+/** One recorded inference request (`RequestLogEntry`). Cost in USD. */
 export interface RequestRecord {
-  id: string
+  id: number | string
+  /** The request's `x-request-id`. */
   request_id: string
   created_at: string
-  key_id: string | null
-  key_name?: string | null
+  api_key_id: string | null
   organization_id: string | null
-  organization_name?: string | null
   /** The model as requested (may be an alias) and as served. */
   model: string
   model_served: string | null
@@ -117,11 +119,11 @@ export interface RequestQuery extends PageQuery {
   organization_id?: string
   model?: string
   provider?: string
-  /** `success` (2xx) or `error`. */
+  /** `success` (< 400) or `error` (>= 400). */
   status?: 'success' | 'error'
-  /** RFC 3339 bounds. */
-  start?: string
-  end?: string
+  /** Inclusive bounds: a date (`2026-11-27`, its whole day) or an RFC 3339 date-time, UTC. */
+  start_date?: string
+  end_date?: string
 }
 
 export const statsApi = {

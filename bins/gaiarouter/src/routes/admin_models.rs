@@ -190,14 +190,22 @@ pub async fn create(
     Ok(HttpResponse::Created().json(to_admin(created, &state)))
 }
 
-/// Enable or disable one model.
+/// Changes to a model: enable/disable, and (for any source) correct its prices or limits. A later
+/// catalog or OpenRouter sync of the same source may refresh prices again.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelPatch {
-    pub enabled: bool,
+    pub enabled: Option<bool>,
+    /// USD per million input tokens.
+    pub input_price_per_mtok: Option<f64>,
+    /// USD per million output tokens.
+    pub output_price_per_mtok: Option<f64>,
+    pub context_length: Option<i64>,
+    pub max_completion_tokens: Option<i64>,
+    pub display_name: Option<String>,
 }
 
-/// Enable or disable a model.
+/// Enable or disable a model, or correct its prices and limits.
 #[utoipa::path(patch, path = "/v1/admin/models/{id}", tag = "models", request_body = ModelPatch,
     params(("id" = String, Path, description = "Model id, e.g. `openai/gpt-4o-mini`")),
     responses(
@@ -212,13 +220,38 @@ pub async fn patch(
     body: web::Json<ModelPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    state.store.get_model(&id).await?;
-    state
-        .store
-        .set_models_enabled(std::slice::from_ref(&id), body.enabled, Utc::now())
-        .await?;
+    let mut model = state.store.get_model(&id).await?;
+    let p = body.into_inner();
+    for (name, v) in [("input_price_per_mtok", p.input_price_per_mtok), ("output_price_per_mtok", p.output_price_per_mtok)] {
+        if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
+            return Err(GaiaError::invalid_request(format!("`{name}` must be a non-negative number")).with_param(name).into());
+        }
+    }
+    for (name, v) in [("context_length", p.context_length), ("max_completion_tokens", p.max_completion_tokens)] {
+        if v.is_some_and(|v| v < 1) {
+            return Err(GaiaError::invalid_request(format!("`{name}` must be positive")).with_param(name).into());
+        }
+    }
+    if let Some(e) = p.enabled {
+        model.enabled = e;
+    }
+    if let Some(v) = p.input_price_per_mtok {
+        model.input_price_nanos_per_mtok = usd_per_mtok_to_nanos(v);
+    }
+    if let Some(v) = p.output_price_per_mtok {
+        model.output_price_nanos_per_mtok = usd_per_mtok_to_nanos(v);
+    }
+    if p.context_length.is_some() {
+        model.context_length = p.context_length;
+    }
+    if p.max_completion_tokens.is_some() {
+        model.max_completion_tokens = p.max_completion_tokens;
+    }
+    if let Some(d) = p.display_name {
+        model.display_name = Some(d).filter(|d| !d.trim().is_empty());
+    }
+    let model = state.store.update_model(&model, Utc::now()).await?;
     state.reload_registry().await?;
-    let model = state.store.get_model(&id).await?;
     Ok(HttpResponse::Ok().json(to_admin(model, &state)))
 }
 

@@ -24,8 +24,7 @@ export function formatMetric(v: number, m: Metric, locale: string): string {
 /** Failed requests and their share; `errors` per group when the server sends them. */
 export function errorSummary(s: StatsResponse | null): { errors: number; rate: number | null } {
   if (!s) return { errors: 0, rate: null }
-  const errors =
-    s.summary.total_errors ?? (s.by_date ?? []).reduce((n, g) => n + (g.errors ?? 0), 0)
+  const errors = s.summary.errors ?? (s.by_date ?? []).reduce((n, g) => n + (g.errors ?? 0), 0)
   const total = s.summary.total_requests
   return { errors, rate: total > 0 ? errors / total : null }
 }

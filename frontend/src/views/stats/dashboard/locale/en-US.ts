@@ -58,4 +58,5 @@ export default {
   'stats.log.error': 'Failed',
   'stats.log.empty': 'No requests in this period.',
   'stats.loadFailed': 'Statistics could not be loaded: {reason}',
+  'stats.noProvider': '(no provider)',
 } satisfies Record<string, string>

@@ -58,4 +58,5 @@ export default {
   'stats.log.error': '失败',
   'stats.log.empty': '此时间段内没有请求。',
   'stats.loadFailed': '无法加载统计数据：{reason}',
+  'stats.noProvider': '（无服务商）',
 } satisfies Record<string, string>

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+
+import type { StatsResponse } from '@/api/stats'
+
+import { avgLatency, barOption, errorSummary } from '../charts'
+
+const figures = (requests: number, errors: number, avg: number) => ({
+  requests,
+  prompt_tokens: 0,
+  completion_tokens: 0,
+  total_tokens: 0,
+  cost: requests / 100,
+  errors,
+  avg_latency_ms: avg,
+})
+
+const report = (summary: Partial<StatsResponse['summary']>): StatsResponse => ({
+  period: { start: '2026-11-01', end: '2026-11-02' },
+  summary: {
+    total_requests: 40,
+    total_prompt_tokens: 0,
+    total_completion_tokens: 0,
+    total_tokens: 0,
+    total_cost: 0.4,
+    ...summary,
+  },
+  by_date: [
+    { date: '2026-11-01', ...figures(10, 1, 100) },
+    { date: '2026-11-02', ...figures(30, 3, 200) },
+  ],
+})
+
+describe('dashboard figures', () => {
+  it('takes the error count from the summary, or adds up the days', () => {
+    expect(errorSummary(report({ errors: 8 }))).toEqual({ errors: 8, rate: 0.2 })
+    expect(errorSummary(report({}))).toEqual({ errors: 4, rate: 0.1 })
+    expect(errorSummary(null)).toEqual({ errors: 0, rate: null })
+  })
+
+  it('weights the average latency by requests when the summary lacks it', () => {
+    expect(avgLatency(report({ avg_latency_ms: 123 }))).toBe(123)
+    expect(avgLatency(report({}))).toBe(175)
+  })
+
+  it('ranks the top models by the chosen metric, largest on top', () => {
+    const groups = [
+      { model: 'a', ...figures(5, 0, 0) },
+      { model: 'b', ...figures(50, 0, 0) },
+      { model: 'c', ...figures(20, 0, 0) },
+    ]
+    const opt = barOption(groups, (g) => g.model, 'requests', 'en-US', 2) as {
+      yAxis: { data: string[] }
+      series: { data: number[] }[]
+    }
+    expect(opt.yAxis.data).toEqual(['c', 'b'])
+    expect(opt.series[0]?.data).toEqual([20, 50])
+  })
+})
