@@ -28,8 +28,12 @@ test-rust:
 	export GAIA_TEST_POSTGRES_URL="$$pg_url" GAIA_REQUIRE_POSTGRES=1; \
 	if command -v cargo-nextest >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace --all-targets --no-fail-fast; \
+	  echo "== the API suite again, every server on PostgreSQL =="; \
+	  GAIA_TEST_BACKEND=postgres $(CARGO) nextest run -p gaiarouter --test api --no-fail-fast; \
 	else \
 	  $(CARGO) test --workspace --all-targets --no-fail-fast; \
+	  echo "== the API suite again, every server on PostgreSQL =="; \
+	  GAIA_TEST_BACKEND=postgres $(CARGO) test -p gaiarouter --test api --no-fail-fast; \
 	fi
 
 # The official OpenAI Python SDK against the real binary and the mock upstream (both built by test-rust).

@@ -129,7 +129,7 @@ fn expected(endpoint: &str, c: Caller) -> u16 {
 async fn every_management_endpoint_answers_every_kind_of_caller_as_specified() {
     let upstream = ok_upstream().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = gaiarouter::configuration::Settings::for_tests(&gaia_store::testing::sqlite_file_url(dir.path())).unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(&crate::helpers::test_database_url(dir.path()).await).unwrap();
     point_providers_at(&mut settings, &upstream.uri());
     settings.admin_username = Some("root".into());
     settings.admin_password = Some(gaiarouter::configuration::Secret::new("root-password"));

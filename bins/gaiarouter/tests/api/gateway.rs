@@ -638,7 +638,7 @@ async fn bodies_over_the_limit_get_413() {
     let upstream = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut settings = gaiarouter::configuration::Settings::for_tests(
-        &gaia_store::testing::sqlite_file_url(dir.path()),
+        &crate::helpers::test_database_url(dir.path()).await,
     )
     .unwrap();
     crate::helpers::point_providers_at(&mut settings, &upstream.uri());
@@ -656,7 +656,7 @@ async fn models_lists_enabled_models_of_configured_providers_only() {
     let upstream = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut settings = gaiarouter::configuration::Settings::for_tests(
-        &gaia_store::testing::sqlite_file_url(dir.path()),
+        &crate::helpers::test_database_url(dir.path()).await,
     )
     .unwrap();
     crate::helpers::point_providers_at(&mut settings, &upstream.uri());
@@ -707,7 +707,7 @@ async fn spawn_with_config_file(upstream: &str, toml: &str) -> crate::helpers::T
     let cfg = dir.path().join("gaiarouter.toml");
     std::fs::write(&cfg, toml).unwrap();
     let mut settings = gaiarouter::configuration::Settings::for_tests(
-        &gaia_store::testing::sqlite_file_url(dir.path()),
+        &crate::helpers::test_database_url(dir.path()).await,
     )
     .unwrap();
     crate::helpers::point_providers_at(&mut settings, upstream);

@@ -42,9 +42,25 @@ pub async fn fresh_database(db: Db, dir: &std::path::Path) -> Option<String> {
     }
 }
 
-/// Starts an app on SQLite.
+/// The database API tests run on: SQLite, or PostgreSQL when `GAIA_TEST_BACKEND=postgres` (`make test`
+/// runs the whole API suite once on each).
+pub fn default_db() -> Db {
+    match std::env::var("GAIA_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Db::Postgres,
+        _ => Db::Sqlite,
+    }
+}
+
+/// A fresh database URL on the default backend.
+pub async fn test_database_url(dir: &std::path::Path) -> String {
+    fresh_database(default_db(), dir)
+        .await
+        .expect("GAIA_TEST_BACKEND=postgres needs GAIA_TEST_POSTGRES_URL")
+}
+
+/// Starts an app on the default backend.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_on(Db::Sqlite).await.unwrap()
+    spawn_app_on(default_db()).await.expect("the test database is available")
 }
 
 /// Starts an app on the given database; `None` if that database is unavailable and not required.
@@ -58,7 +74,7 @@ pub async fn spawn_app_on(db: Db) -> Option<TestApp> {
 /// OpenAI at `/v1`, Anthropic at `/`, Gemini at `/`, OpenRouter at `/api/v1`.
 pub async fn spawn_app_with_upstream(upstream: &str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let url = testing::sqlite_file_url(dir.path());
+    let url = test_database_url(dir.path()).await;
     let mut settings = Settings::for_tests(&url).unwrap();
     point_providers_at(&mut settings, upstream);
     spawn_with(settings, dir).await

@@ -126,7 +126,7 @@ async fn hanging_upstream() -> (String, tokio::sync::oneshot::Receiver<()>) {
 async fn a_client_that_disconnects_cancels_the_upstream_request_and_is_recorded() {
     let (upstream, closed) = hanging_upstream().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = gaiarouter::configuration::Settings::for_tests(&gaia_store::testing::sqlite_file_url(dir.path())).unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(&crate::helpers::test_database_url(dir.path()).await).unwrap();
     crate::helpers::point_providers_at(&mut settings, &upstream);
     settings.sse_keepalive_secs = 1;
     let app = crate::helpers::spawn_with(settings, dir).await;

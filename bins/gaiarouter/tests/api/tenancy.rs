@@ -312,7 +312,7 @@ async fn a_concurrent_burst_cannot_pass_a_request_limit() {
 async fn users_sign_in_manage_the_gateway_and_brute_force_is_slowed_down() {
     let upstream = ok_upstream().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = gaiarouter::configuration::Settings::for_tests(&gaia_store::testing::sqlite_file_url(dir.path())).unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(&crate::helpers::test_database_url(dir.path()).await).unwrap();
     crate::helpers::point_providers_at(&mut settings, &upstream.uri());
     settings.admin_username = Some("root".into());
     settings.admin_password = Some(gaiarouter::configuration::Secret::new("s3cret-pass"));
