@@ -80,7 +80,12 @@ pub struct Cli {
     pub admin_username: Option<String>,
 
     /// Password of the first admin user (if unset, one is generated and printed once).
-    #[arg(long, env = "GAIA_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "GAIA_ADMIN_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
     pub admin_password: Option<String>,
 
     /// Default requests-per-minute limit for keys without their own (unset: no default limit).
@@ -112,6 +117,15 @@ pub struct Cli {
     /// Seconds between SSE keep-alive comments while a provider is silent mid-stream.
     #[arg(long, env = "GAIA_SSE_KEEPALIVE", default_value = "15", global = true)]
     pub sse_keepalive: String,
+
+    /// Days raw usage records are kept (daily rollups are kept forever); 0 keeps them forever.
+    #[arg(
+        long,
+        env = "GAIA_USAGE_RETENTION_DAYS",
+        default_value = "90",
+        global = true
+    )]
+    pub usage_retention_days: String,
 
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "GAIA_WORKERS", global = true)]
@@ -213,6 +227,7 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub shutdown_timeout_secs: u64,
     pub sse_keepalive_secs: u64,
+    pub usage_retention_days: u32,
     pub workers: Option<usize>,
     pub static_dir: Option<PathBuf>,
     pub config_file: Option<PathBuf>,
@@ -340,11 +355,19 @@ impl Settings {
             &or_default(&cli.shutdown_timeout, "30"),
             "a number of seconds",
         )?;
-        let sse_keepalive_secs: u64 =
-            parse_number("GAIA_SSE_KEEPALIVE", &or_default(&cli.sse_keepalive, "15"), "a number of seconds")?;
+        let sse_keepalive_secs: u64 = parse_number(
+            "GAIA_SSE_KEEPALIVE",
+            &or_default(&cli.sse_keepalive, "15"),
+            "a number of seconds",
+        )?;
         if sse_keepalive_secs == 0 {
             return Err(err("GAIA_SSE_KEEPALIVE", "must be at least 1"));
         }
+        let usage_retention_days: u32 = parse_number(
+            "GAIA_USAGE_RETENTION_DAYS",
+            &or_default(&cli.usage_retention_days, "90"),
+            "a number of days",
+        )?;
         let workers = match non_empty(cli.workers) {
             Some(w) => {
                 let n: usize = parse_number("GAIA_WORKERS", &w, "a positive number")?;
@@ -370,9 +393,13 @@ impl Settings {
         let default_rate_limit_rpm = match non_empty(cli.default_rate_limit_rpm) {
             None => None,
             Some(raw) => {
-                let n: u32 = parse_number("GAIA_DEFAULT_RATE_LIMIT_RPM", &raw, "a positive number")?;
+                let n: u32 =
+                    parse_number("GAIA_DEFAULT_RATE_LIMIT_RPM", &raw, "a positive number")?;
                 if n == 0 {
-                    return Err(err("GAIA_DEFAULT_RATE_LIMIT_RPM", "must be at least 1 (unset it to disable)"));
+                    return Err(err(
+                        "GAIA_DEFAULT_RATE_LIMIT_RPM",
+                        "must be at least 1 (unset it to disable)",
+                    ));
                 }
                 Some(n)
             }
@@ -406,6 +433,7 @@ impl Settings {
             max_body_bytes,
             shutdown_timeout_secs,
             sse_keepalive_secs,
+            usage_retention_days,
             workers,
             static_dir: non_empty(cli.static_dir).map(PathBuf::from),
             config_file: non_empty(cli.config).map(PathBuf::from),

@@ -55,6 +55,7 @@ pub struct Application {
     state: AppState,
     static_dir: Option<PathBuf>,
     background: tokio::task::JoinHandle<()>,
+    retention: tokio::task::JoinHandle<()>,
     shutdown: ShutdownSignals,
 }
 
@@ -203,18 +204,32 @@ impl Application {
         let jwt_secret = match &settings.jwt_secret {
             Some(s) => s.expose().as_bytes().to_vec(),
             None => {
-                tracing::warn!("GAIA_JWT_SECRET is unset: login tokens are signed with a random per-process secret (they end at restart and do not work across instances)");
+                tracing::warn!(
+                    "GAIA_JWT_SECRET is unset: login tokens are signed with a random per-process secret (they end at restart and do not work across instances)"
+                );
                 let mut bytes = vec![0u8; 32];
                 rand::Rng::fill(&mut rand::rng(), &mut bytes[..]);
                 bytes
             }
         };
         let keys = Arc::new(
-            KeyCache::new(store.clone(), settings.admin_key.as_ref().map(|k| k.expose()))
-                .with_tokens(gaia_orgs::tokens::TokenSigner::new(&jwt_secret, TOKEN_TTL_SECS)),
+            KeyCache::new(
+                store.clone(),
+                settings.admin_key.as_ref().map(|k| k.expose()),
+            )
+            .with_tokens(gaia_orgs::tokens::TokenSigner::new(
+                &jwt_secret,
+                TOKEN_TTL_SECS,
+            )),
         );
-        let limiter = Arc::new(gaia_orgs::limits::Limiter::new(store.clone(), settings.default_rate_limit_rpm));
-        limiter.refresh(chrono::Utc::now()).await.map_err(StartupError::Bootstrap)?;
+        let limiter = Arc::new(gaia_orgs::limits::Limiter::new(
+            store.clone(),
+            settings.default_rate_limit_rpm,
+        ));
+        limiter
+            .refresh(chrono::Utc::now())
+            .await
+            .map_err(StartupError::Bootstrap)?;
         keys.refresh().await.map_err(StartupError::Bootstrap)?;
         let retry = RetryPolicy {
             max_retries: file
@@ -261,6 +276,13 @@ impl Application {
             .map_err(StartupError::Bootstrap)?;
         let settings = state.settings.clone();
         let background = tokio::spawn(refresh_loop(state.clone()));
+        let retention = gaia_stats::retention::spawn(
+            state.store.clone(),
+            gaia_stats::retention::RetentionConfig {
+                days: state.settings.usage_retention_days,
+                ..Default::default()
+            },
+        );
         let server = build_server(listener, state.clone(), static_dir.clone())?;
         Ok(Self {
             port,
@@ -271,6 +293,7 @@ impl Application {
             settings,
             static_dir,
             background,
+            retention,
             shutdown,
         })
     }
@@ -335,8 +358,15 @@ impl Application {
         let result = self.server.await;
         graceful.abort();
         self.background.abort();
-        // In-flight requests are done: persist what only lives in memory.
-        self.state.usage.shutdown().await;
+        self.retention.abort();
+        // In-flight requests are done: persist what only lives in memory, within the shutdown budget.
+        let budget = Duration::from_secs(self.settings.shutdown_timeout_secs.max(5));
+        if let Err(unwritten) = self.state.usage.shutdown_within(budget).await {
+            tracing::error!(
+                unwritten = unwritten.0,
+                "usage records could not be written before exit (database unavailable)"
+            );
+        }
         if let Err(e) = self.state.keys.flush_last_used().await {
             tracing::warn!(error = %e.message, "could not record key last-use times at shutdown");
         }
@@ -448,8 +478,20 @@ fn build_server(
                     .route(web::put().to(routes::admin_models::put_alias))
                     .route(web::delete().to(routes::admin_models::delete_alias)),
             )
+            .service(web::resource("/v1/stats").route(web::get().to(routes::stats::global_stats)))
+            .service(
+                web::resource("/v1/organizations/{org_id}/stats")
+                    .route(web::get().to(routes::stats::organization_stats)),
+            )
+            .service(
+                web::resource("/v1/api-keys/{key_id}/stats")
+                    .route(web::get().to(routes::stats::key_stats)),
+            )
+            .service(web::resource("/v1/requests").route(web::get().to(routes::stats::request_log)))
             .service(web::resource("/v1/admin/login").route(web::post().to(routes::users::login)))
-            .service(web::resource("/v1/auth/key-login").route(web::post().to(routes::users::key_login)))
+            .service(
+                web::resource("/v1/auth/key-login").route(web::post().to(routes::users::key_login)),
+            )
             .service(web::resource("/v1/auth/me").route(web::get().to(routes::users::me)))
             .service(
                 web::resource("/v1/admin/users")

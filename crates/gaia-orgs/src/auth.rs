@@ -158,10 +158,15 @@ impl KeyCache {
     /// Reloads every key from the database.
     pub async fn refresh(&self) -> Result<usize, GaiaError> {
         let rows = self.store.list_keys_with_org_status().await?;
-        let snap = Snapshot::build(
-            rows.into_iter()
-                .map(|(key, org_status, org_limits)| CachedKey { key, org_status, org_limits }),
-        );
+        let snap =
+            Snapshot::build(
+                rows.into_iter()
+                    .map(|(key, org_status, org_limits)| CachedKey {
+                        key,
+                        org_status,
+                        org_limits,
+                    }),
+            );
         let n = snap.by_id.len();
         self.keys.store(Arc::new(snap));
         Ok(n)
@@ -244,7 +249,10 @@ impl KeyCache {
             user_id: None,
             username: None,
             permissions: cached.key.permissions,
-            limits: Some(AppliedLimits { key: cached.key.limits, organization: cached.org_limits }),
+            limits: Some(AppliedLimits {
+                key: cached.key.limits,
+                organization: cached.org_limits,
+            }),
         })
     }
 
@@ -279,7 +287,11 @@ impl KeyCache {
             .await
             .map(|o| (o.status, o.limits))
             .unwrap_or((Status::Inactive, gaia_core::Limits::default()));
-        let cached = Arc::new(CachedKey { key, org_status, org_limits });
+        let cached = Arc::new(CachedKey {
+            key,
+            org_status,
+            org_limits,
+        });
         let result = Self::check(&cached, secret, now);
         if result.is_ok() {
             self.touch(&cached.key.id, now);
@@ -297,11 +309,14 @@ impl KeyCache {
 
     /// A login token: a user's (checked against the database: management endpoints only) or a
     /// key-login token (checked against the cached key, so a revoked key's tokens stop working).
-    async fn authenticate_token(&self, token: &str, now: DateTime<Utc>) -> Result<Principal, GaiaError> {
-        let signer = self
-            .tokens
-            .as_ref()
-            .ok_or_else(|| GaiaError::unauthorized("login tokens are not enabled").with_code("invalid_token"))?;
+    async fn authenticate_token(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Principal, GaiaError> {
+        let signer = self.tokens.as_ref().ok_or_else(|| {
+            GaiaError::unauthorized("login tokens are not enabled").with_code("invalid_token")
+        })?;
         let claims = signer.verify(token)?;
         match claims.kind.as_str() {
             "key" => {
@@ -311,7 +326,8 @@ impl KeyCache {
                     None => {
                         self.db_lookups.fetch_add(1, Ordering::Relaxed);
                         let key = self.store.get_api_key(&claims.sub).await.map_err(|_| {
-                            GaiaError::unauthorized("the API key of this token no longer exists").with_code("invalid_token")
+                            GaiaError::unauthorized("the API key of this token no longer exists")
+                                .with_code("invalid_token")
                         })?;
                         let (org_status, org_limits) = self
                             .store
@@ -319,7 +335,11 @@ impl KeyCache {
                             .await
                             .map(|o| (o.status, o.limits))
                             .unwrap_or((Status::Inactive, gaia_core::Limits::default()));
-                        Arc::new(CachedKey { key, org_status, org_limits })
+                        Arc::new(CachedKey {
+                            key,
+                            org_status,
+                            org_limits,
+                        })
                     }
                 };
                 let principal = Self::check_status(&cached, now)?;
@@ -328,10 +348,13 @@ impl KeyCache {
             }
             "user" => {
                 let user = self.store.get_user(&claims.sub).await.map_err(|_| {
-                    GaiaError::unauthorized("the user of this token no longer exists").with_code("invalid_token")
+                    GaiaError::unauthorized("the user of this token no longer exists")
+                        .with_code("invalid_token")
                 })?;
                 if user.status != "active" {
-                    return Err(GaiaError::unauthorized("this user is inactive").with_code("inactive_user"));
+                    return Err(
+                        GaiaError::unauthorized("this user is inactive").with_code("inactive_user")
+                    );
                 }
                 let perms = if user.role == "admin" {
                     Permissions::from_slice(&[Permission::Admin])
@@ -354,7 +377,11 @@ impl KeyCache {
 
     /// The cached key for an id (for reads that show `last_used_at`).
     pub fn key_status_ok(&self, key_id: &str, now: DateTime<Utc>) -> bool {
-        self.keys.load().by_id.get(key_id).is_some_and(|c| Self::check_status(c, now).is_ok())
+        self.keys
+            .load()
+            .by_id
+            .get(key_id)
+            .is_some_and(|c| Self::check_status(c, now).is_ok())
     }
 }
 

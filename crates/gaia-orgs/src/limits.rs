@@ -55,8 +55,14 @@ pub fn period(now: DateTime<Utc>) -> String {
 
 /// The first instant of the next month.
 pub fn next_reset(now: DateTime<Utc>) -> DateTime<Utc> {
-    let (y, m) = if now.month() == 12 { (now.year() + 1, 1) } else { (now.year(), now.month() + 1) };
-    Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single().unwrap_or(now)
+    let (y, m) = if now.month() == 12 {
+        (now.year() + 1, 1)
+    } else {
+        (now.year(), now.month() + 1)
+    };
+    Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now)
 }
 
 /// `YYYY-MM-01` of `now`.
@@ -149,9 +155,15 @@ impl Limiter {
 
     /// Month-to-date totals for a scope (the rollup plus what this instance served since).
     pub fn month_totals(&self, scope: Scope, id: &str, now: DateTime<Utc>) -> MonthTotals {
-        let Ok(t) = self.totals.lock() else { return MonthTotals::default() };
+        let Ok(t) = self.totals.lock() else {
+            return MonthTotals::default();
+        };
         if t.period != period(now) {
-            return t.pending.get(&(scope, id.to_owned())).copied().unwrap_or_default();
+            return t
+                .pending
+                .get(&(scope, id.to_owned()))
+                .copied()
+                .unwrap_or_default();
         }
         let db = match scope {
             Scope::Key => t.db.by_key.get(id),
@@ -159,7 +171,11 @@ impl Limiter {
         }
         .copied()
         .unwrap_or_default();
-        let pending = t.pending.get(&(scope, id.to_owned())).copied().unwrap_or_default();
+        let pending = t
+            .pending
+            .get(&(scope, id.to_owned()))
+            .copied()
+            .unwrap_or_default();
         MonthTotals {
             requests: db.requests + pending.requests,
             tokens: db.tokens + pending.tokens,
@@ -168,16 +184,30 @@ impl Limiter {
     }
 
     /// Adds a finished request's usage (called when the request completes).
-    pub fn add_usage(&self, admission: &Admission, tokens: i64, cost_nanos: i64, now: DateTime<Utc>) {
+    pub fn add_usage(
+        &self,
+        admission: &Admission,
+        tokens: i64,
+        cost_nanos: i64,
+        now: DateTime<Utc>,
+    ) {
         self.adjust(admission, 1, tokens, cost_nanos, now);
     }
 
     /// Moves usage that has now reached the rollup from "pending" into the database totals (called by the
     /// usage writer after each batch), so the month-to-date total never dips between two reloads. Until
     /// the next reload replaces the totals it may briefly count a batch twice — erring towards refusing.
-    pub fn confirm_usage(&self, admission: &Admission, tokens: i64, cost_nanos: i64, now: DateTime<Utc>) {
+    pub fn confirm_usage(
+        &self,
+        admission: &Admission,
+        tokens: i64,
+        cost_nanos: i64,
+        now: DateTime<Utc>,
+    ) {
         self.adjust(admission, -1, -tokens, -cost_nanos, now);
-        let Ok(mut t) = self.totals.lock() else { return };
+        let Ok(mut t) = self.totals.lock() else {
+            return;
+        };
         if t.period != period(now) {
             return;
         }
@@ -193,15 +223,27 @@ impl Limiter {
         }
     }
 
-    fn adjust(&self, a: &Admission, requests: i64, tokens: i64, cost_nanos: i64, now: DateTime<Utc>) {
-        let Ok(mut t) = self.totals.lock() else { return };
+    fn adjust(
+        &self,
+        a: &Admission,
+        requests: i64,
+        tokens: i64,
+        cost_nanos: i64,
+        now: DateTime<Utc>,
+    ) {
+        let Ok(mut t) = self.totals.lock() else {
+            return;
+        };
         if t.period.is_empty() {
             t.period = period(now);
         }
         if t.period != period(now) {
             return;
         }
-        for key in [(Scope::Key, a.key_id.clone()), (Scope::Organization, a.organization_id.clone())] {
+        for key in [
+            (Scope::Key, a.key_id.clone()),
+            (Scope::Organization, a.organization_id.clone()),
+        ] {
             let e = t.pending.entry(key).or_default();
             e.requests += requests;
             e.tokens += tokens;
@@ -209,7 +251,13 @@ impl Limiter {
         }
     }
 
-    fn check_totals(&self, scope: Scope, id: &str, limits: &Limits, now: DateTime<Utc>) -> Result<(), GaiaError> {
+    fn check_totals(
+        &self,
+        scope: Scope,
+        id: &str,
+        limits: &Limits,
+        now: DateTime<Utc>,
+    ) -> Result<(), GaiaError> {
         if limits.monthly_tokens.is_none() && limits.monthly_cost_nanos.is_none() {
             return Ok(());
         }
@@ -222,21 +270,38 @@ impl Limiter {
         if let Some(limit) = limits.monthly_cost_nanos
             && totals.cost_nanos >= limit
         {
-            return Err(quota_error(scope, "cost", format!("${:.2}", limit as f64 / 1e9), now));
+            return Err(quota_error(
+                scope,
+                "cost",
+                format!("${:.2}", limit as f64 / 1e9),
+                now,
+            ));
         }
         Ok(())
     }
 
-    fn check_rate(&self, scope: Scope, id: &str, rpm: Option<u32>, now: DateTime<Utc>) -> Result<(), GaiaError> {
-        let Some(rpm) = rpm.filter(|r| *r > 0) else { return Ok(()) };
+    fn check_rate(
+        &self,
+        scope: Scope,
+        id: &str,
+        rpm: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<(), GaiaError> {
+        let Some(rpm) = rpm.filter(|r| *r > 0) else {
+            return Ok(());
+        };
         let interval_ms = (60_000 / i64::from(rpm)).max(1);
         let burst_ms = 60_000 - interval_ms; // up to `rpm` requests in a burst
         let now_ms = now.timestamp_millis();
-        let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
         if buckets.len() > 100_000 {
             buckets.retain(|_, g| g.tat_ms > now_ms);
         }
-        let g = buckets.entry((scope, id.to_owned())).or_insert(Gcra { tat_ms: now_ms });
+        let g = buckets
+            .entry((scope, id.to_owned()))
+            .or_insert(Gcra { tat_ms: now_ms });
         let tat = g.tat_ms.max(now_ms);
         if tat - now_ms > burst_ms {
             let wait_ms = tat - now_ms - burst_ms;
@@ -253,14 +318,26 @@ impl Limiter {
     }
 
     /// Takes one admission slot for a monthly request limit; `Ok(false)` if none is left.
-    async fn take_slot(&self, scope: Scope, id: &str, limit: i64, now: DateTime<Utc>) -> Result<bool, GaiaError> {
+    async fn take_slot(
+        &self,
+        scope: Scope,
+        id: &str,
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, GaiaError> {
         let p = period(now);
         let key = (scope, id.to_owned());
         {
-            let Ok(mut map) = self.allowances.lock() else { return Ok(false) };
+            let Ok(mut map) = self.allowances.lock() else {
+                return Ok(false);
+            };
             let a = map.entry(key.clone()).or_default();
             if a.period != p {
-                *a = Allowance { period: p.clone(), unused: 0, seen_admitted: 0 };
+                *a = Allowance {
+                    period: p.clone(),
+                    unused: 0,
+                    seen_admitted: 0,
+                };
             }
             if a.unused > 0 {
                 a.unused -= 1;
@@ -270,7 +347,9 @@ impl Limiter {
         // Claim a block: serialised per instance so concurrent requests share one claim.
         let _guard = self.claim_lock.lock().await;
         let seen = {
-            let Ok(mut map) = self.allowances.lock() else { return Ok(false) };
+            let Ok(mut map) = self.allowances.lock() else {
+                return Ok(false);
+            };
             let a = map.entry(key.clone()).or_default();
             if a.unused > 0 {
                 a.unused -= 1;
@@ -283,8 +362,16 @@ impl Limiter {
         let remaining = (limit - seen.max(already)).max(0);
         let mut block = (remaining / 16).clamp(1, 64);
         loop {
-            if self.store.claim_admissions(scope.as_str(), id, &p, block, limit, already, now).await? {
-                let admitted = self.store.admitted(scope.as_str(), id, &p).await.unwrap_or(seen + block);
+            if self
+                .store
+                .claim_admissions(scope.as_str(), id, &p, block, limit, already, now)
+                .await?
+            {
+                let admitted = self
+                    .store
+                    .admitted(scope.as_str(), id, &p)
+                    .await
+                    .unwrap_or(seen + block);
                 if let Ok(mut map) = self.allowances.lock() {
                     let a = map.entry(key.clone()).or_default();
                     a.period = p.clone();
@@ -326,9 +413,16 @@ impl Limiter {
         for (scope, id, l) in scopes {
             self.check_totals(scope, id, l, now)?;
         }
-        let key_rpm = limits.key.rate_limit_rpm.and_then(|r| u32::try_from(r).ok()).or(self.default_rpm);
+        let key_rpm = limits
+            .key
+            .rate_limit_rpm
+            .and_then(|r| u32::try_from(r).ok())
+            .or(self.default_rpm);
         self.check_rate(Scope::Key, key_id, key_rpm, now)?;
-        let org_rpm = limits.organization.rate_limit_rpm.and_then(|r| u32::try_from(r).ok());
+        let org_rpm = limits
+            .organization
+            .rate_limit_rpm
+            .and_then(|r| u32::try_from(r).ok());
         self.check_rate(Scope::Organization, organization_id, org_rpm, now)?;
         let mut taken: Vec<(Scope, &str)> = Vec::new();
         for (scope, id, l) in scopes {
@@ -342,7 +436,10 @@ impl Limiter {
                 taken.push((scope, id));
             }
         }
-        Ok(Admission { key_id: key_id.to_owned(), organization_id: organization_id.to_owned() })
+        Ok(Admission {
+            key_id: key_id.to_owned(),
+            organization_id: organization_id.to_owned(),
+        })
     }
 
     /// Returns unclaimed slots to the database (graceful shutdown).
@@ -353,7 +450,9 @@ impl Limiter {
         };
         for ((scope, id), a) in drained {
             if a.unused > 0 {
-                self.store.release_admissions(scope.as_str(), &id, &a.period, a.unused).await?;
+                self.store
+                    .release_admissions(scope.as_str(), &id, &a.period, a.unused)
+                    .await?;
             }
         }
         Ok(())
@@ -366,12 +465,17 @@ mod tests {
     use chrono::Duration;
 
     async fn limiter() -> Arc<Limiter> {
-        let store = Store::connect_and_migrate("sqlite::memory:", &Default::default()).await.unwrap();
+        let store = Store::connect_and_migrate("sqlite::memory:", &Default::default())
+            .await
+            .unwrap();
         Arc::new(Limiter::new(store, None))
     }
 
     fn limits(key: Limits, org: Limits) -> AppliedLimits {
-        AppliedLimits { key, organization: org }
+        AppliedLimits {
+            key,
+            organization: org,
+        }
     }
 
     fn at(s: &str) -> DateTime<Utc> {
@@ -381,28 +485,53 @@ mod tests {
     #[tokio::test]
     async fn a_request_limit_admits_exactly_the_limit_then_refuses_until_next_month() {
         let l = limiter().await;
-        let lim = limits(Limits { monthly_requests: Some(10), ..Default::default() }, Limits::default());
+        let lim = limits(
+            Limits {
+                monthly_requests: Some(10),
+                ..Default::default()
+            },
+            Limits::default(),
+        );
         let now = at("2026-11-30T23:59:00Z");
         for _ in 0..10 {
             l.admit("k", "o", &lim, now).await.unwrap();
         }
         let err = l.admit("k", "o", &lim, now).await.unwrap_err();
-        assert_eq!((err.status(), err.code()), (429, "organization_limit_error"));
-        assert!(err.message.contains("2026-12-01T00:00:00Z"), "{}", err.message);
+        assert_eq!(
+            (err.status(), err.code()),
+            (429, "organization_limit_error")
+        );
+        assert!(
+            err.message.contains("2026-12-01T00:00:00Z"),
+            "{}",
+            err.message
+        );
         assert_eq!(err.retry_after, Some(60));
         // The month rolls over: a fresh budget.
-        l.admit("k", "o", &lim, at("2026-12-01T00:00:01Z")).await.unwrap();
+        l.admit("k", "o", &lim, at("2026-12-01T00:00:01Z"))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
     async fn concurrent_requests_cannot_pass_a_request_limit() {
         let l = limiter().await;
-        let lim = limits(Limits::default(), Limits { monthly_requests: Some(37), ..Default::default() });
+        let lim = limits(
+            Limits::default(),
+            Limits {
+                monthly_requests: Some(37),
+                ..Default::default()
+            },
+        );
         let now = Utc::now();
         let mut tasks = Vec::new();
         for i in 0..200 {
             let l = l.clone();
-            tasks.push(tokio::spawn(async move { l.admit(&format!("k{}", i % 7), "o", &lim, now).await.is_ok() }));
+            tasks.push(tokio::spawn(async move {
+                l.admit(&format!("k{}", i % 7), "o", &lim, now)
+                    .await
+                    .is_ok()
+            }));
         }
         let mut ok = 0;
         for t in tasks {
@@ -417,8 +546,14 @@ mod tests {
     async fn token_and_cost_limits_count_actual_usage() {
         let l = limiter().await;
         let lim = limits(
-            Limits { monthly_tokens: Some(100), ..Default::default() },
-            Limits { monthly_cost_nanos: Some(1_000), ..Default::default() },
+            Limits {
+                monthly_tokens: Some(100),
+                ..Default::default()
+            },
+            Limits {
+                monthly_cost_nanos: Some(1_000),
+                ..Default::default()
+            },
         );
         let now = Utc::now();
         let a = l.admit("k", "o", &lim, now).await.unwrap();
@@ -429,16 +564,29 @@ mod tests {
         assert!(err.message.contains("token"), "{}", err.message);
         assert_eq!(l.month_totals(Scope::Organization, "o", now).requests, 2);
         // Another key of the same organization hits the organization's cost limit.
-        let other = limits(Limits::default(), Limits { monthly_cost_nanos: Some(800), ..Default::default() });
+        let other = limits(
+            Limits::default(),
+            Limits {
+                monthly_cost_nanos: Some(800),
+                ..Default::default()
+            },
+        );
         let err = l.admit("k2", "o", &other, now).await.unwrap_err();
-        assert!(err.message.contains("cost") && err.message.contains("organization"), "{}", err.message);
+        assert!(
+            err.message.contains("cost") && err.message.contains("organization"),
+            "{}",
+            err.message
+        );
     }
 
     #[tokio::test]
     async fn confirmed_usage_never_makes_the_total_dip() {
         let l = limiter().await;
         let now = Utc::now();
-        let a = l.admit("k", "o", &AppliedLimits::default(), now).await.unwrap();
+        let a = l
+            .admit("k", "o", &AppliedLimits::default(), now)
+            .await
+            .unwrap();
         l.add_usage(&a, 50, 7, now);
         assert_eq!(l.month_totals(Scope::Key, "k", now).tokens, 50);
         l.confirm_usage(&a, 50, 7, now);
@@ -451,18 +599,36 @@ mod tests {
         let l = limiter().await;
         let now = Utc::now();
         for _ in 0..3 {
-            let a = l.admit("k", "o", &AppliedLimits::default(), now).await.unwrap();
+            let a = l
+                .admit("k", "o", &AppliedLimits::default(), now)
+                .await
+                .unwrap();
             l.add_usage(&a, 1, 1, now);
         }
-        let lim = limits(Limits::default(), Limits { monthly_requests: Some(4), ..Default::default() });
+        let lim = limits(
+            Limits::default(),
+            Limits {
+                monthly_requests: Some(4),
+                ..Default::default()
+            },
+        );
         l.admit("k", "o", &lim, now).await.unwrap();
-        assert_eq!(l.admit("k", "o", &lim, now).await.unwrap_err().status(), 429);
+        assert_eq!(
+            l.admit("k", "o", &lim, now).await.unwrap_err().status(),
+            429
+        );
     }
 
     #[tokio::test]
     async fn rpm_refusals_carry_retry_after() {
         let l = limiter().await;
-        let lim = limits(Limits { rate_limit_rpm: Some(3), ..Default::default() }, Limits::default());
+        let lim = limits(
+            Limits {
+                rate_limit_rpm: Some(3),
+                ..Default::default()
+            },
+            Limits::default(),
+        );
         let now = Utc::now();
         for _ in 0..3 {
             l.admit("k", "o", &lim, now).await.unwrap();
@@ -470,15 +636,27 @@ mod tests {
         let err = l.admit("k", "o", &lim, now).await.unwrap_err();
         assert_eq!((err.status(), err.code()), (429, "rate_limit_error"));
         assert!(err.retry_after.is_some_and(|s| (1..=20).contains(&s)));
-        l.admit("k", "o", &lim, now + Duration::seconds(21)).await.unwrap();
+        l.admit("k", "o", &lim, now + Duration::seconds(21))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
     async fn a_default_rpm_applies_to_keys_without_their_own() {
-        let store = Store::connect_and_migrate("sqlite::memory:", &Default::default()).await.unwrap();
+        let store = Store::connect_and_migrate("sqlite::memory:", &Default::default())
+            .await
+            .unwrap();
         let l = Limiter::new(store, Some(1));
         let now = Utc::now();
-        l.admit("k", "o", &AppliedLimits::default(), now).await.unwrap();
-        assert_eq!(l.admit("k", "o", &AppliedLimits::default(), now).await.unwrap_err().status(), 429);
+        l.admit("k", "o", &AppliedLimits::default(), now)
+            .await
+            .unwrap();
+        assert_eq!(
+            l.admit("k", "o", &AppliedLimits::default(), now)
+                .await
+                .unwrap_err()
+                .status(),
+            429
+        );
     }
 }

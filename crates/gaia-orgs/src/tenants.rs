@@ -23,7 +23,10 @@ fn need(principal: &Principal, p: Permission) -> Result<(), GaiaError> {
     if principal.allows(p) {
         Ok(())
     } else {
-        Err(GaiaError::forbidden(format!("this needs the '{p}' permission")).with_code("permission_denied"))
+        Err(
+            GaiaError::forbidden(format!("this needs the '{p}' permission"))
+                .with_code("permission_denied"),
+        )
     }
 }
 
@@ -39,7 +42,10 @@ pub struct LimitsInput {
 impl LimitsInput {
     fn validate(&self) -> Result<Limits, GaiaError> {
         Ok(Limits {
-            monthly_requests: v::count_limit("monthly_requests_limit", self.monthly_requests_limit)?,
+            monthly_requests: v::count_limit(
+                "monthly_requests_limit",
+                self.monthly_requests_limit,
+            )?,
             monthly_tokens: v::count_limit("monthly_tokens_limit", self.monthly_tokens_limit)?,
             monthly_cost_nanos: v::cost_limit("monthly_cost_limit", self.monthly_cost_limit)?,
             rate_limit_rpm: v::rpm(self.rate_limit_rpm)?,
@@ -56,14 +62,25 @@ pub struct LimitsPatch {
     pub rate_limit_rpm: Option<Option<i64>>,
 }
 
-type ValidLimitsPatch = (Option<Option<i64>>, Option<Option<i64>>, Option<Option<i64>>, Option<Option<i32>>);
+type ValidLimitsPatch = (
+    Option<Option<i64>>,
+    Option<Option<i64>>,
+    Option<Option<i64>>,
+    Option<Option<i32>>,
+);
 
 impl LimitsPatch {
     fn validate(&self) -> Result<ValidLimitsPatch, GaiaError> {
         Ok((
-            self.monthly_requests_limit.map(|x| v::count_limit("monthly_requests_limit", x)).transpose()?,
-            self.monthly_tokens_limit.map(|x| v::count_limit("monthly_tokens_limit", x)).transpose()?,
-            self.monthly_cost_limit.map(|x| v::cost_limit("monthly_cost_limit", x)).transpose()?,
+            self.monthly_requests_limit
+                .map(|x| v::count_limit("monthly_requests_limit", x))
+                .transpose()?,
+            self.monthly_tokens_limit
+                .map(|x| v::count_limit("monthly_tokens_limit", x))
+                .transpose()?,
+            self.monthly_cost_limit
+                .map(|x| v::cost_limit("monthly_cost_limit", x))
+                .transpose()?,
             self.rate_limit_rpm.map(v::rpm).transpose()?,
         ))
     }
@@ -105,16 +122,36 @@ pub async fn create_organization(
         .as_deref()
         .map(|s| parse_status("status", s, &[Status::Active, Status::Inactive]))
         .transpose()?;
-    let mut org = store.create_organization(NewOrganization { name, description, limits }, now).await?;
+    let mut org = store
+        .create_organization(
+            NewOrganization {
+                name,
+                description,
+                limits,
+            },
+            now,
+        )
+        .await?;
     if status == Some(Status::Inactive) {
         org = store
-            .update_organization(&org.id, OrganizationPatch { status: Some(Status::Inactive), ..Default::default() }, now)
+            .update_organization(
+                &org.id,
+                OrganizationPatch {
+                    status: Some(Status::Inactive),
+                    ..Default::default()
+                },
+                now,
+            )
             .await?;
     }
     Ok(org)
 }
 
-pub async fn get_organization(store: &Store, principal: &Principal, id: &str) -> Result<Organization, GaiaError> {
+pub async fn get_organization(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+) -> Result<Organization, GaiaError> {
     if !principal.can_see_org(id) {
         return Err(org_not_found());
     }
@@ -131,7 +168,9 @@ pub async fn list_organizations(
     search: Option<String>,
     page: PageRequest,
 ) -> Result<Page<Organization>, GaiaError> {
-    let status = status.map(|s| parse_status("status", s, &[Status::Active, Status::Inactive])).transpose()?;
+    let status = status
+        .map(|s| parse_status("status", s, &[Status::Active, Status::Inactive]))
+        .transpose()?;
     let filter = OrganizationFilter {
         status,
         search,
@@ -159,7 +198,11 @@ pub async fn update_organization(
     need(principal, Permission::Admin)?;
     let (requests, tokens, cost, rpm) = input.limits.validate()?;
     let patch = OrganizationPatch {
-        name: input.name.as_deref().map(|n| v::name("name", n)).transpose()?,
+        name: input
+            .name
+            .as_deref()
+            .map(|n| v::name("name", n))
+            .transpose()?,
         description: input.description.map(v::description).transpose()?,
         status: input
             .status
@@ -184,7 +227,14 @@ pub async fn deactivate_organization(
     get_organization(store, principal, id).await?;
     need(principal, Permission::Admin)?;
     Ok(store
-        .update_organization(id, OrganizationPatch { status: Some(Status::Inactive), ..Default::default() }, now)
+        .update_organization(
+            id,
+            OrganizationPatch {
+                status: Some(Status::Inactive),
+                ..Default::default()
+            },
+            now,
+        )
         .await?)
 }
 
@@ -211,7 +261,10 @@ fn check_grant(principal: &Principal, requested: Permissions) -> Result<(), Gaia
     if principal.permissions.covers(requested) {
         Ok(())
     } else {
-        Err(GaiaError::forbidden("a key cannot grant permissions its creator does not have").with_code("permission_denied"))
+        Err(
+            GaiaError::forbidden("a key cannot grant permissions its creator does not have")
+                .with_code("permission_denied"),
+        )
     }
 }
 
@@ -223,14 +276,17 @@ pub async fn create_api_key(
 ) -> Result<CreatedKey, GaiaError> {
     let org_id = input.organization_id.trim().to_owned();
     if org_id.is_empty() {
-        return Err(GaiaError::invalid_request("`organization_id` is required").with_param("organization_id"));
+        return Err(GaiaError::invalid_request("`organization_id` is required")
+            .with_param("organization_id"));
     }
     let org = get_organization(store, principal, &org_id).await?;
     need(principal, Permission::Write)?;
     if org.status != Status::Active {
-        return Err(GaiaError::invalid_request("the organization is inactive; activate it before adding keys")
-            .with_param("organization_id")
-            .with_code("organization_inactive"));
+        return Err(GaiaError::invalid_request(
+            "the organization is inactive; activate it before adding keys",
+        )
+        .with_param("organization_id")
+        .with_code("organization_inactive"));
     }
     let permissions = match &input.permissions {
         Some(list) => v::permissions(list)?,
@@ -240,9 +296,16 @@ pub async fn create_api_key(
     if let Some(exp) = input.expires_at
         && exp <= now
     {
-        return Err(GaiaError::invalid_request("`expires_at` must be in the future").with_param("expires_at"));
+        return Err(
+            GaiaError::invalid_request("`expires_at` must be in the future")
+                .with_param("expires_at"),
+        );
     }
-    let name = input.name.as_deref().map(|n| v::name("name", n)).transpose()?;
+    let name = input
+        .name
+        .as_deref()
+        .map(|n| v::name("name", n))
+        .transpose()?;
     let description = v::description(input.description)?;
     let limits = input.limits.validate()?;
     let generated = keys::generate();
@@ -262,10 +325,17 @@ pub async fn create_api_key(
             now,
         )
         .await?;
-    Ok(CreatedKey { key, secret: generated.full })
+    Ok(CreatedKey {
+        key,
+        secret: generated.full,
+    })
 }
 
-pub async fn get_api_key(store: &Store, principal: &Principal, id: &str) -> Result<ApiKey, GaiaError> {
+pub async fn get_api_key(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+) -> Result<ApiKey, GaiaError> {
     let key = store.get_api_key(id).await.map_err(|e| match e {
         gaia_store::StoreError::NotFound(_) => key_not_found(),
         e => e.into(),
@@ -286,15 +356,37 @@ pub async fn list_api_keys(
     now: DateTime<Utc>,
 ) -> Result<Page<ApiKey>, GaiaError> {
     let organization_id = match (principal.org_scope(), organization_id) {
-        (Some(own), Some(asked)) if own != asked => return Ok(Page { items: vec![], total: 0, page: page.page, limit: page.limit }),
+        (Some(own), Some(asked)) if own != asked => {
+            return Ok(Page {
+                items: vec![],
+                total: 0,
+                page: page.page,
+                limit: page.limit,
+            });
+        }
         (Some(own), _) => Some(own.to_owned()),
         (None, asked) => asked,
     };
-    let mut filter = ApiKeyFilter { organization_id, search, ..Default::default() };
+    let mut filter = ApiKeyFilter {
+        organization_id,
+        search,
+        ..Default::default()
+    };
     match status {
         None => {}
         Some("expired") => filter.expired_at = Some(now),
-        Some(s) => filter.status = Some(parse_status("status", s, &[Status::Active, Status::Inactive, Status::Revoked, Status::Expired])?),
+        Some(s) => {
+            filter.status = Some(parse_status(
+                "status",
+                s,
+                &[
+                    Status::Active,
+                    Status::Inactive,
+                    Status::Revoked,
+                    Status::Expired,
+                ],
+            )?)
+        }
     }
     Ok(store.list_api_keys(&filter, page).await?)
 }
@@ -319,22 +411,35 @@ pub async fn update_api_key(
     let current = get_api_key(store, principal, id).await?;
     need(principal, Permission::Write)?;
     if current.status == Status::Revoked {
-        return Err(GaiaError::conflict("a revoked key cannot be changed; create a new one").with_code("api_key_revoked"));
+        return Err(
+            GaiaError::conflict("a revoked key cannot be changed; create a new one")
+                .with_code("api_key_revoked"),
+        );
     }
     // A write key may not edit an admin key (that would let it strip or change a stronger credential).
     check_grant(principal, current.permissions)?;
-    let permissions = input.permissions.as_deref().map(v::permissions).transpose()?;
+    let permissions = input
+        .permissions
+        .as_deref()
+        .map(v::permissions)
+        .transpose()?;
     if let Some(p) = permissions {
         check_grant(principal, p)?;
     }
     if let Some(Some(exp)) = input.expires_at
         && exp <= now
     {
-        return Err(GaiaError::invalid_request("`expires_at` must be in the future").with_param("expires_at"));
+        return Err(
+            GaiaError::invalid_request("`expires_at` must be in the future")
+                .with_param("expires_at"),
+        );
     }
     let (requests, tokens, cost, rpm) = input.limits.validate()?;
     let patch = ApiKeyPatch {
-        name: input.name.map(|n| n.as_deref().map(|n| v::name("name", n)).transpose()).transpose()?,
+        name: input
+            .name
+            .map(|n| n.as_deref().map(|n| v::name("name", n)).transpose())
+            .transpose()?,
         description: input.description.map(v::description).transpose()?,
         permissions,
         status: input
@@ -352,11 +457,23 @@ pub async fn update_api_key(
 }
 
 /// Revokes a key (soft delete: it stays for statistics, it never works again).
-pub async fn revoke_api_key(store: &Store, principal: &Principal, id: &str, now: DateTime<Utc>) -> Result<ApiKey, GaiaError> {
+pub async fn revoke_api_key(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<ApiKey, GaiaError> {
     let current = get_api_key(store, principal, id).await?;
     need(principal, Permission::Write)?;
     check_grant(principal, current.permissions)?;
     Ok(store
-        .update_api_key(id, ApiKeyPatch { status: Some(Status::Revoked), ..Default::default() }, now)
+        .update_api_key(
+            id,
+            ApiKeyPatch {
+                status: Some(Status::Revoked),
+                ..Default::default()
+            },
+            now,
+        )
         .await?)
 }

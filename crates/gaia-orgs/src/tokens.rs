@@ -29,7 +29,9 @@ pub struct TokenSigner {
 
 impl std::fmt::Debug for TokenSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSigner").field("ttl_secs", &self.ttl_secs).finish()
+        f.debug_struct("TokenSigner")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish()
     }
 }
 
@@ -80,7 +82,10 @@ mod tests {
         let signer = TokenSigner::new(b"0123456789abcdef0123456789abcdef", 3600);
         let (token, exp) = signer.issue("user-1", "user").unwrap();
         let claims = signer.verify(&token).unwrap();
-        assert_eq!((claims.sub.as_str(), claims.kind.as_str(), claims.exp), ("user-1", "user", exp));
+        assert_eq!(
+            (claims.sub.as_str(), claims.kind.as_str(), claims.exp),
+            ("user-1", "user", exp)
+        );
         let other = TokenSigner::new(b"another-secret-another-secret-xx", 3600);
         assert_eq!(other.verify(&token).unwrap_err().status(), 401);
         let mut parts: Vec<&str> = token.split('.').collect();

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
 use gaia_core::{ErrorKind, GaiaError};
 use gaia_store::users::UserRow;
@@ -23,7 +23,8 @@ const MAX_PASSWORD: usize = 256;
 pub fn hash_password(password: &str) -> Result<String, GaiaError> {
     let mut salt_bytes = [0u8; 16];
     rand::rng().fill(&mut salt_bytes);
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| GaiaError::internal(format!("salt: {e}")))?;
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|e| GaiaError::internal(format!("salt: {e}")))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -31,18 +32,25 @@ pub fn hash_password(password: &str) -> Result<String, GaiaError> {
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 fn validate_username(raw: &str) -> Result<String, GaiaError> {
     let v = raw.trim();
     let ok = (3..=64).contains(&v.len())
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@'));
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@'));
     if ok {
         Ok(v.to_owned())
     } else {
-        Err(GaiaError::invalid_request("`username` must be 3–64 characters: letters, digits, '-', '_', '.', '@'")
-            .with_param("username"))
+        Err(GaiaError::invalid_request(
+            "`username` must be 3–64 characters: letters, digits, '-', '_', '.', '@'",
+        )
+        .with_param("username"))
     }
 }
 
@@ -50,31 +58,35 @@ fn validate_password(p: &str) -> Result<(), GaiaError> {
     if (MIN_PASSWORD..=MAX_PASSWORD).contains(&p.chars().count()) {
         Ok(())
     } else {
-        Err(GaiaError::invalid_request(format!("`password` must be {MIN_PASSWORD}–{MAX_PASSWORD} characters"))
-            .with_param("password"))
+        Err(GaiaError::invalid_request(format!(
+            "`password` must be {MIN_PASSWORD}–{MAX_PASSWORD} characters"
+        ))
+        .with_param("password"))
     }
 }
 
 fn validate_role(r: &str) -> Result<&'static str, GaiaError> {
-    ROLES
-        .iter()
-        .find(|x| **x == r)
-        .copied()
-        .ok_or_else(|| GaiaError::invalid_request("`role` must be admin or user").with_param("role"))
+    ROLES.iter().find(|x| **x == r).copied().ok_or_else(|| {
+        GaiaError::invalid_request("`role` must be admin or user").with_param("role")
+    })
 }
 
 fn validate_user_status(s: &str) -> Result<&'static str, GaiaError> {
     ["active", "inactive"]
         .into_iter()
         .find(|x| *x == s)
-        .ok_or_else(|| GaiaError::invalid_request("`status` must be active or inactive").with_param("status"))
+        .ok_or_else(|| {
+            GaiaError::invalid_request("`status` must be active or inactive").with_param("status")
+        })
 }
 
 fn need_admin(p: &Principal) -> Result<(), GaiaError> {
     if p.is_admin() {
         Ok(())
     } else {
-        Err(GaiaError::forbidden("managing users needs the admin permission"))
+        Err(GaiaError::forbidden(
+            "managing users needs the admin permission",
+        ))
     }
 }
 
@@ -110,7 +122,11 @@ pub async fn list_users(
     Ok(store.list_users(status, search, page).await?)
 }
 
-pub async fn get_user(store: &Store, principal: &Principal, id: &str) -> Result<UserRow, GaiaError> {
+pub async fn get_user(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+) -> Result<UserRow, GaiaError> {
     need_admin(principal)?;
     store.get_user(id).await.map_err(|e| match e {
         gaia_store::StoreError::NotFound(_) => user_not_found(),
@@ -142,20 +158,35 @@ pub async fn update_user(
         && current.status == "active"
         && (role.is_some_and(|r| r != "admin") || status.is_some_and(|s| s != "active"));
     if loses_admin && store.count_active_admin_users().await? <= 1 {
-        return Err(GaiaError::conflict("this is the last active admin user").with_code("last_admin"));
+        return Err(
+            GaiaError::conflict("this is the last active admin user").with_code("last_admin")
+        );
     }
-    Ok(store.update_user(id, role, status, hash.as_deref(), now).await?)
+    Ok(store
+        .update_user(id, role, status, hash.as_deref(), now)
+        .await?)
 }
 
 /// Soft delete: the user becomes inactive and can no longer sign in.
-pub async fn deactivate_user(store: &Store, principal: &Principal, id: &str, now: DateTime<Utc>) -> Result<UserRow, GaiaError> {
+pub async fn deactivate_user(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<UserRow, GaiaError> {
     update_user(store, principal, id, None, Some("inactive"), None, now).await
 }
 
 /// Verifies credentials. Wrong username and wrong password are indistinguishable (same message, and a
 /// hash is verified either way so timing does not tell them apart).
-pub async fn login(store: &Store, username: &str, password: &str, now: DateTime<Utc>) -> Result<UserRow, GaiaError> {
-    let invalid = || GaiaError::unauthorized("invalid username or password").with_code("invalid_credentials");
+pub async fn login(
+    store: &Store,
+    username: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<UserRow, GaiaError> {
+    let invalid =
+        || GaiaError::unauthorized("invalid username or password").with_code("invalid_credentials");
     let user = store.find_user_by_username(username.trim()).await?;
     let Some(user) = user else {
         // Burn comparable time on a dummy hash.
@@ -194,7 +225,11 @@ pub async fn ensure_admin_user(
             (p.to_owned(), false)
         }
         None => (
-            rand::rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect::<String>(),
+            rand::rng()
+                .sample_iter(&Alphanumeric)
+                .take(20)
+                .map(char::from)
+                .collect::<String>(),
             true,
         ),
     };
@@ -219,13 +254,22 @@ pub struct LoginGuard {
 
 impl Default for LoginGuard {
     fn default() -> Self {
-        Self::new(5, Duration::from_secs(15 * 60), Duration::from_secs(15 * 60))
+        Self::new(
+            5,
+            Duration::from_secs(15 * 60),
+            Duration::from_secs(15 * 60),
+        )
     }
 }
 
 impl LoginGuard {
     pub fn new(free: u32, window: Duration, max_lockout: Duration) -> Self {
-        Self { free, window, max_lockout, state: Mutex::new(HashMap::new()) }
+        Self {
+            free,
+            window,
+            max_lockout,
+            state: Mutex::new(HashMap::new()),
+        }
     }
 
     fn lockout(&self, failures: u32) -> Duration {
@@ -235,7 +279,9 @@ impl LoginGuard {
 
     /// Refuses the attempt if `client` is locked out.
     pub fn check(&self, client: &str) -> Result<(), GaiaError> {
-        let Ok(mut map) = self.state.lock() else { return Ok(()) };
+        let Ok(mut map) = self.state.lock() else {
+            return Ok(());
+        };
         let now = Instant::now();
         map.retain(|_, (_, last)| now.duration_since(*last) < self.window);
         if let Some((failures, last)) = map.get(client)
@@ -244,9 +290,12 @@ impl LoginGuard {
             let until = *last + self.lockout(*failures);
             if until > now {
                 let secs = (until - now).as_secs().max(1);
-                return Err(GaiaError::new(ErrorKind::RateLimited, "too many failed sign-in attempts; try again later")
-                    .with_code("login_throttled")
-                    .with_retry_after(secs));
+                return Err(GaiaError::new(
+                    ErrorKind::RateLimited,
+                    "too many failed sign-in attempts; try again later",
+                )
+                .with_code("login_throttled")
+                .with_retry_after(secs));
             }
         }
         Ok(())
@@ -297,12 +346,34 @@ mod tests {
 
     #[tokio::test]
     async fn the_first_admin_user_is_created_once_with_a_generated_password() {
-        let store = Store::connect_and_migrate("sqlite::memory:", &Default::default()).await.unwrap();
-        let (name, password) = ensure_admin_user(&store, None, None, Utc::now()).await.unwrap().unwrap();
+        let store = Store::connect_and_migrate("sqlite::memory:", &Default::default())
+            .await
+            .unwrap();
+        let (name, password) = ensure_admin_user(&store, None, None, Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(name, "admin");
         assert!(login(&store, "admin", &password, Utc::now()).await.is_ok());
-        assert_eq!(login(&store, "admin", "nope-nope", Utc::now()).await.unwrap_err().status(), 401);
-        assert_eq!(login(&store, "ghost", "nope-nope", Utc::now()).await.unwrap_err().message, "invalid username or password");
-        assert!(ensure_admin_user(&store, None, None, Utc::now()).await.unwrap().is_none());
+        assert_eq!(
+            login(&store, "admin", "nope-nope", Utc::now())
+                .await
+                .unwrap_err()
+                .status(),
+            401
+        );
+        assert_eq!(
+            login(&store, "ghost", "nope-nope", Utc::now())
+                .await
+                .unwrap_err()
+                .message,
+            "invalid username or password"
+        );
+        assert!(
+            ensure_admin_user(&store, None, None, Utc::now())
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }

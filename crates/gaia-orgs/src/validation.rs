@@ -7,7 +7,9 @@ pub const MAX_DESCRIPTION: usize = 1000;
 pub const MAX_RPM: i64 = 1_000_000;
 
 fn field_error(field: &str, message: impl Into<String>) -> GaiaError {
-    GaiaError::invalid_request(message).with_param(field).with_code("invalid_value")
+    GaiaError::invalid_request(message)
+        .with_param(field)
+        .with_code("invalid_value")
 }
 
 /// A display name: trimmed, 1–100 characters, no control characters.
@@ -17,10 +19,16 @@ pub fn name(field: &str, raw: &str) -> Result<String, GaiaError> {
         return Err(field_error(field, format!("`{field}` must not be empty")));
     }
     if v.chars().count() > MAX_NAME {
-        return Err(field_error(field, format!("`{field}` must be at most {MAX_NAME} characters")));
+        return Err(field_error(
+            field,
+            format!("`{field}` must be at most {MAX_NAME} characters"),
+        ));
     }
     if v.chars().any(char::is_control) {
-        return Err(field_error(field, format!("`{field}` must not contain control characters")));
+        return Err(field_error(
+            field,
+            format!("`{field}` must not contain control characters"),
+        ));
     }
     Ok(v.to_owned())
 }
@@ -41,7 +49,10 @@ pub fn description(raw: Option<String>) -> Result<Option<String>, GaiaError> {
 /// A non-negative count limit.
 pub fn count_limit(field: &str, v: Option<i64>) -> Result<Option<i64>, GaiaError> {
     match v {
-        Some(n) if n < 0 => Err(field_error(field, format!("`{field}` must be zero or more (null: unlimited)"))),
+        Some(n) if n < 0 => Err(field_error(
+            field,
+            format!("`{field}` must be zero or more (null: unlimited)"),
+        )),
         other => Ok(other),
     }
 }
@@ -50,10 +61,13 @@ pub fn count_limit(field: &str, v: Option<i64>) -> Result<Option<i64>, GaiaError
 pub fn cost_limit(field: &str, v: Option<f64>) -> Result<Option<i64>, GaiaError> {
     match v {
         None => Ok(None),
-        Some(usd) if !usd.is_finite() || usd < 0.0 => {
-            Err(field_error(field, format!("`{field}` must be a non-negative amount in USD (null: unlimited)")))
+        Some(usd) if !usd.is_finite() || usd < 0.0 => Err(field_error(
+            field,
+            format!("`{field}` must be a non-negative amount in USD (null: unlimited)"),
+        )),
+        Some(usd) if usd > 9_000_000_000.0 => {
+            Err(field_error(field, format!("`{field}` is too large")))
         }
-        Some(usd) if usd > 9_000_000_000.0 => Err(field_error(field, format!("`{field}` is too large"))),
         Some(usd) => Ok(Some((usd * 1e9).round() as i64)),
     }
 }
@@ -73,12 +87,18 @@ pub fn rpm(v: Option<i64>) -> Result<Option<i32>, GaiaError> {
 /// A permission list: known names only, at least one.
 pub fn permissions(raw: &[String]) -> Result<Permissions, GaiaError> {
     if raw.is_empty() {
-        return Err(field_error("permissions", "`permissions` must list at least one of read, write, admin"));
+        return Err(field_error(
+            "permissions",
+            "`permissions` must list at least one of read, write, admin",
+        ));
     }
     let mut perms = Vec::with_capacity(raw.len());
     for p in raw {
         let parsed = Permission::parse(p.trim()).ok_or_else(|| {
-            field_error("permissions", format!("unknown permission '{p}' (expected read, write or admin)"))
+            field_error(
+                "permissions",
+                format!("unknown permission '{p}' (expected read, write or admin)"),
+            )
         })?;
         perms.push(parsed);
     }
@@ -117,6 +137,10 @@ mod tests {
     fn unknown_permissions_are_rejected() {
         assert!(permissions(&["read".into(), "root".into()]).is_err());
         assert!(permissions(&[]).is_err());
-        assert!(permissions(&["admin".into()]).unwrap().allows(Permission::Write));
+        assert!(
+            permissions(&["admin".into()])
+                .unwrap()
+                .allows(Permission::Write)
+        );
     }
 }

@@ -70,7 +70,13 @@ mod tests {
 
     #[test]
     fn a_prompt_counts_messages_and_framing() {
-        let req = ChatRequest::new("m", vec![Message::system("You are terse."), Message::user("hello world")]);
+        let req = ChatRequest::new(
+            "m",
+            vec![
+                Message::system("You are terse."),
+                Message::user("hello world"),
+            ],
+        );
         let n = prompt_tokens(&req);
         assert!((10..=20).contains(&n), "{n}");
     }

@@ -249,22 +249,25 @@ impl Store {
 
     /// Every key with its organization's status (active keys of active organizations are the ones that
     /// authenticate); used to fill and refresh the in-memory key cache.
-    pub async fn list_keys_with_org_status(&self) -> Result<Vec<(ApiKey, Status, Limits)>, StoreError> {
+    pub async fn list_keys_with_org_status(
+        &self,
+    ) -> Result<Vec<(ApiKey, Status, Limits)>, StoreError> {
         use crate::entity::organization;
-        let orgs: std::collections::HashMap<String, (String, Limits)> = organization::Entity::find()
-            .all(self.conn())
-            .await?
-            .into_iter()
-            .map(|o| {
-                let limits = Limits {
-                    monthly_requests: o.monthly_requests_limit,
-                    monthly_tokens: o.monthly_tokens_limit,
-                    monthly_cost_nanos: o.monthly_cost_limit_nanos,
-                    rate_limit_rpm: o.rate_limit_rpm,
-                };
-                (o.id, (o.status, limits))
-            })
-            .collect();
+        let orgs: std::collections::HashMap<String, (String, Limits)> =
+            organization::Entity::find()
+                .all(self.conn())
+                .await?
+                .into_iter()
+                .map(|o| {
+                    let limits = Limits {
+                        monthly_requests: o.monthly_requests_limit,
+                        monthly_tokens: o.monthly_tokens_limit,
+                        monthly_cost_nanos: o.monthly_cost_limit_nanos,
+                        rate_limit_rpm: o.rate_limit_rpm,
+                    };
+                    (o.id, (o.status, limits))
+                })
+                .collect();
         Entity::find()
             .all(self.conn())
             .await?

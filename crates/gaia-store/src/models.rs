@@ -195,7 +195,11 @@ impl Store {
     }
 
     /// Replaces a model's editable fields (prices, limits, display name, enabled) by id.
-    pub async fn update_model(&self, model: &ModelInfo, now: DateTime<Utc>) -> Result<ModelInfo, StoreError> {
+    pub async fn update_model(
+        &self,
+        model: &ModelInfo,
+        now: DateTime<Utc>,
+    ) -> Result<ModelInfo, StoreError> {
         use sea_orm::ActiveModelTrait;
         let mut row = to_active(model, now);
         row.created_at = sea_orm::NotSet;
@@ -204,7 +208,9 @@ impl Store {
         row.upstream_name = sea_orm::NotSet;
         match row.update(self.conn()).await {
             Ok(m) => Ok(to_domain(m)),
-            Err(sea_orm::DbErr::RecordNotUpdated) => Err(StoreError::NotFound(format!("model '{}'", model.id))),
+            Err(sea_orm::DbErr::RecordNotUpdated) => {
+                Err(StoreError::NotFound(format!("model '{}'", model.id)))
+            }
             Err(e) => Err(e.into()),
         }
     }

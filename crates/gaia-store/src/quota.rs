@@ -44,7 +44,11 @@ impl Store {
             );
             let rows = self
                 .conn()
-                .query_all_raw(Statement::from_sql_and_values(backend, sql, [Value::from(month_start.to_owned())]))
+                .query_all_raw(Statement::from_sql_and_values(
+                    backend,
+                    sql,
+                    [Value::from(month_start.to_owned())],
+                ))
                 .await?;
             for row in rows {
                 let id: String = row.try_get_by_index(0)?;
@@ -83,25 +87,45 @@ impl Store {
         let insert = match backend {
             DbBackend::MySql => format!(
                 "INSERT IGNORE INTO quota_reservations (scope, scope_id, period, admitted, updated_at) VALUES ({}, {}, {}, {}, {})",
-                p(1), p(2), p(3), p(4), p(5)
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5)
             ),
             _ => format!(
                 "INSERT INTO quota_reservations (scope, scope_id, period, admitted, updated_at) VALUES ({}, {}, {}, {}, {}) \
                  ON CONFLICT (scope, scope_id, period) DO NOTHING",
-                p(1), p(2), p(3), p(4), p(5)
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5)
             ),
         };
         self.conn()
             .execute_raw(Statement::from_sql_and_values(
                 backend,
                 insert,
-                [scope.into(), scope_id.into(), period.into(), Value::from(initial.max(0)), Value::from(now)],
+                [
+                    scope.into(),
+                    scope_id.into(),
+                    period.into(),
+                    Value::from(initial.max(0)),
+                    Value::from(now),
+                ],
             ))
             .await?;
         let update = format!(
             "UPDATE quota_reservations SET admitted = admitted + {}, updated_at = {} \
              WHERE scope = {} AND scope_id = {} AND period = {} AND admitted + {} <= {}",
-            p(1), p(2), p(3), p(4), p(5), p(6), p(7)
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            p(5),
+            p(6),
+            p(7)
         );
         let res = self
             .conn()
@@ -123,7 +147,13 @@ impl Store {
     }
 
     /// Returns unused slots (on shutdown), never below zero.
-    pub async fn release_admissions(&self, scope: &str, scope_id: &str, period: &str, n: i64) -> Result<(), StoreError> {
+    pub async fn release_admissions(
+        &self,
+        scope: &str,
+        scope_id: &str,
+        period: &str,
+        n: i64,
+    ) -> Result<(), StoreError> {
         if n <= 0 {
             return Ok(());
         }
@@ -132,29 +162,50 @@ impl Store {
         let sql = format!(
             "UPDATE quota_reservations SET admitted = CASE WHEN admitted > {} THEN admitted - {} ELSE 0 END \
              WHERE scope = {} AND scope_id = {} AND period = {}",
-            p(1), p(2), p(3), p(4), p(5)
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            p(5)
         );
         self.conn()
             .execute_raw(Statement::from_sql_and_values(
                 backend,
                 sql,
-                [Value::from(n), Value::from(n), scope.into(), scope_id.into(), period.into()],
+                [
+                    Value::from(n),
+                    Value::from(n),
+                    scope.into(),
+                    scope_id.into(),
+                    period.into(),
+                ],
             ))
             .await?;
         Ok(())
     }
 
     /// How many slots are claimed for a scope and period.
-    pub async fn admitted(&self, scope: &str, scope_id: &str, period: &str) -> Result<i64, StoreError> {
+    pub async fn admitted(
+        &self,
+        scope: &str,
+        scope_id: &str,
+        period: &str,
+    ) -> Result<i64, StoreError> {
         let backend = self.conn().get_database_backend();
         let p = |i| placeholder(backend, i);
         let sql = format!(
             "SELECT admitted FROM quota_reservations WHERE scope = {} AND scope_id = {} AND period = {}",
-            p(1), p(2), p(3)
+            p(1),
+            p(2),
+            p(3)
         );
         let row = self
             .conn()
-            .query_one_raw(Statement::from_sql_and_values(backend, sql, [scope.into(), scope_id.into(), period.into()]))
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [scope.into(), scope_id.into(), period.into()],
+            ))
             .await?;
         Ok(match row {
             Some(r) => r.try_get_by_index::<i64>(0)?,
@@ -172,7 +223,10 @@ fn sum(row: &sea_orm::QueryResult, i: usize) -> Result<i64, StoreError> {
         return Ok(v.unwrap_or(0.0) as i64);
     }
     let v: Option<String> = row.try_get_by_index(i)?;
-    Ok(v.and_then(|s| s.split('.').next().and_then(|x| x.parse().ok())).unwrap_or(0))
+    Ok(
+        v.and_then(|s| s.split('.').next().and_then(|x| x.parse().ok()))
+            .unwrap_or(0),
+    )
 }
 
 #[cfg(test)]
@@ -184,21 +238,57 @@ mod tests {
     async fn claims_never_pass_the_limit() {
         let store = memory_store().await;
         let now = Utc::now();
-        assert!(store.claim_admissions("key", "k1", "2026-11", 3, 5, 0, now).await.unwrap());
-        assert!(!store.claim_admissions("key", "k1", "2026-11", 3, 5, 0, now).await.unwrap());
-        assert!(store.claim_admissions("key", "k1", "2026-11", 2, 5, 0, now).await.unwrap());
-        assert!(!store.claim_admissions("key", "k1", "2026-11", 1, 5, 0, now).await.unwrap());
+        assert!(
+            store
+                .claim_admissions("key", "k1", "2026-11", 3, 5, 0, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim_admissions("key", "k1", "2026-11", 3, 5, 0, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .claim_admissions("key", "k1", "2026-11", 2, 5, 0, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim_admissions("key", "k1", "2026-11", 1, 5, 0, now)
+                .await
+                .unwrap()
+        );
         assert_eq!(store.admitted("key", "k1", "2026-11").await.unwrap(), 5);
         // A new month starts from what was already recorded in it.
-        assert!(store.claim_admissions("key", "k1", "2026-12", 1, 5, 4, now).await.unwrap());
-        assert!(!store.claim_admissions("key", "k1", "2026-12", 1, 5, 4, now).await.unwrap());
-        store.release_admissions("key", "k1", "2026-11", 2).await.unwrap();
+        assert!(
+            store
+                .claim_admissions("key", "k1", "2026-12", 1, 5, 4, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim_admissions("key", "k1", "2026-12", 1, 5, 4, now)
+                .await
+                .unwrap()
+        );
+        store
+            .release_admissions("key", "k1", "2026-11", 2)
+            .await
+            .unwrap();
         assert_eq!(store.admitted("key", "k1", "2026-11").await.unwrap(), 3);
     }
 
     #[tokio::test]
     async fn month_usage_is_empty_without_traffic() {
         let store = memory_store().await;
-        assert_eq!(store.month_usage("2026-11-01").await.unwrap(), MonthUsage::default());
+        assert_eq!(
+            store.month_usage("2026-11-01").await.unwrap(),
+            MonthUsage::default()
+        );
     }
 }

@@ -98,8 +98,18 @@ impl Store {
             .order_by_asc(Column::Username)
             .paginate(self.conn(), page.limit);
         let total = paginator.num_items().await?;
-        let items = paginator.fetch_page(page.page - 1).await?.into_iter().map(to_row).collect();
-        Ok(crate::Page { items, total, page: page.page, limit: page.limit })
+        let items = paginator
+            .fetch_page(page.page - 1)
+            .await?
+            .into_iter()
+            .map(to_row)
+            .collect();
+        Ok(crate::Page {
+            items,
+            total,
+            page: page.page,
+            limit: page.limit,
+        })
     }
 
     /// Updates role, status and/or password hash.

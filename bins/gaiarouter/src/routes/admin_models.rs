@@ -222,14 +222,28 @@ pub async fn patch(
     let id = id.into_inner();
     let mut model = state.store.get_model(&id).await?;
     let p = body.into_inner();
-    for (name, v) in [("input_price_per_mtok", p.input_price_per_mtok), ("output_price_per_mtok", p.output_price_per_mtok)] {
+    for (name, v) in [
+        ("input_price_per_mtok", p.input_price_per_mtok),
+        ("output_price_per_mtok", p.output_price_per_mtok),
+    ] {
         if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
-            return Err(GaiaError::invalid_request(format!("`{name}` must be a non-negative number")).with_param(name).into());
+            return Err(GaiaError::invalid_request(format!(
+                "`{name}` must be a non-negative number"
+            ))
+            .with_param(name)
+            .into());
         }
     }
-    for (name, v) in [("context_length", p.context_length), ("max_completion_tokens", p.max_completion_tokens)] {
+    for (name, v) in [
+        ("context_length", p.context_length),
+        ("max_completion_tokens", p.max_completion_tokens),
+    ] {
         if v.is_some_and(|v| v < 1) {
-            return Err(GaiaError::invalid_request(format!("`{name}` must be positive")).with_param(name).into());
+            return Err(
+                GaiaError::invalid_request(format!("`{name}` must be positive"))
+                    .with_param(name)
+                    .into(),
+            );
         }
     }
     if let Some(e) = p.enabled {

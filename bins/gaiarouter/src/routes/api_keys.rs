@@ -45,7 +45,12 @@ pub struct ApiKeyResponse {
     pub usage: MonthUsage,
 }
 
-fn respond(state: &AppState, k: ApiKey, org_name: Option<String>, secret: Option<String>) -> ApiKeyResponse {
+fn respond(
+    state: &AppState,
+    k: ApiKey,
+    org_name: Option<String>,
+    secret: Option<String>,
+) -> ApiKeyResponse {
     let now = Utc::now();
     let last_used_at = match (k.last_used_at, state.keys.pending_last_used(&k.id)) {
         (Some(a), Some(b)) => Some(a.max(b)),
@@ -61,7 +66,12 @@ fn respond(state: &AppState, k: ApiKey, org_name: Option<String>, secret: Option
         organization_name: org_name,
         name: k.name,
         description: k.description,
-        permissions: k.permissions.list().iter().map(|p| p.as_str().to_owned()).collect(),
+        permissions: k
+            .permissions
+            .list()
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect(),
         monthly_requests_limit: k.limits.monthly_requests,
         monthly_tokens_limit: k.limits.monthly_tokens,
         monthly_cost_limit: k.limits.monthly_cost_nanos.map(nanos_to_usd),
@@ -74,7 +84,12 @@ fn respond(state: &AppState, k: ApiKey, org_name: Option<String>, secret: Option
 }
 
 async fn org_name(state: &AppState, org_id: &str) -> Option<String> {
-    state.store.get_organization(org_id).await.ok().map(|o| o.name)
+    state
+        .store
+        .get_organization(org_id)
+        .await
+        .ok()
+        .map(|o| o.name)
 }
 
 /// A new key.
@@ -190,7 +205,11 @@ pub async fn list(
         Utc::now(),
     )
     .await?;
-    let ids: Vec<String> = result.items.iter().map(|k| k.organization_id.clone()).collect();
+    let ids: Vec<String> = result
+        .items
+        .iter()
+        .map(|k| k.organization_id.clone())
+        .collect();
     let names = state.store.organization_names(&ids).await?;
     Ok(HttpResponse::Ok().json(Paginated::from_page(result, |k| {
         let name = names.get(&k.organization_id).cloned();
@@ -265,5 +284,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let key = tenants::revoke_api_key(&state.store, &principal, &id, Utc::now()).await?;
     state.keys.refresh().await?;
-    Ok(HttpResponse::Ok().json(Message { message: format!("API key {} revoked", key.hint) }))
+    Ok(HttpResponse::Ok().json(Message {
+        message: format!("API key {} revoked", key.hint),
+    }))
 }

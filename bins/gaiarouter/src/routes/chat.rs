@@ -52,7 +52,10 @@ impl Outcome {
     ) {
         let is_estimate = usage.is_none() && estimated.is_some();
         let usage = usage.or(estimated).unwrap_or_default();
-        let cost_nanos = target.map_or(0, |t| t.model.cost_nanos(usage.prompt_tokens, usage.completion_tokens));
+        let cost_nanos = target.map_or(0, |t| {
+            t.model
+                .cost_nanos(usage.prompt_tokens, usage.completion_tokens)
+        });
         let (status_code, error_code) = match result {
             Ok(()) => (200, None),
             Err(e) => (e.status(), Some(e.code().to_owned())),
@@ -135,7 +138,11 @@ pub async fn chat_completions(
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
     let mut outcome = Outcome {
         request_id,
         started: Instant::now(),
@@ -164,6 +171,31 @@ pub async fn chat_completions(
     }
 }
 
+/// Drops targets whose model cannot produce `max_tokens`; refuses (400) when none is left, rather than
+/// sending a request every provider would reject.
+fn within_output_limit(
+    targets: Vec<Target>,
+    max_tokens: Option<u32>,
+) -> Result<Vec<Target>, GaiaError> {
+    let Some(asked) = max_tokens.map(i64::from) else {
+        return Ok(targets);
+    };
+    let limit_of = |t: &Target| t.model.max_completion_tokens.filter(|m| *m > 0);
+    let first_limit = targets.iter().find_map(limit_of);
+    let fitting: Vec<Target> = targets
+        .into_iter()
+        .filter(|t| limit_of(t).is_none_or(|m| asked <= m))
+        .collect();
+    match (fitting.is_empty(), first_limit) {
+        (true, Some(limit)) => Err(GaiaError::invalid_request(format!(
+            "max_tokens is {asked}, but the model can produce at most {limit} tokens"
+        ))
+        .with_param("max_tokens")
+        .with_code("max_tokens_too_large")),
+        _ => Ok(fitting),
+    }
+}
+
 /// The model named in a body that did not parse, for the record (best effort, bounded).
 fn sniff_model(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
@@ -183,21 +215,39 @@ async fn serve(
     outcome: &mut Outcome,
     request: ChatRequest,
 ) -> Result<HttpResponse, (Option<Target>, GaiaError)> {
-    let targets = state.registry.load().resolve(&request.model).map_err(|e| (None, e))?;
-    if let (Some(limits), Some(key_id), Some(org_id)) = (&principal.limits, &principal.key_id, &principal.organization_id) {
-        let admission = state.limiter.admit(key_id, org_id, limits, Utc::now()).await.map_err(|e| (None, e))?;
+    let targets = state
+        .registry
+        .load()
+        .resolve(&request.model)
+        .map_err(|e| (None, e))?;
+    let targets = within_output_limit(targets, request.max_tokens).map_err(|e| (None, e))?;
+    if let (Some(limits), Some(key_id), Some(org_id)) = (
+        &principal.limits,
+        &principal.key_id,
+        &principal.organization_id,
+    ) {
+        let admission = state
+            .limiter
+            .admit(key_id, org_id, limits, Utc::now())
+            .await
+            .map_err(|e| (None, e))?;
         outcome.admission = Some(admission);
     }
     let created = Utc::now().timestamp();
-    let meta = ResponseMeta::new(format!("chatcmpl-{}", outcome.request_id), request.model.clone(), created);
+    let meta = ResponseMeta::new(
+        format!("chatcmpl-{}", outcome.request_id),
+        request.model.clone(),
+        created,
+    );
     let upstream_started = Instant::now();
 
     if request.stream {
         let (events, target, _) = router::chat_stream(&targets, &request, &meta, state.retry)
             .await
             .map_err(|e| (targets.first().cloned(), e))?;
-        let encoder = openai::OpenAiStreamEncoder::new(target.model.id.clone(), request.include_usage)
-            .with_id(meta.id.clone(), created);
+        let encoder =
+            openai::OpenAiStreamEncoder::new(target.model.id.clone(), request.include_usage)
+                .with_id(meta.id.clone(), created);
         let provider = target.provider.name().to_owned();
         let placeholder = outcome.placeholder();
         let frames = RecordingStream {
@@ -229,7 +279,15 @@ async fn serve(
     let upstream_ms = elapsed_ms(upstream_started);
     let mut body = openai::encode_response(&response, &target.model.id);
     body["id"] = serde_json::Value::String(meta.id);
-    outcome.record(state, Some(&target), Ok(()), response.usage, None, Some(upstream_ms), None);
+    outcome.record(
+        state,
+        Some(&target),
+        Ok(()),
+        response.usage,
+        None,
+        Some(upstream_ms),
+        None,
+    );
     Ok(HttpResponse::Ok()
         .insert_header(("x-gaia-provider", target.provider.name().to_owned()))
         .json(body))
@@ -276,20 +334,33 @@ struct RecordingStream {
 
 impl RecordingStream {
     fn finish(&mut self, client_gone: bool) {
-        let Some(outcome) = self.outcome.take() else { return };
+        let Some(outcome) = self.outcome.take() else {
+            return;
+        };
         let estimated = self.usage.is_none().then(|| {
             let prompt = gaia_stats::estimate::prompt_tokens(&self.request);
             let completion = gaia_stats::estimate::text_tokens(&self.output);
             Usage::new(prompt, completion)
         });
-        let gone = GaiaError::new(gaia_core::ErrorKind::InvalidRequest, "the client closed the connection")
-            .with_code("client_disconnected");
+        let gone = GaiaError::new(
+            gaia_core::ErrorKind::InvalidRequest,
+            "the client closed the connection",
+        )
+        .with_code("client_disconnected");
         let result = match (&self.error, client_gone) {
             (Some(e), _) => Err(e),
             (None, true) => Err(&gone),
             (None, false) => Ok(()),
         };
-        outcome.record(&self.state, Some(&self.target), result, self.usage, estimated, self.upstream_ms, self.first_token);
+        outcome.record(
+            &self.state,
+            Some(&self.target),
+            result,
+            self.usage,
+            estimated,
+            self.upstream_ms,
+            self.first_token,
+        );
     }
 }
 
@@ -319,7 +390,9 @@ impl Stream for RecordingStream {
                 let next = tokio::time::Instant::now() + this.keepalive_every;
                 this.keepalive.as_mut().reset(next);
                 match &event {
-                    StreamEvent::TextDelta { .. } | StreamEvent::ToolCallStart { .. } | StreamEvent::ReasoningDelta { .. }
+                    StreamEvent::TextDelta { .. }
+                    | StreamEvent::ToolCallStart { .. }
+                    | StreamEvent::ReasoningDelta { .. }
                         if this.first_token.is_none() =>
                     {
                         this.first_token = this.outcome.as_ref().map(|o| elapsed_ms(o.started));
@@ -328,8 +401,11 @@ impl Stream for RecordingStream {
                     _ => {}
                 }
                 match &event {
-                    StreamEvent::TextDelta { text, .. } | StreamEvent::ReasoningDelta { text, .. } => this.output.push_str(text),
-                    StreamEvent::ToolCallArgsDelta { arguments, .. } => this.output.push_str(arguments),
+                    StreamEvent::TextDelta { text, .. }
+                    | StreamEvent::ReasoningDelta { text, .. } => this.output.push_str(text),
+                    StreamEvent::ToolCallArgsDelta { arguments, .. } => {
+                        this.output.push_str(arguments)
+                    }
                     StreamEvent::Error(e) => this.error = Some(e.clone()),
                     _ => {}
                 }

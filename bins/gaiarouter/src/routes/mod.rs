@@ -9,5 +9,6 @@ pub mod models;
 pub mod organizations;
 pub mod pagination;
 pub mod patch;
+pub mod stats;
 pub mod ui;
 pub mod users;

@@ -170,7 +170,14 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let page = page.into_inner().validate()?;
     let q = q.into_inner();
-    let result = tenants::list_organizations(&state.store, &principal, q.status.as_deref(), q.search, page).await?;
+    let result = tenants::list_organizations(
+        &state.store,
+        &principal,
+        q.status.as_deref(),
+        q.search,
+        page,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Paginated::from_page(result, |o| respond(&state, o))))
 }
 
@@ -218,7 +225,8 @@ pub async fn update(
             rate_limit_rpm: b.rate_limit_rpm,
         },
     };
-    let org = tenants::update_organization(&state.store, &principal, &id, input, Utc::now()).await?;
+    let org =
+        tenants::update_organization(&state.store, &principal, &id, input, Utc::now()).await?;
     state.keys.refresh().await?;
     Ok(HttpResponse::Ok().json(respond(&state, org)))
 }
@@ -239,6 +247,9 @@ pub async fn delete(
     let org = tenants::deactivate_organization(&state.store, &principal, &id, Utc::now()).await?;
     state.keys.refresh().await?;
     Ok(HttpResponse::Ok().json(Message {
-        message: format!("organization '{}' deactivated; its API keys no longer work", org.name),
+        message: format!(
+            "organization '{}' deactivated; its API keys no longer work",
+            org.name
+        ),
     }))
 }

@@ -67,11 +67,16 @@ pub struct Me {
 }
 
 fn client_id(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".to_owned())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 fn signer(state: &AppState) -> Result<&gaia_orgs::tokens::TokenSigner, GaiaError> {
-    state.keys.tokens().ok_or_else(|| GaiaError::internal("token signing is not configured"))
+    state
+        .keys
+        .tokens()
+        .ok_or_else(|| GaiaError::internal("token signing is not configured"))
 }
 
 fn expiry(exp: i64) -> DateTime<Utc> {
@@ -86,7 +91,11 @@ fn expiry(exp: i64) -> DateTime<Utc> {
         (status = 401, description = "Invalid username or password", body = crate::openapi::ErrorBody),
         (status = 429, description = "Too many failed attempts", body = crate::openapi::ErrorBody),
     ), security(()))]
-pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Json<LoginBody>) -> Result<HttpResponse, ApiError> {
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
     let client = client_id(&req);
     state.login_guard.check(&client)?;
     let user = match users::login(&state.store, &body.username, &body.password, Utc::now()).await {
@@ -116,10 +125,18 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Json
         (status = 401, description = "Invalid, revoked or expired key", body = crate::openapi::ErrorBody),
         (status = 429, description = "Too many failed attempts", body = crate::openapi::ErrorBody),
     ), security(()))]
-pub async fn key_login(req: HttpRequest, state: web::Data<AppState>, body: web::Json<KeyLoginBody>) -> Result<HttpResponse, ApiError> {
+pub async fn key_login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<KeyLoginBody>,
+) -> Result<HttpResponse, ApiError> {
     let client = client_id(&req);
     state.login_guard.check(&client)?;
-    let principal = match state.keys.authenticate(body.api_key.trim(), Utc::now()).await {
+    let principal = match state
+        .keys
+        .authenticate(body.api_key.trim(), Utc::now())
+        .await
+    {
         Ok(p) if p.kind == PrincipalKind::Key => p,
         Ok(_) => {
             return Err(GaiaError::invalid_request("use a stored API key here (the bootstrap GAIA_ADMIN_KEY cannot sign in to the UI; create an admin key)")
@@ -138,7 +155,12 @@ pub async fn key_login(req: HttpRequest, state: web::Data<AppState>, body: web::
         token,
         key_id,
         organization_id: principal.organization_id.unwrap_or_default(),
-        permissions: principal.permissions.list().iter().map(|p| p.as_str().to_owned()).collect(),
+        permissions: principal
+            .permissions
+            .list()
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect(),
         expires_at: expiry(exp),
     }))
 }
@@ -157,12 +179,23 @@ pub async fn me(Authenticated(p): Authenticated) -> HttpResponse {
     };
     HttpResponse::Ok().json(Me {
         kind: kind.to_owned(),
-        role: (p.kind == PrincipalKind::User).then(|| if p.is_admin() { "admin".to_owned() } else { "user".to_owned() }),
+        role: (p.kind == PrincipalKind::User).then(|| {
+            if p.is_admin() {
+                "admin".to_owned()
+            } else {
+                "user".to_owned()
+            }
+        }),
         user_id: p.user_id,
         username: p.username,
         key_id: p.key_id,
         organization_id: p.organization_id,
-        permissions: p.permissions.list().iter().map(|x| x.as_str().to_owned()).collect(),
+        permissions: p
+            .permissions
+            .list()
+            .iter()
+            .map(|x| x.as_str().to_owned())
+            .collect(),
     })
 }
 
@@ -230,7 +263,14 @@ pub async fn list(
     q: web::Query<UserQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.into_inner().validate()?;
-    let result = users::list_users(&state.store, &p, q.status.as_deref(), q.search.as_deref(), page).await?;
+    let result = users::list_users(
+        &state.store,
+        &p,
+        q.status.as_deref(),
+        q.search.as_deref(),
+        page,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Paginated::from_page(result, UserResponse::from)))
 }
 
@@ -241,8 +281,20 @@ pub async fn list(
         (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
         (status = 409, description = "Username taken", body = crate::openapi::ErrorBody),
     ), security(("bearer" = [])))]
-pub async fn create(AdminOnly(p): AdminOnly, state: web::Data<AppState>, body: web::Json<CreateUserBody>) -> Result<HttpResponse, ApiError> {
-    let user = users::create_user(&state.store, &p, &body.username, &body.password, body.role.as_deref(), Utc::now()).await?;
+pub async fn create(
+    AdminOnly(p): AdminOnly,
+    state: web::Data<AppState>,
+    body: web::Json<CreateUserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let user = users::create_user(
+        &state.store,
+        &p,
+        &body.username,
+        &body.password,
+        body.role.as_deref(),
+        Utc::now(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(UserResponse::from(user)))
 }
 
@@ -250,8 +302,14 @@ pub async fn create(AdminOnly(p): AdminOnly, state: web::Data<AppState>, body: w
 #[utoipa::path(get, path = "/v1/admin/users/{user_id}", tag = "auth", params(("user_id" = String, Path, description = "User id")),
     responses((status = 200, description = "The user", body = UserResponse), (status = 404, description = "Not found", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get(AdminOnly(p): AdminOnly, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(UserResponse::from(users::get_user(&state.store, &p, &id).await?)))
+pub async fn get(
+    AdminOnly(p): AdminOnly,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(UserResponse::from(
+        users::get_user(&state.store, &p, &id).await?,
+    )))
 }
 
 /// Update a user's role, status or password (admin). The last active admin cannot be demoted.
@@ -269,7 +327,16 @@ pub async fn update(
     body: web::Json<UpdateUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let user = users::update_user(&state.store, &p, &id, b.role.as_deref(), b.status.as_deref(), b.password.as_deref(), Utc::now()).await?;
+    let user = users::update_user(
+        &state.store,
+        &p,
+        &id,
+        b.role.as_deref(),
+        b.status.as_deref(),
+        b.password.as_deref(),
+        Utc::now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(user)))
 }
 
@@ -277,7 +344,13 @@ pub async fn update(
 #[utoipa::path(delete, path = "/v1/admin/users/{user_id}", tag = "auth", params(("user_id" = String, Path, description = "User id")),
     responses((status = 200, description = "Deactivated", body = Message), (status = 409, description = "Last admin", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn delete(AdminOnly(p): AdminOnly, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    AdminOnly(p): AdminOnly,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let user = users::deactivate_user(&state.store, &p, &id, Utc::now()).await?;
-    Ok(HttpResponse::Ok().json(Message { message: format!("user '{}' deactivated", user.username) }))
+    Ok(HttpResponse::Ok().json(Message {
+        message: format!("user '{}' deactivated", user.username),
+    }))
 }

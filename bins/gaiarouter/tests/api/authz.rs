@@ -5,7 +5,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, TestApp, fresh_database, point_providers_at, spawn_app_with_upstream, spawn_with};
+use crate::helpers::{
+    Db, TestApp, fresh_database, point_providers_at, spawn_app_with_upstream, spawn_with,
+};
 use crate::tenancy::{call, chat_as, create_key, create_org, ok_upstream};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +27,18 @@ enum Caller {
 }
 
 const ALL: [Caller; 12] = [
-    Caller::None, Caller::Wrong, Caller::Inactive, Caller::Expired, Caller::Read, Caller::Write,
-    Caller::Admin, Caller::OtherOrg, Caller::UserJwt, Caller::KeyJwt, Caller::TamperedJwt, Caller::AlgNoneJwt,
+    Caller::None,
+    Caller::Wrong,
+    Caller::Inactive,
+    Caller::Expired,
+    Caller::Read,
+    Caller::Write,
+    Caller::Admin,
+    Caller::OtherOrg,
+    Caller::UserJwt,
+    Caller::KeyJwt,
+    Caller::TamperedJwt,
+    Caller::AlgNoneJwt,
 ];
 
 struct Fixture {
@@ -58,16 +70,45 @@ async fn fixture(app: &TestApp) -> Fixture {
     let own_org = own["id"].as_str().unwrap().to_owned();
     let other_org = other["id"].as_str().unwrap().to_owned();
     let (_, read) = create_key(app, &own_org, json!({"permissions": ["read"]})).await;
-    let (own_key, write) = create_key(app, &own_org, json!({"permissions": ["read", "write"]})).await;
+    let (own_key, write) =
+        create_key(app, &own_org, json!({"permissions": ["read", "write"]})).await;
     let (_, admin) = create_key(app, &own_org, json!({"permissions": ["admin"]})).await;
-    let (_, other_key) = create_key(app, &other_org, json!({"permissions": ["read", "write"]})).await;
+    let (_, other_key) =
+        create_key(app, &other_org, json!({"permissions": ["read", "write"]})).await;
     let (inactive_id, inactive) = create_key(app, &own_org, json!({})).await;
-    call(app, Some(app.key()), Method::PATCH, &format!("/v1/api-keys/{inactive_id}"), Some(json!({"status": "inactive"}))).await;
+    call(
+        app,
+        Some(app.key()),
+        Method::PATCH,
+        &format!("/v1/api-keys/{inactive_id}"),
+        Some(json!({"status": "inactive"})),
+    )
+    .await;
     let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
     let (_, expired) = create_key(app, &own_org, json!({"expires_at": soon})).await;
-    let login: Value = call(app, None, Method::POST, "/v1/admin/login", Some(json!({"username": "root", "password": "root-password"}))).await.json().await.unwrap();
+    let login: Value = call(
+        app,
+        None,
+        Method::POST,
+        "/v1/admin/login",
+        Some(json!({"username": "root", "password": "root-password"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let user_jwt = login["token"].as_str().unwrap().to_owned();
-    let kl: Value = call(app, None, Method::POST, "/v1/auth/key-login", Some(json!({"api_key": write}))).await.json().await.unwrap();
+    let kl: Value = call(
+        app,
+        None,
+        Method::POST,
+        "/v1/auth/key-login",
+        Some(json!({"api_key": write})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let key_jwt = kl["token"].as_str().unwrap().to_owned();
     let mut parts: Vec<String> = user_jwt.split('.').map(str::to_owned).collect();
     parts[2] = parts[2].chars().rev().collect();
@@ -77,7 +118,10 @@ async fn fixture(app: &TestApp) -> Fixture {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let mut tokens = std::collections::HashMap::new();
     tokens.insert("none", None);
-    tokens.insert("wrong", Some("gaia_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb".to_owned()));
+    tokens.insert(
+        "wrong",
+        Some("gaia_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb".to_owned()),
+    );
     tokens.insert("inactive", Some(inactive));
     tokens.insert("expired", Some(expired));
     tokens.insert("read", Some(read));
@@ -88,20 +132,33 @@ async fn fixture(app: &TestApp) -> Fixture {
     tokens.insert("key-jwt", Some(key_jwt));
     tokens.insert("tampered-jwt", Some(tampered));
     tokens.insert("alg-none-jwt", Some(alg_none));
-    Fixture { tokens, own_org, own_key }
+    Fixture {
+        tokens,
+        own_org,
+        own_key,
+    }
 }
 
 /// Expected status for an endpoint class and a caller.
 fn expected(endpoint: &str, c: Caller) -> u16 {
     use Caller::*;
-    if matches!(c, None | Wrong | Inactive | Expired | TamperedJwt | AlgNoneJwt) {
+    if matches!(
+        c,
+        None | Wrong | Inactive | Expired | TamperedJwt | AlgNoneJwt
+    ) {
         return 401;
     }
     match endpoint {
         // Inference: every active key (and users/admins).
         "models" => 200,
         // Reads of the own organization / its keys.
-        "get-own-org" | "get-own-key" => if c == OtherOrg { 404 } else { 200 },
+        "get-own-org" | "get-own-key" => {
+            if c == OtherOrg {
+                404
+            } else {
+                200
+            }
+        }
         "list-orgs" | "list-keys" | "me" => 200,
         // Creating a key in the own organization: write or admin.
         "create-key" => match c {
@@ -113,7 +170,13 @@ fn expected(endpoint: &str, c: Caller) -> u16 {
         },
         // Organization and registry administration: admin only.
         "create-org" | "admin-models" | "admin-users" => match c {
-            Admin | UserJwt => if endpoint == "create-org" { 201 } else { 200 },
+            Admin | UserJwt => {
+                if endpoint == "create-org" {
+                    201
+                } else {
+                    200
+                }
+            }
             _ => 403,
         },
         "patch-own-org" => match c {
@@ -129,7 +192,10 @@ fn expected(endpoint: &str, c: Caller) -> u16 {
 async fn every_management_endpoint_answers_every_kind_of_caller_as_specified() {
     let upstream = ok_upstream().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = gaiarouter::configuration::Settings::for_tests(&crate::helpers::test_database_url(dir.path()).await).unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(
+        &crate::helpers::test_database_url(dir.path()).await,
+    )
+    .unwrap();
     point_providers_at(&mut settings, &upstream.uri());
     settings.admin_username = Some("root".into());
     settings.admin_password = Some(gaiarouter::configuration::Secret::new("root-password"));
@@ -144,25 +210,61 @@ async fn every_management_endpoint_answers_every_kind_of_caller_as_specified() {
             ("models", Method::GET, "/v1/models".into(), None),
             ("me", Method::GET, "/v1/auth/me".into(), None),
             ("list-orgs", Method::GET, "/v1/organizations".into(), None),
-            ("get-own-org", Method::GET, format!("/v1/organizations/{}", f.own_org), None),
+            (
+                "get-own-org",
+                Method::GET,
+                format!("/v1/organizations/{}", f.own_org),
+                None,
+            ),
             ("list-keys", Method::GET, "/v1/api-keys".into(), None),
-            ("get-own-key", Method::GET, format!("/v1/api-keys/{}", f.own_key), None),
-            ("create-key", Method::POST, "/v1/api-keys".into(), Some(json!({"organization_id": f.own_org, "permissions": ["read"]}))),
-            ("create-org", Method::POST, "/v1/organizations".into(), Some(json!({"name": unique}))),
-            ("patch-own-org", Method::PATCH, format!("/v1/organizations/{}", f.own_org), Some(json!({"description": "x"}))),
+            (
+                "get-own-key",
+                Method::GET,
+                format!("/v1/api-keys/{}", f.own_key),
+                None,
+            ),
+            (
+                "create-key",
+                Method::POST,
+                "/v1/api-keys".into(),
+                Some(json!({"organization_id": f.own_org, "permissions": ["read"]})),
+            ),
+            (
+                "create-org",
+                Method::POST,
+                "/v1/organizations".into(),
+                Some(json!({"name": unique})),
+            ),
+            (
+                "patch-own-org",
+                Method::PATCH,
+                format!("/v1/organizations/{}", f.own_org),
+                Some(json!({"description": "x"})),
+            ),
             ("admin-models", Method::GET, "/v1/admin/models".into(), None),
             ("admin-users", Method::GET, "/v1/admin/users".into(), None),
         ];
         for (endpoint, m, p, body) in cases {
             n += 1;
             let want = expected(endpoint, c);
-            let got = call(&app, token.as_deref(), m.clone(), &p, body).await.status().as_u16();
+            let got = call(&app, token.as_deref(), m.clone(), &p, body)
+                .await
+                .status()
+                .as_u16();
             if got != want {
-                failures.push(format!("{m} {p} as {}: expected {want}, got {got}", name(c)));
+                failures.push(format!(
+                    "{m} {p} as {}: expected {want}, got {got}",
+                    name(c)
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {n} cases differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -170,13 +272,26 @@ async fn sql_injection_attempts_in_filters_and_paths_are_inert() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     create_org(&app, "acme", json!({})).await;
-    for attack in ["' OR '1'='1", "x'; DROP TABLE organizations; --", "%' --", "\" OR 1=1 --"] {
+    for attack in [
+        "' OR '1'='1",
+        "x'; DROP TABLE organizations; --",
+        "%' --",
+        "\" OR 1=1 --",
+    ] {
         let q = urlencode(attack);
-        for p in [format!("/v1/organizations?search={q}"), format!("/v1/api-keys?search={q}&organization_id={q}"),
-            format!("/v1/organizations/{q}"), format!("/v1/api-keys/{q}"), format!("/v1/admin/models?provider={q}&search={q}")] {
+        for p in [
+            format!("/v1/organizations?search={q}"),
+            format!("/v1/api-keys?search={q}&organization_id={q}"),
+            format!("/v1/organizations/{q}"),
+            format!("/v1/api-keys/{q}"),
+            format!("/v1/admin/models?provider={q}&search={q}"),
+        ] {
             let res = call(&app, Some(app.key()), Method::GET, &p, None).await;
             let status = res.status().as_u16();
-            assert!(status == 200 || status == 404 || status == 400, "{p}: {status}");
+            assert!(
+                status == 200 || status == 404 || status == 400,
+                "{p}: {status}"
+            );
             if status == 200 {
                 let v: Value = res.json().await.unwrap();
                 assert_eq!(v["pagination"]["total"], 0, "{p} matched rows: {v}");
@@ -184,13 +299,29 @@ async fn sql_injection_attempts_in_filters_and_paths_are_inert() {
         }
     }
     // The table is still there.
-    let orgs: Value = call(&app, Some(app.key()), Method::GET, "/v1/organizations?search=acme", None).await.json().await.unwrap();
+    let orgs: Value = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        "/v1/organizations?search=acme",
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(orgs["pagination"]["total"], 1);
 }
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -198,7 +329,9 @@ fn urlencode(s: &str) -> String {
 async fn two_instances_on_one_postgres_share_a_request_limit_and_revocations() {
     let upstream = ok_upstream().await;
     let dir_a = tempfile::tempdir().unwrap();
-    let Some(url) = fresh_database(Db::Postgres, dir_a.path()).await else { return };
+    let Some(url) = fresh_database(Db::Postgres, dir_a.path()).await else {
+        return;
+    };
     let settings = |dir: &std::path::Path| {
         let _ = dir;
         let mut s = gaiarouter::configuration::Settings::for_tests(&url).unwrap();
@@ -217,7 +350,9 @@ async fn two_instances_on_one_postgres_share_a_request_limit_and_revocations() {
     for i in 0..90 {
         let app = if i % 2 == 0 { a.clone() } else { b.clone() };
         let key = key.clone();
-        tasks.push(tokio::spawn(async move { chat_as(&app, &key).await.status().as_u16() }));
+        tasks.push(tokio::spawn(async move {
+            chat_as(&app, &key).await.status().as_u16()
+        }));
     }
     let mut ok = 0;
     for t in tasks {
@@ -230,16 +365,33 @@ async fn two_instances_on_one_postgres_share_a_request_limit_and_revocations() {
     // A revocation on A reaches B within the refresh interval.
     let (k2_id, k2) = create_key(&a, org["id"].as_str().unwrap(), json!({})).await;
     let _ = key_id;
-    call(&a, Some(a.key()), Method::PATCH, &format!("/v1/organizations/{}", org["id"].as_str().unwrap()), Some(json!({"monthly_requests_limit": null}))).await;
+    call(
+        &a,
+        Some(a.key()),
+        Method::PATCH,
+        &format!("/v1/organizations/{}", org["id"].as_str().unwrap()),
+        Some(json!({"monthly_requests_limit": null})),
+    )
+    .await;
     assert_eq!(chat_as(&b, &k2).await.status(), 200);
-    call(&a, Some(a.key()), Method::DELETE, &format!("/v1/api-keys/{k2_id}"), None).await;
+    call(
+        &a,
+        Some(a.key()),
+        Method::DELETE,
+        &format!("/v1/api-keys/{k2_id}"),
+        None,
+    )
+    .await;
     let bound = gaiarouter::startup::REFRESH_INTERVAL + std::time::Duration::from_secs(2);
     let started = std::time::Instant::now();
     loop {
         if chat_as(&b, &k2).await.status() == 401 {
             break;
         }
-        assert!(started.elapsed() < bound, "B still accepts a key revoked on A after {bound:?}");
+        assert!(
+            started.elapsed() < bound,
+            "B still accepts a key revoked on A after {bound:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }

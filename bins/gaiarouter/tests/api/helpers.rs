@@ -60,7 +60,9 @@ pub async fn test_database_url(dir: &std::path::Path) -> String {
 
 /// Starts an app on the default backend.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_on(default_db()).await.expect("the test database is available")
+    spawn_app_on(default_db())
+        .await
+        .expect("the test database is available")
 }
 
 /// Starts an app on the given database; `None` if that database is unavailable and not required.

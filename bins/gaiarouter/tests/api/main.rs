@@ -6,11 +6,13 @@
 mod helpers;
 
 mod authz;
+mod bad_input;
 mod docs;
 mod errors;
 mod gateway;
 mod lifecycle;
 mod recording;
 mod registry;
+mod stats;
 mod system;
 mod tenancy;

@@ -13,14 +13,23 @@ use crate::helpers::{TestApp, spawn_app_with_upstream};
 
 /// Waits (bounded) until the app has written `n` usage records, and returns them newest first.
 pub async fn records(app: &TestApp, n: u64) -> Vec<StoredUsageRecord> {
-    let store = gaia_store::Store::connect(&app.database_url, &Default::default()).await.unwrap();
+    let store = gaia_store::Store::connect(&app.database_url, &Default::default())
+        .await
+        .unwrap();
     let started = std::time::Instant::now();
     loop {
-        let page = store.list_usage_records(&UsageRecordFilter::default(), 1, 1000).await.unwrap();
+        let page = store
+            .list_usage_records(&UsageRecordFilter::default(), 1, 1000)
+            .await
+            .unwrap();
         if page.total >= n {
             return page.items;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "only {} of {n} records were written", page.total);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "only {} of {n} records were written",
+            page.total
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -29,13 +38,25 @@ pub async fn records(app: &TestApp, n: u64) -> Vec<StoredUsageRecord> {
 async fn a_successful_request_records_tokens_cost_provider_and_latency() {
     let upstream = crate::tenancy::ok_upstream().await; // 10 + 5 tokens of gpt-4o-mini
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    assert_eq!(app.chat(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]})).await.status(), 200);
+    assert_eq!(
+        app.chat(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]}))
+            .await
+            .status(),
+        200
+    );
     let r = &records(&app, 1).await[0].record;
     assert_eq!(r.model_requested, "gpt-4o-mini");
     assert_eq!(r.model_served.as_deref(), Some("openai/gpt-4o-mini"));
     assert_eq!(r.provider.as_deref(), Some("openai"));
-    assert_eq!((r.prompt_tokens, r.completion_tokens, r.total_tokens), (10, 5, 15));
-    assert_eq!(r.cost_nanos, 10 * 150 + 5 * 600, "exact nano-dollars at $0.15/$0.60 per M");
+    assert_eq!(
+        (r.prompt_tokens, r.completion_tokens, r.total_tokens),
+        (10, 5, 15)
+    );
+    assert_eq!(
+        r.cost_nanos,
+        10 * 150 + 5 * 600,
+        "exact nano-dollars at $0.15/$0.60 per M"
+    );
     assert_eq!(r.status_code, 200);
     assert!(!r.estimated && !r.stream);
     assert!(r.upstream_latency_ms.is_some());
@@ -45,14 +66,24 @@ async fn a_successful_request_records_tokens_cost_provider_and_latency() {
 async fn failures_are_recorded_with_their_status_and_code() {
     let upstream = MockServer::start().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let res = app.chat(&json!({"model": "openai/nope", "messages": [{"role": "user", "content": "x"}]})).await;
+    let res = app
+        .chat(&json!({"model": "openai/nope", "messages": [{"role": "user", "content": "x"}]}))
+        .await;
     assert_eq!(res.status(), 404);
-    let res = app.chat(&json!({"model": "openai/gpt-4o", "messages": "not a list"})).await;
+    let res = app
+        .chat(&json!({"model": "openai/gpt-4o", "messages": "not a list"}))
+        .await;
     assert_eq!(res.status(), 400);
     let recs = records(&app, 2).await;
-    let codes: Vec<(u16, Option<&str>)> = recs.iter().map(|r| (r.record.status_code, r.record.error_code.as_deref())).collect();
+    let codes: Vec<(u16, Option<&str>)> = recs
+        .iter()
+        .map(|r| (r.record.status_code, r.record.error_code.as_deref()))
+        .collect();
     assert!(codes.contains(&(404, Some("model_not_found"))), "{codes:?}");
-    assert!(recs.iter().any(|r| r.record.status_code == 400 && r.record.model_requested == "openai/gpt-4o"));
+    assert!(
+        recs.iter()
+            .any(|r| r.record.status_code == 400 && r.record.model_requested == "openai/gpt-4o")
+    );
 }
 
 #[tokio::test]
@@ -74,7 +105,10 @@ async fn a_stream_cut_without_usage_is_recorded_as_an_estimate() {
     let r = &records(&app, 1).await[0].record;
     assert!(r.stream && r.estimated, "{r:?}");
     assert_eq!(r.status_code, 502);
-    assert_eq!(r.completion_tokens, 9, "the nine words are nine o200k tokens");
+    assert_eq!(
+        r.completion_tokens, 9,
+        "the nine words are nine o200k tokens"
+    );
     assert!(r.prompt_tokens >= 5);
     assert!(r.cost_nanos > 0);
 }
@@ -96,7 +130,11 @@ async fn hanging_upstream() -> (String, tokio::sync::oneshot::Receiver<()>) {
             if let Some(head_end) = text.find("\r\n\r\n") {
                 let len: usize = text[..head_end]
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
                     .unwrap_or(0);
                 if seen.len() >= head_end + 4 + len {
                     break;
@@ -106,7 +144,9 @@ async fn hanging_upstream() -> (String, tokio::sync::oneshot::Receiver<()>) {
         let first = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Once upon a time\"},\"finish_reason\":null}]}\n\n";
         let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
         sock.write_all(head.as_bytes()).await.unwrap();
-        sock.write_all(format!("{:x}\r\n{first}\r\n", first.len()).as_bytes()).await.unwrap();
+        sock.write_all(format!("{:x}\r\n{first}\r\n", first.len()).as_bytes())
+            .await
+            .unwrap();
         // Hold the stream open until the gateway closes the connection.
         let _ = tokio::time::timeout(Duration::from_secs(20), async {
             loop {
@@ -126,7 +166,10 @@ async fn hanging_upstream() -> (String, tokio::sync::oneshot::Receiver<()>) {
 async fn a_client_that_disconnects_cancels_the_upstream_request_and_is_recorded() {
     let (upstream, closed) = hanging_upstream().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = gaiarouter::configuration::Settings::for_tests(&crate::helpers::test_database_url(dir.path()).await).unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(
+        &crate::helpers::test_database_url(dir.path()).await,
+    )
+    .unwrap();
     crate::helpers::point_providers_at(&mut settings, &upstream);
     settings.sse_keepalive_secs = 1;
     let app = crate::helpers::spawn_with(settings, dir).await;

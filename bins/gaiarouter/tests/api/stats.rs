@@ -369,10 +369,9 @@ async fn a_burst_of_concurrent_requests_is_recorded_completely() {
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let org = create_org(&app, "burst").await;
     let (key, secret) = create_key(&app, &org, &["read"]).await;
-    let statuses = futures_util::future::join_all(
-        (0..40).map(|_| chat_as(&app, &secret, &ask("openai/gpt-4o-mini", "Hi", false))),
-    )
-    .await;
+    let body = ask("openai/gpt-4o-mini", "Hi", false);
+    let statuses =
+        futures_util::future::join_all((0..40).map(|_| chat_as(&app, &secret, &body))).await;
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     wait_for_records(&app, 40).await;
     let stats = json_as(&app, &secret, &format!("/v1/api-keys/{key}/stats")).await;

@@ -7,7 +7,13 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{TestApp, assert_error_envelope, spawn_app_with_upstream};
 
-pub async fn call(app: &TestApp, token: Option<&str>, m: Method, p: &str, body: Option<Value>) -> reqwest::Response {
+pub async fn call(
+    app: &TestApp,
+    token: Option<&str>,
+    m: Method,
+    p: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
     let mut req = app.client.request(m, app.url(p));
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -23,7 +29,14 @@ pub async fn create_org(app: &TestApp, name: &str, extra: Value) -> Value {
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
     }
-    let res = call(app, Some(app.key()), Method::POST, "/v1/organizations", Some(body)).await;
+    let res = call(
+        app,
+        Some(app.key()),
+        Method::POST,
+        "/v1/organizations",
+        Some(body),
+    )
+    .await;
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     res.json().await.unwrap()
 }
@@ -33,7 +46,12 @@ pub async fn create_key(app: &TestApp, org_id: &str, extra: Value) -> (String, S
     create_key_as(app, app.key(), org_id, extra).await
 }
 
-pub async fn create_key_as(app: &TestApp, token: &str, org_id: &str, extra: Value) -> (String, String) {
+pub async fn create_key_as(
+    app: &TestApp,
+    token: &str,
+    org_id: &str,
+    extra: Value,
+) -> (String, String) {
     let mut body = json!({"organization_id": org_id});
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
@@ -41,7 +59,10 @@ pub async fn create_key_as(app: &TestApp, token: &str, org_id: &str, extra: Valu
     let res = call(app, Some(token), Method::POST, "/v1/api-keys", Some(body)).await;
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     let v: Value = res.json().await.unwrap();
-    (v["id"].as_str().unwrap().to_owned(), v["key"].as_str().unwrap().to_owned())
+    (
+        v["id"].as_str().unwrap().to_owned(),
+        v["key"].as_str().unwrap().to_owned(),
+    )
 }
 
 pub async fn ok_upstream() -> MockServer {
@@ -66,7 +87,12 @@ pub async fn chat_as(app: &TestApp, key: &str) -> reqwest::Response {
 async fn organizations_are_created_listed_updated_and_soft_deleted() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "acme", json!({"description": "Acme Rockets", "monthly_cost_limit": 12.5, "rate_limit_rpm": 100})).await;
+    let org = create_org(
+        &app,
+        "acme",
+        json!({"description": "Acme Rockets", "monthly_cost_limit": 12.5, "rate_limit_rpm": 100}),
+    )
+    .await;
     assert_eq!(org["status"], "active");
     assert_eq!(org["monthly_cost_limit"], 12.5);
     assert_eq!(org["monthly_requests_limit"], Value::Null);
@@ -74,22 +100,66 @@ async fn organizations_are_created_listed_updated_and_soft_deleted() {
     let id = org["id"].as_str().unwrap();
 
     // Duplicate name, bad names, negative limits, unknown fields.
-    let dup = call(&app, Some(app.key()), Method::POST, "/v1/organizations", Some(json!({"name": "acme"}))).await;
+    let dup = call(
+        &app,
+        Some(app.key()),
+        Method::POST,
+        "/v1/organizations",
+        Some(json!({"name": "acme"})),
+    )
+    .await;
     assert_error_envelope(dup, 409).await;
-    for bad in [json!({"name": ""}), json!({"name": "x".repeat(300)}), json!({"name": "ok", "monthly_tokens_limit": -5}),
-        json!({"name": "ok", "monthly_cost_limit": -1.0}), json!({"name": "ok", "rate_limit_rpm": 0}), json!({"name": "ok", "bogus": 1}),
-        json!({"name": 42}), json!({"name": "ok", "status": "sleeping"})] {
-        let res = call(&app, Some(app.key()), Method::POST, "/v1/organizations", Some(bad.clone())).await;
+    for bad in [
+        json!({"name": ""}),
+        json!({"name": "x".repeat(300)}),
+        json!({"name": "ok", "monthly_tokens_limit": -5}),
+        json!({"name": "ok", "monthly_cost_limit": -1.0}),
+        json!({"name": "ok", "rate_limit_rpm": 0}),
+        json!({"name": "ok", "bogus": 1}),
+        json!({"name": 42}),
+        json!({"name": "ok", "status": "sleeping"}),
+    ] {
+        let res = call(
+            &app,
+            Some(app.key()),
+            Method::POST,
+            "/v1/organizations",
+            Some(bad.clone()),
+        )
+        .await;
         assert_error_envelope(res, 400).await;
     }
 
     create_org(&app, "globex", json!({})).await;
-    let page: Value = call(&app, Some(app.key()), Method::GET, "/v1/organizations?search=Rock&limit=5", None).await.json().await.unwrap();
+    let page: Value = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        "/v1/organizations?search=Rock&limit=5",
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(page["pagination"]["total"], 1);
     assert_eq!(page["data"][0]["id"], id);
-    let page: Value = call(&app, Some(app.key()), Method::GET, "/v1/organizations?limit=1&page=2", None).await.json().await.unwrap();
+    let page: Value = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        "/v1/organizations?limit=1&page=2",
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(page["data"].as_array().unwrap().len(), 1);
-    assert!(page["pagination"]["pages"].as_u64().unwrap() >= 3, "default + acme + globex");
+    assert!(
+        page["pagination"]["pages"].as_u64().unwrap() >= 3,
+        "default + acme + globex"
+    );
 
     let patched: Value = call(&app, Some(app.key()), Method::PATCH, &format!("/v1/organizations/{id}"),
         Some(json!({"monthly_cost_limit": null, "monthly_requests_limit": 1000, "description": "new"}))).await.json().await.unwrap();
@@ -99,13 +169,41 @@ async fn organizations_are_created_listed_updated_and_soft_deleted() {
 
     let (_, key) = create_key(&app, id, json!({})).await;
     assert_eq!(chat_as(&app, &key).await.status(), 200);
-    let res = call(&app, Some(app.key()), Method::DELETE, &format!("/v1/organizations/{id}"), None).await;
+    let res = call(
+        &app,
+        Some(app.key()),
+        Method::DELETE,
+        &format!("/v1/organizations/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(res.status(), 200);
-    assert!(res.json::<Value>().await.unwrap()["message"].as_str().is_some());
-    let org: Value = call(&app, Some(app.key()), Method::GET, &format!("/v1/organizations/{id}"), None).await.json().await.unwrap();
+    assert!(
+        res.json::<Value>().await.unwrap()["message"]
+            .as_str()
+            .is_some()
+    );
+    let org: Value = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        &format!("/v1/organizations/{id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(org["status"], "inactive");
     assert_error_envelope(chat_as(&app, &key).await, 401).await;
-    let missing = call(&app, Some(app.key()), Method::GET, "/v1/organizations/nope", None).await;
+    let missing = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        "/v1/organizations/nope",
+        None,
+    )
+    .await;
     assert_error_envelope(missing, 404).await;
 }
 
@@ -115,7 +213,14 @@ async fn keys_show_their_secret_once_and_only_a_hint_afterwards() {
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let org = create_org(&app, "acme", json!({})).await;
     let org_id = org["id"].as_str().unwrap();
-    let res = call(&app, Some(app.key()), Method::POST, "/v1/api-keys", Some(json!({"organization_id": org_id, "name": "ci"}))).await;
+    let res = call(
+        &app,
+        Some(app.key()),
+        Method::POST,
+        "/v1/api-keys",
+        Some(json!({"organization_id": org_id, "name": "ci"})),
+    )
+    .await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     let secret = created["key"].as_str().unwrap();
@@ -124,28 +229,89 @@ async fn keys_show_their_secret_once_and_only_a_hint_afterwards() {
     assert_eq!(created["organization_name"], "acme");
     assert_eq!(created["status"], "active");
     let id = created["id"].as_str().unwrap();
-    let read: Value = call(&app, Some(app.key()), Method::GET, &format!("/v1/api-keys/{id}"), None).await.json().await.unwrap();
+    let read: Value = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        &format!("/v1/api-keys/{id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(read["key"], Value::Null);
     let hint = read["key_hint"].as_str().unwrap();
     assert!(hint.ends_with(&secret[secret.len() - 4..]));
     assert!(!hint.contains(&secret[20..40]));
-    let listed: Value = call(&app, Some(app.key()), Method::GET, &format!("/v1/api-keys?organization_id={org_id}"), None).await.json().await.unwrap();
+    let listed: Value = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        &format!("/v1/api-keys?organization_id={org_id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(listed["pagination"]["total"], 1);
-    assert!(!listed.to_string().contains(secret), "a listing must never contain a secret");
+    assert!(
+        !listed.to_string().contains(secret),
+        "a listing must never contain a secret"
+    );
 
     // last_used_at appears without a database write per request.
     assert_eq!(chat_as(&app, secret).await.status(), 200);
-    let read: Value = call(&app, Some(app.key()), Method::GET, &format!("/v1/api-keys/{id}"), None).await.json().await.unwrap();
+    let read: Value = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        &format!("/v1/api-keys/{id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert!(read["last_used_at"].is_string(), "{read}");
 
     // Revoke: 401 everywhere, reads as revoked, cannot be edited back.
-    assert_eq!(call(&app, Some(app.key()), Method::DELETE, &format!("/v1/api-keys/{id}"), None).await.status(), 200);
+    assert_eq!(
+        call(
+            &app,
+            Some(app.key()),
+            Method::DELETE,
+            &format!("/v1/api-keys/{id}"),
+            None
+        )
+        .await
+        .status(),
+        200
+    );
     assert_error_envelope(chat_as(&app, secret).await, 401).await;
     let me = call(&app, Some(secret), Method::GET, "/v1/auth/me", None).await;
     assert_error_envelope(me, 401).await;
-    let read: Value = call(&app, Some(app.key()), Method::GET, &format!("/v1/api-keys/{id}"), None).await.json().await.unwrap();
+    let read: Value = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        &format!("/v1/api-keys/{id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(read["status"], "revoked");
-    let revive = call(&app, Some(app.key()), Method::PATCH, &format!("/v1/api-keys/{id}"), Some(json!({"status": "active"}))).await;
+    let revive = call(
+        &app,
+        Some(app.key()),
+        Method::PATCH,
+        &format!("/v1/api-keys/{id}"),
+        Some(json!({"status": "active"})),
+    )
+    .await;
     assert_error_envelope(revive, 409).await;
 }
 
@@ -156,9 +322,23 @@ async fn disabled_and_expired_keys_are_refused() {
     let org = create_org(&app, "acme", json!({})).await;
     let org_id = org["id"].as_str().unwrap();
     let (id, key) = create_key(&app, org_id, json!({})).await;
-    call(&app, Some(app.key()), Method::PATCH, &format!("/v1/api-keys/{id}"), Some(json!({"status": "inactive"}))).await;
+    call(
+        &app,
+        Some(app.key()),
+        Method::PATCH,
+        &format!("/v1/api-keys/{id}"),
+        Some(json!({"status": "inactive"})),
+    )
+    .await;
     assert_error_envelope(chat_as(&app, &key).await, 401).await;
-    call(&app, Some(app.key()), Method::PATCH, &format!("/v1/api-keys/{id}"), Some(json!({"status": "active"}))).await;
+    call(
+        &app,
+        Some(app.key()),
+        Method::PATCH,
+        &format!("/v1/api-keys/{id}"),
+        Some(json!({"status": "active"})),
+    )
+    .await;
     assert_eq!(chat_as(&app, &key).await.status(), 200);
 
     let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
@@ -167,10 +347,26 @@ async fn disabled_and_expired_keys_are_refused() {
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
     let err = assert_error_envelope(chat_as(&app, &exp_key).await, 401).await;
     assert_eq!(err["code"], "expired_api_key");
-    let read: Value = call(&app, Some(app.key()), Method::GET, &format!("/v1/api-keys/{exp_id}"), None).await.json().await.unwrap();
+    let read: Value = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        &format!("/v1/api-keys/{exp_id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(read["status"], "expired");
-    let past = call(&app, Some(app.key()), Method::POST, "/v1/api-keys",
-        Some(json!({"organization_id": org_id, "expires_at": "2001-01-01T00:00:00Z"}))).await;
+    let past = call(
+        &app,
+        Some(app.key()),
+        Method::POST,
+        "/v1/api-keys",
+        Some(json!({"organization_id": org_id, "expires_at": "2001-01-01T00:00:00Z"})),
+    )
+    .await;
     assert_error_envelope(past, 400).await;
 }
 
@@ -189,33 +385,142 @@ async fn a_key_can_never_grant_more_than_it_has_nor_reach_another_organization()
     // write: can create read/write keys in its own organization…
     let (_, _) = create_key_as(&app, &writer, a_id, json!({"permissions": ["read"]})).await;
     // …but not an admin key, and not in another organization (404: no existence leak).
-    let res = call(&app, Some(&writer), Method::POST, "/v1/api-keys", Some(json!({"organization_id": a_id, "permissions": ["admin"]}))).await;
+    let res = call(
+        &app,
+        Some(&writer),
+        Method::POST,
+        "/v1/api-keys",
+        Some(json!({"organization_id": a_id, "permissions": ["admin"]})),
+    )
+    .await;
     assert_error_envelope(res, 403).await;
-    let res = call(&app, Some(&writer), Method::POST, "/v1/api-keys", Some(json!({"organization_id": b_id}))).await;
+    let res = call(
+        &app,
+        Some(&writer),
+        Method::POST,
+        "/v1/api-keys",
+        Some(json!({"organization_id": b_id})),
+    )
+    .await;
     assert_error_envelope(res, 404).await;
     // Nor edit or revoke an admin key of its own organization.
-    let res = call(&app, Some(&writer), Method::DELETE, &format!("/v1/api-keys/{admin_key_id}"), None).await;
+    let res = call(
+        &app,
+        Some(&writer),
+        Method::DELETE,
+        &format!("/v1/api-keys/{admin_key_id}"),
+        None,
+    )
+    .await;
     assert_error_envelope(res, 403).await;
     // read: sees its organization and keys, cannot create.
-    let res = call(&app, Some(&reader), Method::POST, "/v1/api-keys", Some(json!({"organization_id": a_id}))).await;
+    let res = call(
+        &app,
+        Some(&reader),
+        Method::POST,
+        "/v1/api-keys",
+        Some(json!({"organization_id": a_id})),
+    )
+    .await;
     assert_error_envelope(res, 403).await;
-    let orgs: Value = call(&app, Some(&reader), Method::GET, "/v1/organizations", None).await.json().await.unwrap();
+    let orgs: Value = call(&app, Some(&reader), Method::GET, "/v1/organizations", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(orgs["pagination"]["total"], 1);
     assert_eq!(orgs["data"][0]["id"], a_id);
-    let keys: Value = call(&app, Some(&reader), Method::GET, "/v1/api-keys", None).await.json().await.unwrap();
-    assert!(keys["data"].as_array().unwrap().iter().all(|k| k["organization_id"] == a_id));
-    let other: Value = call(&app, Some(&reader), Method::GET, &format!("/v1/api-keys?organization_id={b_id}"), None).await.json().await.unwrap();
+    let keys: Value = call(&app, Some(&reader), Method::GET, "/v1/api-keys", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        keys["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["organization_id"] == a_id)
+    );
+    let other: Value = call(
+        &app,
+        Some(&reader),
+        Method::GET,
+        &format!("/v1/api-keys?organization_id={b_id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(other["pagination"]["total"], 0);
-    assert_error_envelope(call(&app, Some(&reader), Method::GET, &format!("/v1/organizations/{b_id}"), None).await, 404).await;
-    assert_error_envelope(call(&app, Some(&reader), Method::GET, &format!("/v1/api-keys/{b_key_id}"), None).await, 404).await;
+    assert_error_envelope(
+        call(
+            &app,
+            Some(&reader),
+            Method::GET,
+            &format!("/v1/organizations/{b_id}"),
+            None,
+        )
+        .await,
+        404,
+    )
+    .await;
+    assert_error_envelope(
+        call(
+            &app,
+            Some(&reader),
+            Method::GET,
+            &format!("/v1/api-keys/{b_key_id}"),
+            None,
+        )
+        .await,
+        404,
+    )
+    .await;
     // Organization management and the registry are admin-only.
-    assert_error_envelope(call(&app, Some(&writer), Method::POST, "/v1/organizations", Some(json!({"name": "c"}))).await, 403).await;
-    assert_error_envelope(call(&app, Some(&writer), Method::PATCH, &format!("/v1/organizations/{a_id}"), Some(json!({"name": "z"}))).await, 403).await;
-    assert_error_envelope(call(&app, Some(&writer), Method::GET, "/v1/admin/models", None).await, 403).await;
-    assert_error_envelope(call(&app, Some(&writer), Method::GET, "/v1/admin/users", None).await, 403).await;
+    assert_error_envelope(
+        call(
+            &app,
+            Some(&writer),
+            Method::POST,
+            "/v1/organizations",
+            Some(json!({"name": "c"})),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert_error_envelope(
+        call(
+            &app,
+            Some(&writer),
+            Method::PATCH,
+            &format!("/v1/organizations/{a_id}"),
+            Some(json!({"name": "z"})),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert_error_envelope(
+        call(&app, Some(&writer), Method::GET, "/v1/admin/models", None).await,
+        403,
+    )
+    .await;
+    assert_error_envelope(
+        call(&app, Some(&writer), Method::GET, "/v1/admin/users", None).await,
+        403,
+    )
+    .await;
     // Every active key may call inference.
     assert_eq!(chat_as(&app, &reader).await.status(), 200);
-    assert_eq!(call(&app, Some(&reader), Method::GET, "/v1/models", None).await.status(), 200);
+    assert_eq!(
+        call(&app, Some(&reader), Method::GET, "/v1/models", None)
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -223,7 +528,12 @@ async fn a_key_request_limit_answers_429_with_the_reset_time() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let org = create_org(&app, "acme", json!({})).await;
-    let (_, key) = create_key(&app, org["id"].as_str().unwrap(), json!({"monthly_requests_limit": 3})).await;
+    let (_, key) = create_key(
+        &app,
+        org["id"].as_str().unwrap(),
+        json!({"monthly_requests_limit": 3}),
+    )
+    .await;
     for _ in 0..3 {
         assert_eq!(chat_as(&app, &key).await.status(), 200);
     }
@@ -231,7 +541,10 @@ async fn a_key_request_limit_answers_429_with_the_reset_time() {
     assert!(res.headers().contains_key("retry-after"));
     let err = assert_error_envelope(res, 429).await;
     assert_eq!(err["code"], "organization_limit_error");
-    assert!(err["message"].as_str().unwrap().contains("resets at"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("resets at"),
+        "{err}"
+    );
     // Refused before anything went upstream: exactly three calls reached the provider.
     assert_eq!(upstream.received_requests().await.unwrap().len(), 3);
 }
@@ -249,9 +562,22 @@ async fn an_organization_token_limit_counts_what_the_provider_reported() {
     assert_eq!(chat_as(&app, &k1).await.status(), 200); // 45 ≥ 40 now
     let err = assert_error_envelope(chat_as(&app, &k2).await, 429).await;
     assert!(err["message"].as_str().unwrap().contains("token"));
-    let org: Value = call(&app, Some(app.key()), Method::GET, &format!("/v1/organizations/{org_id}"), None).await.json().await.unwrap();
+    let org: Value = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        &format!("/v1/organizations/{org_id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(org["usage"]["month_tokens"], 45);
-    assert_eq!(org["usage"]["month_requests"], 4, "the refused request is recorded too");
+    assert_eq!(
+        org["usage"]["month_requests"], 4,
+        "the refused request is recorded too"
+    );
 }
 
 #[tokio::test]
@@ -260,13 +586,31 @@ async fn a_cost_limit_uses_registry_prices() {
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let org = create_org(&app, "acme", json!({})).await;
     // 10 * 0.15e-6 + 5 * 0.6e-6 = 4.5e-6 USD per request.
-    let (id, key) = create_key(&app, org["id"].as_str().unwrap(), json!({"monthly_cost_limit": 0.000009})).await;
+    let (id, key) = create_key(
+        &app,
+        org["id"].as_str().unwrap(),
+        json!({"monthly_cost_limit": 0.000009}),
+    )
+    .await;
     assert_eq!(chat_as(&app, &key).await.status(), 200);
     assert_eq!(chat_as(&app, &key).await.status(), 200);
     let err = assert_error_envelope(chat_as(&app, &key).await, 429).await;
     assert!(err["message"].as_str().unwrap().contains("cost"));
-    let read: Value = call(&app, Some(app.key()), Method::GET, &format!("/v1/api-keys/{id}"), None).await.json().await.unwrap();
-    assert!((read["usage"]["month_cost"].as_f64().unwrap() - 0.000009).abs() < 1e-12, "{read}");
+    let read: Value = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        &format!("/v1/api-keys/{id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(
+        (read["usage"]["month_cost"].as_f64().unwrap() - 0.000009).abs() < 1e-12,
+        "{read}"
+    );
 }
 
 #[tokio::test]
@@ -274,13 +618,25 @@ async fn a_per_minute_limit_answers_429_with_retry_after() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let org = create_org(&app, "acme", json!({})).await;
-    let (_, key) = create_key(&app, org["id"].as_str().unwrap(), json!({"rate_limit_rpm": 2})).await;
+    let (_, key) = create_key(
+        &app,
+        org["id"].as_str().unwrap(),
+        json!({"rate_limit_rpm": 2}),
+    )
+    .await;
     assert_eq!(chat_as(&app, &key).await.status(), 200);
     assert_eq!(chat_as(&app, &key).await.status(), 200);
     let res = chat_as(&app, &key).await;
-    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry));
-    assert_eq!(assert_error_envelope(res, 429).await["code"], "rate_limit_error");
+    assert_eq!(
+        assert_error_envelope(res, 429).await["code"],
+        "rate_limit_error"
+    );
 }
 
 #[tokio::test]
@@ -294,7 +650,9 @@ async fn a_concurrent_burst_cannot_pass_a_request_limit() {
     for _ in 0..80 {
         let app = app.clone();
         let key = key.clone();
-        tasks.push(tokio::spawn(async move { chat_as(&app, &key).await.status().as_u16() }));
+        tasks.push(tokio::spawn(async move {
+            chat_as(&app, &key).await.status().as_u16()
+        }));
     }
     let mut ok = 0;
     let mut limited = 0;
@@ -312,67 +670,207 @@ async fn a_concurrent_burst_cannot_pass_a_request_limit() {
 async fn users_sign_in_manage_the_gateway_and_brute_force_is_slowed_down() {
     let upstream = ok_upstream().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = gaiarouter::configuration::Settings::for_tests(&crate::helpers::test_database_url(dir.path()).await).unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(
+        &crate::helpers::test_database_url(dir.path()).await,
+    )
+    .unwrap();
     crate::helpers::point_providers_at(&mut settings, &upstream.uri());
     settings.admin_username = Some("root".into());
     settings.admin_password = Some(gaiarouter::configuration::Secret::new("s3cret-pass"));
-    settings.jwt_secret = Some(gaiarouter::configuration::Secret::new("0123456789abcdef0123456789abcdef"));
+    settings.jwt_secret = Some(gaiarouter::configuration::Secret::new(
+        "0123456789abcdef0123456789abcdef",
+    ));
     let app = crate::helpers::spawn_with(settings, dir).await;
 
-    let res = call(&app, None, Method::POST, "/v1/admin/login", Some(json!({"username": "root", "password": "s3cret-pass"}))).await;
+    let res = call(
+        &app,
+        None,
+        Method::POST,
+        "/v1/admin/login",
+        Some(json!({"username": "root", "password": "s3cret-pass"})),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let login: Value = res.json().await.unwrap();
     assert_eq!(login["role"], "admin");
     let token = login["token"].as_str().unwrap().to_owned();
-    let me: Value = call(&app, Some(&token), Method::GET, "/v1/auth/me", None).await.json().await.unwrap();
-    assert_eq!((me["kind"].as_str(), me["username"].as_str()), (Some("user"), Some("root")));
+    let me: Value = call(&app, Some(&token), Method::GET, "/v1/auth/me", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (me["kind"].as_str(), me["username"].as_str()),
+        (Some("user"), Some("root"))
+    );
     // The token manages the gateway.
-    let res = call(&app, Some(&token), Method::POST, "/v1/organizations", Some(json!({"name": "via-ui"}))).await;
+    let res = call(
+        &app,
+        Some(&token),
+        Method::POST,
+        "/v1/organizations",
+        Some(json!({"name": "via-ui"})),
+    )
+    .await;
     assert_eq!(res.status(), 201);
-    let org_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let org_id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Users CRUD; a `user` role reads but cannot write.
-    let res = call(&app, Some(&token), Method::POST, "/v1/admin/users", Some(json!({"username": "viewer", "password": "viewer-pass", "role": "user"}))).await;
+    let res = call(
+        &app,
+        Some(&token),
+        Method::POST,
+        "/v1/admin/users",
+        Some(json!({"username": "viewer", "password": "viewer-pass", "role": "user"})),
+    )
+    .await;
     assert_eq!(res.status(), 201);
-    let viewer_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    let users: Value = call(&app, Some(&token), Method::GET, "/v1/admin/users", None).await.json().await.unwrap();
+    let viewer_id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let users: Value = call(&app, Some(&token), Method::GET, "/v1/admin/users", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(users["pagination"]["total"], 2);
-    assert!(!users.to_string().contains("argon2"), "password hashes never leave the server");
-    let viewer: Value = call(&app, None, Method::POST, "/v1/admin/login", Some(json!({"username": "viewer", "password": "viewer-pass"}))).await.json().await.unwrap();
+    assert!(
+        !users.to_string().contains("argon2"),
+        "password hashes never leave the server"
+    );
+    let viewer: Value = call(
+        &app,
+        None,
+        Method::POST,
+        "/v1/admin/login",
+        Some(json!({"username": "viewer", "password": "viewer-pass"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let vt = viewer["token"].as_str().unwrap();
-    assert_eq!(call(&app, Some(vt), Method::GET, "/v1/organizations", None).await.status(), 200);
-    assert_error_envelope(call(&app, Some(vt), Method::POST, "/v1/organizations", Some(json!({"name": "nope"}))).await, 403).await;
+    assert_eq!(
+        call(&app, Some(vt), Method::GET, "/v1/organizations", None)
+            .await
+            .status(),
+        200
+    );
+    assert_error_envelope(
+        call(
+            &app,
+            Some(vt),
+            Method::POST,
+            "/v1/organizations",
+            Some(json!({"name": "nope"})),
+        )
+        .await,
+        403,
+    )
+    .await;
     // Deactivated users' tokens stop working.
-    call(&app, Some(&token), Method::DELETE, &format!("/v1/admin/users/{viewer_id}"), None).await;
-    assert_error_envelope(call(&app, Some(vt), Method::GET, "/v1/organizations", None).await, 401).await;
+    call(
+        &app,
+        Some(&token),
+        Method::DELETE,
+        &format!("/v1/admin/users/{viewer_id}"),
+        None,
+    )
+    .await;
+    assert_error_envelope(
+        call(&app, Some(vt), Method::GET, "/v1/organizations", None).await,
+        401,
+    )
+    .await;
     // The last admin cannot be demoted.
     let root_id = login["user_id"].as_str().unwrap();
-    let res = call(&app, Some(&token), Method::PATCH, &format!("/v1/admin/users/{root_id}"), Some(json!({"role": "user"}))).await;
+    let res = call(
+        &app,
+        Some(&token),
+        Method::PATCH,
+        &format!("/v1/admin/users/{root_id}"),
+        Some(json!({"role": "user"})),
+    )
+    .await;
     assert_error_envelope(res, 409).await;
 
     // Key login: scoped to the key, refused once revoked.
     let (key_id, key) = create_key(&app, &org_id, json!({"permissions": ["read"]})).await;
-    let kl: Value = call(&app, None, Method::POST, "/v1/auth/key-login", Some(json!({"api_key": key}))).await.json().await.unwrap();
+    let kl: Value = call(
+        &app,
+        None,
+        Method::POST,
+        "/v1/auth/key-login",
+        Some(json!({"api_key": key})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let kt = kl["token"].as_str().unwrap().to_owned();
     assert_eq!(kl["permissions"], json!(["read"]));
-    let orgs: Value = call(&app, Some(&kt), Method::GET, "/v1/organizations", None).await.json().await.unwrap();
+    let orgs: Value = call(&app, Some(&kt), Method::GET, "/v1/organizations", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(orgs["pagination"]["total"], 1);
-    call(&app, Some(app.key()), Method::DELETE, &format!("/v1/api-keys/{key_id}"), None).await;
-    assert_error_envelope(call(&app, Some(&kt), Method::GET, "/v1/organizations", None).await, 401).await;
+    call(
+        &app,
+        Some(app.key()),
+        Method::DELETE,
+        &format!("/v1/api-keys/{key_id}"),
+        None,
+    )
+    .await;
+    assert_error_envelope(
+        call(&app, Some(&kt), Method::GET, "/v1/organizations", None).await,
+        401,
+    )
+    .await;
 
     // Tampered tokens are refused.
     let mut tampered = token.clone();
     tampered.push('x');
-    assert_error_envelope(call(&app, Some(&tampered), Method::GET, "/v1/auth/me", None).await, 401).await;
+    assert_error_envelope(
+        call(&app, Some(&tampered), Method::GET, "/v1/auth/me", None).await,
+        401,
+    )
+    .await;
 
     // Wrong credentials: 401 without a hint, then 429 after repeated failures.
-    let wrong_user = call(&app, None, Method::POST, "/v1/admin/login", Some(json!({"username": "ghost", "password": "whatever1"}))).await;
+    let wrong_user = call(
+        &app,
+        None,
+        Method::POST,
+        "/v1/admin/login",
+        Some(json!({"username": "ghost", "password": "whatever1"})),
+    )
+    .await;
     let e1 = assert_error_envelope(wrong_user, 401).await;
-    let wrong_pass = call(&app, None, Method::POST, "/v1/admin/login", Some(json!({"username": "root", "password": "whatever1"}))).await;
+    let wrong_pass = call(
+        &app,
+        None,
+        Method::POST,
+        "/v1/admin/login",
+        Some(json!({"username": "root", "password": "whatever1"})),
+    )
+    .await;
     let e2 = assert_error_envelope(wrong_pass, 401).await;
     assert_eq!(e1["message"], e2["message"]);
     let mut throttled = false;
     for _ in 0..6 {
-        let res = call(&app, None, Method::POST, "/v1/admin/login", Some(json!({"username": "root", "password": "nope-nope"}))).await;
+        let res = call(
+            &app,
+            None,
+            Method::POST,
+            "/v1/admin/login",
+            Some(json!({"username": "root", "password": "nope-nope"})),
+        )
+        .await;
         if res.status() == 429 {
             assert!(res.headers().contains_key("retry-after"));
             throttled = true;
