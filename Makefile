@@ -36,20 +36,16 @@ test-rust:
 	  GAIA_TEST_BACKEND=postgres $(CARGO) test -p gaiarouter --test api --no-fail-fast; \
 	fi
 
-# The official OpenAI Python SDK against the real binary and the mock upstream (both built by test-rust).
+# The official OpenAI Python SDK against the real binary and the mock upstream.
 test-sdk:
 	$(CARGO) build -p gaiarouter -p mock-upstream
 	bash tests/sdk/run.sh
 
+# The admin UI: type check, lint and unit tests (and, once present, the browser end-to-end flow).
 test-frontend:
 	@if [ -f $(FRONTEND)/package.json ]; then \
 	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test; \
-	else echo "# The official OpenAI Python SDK against the real binary and the mock upstream (both built by test-rust).
-test-sdk:
-	$(CARGO) build -p gaiarouter -p mock-upstream
-	bash tests/sdk/run.sh
-
-test-frontend: no frontend yet, skipping"; fi
+	else echo "test-frontend: no frontend yet, skipping"; fi
 
 lint: ## formatting and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

@@ -81,8 +81,9 @@ free_port() {
 
 random() { node -e "console.log(require('crypto').randomBytes(48).toString('base64url').slice(0, $1))"; }
 
-# mock-upstream picks its own port; its first stdout line names it.
-"$MOCK_BIN" --bind 127.0.0.1:0 >"$WORK/mock.log" 2>&1 &
+# mock-upstream picks its own port; its first stdout line names it. A small delay between stream chunks
+# lets the test see the playground's answer grow token by token.
+"$MOCK_BIN" --bind 127.0.0.1:0 --chunk-ms 40 >"$WORK/mock.log" 2>&1 &
 MOCK_PID=$!
 MOCK_URL=""
 for _ in $(seq 1 100); do

@@ -224,3 +224,89 @@ fn a_generated_admin_key_is_printed_once_and_never_logged_in_json() {
     let second = run();
     assert!(second.iter().all(|l| !l.contains("gaia_")), "{second:#?}");
 }
+
+/// Starts the real binary against `upstream` on the SQLite file `db`; returns it and its port.
+fn start_binary(dir: &std::path::Path, db: &str, upstream: &str) -> (std::process::Child, u16) {
+    let mut child = Command::new(BIN)
+        .current_dir(dir)
+        .env("GAIA_BIND", "127.0.0.1:0")
+        .env("DATABASE_URL", db)
+        .env("GAIA_ADMIN_KEY", "restart-test-admin-key-0123456789")
+        .env("GAIA_LOG_FORMAT", "json")
+        .env("OPENAI_API_KEY", "sk-test")
+        .env("OPENAI_BASE_URL", format!("{upstream}/v1"))
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("server printed its address").unwrap();
+        if let Some(rest) = line.strip_prefix("GaiaRouter is listening on http://127.0.0.1:") {
+            break rest.trim().parse::<u16>().unwrap();
+        }
+    };
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+    (child, port)
+}
+
+#[tokio::test]
+async fn usage_records_queued_at_sigterm_are_written_before_exit() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "id": "x", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}})))
+        .mount(&upstream)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/restart.db?mode=rwc", dir.path().display());
+    let (mut child, port) = start_binary(dir.path(), &db, &upstream.uri());
+    let client = crate::helpers::http_client();
+    let n = 25;
+    let sends = (0..n).map(|_| {
+        client
+            .post(format!("http://127.0.0.1:{port}/v1/chat/completions"))
+            .bearer_auth("restart-test-admin-key-0123456789")
+            .json(&serde_json::json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]}))
+            .send()
+    });
+    for res in futures_util::future::join_all(sends).await {
+        assert_eq!(res.unwrap().status(), 200);
+    }
+    // Stop at once: whatever is still queued must be written before the process exits.
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let store = gaia_store::Store::connect(&db, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(store.count_usage_records().await.unwrap(), n);
+
+    // And a restart on the same database serves and keeps counting.
+    let (mut child, port) = start_binary(dir.path(), &db, &upstream.uri());
+    let res = client
+        .post(format!("http://127.0.0.1:{port}/v1/chat/completions"))
+        .bearer_auth("restart-test-admin-key-0123456789")
+        .json(&serde_json::json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(store.count_usage_records().await.unwrap(), n + 1);
+}
