@@ -8,6 +8,7 @@
 #   SCREENSHOT_DIR=/tmp/shots scripts/e2e.sh
 #   E2E_SKIP_BUILD=1 scripts/e2e.sh      # reuse frontend/dist as it is
 #   E2E_KEEP=1 scripts/e2e.sh            # keep the temp dir (database, server logs)
+#   E2E_UPDATE_DOCS=1 scripts/e2e.sh     # on success, copy the screenshots into docs/user-guide/images/
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,8 +39,8 @@ command -v curl >/dev/null || die "curl is not installed"
 # Rebuild when dist is missing or any source/config file is newer than dist/index.html.
 needs_build() {
   [[ ! -f "$FRONTEND/dist/index.html" ]] && return 0
-  [[ -n "$(find "$FRONTEND/src" "$FRONTEND/index.html" "$FRONTEND/vite.config.ts" "$FRONTEND/package.json" \
-      "$FRONTEND/public" -newer "$FRONTEND/dist/index.html" -print -quit 2>/dev/null)" ]]
+  [[ -n "$(find "$FRONTEND/src" "$FRONTEND/public" "$FRONTEND/index.html" "$FRONTEND/vite.config.ts" \
+      "$FRONTEND/package.json" "$FRONTEND"/tsconfig*.json -newer "$FRONTEND/dist/index.html" -print -quit 2>/dev/null)" ]]
 }
 if [[ "${E2E_SKIP_BUILD:-}" != 1 ]] && needs_build; then
   say "building the UI (npm run build)"
@@ -137,11 +138,23 @@ set +e
 (
   cd "$FRONTEND"
   BASE_URL="$BASE_URL" ADMIN_USER="$ADMIN_USER" ADMIN_PASSWORD="$ADMIN_PASSWORD" CHROMIUM_PATH="$CHROMIUM" \
+    E2E_ORG_NAME=research-team E2E_KEY_NAME=notebook-experiments \
     node --test-reporter=tap e2e/flow.mjs
 )
 rc=$?
 set -e
 say "screenshots: $SCREENSHOT_DIR"
+# E2E_UPDATE_DOCS=1: refresh the user guide's screenshots from a green run.
+if [[ $rc -eq 0 && "${E2E_UPDATE_DOCS:-}" == 1 ]]; then
+  mkdir -p "$ROOT/docs/user-guide/images"
+  for name in login organization-form organizations-usage key-form key-secret api-keys \
+      key-revoke-confirm playground dashboard request-log dashboard-organization models \
+      models-aliases api-usage users dashboard-zh key-session session-ended; do
+    src="$(find "$SCREENSHOT_DIR" -maxdepth 1 -name "[0-9]*-$name.png" | head -1)"
+    [[ -n "$src" ]] && cp "$src" "$ROOT/docs/user-guide/images/$name.png"
+  done
+  say "updated docs/user-guide/images/"
+fi
 if [[ $rc -ne 0 ]]; then
   say "FAILED (exit $rc); the server log is $WORK/gaiarouter.log"
 fi

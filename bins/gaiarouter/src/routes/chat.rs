@@ -58,6 +58,9 @@ impl Outcome {
         });
         let (status_code, error_code) = match result {
             Ok(()) => (200, None),
+            // 499 ("client closed request"), as reverse proxies log it: not a failure of ours or the
+            // provider's, and distinct from every status a client can receive.
+            Err(e) if e.code() == "client_disconnected" => (499, Some(e.code().to_owned())),
             Err(e) => (e.status(), Some(e.code().to_owned())),
         };
         let now = Utc::now();
@@ -279,12 +282,30 @@ async fn serve(
     let upstream_ms = elapsed_ms(upstream_started);
     let mut body = openai::encode_response(&response, &target.model.id);
     body["id"] = serde_json::Value::String(meta.id);
+    // A provider that reported no usage: count with the tokenizer and mark the record estimated.
+    let estimated = response.usage.is_none().then(|| {
+        let completion: String = response
+            .choices
+            .iter()
+            .flat_map(|c| {
+                c.message
+                    .text_content()
+                    .chars()
+                    .chain(c.message.tool_calls.iter().flat_map(|t| t.arguments.chars()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Usage::new(
+            gaia_stats::estimate::prompt_tokens(&request),
+            gaia_stats::estimate::text_tokens(&completion),
+        )
+    });
     outcome.record(
         state,
         Some(&target),
         Ok(()),
         response.usage,
-        None,
+        estimated,
         Some(upstream_ms),
         None,
     );
