@@ -41,10 +41,11 @@ test-sdk:
 	$(CARGO) build -p gaiarouter -p mock-upstream
 	bash tests/sdk/run.sh
 
-# The admin UI: type check, lint and unit tests (and, once present, the browser end-to-end flow).
+# The admin UI: type check, lint, unit tests, then the browser flow in headless Chromium against the
+# real binary, a real database and mock upstreams (scripts/e2e.sh; it prints where the screenshots are).
 test-frontend:
 	@if [ -f $(FRONTEND)/package.json ]; then \
-	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test; \
+	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test && npm run test:e2e; \
 	else echo "test-frontend: no frontend yet, skipping"; fi
 
 lint: ## formatting and clippy, warnings are errors

@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# `make bench`: GaiaRouter against mock-upstream under wrk, side by side with the mock directly.
+#
+#   scripts/bench.sh            # every scenario, then the statistics-query benchmark
+#   BENCH_DURATION=10 scripts/bench.sh   # seconds per wrk run (default 5)
+#   BENCH_SKIP_STATS=1 scripts/bench.sh  # skip the statistics-query benchmark (a release test build)
+#   BENCH_STATS_RECORDS=1000000          # records loaded by the statistics benchmark (default 1,000,000)
+#   BENCH_STREAM_REQUESTS=200            # sequential requests per streaming probe (default 200)
+#
+# What it does (details and the latest figures: docs/performance.md):
+# - builds target/release/{gaiarouter,mock-upstream} when missing or older than the sources;
+# - installs wrk with apt-get when missing (as root on Debian/Ubuntu; otherwise says what to install);
+# - starts three mock-upstream instances (no delay; 50 ms before the first byte; 10 chunks 10 ms apart) and
+#   GaiaRouter (release, a temporary SQLite database, JSON logs at `warn`), every provider at the mock;
+# - creates a real tenant through the API (an organization and an API key, both with monthly request
+#   limits and a per-minute rate far above what the run sends), so authentication, limit checks and usage
+#   recording run as in production;
+# - runs the scenarios with wrk (scripts/bench/post.lua) and a streaming probe
+#   (scripts/bench/stream_probe.py), reading GaiaRouter's CPU time and peak RSS from /proc around each;
+# - writes target/bench/results.json and target/bench/results.md and prints the table.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+duration="${BENCH_DURATION:-5}"
+stream_n="${BENCH_STREAM_REQUESTS:-200}"
+stats_records="${BENCH_STATS_RECORDS:-1000000}"
+out="$root/target/bench"
+raw="$out/raw"
+gaiarouter="$root/target/release/gaiarouter"
+mock="$root/target/release/mock-upstream"
+lua="$root/scripts/bench/post.lua"
+
+log() { printf '\033[1mbench:\033[0m %s\n' "$*" >&2; }
+fail() {
+  printf 'bench: %s\n' "$*" >&2
+  exit 1
+}
+
+# --- tools --------------------------------------------------------------------------------------------
+command -v python3 >/dev/null || fail "python3 is needed (for the streaming probe and the report)"
+command -v curl >/dev/null || fail "curl is needed"
+if ! command -v wrk >/dev/null; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    log "installing wrk with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2
+  else
+    fail "wrk is not installed: 'sudo apt-get install wrk' (Debian/Ubuntu), 'brew install wrk' (macOS), or build https://github.com/wg/wrk"
+  fi
+fi
+
+# --- binaries: cargo decides when our quick check says they may be stale -------------------------------
+stale() {
+  [[ ! -x "$gaiarouter" || ! -x "$mock" ]] && return 0
+  local oldest="$gaiarouter"
+  [[ "$mock" -ot "$oldest" ]] && oldest="$mock"
+  [[ -n "$(find Cargo.toml Cargo.lock bins crates migration -newer "$oldest" -type f \
+    \( -name '*.rs' -o -name '*.toml' -o -name '*.json' -o -name '*.sql' -o -name Cargo.lock \) \
+    -not -path '*/tests/*' -print -quit 2>/dev/null)" ]]
+}
+if stale; then
+  log "building the release binaries (a first build takes several minutes)"
+  cargo build --release -p gaiarouter -p mock-upstream
+fi
+
+# 1,000 connections need ~3,000 descriptors across wrk, GaiaRouter (in and out) and the mock.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+(( $(ulimit -n) >= 4096 )) || fail "open-file limit $(ulimit -n) is too low for 1,000 connections (raise ulimit -n to 4096+)"
+
+# --- processes ------------------------------------------------------------------------------------------
+rm -rf "$raw"
+mkdir -p "$raw"
+work="$(mktemp -d "${TMPDIR:-/tmp}/gaia-bench.XXXXXX")"
+pids=()
+cleanup() {
+  local status=$?
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ $status -ne 0 && -s "$work/gaiarouter.log" ]]; then
+    echo "--- last lines of the GaiaRouter log ($work/gaiarouter.log):" >&2
+    tail -n 30 "$work/gaiarouter.log" >&2
+  else
+    rm -rf "$work"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start_mock NAME [flags...]: prints the mock's base URL.
+start_mock() {
+  local name=$1
+  shift
+  "$mock" --bind 127.0.0.1:0 "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  local pid=$!
+  pids+=("$pid")
+  for _ in $(seq 1 100); do
+    local line
+    line="$(head -n 1 "$work/$name.out" 2>/dev/null || true)"
+    if [[ "$line" == "mock-upstream listening on "* ]]; then
+      echo "${line#mock-upstream listening on }"
+      return
+    fi
+    kill -0 "$pid" 2>/dev/null || fail "mock-upstream ($name) exited: $(cat "$work/$name.err")"
+    sleep 0.1
+  done
+  fail "mock-upstream ($name) did not start within 10 s"
+}
+# Command substitution runs in a subshell, so the mocks' pids are collected from their pid files instead.
+mock_url="$(start_mock fast)"
+slow_url="$(start_mock slow --ttfb-ms 50)"
+chunky_url="$(start_mock chunky --chunks 10 --chunk-ms 10)"
+pids+=($(pgrep -f -- "$mock --bind 127.0.0.1:0" || true))
+log "mock-upstream: $mock_url (no delay), $slow_url (50 ms before the first byte), $chunky_url (10 chunks, 10 ms apart)"
+
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+admin_key="bench-admin-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+gaia_url="http://127.0.0.1:$port"
+# Two extra OpenAI-compatible providers point at the delayed mocks: mock headers are not forwarded upstream.
+cat >"$work/gaiarouter.toml" <<EOF
+[[providers]]
+name = "slow"
+base_url = "$slow_url/v1"
+api_key = "sk-slow-mock"
+[[providers.models]]
+name = "gpt-4o-mini"
+
+[[providers]]
+name = "chunky"
+base_url = "$chunky_url/v1"
+api_key = "sk-chunky-mock"
+[[providers.models]]
+name = "gpt-4o-mini"
+EOF
+(
+  cd "$work" # no .env of the checkout is read
+  exec env \
+    GAIA_BIND="127.0.0.1:$port" \
+    DATABASE_URL="sqlite://$work/gaia.db?mode=rwc" \
+    GAIA_ADMIN_KEY="$admin_key" \
+    GAIA_ADMIN_PASSWORD="bench-password-$RANDOM$RANDOM" \
+    GAIA_JWT_SECRET="bench-jwt-secret-0123456789abcdef0123456789" \
+    GAIA_LOG_FORMAT=json RUST_LOG=warn \
+    GAIA_CONFIG="$work/gaiarouter.toml" \
+    OPENAI_BASE_URL="$mock_url/v1" OPENAI_API_KEY=sk-openai-mock \
+    ANTHROPIC_BASE_URL="$mock_url" ANTHROPIC_API_KEY=sk-ant-mock \
+    GEMINI_BASE_URL="$mock_url" GEMINI_API_KEY=gemini-mock-key \
+    OPENROUTER_BASE_URL="$mock_url/api/v1" OPENROUTER_API_KEY=sk-or-mock \
+    "$gaiarouter" serve
+) >"$work/gaiarouter.log" 2>&1 &
+gaia_pid=$!
+pids+=("$gaia_pid")
+for _ in $(seq 1 300); do
+  curl -fsS -o /dev/null "$gaia_url/ready" 2>/dev/null && break
+  kill -0 "$gaia_pid" 2>/dev/null || fail "gaiarouter exited during start-up"
+  sleep 0.1
+done
+curl -fsS -o /dev/null "$gaia_url/ready" || fail "gaiarouter was not ready within 30 s"
+log "gaiarouter: $gaia_url (pid $gaia_pid, SQLite at $work/gaia.db)"
+
+# --- the tenant -----------------------------------------------------------------------------------------
+api() { # api METHOD PATH BODY → the JSON answer (fails on non-2xx)
+  curl -fsS -X "$1" "$gaia_url$2" -H "Authorization: Bearer $admin_key" -H 'Content-Type: application/json' -d "$3"
+}
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+org_id="$(api POST /v1/organizations '{"name":"bench","monthly_requests_limit":1000000000,"rate_limit_rpm":1000000}' | json_field id)"
+gaia_key="$(api POST /v1/api-keys "{\"organization_id\":\"$org_id\",\"name\":\"bench\",\"monthly_requests_limit\":1000000000,\"rate_limit_rpm\":1000000}" | json_field key)"
+log "tenant: organization $org_id, key ${gaia_key:0:18}… (monthly_requests_limit 1e9, rate_limit_rpm 1e6 on both)"
+
+# --- measurement helpers ----------------------------------------------------------------------------------
+clk_tck="$(getconf CLK_TCK)"
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$gaia_pid/stat"; } # utime + stime (field 2 has no spaces)
+status_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$gaia_pid/status"; }
+reset_peak() { echo 5 >"/proc/$gaia_pid/clear_refs" 2>/dev/null || true; } # resets VmHWM (Linux 4.0+)
+
+body_openai='{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark in a few words"}]}'
+body_anthropic='{"model":"claude-sonnet-4-5","max_tokens":256,"system":"You are terse.","messages":[{"role":"user","content":"Say hello to the benchmark in a few words"}]}'
+body_gemini='{"systemInstruction":{"parts":[{"text":"You are terse."}]},"contents":[{"role":"user","parts":[{"text":"Say hello to the benchmark in a few words"}]}]}'
+gw_body() { # gw_body MODEL [stream]
+  local stream=""
+  [[ "${2:-}" == stream ]] && stream=',"stream":true,"stream_options":{"include_usage":true}'
+  echo "{\"model\":\"$1\",\"messages\":[{\"role\":\"system\",\"content\":\"You are terse.\"},{\"role\":\"user\",\"content\":\"Say hello to the benchmark in a few words\"}]$stream}"
+}
+with_stream() { python3 -c 'import json,sys; b=json.loads(sys.argv[1]); b["stream"]=True; b.setdefault("stream_options",{"include_usage":True}) if "messages" in b and "max_tokens" not in b else None; print(json.dumps(b))' "$1"; }
+h_openai="Authorization: Bearer sk-openai-mock"
+h_anthropic="x-api-key: sk-ant-mock|anthropic-version: 2023-06-01"
+h_gemini="x-goog-api-key: gemini-mock-key"
+h_gaia="Authorization: Bearer $gaia_key"
+
+# meta NAME GROUP TARGET DIALECT CONNECTIONS BASELINE → JSON fields common to every record
+meta() {
+  printf '"name":"%s","group":"%s","target":"%s","dialect":"%s","connections":%s,"baseline":%s' \
+    "$1" "$2" "$3" "$4" "$5" "$([[ -n "$6" ]] && echo "\"$6\"" || echo null)"
+}
+
+# load NAME GROUP TARGET DIALECT CONNECTIONS BASELINE URL BODY HEADERS [SECONDS]
+load() {
+  local name=$1 group=$2 target=$3 dialect=$4 conns=$5 baseline=$6 url=$7 body=$8 headers=$9
+  local secs=${10:-$duration} threads=2
+  ((conns < threads)) && threads=$conns
+  # Warm-up: opens the connections (and GaiaRouter's upstream pool) outside the measured run.
+  BENCH_BODY="$body" BENCH_HEADERS="$headers" wrk -t"$threads" -c"$conns" -d1s -s "$lua" "$url" >/dev/null 2>&1 || true
+  local t0 r0
+  reset_peak
+  t0="$(cpu_ticks)"
+  BENCH_BODY="$body" BENCH_HEADERS="$headers" \
+    wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s --latency -s "$lua" "$url" >"$raw/$name.wrk.txt" 2>&1 ||
+    fail "wrk failed for $name: $(tail -n 5 "$raw/$name.wrk.txt")"
+  r0="$(cpu_ticks)"
+  local wrk_json
+  wrk_json="$(sed -n 's/^BENCH_JSON //p' "$raw/$name.wrk.txt")"
+  [[ -n "$wrk_json" ]] || fail "no summary from wrk for $name: $(tail -n 5 "$raw/$name.wrk.txt")"
+  printf '{%s,"kind":"load","gateway_cpu_ticks":%s,"clk_tck":%s,"gateway_peak_rss_kb":%s,"gateway_rss_kb":%s,"wrk":%s}\n' \
+    "$(meta "$name" "$group" "$target" "$dialect" "$conns" "$baseline")" "$((r0 - t0))" "$clk_tck" \
+    "$(status_kb VmHWM)" "$(status_kb VmRSS)" "$wrk_json" >"$raw/$name.json"
+  python3 "$root/scripts/bench/report.py" line "$raw/$name.json" >&2
+}
+
+# stream NAME GROUP TARGET DIALECT BASELINE URL BODY HEADERS...
+stream() {
+  local name=$1 group=$2 target=$3 dialect=$4 baseline=$5 url=$6 body=$7
+  shift 7
+  local t0 r0 probe
+  reset_peak
+  t0="$(cpu_ticks)"
+  probe="$(python3 "$root/scripts/bench/stream_probe.py" "$url" "$body" "$stream_n" "$@")"
+  r0="$(cpu_ticks)"
+  printf '{%s,"kind":"stream","gateway_cpu_ticks":%s,"clk_tck":%s,"gateway_peak_rss_kb":%s,"gateway_rss_kb":%s,"probe":%s}\n' \
+    "$(meta "$name" "$group" "$target" "$dialect" 1 "$baseline")" "$((r0 - t0))" "$clk_tck" \
+    "$(status_kb VmHWM)" "$(status_kb VmRSS)" "$probe" >"$raw/$name.json"
+  python3 "$root/scripts/bench/report.py" line "$raw/$name.json" >&2
+}
+
+gemini_path="/v1beta/models/gemini-2.5-flash:generateContent"
+chat="$gaia_url/v1/chat/completions"
+
+# --- sanity: one request of each kind answers 200 before anything is measured ---------------------------
+for model in openai/gpt-4o-mini anthropic/claude-sonnet-4-5 google/gemini-2.5-flash slow/gpt-4o-mini; do
+  curl -fsS -o /dev/null "$chat" -H "$h_gaia" -H 'Content-Type: application/json' -d "$(gw_body "$model")" ||
+    fail "a request for $model through GaiaRouter failed"
+done
+
+# --- 1. the mock directly ---------------------------------------------------------------------------------
+log "1. mock-upstream directly (${duration} s per run)"
+load direct-openai-c1 direct mock openai 1 "" "$mock_url/v1/chat/completions" "$body_openai" "$h_openai"
+load direct-openai-c32 direct mock openai 32 "" "$mock_url/v1/chat/completions" "$body_openai" "$h_openai"
+load direct-anthropic-c32 direct mock anthropic 32 "" "$mock_url/v1/messages" "$body_anthropic" "$h_anthropic"
+load direct-gemini-c32 direct mock gemini 32 "" "$mock_url$gemini_path" "$body_gemini" "$h_gemini"
+load direct-openai-c256 direct mock openai 256 "" "$mock_url/v1/chat/completions" "$body_openai" "$h_openai"
+
+# --- 2. through GaiaRouter, non-streaming -------------------------------------------------------------------
+log "2. through GaiaRouter, non-streaming, with a tenant key (auth, limits, usage recording)"
+load gw-openai-c1 gateway gaiarouter openai 1 direct-openai-c1 "$chat" "$(gw_body openai/gpt-4o-mini)" "$h_gaia"
+for c in 32 256; do
+  load "gw-openai-c$c" gateway gaiarouter openai "$c" "direct-openai-c$c" "$chat" "$(gw_body openai/gpt-4o-mini)" "$h_gaia"
+  base_a="direct-anthropic-c32" base_g="direct-gemini-c32"
+  ((c == 256)) && base_a="direct-openai-c256" base_g="direct-openai-c256"
+  load "gw-anthropic-c$c" gateway gaiarouter anthropic "$c" "$base_a" "$chat" "$(gw_body anthropic/claude-sonnet-4-5)" "$h_gaia"
+  load "gw-gemini-c$c" gateway gaiarouter gemini "$c" "$base_g" "$chat" "$(gw_body google/gemini-2.5-flash)" "$h_gaia"
+done
+
+# --- 3. streaming: time to first token and total time, sequential requests ------------------------------------
+log "3. streaming, $stream_n sequential requests per probe"
+stream stream-direct-openai stream mock openai "" "$mock_url/v1/chat/completions" \
+  "$(with_stream "$body_openai")" "$h_openai"
+stream stream-gw-openai stream gaiarouter openai stream-direct-openai "$chat" \
+  "$(gw_body openai/gpt-4o-mini stream)" "$h_gaia"
+stream stream-direct-anthropic stream mock anthropic "" "$mock_url/v1/messages" \
+  "$(with_stream "$body_anthropic")" "x-api-key: sk-ant-mock" "anthropic-version: 2023-06-01"
+stream stream-gw-anthropic stream gaiarouter anthropic stream-direct-anthropic "$chat" \
+  "$(gw_body anthropic/claude-sonnet-4-5 stream)" "$h_gaia"
+stream stream-direct-gemini stream mock gemini "" "$mock_url/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse" \
+  "$body_gemini" "$h_gemini"
+stream stream-gw-gemini stream gaiarouter gemini stream-direct-gemini "$chat" \
+  "$(gw_body google/gemini-2.5-flash stream)" "$h_gaia"
+# 10 chunks 10 ms apart: a gateway that buffered would show a first token near the total time.
+stream stream-direct-chunked stream mock openai "" "$chunky_url/v1/chat/completions" \
+  "$(with_stream "$body_openai")" "$h_openai"
+stream stream-gw-chunked stream gaiarouter openai stream-direct-chunked "$chat" \
+  "$(gw_body chunky/gpt-4o-mini stream)" "$h_gaia"
+
+# --- 4. 1,000 connections against an upstream that takes 50 ms ----------------------------------------------
+log "4. 50 ms upstream at 1,000 connections"
+load direct-slow50-c1000 slow50 mock openai 1000 "" "$slow_url/v1/chat/completions" "$body_openai" "$h_openai"
+load gw-slow50-c1000 slow50 gaiarouter openai 1000 direct-slow50-c1000 "$chat" "$(gw_body slow/gpt-4o-mini)" "$h_gaia"
+
+# --- proof that the tenant's requests were recorded (usage recording really on) -----------------------------
+sleep 2 # the usage sink writes in batches
+curl -fsS "$gaia_url/v1/organizations/$org_id" -H "Authorization: Bearer $admin_key" >"$raw/tenant.json" || true
+
+# --- the statistics-query benchmark -----------------------------------------------------------------------------
+if [[ "${BENCH_SKIP_STATS:-}" == 1 ]]; then
+  log "statistics-query benchmark skipped (BENCH_SKIP_STATS=1)"
+else
+  log "statistics-query benchmark: $stats_records records on SQLite (a release test build the first time)"
+  GAIA_BENCH_RECORDS="$stats_records" cargo test --release -p gaia-stats --test it \
+    bench_statistics_queries_on_sqlite -- --ignored --nocapture >"$raw/stats-sqlite.txt" 2>&1 ||
+    fail "statistics benchmark failed: $(tail -n 20 "$raw/stats-sqlite.txt")"
+  if pg_url="$(scripts/ensure-postgres.sh 2>"$raw/ensure-postgres.txt")"; then
+    log "statistics-query benchmark: $stats_records records on PostgreSQL"
+    GAIA_TEST_POSTGRES_URL="$pg_url" GAIA_BENCH_RECORDS="$stats_records" cargo test --release -p gaia-stats --test it \
+      bench_statistics_queries_on_postgres -- --ignored --nocapture >"$raw/stats-postgres.txt" 2>&1 ||
+      fail "statistics benchmark (PostgreSQL) failed: $(tail -n 20 "$raw/stats-postgres.txt")"
+  else
+    log "no PostgreSQL (scripts/ensure-postgres.sh: $(tail -n 1 "$raw/ensure-postgres.txt")); statistics benchmark on SQLite only"
+  fi
+fi
+
+# --- report ------------------------------------------------------------------------------------------------------
+python3 "$root/scripts/bench/report.py" report "$raw" "$out" \
+  --machine "$(nproc) cores, $(uname -sr), $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
