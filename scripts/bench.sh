@@ -99,7 +99,7 @@ start_mock() {
   shift
   "$mock" --bind 127.0.0.1:0 "$@" >"$work/$name.out" 2>"$work/$name.err" &
   local pid=$!
-  pids+=("$pid")
+  echo "$pid" >"$work/$name.pid"
   for _ in $(seq 1 100); do
     local line
     line="$(head -n 1 "$work/$name.out" 2>/dev/null || true)"
@@ -112,11 +112,10 @@ start_mock() {
   done
   fail "mock-upstream ($name) did not start within 10 s"
 }
-# Command substitution runs in a subshell, so the mocks' pids are collected from their pid files instead.
-mock_url="$(start_mock fast)"
-slow_url="$(start_mock slow --ttfb-ms 50)"
-chunky_url="$(start_mock chunky --chunks 10 --chunk-ms 10)"
-pids+=($(pgrep -f -- "$mock --bind 127.0.0.1:0" || true))
+# Command substitution runs in a subshell, so the mocks' pids come back through pid files.
+mock_url="$(start_mock fast)" && pids+=("$(cat "$work/fast.pid")")
+slow_url="$(start_mock slow --ttfb-ms 50)" && pids+=("$(cat "$work/slow.pid")")
+chunky_url="$(start_mock chunky --chunks 10 --chunk-ms 10)" && pids+=("$(cat "$work/chunky.pid")")
 log "mock-upstream: $mock_url (no delay), $slow_url (50 ms before the first byte), $chunky_url (10 chunks, 10 ms apart)"
 
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -187,7 +186,7 @@ gw_body() { # gw_body MODEL [stream]
   [[ "${2:-}" == stream ]] && stream=',"stream":true,"stream_options":{"include_usage":true}'
   echo "{\"model\":\"$1\",\"messages\":[{\"role\":\"system\",\"content\":\"You are terse.\"},{\"role\":\"user\",\"content\":\"Say hello to the benchmark in a few words\"}]$stream}"
 }
-with_stream() { python3 -c 'import json,sys; b=json.loads(sys.argv[1]); b["stream"]=True; b.setdefault("stream_options",{"include_usage":True}) if "messages" in b and "max_tokens" not in b else None; print(json.dumps(b))' "$1"; }
+with_stream() { echo "${1%\}},\"stream\":true}"; } # appends "stream":true to a JSON object
 h_openai="Authorization: Bearer sk-openai-mock"
 h_anthropic="x-api-key: sk-ant-mock|anthropic-version: 2023-06-01"
 h_gemini="x-goog-api-key: gemini-mock-key"
@@ -253,22 +252,22 @@ load direct-openai-c32 direct mock openai 32 "" "$mock_url/v1/chat/completions" 
 load direct-anthropic-c32 direct mock anthropic 32 "" "$mock_url/v1/messages" "$body_anthropic" "$h_anthropic"
 load direct-gemini-c32 direct mock gemini 32 "" "$mock_url$gemini_path" "$body_gemini" "$h_gemini"
 load direct-openai-c256 direct mock openai 256 "" "$mock_url/v1/chat/completions" "$body_openai" "$h_openai"
+load direct-anthropic-c256 direct mock anthropic 256 "" "$mock_url/v1/messages" "$body_anthropic" "$h_anthropic"
+load direct-gemini-c256 direct mock gemini 256 "" "$mock_url$gemini_path" "$body_gemini" "$h_gemini"
 
 # --- 2. through GaiaRouter, non-streaming -------------------------------------------------------------------
 log "2. through GaiaRouter, non-streaming, with a tenant key (auth, limits, usage recording)"
 load gw-openai-c1 gateway gaiarouter openai 1 direct-openai-c1 "$chat" "$(gw_body openai/gpt-4o-mini)" "$h_gaia"
 for c in 32 256; do
   load "gw-openai-c$c" gateway gaiarouter openai "$c" "direct-openai-c$c" "$chat" "$(gw_body openai/gpt-4o-mini)" "$h_gaia"
-  base_a="direct-anthropic-c32" base_g="direct-gemini-c32"
-  ((c == 256)) && base_a="direct-openai-c256" base_g="direct-openai-c256"
-  load "gw-anthropic-c$c" gateway gaiarouter anthropic "$c" "$base_a" "$chat" "$(gw_body anthropic/claude-sonnet-4-5)" "$h_gaia"
-  load "gw-gemini-c$c" gateway gaiarouter gemini "$c" "$base_g" "$chat" "$(gw_body google/gemini-2.5-flash)" "$h_gaia"
+  load "gw-anthropic-c$c" gateway gaiarouter anthropic "$c" "direct-anthropic-c$c" "$chat" "$(gw_body anthropic/claude-sonnet-4-5)" "$h_gaia"
+  load "gw-gemini-c$c" gateway gaiarouter gemini "$c" "direct-gemini-c$c" "$chat" "$(gw_body google/gemini-2.5-flash)" "$h_gaia"
 done
 
 # --- 3. streaming: time to first token and total time, sequential requests ------------------------------------
 log "3. streaming, $stream_n sequential requests per probe"
 stream stream-direct-openai stream mock openai "" "$mock_url/v1/chat/completions" \
-  "$(with_stream "$body_openai")" "$h_openai"
+  "$(with_stream "${body_openai%\}},\"stream_options\":{\"include_usage\":true}}")" "$h_openai"
 stream stream-gw-openai stream gaiarouter openai stream-direct-openai "$chat" \
   "$(gw_body openai/gpt-4o-mini stream)" "$h_gaia"
 stream stream-direct-anthropic stream mock anthropic "" "$mock_url/v1/messages" \
