@@ -38,7 +38,7 @@ test-rust:
 
 # The official OpenAI Python SDK against the real binary and the mock upstream.
 test-sdk:
-	$(CARGO) build -p gaiarouter -p mock-upstream
+	$(CARGO) build --workspace --all-targets  # same feature set as the test run: no rebuild
 	bash tests/sdk/run.sh
 
 # The admin UI: type check, lint, unit tests, then the browser flow in headless Chromium against the

@@ -11,3 +11,11 @@ export function notifyError(e: unknown): void {
 export function notifySuccess(text: string): void {
   Message.success(text)
 }
+
+/**
+ * Dialogs call this as they open: a toast left over from the previous action ("Organization … created")
+ * would otherwise sit on top of a tall dialog's title. Toasts raised while the dialog is open still show.
+ */
+export function dismissToasts(): void {
+  Message.clear()
+}

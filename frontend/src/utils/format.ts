@@ -109,6 +109,24 @@ export function formatDate(
   }).format(d)
 }
 
+/** The time of day, e.g. "09:54:02" (24-hour clock in every locale). */
+export function formatTime(
+  value: string | number | Date | null | undefined,
+  locale = 'en-US',
+  timeZone?: string,
+): string {
+  if (value === null || value === undefined || value === '') return EMPTY
+  const d = parse(value)
+  if (!d) return EMPTY
+  return new Intl.DateTimeFormat(locale, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+    timeZone,
+  }).format(d)
+}
+
 /** `YYYY-MM-DD` of a date in UTC (the statistics API counts days in UTC). */
 export function isoDay(d: Date): string {
   return d.toISOString().slice(0, 10)

@@ -8,6 +8,7 @@ import {
   formatInteger,
   formatMoney,
   formatPercent,
+  formatTime,
   formatTokens,
   lastDays,
   usageRatio,
@@ -68,6 +69,12 @@ describe('dates', () => {
     expect(formatDateTime('2026-11-27T03:54:02Z', 'zh-CN', 'Asia/Shanghai')).toBe('2026/11/27 11:54:02')
     expect(formatDateTime('2026-11-27T03:54:02Z', 'en-US', 'UTC', false)).toBe('11/27/2026, 03:54')
     expect(formatDate('2026-11-27T03:54:02Z', 'en-US', 'UTC')).toBe('11/27/2026')
+  })
+
+  it('formats the time of day on a 24-hour clock', () => {
+    expect(formatTime('2026-11-27T15:04:09Z', 'en-US', 'UTC')).toBe('15:04:09')
+    expect(formatTime('2026-11-27T03:04:09Z', 'zh-CN', 'UTC')).toBe('03:04:09')
+    expect(formatTime(null)).toBe(EMPTY)
   })
 
   it('renders missing and invalid dates as a dash', () => {

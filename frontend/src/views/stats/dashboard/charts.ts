@@ -44,69 +44,105 @@ export function avgLatency(s: StatsResponse | null): number | null {
   return n > 0 ? weighted / n : null
 }
 
+/** A coloured dot for tooltips (ECharts' own `marker` is per series; these lines are built by hand). */
+function dot(color: string): string {
+  return `<span style="display:inline-block;margin-right:6px;width:8px;height:8px;border-radius:50%;background:${color}"></span>`
+}
+
+/**
+ * Requests per period as a line with markers and a light area, cost as bars on the right axis, failed
+ * requests as red points (only where there were any). Both axes start at 0, so a period with traffic only
+ * on its last day reads as one point/bar on an otherwise flat base instead of a curve shooting up.
+ */
 export function trendOption(
   groups: DateGroup[],
   labels: { requests: string; cost: string; errors: string },
   locale: string,
 ): ChartOption {
+  const dense = groups.length > 60
+  const requests = groups.map((g) => g.requests)
+  const cost = groups.map((g) => g.cost)
+  const errors = groups.map((g) => g.errors ?? 0)
+  const oneYear = new Set(groups.map((g) => g.date.slice(0, 4))).size <= 1
   return {
-    color: [BLUE, GOLD, RED],
     animation: false,
-    grid: { left: 48, right: 64, top: 40, bottom: 28 },
-    legend: { top: 0, data: [labels.requests, labels.cost, labels.errors] },
+    grid: { left: 48, right: 72, top: 40, bottom: 28 },
+    legend: {
+      top: 0,
+      itemWidth: 14,
+      itemHeight: 8,
+      itemGap: 20,
+      // Plain icons: the default for a line series (line + hollow symbol) looks broken at legend size.
+      data: [
+        { name: labels.requests, icon: 'roundRect', itemStyle: { color: BLUE } },
+        { name: labels.cost, icon: 'roundRect', itemStyle: { color: GOLD } },
+        { name: labels.errors, icon: 'circle', itemStyle: { color: RED } },
+      ],
+    },
     tooltip: {
       trigger: 'axis',
-      valueFormatter: undefined,
+      axisPointer: { type: 'shadow' },
       formatter: (params: unknown) => {
-        const items = params as { axisValueLabel: string; seriesName: string; marker: string; value: number }[]
-        const head = items[0]?.axisValueLabel ?? ''
-        const lines = items.map(
-          (p) =>
-            `${p.marker}${p.seriesName}: <b>${
-              p.seriesName === labels.cost ? formatMoney(p.value, locale) : formatTokens(p.value, locale)
-            }</b>`,
-        )
-        return [head, ...lines].join('<br/>')
+        const items = params as { axisValueLabel?: string; dataIndex: number }[]
+        const i = items[0]?.dataIndex ?? 0
+        return [
+          items[0]?.axisValueLabel ?? '',
+          `${dot(BLUE)}${labels.requests}: <b>${formatTokens(requests[i] ?? 0, locale)}</b>`,
+          `${dot(GOLD)}${labels.cost}: <b>${formatMoney(cost[i] ?? 0, locale)}</b>`,
+          `${dot(RED)}${labels.errors}: <b>${formatTokens(errors[i] ?? 0, locale)}</b>`,
+        ].join('<br/>')
       },
     },
     xAxis: {
       type: 'category',
-      boundaryGap: false,
+      boundaryGap: true,
       data: groups.map((g) => g.date.slice(0, 10)),
-      axisLabel: { hideOverlap: true },
+      axisTick: { alignWithLabel: true },
+      // "11-27" under the axis when the period is within one year (the tooltip names the whole date).
+      axisLabel: { hideOverlap: true, formatter: (v: string) => (oneYear ? v.slice(5) : v) },
     },
     yAxis: [
-      { type: 'value', minInterval: 1, splitLine: { lineStyle: { type: 'dashed' } } },
+      { type: 'value', min: 0, minInterval: 1, splitLine: { lineStyle: { type: 'dashed' } } },
       {
         type: 'value',
+        min: 0,
         splitLine: { show: false },
         axisLabel: { formatter: (v: number) => formatMoney(v, locale) },
       },
     ],
     series: [
       {
-        name: labels.requests,
-        type: 'line',
-        smooth: true,
-        showSymbol: groups.length < 40,
-        areaStyle: { opacity: 0.12 },
-        data: groups.map((g) => g.requests),
+        name: labels.cost,
+        type: 'bar',
+        yAxisIndex: 1,
+        barMaxWidth: 12,
+        itemStyle: { color: GOLD, opacity: 0.6, borderRadius: [3, 3, 0, 0] },
+        z: 1,
+        data: cost,
       },
       {
-        name: labels.cost,
+        name: labels.requests,
         type: 'line',
-        smooth: true,
-        yAxisIndex: 1,
-        showSymbol: groups.length < 40,
-        data: groups.map((g) => g.cost),
+        symbol: 'circle',
+        symbolSize: 6,
+        showSymbol: !dense,
+        itemStyle: { color: BLUE },
+        lineStyle: { color: BLUE, width: 2 },
+        areaStyle: { color: BLUE, opacity: 0.1 },
+        z: 3,
+        data: requests,
       },
       {
         name: labels.errors,
         type: 'line',
-        smooth: true,
-        showSymbol: false,
-        lineStyle: { type: 'dashed', width: 1 },
-        data: groups.map((g) => g.errors ?? 0),
+        symbol: 'circle',
+        symbolSize: 7,
+        showSymbol: true,
+        itemStyle: { color: RED },
+        lineStyle: { color: RED, width: 1.5 },
+        z: 4,
+        // Only the periods with failures get a point; zero would draw a red line over the whole base.
+        data: errors.map((n) => (n > 0 ? n : null)),
       },
     ],
   }

@@ -34,6 +34,5 @@ export default {
   'key.secretDone': 'I have copied it',
   'key.secretUse': 'Send it as “Authorization: Bearer <key>” to {url}.',
   'key.unnamed': '(unnamed)',
-  'key.dates': 'Expiry and last use',
-  'key.statusAndPermissions': 'Status and permissions',
+  'key.statusAndPermissions': 'Status and access',
 } satisfies Record<string, string>

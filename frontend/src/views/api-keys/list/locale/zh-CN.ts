@@ -34,6 +34,5 @@ export default {
   'key.secretDone': '我已复制',
   'key.secretUse': '以 “Authorization: Bearer <密钥>” 的方式发送到 {url}。',
   'key.unnamed': '（未命名）',
-  'key.dates': '过期与最近使用',
   'key.statusAndPermissions': '状态与权限',
 } satisfies Record<string, string>

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 
 import type { StatsResponse } from '@/api/stats'
 
-import { avgLatency, barOption, errorSummary } from '../charts'
+import { avgLatency, barOption, errorSummary, trendOption } from '../charts'
 
 const figures = (requests: number, errors: number, avg: number) => ({
   requests,
@@ -54,5 +54,23 @@ describe('dashboard figures', () => {
     }
     expect(opt.yAxis.data).toEqual(['c', 'b'])
     expect(opt.series[0]?.data).toEqual([20, 50])
+  })
+
+  it('draws the trend on zero-based axes, errors only where there were any, with plain legend icons', () => {
+    const days = [
+      { date: '2026-11-01', ...figures(0, 0, 0) },
+      { date: '2026-11-02', ...figures(30, 3, 200) },
+    ]
+    const opt = trendOption(days, { requests: 'R', cost: 'C', errors: 'E' }, 'en-US') as {
+      legend: { data: { name: string; icon: string }[] }
+      yAxis: { min: number }[]
+      series: { name: string; type: string; yAxisIndex?: number; data: (number | null)[] }[]
+    }
+    expect(opt.legend.data.map((d) => d.icon)).toEqual(['roundRect', 'roundRect', 'circle'])
+    expect(opt.yAxis.map((a) => a.min)).toEqual([0, 0])
+    const byName = Object.fromEntries(opt.series.map((s) => [s.name, s]))
+    expect(byName.R?.data).toEqual([0, 30])
+    expect(byName.C).toMatchObject({ type: 'bar', yAxisIndex: 1, data: [0, 0.3] })
+    expect(byName.E?.data).toEqual([null, 3])
   })
 })
