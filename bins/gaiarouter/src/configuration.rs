@@ -127,6 +127,11 @@ pub struct Cli {
     )]
     pub usage_retention_days: String,
 
+    /// Origins allowed to call the API from a browser (CORS), comma-separated, or `*`. Unset: none
+    /// (the admin UI is served from the same origin and needs no CORS).
+    #[arg(long, env = "GAIA_CORS_ORIGINS", global = true)]
+    pub cors_origins: Option<String>,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "GAIA_WORKERS", global = true)]
     pub workers: Option<String>,
@@ -228,6 +233,8 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     pub sse_keepalive_secs: u64,
     pub usage_retention_days: u32,
+    /// Allowed CORS origins; empty = CORS closed; `["*"]` = any origin.
+    pub cors_origins: Vec<String>,
     pub workers: Option<usize>,
     pub static_dir: Option<PathBuf>,
     pub config_file: Option<PathBuf>,
@@ -368,6 +375,25 @@ impl Settings {
             &or_default(&cli.usage_retention_days, "90"),
             "a number of days",
         )?;
+        let cors_origins: Vec<String> = non_empty(cli.cors_origins)
+            .map(|s| {
+                s.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for origin in &cors_origins {
+            let ok = origin == "*"
+                || url::Url::parse(origin)
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(err(
+                    "GAIA_CORS_ORIGINS",
+                    format!("'{origin}' is not an origin like https://app.example.com (or *)"),
+                ));
+            }
+        }
         let workers = match non_empty(cli.workers) {
             Some(w) => {
                 let n: usize = parse_number("GAIA_WORKERS", &w, "a positive number")?;
@@ -434,6 +460,7 @@ impl Settings {
             shutdown_timeout_secs,
             sse_keepalive_secs,
             usage_retention_days,
+            cors_origins,
             workers,
             static_dir: non_empty(cli.static_dir).map(PathBuf::from),
             config_file: non_empty(cli.config).map(PathBuf::from),

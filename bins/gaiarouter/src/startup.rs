@@ -423,6 +423,36 @@ async fn refresh_loop(state: AppState) {
     }
 }
 
+/// CORS: closed unless origins are configured (`GAIA_CORS_ORIGINS`).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers(["x-request-id", "x-gaia-provider", "retry-after"])
+        .max_age(600);
+    for origin in origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}
+
+/// Headers that harden every response, the admin UI's pages above all.
+fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add(("x-content-type-options", "nosniff"))
+        .add(("x-frame-options", "DENY"))
+        .add(("referrer-policy", "no-referrer"))
+        .add(("cross-origin-opener-policy", "same-origin"))
+}
+
 fn build_server(
     listener: TcpListener,
     state: AppState,
@@ -432,8 +462,11 @@ fn build_server(
     let max_body = settings.max_body_bytes;
     let data = web::Data::new(state);
     let openapi = openapi::document();
+    let cors_origins = settings.cors_origins.clone();
     let mut server = HttpServer::new(move || {
         let mut app = App::new()
+            .wrap(cors(&cors_origins))
+            .wrap(security_headers())
             .wrap(from_fn(request_context))
             .app_data(data.clone())
             .app_data(

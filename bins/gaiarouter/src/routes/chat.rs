@@ -291,7 +291,12 @@ async fn serve(
                 c.message
                     .text_content()
                     .chars()
-                    .chain(c.message.tool_calls.iter().flat_map(|t| t.arguments.chars()))
+                    .chain(
+                        c.message
+                            .tool_calls
+                            .iter()
+                            .flat_map(|t| t.arguments.chars()),
+                    )
                     .collect::<Vec<_>>()
             })
             .collect();
