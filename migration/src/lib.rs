@@ -18,6 +18,8 @@ mod m20261127_000005_create_model_aliases;
 mod m20261127_000006_create_users;
 mod m20261127_000007_create_usage_daily;
 mod m20261127_000008_create_quota_reservations;
+mod m20261127_000009_create_usage_daily_models;
+mod m20261127_000010_create_usage_retention;
 
 pub struct Migrator;
 
@@ -33,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_create_users::Migration),
             Box::new(m20261127_000007_create_usage_daily::Migration),
             Box::new(m20261127_000008_create_quota_reservations::Migration),
+            Box::new(m20261127_000009_create_usage_daily_models::Migration),
+            Box::new(m20261127_000010_create_usage_retention::Migration),
         ]
     }
 }

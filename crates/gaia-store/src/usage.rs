@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use sea_orm::sea_query::{Alias, Expr, Func, OnConflict, Order, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IdenStatic, PaginatorTrait,
-    QueryFilter, QueryOrder, QueryResult, Set, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityName, EntityTrait, IdenStatic,
+    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, Set, TransactionTrait,
 };
 
 use crate::entity::usage_daily;
@@ -279,41 +279,57 @@ fn proposed(col: usage_daily::Column, backend: Backend) -> Expr {
     }
 }
 
-/// `INSERT INTO usage_daily … ON CONFLICT (dimensions) DO UPDATE SET c = usage_daily.c + excluded.c`.
+/// `INSERT INTO table … ON CONFLICT (dimensions) DO UPDATE SET c = table.c + excluded.c`, for
+/// `usage_daily` (all five dimensions) or `usage_daily_models` (day, model, provider).
 fn upsert_statement(
-    rows: &[(&DailyKey, &UsageTotals)],
+    table: &'static str,
+    dims: &[usage_daily::Column],
+    rows: &[(Vec<String>, &UsageTotals)],
     backend: Backend,
 ) -> Result<sea_orm::sea_query::InsertStatement, StoreError> {
     use sea_orm::sea_query::ExprTrait as _;
     let mut stmt = Query::insert();
-    stmt.into_table(usage_daily::Entity)
-        .columns(DIMENSIONS.into_iter().chain(COUNTERS));
+    stmt.into_table(Alias::new(table))
+        .columns(dims.iter().copied().chain(COUNTERS));
     for (k, t) in rows {
-        let mut values: Vec<Expr> = vec![
-            k.day.clone().into(),
-            k.organization_id.clone().into(),
-            k.api_key_id.clone().into(),
-            k.model.clone().into(),
-            k.provider.clone().into(),
-        ];
+        let mut values: Vec<Expr> = k.iter().map(|v| Expr::from(v.clone())).collect();
         values.extend(counter_values(t).into_iter().map(Expr::from));
         stmt.values(values)
             .map_err(|e| StoreError::Db(DbErr::Custom(e.to_string())))?;
     }
-    let mut on_conflict = OnConflict::columns(DIMENSIONS);
+    let mut on_conflict = OnConflict::columns(dims.iter().copied());
     on_conflict.values(COUNTERS.map(|c| {
         (
             c,
-            Expr::col((usage_daily::Entity, c)).add(proposed(c, backend)),
+            Expr::col((Alias::new(table), c)).add(proposed(c, backend)),
         )
     }));
     stmt.on_conflict(on_conflict);
     Ok(stmt)
 }
 
+/// The global rollup's table: day × model × provider.
+const MODELS_TABLE: &str = "usage_daily_models";
+
+const MODEL_DIMENSIONS: [usage_daily::Column; 3] = [
+    usage_daily::Column::Day,
+    usage_daily::Column::Model,
+    usage_daily::Column::Provider,
+];
+
+/// The table a rollup read over `filter` uses: the small day × model × provider one when no
+/// organization or key narrows it.
+fn daily_table(filter: &DailyFilter) -> Alias {
+    if filter.organization_id.is_none() && filter.api_key_id.is_none() {
+        Alias::new(MODELS_TABLE)
+    } else {
+        Alias::new(usage_daily::Entity.table_name())
+    }
+}
+
 /// `SUM(col)` as a 64-bit integer on every backend (PostgreSQL and MySQL widen sums to NUMERIC/DECIMAL).
 fn sum_i64(col: usage_daily::Column, backend: Backend) -> Expr {
-    let sum: Expr = Func::sum(Expr::col((usage_daily::Entity, col))).into();
+    let sum: Expr = Func::sum(Expr::col(col)).into();
     match backend {
         Backend::Postgres => Func::cast_as(sum, Alias::new("BIGINT")).into(),
         Backend::MySql => Func::cast_as(sum, Alias::new("SIGNED")).into(),
@@ -416,6 +432,37 @@ fn record_condition(f: &UsageRecordFilter) -> Condition {
     cond
 }
 
+/// The one-row table of the retention mark (see `migration`'s `create_usage_retention`).
+const RETENTION_TABLE: &str = "usage_retention";
+
+/// The last day retention may have deleted raw records of, if it ever ran.
+async fn retention_day(conn: &impl ConnectionTrait) -> Result<Option<String>, StoreError> {
+    use sea_orm::sea_query::ExprTrait as _;
+    let mut q = Query::select();
+    q.from(Alias::new(RETENTION_TABLE))
+        .column(Alias::new("day"))
+        .and_where(Expr::col(Alias::new("id")).eq(1));
+    Ok(match conn.query_one(&q).await? {
+        Some(row) => Some(row.try_get::<String>("", "day")?),
+        None => None,
+    })
+}
+
+/// Whether the rollup can count the records `filter` matches over whole days: its dimensions hold
+/// the filtered values exactly as the records do (a model filter matches served *or* requested model,
+/// which the rollup does not keep apart; an exact status code is not kept either).
+fn rollup_expressible(f: &UsageRecordFilter) -> bool {
+    let exact = |v: &Option<String>, max: usize| {
+        v.as_deref()
+            .is_none_or(|v| !v.is_empty() && v.chars().count() <= max)
+    };
+    f.model.is_none()
+        && !matches!(f.status, Some(StatusFilter::Code(_)))
+        && exact(&f.api_key_id, ID_CHARS)
+        && exact(&f.organization_id, ID_CHARS)
+        && exact(&f.provider, PROVIDER_CHARS)
+}
+
 impl Store {
     /// Inserts a batch of records and adds them to the daily rollup, in one transaction: either both
     /// happen or neither. Strings longer than their columns are cut to fit (so content can never make a
@@ -454,11 +501,42 @@ impl Store {
                 .exec_without_returning(&txn)
                 .await?;
         }
-        // One upsert row per distinct group, 13 columns a row.
-        let groups: Vec<(&DailyKey, &UsageTotals)> = groups.iter().collect();
-        for chunk in groups.chunks(500) {
-            txn.execute(&upsert_statement(chunk, self.backend())?)
-                .await?;
+        // One upsert row per distinct group, 13 columns a row; then the same without organization and
+        // key for the global rollup.
+        let mut global: BTreeMap<[String; 3], UsageTotals> = BTreeMap::new();
+        let rows: Vec<(Vec<String>, &UsageTotals)> = groups
+            .iter()
+            .map(|(k, t)| {
+                global
+                    .entry([k.day.clone(), k.model.clone(), k.provider.clone()])
+                    .or_default()
+                    .add(t);
+                (
+                    vec![
+                        k.day.clone(),
+                        k.organization_id.clone(),
+                        k.api_key_id.clone(),
+                        k.model.clone(),
+                        k.provider.clone(),
+                    ],
+                    t,
+                )
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            let stmt = upsert_statement(
+                usage_daily::Entity.table_name(),
+                &DIMENSIONS,
+                chunk,
+                self.backend(),
+            )?;
+            txn.execute(&stmt).await?;
+        }
+        let rows: Vec<(Vec<String>, &UsageTotals)> =
+            global.iter().map(|(k, t)| (k.to_vec(), t)).collect();
+        for chunk in rows.chunks(500) {
+            let stmt = upsert_statement(MODELS_TABLE, &MODEL_DIMENSIONS, chunk, self.backend())?;
+            txn.execute(&stmt).await?;
         }
         txn.commit().await?;
         Ok(())
@@ -470,16 +548,150 @@ impl Store {
     }
 
     /// Deletes raw records created before `before` (retention); the rollup keeps their totals.
-    /// Returns how many were deleted.
+    /// Returns how many were deleted. Also moves the retention mark (`usage_retention`) to `before`'s
+    /// day, in the same transaction, so the request log knows which days' rollup rows still match the
+    /// raw records.
     pub async fn delete_usage_records_before(
         &self,
         before: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        use sea_orm::sea_query::ExprTrait as _;
+        let txn = self.conn().begin().await?;
         let res = Entity::delete_many()
             .filter(Column::CreatedAt.lt(before))
-            .exec(self.conn())
+            .exec(&txn)
             .await?;
+        let day = day_key(before.date_naive());
+        match retention_day(&txn).await? {
+            Some(old) if old >= day => {}
+            Some(_) => {
+                let mut q = Query::update();
+                q.table(Alias::new(RETENTION_TABLE))
+                    .value(Alias::new("day"), day)
+                    .and_where(Expr::col(Alias::new("id")).eq(1));
+                txn.execute(&q).await?;
+            }
+            None => {
+                let mut q = Query::insert();
+                q.into_table(Alias::new(RETENTION_TABLE))
+                    .columns([Alias::new("id"), Alias::new("day")])
+                    .values_panic([1.into(), day.into()]);
+                txn.execute(&q).await?;
+            }
+        }
+        txn.commit().await?;
         Ok(res.rows_affected)
+    }
+
+    /// How many raw records match `filter`. Whole days whose raw records are all still there (after
+    /// the retention mark) are counted from the rollup when the filter is expressible there (key,
+    /// organization, provider, success/error); only the partial days at the range's ends, and days
+    /// retention may have thinned, are counted row by row. Anything else is a plain `COUNT`.
+    async fn count_matching_records(&self, filter: &UsageRecordFilter) -> Result<u64, StoreError> {
+        let count_raw = |f: UsageRecordFilter| async move {
+            Ok::<u64, StoreError>(
+                Entity::find()
+                    .filter(record_condition(&f))
+                    .count(self.conn())
+                    .await?,
+            )
+        };
+        if !rollup_expressible(filter) {
+            return count_raw(filter.clone()).await;
+        }
+        // First whole day at or after `start` and after the retention mark (`None`: unbounded).
+        let mut first: Option<NaiveDate> = None;
+        if let Some(start) = filter.start {
+            let day = start.date_naive();
+            let whole = if start.time() == NaiveTime::MIN {
+                Some(day)
+            } else {
+                day.succ_opt()
+            };
+            let Some(whole) = whole else {
+                return count_raw(filter.clone()).await;
+            };
+            first = Some(whole);
+        }
+        if let Some(mark) = retention_day(self.conn()).await? {
+            let Some(after) = NaiveDate::parse_from_str(&mark, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.succ_opt())
+            else {
+                return count_raw(filter.clone()).await;
+            };
+            first = Some(first.map_or(after, |f| f.max(after)));
+        }
+        // Last whole day before `end_before` (`None`: unbounded).
+        let mut last: Option<NaiveDate> = None;
+        if let Some(end) = filter.end_before {
+            let Some(day) = end.date_naive().pred_opt() else {
+                return count_raw(filter.clone()).await;
+            };
+            last = Some(day);
+        }
+        if let (Some(f), Some(l)) = (first, last)
+            && f > l
+        {
+            return count_raw(filter.clone()).await;
+        }
+        let midnight = |d: NaiveDate| Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN));
+        let mut total = 0u64;
+        if let Some(f) = first {
+            total += count_raw(UsageRecordFilter {
+                end_before: Some(midnight(f)),
+                ..filter.clone()
+            })
+            .await?;
+        }
+        if let Some(l) = last {
+            let Some(next) = l.succ_opt() else {
+                return count_raw(filter.clone()).await;
+            };
+            total += count_raw(UsageRecordFilter {
+                start: Some(midnight(next)),
+                ..filter.clone()
+            })
+            .await?;
+        }
+        total += self.rollup_count(filter, first, last).await?;
+        Ok(total)
+    }
+
+    /// Requests (or successes, or errors, as `filter.status` says) in the rollup over whole days.
+    async fn rollup_count(
+        &self,
+        filter: &UsageRecordFilter,
+        first: Option<NaiveDate>,
+        last: Option<NaiveDate>,
+    ) -> Result<u64, StoreError> {
+        use sea_orm::sea_query::ExprTrait as _;
+        use usage_daily::Column as C;
+        let daily = DailyFilter {
+            first_day: first.unwrap_or(NaiveDate::MIN),
+            last_day: last.unwrap_or(NaiveDate::MAX),
+            organization_id: filter.organization_id.clone(),
+            api_key_id: filter.api_key_id.clone(),
+        };
+        let mut q = Query::select();
+        q.from(daily_table(&daily));
+        q.expr_as(sum_i64(C::Requests, self.backend()), Alias::new("requests"))
+            .expr_as(sum_i64(C::Errors, self.backend()), Alias::new("errors"));
+        daily_where(&mut q, &daily);
+        if let Some(provider) = &filter.provider {
+            q.and_where(Expr::col(C::Provider).eq(provider.as_str()));
+        }
+        let Some(row) = self.conn().query_one(&q).await? else {
+            return Ok(0);
+        };
+        let requests = row.try_get::<Option<i64>>("", "requests")?.unwrap_or(0);
+        let errors = row.try_get::<Option<i64>>("", "errors")?.unwrap_or(0);
+        let n = match filter.status {
+            Some(StatusFilter::Error) => errors,
+            Some(StatusFilter::Success) => requests - errors,
+            _ => requests,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// A page of raw records matching `filter`, newest first. `page` is 1-based; `limit` is not capped
@@ -496,7 +708,7 @@ impl Store {
             .order_by_desc(Column::CreatedAt)
             .order_by_desc(Column::Id)
             .paginate(self.conn(), limit);
-        let total = paginator.num_items().await?;
+        let total = self.count_matching_records(filter).await?;
         let rows = paginator.fetch_page(page.max(1) - 1).await?;
         Ok(Page {
             items: rows.into_iter().map(to_stored).collect(),
@@ -518,12 +730,11 @@ impl Store {
             DailyDimension::Provider => usage_daily::Column::Provider,
         };
         let mut q = Query::select();
-        q.from(usage_daily::Entity)
-            .expr_as(Expr::col((usage_daily::Entity, col)), Alias::new("label"));
+        q.from(daily_table(filter))
+            .expr_as(Expr::col(col), Alias::new("label"));
         select_counters(&mut q, self.backend());
         daily_where(&mut q, filter);
-        q.group_by_col((usage_daily::Entity, col))
-            .order_by((usage_daily::Entity, col), Order::Asc);
+        q.group_by_col(col).order_by(col, Order::Asc);
         let rows = self.conn().query_all(&q).await?;
         rows.iter()
             .map(|row| Ok((row.try_get::<String>("", "label")?, read_counters(row)?)))
@@ -539,7 +750,7 @@ impl Store {
     ) -> Result<Vec<BreakdownRow>, StoreError> {
         use usage_daily::Column as C;
         let mut q = Query::select();
-        q.from(usage_daily::Entity)
+        q.from(daily_table(filter))
             .column(C::Day)
             .column(C::Model)
             .column(C::Provider);
@@ -842,5 +1053,122 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    /// The request log's total, however it is computed, is the number of matching raw records.
+    async fn assert_totals_match_count(store: &Store, filters: &[UsageRecordFilter]) {
+        for f in filters {
+            let expected = Entity::find()
+                .filter(record_condition(f))
+                .count(store.conn())
+                .await
+                .unwrap();
+            let page = store.list_usage_records(f, 1, 5).await.unwrap();
+            assert_eq!(page.total, expected, "{f:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_request_log_total_is_exact_from_the_rollup_before_and_after_retention() {
+        let store = memory_store().await;
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let batch: Vec<_> = (0..400)
+            .map(|i| {
+                let mut r = record(i);
+                r.created_at = t0 + chrono::Duration::minutes(i as i64 * 53);
+                r.status_code = if i % 7 == 0 { 500 } else { 200 };
+                r.api_key_id = Some(format!("k{}", i % 3));
+                r.organization_id = Some(format!("o{}", i % 2));
+                r.provider = (i % 5 != 0).then(|| "openai".to_owned());
+                r
+            })
+            .collect();
+        store.insert_usage_records(&batch).await.unwrap();
+        let at = |h: i64| t0 + chrono::Duration::hours(h);
+        let mut filters = Vec::new();
+        for (start, end_before) in [
+            (None, None),
+            (Some(at(0)), None),
+            (Some(at(5)), Some(at(24 * 9 + 3))),
+            (Some(at(24)), Some(at(24 * 5))),
+            (Some(at(30)), Some(at(40))),
+            (None, Some(at(24 * 3))),
+        ] {
+            for status in [
+                None,
+                Some(StatusFilter::Error),
+                Some(StatusFilter::Success),
+                Some(StatusFilter::Code(500)),
+            ] {
+                let base = UsageRecordFilter {
+                    status,
+                    start,
+                    end_before,
+                    ..Default::default()
+                };
+                filters.push(base.clone());
+                filters.push(UsageRecordFilter {
+                    api_key_id: Some("k1".into()),
+                    ..base.clone()
+                });
+                filters.push(UsageRecordFilter {
+                    organization_id: Some("o0".into()),
+                    provider: Some("openai".into()),
+                    ..base.clone()
+                });
+                filters.push(UsageRecordFilter {
+                    model: Some("gpt-4o-mini".into()),
+                    ..base.clone()
+                });
+                filters.push(UsageRecordFilter {
+                    provider: Some(String::new()),
+                    ..base
+                });
+            }
+        }
+        assert_totals_match_count(&store, &filters).await;
+        // Retention cuts mid-day: the rollup still has the deleted records, the log must not count them.
+        store
+            .delete_usage_records_before(at(24 * 4 + 7))
+            .await
+            .unwrap();
+        assert_totals_match_count(&store, &filters).await;
+        // A late record older than the retention mark is counted too.
+        let mut late = record(1000);
+        late.created_at = at(2);
+        store.insert_usage_records(&[late]).await.unwrap();
+        assert_totals_match_count(&store, &filters).await;
+        // An earlier cut never moves the mark back.
+        store.delete_usage_records_before(at(1)).await.unwrap();
+        assert_totals_match_count(&store, &filters).await;
+    }
+
+    #[tokio::test]
+    async fn global_reads_come_from_the_model_rollup_and_agree_with_the_full_one() {
+        let store = memory_store().await;
+        let batch: Vec<_> = (0..50)
+            .map(|i| {
+                let mut r = record(i);
+                r.api_key_id = Some(format!("k{}", i % 4));
+                r.model_served = Some(format!("m{}", i % 3));
+                r
+            })
+            .collect();
+        store.insert_usage_records(&batch).await.unwrap();
+        store.insert_usage_records(&batch[..20]).await.unwrap();
+        let global = store.usage_daily_breakdown(&all_days()).await.unwrap();
+        let mut expected: BTreeMap<(String, String, String), UsageTotals> = BTreeMap::new();
+        for row in store.list_usage_daily(&all_days()).await.unwrap() {
+            expected
+                .entry((row.key.day, row.key.model, row.key.provider))
+                .or_default()
+                .add(&row.totals);
+        }
+        let got: BTreeMap<_, _> = global
+            .into_iter()
+            .map(|r| ((r.day, r.model, r.provider), r.totals))
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(got.len(), 3);
     }
 }
