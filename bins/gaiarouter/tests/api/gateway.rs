@@ -702,7 +702,7 @@ async fn models_lists_enabled_models_of_configured_providers_only() {
 
 // ---------------------------------------------------------------- config file, timeouts
 
-async fn spawn_with_config_file(upstream: &str, toml: &str) -> crate::helpers::TestApp {
+pub async fn spawn_with_config_file(upstream: &str, toml: &str) -> crate::helpers::TestApp {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("gaiarouter.toml");
     std::fs::write(&cfg, toml).unwrap();

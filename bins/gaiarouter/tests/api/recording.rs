@@ -114,7 +114,7 @@ async fn a_stream_cut_without_usage_is_recorded_as_an_estimate() {
 }
 
 /// An upstream that sends the first SSE event, then waits; it reports when the gateway hangs up.
-async fn hanging_upstream() -> (String, tokio::sync::oneshot::Receiver<()>) {
+pub async fn hanging_upstream() -> (String, tokio::sync::oneshot::Receiver<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -198,4 +198,34 @@ async fn a_client_that_disconnects_cancels_the_upstream_request_and_is_recorded(
     assert!(r.estimated);
     assert_eq!(r.completion_tokens, 4, "'Once upon a time'");
     assert!(r.ttft_ms.is_some());
+}
+
+#[tokio::test]
+async fn a_stream_that_stalls_half_way_ends_with_an_error_event_after_the_idle_timeout() {
+    let (upstream, _closed) = hanging_upstream().await;
+    let app = crate::gateway::spawn_with_config_file(
+        &upstream,
+        "[upstream]\nstream_idle_timeout_secs = 1\nmax_retries = 0\n",
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let res = app
+        .chat(&json!({"model": "openai/gpt-4o", "stream": true, "messages": [{"role": "user", "content": "a story"}]}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Once upon a time"), "{body}");
+    assert!(
+        body.contains("\"error\""),
+        "the client must see the stall as an error: {body}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    let r = &records(&app, 1).await[0].record;
+    assert_eq!(r.error_code.as_deref(), Some("upstream_timeout"));
+    // The server keeps serving meanwhile.
+    assert_eq!(app.get("/health").await.status(), 200);
 }
