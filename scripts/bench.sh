@@ -6,15 +6,18 @@
 #   BENCH_SKIP_STATS=1 scripts/bench.sh  # skip the statistics-query benchmark (a release test build)
 #   BENCH_STATS_RECORDS=1000000          # records loaded by the statistics benchmark (default 1,000,000)
 #   BENCH_STREAM_REQUESTS=200            # sequential requests per streaming probe (default 200)
+#   BENCH_NO_BUILD=1                     # use target/release binaries as they are (no staleness check)
+#   BENCH_MEMORY_REQUESTS=1000000        # also a long c=32 run with GaiaRouter's RSS sampled (default: off)
+#   BENCH_RATE_LIMIT_RPM=N               # also set rate_limit_rpm on the tenant (default: unset, see below)
 #
 # What it does (details and the latest figures: docs/performance.md):
 # - builds target/release/{gaiarouter,mock-upstream} when missing or older than the sources;
 # - installs wrk with apt-get when missing (as root on Debian/Ubuntu; otherwise says what to install);
-# - starts three mock-upstream instances (no delay; 50 ms before the first byte; 10 chunks 10 ms apart) and
+# - starts four mock-upstream instances (no delay; 50 / 500 ms before the first byte; 10 chunks 10 ms apart) and
 #   GaiaRouter (release, a temporary SQLite database, JSON logs at `warn`), every provider at the mock;
-# - creates a real tenant through the API (an organization and an API key, both with monthly request
-#   limits and a per-minute rate far above what the run sends), so authentication, limit checks and usage
-#   recording run as in production;
+# - creates a real tenant through the API (an organization and an API key, both with a monthly request
+#   limit far above what the run sends), so authentication, limit checks (request-slot claims included)
+#   and usage recording run as in production;
 # - runs the scenarios with wrk (scripts/bench/post.lua) and a streaming probe
 #   (scripts/bench/stream_probe.py), reading GaiaRouter's CPU time and peak RSS from /proc around each;
 # - writes target/bench/results.json and target/bench/results.md and prints the table.
@@ -59,7 +62,9 @@ stale() {
     \( -name '*.rs' -o -name '*.toml' -o -name '*.json' -o -name '*.sql' -o -name Cargo.lock \) \
     -not -path '*/tests/*' -print -quit 2>/dev/null)" ]]
 }
-if stale; then
+if [[ "${BENCH_NO_BUILD:-}" == 1 ]]; then
+  [[ -x "$gaiarouter" && -x "$mock" ]] || fail "BENCH_NO_BUILD=1 but $gaiarouter or $mock is missing"
+elif stale; then
   log "building the release binaries (a first build takes several minutes)"
   cargo build --release -p gaiarouter -p mock-upstream
 fi
@@ -116,7 +121,8 @@ start_mock() {
 mock_url="$(start_mock fast)" && pids+=("$(cat "$work/fast.pid")")
 slow_url="$(start_mock slow --ttfb-ms 50)" && pids+=("$(cat "$work/slow.pid")")
 chunky_url="$(start_mock chunky --chunks 10 --chunk-ms 10)" && pids+=("$(cat "$work/chunky.pid")")
-log "mock-upstream: $mock_url (no delay), $slow_url (50 ms before the first byte), $chunky_url (10 chunks, 10 ms apart)"
+slower_url="$(start_mock slower --ttfb-ms 500)" && pids+=("$(cat "$work/slower.pid")")
+log "mock-upstream: $mock_url (no delay), $slow_url / $slower_url (50 / 500 ms before the first byte), $chunky_url (10 chunks, 10 ms apart)"
 
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 admin_key="bench-admin-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
@@ -131,36 +137,53 @@ api_key = "sk-slow-mock"
 name = "gpt-4o-mini"
 
 [[providers]]
+name = "slower"
+base_url = "$slower_url/v1"
+api_key = "sk-slower-mock"
+[[providers.models]]
+name = "gpt-4o-mini"
+
+[[providers]]
 name = "chunky"
 base_url = "$chunky_url/v1"
 api_key = "sk-chunky-mock"
 [[providers.models]]
 name = "gpt-4o-mini"
 EOF
-(
-  cd "$work" # no .env of the checkout is read
-  exec env \
-    GAIA_BIND="127.0.0.1:$port" \
-    DATABASE_URL="sqlite://$work/gaia.db?mode=rwc" \
-    GAIA_ADMIN_KEY="$admin_key" \
-    GAIA_ADMIN_PASSWORD="bench-password-$RANDOM$RANDOM" \
-    GAIA_JWT_SECRET="bench-jwt-secret-0123456789abcdef0123456789" \
-    GAIA_LOG_FORMAT=json RUST_LOG=warn \
-    GAIA_CONFIG="$work/gaiarouter.toml" \
-    OPENAI_BASE_URL="$mock_url/v1" OPENAI_API_KEY=sk-openai-mock \
-    ANTHROPIC_BASE_URL="$mock_url" ANTHROPIC_API_KEY=sk-ant-mock \
-    GEMINI_BASE_URL="$mock_url" GEMINI_API_KEY=gemini-mock-key \
-    OPENROUTER_BASE_URL="$mock_url/api/v1" OPENROUTER_API_KEY=sk-or-mock \
-    "$gaiarouter" serve
-) >"$work/gaiarouter.log" 2>&1 &
-gaia_pid=$!
-pids+=("$gaia_pid")
-for _ in $(seq 1 300); do
-  curl -fsS -o /dev/null "$gaia_url/ready" 2>/dev/null && break
-  kill -0 "$gaia_pid" 2>/dev/null || fail "gaiarouter exited during start-up"
-  sleep 0.1
-done
-curl -fsS -o /dev/null "$gaia_url/ready" || fail "gaiarouter was not ready within 30 s"
+# The same database and tenant across restarts; a restart gives a scenario its own peak RSS (memory the
+# allocator keeps after a busy run would otherwise carry over).
+gaia_pid=""
+start_gateway() {
+  (
+    cd "$work" # no .env of the checkout is read
+    exec env \
+      GAIA_BIND="127.0.0.1:$port" \
+      DATABASE_URL="sqlite://$work/gaia.db?mode=rwc" \
+      GAIA_ADMIN_KEY="$admin_key" \
+      GAIA_ADMIN_PASSWORD="bench-password-$RANDOM$RANDOM" \
+      GAIA_JWT_SECRET="bench-jwt-secret-0123456789abcdef0123456789" \
+      GAIA_LOG_FORMAT=json RUST_LOG=warn \
+      GAIA_CONFIG="$work/gaiarouter.toml" \
+      OPENAI_BASE_URL="$mock_url/v1" OPENAI_API_KEY=sk-openai-mock \
+      ANTHROPIC_BASE_URL="$mock_url" ANTHROPIC_API_KEY=sk-ant-mock \
+      GEMINI_BASE_URL="$mock_url" GEMINI_API_KEY=gemini-mock-key \
+      OPENROUTER_BASE_URL="$mock_url/api/v1" OPENROUTER_API_KEY=sk-or-mock \
+      "$gaiarouter" serve
+  ) >>"$work/gaiarouter.log" 2>&1 &
+  gaia_pid=$!
+  pids+=("$gaia_pid")
+  for _ in $(seq 1 300); do
+    curl -fsS -o /dev/null "$gaia_url/ready" 2>/dev/null && break
+    kill -0 "$gaia_pid" 2>/dev/null || fail "gaiarouter exited during start-up"
+    sleep 0.1
+  done
+  curl -fsS -o /dev/null "$gaia_url/ready" || fail "gaiarouter was not ready within 30 s"
+}
+stop_gateway() {
+  kill "$gaia_pid" 2>/dev/null || true
+  wait "$gaia_pid" 2>/dev/null || true
+}
+start_gateway
 log "gaiarouter: $gaia_url (pid $gaia_pid, SQLite at $work/gaia.db)"
 
 # --- the tenant -----------------------------------------------------------------------------------------
@@ -168,9 +191,16 @@ api() { # api METHOD PATH BODY → the JSON answer (fails on non-2xx)
   curl -fsS -X "$1" "$gaia_url$2" -H "Authorization: Bearer $admin_key" -H 'Content-Type: application/json' -d "$3"
 }
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-org_id="$(api POST /v1/organizations '{"name":"bench","monthly_requests_limit":1000000000,"rate_limit_rpm":1000000}' | json_field id)"
-gaia_key="$(api POST /v1/api-keys "{\"organization_id\":\"$org_id\",\"name\":\"bench\",\"monthly_requests_limit\":1000000000,\"rate_limit_rpm\":1000000}" | json_field key)"
-log "tenant: organization $org_id, key ${gaia_key:0:18}… (monthly_requests_limit 1e9, rate_limit_rpm 1e6 on both)"
+# rate_limit_rpm stays unset by default: the limiter's GCRA works in whole milliseconds, so any rpm above
+# 60,000 behaves as 60,000/min (1,000 req/s after a 60,000-request burst), which these runs exceed within
+# seconds. BENCH_RATE_LIMIT_RPM=N sets it on the key and the organization anyway.
+rpm="${BENCH_RATE_LIMIT_RPM:-null}"
+# A second tenant without any limit, to attribute the cost of the limit checks (the *-nolimits rows).
+free_org="$(api POST /v1/organizations '{"name":"bench-nolimits"}' | json_field id)"
+free_key="$(api POST /v1/api-keys "{\"organization_id\":\"$free_org\",\"name\":\"bench-nolimits\"}" | json_field key)"
+org_id="$(api POST /v1/organizations "{\"name\":\"bench\",\"monthly_requests_limit\":1000000000,\"rate_limit_rpm\":$rpm}" | json_field id)"
+gaia_key="$(api POST /v1/api-keys "{\"organization_id\":\"$org_id\",\"name\":\"bench\",\"monthly_requests_limit\":1000000000,\"rate_limit_rpm\":$rpm}" | json_field key)"
+log "tenant: organization $org_id, key ${gaia_key:0:18}… (monthly_requests_limit 1e9 on both, rate_limit_rpm $rpm)"
 
 # --- measurement helpers ----------------------------------------------------------------------------------
 clk_tck="$(getconf CLK_TCK)"
@@ -191,6 +221,7 @@ h_openai="Authorization: Bearer sk-openai-mock"
 h_anthropic="x-api-key: sk-ant-mock|anthropic-version: 2023-06-01"
 h_gemini="x-goog-api-key: gemini-mock-key"
 h_gaia="Authorization: Bearer $gaia_key"
+h_free="Authorization: Bearer $free_key"
 
 # meta NAME GROUP TARGET DIALECT CONNECTIONS BASELINE → JSON fields common to every record
 meta() {
@@ -215,6 +246,10 @@ load() {
   local wrk_json
   wrk_json="$(sed -n 's/^BENCH_JSON //p' "$raw/$name.wrk.txt")"
   [[ -n "$wrk_json" ]] || fail "no summary from wrk for $name: $(tail -n 5 "$raw/$name.wrk.txt")"
+  if [[ "$wrk_json" != *'"errors_status":0,'* ]]; then # keep one refused answer, to say why
+    curl -sS -w '\nHTTP %{http_code}\n' -X POST "$url" -H 'Content-Type: application/json' \
+      -H "${headers%%|*}" -d "$body" >"$raw/$name.error-sample.txt" 2>&1 || true
+  fi
   printf '{%s,"kind":"load","gateway_cpu_ticks":%s,"clk_tck":%s,"gateway_peak_rss_kb":%s,"gateway_rss_kb":%s,"wrk":%s}\n' \
     "$(meta "$name" "$group" "$target" "$dialect" "$conns" "$baseline")" "$((r0 - t0))" "$clk_tck" \
     "$(status_kb VmHWM)" "$(status_kb VmRSS)" "$wrk_json" >"$raw/$name.json"
@@ -263,6 +298,7 @@ for c in 32 256; do
   load "gw-anthropic-c$c" gateway gaiarouter anthropic "$c" "direct-anthropic-c$c" "$chat" "$(gw_body anthropic/claude-sonnet-4-5)" "$h_gaia"
   load "gw-gemini-c$c" gateway gaiarouter gemini "$c" "direct-gemini-c$c" "$chat" "$(gw_body google/gemini-2.5-flash)" "$h_gaia"
 done
+load gw-openai-c32-nolimits gateway gaiarouter openai 32 direct-openai-c32 "$chat" "$(gw_body openai/gpt-4o-mini)" "$h_free"
 
 # --- 3. streaming: time to first token and total time, sequential requests ------------------------------------
 log "3. streaming, $stream_n sequential requests per probe"
@@ -285,9 +321,37 @@ stream stream-gw-chunked stream gaiarouter openai stream-direct-chunked "$chat" 
   "$(gw_body chunky/gpt-4o-mini stream)" "$h_gaia"
 
 # --- 4. 1,000 connections against an upstream that takes 50 ms ----------------------------------------------
-log "4. 50 ms upstream at 1,000 connections"
+log "4. 50 ms (and 500 ms) upstream at 1,000 connections"
 load direct-slow50-c1000 slow50 mock openai 1000 "" "$slow_url/v1/chat/completions" "$body_openai" "$h_openai"
+stop_gateway && start_gateway
 load gw-slow50-c1000 slow50 gaiarouter openai 1000 direct-slow50-c1000 "$chat" "$(gw_body slow/gpt-4o-mini)" "$h_gaia"
+# 1,000 requests in flight at 50 ms each is 20,000 req/s — more than two shared cores serve, so the run
+# above measures saturation. With 500 ms upstream the same 1,000 in-flight requests need only 2,000 req/s.
+load direct-slow500-c1000 slow50 mock openai 1000 "" "$slower_url/v1/chat/completions" "$body_openai" "$h_openai" "$((duration + 3))"
+stop_gateway && start_gateway
+load gw-slow500-c1000 slow50 gaiarouter openai 1000 direct-slow500-c1000 "$chat" "$(gw_body slower/gpt-4o-mini)" "$h_gaia" "$((duration + 3))"
+stop_gateway && start_gateway
+load gw-slow500-c1000-nolimits slow50 gaiarouter openai 1000 direct-slow500-c1000 "$chat" "$(gw_body slower/gpt-4o-mini)" "$h_free" "$((duration + 3))"
+
+# --- 5. optional: memory over a long run (BENCH_MEMORY_REQUESTS, e.g. 1000000) ---------------------------------
+if (( ${BENCH_MEMORY_REQUESTS:-0} > 0 )); then
+  rps="$(python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["wrk"]; print(w["requests"] * 1e6 / w["duration_us"])' "$raw/gw-openai-c32.json")"
+  secs="$(python3 -c "import sys; print(int(${BENCH_MEMORY_REQUESTS} / $rps) + 1)")"
+  log "5. memory: ~${BENCH_MEMORY_REQUESTS} requests at c=32 (~${secs} s), GaiaRouter's RSS sampled every 5 s"
+  stop_gateway && start_gateway
+  {
+    while kill -0 "$gaia_pid" 2>/dev/null; do
+      echo "$(date +%s) $(status_kb VmRSS)"
+      sleep 5
+    done
+  } >"$raw/memory.samples" &
+  sampler=$!
+  BENCH_BODY="$(gw_body openai/gpt-4o-mini)" BENCH_HEADERS="$h_gaia" \
+    wrk -t2 -c32 -d"${secs}s" --timeout 10s -s "$lua" "$chat" >"$raw/memory.wrk.txt" 2>&1 || true
+  echo "$(date +%s) $(status_kb VmRSS)" >>"$raw/memory.samples"
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+fi
 
 # --- proof that the tenant's requests were recorded (usage recording really on) -----------------------------
 sleep 2 # the usage sink writes in batches

@@ -80,7 +80,7 @@ struct Allowance {
 
 #[derive(Debug, Clone, Copy)]
 struct Gcra {
-    /// Theoretical arrival time, in milliseconds since the epoch.
+    /// Theoretical arrival time, in microseconds since the epoch.
     tat_ms: i64,
 }
 
@@ -290,9 +290,10 @@ impl Limiter {
         let Some(rpm) = rpm.filter(|r| *r > 0) else {
             return Ok(());
         };
-        let interval_ms = (60_000 / i64::from(rpm)).max(1);
-        let burst_ms = 60_000 - interval_ms; // up to `rpm` requests in a burst
-        let now_ms = now.timestamp_millis();
+        // Microseconds, so rates above 60,000/min keep their meaning.
+        let interval_ms = (60_000_000 / i64::from(rpm)).max(1);
+        let burst_ms = 60_000_000 - interval_ms; // up to `rpm` requests in a burst
+        let now_ms = now.timestamp_micros();
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
@@ -304,8 +305,8 @@ impl Limiter {
             .or_insert(Gcra { tat_ms: now_ms });
         let tat = g.tat_ms.max(now_ms);
         if tat - now_ms > burst_ms {
-            let wait_ms = tat - now_ms - burst_ms;
-            let secs = ((wait_ms + 999) / 1000).max(1) as u64;
+            let wait_us = tat - now_ms - burst_ms;
+            let secs = ((wait_us + 999_999) / 1_000_000).max(1) as u64;
             return Err(GaiaError::new(
                 ErrorKind::RateLimited,
                 format!("rate limit of {rpm} requests per minute for this {} exceeded; retry in {secs} s", scope.noun()),
@@ -639,6 +640,17 @@ mod tests {
         l.admit("k", "o", &lim, now + Duration::seconds(21))
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn very_high_rates_are_not_capped_at_one_per_millisecond() {
+        let l = limiter().await;
+        let lim = limits(Limits { rate_limit_rpm: Some(600_000), ..Default::default() }, Limits::default());
+        let now = Utc::now();
+        // 600,000/min = 10 per millisecond: a burst of 5,000 at one instant is within the burst allowance.
+        for _ in 0..5_000 {
+            l.admit("k", "o", &lim, now).await.unwrap();
+        }
     }
 
     #[tokio::test]
