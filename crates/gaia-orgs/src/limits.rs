@@ -645,7 +645,13 @@ mod tests {
     #[tokio::test]
     async fn very_high_rates_are_not_capped_at_one_per_millisecond() {
         let l = limiter().await;
-        let lim = limits(Limits { rate_limit_rpm: Some(600_000), ..Default::default() }, Limits::default());
+        let lim = limits(
+            Limits {
+                rate_limit_rpm: Some(600_000),
+                ..Default::default()
+            },
+            Limits::default(),
+        );
         let now = Utc::now();
         // 600,000/min = 10 per millisecond: a burst of 5,000 at one instant is within the burst allowance.
         for _ in 0..5_000 {
