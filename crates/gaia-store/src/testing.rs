@@ -38,6 +38,24 @@ pub async fn create_postgres_database(server_url: &str) -> Result<String, StoreE
     Ok(replace_database(server_url, &name))
 }
 
+/// Runs one SQL statement on the server at `server_url` (tests that simulate outages).
+pub async fn execute_on_server(server_url: &str, sql: &str) -> Result<(), StoreError> {
+    let admin = Database::connect(server_url).await?;
+    admin.execute_unprepared(sql).await?;
+    admin.close().await?;
+    Ok(())
+}
+
+/// The database name in a PostgreSQL URL.
+pub fn database_name(url: &str) -> Option<&str> {
+    let base = url.split('?').next()?;
+    let after_scheme = base.split_once("://")?.1;
+    after_scheme
+        .split_once('/')
+        .map(|(_, db)| db)
+        .filter(|db| !db.is_empty())
+}
+
 /// `postgres://u@h:p/old?x` → `postgres://u@h:p/<name>?x`.
 fn replace_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

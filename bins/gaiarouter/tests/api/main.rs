@@ -11,6 +11,7 @@ mod docs;
 mod errors;
 mod gateway;
 mod lifecycle;
+mod outage;
 mod recording;
 mod registry;
 mod stats;
