@@ -310,3 +310,91 @@ async fn usage_records_queued_at_sigterm_are_written_before_exit() {
         .unwrap();
     assert_eq!(store.count_usage_records().await.unwrap(), n + 1);
 }
+
+/// Starts bins/mock-upstream (built with the workspace) with the given flags; returns it and its URL.
+fn start_mock(args: &[&str]) -> (std::process::Child, String) {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/mock-upstream");
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace (cargo build --workspace)",
+        path.display()
+    );
+    let mut child = Command::new(path)
+        .args(["--bind", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("mock-upstream listening on ")
+        .unwrap()
+        .to_owned();
+    (child, url)
+}
+
+#[tokio::test]
+async fn sigterm_during_200_streams_lets_them_finish_and_records_every_one() {
+    // Each stream: 20 chunks 50 ms apart, about one second.
+    let (mut mock, upstream) = start_mock(&["--chunk-ms", "50", "--chunks", "20"]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/streams.db?mode=rwc", dir.path().display());
+    let (mut child, port) = start_binary(dir.path(), &db, &upstream);
+    let client = crate::helpers::http_client();
+    let n = 200;
+    let mut streams = Vec::new();
+    for _ in 0..n {
+        let client = client.clone();
+        streams.push(tokio::spawn(async move {
+            let mut res = client
+                .post(format!("http://127.0.0.1:{port}/v1/chat/completions"))
+                .bearer_auth("restart-test-admin-key-0123456789")
+                .json(
+                    &serde_json::json!({"model": "openai/gpt-4o-mini", "stream": true,
+                    "messages": [{"role": "user", "content": "tell me a long story please"}]}),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let mut body = String::new();
+            while let Some(chunk) = res.chunk().await.unwrap() {
+                body.push_str(&String::from_utf8_lossy(&chunk));
+            }
+            body
+        }));
+    }
+    // Let every stream start, then ask the server to stop while they are all in flight.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut finished = 0;
+    for s in streams {
+        let body = s.await.unwrap();
+        assert!(
+            body.trim_end().ends_with("data: [DONE]"),
+            "a stream was cut: {body}"
+        );
+        finished += 1;
+    }
+    assert_eq!(finished, n);
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let _ = mock.kill();
+    let store = gaia_store::Store::connect(&db, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.count_usage_records().await.unwrap(),
+        n,
+        "every stream is recorded before exit"
+    );
+}
