@@ -23,7 +23,9 @@ test: test-rust test-sdk test-frontend ## run every test (Rust on SQLite and Pos
 
 # PostgreSQL is provided by scripts/ensure-postgres.sh (a throwaway cluster; installed with apt when
 # missing on Debian as root). GAIA_REQUIRE_POSTGRES=1 turns any skipped PostgreSQL test into a failure.
+# The binaries (gaiarouter, mock-upstream) are built first: some tests start them as real processes.
 test-rust:
+	$(CARGO) build --workspace --all-targets
 	@set -e; pg_url=$$(scripts/ensure-postgres.sh); \
 	export GAIA_TEST_POSTGRES_URL="$$pg_url" GAIA_REQUIRE_POSTGRES=1; \
 	if command -v cargo-nextest >/dev/null 2>&1; then \
