@@ -155,6 +155,7 @@ impl SseParser {
             "upstream sent a server-sent event larger than {} bytes",
             self.max_event_bytes
         ))
+        .with_code("upstream_event_too_large")
     }
 
     /// Interprets the completed line; returns an event when the line was the blank dispatching one.
@@ -304,7 +305,10 @@ mod tests {
     fn oversized_events_are_errors_not_unbounded_buffers() {
         let mut parser = SseParser::with_max_event_bytes(16);
         let err = parser.push(b"data: 0123456789abcdef").unwrap_err();
-        assert_eq!(err.status(), 502);
+        assert_eq!(
+            (err.status(), err.code()),
+            (502, "upstream_event_too_large")
+        );
 
         let mut parser = SseParser::with_max_event_bytes(16);
         parser.push(b"data: 0123456789\n").unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use gaia_core::{GaiaError, ModelInfo, ProviderKind};
 use serde::Deserialize;
 
-/// Timeouts for upstream calls.
+/// Time and size bounds for upstream calls (the name predates the size bound).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// TCP + TLS connection establishment.
@@ -17,7 +17,18 @@ pub struct Timeouts {
     pub first_byte: Duration,
     /// Longest silence between two chunks of a stream (also bounds reading a non-streaming body).
     pub idle: Duration,
+    /// The largest non-streaming body read from an upstream, and the largest single event of a stream.
+    /// Streams are not bounded in total, only per event: a broken or hostile upstream cannot make the
+    /// gateway buffer without limit, and a long answer still streams through.
+    pub max_response_bytes: usize,
 }
+
+/// 32 MiB: a long non-streaming answer is a few hundred kilobytes; this leaves room for large tool-call
+/// arguments and base64 payloads while bounding what one request can make the gateway hold.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Below this an ordinary answer would not fit.
+const MIN_MAX_RESPONSE_BYTES: u64 = 1024;
 
 impl Default for Timeouts {
     fn default() -> Self {
@@ -25,6 +36,7 @@ impl Default for Timeouts {
             connect: Duration::from_secs(10),
             first_byte: Duration::from_secs(300),
             idle: Duration::from_secs(120),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -93,6 +105,7 @@ impl ProviderConfig {
 /// timeout_secs = 300
 /// stream_idle_timeout_secs = 120
 /// max_retries = 2
+/// max_response_bytes = 33554432         # non-streaming body, and one stream event
 ///
 /// [[providers]]
 /// name = "deepseek"
@@ -128,6 +141,7 @@ pub struct UpstreamSection {
     pub timeout_secs: Option<u64>,
     pub stream_idle_timeout_secs: Option<u64>,
     pub max_retries: Option<u32>,
+    pub max_response_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,6 +203,13 @@ impl FileConfig {
     pub fn parse(text: &str) -> Result<Self, GaiaError> {
         let cfg: FileConfig =
             toml::from_str(text).map_err(|e| GaiaError::invalid_request(e.to_string()))?;
+        if let Some(max) = cfg.upstream.max_response_bytes
+            && max < MIN_MAX_RESPONSE_BYTES
+        {
+            return Err(GaiaError::invalid_request(format!(
+                "upstream.max_response_bytes is {max}; it must be at least {MIN_MAX_RESPONSE_BYTES}"
+            )));
+        }
         for p in &cfg.providers {
             if p.name.is_empty() || p.name.contains('/') {
                 return Err(GaiaError::invalid_request(format!(
@@ -280,6 +301,12 @@ impl FileConfig {
                 .upstream
                 .stream_idle_timeout_secs
                 .map_or(d.idle, Duration::from_secs),
+            max_response_bytes: self
+                .upstream
+                .max_response_bytes
+                .map_or(d.max_response_bytes, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }),
         }
     }
 }
@@ -323,6 +350,23 @@ mod tests {
         assert_eq!(models[0].input_price_nanos_per_mtok, 270_000_000);
         assert_eq!(cfg.aliases[0].targets.len(), 2);
         assert_eq!(cfg.timeouts().first_byte, Duration::from_secs(60));
+        assert_eq!(
+            cfg.timeouts().max_response_bytes,
+            DEFAULT_MAX_RESPONSE_BYTES
+        );
+    }
+
+    #[test]
+    fn the_response_size_bound_is_configurable_but_not_absurdly_small() {
+        let cfg = FileConfig::parse("[upstream]\nmax_response_bytes = 1048576").unwrap();
+        assert_eq!(cfg.timeouts().max_response_bytes, 1_048_576);
+        let err = FileConfig::parse("[upstream]\nmax_response_bytes = 10").unwrap_err();
+        assert!(
+            err.message.contains("max_response_bytes"),
+            "{}",
+            err.message
+        );
+        assert!(FileConfig::parse("[upstream]\nmax_response_bytes = -1").is_err());
     }
 
     #[test]

@@ -17,14 +17,22 @@ use crate::upstream_error::{self, parse_retry_after};
 /// A stream of canonical events; it always ends with exactly one `Done` or `Error`.
 pub type EventStream = Pin<Box<dyn Stream<Item = StreamEvent> + Send>>;
 
-/// Largest upstream body we read for a non-streaming answer or an error.
-const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Largest upstream error body read for its message (the rest is not needed).
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// A configured upstream.
+///
+/// Each thread gets its own HTTP client (and so its own connection pool). hyper runs a connection's I/O
+/// on the runtime that opened it; actix-web gives every worker thread its own runtime, so a client shared
+/// across workers would hand most requests to another thread and back — two cross-thread wake-ups per
+/// request. Per-thread clients keep a request and its upstream connection on one thread.
 pub struct Provider {
     config: ProviderConfig,
-    client: reqwest::Client,
+    headers: HeaderMap,
+    clients: thread_local::ThreadLocal<reqwest::Client>,
+    /// The upstream URL when it does not depend on the model (parsed once): (non-streaming, streaming).
+    fixed_urls: Option<(reqwest::Url, reqwest::Url)>,
     timeouts: Timeouts,
     /// Base URL without a trailing slash.
     base: String,
@@ -81,28 +89,50 @@ impl Provider {
             );
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let client = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(timeouts.connect)
-            .read_timeout(timeouts.idle)
-            .pool_idle_timeout(std::time::Duration::from_secs(90))
-            .pool_max_idle_per_host(256)
-            .tcp_nodelay(true)
-            .user_agent(concat!("GaiaRouter/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                GaiaError::internal(format!(
-                    "cannot build the HTTP client for '{}': {e}",
-                    config.name
-                ))
-            })?;
         let base = config.base_url.trim_end_matches('/').to_owned();
-        Ok(Arc::new(Self {
+        let mut provider = Self {
             config,
-            client,
+            headers,
+            clients: thread_local::ThreadLocal::new(),
+            fixed_urls: None,
             timeouts,
             base,
-        }))
+        };
+        // Fails early on a client that cannot be built, and on a base URL that does not parse.
+        provider.client()?;
+        if provider.config.kind != ProviderKind::Gemini {
+            let url = provider.url("", false);
+            let parsed = reqwest::Url::parse(&url).map_err(|e| {
+                GaiaError::invalid_request(format!(
+                    "provider '{}': the base URL gives an invalid endpoint '{url}': {e}",
+                    provider.config.name
+                ))
+            })?;
+            provider.fixed_urls = Some((parsed.clone(), parsed));
+        }
+        Ok(Arc::new(provider))
+    }
+
+    /// This thread's HTTP client (built on first use; connections are pooled and kept alive).
+    fn client(&self) -> Result<&reqwest::Client, GaiaError> {
+        self.clients.get_or_try(|| {
+            reqwest::Client::builder()
+                .default_headers(self.headers.clone())
+                .connect_timeout(self.timeouts.connect)
+                .read_timeout(self.timeouts.idle)
+                .pool_idle_timeout(std::time::Duration::from_secs(90))
+                // Per thread; enough to keep every connection of a 1,000-request burst for reuse.
+                .pool_max_idle_per_host(1024)
+                .tcp_nodelay(true)
+                .user_agent(concat!("GaiaRouter/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| {
+                    GaiaError::internal(format!(
+                        "cannot build the HTTP client for '{}': {e}",
+                        self.config.name
+                    ))
+                })
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -122,8 +152,8 @@ impl Provider {
     }
 
     /// The HTTP client (for auxiliary calls such as model-list sync).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.client
+    pub fn http(&self) -> Result<&reqwest::Client, GaiaError> {
+        self.client()
     }
 
     pub fn base_url(&self) -> &str {
@@ -193,11 +223,16 @@ impl Provider {
             request
         };
         let body = self.body(request, upstream_model, max_tokens_default)?;
-        let send = self
-            .client
-            .post(self.url(upstream_model, stream))
-            .body(body)
-            .send();
+        let url = match &self.fixed_urls {
+            Some((plain, streaming)) => if stream { streaming } else { plain }.clone(),
+            None => reqwest::Url::parse(&self.url(upstream_model, stream)).map_err(|e| {
+                GaiaError::invalid_request(format!(
+                    "provider '{}': invalid upstream URL for model '{upstream_model}': {e}",
+                    self.config.name
+                ))
+            })?,
+        };
+        let send = self.client()?.post(url).body(body).send();
         let response = match tokio::time::timeout(self.timeouts.first_byte, send).await {
             Err(_) => return Err(upstream_error::timeout(&self.config.name)),
             Ok(Err(e)) => return Err(upstream_error::from_transport(&self.config.name, &e)),
@@ -213,7 +248,9 @@ impl Provider {
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok()),
         );
-        let body = read_limited(response, 64 * 1024).await.unwrap_or_default();
+        let body = read_limited(response, MAX_ERROR_BODY_BYTES)
+            .await
+            .unwrap_or_default();
         let err = upstream_error::from_status(
             &self.config.name,
             self.config.kind,
@@ -221,8 +258,14 @@ impl Provider {
             retry_after,
             &body,
         );
+        let err = self.redact(err);
         tracing::warn!(provider = %self.config.name, status = status.as_u16(), error = %err.message, "upstream error");
         Err(err)
+    }
+
+    /// The error with the provider key scrubbed from its message (see [`upstream_error::redact`]).
+    fn redact(&self, err: GaiaError) -> GaiaError {
+        upstream_error::redact(err, self.config.api_key.as_deref())
     }
 
     /// A non-streaming completion.
@@ -236,21 +279,35 @@ impl Provider {
         let response = self
             .send(request, upstream_model, max_tokens_default, false)
             .await?;
-        let body = read_limited(response, MAX_BODY_BYTES)
-            .await
-            .map_err(|e| match e {
-                ReadError::TooLarge => GaiaError::upstream(format!(
-                    "{} sent a response larger than {} MiB",
-                    self.config.name,
-                    MAX_BODY_BYTES / (1024 * 1024)
-                ))
-                .with_code("upstream_response_too_large"),
-                ReadError::Transport(e) => upstream_error::from_transport(&self.config.name, &e),
-            })?;
-        match self.config.kind {
+        let content_type = content_type(&response);
+        let limit = self.timeouts.max_response_bytes;
+        let body = read_limited(response, limit).await.map_err(|e| match e {
+            ReadError::TooLarge => upstream_error::too_large(&self.config.name, limit),
+            ReadError::Transport(e) => upstream_error::from_transport(&self.config.name, &e),
+        })?;
+        let parsed = match self.config.kind {
             ProviderKind::OpenAi | ProviderKind::OpenRouter => openai::parse_response(&body, meta),
             ProviderKind::Anthropic => anthropic::parse_response(&body, meta),
             ProviderKind::Gemini => gemini::parse_response(&body, meta),
+        };
+        let unusable = |detail: &str| {
+            let err = upstream_error::bad_response(
+                &self.config.name,
+                self.config.kind,
+                content_type.as_deref(),
+                &body,
+                detail,
+            );
+            tracing::warn!(provider = %self.config.name, code = err.code(), "unusable upstream response");
+            self.redact(err)
+        };
+        match parsed {
+            Err(e) => Err(unusable(&e.message)),
+            // A completion must have something to complete; `{}` is not an answer.
+            Ok(response) if response.choices.is_empty() => {
+                Err(unusable("the response has no choices"))
+            }
+            Ok(response) => Ok(response),
         }
     }
 
@@ -266,6 +323,19 @@ impl Provider {
         let response = self
             .send(request, upstream_model, max_tokens_default, true)
             .await?;
+        // An HTML page (a proxy, a captive portal) or a JSON body is not a stream: say so, instead of
+        // finding no events in it.
+        if let Some(ct) = content_type(&response).filter(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.starts_with("text/html") || ct.starts_with("application/json")
+        }) {
+            let body = read_limited(response, MAX_ERROR_BODY_BYTES)
+                .await
+                .unwrap_or_default();
+            let err = upstream_error::not_a_stream(&self.config.name, self.config.kind, &ct, &body);
+            tracing::warn!(provider = %self.config.name, code = err.code(), "unusable upstream stream");
+            return Err(self.redact(err));
+        }
         let decoder: Box<dyn StreamDecoder + Send> = match self.config.kind {
             ProviderKind::OpenAi | ProviderKind::OpenRouter => {
                 Box::new(openai::OpenAiStreamDecoder::new(meta))
@@ -276,11 +346,21 @@ impl Provider {
         let body = response.bytes_stream().boxed();
         Ok(decode_stream(
             self.config.name.clone(),
+            self.config.api_key.clone(),
             body,
             decoder,
             self.timeouts.idle,
+            self.timeouts.max_response_bytes,
         ))
     }
+}
+
+fn content_type(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 enum ReadError {
@@ -289,16 +369,17 @@ enum ReadError {
 }
 
 async fn read_limited(response: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
+    // A declared length over the bound is refused before reading a byte of the body; otherwise the
+    // body is read chunk by chunk with a running count, so at most `limit` bytes are ever held.
     if response
         .content_length()
-        .is_some_and(|len| len as usize > limit)
+        .is_some_and(|len| usize::try_from(len).map_or(true, |len| len > limit))
     {
         return Err(ReadError::TooLarge);
     }
-    let mut body = response.bytes_stream();
+    let mut response = response;
     let mut buf = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(ReadError::Transport)?;
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Transport)? {
         if buf.len() + chunk.len() > limit {
             return Err(ReadError::TooLarge);
         }

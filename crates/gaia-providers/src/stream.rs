@@ -1,6 +1,12 @@
 //! Drives one upstream byte stream through the SSE parser and a dialect's decoder, yielding canonical
 //! events. Guarantees: exactly one terminal event (`Done` or `Error`), an `Error` when the upstream goes
 //! silent longer than the idle timeout, breaks the connection, or ends without its dialect's end signal.
+//!
+//! An event the decoder cannot read (invalid JSON, the wrong shape) ends the stream with an
+//! `upstream_bad_response` error rather than being skipped: it may have carried text or a tool-call
+//! fragment, and an answer with a silent hole in it is worse than one the client knows is incomplete.
+//! One event larger than the size bound ends it with `upstream_event_too_large`; the stream as a whole
+//! is not bounded.
 //! Dropping the stream drops the upstream response, which closes the connection (client disconnects
 //! cancel the upstream request).
 
@@ -18,6 +24,8 @@ use crate::upstream_error;
 
 struct State {
     provider: String,
+    /// The provider key, scrubbed from messages that quote upstream data.
+    api_key: Option<String>,
     body: BoxStream<'static, reqwest::Result<Bytes>>,
     parser: SseParser,
     decoder: Box<dyn StreamDecoder + Send>,
@@ -46,31 +54,63 @@ impl State {
         }
     }
 
+    /// An event the decoder rejected: the upstream sent something unusable.
+    fn unreadable(&self, err: GaiaError) -> GaiaError {
+        let err = GaiaError::upstream(format!(
+            "{} sent a stream event GaiaRouter cannot read: {}",
+            self.provider,
+            upstream_error::clip(upstream_error::without_dialect_prefix(&err.message), 200)
+        ))
+        .with_code(
+            err.code
+                .unwrap_or_else(|| "upstream_bad_response".to_owned()),
+        );
+        upstream_error::redact(err, self.api_key.as_deref())
+    }
+
+    /// The parser refused the bytes (an event over the size bound).
+    fn parse_failure(&self, err: GaiaError) -> GaiaError {
+        GaiaError {
+            message: format!("{}: {}", self.provider, err.message),
+            ..err
+        }
+    }
+
+    fn decode(&mut self, event: &gaia_adapters::SseEvent) {
+        match self.decoder.decode(event) {
+            Ok(out) => self.push_events(out),
+            Err(e) => {
+                let err = self.unreadable(e);
+                self.fail(err);
+            }
+        }
+    }
+
     fn on_bytes(&mut self, bytes: &[u8]) {
         match self.parser.push(bytes) {
             Ok(events) => {
                 for event in events {
-                    match self.decoder.decode(&event) {
-                        Ok(out) => self.push_events(out),
-                        Err(e) => self.fail(e),
-                    }
+                    self.decode(&event);
                     if self.finished {
                         return;
                     }
                 }
             }
-            Err(e) => self.fail(e),
+            Err(e) => {
+                let err = self.parse_failure(e);
+                self.fail(err);
+            }
         }
     }
 
     fn on_end(&mut self) {
         match self.parser.finish() {
-            Ok(Some(event)) => match self.decoder.decode(&event) {
-                Ok(out) => self.push_events(out),
-                Err(e) => self.fail(e),
-            },
+            Ok(Some(event)) => self.decode(&event),
             Ok(None) => {}
-            Err(e) => self.fail(e),
+            Err(e) => {
+                let err = self.parse_failure(e);
+                self.fail(err);
+            }
         }
         if !self.finished {
             match self.decoder.finish() {
@@ -90,14 +130,17 @@ impl State {
 
 pub(crate) fn decode_stream(
     provider: String,
+    api_key: Option<String>,
     body: BoxStream<'static, reqwest::Result<Bytes>>,
     decoder: Box<dyn StreamDecoder + Send>,
     idle: Duration,
+    max_event_bytes: usize,
 ) -> EventStream {
     let state = State {
         provider,
+        api_key,
         body,
-        parser: SseParser::new(),
+        parser: SseParser::with_max_event_bytes(max_event_bytes),
         decoder,
         pending: VecDeque::new(),
         idle,

@@ -8,8 +8,14 @@
 //! | 413                              | 413                                                 |
 //! | 429                              | 429, `retry-after` passed through                   |
 //! | 5xx, 529 (overloaded)            | 502                                                 |
-//! | connect error / reset            | 502                                                 |
+//! | connection refused               | 502 `upstream_unreachable`                          |
+//! | connection reset / broken mid-body | 502 `upstream_connection_lost`                    |
+//! | 200 that is not the dialect's JSON | 502 `upstream_bad_response`                       |
+//! | body (or one stream event) over the size bound | 502 `upstream_response_too_large` / `upstream_event_too_large` |
 //! | timeout                          | 504                                                 |
+//!
+//! Messages never carry the provider key: [`redact`] scrubs it from anything echoed from an upstream
+//! body (a proxy's error page may print the request headers back).
 
 use gaia_adapters::{anthropic, gemini, openai};
 use gaia_core::{ErrorKind, GaiaError, ProviderKind};
@@ -80,6 +86,14 @@ pub fn from_transport(provider: &str, err: &reqwest::Error) -> GaiaError {
     } else if err.is_connect() {
         GaiaError::upstream(format!("could not connect to {provider}"))
             .with_code("upstream_unreachable")
+    } else if err.is_body() || err.is_decode() || err.is_request() {
+        // The connection was up and broke (reset, or closed before the answer was complete): whether
+        // that happened before or after the headers, the client gets the same precise code.
+        GaiaError::upstream(format!(
+            "{provider}: the connection broke before the response was complete: {}",
+            root_cause(err)
+        ))
+        .with_code("upstream_connection_lost")
     } else {
         GaiaError::upstream(format!(
             "{provider}: connection failed: {}",
@@ -95,6 +109,125 @@ pub fn timeout(provider: &str) -> GaiaError {
         format!("{provider} did not answer in time"),
     )
     .with_code("upstream_timeout")
+}
+
+/// A 200 whose body is not the dialect's JSON (not JSON, the wrong shape, no choices). A body that is
+/// the provider's own error format keeps the provider's message (`upstream_error`). `detail` is clipped:
+/// serde quotes offending values, which can be large.
+pub fn bad_response(
+    provider: &str,
+    kind: ProviderKind,
+    content_type: Option<&str>,
+    body: &[u8],
+    detail: &str,
+) -> GaiaError {
+    if let Some(message) = provider_message(kind, body) {
+        return GaiaError::upstream(format!("{provider}: {message}")).with_code("upstream_error");
+    }
+    let message = match content_type {
+        Some(ct) if !is_json(ct) => {
+            format!(
+                "{provider} answered with '{}' instead of JSON",
+                clip(ct, 100)
+            )
+        }
+        _ => format!(
+            "{provider} sent a response GaiaRouter cannot read: {}",
+            clip(without_dialect_prefix(detail), 200)
+        ),
+    };
+    GaiaError::upstream(message).with_code("upstream_bad_response")
+}
+
+/// "OpenAI returned a malformed response: EOF while parsing…" → "EOF while parsing…" (the caller names
+/// the provider, which for a compatible server is not OpenAI).
+pub(crate) fn without_dialect_prefix(detail: &str) -> &str {
+    detail
+        .split_once("returned a malformed ")
+        .and_then(|(_, rest)| rest.split_once(": "))
+        .map_or(detail, |(_, d)| d)
+}
+
+/// A stream request answered with something that is not an event stream (an HTML page, a JSON body).
+pub fn not_a_stream(
+    provider: &str,
+    kind: ProviderKind,
+    content_type: &str,
+    body: &[u8],
+) -> GaiaError {
+    match provider_message(kind, body) {
+        Some(message) => {
+            GaiaError::upstream(format!("{provider}: {message}")).with_code("upstream_error")
+        }
+        None => GaiaError::upstream(format!(
+            "{provider} answered a stream request with '{}' instead of an event stream",
+            clip(content_type, 100)
+        ))
+        .with_code("upstream_bad_response"),
+    }
+}
+
+/// A non-streaming body over the bound.
+pub fn too_large(provider: &str, limit: usize) -> GaiaError {
+    GaiaError::upstream(format!(
+        "{provider} sent a response larger than {} (upstream.max_response_bytes)",
+        human_bytes(limit)
+    ))
+    .with_code("upstream_response_too_large")
+}
+
+/// Replaces every occurrence of the provider key in an error's message.
+pub fn redact(mut err: GaiaError, key: Option<&str>) -> GaiaError {
+    if let Some(key) = key.filter(|k| k.len() >= 4)
+        && err.message.contains(key)
+    {
+        err.message = err.message.replace(key, "<redacted>");
+    }
+    err
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json") || essence == "text/json"
+}
+
+/// `s` cut to at most `max` bytes on a character boundary, with an ellipsis when cut.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+pub(crate) fn human_bytes(n: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// The innermost cause ("Connection reset by peer (os error 104)"); reqwest's own text when it has none.
+fn root_cause(err: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    if std::ptr::addr_eq(cause, err as &dyn std::error::Error) {
+        without_url(err)
+    } else {
+        cause.to_string()
+    }
 }
 
 /// reqwest errors print the URL, which may carry a key in its query (Gemini's `?key=`); drop it.

@@ -7,13 +7,17 @@ mod helpers;
 
 mod authz;
 mod bad_input;
+mod crash;
 mod docs;
 mod errors;
+mod faults;
 mod gateway;
 mod lifecycle;
 mod outage;
 mod recording;
 mod registry;
+mod schema_regressions;
+mod secrets;
 mod stats;
 mod system;
 mod tenancy;

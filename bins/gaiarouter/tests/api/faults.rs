@@ -1,0 +1,853 @@
+//! Upstream faults through the real server over HTTP, for each provider dialect whose code path differs
+//! (OpenAI, Anthropic, Gemini): a connection reset mid-body, answers that are not the dialect's JSON,
+//! 50 MB answers, and a stream delivered one byte per write. The upstream is a raw TCP server speaking
+//! each provider's wire format, so it can misbehave as an HTTP mock cannot (RSTs, one-byte writes,
+//! bodies that never end). Every case checks the client-visible outcome, the usage record, and that the
+//! server keeps serving.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+use crate::helpers::{TestApp, assert_error_envelope, spawn_app_with_upstream};
+
+// ---------------------------------------------------------------- the raw upstream
+
+/// The request as the upstream saw it.
+struct Request {
+    path: String,
+    body: String,
+}
+
+/// What the upstream does with one request, in order.
+enum Step {
+    /// Write these bytes.
+    Write(Vec<u8>),
+    /// Write this body as HTTP chunks of one byte each, one write per chunk (TCP_NODELAY).
+    WriteBytewise(Vec<u8>),
+    /// Wait until the test says go on.
+    Wait(Arc<Notify>),
+    /// Abort the connection with a TCP RST (SO_LINGER 0, then close).
+    Reset,
+}
+
+type Script = dyn Fn(&Request) -> Vec<Step> + Send + Sync;
+
+struct RawUpstream {
+    url: String,
+    /// Requests received (every attempt, retries included).
+    requests: Arc<AtomicUsize>,
+}
+
+impl RawUpstream {
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+/// Starts a raw HTTP/1.1 upstream: per connection it reads one request and plays the steps `script`
+/// returns for it, then closes (every answer says `connection: close`, so nothing is pooled).
+async fn raw_upstream(
+    script: impl Fn(&Request) -> Vec<Step> + Send + Sync + 'static,
+) -> RawUpstream {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let script: Arc<Script> = Arc::new(script);
+    let counter = requests.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
+            let script = script.clone();
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let _ = serve_connection(sock, &*script, &counter).await;
+            });
+        }
+    });
+    RawUpstream { url, requests }
+}
+
+async fn serve_connection(
+    mut sock: TcpStream,
+    script: &Script,
+    counter: &AtomicUsize,
+) -> std::io::Result<()> {
+    sock.set_nodelay(true)?;
+    let Some(request) = read_request(&mut sock).await? else {
+        return Ok(());
+    };
+    counter.fetch_add(1, Ordering::SeqCst);
+    for step in script(&request) {
+        match step {
+            Step::Write(bytes) => sock.write_all(&bytes).await?,
+            Step::WriteBytewise(body) => {
+                for byte in body {
+                    let mut frame = b"1\r\n".to_vec();
+                    frame.push(byte);
+                    frame.extend_from_slice(b"\r\n");
+                    sock.write_all(&frame).await?;
+                    sock.flush().await?;
+                }
+                sock.write_all(b"0\r\n\r\n").await?;
+            }
+            Step::Wait(go) => go.notified().await,
+            Step::Reset => {
+                sock.set_zero_linger()?;
+                drop(sock);
+                return Ok(());
+            }
+        }
+    }
+    sock.shutdown().await
+}
+
+/// Reads the request head and its `content-length` body; `None` if the peer left first.
+async fn read_request(sock: &mut TcpStream) -> std::io::Result<Option<Request>> {
+    let mut seen = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = sock.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        seen.extend_from_slice(&buf[..n]);
+        let Some(head_end) = seen.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&seen[..head_end]).to_string();
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().unwrap())
+            })
+            .unwrap_or(0);
+        if seen.len() >= head_end + 4 + len {
+            let path = head.split(' ').nth(1).unwrap_or_default().to_owned();
+            let body = String::from_utf8_lossy(&seen[head_end + 4..head_end + 4 + len]).into();
+            return Ok(Some(Request { path, body }));
+        }
+    }
+}
+
+/// A `200` head; a body length makes it `content-length`, none makes it chunked.
+fn head(content_type: &str, length: Option<usize>) -> Vec<u8> {
+    let framing = match length {
+        Some(n) => format!("content-length: {n}"),
+        None => "transfer-encoding: chunked".to_owned(),
+    };
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\nconnection: close\r\n{framing}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// One HTTP chunk.
+fn chunk(bytes: &[u8]) -> Vec<u8> {
+    let mut out = format!("{:x}\r\n", bytes.len()).into_bytes();
+    out.extend_from_slice(bytes);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+/// A whole `application/json` answer.
+fn json_answer(body: &[u8]) -> Vec<Step> {
+    json_answer_as("application/json", body)
+}
+
+fn json_answer_as(content_type: &str, body: &[u8]) -> Vec<Step> {
+    let mut bytes = head(content_type, Some(body.len()));
+    bytes.extend_from_slice(body);
+    vec![Step::Write(bytes)]
+}
+
+/// A whole event stream, one HTTP chunk per frame.
+fn sse_answer(frames: &[String]) -> Vec<Step> {
+    let mut bytes = head("text/event-stream", None);
+    for frame in frames {
+        bytes.extend(chunk(frame.as_bytes()));
+    }
+    bytes.extend_from_slice(LAST_CHUNK);
+    vec![Step::Write(bytes)]
+}
+
+// ---------------------------------------------------------------- the three dialects
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    OpenAi,
+    Anthropic,
+    Gemini,
+}
+
+const DIALECTS: [Dialect; 3] = [Dialect::OpenAi, Dialect::Anthropic, Dialect::Gemini];
+
+impl Dialect {
+    /// Which dialect an upstream request speaks, from its path.
+    fn of(path: &str) -> Self {
+        if path.starts_with("/v1/chat/completions") {
+            Dialect::OpenAi
+        } else if path.starts_with("/v1/messages") {
+            Dialect::Anthropic
+        } else if path.starts_with("/v1beta/models/") {
+            Dialect::Gemini
+        } else {
+            panic!("unexpected upstream path {path}")
+        }
+    }
+
+    fn model(self) -> &'static str {
+        match self {
+            Dialect::OpenAi => "openai/gpt-4o",
+            Dialect::Anthropic => "anthropic/claude-sonnet-4-5",
+            Dialect::Gemini => "google/gemini-2.5-flash",
+        }
+    }
+
+    fn provider(self) -> &'static str {
+        match self {
+            Dialect::OpenAi => "openai",
+            Dialect::Anthropic => "anthropic",
+            Dialect::Gemini => "google",
+        }
+    }
+
+    /// A complete non-streaming answer with `text`.
+    fn answer(self, text: &str) -> Vec<u8> {
+        let v = match self {
+            Dialect::OpenAi => json!({
+                "id": "chatcmpl-raw", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}),
+            Dialect::Anthropic => json!({
+                "id": "msg_raw", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                "usage": {"input_tokens": 3, "output_tokens": 2}}),
+            Dialect::Gemini => json!({
+                "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+                "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2, "totalTokenCount": 5},
+                "modelVersion": "gemini-2.5-flash"}),
+        };
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    /// The SSE frames opening a stream and carrying `pieces` of text (no end yet).
+    fn stream_start(self, pieces: &[&str]) -> Vec<String> {
+        let mut frames = Vec::new();
+        match self {
+            Dialect::OpenAi => {
+                for (i, piece) in pieces.iter().enumerate() {
+                    let delta = if i == 0 {
+                        json!({"role": "assistant", "content": piece})
+                    } else {
+                        json!({"content": piece})
+                    };
+                    frames.push(format!(
+                        "data: {}\n\n",
+                        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+                            "choices": [{"index": 0, "delta": delta, "finish_reason": null}]})
+                    ));
+                }
+            }
+            Dialect::Anthropic => {
+                frames.push(format!(
+                    "event: message_start\ndata: {}\n\n",
+                    json!({"type": "message_start", "message": {"id": "msg_raw", "type": "message", "role": "assistant",
+                        "model": "claude-sonnet-4-5", "content": [], "usage": {"input_tokens": 3, "output_tokens": 1}}})
+                ));
+                frames.push(format!(
+                    "event: content_block_start\ndata: {}\n\n",
+                    json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+                ));
+                for piece in pieces {
+                    frames.push(format!(
+                        "event: content_block_delta\ndata: {}\n\n",
+                        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}})
+                    ));
+                }
+            }
+            Dialect::Gemini => {
+                for piece in pieces {
+                    frames.push(format!(
+                        "data: {}\r\n\r\n",
+                        json!({"candidates": [{"content": {"role": "model", "parts": [{"text": piece}]}, "index": 0}],
+                            "modelVersion": "gemini-2.5-flash"})
+                    ));
+                }
+            }
+        }
+        frames
+    }
+
+    /// The frames that end a stream cleanly, with usage.
+    fn stream_end(self) -> Vec<String> {
+        match self {
+            Dialect::OpenAi => vec![
+                format!(
+                    "data: {}\n\n",
+                    json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                ),
+                format!(
+                    "data: {}\n\n",
+                    json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o", "choices": [],
+                        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
+                ),
+                "data: [DONE]\n\n".to_owned(),
+            ],
+            Dialect::Anthropic => vec![
+                format!(
+                    "event: content_block_stop\ndata: {}\n\n",
+                    json!({"type": "content_block_stop", "index": 0})
+                ),
+                format!(
+                    "event: message_delta\ndata: {}\n\n",
+                    json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 2}})
+                ),
+                format!(
+                    "event: message_stop\ndata: {}\n\n",
+                    json!({"type": "message_stop"})
+                ),
+            ],
+            Dialect::Gemini => vec![format!(
+                "data: {}\r\n\r\n",
+                json!({"candidates": [{"content": {"role": "model", "parts": [{"text": ""}]}, "finishReason": "STOP", "index": 0}],
+                    "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2, "totalTokenCount": 5},
+                    "modelVersion": "gemini-2.5-flash"})
+            )],
+        }
+    }
+
+    /// A complete stream of `pieces`.
+    fn stream(self, pieces: &[&str]) -> Vec<String> {
+        let mut frames = self.stream_start(pieces);
+        frames.extend(self.stream_end());
+        frames
+    }
+}
+
+/// The answer of a healthy upstream, in the request's dialect, streaming or not.
+fn healthy(request: &Request) -> Vec<Step> {
+    let dialect = Dialect::of(&request.path);
+    if request.path.contains("stream") || request.body.contains("\"stream\":true") {
+        sse_answer(&dialect.stream(&["all ", "good"]))
+    } else {
+        json_answer(&dialect.answer("all good"))
+    }
+}
+
+/// The marker the tests put in a prompt to get a healthy answer from a faulty upstream.
+const HEALTH_CHECK: &str = "are you still there?";
+
+// ---------------------------------------------------------------- client side
+
+fn chat_body(dialect: Dialect, prompt: &str, stream: bool) -> Value {
+    json!({"model": dialect.model(), "stream": stream, "messages": [{"role": "user", "content": prompt}]})
+}
+
+/// The `data:` payloads of an SSE body, `[DONE]` included.
+fn sse_data(body: &str) -> Vec<String> {
+    body.split("\n\n")
+        .filter_map(|frame| {
+            frame
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The concatenated `delta.content` of a client stream.
+fn streamed_text(body: &str) -> String {
+    sse_data(body)
+        .iter()
+        .filter(|d| *d != "[DONE]")
+        .filter_map(|d| {
+            let v: Value = serde_json::from_str(d).unwrap();
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Asserts a client stream ended with exactly one error frame (and no `[DONE]`); returns its `error`.
+fn single_error_frame(body: &str) -> Value {
+    let data = sse_data(body);
+    let errors: Vec<Value> = data
+        .iter()
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str::<Value>(d).unwrap())
+        .filter(|v| v.get("error").is_some())
+        .collect();
+    assert_eq!(errors.len(), 1, "one error frame expected: {body}");
+    assert!(
+        !data.iter().any(|d| d == "[DONE]"),
+        "a failed stream must not end with [DONE]: {body}"
+    );
+    let last: Value = serde_json::from_str(data.last().unwrap()).unwrap();
+    assert!(
+        last.get("error").is_some(),
+        "the error frame is last: {body}"
+    );
+    let error = last["error"].clone();
+    assert_eq!(error["type"], "api_error", "{error}");
+    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+    error
+}
+
+/// The request log as `GET /v1/requests` shows it, once it holds `n` records (newest first).
+async fn request_log(app: &TestApp, n: usize) -> Vec<Value> {
+    let started = std::time::Instant::now();
+    loop {
+        let body: Value = app
+            .get_authed("/v1/requests?limit=100")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let data = body["data"].as_array().unwrap().clone();
+        if data.len() >= n {
+            return data;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "only {} of {n} requests were recorded",
+            data.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// `/health` answers and every dialect still serves a normal request, streaming and not.
+async fn assert_still_serving(app: &TestApp) {
+    assert_eq!(app.get("/health").await.status(), 200);
+    for dialect in DIALECTS {
+        let res = app.chat(&chat_body(dialect, HEALTH_CHECK, false)).await;
+        assert_eq!(res.status(), 200, "{dialect:?} after the fault");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["choices"][0]["message"]["content"], "all good");
+        let res = app.chat(&chat_body(dialect, HEALTH_CHECK, true)).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            streamed_text(&res.text().await.unwrap()),
+            "all good",
+            "{dialect:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- connection reset mid-body
+
+#[tokio::test]
+async fn a_connection_reset_mid_body_gets_502_upstream_connection_lost_and_is_retried_once() {
+    let upstream = raw_upstream(|request| {
+        if request.body.contains(HEALTH_CHECK) {
+            return healthy(request);
+        }
+        // The status, the headers and half of the JSON, then an RST.
+        let body = Dialect::of(&request.path).answer("a complete answer that never fully arrives");
+        let mut bytes = head("application/json", Some(body.len()));
+        bytes.extend_from_slice(&body[..body.len() / 2]);
+        vec![Step::Write(bytes), Step::Reset]
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    for dialect in DIALECTS {
+        let before = upstream.requests();
+        let res = app.chat(&chat_body(dialect, "tell me", false)).await;
+        let error = assert_error_envelope(res, 502).await;
+        assert_eq!(
+            error["code"], "upstream_connection_lost",
+            "{dialect:?}: {error}"
+        );
+        assert_eq!(error["type"], "api_error");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.starts_with(dialect.provider()), "{message}");
+        assert!(message.to_lowercase().contains("reset"), "{message}");
+        assert!(!message.contains("127.0.0.1"), "no upstream URL: {message}");
+        // A broken connection is transient: retried once on the same target (max_retries = 1).
+        assert_eq!(upstream.requests() - before, 2, "{dialect:?}");
+    }
+    let log = request_log(&app, 3).await;
+    for dialect in DIALECTS {
+        let r = log
+            .iter()
+            .find(|r| r["model"] == dialect.model())
+            .unwrap_or_else(|| panic!("no record for {dialect:?}: {log:?}"));
+        assert_eq!(
+            (&r["status_code"], &r["error_code"], &r["stream"]),
+            (
+                &json!(502),
+                &json!("upstream_connection_lost"),
+                &json!(false)
+            ),
+            "{r}"
+        );
+        assert_eq!(r["provider"], dialect.provider());
+    }
+    assert_still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn a_stream_reset_mid_body_forwards_what_came_then_one_error_event_and_is_recorded() {
+    let go = Arc::new(Notify::new());
+    let go_upstream = go.clone();
+    let upstream = raw_upstream(move |request| {
+        if request.body.contains(HEALTH_CHECK) {
+            return healthy(request);
+        }
+        let dialect = Dialect::of(&request.path);
+        let mut bytes = head("text/event-stream", None);
+        for frame in dialect.stream_start(&["Once upon ", "a time"]) {
+            bytes.extend(chunk(frame.as_bytes()));
+        }
+        // Reset only once the client has seen the text, so the RST cannot overtake it.
+        vec![
+            Step::Write(bytes),
+            Step::Wait(go_upstream.clone()),
+            Step::Reset,
+        ]
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    for dialect in DIALECTS {
+        let mut res = app.chat(&chat_body(dialect, "a story", true)).await;
+        assert_eq!(res.status(), 200);
+        let mut body = String::new();
+        while !streamed_text(body.rsplit_once("\n\n").map_or("", |(done, _)| done))
+            .contains("Once upon a time")
+        {
+            let chunk = res.chunk().await.unwrap().expect("the stream ended early");
+            body.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        go.notify_one();
+        while let Some(chunk) = res.chunk().await.unwrap() {
+            body.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert_eq!(streamed_text(&body), "Once upon a time", "{dialect:?}");
+        let error = single_error_frame(&body);
+        assert_eq!(
+            error["code"], "upstream_connection_lost",
+            "{dialect:?}: {error}"
+        );
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(dialect.provider())
+        );
+    }
+    // Once a byte reached the client nothing is retried.
+    assert_eq!(upstream.requests(), 3);
+    let log = request_log(&app, 3).await;
+    for dialect in DIALECTS {
+        let r = log.iter().find(|r| r["model"] == dialect.model()).unwrap();
+        assert_eq!(
+            (&r["status_code"], &r["error_code"], &r["stream"]),
+            (
+                &json!(502),
+                &json!("upstream_connection_lost"),
+                &json!(true)
+            ),
+            "{r}"
+        );
+        // No usage came: the record carries the tokenizer's count of what was streamed.
+        assert_eq!(r["estimated"], true, "{r}");
+        assert!(r["completion_tokens"].as_u64().unwrap() > 0, "{r}");
+    }
+    assert_still_serving(&app).await;
+}
+
+// ---------------------------------------------------------------- answers that are not the dialect's JSON
+
+#[tokio::test]
+async fn a_200_that_is_not_the_dialects_json_gets_502_upstream_bad_response_naming_the_provider() {
+    // (dialect, content type, body, code, a piece of the message)
+    let cases: Vec<(Dialect, &str, &str, &str, &str)> = vec![
+        (
+            Dialect::OpenAi,
+            "application/json",
+            "this is not JSON",
+            "upstream_bad_response",
+            "cannot read",
+        ),
+        (
+            Dialect::OpenAi,
+            "application/json",
+            r#"{"id":"x","choices":[{"index":0,"message":{"content":"hal"#,
+            "upstream_bad_response",
+            "cannot read",
+        ),
+        (
+            Dialect::OpenAi,
+            "application/json",
+            r#"{"id":"x","object":"chat.completion","created":1}"#,
+            "upstream_bad_response",
+            "no choices",
+        ),
+        (
+            Dialect::OpenAi,
+            "application/json",
+            r#"[1, 2, 3]"#,
+            "upstream_bad_response",
+            "cannot read",
+        ),
+        // serde quotes the offending value; the provider key in it is scrubbed.
+        (
+            Dialect::OpenAi,
+            "application/json",
+            r#"{"choices":"Bearer sk-openai-test"}"#,
+            "upstream_bad_response",
+            "<redacted>",
+        ),
+        (
+            Dialect::OpenAi,
+            "text/html; charset=utf-8",
+            "<html><body><h1>502 Bad Gateway</h1></body></html>",
+            "upstream_bad_response",
+            "'text/html; charset=utf-8' instead of JSON",
+        ),
+        (
+            Dialect::Anthropic,
+            "application/json",
+            r#"{"type":"message","content":5}"#,
+            "upstream_bad_response",
+            "cannot read",
+        ),
+        (
+            Dialect::Anthropic,
+            "application/json",
+            r#"{"type":"message","content":[{"type":"text","text":null}]}"#,
+            "upstream_bad_response",
+            "cannot read",
+        ),
+        // A provider error in a 200 keeps the provider's message.
+        (
+            Dialect::Anthropic,
+            "application/json",
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            "upstream_error",
+            "Overloaded",
+        ),
+        (
+            Dialect::Gemini,
+            "application/json",
+            r#"{"candidates":[]}"#,
+            "upstream_bad_response",
+            "no choices",
+        ),
+        (
+            Dialect::Gemini,
+            "application/json",
+            "",
+            "upstream_bad_response",
+            "cannot read",
+        ),
+        (
+            Dialect::Gemini,
+            "text/html",
+            "<!doctype html><title>Sign in to the Wi-Fi</title>",
+            "upstream_bad_response",
+            "'text/html' instead of JSON",
+        ),
+    ];
+    let bodies: Vec<(String, String)> = cases
+        .iter()
+        .map(|(_, ct, body, _, _)| (ct.to_string(), body.to_string()))
+        .collect();
+    let upstream = raw_upstream(move |request| {
+        if request.body.contains(HEALTH_CHECK) {
+            return healthy(request);
+        }
+        // The prompt says which case to play: "case <n>".
+        let n: usize = request
+            .body
+            .split("case ")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        let (ct, body) = &bodies[n];
+        json_answer_as(ct, body.as_bytes())
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    for (n, (dialect, _, body, code, fragment)) in cases.iter().enumerate() {
+        let res = app
+            .chat(&chat_body(*dialect, &format!("case {n}"), false))
+            .await;
+        let error = assert_error_envelope(res, 502).await;
+        let message = error["message"].as_str().unwrap();
+        assert_eq!(error["code"], *code, "case {n} ({body}): {error}");
+        assert_eq!(error["type"], "api_error");
+        assert!(
+            message.starts_with(dialect.provider()),
+            "case {n}: the message names the provider: {message}"
+        );
+        assert!(message.contains(fragment), "case {n}: {message}");
+        assert!(!message.contains("sk-openai-test"), "case {n}: {message}");
+        assert!(
+            !message.contains("<h1>") && !message.contains("Wi-Fi"),
+            "no page echoed: {message}"
+        );
+    }
+    let log = request_log(&app, cases.len()).await;
+    let mut codes: Vec<String> = log
+        .iter()
+        .map(|r| {
+            assert_eq!(r["status_code"], 502, "{r}");
+            r["error_code"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    codes.sort();
+    let mut expected: Vec<String> = cases.iter().map(|c| c.3.to_owned()).collect();
+    expected.sort();
+    assert_eq!(codes, expected);
+    assert_still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn an_answer_with_null_content_is_an_empty_answer_not_an_error() {
+    let upstream = raw_upstream(|_| {
+        json_answer(
+            br#"{"id":"x","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":null},"finish_reason":"stop"}]}"#,
+        )
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    let res = app
+        .chat(&chat_body(Dialect::OpenAi, "say nothing", false))
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+    assert!(
+        body["choices"][0]["message"]["content"]
+            .as_str()
+            .is_none_or(str::is_empty),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_event_mid_stream_ends_the_stream_with_one_error_event() {
+    let upstream = raw_upstream(|request| {
+        if request.body.contains(HEALTH_CHECK) {
+            return healthy(request);
+        }
+        let dialect = Dialect::of(&request.path);
+        let mut frames = dialect.stream_start(&["first ", "second"]);
+        let garbage = match dialect {
+            Dialect::Gemini => "data: {\"candidates\": [{\"content\": \r\n\r\n",
+            _ => "data: {\"choices\": [{\"delta\": \n\n",
+        };
+        frames.push(garbage.to_owned());
+        // What follows the broken event must not reach the client as if nothing happened.
+        frames.extend(dialect.stream(&["after the hole"]));
+        sse_answer(&frames)
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    for dialect in DIALECTS {
+        let res = app.chat(&chat_body(dialect, "a story", true)).await;
+        assert_eq!(res.status(), 200);
+        let body = res.text().await.unwrap();
+        assert_eq!(streamed_text(&body), "first second", "{dialect:?}: {body}");
+        let error = single_error_frame(&body);
+        assert_eq!(
+            error["code"], "upstream_bad_response",
+            "{dialect:?}: {error}"
+        );
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(dialect.provider()),
+            "{error}"
+        );
+    }
+    let log = request_log(&app, 3).await;
+    assert!(
+        log.iter().all(|r| r["status_code"] == 502
+            && r["error_code"] == "upstream_bad_response"
+            && r["stream"] == true),
+        "{log:?}"
+    );
+    assert_still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn a_stream_request_answered_with_an_html_page_gets_502_before_the_stream_starts() {
+    let upstream = raw_upstream(|request| {
+        if request.body.contains(HEALTH_CHECK) {
+            return healthy(request);
+        }
+        json_answer_as(
+            "text/html",
+            b"<html><body>Service temporarily unavailable</body></html>",
+        )
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    for dialect in DIALECTS {
+        let res = app.chat(&chat_body(dialect, "a story", true)).await;
+        let error = assert_error_envelope(res, 502).await;
+        assert_eq!(error["code"], "upstream_bad_response", "{error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.starts_with(dialect.provider()), "{message}");
+        assert!(
+            message.contains("'text/html' instead of an event stream"),
+            "{message}"
+        );
+    }
+    let log = request_log(&app, 3).await;
+    assert!(
+        log.iter()
+            .all(|r| r["status_code"] == 502 && r["error_code"] == "upstream_bad_response"),
+        "{log:?}"
+    );
+    assert_still_serving(&app).await;
+}
+
+// ---------------------------------------------------------------- one byte per write
+
+#[tokio::test]
+async fn a_stream_written_one_byte_per_write_arrives_with_its_multi_byte_characters_intact() {
+    const PIECES: [&str; 4] = ["Café é", "漢字 ", "🙂🙂", " fin"];
+    let upstream = raw_upstream(|request| {
+        let dialect = Dialect::of(&request.path);
+        let body: Vec<u8> = dialect.stream(&PIECES).concat().into_bytes();
+        // Every byte its own HTTP chunk and its own write: each multi-byte character, each `\r\n`
+        // and each blank line is split across reads.
+        vec![
+            Step::Write(head("text/event-stream", None)),
+            Step::WriteBytewise(body),
+        ]
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    for dialect in DIALECTS {
+        let res = app.chat(&chat_body(dialect, "in pieces", true)).await;
+        assert_eq!(res.status(), 200);
+        let body = res.text().await.unwrap();
+        assert_eq!(streamed_text(&body), PIECES.concat(), "{dialect:?}: {body}");
+        assert_eq!(sse_data(&body).last().map(String::as_str), Some("[DONE]"));
+    }
+    let log = request_log(&app, 3).await;
+    assert!(
+        log.iter()
+            .all(|r| r["status_code"] == 200 && r["completion_tokens"] == 2 && r["estimated"] == false),
+        "{log:?}"
+    );
+}
