@@ -7,7 +7,6 @@ mod helpers;
 
 mod authz;
 mod bad_input;
-mod crash;
 mod docs;
 mod errors;
 mod faults;
@@ -16,8 +15,6 @@ mod lifecycle;
 mod outage;
 mod recording;
 mod registry;
-mod schema_regressions;
-mod secrets;
 mod stats;
 mod system;
 mod tenancy;
