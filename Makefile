@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FRONTEND := frontend
 
-.PHONY: run build frontend test test-rust test-sdk test-frontend lint fmt bench soak clean-pg help
+.PHONY: run build frontend test test-rust test-sdk test-schema test-frontend lint fmt bench soak clean-pg help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -19,7 +19,7 @@ frontend: ## build the admin UI into frontend/dist (skipped until the UI exists)
 	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build; \
 	else echo "frontend: no package.json yet, skipping"; fi
 
-test: test-rust test-sdk test-frontend ## run every test (Rust on SQLite and PostgreSQL, the OpenAI SDK end to end, the UI)
+test: test-rust test-sdk test-schema test-frontend ## run every test (Rust on SQLite and PostgreSQL, the OpenAI SDK end to end, the OpenAPI fuzzer, the UI)
 
 # PostgreSQL is provided by scripts/ensure-postgres.sh (a throwaway cluster; installed with apt when
 # missing on Debian as root). GAIA_REQUIRE_POSTGRES=1 turns any skipped PostgreSQL test into a failure.
@@ -42,6 +42,12 @@ test-rust:
 test-sdk:
 	$(CARGO) build --workspace --all-targets  # same feature set as the test run: no rebuild
 	bash tests/sdk/run.sh
+
+# Schemathesis fuzzes every operation of /openapi.json on the real binary (read-only key, user login token,
+# admin key): no 5xx, and every status, content type, header and body as documented.
+test-schema:
+	$(CARGO) build --workspace --all-targets  # same feature set as the test run: no rebuild
+	bash tests/schema/run.sh
 
 # The admin UI: type check, lint, unit tests, then the browser flow in headless Chromium against the
 # real binary, a real database and mock upstreams (scripts/e2e.sh; it prints where the screenshots are).

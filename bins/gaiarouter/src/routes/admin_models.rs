@@ -106,18 +106,26 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewModel {
     /// `provider/model`; the provider must exist on this gateway.
-    #[schema(example = "openai/gpt-4o-2024-11-20")]
+    #[schema(
+        example = "openai/gpt-4o-2024-11-20",
+        pattern = "^[^/]+/.+$",
+        max_length = 256
+    )]
     pub id: String,
     /// The name the upstream knows (default: the part after the provider).
     pub upstream_name: Option<String>,
     pub display_name: Option<String>,
+    #[schema(minimum = 1)]
     pub context_length: Option<i64>,
+    #[schema(minimum = 1)]
     pub max_completion_tokens: Option<i64>,
     /// USD per million input tokens.
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub input_price_per_mtok: f64,
     /// USD per million output tokens.
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub output_price_per_mtok: f64,
     #[serde(default)]
     pub supports_vision: bool,
@@ -129,6 +137,24 @@ pub struct NewModel {
 
 fn yes() -> bool {
     true
+}
+
+/// `context_length` and `max_completion_tokens`, when given, are at least 1.
+fn positive_limits(
+    context_length: Option<i64>,
+    max_completion_tokens: Option<i64>,
+) -> Result<(), GaiaError> {
+    for (name, v) in [
+        ("context_length", context_length),
+        ("max_completion_tokens", max_completion_tokens),
+    ] {
+        if v.is_some_and(|v| v < 1) {
+            return Err(
+                GaiaError::invalid_request(format!("`{name}` must be positive")).with_param(name),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Register a model by hand.
@@ -145,12 +171,20 @@ pub async fn create(
     body: web::Json<NewModel>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
-    let parsed = ModelRef::parse(&new.id)?;
+    // A registered id is always `provider/model`; a bare name is a malformed field (400), not an unknown
+    // model (404).
     if !new.id.contains('/') {
         return Err(GaiaError::invalid_request("`id` must be 'provider/model'")
             .with_param("id")
             .into());
     }
+    let parsed = ModelRef::parse(&new.id).map_err(|_| {
+        GaiaError::invalid_request(format!(
+            "`id` must be 'provider/model', at most {} printable characters",
+            ModelRef::MAX_LEN
+        ))
+        .with_param("id")
+    })?;
     if state.registry.load().provider(&parsed.provider).is_none() {
         return Err(
             GaiaError::invalid_request(format!("unknown provider '{}'", parsed.provider))
@@ -170,6 +204,7 @@ pub async fn create(
             .into());
         }
     }
+    positive_limits(new.context_length, new.max_completion_tokens)?;
     let model = ModelInfo {
         id: format!("{}/{}", parsed.provider, parsed.model),
         upstream_name: new.upstream_name.unwrap_or(parsed.model),
@@ -197,17 +232,21 @@ pub async fn create(
 pub struct ModelPatch {
     pub enabled: Option<bool>,
     /// USD per million input tokens.
+    #[schema(minimum = 0)]
     pub input_price_per_mtok: Option<f64>,
     /// USD per million output tokens.
+    #[schema(minimum = 0)]
     pub output_price_per_mtok: Option<f64>,
+    #[schema(minimum = 1)]
     pub context_length: Option<i64>,
+    #[schema(minimum = 1)]
     pub max_completion_tokens: Option<i64>,
     pub display_name: Option<String>,
 }
 
 /// Enable or disable a model, or correct its prices and limits.
 #[utoipa::path(patch, path = "/v1/admin/models/{id}", tag = "models", request_body = ModelPatch,
-    params(("id" = String, Path, description = "Model id, e.g. `openai/gpt-4o-mini`")),
+    params(("id" = String, Path, description = "Model id, e.g. `openai/gpt-4o-mini`", min_length = 1, max_length = 256)),
     responses(
         (status = 200, description = "Updated", body = AdminModel),
         (status = 404, description = "No such model", body = crate::openapi::ErrorBody),
@@ -234,18 +273,7 @@ pub async fn patch(
             .into());
         }
     }
-    for (name, v) in [
-        ("context_length", p.context_length),
-        ("max_completion_tokens", p.max_completion_tokens),
-    ] {
-        if v.is_some_and(|v| v < 1) {
-            return Err(
-                GaiaError::invalid_request(format!("`{name}` must be positive"))
-                    .with_param(name)
-                    .into(),
-            );
-        }
-    }
+    positive_limits(p.context_length, p.max_completion_tokens)?;
     if let Some(e) = p.enabled {
         model.enabled = e;
     }
@@ -274,6 +302,7 @@ pub async fn patch(
 #[serde(deny_unknown_fields)]
 pub struct BulkToggle {
     /// Model ids (at most 1000).
+    #[schema(max_items = 1000)]
     pub ids: Vec<String>,
     pub enabled: bool,
 }
@@ -357,6 +386,7 @@ pub struct Alias {
 #[serde(deny_unknown_fields)]
 pub struct AliasTargets {
     /// Model ids tried in order (fallbacks), 1–10.
+    #[schema(min_items = 1, max_items = 10)]
     pub targets: Vec<String>,
 }
 
@@ -383,7 +413,7 @@ pub async fn list_aliases(
 
 /// Create or replace an alias (e.g. `fast` → `google/gemini-2.5-flash`, then `openai/gpt-4o-mini`).
 #[utoipa::path(put, path = "/v1/admin/aliases/{alias}", tag = "models", request_body = AliasTargets,
-    params(("alias" = String, Path, description = "Alias name (no '/')")),
+    params(("alias" = String, Path, description = "Alias name: letters, digits, '-', '_', '.', ':' (at most 128)", pattern = "^[A-Za-z0-9._:-]{1,128}$")),
     responses(
         (status = 200, description = "Saved", body = Alias),
         (status = 400, description = "Bad name or targets", body = crate::openapi::ErrorBody),
@@ -438,7 +468,7 @@ pub async fn put_alias(
 #[utoipa::path(delete, path = "/v1/admin/aliases/{alias}", tag = "models",
     params(("alias" = String, Path, description = "Alias name")),
     responses(
-        (status = 200, description = "Deleted"),
+        (status = 200, description = "Deleted", body = crate::routes::organizations::Message),
         (status = 404, description = "No such alias", body = crate::openapi::ErrorBody),
     ),
     security(("bearer" = [])))]

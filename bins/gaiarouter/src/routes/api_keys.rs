@@ -98,15 +98,24 @@ async fn org_name(state: &AppState, org_id: &str) -> Option<String> {
 #[schema(example = json!({"organization_id": "0192f0c4-7d1e-7c3a-9d55-3b1f1f0c2a10", "name": "ci", "permissions": ["read", "write"], "monthly_requests_limit": 10000}))]
 pub struct CreateApiKeyBody {
     pub organization_id: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
-    /// Default `["read", "write"]`. A key cannot grant more than its creator has.
+    /// Default `["read", "write"]`: any of `read`, `write`, `admin`. A key cannot grant more than its
+    /// creator has.
+    #[schema(min_items = 1)]
     pub permissions: Option<Vec<String>>,
+    /// In the future.
     pub expires_at: Option<DateTime<Utc>>,
+    #[schema(minimum = 0)]
     pub monthly_requests_limit: Option<i64>,
+    #[schema(minimum = 0)]
     pub monthly_tokens_limit: Option<i64>,
     /// USD.
+    #[schema(minimum = 0.0, maximum = 9_000_000_000.0)]
     pub monthly_cost_limit: Option<f64>,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub rate_limit_rpm: Option<i64>,
 }
 
@@ -115,28 +124,32 @@ pub struct CreateApiKeyBody {
 #[serde(deny_unknown_fields)]
 pub struct UpdateApiKeyBody {
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 1000)]
     pub description: Option<Option<String>>,
+    /// Any of `read`, `write`, `admin`.
+    #[schema(min_items = 1)]
     pub permissions: Option<Vec<String>>,
     /// `active` or `inactive`.
+    #[schema(pattern = "^(active|inactive)$")]
     pub status: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0)]
     pub monthly_requests_limit: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0)]
     pub monthly_tokens_limit: Option<Option<i64>>,
+    /// USD.
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<f64>)]
+    #[schema(value_type = Option<f64>, minimum = 0.0, maximum = 9_000_000_000.0)]
     pub monthly_cost_limit: Option<Option<f64>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000)]
     pub rate_limit_rpm: Option<Option<i64>>,
 }
 
@@ -144,6 +157,7 @@ pub struct UpdateApiKeyBody {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ApiKeyQuery {
     /// `active`, `inactive`, `revoked` or `expired`.
+    #[param(pattern = "^(active|inactive|revoked|expired)$")]
     pub status: Option<String>,
     /// Substring of the name or description.
     pub search: Option<String>,

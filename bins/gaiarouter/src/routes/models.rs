@@ -100,7 +100,7 @@ pub async fn list_models(_auth: Authenticated, state: web::Data<AppState>) -> Ht
     get,
     path = "/v1/models/{id}",
     tag = "inference",
-    params(("id" = String, Path, description = "Model id, e.g. `openai/gpt-4o-mini`")),
+    params(("id" = String, Path, description = "Model id, e.g. `openai/gpt-4o-mini`", min_length = 1, max_length = 256)),
     responses(
         (status = 200, description = "The model", body = ModelObject),
         (status = 404, description = "Unknown, disabled or unavailable model", body = crate::openapi::ErrorBody),

@@ -36,9 +36,11 @@ pub struct StatsParams {
     pub start_date: Option<String>,
     /// Last day, inclusive (default: today, UTC).
     pub end_date: Option<String>,
-    /// `day` (default), `week` (ISO, Monday start), `month`, `model` or `provider`.
+    /// `day` (default; also when empty), `week` (ISO, Monday start), `month`, `model` or `provider`.
+    #[param(pattern = "^(day|week|month|model|provider)?$")]
     pub group_by: Option<String>,
-    /// `json` (default) or `csv` (one row per group).
+    /// `json` (default; also when empty) or `csv` (one row per group). Surrounding spaces are ignored.
+    #[param(pattern = "^\\s*(json|csv)?\\s*$")]
     pub format: Option<String>,
 }
 
@@ -159,8 +161,10 @@ pub async fn key_stats(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct RequestLogParams {
     /// 1-based page (default 1).
+    #[param(minimum = 1, maximum = 1_000_000_000)]
     pub page: Option<u64>,
     /// Rows per page: 1–100 (default 20); with `format=csv` 1–10000 (default 10000).
+    #[param(minimum = 1, maximum = 10_000)]
     pub limit: Option<u64>,
     pub key_id: Option<String>,
     /// Non-admin keys are always confined to their own organization.
@@ -168,7 +172,9 @@ pub struct RequestLogParams {
     /// Model as served or as requested.
     pub model: Option<String>,
     pub provider: Option<String>,
-    /// `success` (< 400), `error` (>= 400) or an HTTP status code.
+    /// `success` (< 400), `error` (>= 400) or an HTTP status code (100–599). Surrounding spaces are
+    /// ignored; empty means any.
+    #[param(pattern = "^\\s*(success|error|\\+?0*[1-5][0-9]{2})?\\s*$")]
     pub status: Option<String>,
     /// From (inclusive): ISO 8601 date (its midnight) or date-time, UTC. Alias `start`.
     #[serde(alias = "start")]
@@ -176,7 +182,8 @@ pub struct RequestLogParams {
     /// To (inclusive): a date covers its whole day. Alias `end`.
     #[serde(alias = "end")]
     pub end_date: Option<String>,
-    /// `json` (default) or `csv`.
+    /// `json` (default; also when empty) or `csv`. Surrounding spaces are ignored.
+    #[param(pattern = "^\\s*(json|csv)?\\s*$")]
     pub format: Option<String>,
 }
 

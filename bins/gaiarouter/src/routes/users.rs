@@ -229,10 +229,14 @@ impl From<UserRow> for UserResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserBody {
+    /// 3–64 characters: letters, digits, `-`, `_`, `.`, `@`.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{3,64}$")]
     pub username: String,
     /// 8–256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     /// `admin` or `user` (default; read-only access to everything).
+    #[schema(pattern = "^(admin|user)$")]
     pub role: Option<String>,
 }
 
@@ -240,15 +244,22 @@ pub struct CreateUserBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserBody {
+    /// `admin` or `user`.
+    #[schema(pattern = "^(admin|user)$")]
     pub role: Option<String>,
     /// `active` or `inactive`.
+    #[schema(pattern = "^(active|inactive)$")]
     pub status: Option<String>,
+    /// 8–256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: Option<String>,
 }
 
 /// User list filters.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct UserQuery {
+    /// `active` or `inactive`.
+    #[param(pattern = "^(active|inactive)$")]
     pub status: Option<String>,
     pub search: Option<String>,
 }
@@ -342,7 +353,11 @@ pub async fn update(
 
 /// Deactivate a user (admin).
 #[utoipa::path(delete, path = "/v1/admin/users/{user_id}", tag = "auth", params(("user_id" = String, Path, description = "User id")),
-    responses((status = 200, description = "Deactivated", body = Message), (status = 409, description = "Last admin", body = crate::openapi::ErrorBody)),
+    responses(
+        (status = 200, description = "Deactivated", body = Message),
+        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Last admin", body = crate::openapi::ErrorBody),
+    ),
     security(("bearer" = [])))]
 pub async fn delete(
     AdminOnly(p): AdminOnly,
