@@ -15,6 +15,7 @@ mod lifecycle;
 mod outage;
 mod recording;
 mod registry;
+mod schema_regressions;
 mod stats;
 mod system;
 mod tenancy;
