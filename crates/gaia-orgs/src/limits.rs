@@ -16,12 +16,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use gaia_core::{ErrorKind, GaiaError, Limits};
 use gaia_store::Store;
 use gaia_store::quota::{MonthTotals, MonthUsage};
+use tokio::sync::Notify;
 
 use crate::auth::AppliedLimits;
 
@@ -53,6 +54,11 @@ pub fn period(now: DateTime<Utc>) -> String {
     format!("{:04}-{:02}", now.year(), now.month())
 }
 
+/// The calendar month of `now` as one number (cheaper to compare than [`period`] on every request).
+fn month_of(now: DateTime<Utc>) -> i32 {
+    now.year() * 12 + now.month0() as i32
+}
+
 /// The first instant of the next month.
 pub fn next_reset(now: DateTime<Utc>) -> DateTime<Utc> {
     let (y, m) = if now.month() == 12 {
@@ -70,26 +76,114 @@ pub fn month_start_day(now: DateTime<Utc>) -> String {
     format!("{:04}-{:02}-01", now.year(), now.month())
 }
 
-#[derive(Debug, Default)]
+/// One map per scope, keyed by id: looked up with a `&str`, so the request path allocates nothing.
+#[derive(Debug)]
+struct PerScope<T> {
+    key: HashMap<Box<str>, T>,
+    org: HashMap<Box<str>, T>,
+}
+
+impl<T> Default for PerScope<T> {
+    fn default() -> Self {
+        Self {
+            key: HashMap::new(),
+            org: HashMap::new(),
+        }
+    }
+}
+
+impl<T> PerScope<T> {
+    fn map(&self, scope: Scope) -> &HashMap<Box<str>, T> {
+        match scope {
+            Scope::Key => &self.key,
+            Scope::Organization => &self.org,
+        }
+    }
+
+    fn map_mut(&mut self, scope: Scope) -> &mut HashMap<Box<str>, T> {
+        match scope {
+            Scope::Key => &mut self.key,
+            Scope::Organization => &mut self.org,
+        }
+    }
+
+    fn get(&self, scope: Scope, id: &str) -> Option<&T> {
+        self.map(scope).get(id)
+    }
+
+    /// The entry for `id`, created with `make` when missing (the id is copied only then).
+    fn entry(&mut self, scope: Scope, id: &str, make: impl FnOnce() -> T) -> &mut T {
+        let map = self.map_mut(scope);
+        if !map.contains_key(id) {
+            map.insert(id.into(), make());
+        }
+        // Just inserted when it was missing.
+        map.get_mut(id).unwrap_or_else(|| unreachable!())
+    }
+
+    fn clear(&mut self) {
+        self.key.clear();
+        self.org.clear();
+    }
+}
+
+/// Smallest and largest block of request slots claimed at once. Blocks grow while they are used up
+/// within a second and shrink when they last long, so a busy key claims a few times a second at most
+/// and an idle one holds few slots; they never exceed 1/16 of what is left of the limit.
+const MIN_BLOCK: i64 = 16;
+const MAX_BLOCK: i64 = 4096;
+/// After a claim found the limit used up, how long before the database is asked again (another
+/// instance may return unused slots at shutdown, or an operator may raise the limit — a higher limit is
+/// noticed at once).
+const EXHAUSTED_RECHECK: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
 struct Allowance {
-    period: String,
+    month: i32,
+    /// Slots claimed from the database and not spent yet.
     unused: i64,
     /// The last `admitted` count seen in the database (sizes the next block).
     seen_admitted: i64,
+    /// The size of the last block claimed.
+    block: i64,
+    last_claim: Option<Instant>,
+    /// A claim is under way (in the background, or by a request that found no slot left).
+    claiming: bool,
+    /// The limit was found used up at this limit value, until then.
+    exhausted: Option<(i64, Instant)>,
+}
+
+impl Allowance {
+    fn new(month: i32) -> Self {
+        Self {
+            month,
+            unused: 0,
+            seen_admitted: 0,
+            block: 64,
+            last_claim: None,
+            claiming: false,
+            exhausted: None,
+        }
+    }
+
+    fn is_exhausted(&self, limit: i64, now: Instant) -> bool {
+        self.exhausted
+            .is_some_and(|(at_limit, until)| limit <= at_limit && now < until)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Gcra {
     /// Theoretical arrival time, in microseconds since the epoch.
-    tat_ms: i64,
+    tat_us: i64,
 }
 
 #[derive(Debug, Default)]
 struct Totals {
-    period: String,
+    month: i32,
     db: MonthUsage,
     /// Served by this instance and not yet known to be in the rollup.
-    pending: HashMap<(Scope, String), MonthTotals>,
+    pending: PerScope<MonthTotals>,
 }
 
 /// The limiter shared by every request of an instance.
@@ -97,10 +191,10 @@ pub struct Limiter {
     store: Store,
     default_rpm: Option<u32>,
     totals: Mutex<Totals>,
-    allowances: Mutex<HashMap<(Scope, String), Allowance>>,
-    claim_lock: tokio::sync::Mutex<()>,
-    buckets: Mutex<HashMap<(Scope, String), Gcra>>,
-    snapshot_period: ArcSwap<String>,
+    allowances: Mutex<PerScope<Allowance>>,
+    /// Signalled whenever a claim finishes, for requests waiting for slots.
+    claimed: Notify,
+    buckets: Mutex<PerScope<Gcra>>,
 }
 
 /// What was admitted, to be reported back when the request finishes.
@@ -125,31 +219,37 @@ fn quota_error(scope: Scope, what: &str, limit: String, now: DateTime<Utc>) -> G
     .with_retry_after(secs)
 }
 
+/// What a request that found no free slot does next.
+enum NoSlot {
+    /// Another claim is under way: wait for it.
+    Wait,
+    /// Claim a block itself.
+    Claim,
+}
+
 impl Limiter {
     pub fn new(store: Store, default_rpm: Option<u32>) -> Self {
         Self {
             store,
             default_rpm,
             totals: Mutex::new(Totals::default()),
-            allowances: Mutex::new(HashMap::new()),
-            claim_lock: tokio::sync::Mutex::new(()),
-            buckets: Mutex::new(HashMap::new()),
-            snapshot_period: ArcSwap::from_pointee(String::new()),
+            allowances: Mutex::new(PerScope::default()),
+            claimed: Notify::new(),
+            buckets: Mutex::new(PerScope::default()),
         }
     }
 
     /// Reloads month-to-date totals from the rollup. Call periodically.
     pub async fn refresh(&self, now: DateTime<Utc>) -> Result<(), GaiaError> {
         let usage = self.store.month_usage(&month_start_day(now)).await?;
-        let p = period(now);
+        let month = month_of(now);
         if let Ok(mut t) = self.totals.lock() {
-            if t.period != p {
+            if t.month != month {
                 t.pending.clear();
             }
-            t.period = p.clone();
+            t.month = month;
             t.db = usage;
         }
-        self.snapshot_period.store(Arc::new(p));
         Ok(())
     }
 
@@ -158,12 +258,9 @@ impl Limiter {
         let Ok(t) = self.totals.lock() else {
             return MonthTotals::default();
         };
-        if t.period != period(now) {
-            return t
-                .pending
-                .get(&(scope, id.to_owned()))
-                .copied()
-                .unwrap_or_default();
+        let pending = t.pending.get(scope, id).copied().unwrap_or_default();
+        if t.month != month_of(now) {
+            return pending;
         }
         let db = match scope {
             Scope::Key => t.db.by_key.get(id),
@@ -171,11 +268,6 @@ impl Limiter {
         }
         .copied()
         .unwrap_or_default();
-        let pending = t
-            .pending
-            .get(&(scope, id.to_owned()))
-            .copied()
-            .unwrap_or_default();
         MonthTotals {
             requests: db.requests + pending.requests,
             tokens: db.tokens + pending.tokens,
@@ -208,7 +300,7 @@ impl Limiter {
         let Ok(mut t) = self.totals.lock() else {
             return;
         };
-        if t.period != period(now) {
+        if t.month != month_of(now) {
             return;
         }
         let db = &mut t.db;
@@ -234,17 +326,18 @@ impl Limiter {
         let Ok(mut t) = self.totals.lock() else {
             return;
         };
-        if t.period.is_empty() {
-            t.period = period(now);
+        let month = month_of(now);
+        if t.month == 0 {
+            t.month = month;
         }
-        if t.period != period(now) {
+        if t.month != month {
             return;
         }
-        for key in [
-            (Scope::Key, a.key_id.clone()),
-            (Scope::Organization, a.organization_id.clone()),
+        for (scope, id) in [
+            (Scope::Key, a.key_id.as_str()),
+            (Scope::Organization, a.organization_id.as_str()),
         ] {
-            let e = t.pending.entry(key).or_default();
+            let e = t.pending.entry(scope, id, MonthTotals::default);
             e.requests += requests;
             e.tokens += tokens;
             e.cost_nanos += cost_nanos;
@@ -291,21 +384,20 @@ impl Limiter {
             return Ok(());
         };
         // Microseconds, so rates above 60,000/min keep their meaning.
-        let interval_ms = (60_000_000 / i64::from(rpm)).max(1);
-        let burst_ms = 60_000_000 - interval_ms; // up to `rpm` requests in a burst
-        let now_ms = now.timestamp_micros();
+        let interval_us = (60_000_000 / i64::from(rpm)).max(1);
+        let burst_us = 60_000_000 - interval_us; // up to `rpm` requests in a burst
+        let now_us = now.timestamp_micros();
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
-        if buckets.len() > 100_000 {
-            buckets.retain(|_, g| g.tat_ms > now_ms);
+        let map = buckets.map_mut(scope);
+        if map.len() > 100_000 {
+            map.retain(|_, g| g.tat_us > now_us);
         }
-        let g = buckets
-            .entry((scope, id.to_owned()))
-            .or_insert(Gcra { tat_ms: now_ms });
-        let tat = g.tat_ms.max(now_ms);
-        if tat - now_ms > burst_ms {
-            let wait_us = tat - now_ms - burst_ms;
+        let g = buckets.entry(scope, id, || Gcra { tat_us: now_us });
+        let tat = g.tat_us.max(now_us);
+        if tat - now_us > burst_us {
+            let wait_us = tat - now_us - burst_us;
             let secs = ((wait_us + 999_999) / 1_000_000).max(1) as u64;
             return Err(GaiaError::new(
                 ErrorKind::RateLimited,
@@ -314,54 +406,109 @@ impl Limiter {
             .with_code("rate_limit_error")
             .with_retry_after(secs));
         }
-        g.tat_ms = tat + interval_ms;
+        g.tat_us = tat + interval_us;
         Ok(())
     }
 
     /// Takes one admission slot for a monthly request limit; `Ok(false)` if none is left.
+    ///
+    /// Slots come from memory. When a block is half spent, the next one is claimed in the background,
+    /// so a steady stream of requests never waits for the database; only the first request of a key (or
+    /// one that outruns the claims) does.
     async fn take_slot(
-        &self,
+        self: &Arc<Self>,
         scope: Scope,
         id: &str,
         limit: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, GaiaError> {
-        let p = period(now);
-        let key = (scope, id.to_owned());
-        {
-            let Ok(mut map) = self.allowances.lock() else {
-                return Ok(false);
-            };
-            let a = map.entry(key.clone()).or_default();
-            if a.period != p {
-                *a = Allowance {
-                    period: p.clone(),
-                    unused: 0,
-                    seen_admitted: 0,
+        let month = month_of(now);
+        loop {
+            let waiting = self.claimed.notified();
+            let next = {
+                let Ok(mut map) = self.allowances.lock() else {
+                    return Ok(false);
                 };
-            }
-            if a.unused > 0 {
-                a.unused -= 1;
-                return Ok(true);
+                let a = map.entry(scope, id, || Allowance::new(month));
+                if a.month != month {
+                    *a = Allowance::new(month);
+                }
+                let clock = Instant::now();
+                if a.unused > 0 {
+                    a.unused -= 1;
+                    if !a.claiming && a.unused <= a.block / 2 && !a.is_exhausted(limit, clock) {
+                        a.claiming = true;
+                        let this = Arc::clone(self);
+                        let id: Box<str> = id.into();
+                        tokio::spawn(async move {
+                            if let Err(e) = this.claim(scope, &id, limit, now).await {
+                                tracing::warn!(error = %e, scope = scope.as_str(), "claiming request-limit slots ahead failed; will retry on demand");
+                            }
+                        });
+                    }
+                    return Ok(true);
+                }
+                if a.is_exhausted(limit, clock) {
+                    return Ok(false);
+                }
+                if a.claiming {
+                    NoSlot::Wait
+                } else {
+                    a.claiming = true;
+                    NoSlot::Claim
+                }
+            };
+            match next {
+                NoSlot::Wait => waiting.await,
+                NoSlot::Claim => self.claim(scope, id, limit, now).await?,
             }
         }
-        // Claim a block: serialised per instance so concurrent requests share one claim.
-        let _guard = self.claim_lock.lock().await;
-        let seen = {
+    }
+
+    /// Claims the next block of slots from the database (the caller has set `claiming`), shrinking it to
+    /// one slot near the limit; marks the limit used up when not even one is left.
+    async fn claim(
+        &self,
+        scope: Scope,
+        id: &str,
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), GaiaError> {
+        let result = self.claim_inner(scope, id, limit, now).await;
+        if let Ok(mut map) = self.allowances.lock() {
+            let a = map.entry(scope, id, || Allowance::new(month_of(now)));
+            a.claiming = false;
+        }
+        self.claimed.notify_waiters();
+        result
+    }
+
+    async fn claim_inner(
+        &self,
+        scope: Scope,
+        id: &str,
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), GaiaError> {
+        let month = month_of(now);
+        let (seen, last_block, last_claim) = {
             let Ok(mut map) = self.allowances.lock() else {
-                return Ok(false);
+                return Ok(());
             };
-            let a = map.entry(key.clone()).or_default();
-            if a.unused > 0 {
-                a.unused -= 1;
-                return Ok(true);
-            }
-            a.seen_admitted
+            let a = map.entry(scope, id, || Allowance::new(month));
+            (a.seen_admitted, a.block, a.last_claim)
         };
+        let p = period(now);
         // Requests recorded before the limit existed (or before this month's row) count too.
         let already = self.month_totals(scope, id, now).requests;
         let remaining = (limit - seen.max(already)).max(0);
-        let mut block = (remaining / 16).clamp(1, 64);
+        let wanted = match last_claim.map(|t| t.elapsed()) {
+            Some(e) if e < Duration::from_secs(1) => last_block * 2,
+            Some(e) if e > Duration::from_secs(30) => last_block / 2,
+            _ => last_block,
+        }
+        .clamp(MIN_BLOCK, MAX_BLOCK);
+        let mut block = wanted.min(remaining / 16).max(1);
         loop {
             if self
                 .store
@@ -374,18 +521,24 @@ impl Limiter {
                     .await
                     .unwrap_or(seen + block);
                 if let Ok(mut map) = self.allowances.lock() {
-                    let a = map.entry(key.clone()).or_default();
-                    a.period = p.clone();
-                    a.unused += block - 1;
-                    a.seen_admitted = admitted;
+                    let a = map.entry(scope, id, || Allowance::new(month));
+                    if a.month == month {
+                        a.unused += block;
+                        a.seen_admitted = admitted;
+                        a.block = wanted;
+                        a.last_claim = Some(Instant::now());
+                        a.exhausted = None;
+                    }
                 }
-                return Ok(true);
+                return Ok(());
             }
             if block == 1 {
                 if let Ok(mut map) = self.allowances.lock() {
-                    map.entry(key.clone()).or_default().seen_admitted = limit;
+                    let a = map.entry(scope, id, || Allowance::new(month));
+                    a.seen_admitted = limit;
+                    a.exhausted = Some((limit, Instant::now() + EXHAUSTED_RECHECK));
                 }
-                return Ok(false);
+                return Ok(());
             }
             block = 1;
         }
@@ -393,7 +546,7 @@ impl Limiter {
 
     fn give_back(&self, scope: Scope, id: &str) {
         if let Ok(mut map) = self.allowances.lock()
-            && let Some(a) = map.get_mut(&(scope, id.to_owned()))
+            && let Some(a) = map.map_mut(scope).get_mut(id)
         {
             a.unused += 1;
         }
@@ -401,7 +554,7 @@ impl Limiter {
 
     /// Checks every limit of a key and its organization; on success the request counts against them.
     pub async fn admit(
-        &self,
+        self: &Arc<Self>,
         key_id: &str,
         organization_id: &str,
         limits: &AppliedLimits,
@@ -425,16 +578,16 @@ impl Limiter {
             .rate_limit_rpm
             .and_then(|r| u32::try_from(r).ok());
         self.check_rate(Scope::Organization, organization_id, org_rpm, now)?;
-        let mut taken: Vec<(Scope, &str)> = Vec::new();
+        let mut taken: Option<(Scope, &str)> = None;
         for (scope, id, l) in scopes {
             if let Some(limit) = l.monthly_requests {
                 if !self.take_slot(scope, id, limit, now).await? {
-                    for (s, i) in taken {
+                    if let Some((s, i)) = taken {
                         self.give_back(s, i);
                     }
                     return Err(quota_error(scope, "request", limit.to_string(), now));
                 }
-                taken.push((scope, id));
+                taken = Some((scope, id));
             }
         }
         Ok(Admission {
@@ -445,14 +598,20 @@ impl Limiter {
 
     /// Returns unclaimed slots to the database (graceful shutdown).
     pub async fn release_unused(&self) -> Result<(), GaiaError> {
-        let drained: Vec<((Scope, String), Allowance)> = match self.allowances.lock() {
-            Ok(mut map) => map.drain().collect(),
+        let drained: Vec<(Scope, Box<str>, Allowance)> = match self.allowances.lock() {
+            Ok(mut guard) => {
+                let map = &mut *guard;
+                let keys = map.key.drain().map(|(id, a)| (Scope::Key, id, a));
+                let orgs = map.org.drain().map(|(id, a)| (Scope::Organization, id, a));
+                keys.chain(orgs).collect()
+            }
             Err(_) => return Ok(()),
         };
-        for ((scope, id), a) in drained {
+        for (scope, id, a) in drained {
             if a.unused > 0 {
+                let p = format!("{:04}-{:02}", a.month / 12, a.month % 12 + 1);
                 self.store
-                    .release_admissions(scope.as_str(), &id, &a.period, a.unused)
+                    .release_admissions(scope.as_str(), &id, &p, a.unused)
                     .await?;
             }
         }
@@ -664,7 +823,7 @@ mod tests {
         let store = Store::connect_and_migrate("sqlite::memory:", &Default::default())
             .await
             .unwrap();
-        let l = Limiter::new(store, Some(1));
+        let l = Arc::new(Limiter::new(store, Some(1)));
         let now = Utc::now();
         l.admit("k", "o", &AppliedLimits::default(), now)
             .await

@@ -85,7 +85,7 @@ pub fn parse_models(body: &[u8]) -> Result<Vec<ModelInfo>, GaiaError> {
 pub async fn fetch_models(provider: &Provider) -> Result<Vec<ModelInfo>, GaiaError> {
     let url = format!("{}/models", provider.base_url());
     let response = provider
-        .http()
+        .http()?
         .get(url)
         .send()
         .await

@@ -22,9 +22,17 @@ const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// A configured upstream.
+///
+/// Each thread gets its own HTTP client (and so its own connection pool). hyper runs a connection's I/O
+/// on the runtime that opened it; actix-web gives every worker thread its own runtime, so a client shared
+/// across workers would hand most requests to another thread and back — two cross-thread wake-ups per
+/// request. Per-thread clients keep a request and its upstream connection on one thread.
 pub struct Provider {
     config: ProviderConfig,
-    client: reqwest::Client,
+    headers: HeaderMap,
+    clients: thread_local::ThreadLocal<reqwest::Client>,
+    /// The upstream URL when it does not depend on the model (parsed once): (non-streaming, streaming).
+    fixed_urls: Option<(reqwest::Url, reqwest::Url)>,
     timeouts: Timeouts,
     /// Base URL without a trailing slash.
     base: String,
@@ -81,28 +89,50 @@ impl Provider {
             );
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let client = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(timeouts.connect)
-            .read_timeout(timeouts.idle)
-            .pool_idle_timeout(std::time::Duration::from_secs(90))
-            .pool_max_idle_per_host(256)
-            .tcp_nodelay(true)
-            .user_agent(concat!("GaiaRouter/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                GaiaError::internal(format!(
-                    "cannot build the HTTP client for '{}': {e}",
-                    config.name
-                ))
-            })?;
         let base = config.base_url.trim_end_matches('/').to_owned();
-        Ok(Arc::new(Self {
+        let mut provider = Self {
             config,
-            client,
+            headers,
+            clients: thread_local::ThreadLocal::new(),
+            fixed_urls: None,
             timeouts,
             base,
-        }))
+        };
+        // Fails early on a client that cannot be built, and on a base URL that does not parse.
+        provider.client()?;
+        if provider.config.kind != ProviderKind::Gemini {
+            let url = provider.url("", false);
+            let parsed = reqwest::Url::parse(&url).map_err(|e| {
+                GaiaError::invalid_request(format!(
+                    "provider '{}': the base URL gives an invalid endpoint '{url}': {e}",
+                    provider.config.name
+                ))
+            })?;
+            provider.fixed_urls = Some((parsed.clone(), parsed));
+        }
+        Ok(Arc::new(provider))
+    }
+
+    /// This thread's HTTP client (built on first use; connections are pooled and kept alive).
+    fn client(&self) -> Result<&reqwest::Client, GaiaError> {
+        self.clients.get_or_try(|| {
+            reqwest::Client::builder()
+                .default_headers(self.headers.clone())
+                .connect_timeout(self.timeouts.connect)
+                .read_timeout(self.timeouts.idle)
+                .pool_idle_timeout(std::time::Duration::from_secs(90))
+                // Per thread; enough to keep every connection of a 1,000-request burst for reuse.
+                .pool_max_idle_per_host(1024)
+                .tcp_nodelay(true)
+                .user_agent(concat!("GaiaRouter/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| {
+                    GaiaError::internal(format!(
+                        "cannot build the HTTP client for '{}': {e}",
+                        self.config.name
+                    ))
+                })
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -122,8 +152,8 @@ impl Provider {
     }
 
     /// The HTTP client (for auxiliary calls such as model-list sync).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.client
+    pub fn http(&self) -> Result<&reqwest::Client, GaiaError> {
+        self.client()
     }
 
     pub fn base_url(&self) -> &str {
@@ -193,11 +223,16 @@ impl Provider {
             request
         };
         let body = self.body(request, upstream_model, max_tokens_default)?;
-        let send = self
-            .client
-            .post(self.url(upstream_model, stream))
-            .body(body)
-            .send();
+        let url = match &self.fixed_urls {
+            Some((plain, streaming)) => if stream { streaming } else { plain }.clone(),
+            None => reqwest::Url::parse(&self.url(upstream_model, stream)).map_err(|e| {
+                GaiaError::invalid_request(format!(
+                    "provider '{}': invalid upstream URL for model '{upstream_model}': {e}",
+                    self.config.name
+                ))
+            })?,
+        };
+        let send = self.client()?.post(url).body(body).send();
         let response = match tokio::time::timeout(self.timeouts.first_byte, send).await {
             Err(_) => return Err(upstream_error::timeout(&self.config.name)),
             Ok(Err(e)) => return Err(upstream_error::from_transport(&self.config.name, &e)),

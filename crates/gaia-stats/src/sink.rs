@@ -2,8 +2,9 @@
 //!
 //! - **Never blocks.** [`UsageSink::record`] is a `try_send`: it costs a few hundred nanoseconds and never
 //!   waits for the database.
-//! - **Batches.** The writer takes up to [`SinkConfig::batch_size`] records, waiting at most
-//!   [`SinkConfig::flush_interval`] after the first one, and writes them with one
+//! - **Batches.** The writer takes up to [`SinkConfig::batch_size`] records: when the first one arrives
+//!   it sleeps for [`SinkConfig::flush_interval`] (rather than waking for every record), then takes what
+//!   has queued, and writes them with one
 //!   [`Store::insert_usage_records`] call (raw rows and the daily rollup in one transaction).
 //! - **Retries, bounded memory.** A failed write is retried with exponential backoff (capped at
 //!   [`SinkConfig::retry_max`]) until it succeeds; meanwhile new records wait in the queue. Memory is
@@ -253,18 +254,23 @@ impl Writer {
                     }
                     n = rx.recv_many(&mut batch, size) => if n == 0 { break },
                 }
-                let deadline = Instant::now() + self.config.flush_interval;
-                while batch.len() < size {
-                    let room = size - batch.len();
+                if batch.len() < size {
+                    // Let the batch fill until the deadline without waking for every record: each wake
+                    // would be a cross-thread switch paid by the request path.
+                    let deadline = Instant::now() + self.config.flush_interval;
                     tokio::select! {
                         biased;
                         _ = &mut stop => {
                             stopping = true;
                             rx.close();
-                            break;
                         }
-                        n = rx.recv_many(&mut batch, room) => if n == 0 { break },
-                        _ = tokio::time::sleep_until(deadline) => break,
+                        _ = tokio::time::sleep_until(deadline) => {}
+                    }
+                    while batch.len() < size {
+                        match rx.try_recv() {
+                            Ok(record) => batch.push(record),
+                            Err(_) => break,
+                        }
                     }
                 }
             }
