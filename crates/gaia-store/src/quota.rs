@@ -36,10 +36,20 @@ impl Store {
     pub async fn month_usage(&self, month_start: &str) -> Result<MonthUsage, StoreError> {
         let backend = self.conn().get_database_backend();
         let mut usage = MonthUsage::default();
+        // PostgreSQL and MySQL widen SUM(BIGINT) to NUMERIC/DECIMAL, which the driver cannot read as an
+        // integer: cast it back.
+        let total = |c: &str| match backend {
+            DbBackend::Postgres => format!("CAST(SUM({c}) AS BIGINT)"),
+            DbBackend::MySql => format!("CAST(SUM({c}) AS SIGNED)"),
+            _ => format!("SUM({c})"),
+        };
         for (column, target) in [("organization_id", 0), ("api_key_id", 1)] {
             let sql = format!(
-                "SELECT {column}, SUM(requests), SUM(total_tokens), SUM(cost_nanos) FROM usage_daily \
+                "SELECT {column}, {}, {}, {} FROM usage_daily \
                  WHERE day >= {} AND {column} <> '' GROUP BY {column}",
+                total("requests"),
+                total("total_tokens"),
+                total("cost_nanos"),
                 placeholder(backend, 1)
             );
             let rows = self
