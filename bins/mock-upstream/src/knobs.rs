@@ -2,6 +2,7 @@
 //! the request headers `x-mock-ttfb-ms`, `x-mock-chunk-ms`, `x-mock-chunks` and `x-mock-fault` override
 //! them per request.
 
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
@@ -15,7 +16,12 @@ pub struct Defaults {
     pub ttfb_ms: u64,
     pub chunk_ms: u64,
     pub chunks: usize,
+    pub fault: Option<Fault>,
 }
+
+/// Size of a `huge` answer's padding: 50 MiB.
+pub const HUGE_BYTES: usize = 50 * BLOCK_BYTES;
+const BLOCK_BYTES: usize = 1024 * 1024;
 
 /// A failure to inject (`x-mock-fault`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +34,52 @@ pub enum Fault {
     CutStream,
     /// A 200 whose body (or first stream event) is not valid JSON.
     Malformed,
+    /// Send part of the body, then abort the connection with a TCP RST (SO_LINGER 0).
+    ResetMidBody,
+    /// A 50 MiB answer: one huge content string (JSON), or one 50 MiB line half-way through a stream.
+    Huge,
+}
+
+/// The names `x-mock-fault` and `--fault` accept.
+pub const FAULT_NAMES: &str =
+    "status-429, status-500, status-503, hang, cut-stream, malformed, reset-mid-body, huge";
+
+impl Fault {
+    /// A fault by name; `none` is no fault (to override a `--fault` default per request).
+    pub fn parse(name: &str) -> Result<Option<Self>, String> {
+        Ok(Some(match name {
+            "none" => return Ok(None),
+            "status-429" => Fault::Status(429),
+            "status-500" => Fault::Status(500),
+            "status-503" => Fault::Status(503),
+            "hang" => Fault::Hang,
+            "cut-stream" => Fault::CutStream,
+            "malformed" => Fault::Malformed,
+            "reset-mid-body" => Fault::ResetMidBody,
+            "huge" => Fault::Huge,
+            other => return Err(format!("unknown fault '{other}' ({FAULT_NAMES}, none)")),
+        }))
+    }
+}
+
+/// A duplicate of a connection's socket, taken when it is accepted (see `main.rs`), so a request can
+/// set socket options on its own connection: `reset-mid-body` needs SO_LINGER 0.
+#[derive(Debug)]
+pub struct ConnSocket(pub OwnedFd);
+
+impl ConnSocket {
+    /// Takes the duplicate from a freshly accepted connection (`&dyn Any` as actix passes it).
+    pub fn of(conn: &dyn std::any::Any) -> Option<Self> {
+        let stream = conn.downcast_ref::<actix_web::rt::net::TcpStream>()?;
+        stream.as_fd().try_clone_to_owned().ok().map(ConnSocket)
+    }
+
+    /// Makes the connection's close an abort: the peer gets an RST instead of a FIN.
+    fn abort_on_close(&self) -> std::io::Result<()> {
+        let dup = std::net::TcpStream::from(self.0.try_clone()?);
+        // Closing this second duplicate leaves the connection open; the option stays on the socket.
+        tokio::net::TcpSocket::from_std_stream(dup).set_zero_linger()
+    }
 }
 
 /// The knobs of one request.
@@ -53,24 +105,19 @@ impl Knobs {
                     .ok_or_else(|| format!("{name} must be a whole number")),
             }
         };
-        let fault = match req
-            .headers()
-            .get("x-mock-fault")
-            .map(|v| v.to_str().unwrap_or(""))
-        {
-            None => None,
-            Some("status-429") => Some(Fault::Status(429)),
-            Some("status-500") => Some(Fault::Status(500)),
-            Some("status-503") => Some(Fault::Status(503)),
-            Some("hang") => Some(Fault::Hang),
-            Some("cut-stream") => Some(Fault::CutStream),
-            Some("malformed") => Some(Fault::Malformed),
-            Some(other) => {
-                return Err(format!(
-                    "unknown x-mock-fault '{other}' (status-429, status-500, status-503, hang, cut-stream, malformed)"
-                ));
+        let fault = match req.headers().get("x-mock-fault") {
+            None => defaults.fault,
+            Some(v) => {
+                Fault::parse(v.to_str().unwrap_or("")).map_err(|e| format!("x-mock-fault: {e}"))?
             }
         };
+        if fault == Some(Fault::ResetMidBody) {
+            // Armed now, effective when the cut body drops the connection. Without the socket (never
+            // expected) the cut still happens, as a FIN.
+            let _ = req
+                .conn_data::<ConnSocket>()
+                .map(ConnSocket::abort_on_close);
+        }
         Ok(Self {
             ttfb: Duration::from_millis(number("x-mock-ttfb-ms", defaults.ttfb_ms)?),
             chunk: Duration::from_millis(number("x-mock-chunk-ms", defaults.chunk_ms)?),
@@ -104,11 +151,16 @@ impl Knobs {
             Some(Fault::Malformed) => {
                 ok("application/json").body(r#"{"id": "mock", "choices": [{"#)
             }
-            Some(Fault::CutStream) => {
+            Some(Fault::CutStream | Fault::ResetMidBody) => {
                 let body = Bytes::from(body);
                 let half = body.slice(..body.len() / 2);
                 ok("application/json").streaming(feed(vec![half], Duration::ZERO, Some(1)))
             }
+            Some(Fault::Huge) => ok("application/json").streaming(feed(
+                huge_json(Bytes::from(body)),
+                Duration::ZERO,
+                None,
+            )),
             _ => ok("application/json").body(body),
         }
     }
@@ -121,22 +173,24 @@ impl Knobs {
             Some(Fault::Malformed) => {
                 return ok(content_type).body("data: {\"id\": \"mock\", \"choices\": [{\n\n");
             }
-            Some(Fault::CutStream) => Some(ends.len() / 2),
+            Some(Fault::CutStream | Fault::ResetMidBody) => Some(ends.len() / 2),
             _ => None,
         };
+        let huge = self.fault == Some(Fault::Huge);
         let body = Bytes::from(buf);
-        if cut.is_none() && self.chunk.is_zero() {
+        if cut.is_none() && !huge && self.chunk.is_zero() {
             return ok(content_type).body(body);
         }
+        let half = ends.len() / 2;
         let mut start = 0;
-        let parts = ends
-            .into_iter()
-            .map(|end| {
-                let part = body.slice(start..end);
-                start = end;
-                part
-            })
-            .collect();
+        let mut parts = Vec::with_capacity(ends.len());
+        for (i, end) in ends.into_iter().enumerate() {
+            if huge && i == half {
+                parts.extend(huge_line(content_type));
+            }
+            parts.push(body.slice(start..end));
+            start = end;
+        }
         ok(content_type).streaming(feed(parts, self.chunk, cut))
     }
 }
@@ -172,6 +226,43 @@ impl Frames {
         // Writing a `Value` into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut self.buf, value);
     }
+}
+
+/// `count` blocks of 1 MiB of `byte`, sharing one allocation.
+fn blocks(byte: u8, count: usize) -> impl Iterator<Item = Bytes> {
+    let block = Bytes::from(vec![byte; BLOCK_BYTES]);
+    std::iter::repeat_n(block, count)
+}
+
+/// A JSON answer grown by [`HUGE_BYTES`]: `x`s appended to the answer text (right after `"echo: `), or,
+/// when there is no text (a tool call), whitespace after the opening brace. Still valid, same shape.
+fn huge_json(body: Bytes) -> Vec<Bytes> {
+    let (at, byte) = match body.windows(7).position(|w| w == b"\"echo: ") {
+        Some(pos) => (pos + 7, b'x'),
+        None => (usize::from(!body.is_empty()), b' '),
+    };
+    let mut parts = vec![body.slice(..at)];
+    parts.extend(blocks(byte, HUGE_BYTES / BLOCK_BYTES));
+    parts.push(body.slice(at..));
+    parts
+}
+
+/// One line of [`HUGE_BYTES`] that every reader of the format must skip: an SSE comment, or whitespace
+/// between the elements of Gemini's JSON-array stream.
+fn huge_line(content_type: &str) -> Vec<Bytes> {
+    let sse = content_type == "text/event-stream";
+    let mut parts = Vec::new();
+    if sse {
+        parts.push(Bytes::from_static(b": "));
+    }
+    parts.extend(blocks(
+        if sse { b'x' } else { b' ' },
+        HUGE_BYTES / BLOCK_BYTES,
+    ));
+    if sse {
+        parts.push(Bytes::from_static(b"\n\n"));
+    }
+    parts
 }
 
 /// The plain-text 400 for a malformed knob header.

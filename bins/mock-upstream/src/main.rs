@@ -20,12 +20,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use clap::Parser;
 
-use crate::knobs::Defaults;
+use crate::knobs::{ConnSocket, Defaults, Fault};
 
 /// A mock of the OpenAI, Anthropic, Gemini and OpenRouter APIs for tests and benchmarks.
 ///
 /// Per-request overrides: headers x-mock-ttfb-ms, x-mock-chunk-ms, x-mock-chunks, and
-/// x-mock-fault: status-429 | status-500 | status-503 | hang | cut-stream | malformed.
+/// x-mock-fault: status-429 | status-500 | status-503 | hang | cut-stream | malformed | reset-mid-body |
+/// huge | none.
 #[derive(Debug, Parser)]
 #[command(name = "mock-upstream", version, about)]
 struct Cli {
@@ -44,6 +45,14 @@ struct Cli {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long)]
     workers: Option<usize>,
+    /// Inject this fault into every answer (x-mock-fault overrides it, `none` turns it off): status-429,
+    /// status-500, status-503, hang, cut-stream, malformed, reset-mid-body, huge.
+    #[arg(long, value_parser = parse_fault)]
+    fault: Option<Fault>,
+}
+
+fn parse_fault(name: &str) -> Result<Fault, String> {
+    Fault::parse(name)?.ok_or_else(|| "use no --fault for no fault".to_owned())
 }
 
 /// Largest request body accepted.
@@ -78,11 +87,27 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
         std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.bind))
     })?;
     let addr = listener.local_addr()?;
-    let defaults = web::Data::new(Defaults {
+    let defaults = Defaults {
         ttfb_ms: cli.ttfb_ms,
         chunk_ms: cli.chunk_ms,
         chunks: cli.chunks,
-    });
+        fault: cli.fault,
+    };
+    let server = server(listener, defaults, cli.workers)?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "mock-upstream listening on http://{addr}")?;
+    stdout.flush()?;
+    drop(stdout);
+    server.await
+}
+
+/// The server on `listener`, started (it runs once awaited or spawned).
+fn server(
+    listener: TcpListener,
+    defaults: Defaults,
+    workers: Option<usize>,
+) -> std::io::Result<actix_web::dev::Server> {
+    let defaults = web::Data::new(defaults);
     let models = web::Data::new(openai::openrouter_model_list());
     let mut server = HttpServer::new(move || {
         App::new()
@@ -107,16 +132,176 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
                 )
             }))
     })
+    // Every connection keeps a duplicate of its socket, for `reset-mid-body` (one more descriptor per
+    // connection; the socket closes when both are closed, which actix does together).
+    .on_connect(|conn, extensions| {
+        if let Some(socket) = ConnSocket::of(conn) {
+            extensions.insert(socket);
+        }
+    })
     // A hung request (x-mock-fault: hang) must not hold up a stop.
     .shutdown_timeout(1)
     .listen(listener)?;
-    if let Some(workers) = cli.workers {
+    if let Some(workers) = workers {
         server = server.workers(workers.max(1));
     }
-    let server = server.run();
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "mock-upstream listening on http://{addr}")?;
-    stdout.flush()?;
-    drop(stdout);
-    server.await
+    Ok(server.run())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::io::{ErrorKind, Read, Write};
+    use std::net::TcpStream;
+
+    use super::*;
+
+    /// Starts the mock on a free port in its own thread; returns its address.
+    fn start(fault: Option<Fault>) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let defaults = Defaults {
+            ttfb_ms: 0,
+            chunk_ms: 0,
+            chunks: 0,
+            fault,
+        };
+        std::thread::spawn(move || {
+            actix_web::rt::System::new()
+                .block_on(async move { server(listener, defaults, Some(1)).unwrap().await })
+        });
+        addr
+    }
+
+    /// Sends one request and reads until the server closes: what came, and how it ended.
+    fn exchange(
+        addr: SocketAddr,
+        path: &str,
+        headers: &str,
+        body: &str,
+    ) -> (Vec<u8>, std::io::Result<()>) {
+        let mut sock = TcpStream::connect(addr).unwrap();
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            sock,
+            "POST {path} HTTP/1.1\r\nhost: mock\r\nconnection: close\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match sock.read(&mut buf) {
+                Ok(0) => return (got, Ok(())),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => return (got, Err(e)),
+            }
+        }
+    }
+
+    /// The body of a chunked response.
+    fn dechunk(response: &[u8]) -> Vec<u8> {
+        let head_end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let mut rest = &response[head_end..];
+        let mut body = Vec::new();
+        loop {
+            let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap(), 16).unwrap();
+            if size == 0 {
+                return body;
+            }
+            let data = &rest[line_end + 2..];
+            body.extend_from_slice(&data[..size]);
+            rest = &data[size + 2..];
+        }
+    }
+
+    const OPENAI: &str = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi there"}]}"#;
+    const ANTHROPIC_STREAM: &str = r#"{"model":"claude-sonnet-4-5","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi there"}]}"#;
+    const OPENAI_AUTH: &str = "authorization: Bearer sk-test\r\n";
+    const ANTHROPIC_AUTH: &str = "x-api-key: sk-test\r\nanthropic-version: 2023-06-01\r\n";
+
+    #[test]
+    fn faults_are_parsed_by_name_and_unknown_names_list_the_known_ones() {
+        assert_eq!(
+            Fault::parse("reset-mid-body"),
+            Ok(Some(Fault::ResetMidBody))
+        );
+        assert_eq!(Fault::parse("huge"), Ok(Some(Fault::Huge)));
+        assert_eq!(Fault::parse("status-503"), Ok(Some(Fault::Status(503))));
+        assert_eq!(Fault::parse("none"), Ok(None));
+        let err = Fault::parse("gremlins").unwrap_err();
+        assert!(
+            err.contains("reset-mid-body") && err.contains("huge"),
+            "{err}"
+        );
+        assert!(Cli::try_parse_from(["mock-upstream", "--fault", "huge"]).is_ok());
+        assert!(Cli::try_parse_from(["mock-upstream", "--fault", "gremlins"]).is_err());
+    }
+
+    #[test]
+    fn reset_mid_body_sends_part_of_the_answer_then_an_rst() {
+        let addr = start(None);
+        for (path, headers, body) in [
+            ("/v1/chat/completions", OPENAI_AUTH, OPENAI),
+            ("/v1/messages", ANTHROPIC_AUTH, ANTHROPIC_STREAM),
+        ] {
+            let headers = format!("{headers}x-mock-fault: reset-mid-body\r\n");
+            let (got, end) = exchange(addr, path, &headers, body);
+            let text = String::from_utf8_lossy(&got);
+            assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+            assert!(
+                !text.ends_with("0\r\n\r\n"),
+                "the body must be incomplete: {text}"
+            );
+            assert!(text.contains("\r\n\r\n") && text.len() > text.find("\r\n\r\n").unwrap() + 4);
+            assert_eq!(
+                end.map_err(|e| e.kind()),
+                Err(ErrorKind::ConnectionReset),
+                "{path}: an RST, not a FIN"
+            );
+        }
+        // The same cut without the reset ends with a FIN, and a normal answer is unaffected by the
+        // socket duplicate every connection keeps.
+        let headers = format!("{OPENAI_AUTH}x-mock-fault: cut-stream\r\n");
+        let (_, end) = exchange(addr, "/v1/chat/completions", &headers, OPENAI);
+        assert!(end.is_ok(), "{end:?}");
+        let (got, end) = exchange(addr, "/v1/chat/completions", OPENAI_AUTH, OPENAI);
+        assert!(end.is_ok());
+        let body: serde_json::Value = serde_json::from_slice(
+            &got[got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..],
+        )
+        .unwrap();
+        assert_eq!(body["choices"][0]["message"]["content"], "echo: hi there");
+    }
+
+    #[test]
+    fn huge_answers_are_50_mib_and_still_well_formed() {
+        // A --fault default applies to every request; `x-mock-fault: none` turns it off.
+        let addr = start(Some(Fault::Huge));
+        let (got, end) = exchange(addr, "/v1/chat/completions", OPENAI_AUTH, OPENAI);
+        assert!(end.is_ok());
+        let body: serde_json::Value = serde_json::from_slice(&dechunk(&got)).unwrap();
+        let content = body["choices"][0]["message"]["content"].as_str().unwrap();
+        assert!(content.starts_with("echo: xxx") && content.ends_with("hi there"));
+        assert_eq!(content.len(), "echo: hi there".len() + knobs::HUGE_BYTES);
+
+        let (got, _) = exchange(addr, "/v1/messages", ANTHROPIC_AUTH, ANTHROPIC_STREAM);
+        let stream = String::from_utf8(dechunk(&got)).unwrap();
+        let longest = stream.lines().map(str::len).max().unwrap();
+        assert_eq!(longest, 2 + knobs::HUGE_BYTES, "one 50 MiB comment line");
+        assert!(
+            stream
+                .trim_end()
+                .ends_with(r#"data: {"type":"message_stop"}"#),
+            "the stream still ends"
+        );
+
+        let headers = format!("{OPENAI_AUTH}x-mock-fault: none\r\n");
+        let (got, _) = exchange(addr, "/v1/chat/completions", &headers, OPENAI);
+        assert!(got.len() < 10_000);
+    }
 }
