@@ -101,3 +101,13 @@ pub async fn request_context(
     });
     Ok(res)
 }
+
+/// Marks everything an inference request does while it is served — extractors (authentication) and the
+/// handler — so database statements executed on its path are counted apart (`gaia_db_statements_total`
+/// on `GET /metrics`; there should be none once keys are cached).
+pub async fn on_request_path(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    gaia_store::metrics::on_request_path(next.call(req)).await
+}

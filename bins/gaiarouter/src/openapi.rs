@@ -156,6 +156,7 @@ with organizations, API keys, limits and usage statistics. Errors always use the
     paths(
         routes::health::health,
         routes::health::ready,
+        routes::metrics::metrics,
         routes::chat::chat_completions,
         routes::models::list_models,
         routes::models::get_model,

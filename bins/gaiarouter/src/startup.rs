@@ -21,7 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::configuration::Settings;
 use crate::error;
-use crate::middleware::request_context;
+use crate::middleware::{on_request_path, request_context};
 use crate::openapi;
 use crate::routes;
 use crate::state::AppState;
@@ -479,11 +479,18 @@ fn build_server(
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             .service(
                 web::resource("/v1/chat/completions")
+                    .wrap(from_fn(on_request_path))
                     .route(web::post().to(routes::chat::chat_completions)),
             )
-            .service(web::resource("/v1/models").route(web::get().to(routes::models::list_models)))
             .service(
-                web::resource("/v1/models/{id:.+}").route(web::get().to(routes::models::get_model)),
+                web::resource("/v1/models")
+                    .wrap(from_fn(on_request_path))
+                    .route(web::get().to(routes::models::list_models)),
+            )
+            .service(
+                web::resource("/v1/models/{id:.+}")
+                    .wrap(from_fn(on_request_path))
+                    .route(web::get().to(routes::models::get_model)),
             )
             .service(
                 web::resource("/v1/admin/models")
@@ -559,6 +566,7 @@ fn build_server(
                     .route(web::patch().to(routes::api_keys::update))
                     .route(web::delete().to(routes::api_keys::delete)),
             )
+            .service(web::resource("/metrics").route(web::get().to(routes::metrics::metrics)))
             .service(web::resource("/health").route(web::get().to(routes::health::health)))
             .service(web::resource("/ready").route(web::get().to(routes::health::ready)))
             .service(web::resource("/docs").route(web::get().to(routes::docs::docs_redirect)))

@@ -10,6 +10,7 @@
 
 pub mod api_keys;
 mod entity;
+pub mod metrics;
 pub mod models;
 pub mod organizations;
 pub mod quota;
@@ -116,6 +117,7 @@ impl Default for StoreOptions {
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+    statements: std::sync::Arc<metrics::StatementCounters>,
 }
 
 impl Store {
@@ -147,8 +149,15 @@ impl Store {
                     .foreign_keys(true)
             });
         }
-        let db = Database::connect(opts).await?;
-        Ok(Self { db, backend })
+        let mut db = Database::connect(opts).await?;
+        let statements = metrics::counters();
+        let counted = statements.clone();
+        db.set_metric_callback(move |_| counted.count());
+        Ok(Self {
+            db,
+            backend,
+            statements,
+        })
     }
 
     /// Connects and applies every pending migration (idempotent).
@@ -177,6 +186,11 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db.ping().await?;
         Ok(())
+    }
+
+    /// Statements executed through this store so far (see [`metrics`]).
+    pub fn statement_counts(&self) -> metrics::StatementCounts {
+        self.statements.snapshot()
     }
 
     pub fn backend(&self) -> Backend {

@@ -1,0 +1,86 @@
+//! `GET /metrics` — the gateway's counters in the Prometheus text format, for operators' scrapers.
+
+use std::fmt::Write as _;
+
+use actix_web::{HttpResponse, web};
+
+use crate::auth::AdminOnly;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Operational counters in the Prometheus text exposition format (version 0.0.4).
+///
+/// Needs the admin permission (a scraper sends `Authorization: Bearer <admin key>`). Counters are per
+/// instance and start at zero when it starts:
+/// `gaia_db_statements_total{path="request"}` — database statements run while serving
+/// `/v1/chat/completions` or `/v1/models` (0 once keys are cached and limit blocks are claimed ahead);
+/// `gaia_db_statements_total{path="other"}` — everything else (usage writer, refresh loops, management);
+/// `gaia_usage_records_written_total`, `gaia_usage_records_dropped_total`, `gaia_usage_records_queued`,
+/// `gaia_usage_write_failures_total`, `gaia_usage_batches_written_total` — the usage sink.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "system",
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The caller lacks the admin permission", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn metrics(
+    _admin: AdminOnly,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let db = state.store.statement_counts();
+    let usage = state.usage.counters();
+    let mut out = String::with_capacity(1024);
+    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, u64)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, value) in samples {
+            let _ = writeln!(out, "{name}{labels} {value}");
+        }
+    };
+    metric(
+        "gaia_db_statements_total",
+        "counter",
+        "Database statements executed, by where they ran (request = while serving an inference request).",
+        &[
+            ("{path=\"request\"}", db.request_path),
+            ("{path=\"other\"}", db.other),
+        ],
+    );
+    metric(
+        "gaia_usage_records_written_total",
+        "counter",
+        "Usage records written to the database.",
+        &[("", usage.written)],
+    );
+    metric(
+        "gaia_usage_batches_written_total",
+        "counter",
+        "Batches of usage records written.",
+        &[("", usage.batches)],
+    );
+    metric(
+        "gaia_usage_records_dropped_total",
+        "counter",
+        "Usage records dropped because the queue was full (statistics and limits under-count).",
+        &[("", usage.dropped)],
+    );
+    metric(
+        "gaia_usage_write_failures_total",
+        "counter",
+        "Failed attempts to write a batch (each is retried).",
+        &[("", usage.failed_attempts)],
+    );
+    metric(
+        "gaia_usage_records_queued",
+        "gauge",
+        "Usage records waiting to be written, including the batch being written.",
+        &[("", usage.queued + usage.in_flight)],
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(out))
+}

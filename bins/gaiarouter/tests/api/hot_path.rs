@@ -1,0 +1,119 @@
+//! The request path needs no database: once a key is cached and its limit blocks are claimed, serving
+//! inference requests runs no database statement (`gaia_db_statements_total{path="request"}` on
+//! `GET /metrics` stays put) while the usage writer and the limit claims work in the background.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, spawn_app_with_upstream};
+use crate::tenancy::{chat_as, create_key, create_org, ok_upstream};
+
+/// `GET /metrics` with the admin key, as a map of `name{labels}` → value.
+async fn metrics(app: &TestApp) -> std::collections::HashMap<String, u64> {
+    let res = app.get_authed("/metrics").await;
+    assert_eq!(res.status(), 200);
+    let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
+    let text = res.text().await.unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (name, value) = l.rsplit_once(' ').unwrap();
+            (name.to_owned(), value.parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn serving_requests_with_a_cached_key_runs_no_database_statement() {
+    let upstream = ok_upstream().await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    // Every kind of limit on both the organization and the key, so every check runs.
+    let limits = json!({"monthly_requests_limit": 1_000_000, "monthly_tokens_limit": 1_000_000_000i64,
+        "monthly_cost_limit": 1000.0, "rate_limit_rpm": 1_000_000});
+    let org = create_org(&app, "hot-path", limits.clone()).await;
+    let (_, key) = create_key(&app, org["id"].as_str().unwrap(), limits).await;
+
+    // The first request claims the first blocks of request slots (the one time it waits for the database).
+    assert_eq!(chat_as(&app, &key).await.status(), 200);
+    let before = metrics(&app).await;
+
+    // 300 requests over 4 connections: several blocks' worth, so blocks are claimed ahead meanwhile.
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (client, url, key) = (
+            app.client.clone(),
+            app.url("/v1/chat/completions"),
+            key.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..75 {
+                let res = client
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .json(&json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for path in ["/v1/models", "/v1/models/openai/gpt-4o-mini"] {
+        let res = app
+            .client
+            .get(app.url(path))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+    }
+
+    // Wait until the background writer has written all 301 records (it is the database's main user).
+    let mut after = metrics(&app).await;
+    for _ in 0..200 {
+        if after["gaia_usage_records_written_total"] >= 301 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        after = metrics(&app).await;
+    }
+    assert_eq!(after["gaia_usage_records_written_total"], 301);
+    assert_eq!(after["gaia_usage_records_dropped_total"], 0);
+    let request = "gaia_db_statements_total{path=\"request\"}";
+    let other = "gaia_db_statements_total{path=\"other\"}";
+    assert_eq!(
+        after[request], before[request],
+        "statements ran on the request path"
+    );
+    // The counter does count: the writer's statements (and the blocks claimed ahead) ran meanwhile.
+    assert!(after[other] > before[other], "{before:?} → {after:?}");
+}
+
+#[tokio::test]
+async fn metrics_need_the_admin_permission() {
+    let upstream = ok_upstream().await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let org = create_org(&app, "metrics", json!({})).await;
+    let (_, key) = create_key(
+        &app,
+        org["id"].as_str().unwrap(),
+        json!({"permissions": ["read", "write"]}),
+    )
+    .await;
+    let res = app.get("/metrics").await;
+    crate::helpers::assert_error_envelope(res, 401).await;
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error_envelope(res, 403).await;
+}
