@@ -27,6 +27,10 @@ struct Request {
 enum Step {
     /// Write these bytes.
     Write(Vec<u8>),
+    /// Write this body, shared between requests, as HTTP chunks of at most 1 MiB.
+    WriteChunked(Arc<Vec<u8>>),
+    /// Write this body, shared between requests, as it is (after a `content-length` head).
+    WriteRaw(Arc<Vec<u8>>),
     /// Write this body as HTTP chunks of one byte each, one write per chunk (TCP_NODELAY).
     WriteBytewise(Vec<u8>),
     /// Wait until the test says go on.
@@ -87,6 +91,12 @@ async fn serve_connection(
     for step in script(&request) {
         match step {
             Step::Write(bytes) => sock.write_all(&bytes).await?,
+            Step::WriteRaw(body) => sock.write_all(&body).await?,
+            Step::WriteChunked(body) => {
+                for piece in body.chunks(1 << 20) {
+                    sock.write_all(&chunk(piece)).await?;
+                }
+            }
             Step::WriteBytewise(body) => {
                 for byte in body {
                     let mut frame = b"1\r\n".to_vec();
@@ -222,6 +232,26 @@ impl Dialect {
         }
     }
 
+    /// A complete non-streaming answer whose text is `n` times `filler` (an ASCII byte or a
+    /// two-byte character), spliced in rather than serialised: quick even at 50 MB.
+    fn answer_filled(self, filler: char, n: usize) -> Vec<u8> {
+        let marker = "\u{1}FILL\u{1}";
+        let template = self.answer(marker);
+        let escaped = serde_json::to_string(marker).unwrap();
+        let escaped = escaped.trim_matches('"').as_bytes();
+        let at = template
+            .windows(escaped.len())
+            .position(|w| w == escaped)
+            .unwrap();
+        let fill = filler.to_string().repeat(n);
+        [
+            &template[..at],
+            fill.as_bytes(),
+            &template[at + escaped.len()..],
+        ]
+        .concat()
+    }
+
     /// A complete non-streaming answer with `text`.
     fn answer(self, text: &str) -> Vec<u8> {
         let v = match self {
@@ -351,6 +381,24 @@ const HEALTH_CHECK: &str = "are you still there?";
 
 // ---------------------------------------------------------------- client side
 
+/// A client per request: after a long answer the server may close the idle connection just as a pooled
+/// client sends the next request on it (a keep-alive race any HTTP client must expect, not a fault of
+/// the server's); fresh connections keep these tests about the faults.
+fn fresh_client() -> reqwest::Client {
+    crate::helpers::http_client()
+}
+
+/// `POST /v1/chat/completions` with the admin key, on a fresh connection.
+async fn chat(app: &TestApp, body: &Value) -> reqwest::Response {
+    fresh_client()
+        .post(app.url("/v1/chat/completions"))
+        .bearer_auth(app.key())
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn chat_body(dialect: Dialect, prompt: &str, stream: bool) -> Value {
     json!({"model": dialect.model(), "stream": stream, "messages": [{"role": "user", "content": prompt}]})
 }
@@ -410,9 +458,12 @@ fn single_error_frame(body: &str) -> Value {
 async fn request_log(app: &TestApp, n: usize) -> Vec<Value> {
     let started = std::time::Instant::now();
     loop {
-        let body: Value = app
-            .get_authed("/v1/requests?limit=100")
+        let body: Value = fresh_client()
+            .get(app.url("/v1/requests?limit=100"))
+            .bearer_auth(app.key())
+            .send()
             .await
+            .unwrap()
             .json()
             .await
             .unwrap();
@@ -431,13 +482,14 @@ async fn request_log(app: &TestApp, n: usize) -> Vec<Value> {
 
 /// `/health` answers and every dialect still serves a normal request, streaming and not.
 async fn assert_still_serving(app: &TestApp) {
-    assert_eq!(app.get("/health").await.status(), 200);
+    let health = fresh_client().get(app.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
     for dialect in DIALECTS {
-        let res = app.chat(&chat_body(dialect, HEALTH_CHECK, false)).await;
+        let res = chat(&app, &chat_body(dialect, HEALTH_CHECK, false)).await;
         assert_eq!(res.status(), 200, "{dialect:?} after the fault");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["choices"][0]["message"]["content"], "all good");
-        let res = app.chat(&chat_body(dialect, HEALTH_CHECK, true)).await;
+        let res = chat(&app, &chat_body(dialect, HEALTH_CHECK, true)).await;
         assert_eq!(res.status(), 200);
         assert_eq!(
             streamed_text(&res.text().await.unwrap()),
@@ -465,7 +517,7 @@ async fn a_connection_reset_mid_body_gets_502_upstream_connection_lost_and_is_re
     let app = spawn_app_with_upstream(&upstream.url).await;
     for dialect in DIALECTS {
         let before = upstream.requests();
-        let res = app.chat(&chat_body(dialect, "tell me", false)).await;
+        let res = chat(&app, &chat_body(dialect, "tell me", false)).await;
         let error = assert_error_envelope(res, 502).await;
         assert_eq!(
             error["code"], "upstream_connection_lost",
@@ -522,7 +574,7 @@ async fn a_stream_reset_mid_body_forwards_what_came_then_one_error_event_and_is_
     .await;
     let app = spawn_app_with_upstream(&upstream.url).await;
     for dialect in DIALECTS {
-        let mut res = app.chat(&chat_body(dialect, "a story", true)).await;
+        let mut res = chat(&app, &chat_body(dialect, "a story", true)).await;
         assert_eq!(res.status(), 200);
         let mut body = String::new();
         while !streamed_text(body.rsplit_once("\n\n").map_or("", |(done, _)| done))
@@ -684,9 +736,7 @@ async fn a_200_that_is_not_the_dialects_json_gets_502_upstream_bad_response_nami
     .await;
     let app = spawn_app_with_upstream(&upstream.url).await;
     for (n, (dialect, _, body, code, fragment)) in cases.iter().enumerate() {
-        let res = app
-            .chat(&chat_body(*dialect, &format!("case {n}"), false))
-            .await;
+        let res = chat(&app, &chat_body(*dialect, &format!("case {n}"), false)).await;
         let error = assert_error_envelope(res, 502).await;
         let message = error["message"].as_str().unwrap();
         assert_eq!(error["code"], *code, "case {n} ({body}): {error}");
@@ -760,7 +810,7 @@ async fn an_unreadable_event_mid_stream_ends_the_stream_with_one_error_event() {
     .await;
     let app = spawn_app_with_upstream(&upstream.url).await;
     for dialect in DIALECTS {
-        let res = app.chat(&chat_body(dialect, "a story", true)).await;
+        let res = chat(&app, &chat_body(dialect, "a story", true)).await;
         assert_eq!(res.status(), 200);
         let body = res.text().await.unwrap();
         assert_eq!(streamed_text(&body), "first second", "{dialect:?}: {body}");
@@ -801,7 +851,7 @@ async fn a_stream_request_answered_with_an_html_page_gets_502_before_the_stream_
     .await;
     let app = spawn_app_with_upstream(&upstream.url).await;
     for dialect in DIALECTS {
-        let res = app.chat(&chat_body(dialect, "a story", true)).await;
+        let res = chat(&app, &chat_body(dialect, "a story", true)).await;
         let error = assert_error_envelope(res, 502).await;
         assert_eq!(error["code"], "upstream_bad_response", "{error}");
         let message = error["message"].as_str().unwrap();
@@ -838,7 +888,7 @@ async fn a_stream_written_one_byte_per_write_arrives_with_its_multi_byte_charact
     .await;
     let app = spawn_app_with_upstream(&upstream.url).await;
     for dialect in DIALECTS {
-        let res = app.chat(&chat_body(dialect, "in pieces", true)).await;
+        let res = chat(&app, &chat_body(dialect, "in pieces", true)).await;
         assert_eq!(res.status(), 200);
         let body = res.text().await.unwrap();
         assert_eq!(streamed_text(&body), PIECES.concat(), "{dialect:?}: {body}");
@@ -846,8 +896,169 @@ async fn a_stream_written_one_byte_per_write_arrives_with_its_multi_byte_charact
     }
     let log = request_log(&app, 3).await;
     assert!(
-        log.iter()
-            .all(|r| r["status_code"] == 200 && r["completion_tokens"] == 2 && r["estimated"] == false),
+        log.iter().all(|r| r["status_code"] == 200
+            && r["completion_tokens"] == 2
+            && r["estimated"] == false),
         "{log:?}"
     );
+}
+
+// ---------------------------------------------------------------- 50 MB answers
+
+/// 50 MB: over the default `max_response_bytes` (32 MiB).
+const HUGE: usize = 50_000_000;
+
+#[tokio::test]
+async fn a_50_mb_answer_gets_502_upstream_response_too_large_and_the_server_stays_healthy() {
+    // One huge content string, in each dialect; OpenAI declares its length, the others are chunked
+    // (so the bound is enforced both from the header and by counting while reading).
+    let bodies: Vec<Arc<Vec<u8>>> = DIALECTS
+        .iter()
+        .map(|d| Arc::new(d.answer_filled('x', HUGE)))
+        .collect();
+    let upstream = raw_upstream(move |request| {
+        if request.body.contains(HEALTH_CHECK) {
+            return healthy(request);
+        }
+        match Dialect::of(&request.path) {
+            Dialect::OpenAi => vec![
+                Step::Write(head("application/json", Some(bodies[0].len()))),
+                Step::WriteRaw(bodies[0].clone()),
+            ],
+            dialect => {
+                let body = bodies[if dialect == Dialect::Anthropic { 1 } else { 2 }].clone();
+                vec![
+                    Step::Write(head("application/json", None)),
+                    Step::WriteChunked(body),
+                    Step::Write(LAST_CHUNK.to_vec()),
+                ]
+            }
+        }
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    for dialect in DIALECTS {
+        let res = chat(&app, &chat_body(dialect, "a lot", false)).await;
+        let error = assert_error_envelope(res, 502).await;
+        assert_eq!(error["code"], "upstream_response_too_large", "{error}");
+        assert_eq!(
+            error["message"],
+            format!(
+                "{} sent a response larger than 32 MiB (upstream.max_response_bytes)",
+                dialect.provider()
+            )
+        );
+    }
+    let log = request_log(&app, 3).await;
+    assert!(
+        log.iter()
+            .all(|r| r["status_code"] == 502 && r["error_code"] == "upstream_response_too_large"),
+        "{log:?}"
+    );
+    assert_still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn a_20_mb_answer_under_the_bound_passes_intact() {
+    // The bound is the same code for every dialect (the 50 MB test shows it for each); one is enough
+    // here, where every byte is parsed and re-encoded (debug builds are slow at that).
+    const LARGE: usize = 20_000_000;
+    let body = Arc::new(Dialect::OpenAi.answer_filled('é', LARGE / 2));
+    let upstream = raw_upstream(move |_| {
+        vec![
+            Step::Write(head("application/json", None)),
+            Step::WriteChunked(body.clone()),
+            Step::Write(LAST_CHUNK.to_vec()),
+        ]
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    let res = chat(&app, &chat_body(Dialect::OpenAi, "a lot", false)).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let content = body["choices"][0]["message"]["content"].as_str().unwrap();
+    assert_eq!(content.len(), LARGE, "the byte length round-trips");
+    assert!(content.chars().all(|c| c == 'é'));
+    let log = request_log(&app, 1).await;
+    assert_eq!(log[0]["status_code"], 200, "{}", log[0]);
+}
+
+#[tokio::test]
+async fn a_50_mb_stream_of_many_events_passes_through_intact() {
+    // Streams are bounded per event, not in total: 3,200 events of 16 KB each.
+    const PIECE: usize = 16_000;
+    const EVENTS: usize = 3_200;
+    let piece = "y".repeat(PIECE);
+    let frames = Dialect::OpenAi.stream_start(&["", &piece]);
+    let mut body = frames[0].clone().into_bytes();
+    for _ in 0..EVENTS {
+        body.extend_from_slice(frames[1].as_bytes());
+    }
+    body.extend(Dialect::OpenAi.stream_end().concat().into_bytes());
+    let body = Arc::new(body);
+    assert!(body.len() > HUGE);
+    let upstream = raw_upstream(move |_| {
+        vec![
+            Step::Write(head("text/event-stream", None)),
+            Step::WriteChunked(body.clone()),
+            Step::Write(LAST_CHUNK.to_vec()),
+        ]
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    let res = chat(&app, &chat_body(Dialect::OpenAi, "a long story", true)).await;
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    let text = streamed_text(&body);
+    assert_eq!(text.len(), PIECE * EVENTS);
+    assert!(text.bytes().all(|b| b == b'y'));
+    assert_eq!(sse_data(&body).last().map(String::as_str), Some("[DONE]"));
+    let log = request_log(&app, 1).await;
+    assert_eq!(log[0]["status_code"], 200, "{}", log[0]);
+}
+
+#[tokio::test]
+async fn a_single_50_mb_stream_event_ends_the_stream_with_upstream_event_too_large() {
+    let line = {
+        let mut line = br#"data: {"choices":[{"index":0,"delta":{"content":""#.to_vec();
+        line.resize(HUGE, b'z');
+        Arc::new(line)
+    };
+    let upstream = raw_upstream(move |request| {
+        if request.body.contains(HEALTH_CHECK) {
+            return healthy(request);
+        }
+        let dialect = Dialect::of(&request.path);
+        let mut opening = head("text/event-stream", None);
+        for frame in dialect.stream_start(&["before ", "the flood"]) {
+            opening.extend(chunk(frame.as_bytes()));
+        }
+        // One line that never ends within the bound (the rest of the stream would follow it).
+        vec![Step::Write(opening), Step::WriteChunked(line.clone())]
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    for dialect in DIALECTS {
+        let res = chat(&app, &chat_body(dialect, "a flood", true)).await;
+        assert_eq!(res.status(), 200);
+        let body = res.text().await.unwrap();
+        assert_eq!(streamed_text(&body), "before the flood", "{dialect:?}");
+        let error = single_error_frame(&body);
+        assert_eq!(error["code"], "upstream_event_too_large", "{error}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(dialect.provider()),
+            "{error}"
+        );
+    }
+    let log = request_log(&app, 3).await;
+    assert!(
+        log.iter().all(|r| r["status_code"] == 502
+            && r["error_code"] == "upstream_event_too_large"
+            && r["stream"] == true),
+        "{log:?}"
+    );
+    assert_still_serving(&app).await;
 }
