@@ -1062,3 +1062,70 @@ async fn a_single_50_mb_stream_event_ends_the_stream_with_upstream_event_too_lar
     );
     assert_still_serving(&app).await;
 }
+
+#[tokio::test]
+async fn the_size_bound_is_set_by_max_response_bytes_in_the_config_file() {
+    let answer = Arc::new(Dialect::OpenAi.answer_filled('x', 2_000_000));
+    let upstream = raw_upstream(move |request| {
+        if request.body.contains("\"stream\":true") {
+            let mut opening = head("text/event-stream", None);
+            opening.extend(chunk(
+                Dialect::OpenAi.stream_start(&["small"])[0].as_bytes(),
+            ));
+            let big = Dialect::OpenAi.stream_start(&[&"x".repeat(2_000_000)]);
+            vec![
+                Step::Write(opening),
+                Step::WriteChunked(Arc::new(big[0].clone().into_bytes())),
+            ]
+        } else {
+            vec![
+                Step::Write(head("application/json", None)),
+                Step::WriteChunked(answer.clone()),
+                Step::Write(LAST_CHUNK.to_vec()),
+            ]
+        }
+    })
+    .await;
+    let app = crate::gateway::spawn_with_config_file(
+        &upstream.url,
+        "[upstream]\nmax_response_bytes = 1048576\n",
+    )
+    .await;
+    let res = chat(&app, &chat_body(Dialect::OpenAi, "2 MB please", false)).await;
+    let error = assert_error_envelope(res, 502).await;
+    assert_eq!(error["code"], "upstream_response_too_large");
+    assert_eq!(
+        error["message"],
+        "openai sent a response larger than 1 MiB (upstream.max_response_bytes)"
+    );
+    let res = chat(&app, &chat_body(Dialect::OpenAi, "2 MB please", true)).await;
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    assert_eq!(streamed_text(&body), "small");
+    assert_eq!(
+        single_error_frame(&body)["code"],
+        "upstream_event_too_large"
+    );
+}
+
+#[tokio::test]
+async fn an_upstream_error_page_that_prints_the_provider_key_back_is_redacted() {
+    let upstream = raw_upstream(|_| {
+        let page = b"<html><body>Bad gateway. Your request: POST /v1/chat/completions, Authorization: Bearer sk-openai-test</body></html>";
+        let mut bytes = format!(
+            "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+            page.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(page);
+        vec![Step::Write(bytes)]
+    })
+    .await;
+    let app = spawn_app_with_upstream(&upstream.url).await;
+    let res = chat(&app, &chat_body(Dialect::OpenAi, "x", false)).await;
+    let error = assert_error_envelope(res, 502).await;
+    assert_eq!(error["code"], "upstream_error");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("Bearer <redacted>"), "{message}");
+    assert!(!message.contains("sk-openai-test"), "{message}");
+}
