@@ -485,11 +485,11 @@ async fn assert_still_serving(app: &TestApp) {
     let health = fresh_client().get(app.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     for dialect in DIALECTS {
-        let res = chat(&app, &chat_body(dialect, HEALTH_CHECK, false)).await;
+        let res = chat(app, &chat_body(dialect, HEALTH_CHECK, false)).await;
         assert_eq!(res.status(), 200, "{dialect:?} after the fault");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["choices"][0]["message"]["content"], "all good");
-        let res = chat(&app, &chat_body(dialect, HEALTH_CHECK, true)).await;
+        let res = chat(app, &chat_body(dialect, HEALTH_CHECK, true)).await;
         assert_eq!(res.status(), 200);
         assert_eq!(
             streamed_text(&res.text().await.unwrap()),
