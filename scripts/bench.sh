@@ -122,6 +122,7 @@ mock_url="$(start_mock fast)" && pids+=("$(cat "$work/fast.pid")")
 slow_url="$(start_mock slow --ttfb-ms 50)" && pids+=("$(cat "$work/slow.pid")")
 chunky_url="$(start_mock chunky --chunks 10 --chunk-ms 10)" && pids+=("$(cat "$work/chunky.pid")")
 slower_url="$(start_mock slower --ttfb-ms 500)" && pids+=("$(cat "$work/slower.pid")")
+idle_url="$(start_mock idle --chunks 10 --chunk-ms 800)" && pids+=("$(cat "$work/idle.pid")")
 log "mock-upstream: $mock_url (no delay), $slow_url / $slower_url (50 / 500 ms before the first byte), $chunky_url (10 chunks, 10 ms apart)"
 
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -140,6 +141,13 @@ name = "gpt-4o-mini"
 name = "slower"
 base_url = "$slower_url/v1"
 api_key = "sk-slower-mock"
+[[providers.models]]
+name = "gpt-4o-mini"
+
+[[providers]]
+name = "idle"
+base_url = "$idle_url/v1"
+api_key = "sk-idle-mock"
 [[providers.models]]
 name = "gpt-4o-mini"
 
@@ -235,7 +243,9 @@ load() {
   local secs=${10:-$duration} threads=2
   ((conns < threads)) && threads=$conns
   # Warm-up: opens the connections (and GaiaRouter's upstream pool) outside the measured run.
-  BENCH_BODY="$body" BENCH_HEADERS="$headers" wrk -t"$threads" -c"$conns" -d1s -s "$lua" "$url" >/dev/null 2>&1 || true
+  if [[ -z "${BENCH_NO_WARMUP:-}" ]]; then
+    BENCH_BODY="$body" BENCH_HEADERS="$headers" wrk -t"$threads" -c"$conns" -d1s -s "$lua" "$url" >/dev/null 2>&1 || true
+  fi
   local t0 r0
   reset_peak
   t0="$(cpu_ticks)"
@@ -300,6 +310,19 @@ for c in 32 256; do
 done
 load gw-openai-c32-nolimits gateway gaiarouter openai 32 direct-openai-c32 "$chat" "$(gw_body openai/gpt-4o-mini)" "$h_free"
 
+# Paced: the same 32 connections, each pausing ${pace_ms} ms after every answer (a few thousand req/s, well below
+# what the machine can serve), so the added latency is GaiaRouter's own work, not queueing for a saturated CPU.
+pace_ms="${BENCH_PACE_MS:-10}"
+log "2b. paced: 32 connections, ${pace_ms} ms pause after each answer"
+export BENCH_DELAY_MS="$pace_ms"
+load direct-openai-c32-paced paced mock openai 32 "" "$mock_url/v1/chat/completions" "$body_openai" "$h_openai"
+load gw-openai-c32-paced paced gaiarouter openai 32 direct-openai-c32-paced "$chat" "$(gw_body openai/gpt-4o-mini)" "$h_gaia"
+load direct-anthropic-c32-paced paced mock anthropic 32 "" "$mock_url/v1/messages" "$body_anthropic" "$h_anthropic"
+load gw-anthropic-c32-paced paced gaiarouter anthropic 32 direct-anthropic-c32-paced "$chat" "$(gw_body anthropic/claude-sonnet-4-5)" "$h_gaia"
+load direct-gemini-c32-paced paced mock gemini 32 "" "$mock_url$gemini_path" "$body_gemini" "$h_gemini"
+load gw-gemini-c32-paced paced gaiarouter gemini 32 direct-gemini-c32-paced "$chat" "$(gw_body google/gemini-2.5-flash)" "$h_gaia"
+unset BENCH_DELAY_MS
+
 # --- 3. streaming: time to first token and total time, sequential requests ------------------------------------
 log "3. streaming, $stream_n sequential requests per probe"
 stream stream-direct-openai stream mock openai "" "$mock_url/v1/chat/completions" \
@@ -332,6 +355,16 @@ stop_gateway && start_gateway
 load gw-slow500-c1000 slow50 gaiarouter openai 1000 direct-slow500-c1000 "$chat" "$(gw_body slower/gpt-4o-mini)" "$h_gaia" "$((duration + 3))"
 stop_gateway && start_gateway
 load gw-slow500-c1000-nolimits slow50 gaiarouter openai 1000 direct-slow500-c1000 "$chat" "$(gw_body slower/gpt-4o-mini)" "$h_free" "$((duration + 3))"
+
+# --- 4b. 10,000 concurrent, mostly idle streams -------------------------------------------------------------------
+# Each stream sends 10 chunks 800 ms apart (8 s); 10,000 connections hold one each for the whole run.
+idle_conns="${BENCH_IDLE_STREAMS:-10000}"
+log "4b. $idle_conns concurrent streams (10 chunks, 800 ms apart)"
+stop_gateway && start_gateway
+BENCH_NO_WARMUP=1 load "direct-idle-c$idle_conns" idle mock openai "$idle_conns" "" "$idle_url/v1/chat/completions" \
+  "$(with_stream "$body_openai")" "$h_openai" 10
+BENCH_NO_WARMUP=1 load "gw-idle-c$idle_conns" idle gaiarouter openai "$idle_conns" "direct-idle-c$idle_conns" "$chat" \
+  "$(gw_body idle/gpt-4o-mini stream)" "$h_gaia" 10
 
 # --- 5. optional: memory over a long run (BENCH_MEMORY_REQUESTS, e.g. 1000000) ---------------------------------
 if (( ${BENCH_MEMORY_REQUESTS:-0} > 0 )); then

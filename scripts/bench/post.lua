@@ -2,6 +2,8 @@
 -- summary (prefixed "BENCH_JSON ") that scripts/bench/report.py reads.
 --   BENCH_BODY     the request body (JSON)
 --   BENCH_HEADERS  extra headers, "Name: value" separated by "|" (e.g. "Authorization: Bearer gaia_…")
+--   BENCH_DELAY_MS optional: each connection waits this long after an answer before its next request
+--                  (paced load: the rate stays below saturation, so latency is not CPU queueing)
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY") or "{}"
 wrk.headers["Content-Type"] = "application/json"
@@ -9,6 +11,13 @@ for h in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^|]+") do
   local name, value = string.match(h, "^%s*([^:]+):%s*(.*)$")
   if name then
     wrk.headers[name] = value
+  end
+end
+
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pause then
+  function delay()
+    return pause
   end
 end
 

@@ -17,7 +17,7 @@ import os
 import re
 import sys
 
-ORDER = ["direct", "gateway", "stream", "slow50"]
+ORDER = ["direct", "gateway", "paced", "stream", "slow50", "idle"]
 SLOW_UPSTREAM_MS = 50
 
 
@@ -155,14 +155,24 @@ def targets(rows):
 
     c32 = [by.get(n) for n in ("gw-openai-c32", "gw-anthropic-c32", "gw-gemini-c32")]
     c32 = [r for r in c32 if r]
+    paced = [by.get(n) for n in ("gw-openai-c32-paced", "gw-anthropic-c32-paced", "gw-gemini-c32-paced")]
+    paced = [r for r in paced if r]
     c1 = by.get("gw-openai-c1")
-    if c32:
-        worst50 = max(r.get("added_p50_us", 0) for r in c32)
-        worst99 = max(r.get("added_p99_us", 0) for r in c32)
-        add("added latency at c=32: p50 ≤ 100 µs", f"{fmt_us(worst50)} (worst of the three dialects, saturated)",
-            worst50 <= 100, f"c=1 (unloaded): {fmt_us(c1.get('added_p50_us'))}" if c1 else "")
-        add("added latency at c=32: p99 ≤ 1 ms", fmt_us(worst99), worst99 <= 1000,
-            f"c=1 (unloaded): {fmt_us(c1.get('added_p99_us'))}" if c1 else "")
+    if paced or c32:
+        # Paced runs measure GaiaRouter's own added latency; closed-loop runs at c=32 saturate the two
+        # shared cores, where "added" is mostly queueing for the CPU (reported in the note).
+        rows32 = paced or c32
+        kind = "paced" if paced else "saturated"
+        worst50 = max(r.get("added_p50_us", 0) for r in rows32)
+        worst99 = max(r.get("added_p99_us", 0) for r in rows32)
+        sat = ""
+        if c32:
+            sat = (f"saturated closed loop: +{fmt_us(max(r.get('added_p50_us', 0) for r in c32))} p50, "
+                   f"+{fmt_us(max(r.get('added_p99_us', 0) for r in c32))} p99")
+        add("added latency at c=32: p50 ≤ 100 µs", f"{fmt_us(worst50)} (worst of the three dialects, {kind})",
+            worst50 <= 100, sat)
+        add("added latency at c=32: p99 ≤ 1 ms", f"{fmt_us(worst99)} ({kind})", worst99 <= 1000,
+            f"c=1: +{fmt_us(c1.get('added_p50_us'))} p50" if c1 else "")
     cpu = [r for r in rows if r["target"] == "gaiarouter" and r["kind"] == "load"
            and r["group"] == "gateway" and r.get("gateway_cpu_us_per_request")]
     if cpu:
@@ -194,6 +204,11 @@ def targets(rows):
             f"errors {s['errors']}, p99 {fmt_us(s['p99_us'])}, peak RSS {s['gateway_peak_rss_mb']} MB",
             s["errors"] == 0 and s["p99_us"] <= 510_000 and s["gateway_peak_rss_mb"] <= 150,
             f"direct p99 {fmt_us(d['p99_us'])}" if d else "")
+    idle = [r for r in rows if r["group"] == "idle" and r["target"] == "gaiarouter"]
+    for s in idle:
+        add(f"{s['connections']:,} concurrent idle streams hold without errors",
+            f"errors {s['errors']}, {s['requests']:,} streams completed, peak RSS {s['gateway_peak_rss_mb']} MB",
+            s["errors"] == 0 and s["requests"] >= s["connections"])
     return res
 
 

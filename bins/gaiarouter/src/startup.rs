@@ -171,6 +171,12 @@ impl Application {
             addr: settings.bind,
             source,
         })?;
+        // std listens with a backlog of 128: a burst of new connections (thousands of clients starting
+        // at once) would overflow it and wait for SYN retransmits. Ask for 4,096 (the kernel caps it at
+        // net.core.somaxconn); listening again on a listening socket only changes the backlog.
+        if let Err(e) = socket2::SockRef::from(&listener).listen(4096) {
+            tracing::warn!(error = %e, "could not raise the listen backlog; keeping the default");
+        }
         let shutdown = ShutdownSignals::register()?;
         // Everything that can be wrong in the configuration is checked before anything is written.
         let file = read_file_config(&settings)?;

@@ -86,6 +86,8 @@ async fn serve(cli: Cli) -> std::io::Result<()> {
     let listener = TcpListener::bind(cli.bind).map_err(|e| {
         std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.bind))
     })?;
+    // A deeper backlog than std's 128, for benchmark bursts of thousands of connections.
+    socket2::SockRef::from(&listener).listen(4096)?;
     let addr = listener.local_addr()?;
     let defaults = Defaults {
         ttfb_ms: cli.ttfb_ms,

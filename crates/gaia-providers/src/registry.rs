@@ -13,14 +13,15 @@ use crate::provider::Provider;
 #[derive(Debug, Clone)]
 pub struct Target {
     pub provider: Arc<Provider>,
-    pub model: ModelInfo,
+    /// Shared with the registry snapshot: resolving a model copies no strings.
+    pub model: Arc<ModelInfo>,
 }
 
 /// Providers, models and aliases at one point in time.
 #[derive(Debug, Default)]
 pub struct Registry {
     providers: HashMap<String, Arc<Provider>>,
-    models: HashMap<String, ModelInfo>,
+    models: HashMap<String, Arc<ModelInfo>>,
     aliases: HashMap<String, Vec<String>>,
 }
 
@@ -49,7 +50,10 @@ impl Registry {
                 .into_iter()
                 .map(|p| (p.name().to_owned(), p))
                 .collect(),
-            models: models.into_iter().map(|m| (m.id.clone(), m)).collect(),
+            models: models
+                .into_iter()
+                .map(|m| (m.id.clone(), Arc::new(m)))
+                .collect(),
             aliases: aliases.into_iter().collect(),
         }
     }
@@ -72,8 +76,12 @@ impl Registry {
 
     /// Enabled models of configured providers, sorted by id (what `/v1/models` lists).
     pub fn available_models(&self) -> Vec<&ModelInfo> {
-        let mut list: Vec<&ModelInfo> =
-            self.models.values().filter(|m| self.available(m)).collect();
+        let mut list: Vec<&ModelInfo> = self
+            .models
+            .values()
+            .map(|m| &**m)
+            .filter(|m| self.available(m))
+            .collect();
         list.sort_by(|a, b| a.id.cmp(&b.id));
         list
     }
@@ -85,6 +93,7 @@ impl Registry {
             .into_iter()
             .next()
             .and_then(|t| self.models.get(&t.model.id))
+            .map(|m| &**m)
     }
 
     pub fn aliases(&self) -> &HashMap<String, Vec<String>> {

@@ -39,9 +39,10 @@ struct Outcome {
 }
 
 impl Outcome {
+    /// Queues the request's usage record (consuming the outcome: a request is recorded exactly once).
     #[allow(clippy::too_many_arguments)]
     fn record(
-        &self,
+        self,
         state: &AppState,
         target: Option<&Target>,
         result: Result<(), &GaiaError>,
@@ -64,12 +65,24 @@ impl Outcome {
             Err(e) => (e.status(), Some(e.code().to_owned())),
         };
         let now = Utc::now();
+        if let (Some(key_id), Some(org_id)) = (&self.key_id, &self.organization_id) {
+            let admission = self.admission.unwrap_or_else(|| Admission {
+                key_id: key_id.clone(),
+                organization_id: org_id.clone(),
+            });
+            state.limiter.add_usage(
+                &admission,
+                i64::try_from(usage.total_tokens).unwrap_or(i64::MAX),
+                cost_nanos,
+                now,
+            );
+        }
         let record = NewUsageRecord {
-            request_id: self.request_id.clone(),
+            request_id: self.request_id,
             created_at: now,
-            api_key_id: self.key_id.clone(),
-            organization_id: self.organization_id.clone(),
-            model_requested: self.model_requested.clone(),
+            api_key_id: self.key_id,
+            organization_id: self.organization_id,
+            model_requested: self.model_requested,
             model_served: target.map(|t| t.model.id.clone()),
             provider: target.map(|t| t.provider.name().to_owned()),
             stream: self.stream,
@@ -87,18 +100,6 @@ impl Outcome {
             ttft_ms,
             total_latency_ms: u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX),
         };
-        if let (Some(key_id), Some(org_id)) = (&self.key_id, &self.organization_id) {
-            let admission = self.admission.clone().unwrap_or(Admission {
-                key_id: key_id.clone(),
-                organization_id: org_id.clone(),
-            });
-            state.limiter.add_usage(
-                &admission,
-                i64::try_from(usage.total_tokens).unwrap_or(i64::MAX),
-                cost_nanos,
-                now,
-            );
-        }
         state.usage.record(record);
     }
 }
@@ -165,10 +166,14 @@ pub async fn chat_completions(
     };
     outcome.model_requested.clone_from(&request.model);
     outcome.stream = request.stream;
+    // `serve` takes the outcome when it hands it on (to a stream, or by recording a success).
+    let mut outcome = Some(outcome);
     match serve(&state, &principal, &mut outcome, request).await {
         Ok(response) => Ok(response),
         Err((target, e)) => {
-            outcome.record(&state, target.as_ref(), Err(&e), None, None, None, None);
+            if let Some(outcome) = outcome {
+                outcome.record(&state, target.as_ref(), Err(&e), None, None, None, None);
+            }
             Err(e.into())
         }
     }
@@ -215,9 +220,15 @@ fn sniff_model(body: &[u8]) -> String {
 async fn serve(
     state: &web::Data<AppState>,
     principal: &Principal,
-    outcome: &mut Outcome,
+    slot: &mut Option<Outcome>,
     request: ChatRequest,
 ) -> Result<HttpResponse, (Option<Target>, GaiaError)> {
+    let Some(outcome) = slot.as_mut() else {
+        return Err((
+            None,
+            GaiaError::internal("the request was already recorded"),
+        ));
+    };
     let targets = state
         .registry
         .load()
@@ -252,12 +263,11 @@ async fn serve(
             openai::OpenAiStreamEncoder::new(target.model.id.clone(), request.include_usage)
                 .with_id(meta.id.clone(), created);
         let provider = target.provider.name().to_owned();
-        let placeholder = outcome.placeholder();
         let frames = RecordingStream {
             events,
             encoder,
             state: state.clone(),
-            outcome: Some(std::mem::replace(outcome, placeholder)),
+            outcome: slot.take(),
             target,
             upstream_ms: Some(elapsed_ms(upstream_started)),
             first_token: None,
@@ -305,33 +315,20 @@ async fn serve(
             gaia_stats::estimate::text_tokens(&completion),
         )
     });
-    outcome.record(
-        state,
-        Some(&target),
-        Ok(()),
-        response.usage,
-        estimated,
-        Some(upstream_ms),
-        None,
-    );
+    if let Some(outcome) = slot.take() {
+        outcome.record(
+            state,
+            Some(&target),
+            Ok(()),
+            response.usage,
+            estimated,
+            Some(upstream_ms),
+            None,
+        );
+    }
     Ok(HttpResponse::Ok()
         .insert_header(("x-gaia-provider", target.provider.name().to_owned()))
         .json(body))
-}
-
-impl Outcome {
-    /// An empty stand-in left behind when the real outcome moves into a stream.
-    fn placeholder(&self) -> Outcome {
-        Outcome {
-            request_id: String::new(),
-            started: self.started,
-            key_id: None,
-            organization_id: None,
-            model_requested: String::new(),
-            stream: true,
-            admission: None,
-        }
-    }
 }
 
 /// Encodes canonical events as SSE frames and writes the usage record exactly once: when the stream
