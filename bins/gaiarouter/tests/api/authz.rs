@@ -24,9 +24,13 @@ enum Caller {
     KeyJwt,
     TamperedJwt,
     AlgNoneJwt,
+    /// A key-login token whose key was then deleted (`DELETE /v1/api-keys/{id}`).
+    DeletedKeyJwt,
+    /// A key of an organization that was then deleted (deactivated).
+    DeletedOrgKey,
 }
 
-const ALL: [Caller; 12] = [
+const ALL: [Caller; 14] = [
     Caller::None,
     Caller::Wrong,
     Caller::Inactive,
@@ -39,6 +43,8 @@ const ALL: [Caller; 12] = [
     Caller::KeyJwt,
     Caller::TamperedJwt,
     Caller::AlgNoneJwt,
+    Caller::DeletedKeyJwt,
+    Caller::DeletedOrgKey,
 ];
 
 struct Fixture {
@@ -51,7 +57,7 @@ fn name(c: Caller) -> &'static str {
     match c {
         Caller::None => "none",
         Caller::Wrong => "wrong",
-        Caller::Inactive => "inactive",
+        Caller::Inactive => "disabled",
         Caller::Expired => "expired",
         Caller::Read => "read",
         Caller::Write => "write",
@@ -61,6 +67,8 @@ fn name(c: Caller) -> &'static str {
         Caller::KeyJwt => "key-jwt",
         Caller::TamperedJwt => "tampered-jwt",
         Caller::AlgNoneJwt => "alg-none-jwt",
+        Caller::DeletedKeyJwt => "deleted-key-jwt",
+        Caller::DeletedOrgKey => "deleted-org-key",
     }
 }
 
@@ -98,23 +106,47 @@ async fn fixture(app: &TestApp) -> Fixture {
     .await
     .unwrap();
     let user_jwt = login["token"].as_str().unwrap().to_owned();
-    let kl: Value = call(
-        app,
-        None,
-        Method::POST,
-        "/v1/auth/key-login",
-        Some(json!({"api_key": write})),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let key_jwt = kl["token"].as_str().unwrap().to_owned();
+    let key_jwt = key_login(app, &write).await;
     let mut parts: Vec<String> = user_jwt.split('.').map(str::to_owned).collect();
     parts[2] = parts[2].chars().rev().collect();
     let tampered = parts.join(".");
     // {"alg":"none"} with a user claim and no signature.
     let alg_none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4Iiwia2luZCI6InVzZXIiLCJpc3MiOiJnYWlhcm91dGVyIiwiaWF0IjowLCJleHAiOjk5OTk5OTk5OTl9.".to_owned();
+    // A key that signs in, then is deleted: its token must die with it.
+    let (doomed_id, doomed) = create_key(
+        app,
+        &own_org,
+        json!({"permissions": ["read", "write", "admin"]}),
+    )
+    .await;
+    let deleted_key_jwt = key_login(app, &doomed).await;
+    let res = call(
+        app,
+        Some(app.key()),
+        Method::DELETE,
+        &format!("/v1/api-keys/{doomed_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    // An organization deleted with a key in it.
+    let closing = create_org(app, "closing", json!({})).await;
+    let closing_id = closing["id"].as_str().unwrap();
+    let (_, deleted_org_key) = create_key(
+        app,
+        closing_id,
+        json!({"permissions": ["read", "write", "admin"]}),
+    )
+    .await;
+    let res = call(
+        app,
+        Some(app.key()),
+        Method::DELETE,
+        &format!("/v1/organizations/{closing_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let mut tokens = std::collections::HashMap::new();
     tokens.insert("none", None);
@@ -122,7 +154,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         "wrong",
         Some("gaia_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb".to_owned()),
     );
-    tokens.insert("inactive", Some(inactive));
+    tokens.insert("disabled", Some(inactive));
     tokens.insert("expired", Some(expired));
     tokens.insert("read", Some(read));
     tokens.insert("write", Some(write));
@@ -132,6 +164,8 @@ async fn fixture(app: &TestApp) -> Fixture {
     tokens.insert("key-jwt", Some(key_jwt));
     tokens.insert("tampered-jwt", Some(tampered));
     tokens.insert("alg-none-jwt", Some(alg_none));
+    tokens.insert("deleted-key-jwt", Some(deleted_key_jwt));
+    tokens.insert("deleted-org-key", Some(deleted_org_key));
     Fixture {
         tokens,
         own_org,
@@ -139,12 +173,33 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
 }
 
+/// A key-login token for `key`.
+async fn key_login(app: &TestApp, key: &str) -> String {
+    let res = call(
+        app,
+        None,
+        Method::POST,
+        "/v1/auth/key-login",
+        Some(json!({"api_key": key})),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    v["token"].as_str().unwrap().to_owned()
+}
+
 /// Expected status for an endpoint class and a caller.
 fn expected(endpoint: &str, c: Caller) -> u16 {
     use Caller::*;
     if matches!(
         c,
-        None | Wrong | Inactive | Expired | TamperedJwt | AlgNoneJwt
+        None | Wrong
+            | Inactive
+            | Expired
+            | TamperedJwt
+            | AlgNoneJwt
+            | DeletedKeyJwt
+            | DeletedOrgKey
     ) {
         return 401;
     }

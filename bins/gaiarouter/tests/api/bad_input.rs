@@ -214,3 +214,87 @@ async fn management_endpoints_refuse_bad_json_and_wrong_types_with_400() {
         .unwrap();
     assert_error_envelope(res, 400).await;
 }
+
+#[tokio::test]
+async fn unknown_roles_are_refused_naming_the_messages_role() {
+    let upstream = silent_upstream().await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    for role in [
+        json!("wizard"),
+        json!(""),
+        json!("User"),
+        json!("user "),
+        json!(7),
+        json!(null),
+    ] {
+        let res = app
+            .chat(&json!({"model": "openai/gpt-4o", "messages": [
+                {"role": "system", "content": "be brief"},
+                {"role": role, "content": "x"}]}))
+            .await;
+        let error = assert_error_envelope(res, 400).await;
+        assert_eq!(error["param"], "messages[1].role", "{role}: {error}");
+        assert_eq!(error["type"], "invalid_request_error", "{role}: {error}");
+    }
+}
+
+/// Empty content is accepted, as OpenAI's API accepts it (`""` and `[]` alike): it is the caller's
+/// conversation, and refusing what the provider accepts would break clients that replay empty turns. Where
+/// a provider refuses empty text (Anthropic), the empty parts are left out of what is sent.
+#[tokio::test]
+async fn empty_content_is_accepted_like_openai_and_never_sent_where_a_provider_refuses_it() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "x", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]})))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn",
+            "usage": {"input_tokens": 3, "output_tokens": 1}})))
+        .mount(&upstream)
+        .await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let messages = json!([
+        {"role": "user", "content": ""},
+        {"role": "assistant", "content": []},
+        {"role": "user", "content": [{"type": "text", "text": ""}, {"type": "text", "text": "hello"}]},
+    ]);
+    for model in ["openai/gpt-4o", "anthropic/claude-sonnet-4-5"] {
+        let res = app
+            .chat(&json!({"model": model, "messages": messages}))
+            .await;
+        assert_eq!(res.status(), 200, "{model}: {}", res.text().await.unwrap());
+    }
+    let sent: Vec<(String, Value)> = upstream
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.url.path().to_owned(), r.body_json().unwrap()))
+        .collect();
+    assert_eq!(sent.len(), 2);
+    // OpenAI gets the conversation as it came, empty turns included.
+    let openai = &sent
+        .iter()
+        .find(|(p, _)| p == "/v1/chat/completions")
+        .unwrap()
+        .1;
+    assert_eq!(openai["messages"].as_array().unwrap().len(), 3, "{openai}");
+    assert_eq!(openai["messages"][0]["content"], "", "{openai}");
+    // Anthropic refuses empty text blocks and empty turns: none is sent, the text is.
+    let anthropic = &sent.iter().find(|(p, _)| p == "/v1/messages").unwrap().1;
+    let texts: Vec<&str> = anthropic["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["content"].as_array().unwrap())
+        .map(|b| b["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["hello"], "{anthropic}");
+}

@@ -7,6 +7,7 @@ mod helpers;
 
 mod authz;
 mod bad_input;
+mod crash;
 mod docs;
 mod errors;
 mod faults;
@@ -16,6 +17,7 @@ mod outage;
 mod recording;
 mod registry;
 mod schema_regressions;
+mod secrets;
 mod stats;
 mod system;
 mod tenancy;
