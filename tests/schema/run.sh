@@ -12,6 +12,10 @@
 # Requests without credentials are part of every pass (schemathesis's coverage phase drops the header).
 # /v1/chat/completions is included: its providers all point at mock-upstream.
 #
+# SCHEMA_POSTGRES_URL (a PostgreSQL server URL whose user may CREATE DATABASE, as printed by
+# scripts/ensure-postgres.sh) runs the server on a fresh PostgreSQL database instead of SQLite; the
+# database is dropped at the end.
+#
 # Generation is deterministic (no seed, no example database), so a clean clone fuzzes the same cases.
 # SCHEMA_MAX_EXAMPLES (default 40) bounds the cases per operation in the admin pass; the two other
 # passes use half as many. Needs target/debug/gaiarouter and target/debug/mock-upstream (built here
@@ -45,6 +49,7 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/gaia-schema.XXXXXX")"
 mock_pid=""
 gaia_pid=""
+pg_database=""
 cleanup() {
   local status=$?
   for pid in "$gaia_pid" "$mock_pid"; do
@@ -53,6 +58,9 @@ cleanup() {
       wait "$pid" 2>/dev/null || true
     fi
   done
+  if [[ -n "$pg_database" ]]; then
+    psql "${SCHEMA_POSTGRES_URL}" -qc "DROP DATABASE IF EXISTS $pg_database" >/dev/null 2>&1 || true
+  fi
   if [[ $status -ne 0 ]]; then
     if [[ -s "$work/gaiarouter.log" ]]; then
       echo "--- panics and errors in the GaiaRouter log ($work/gaiarouter.log):" >&2
@@ -88,7 +96,20 @@ for _ in $(seq 1 100); do
 done
 [[ -n "$mock_url" ]] || fail "mock-upstream did not start within 10 s"
 
-# --- GaiaRouter on a free port, a fresh SQLite database, every provider at the mock
+# --- the database: a fresh SQLite file, or a fresh PostgreSQL database
+database_url="sqlite://$work/gaia.db?mode=rwc"
+if [[ -n "${SCHEMA_POSTGRES_URL:-}" ]]; then
+  pg_database="gaia_schema_$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
+  psql "$SCHEMA_POSTGRES_URL" -qc "CREATE DATABASE $pg_database" >/dev/null ||
+    fail "could not create a PostgreSQL database"
+  database_url="$(python3 -c '
+import sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+print(urllib.parse.urlunsplit(u._replace(path="/" + sys.argv[2])))' "$SCHEMA_POSTGRES_URL" "$pg_database")"
+  echo "== on PostgreSQL (database $pg_database) =="
+fi
+
+# --- GaiaRouter on a free port, every provider at the mock
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 # An admin key in GaiaRouter's own format (gaia_<12 lowercase alphanumerics>_<40 alphanumerics>).
 admin_key="$(python3 -c '
@@ -102,7 +123,7 @@ gaia_url="http://127.0.0.1:$port"
   cd "$work"
   exec env \
     GAIA_BIND="127.0.0.1:$port" \
-    DATABASE_URL="sqlite://$work/gaia.db?mode=rwc" \
+    DATABASE_URL="$database_url" \
     GAIA_ADMIN_KEY="$admin_key" \
     GAIA_LOG_FORMAT=json \
     OPENAI_BASE_URL="$mock_url/v1" OPENAI_API_KEY=sk-openai-mock \
@@ -136,6 +157,8 @@ checks="${SCHEMA_CHECKS:-all}"
 # use_after_free (DELETE deactivates organizations, keys and users: they stay readable, by design).
 exclude_checks="${SCHEMA_EXCLUDE_CHECKS:-positive_data_acceptance,use_after_free}"
 
+# One worker: with two, Hypothesis parses lambda sources in parallel threads and CPython 3.11's ast
+# module can fail with "AST constructor recursion depth mismatch" — a crash of the tool, not of the API.
 pass() {
   local name="$1" token="$2" examples="$3"
   shift 3
@@ -147,7 +170,7 @@ pass() {
     --exclude-checks "$exclude_checks" \
     --max-examples "$examples" \
     --generation-deterministic \
-    --workers 2 \
+    --workers 1 \
     --request-timeout 30 \
     --continue-on-failure \
     --suppress-health-check all \

@@ -64,14 +64,18 @@ call("PUT", "/v1/admin/aliases/schema-fast", 200, headers=admin, json={"targets"
 (out / "read.key").write_text(read_key["key"] + "\n")
 (out / "user.token").write_text(token + "\n")
 
+# Values that broke or could break a database layer: NUL (PostgreSQL refuses it even in comparisons),
+# LIKE wildcards, quotes and SQL, backslashes, a non-BMP character.
+nasty = ["a\x00b", "%", "_", "'", "' OR '1'='1' --", "\\", "😀"]
 org_ids = [own_org, other_org]
 key_ids = [read_key["id"], write_key["id"], other_key["id"]]
 dictionaries = {
-    "organizations": org_ids,
-    "keys": key_ids,
-    "users": [user["id"]],
-    "models": models[:5],
+    "organizations": org_ids + nasty[:2],
+    "keys": key_ids + nasty[:2],
+    "users": [user["id"]] + nasty[:2],
+    "models": models[:5] + nasty[:2],
     "aliases": ["schema-fast"],
+    "nasty": nasty,
 }
 bindings = {
     "path.org_id": "organizations",
@@ -83,6 +87,11 @@ bindings = {
     "path.id": "models",
     "query.model": "models",
     "path.alias": "aliases",
+    "query.search": "nasty",
+    "query.provider": "nasty",
+    "query.status": "nasty",
+    "body.description": "nasty",
+    "body.display_name": "nasty",
 }
 lines = [
     "# Written by tests/schema/setup_callers.py for one run: ids of real objects.",
@@ -92,7 +101,8 @@ lines = [
 ]
 for name, values in dictionaries.items():
     lines.append(f"[dictionaries.{name}]")
-    lines.append(f"values = {json.dumps(values)}")
+    # JSON strings are TOML basic strings (non-ASCII written as is: TOML has no surrogate escapes).
+    lines.append(f"values = {json.dumps(values, ensure_ascii=False)}")
 lines.append("[parameters]")
 for parameter, dictionary in bindings.items():
     lines.append(f'"{parameter}" = {{ dictionary = "{dictionary}", probability = 0.5 }}')

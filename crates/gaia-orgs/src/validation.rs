@@ -33,7 +33,8 @@ pub fn name(field: &str, raw: &str) -> Result<String, GaiaError> {
     Ok(v.to_owned())
 }
 
-/// An optional description: at most 1000 characters; empty means none.
+/// An optional description: at most 1000 characters, line breaks and tabs but no other control
+/// characters (NUL cannot be stored by every database); empty means none.
 pub fn description(raw: Option<String>) -> Result<Option<String>, GaiaError> {
     match raw.map(|d| d.trim().to_owned()) {
         None => Ok(None),
@@ -42,6 +43,15 @@ pub fn description(raw: Option<String>) -> Result<Option<String>, GaiaError> {
             "description",
             format!("`description` must be at most {MAX_DESCRIPTION} characters"),
         )),
+        Some(d)
+            if d.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
+        {
+            Err(field_error(
+                "description",
+                "`description` must not contain control characters other than line breaks and tabs",
+            ))
+        }
         Some(d) => Ok(Some(d)),
     }
 }
@@ -120,6 +130,19 @@ mod tests {
         assert_eq!(name("name", "").unwrap_err().param.as_deref(), Some("name"));
         assert!(name("name", &"x".repeat(300)).is_err());
         assert!(name("name", "a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn descriptions_keep_line_breaks_but_refuse_other_control_characters() {
+        assert_eq!(
+            description(Some(" two\nlines\tand a tab ".into())).unwrap(),
+            Some("two\nlines\tand a tab".to_owned())
+        );
+        assert_eq!(description(Some("   ".into())).unwrap(), None);
+        for bad in ["nul\0byte", "bell\u{7}", "escape\u{1b}[31m"] {
+            let err = description(Some(bad.into())).unwrap_err();
+            assert_eq!(err.param.as_deref(), Some("description"), "{bad:?}");
+        }
     }
 
     #[test]

@@ -54,6 +54,10 @@ impl From<StoreError> for GaiaError {
         match err {
             StoreError::NotFound(what) => GaiaError::not_found(format!("{what} not found")),
             StoreError::Conflict(msg) => GaiaError::conflict(msg),
+            StoreError::Db(ref e) if is_unstorable_text(e) => {
+                GaiaError::invalid_request("text must not contain NUL characters (U+0000)")
+                    .with_code("invalid_text")
+            }
             e @ StoreError::Db(DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) => {
                 // The cause stays in the logs; clients see a generic, retryable error.
                 tracing::warn!(error = %e, "database unavailable");
@@ -251,6 +255,20 @@ impl<T> Page<T> {
 /// A new random id (UUIDv7: unique and sortable by creation time).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// Whether the database refused a text value supplied by the client: PostgreSQL cannot hold NUL
+/// characters in text (SQLSTATE 22021 `character_not_in_repertoire`, 22P05 `untranslatable_character`),
+/// in values stored and in values compared alike. The client's input is at fault (400), not the server.
+pub(crate) fn is_unstorable_text(err: &DbErr) -> bool {
+    let (DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+    | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "22021" || code == "22P05")
 }
 
 /// Whether a DB error is a unique-constraint violation.

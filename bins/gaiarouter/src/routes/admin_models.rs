@@ -139,6 +139,17 @@ fn yes() -> bool {
     true
 }
 
+/// Names shown or sent upstream hold no control characters (NUL cannot even be stored by PostgreSQL).
+fn printable(field: &str, value: Option<&str>) -> Result<(), GaiaError> {
+    if value.is_some_and(|v| v.chars().any(char::is_control)) {
+        return Err(GaiaError::invalid_request(format!(
+            "`{field}` must not contain control characters"
+        ))
+        .with_param(field));
+    }
+    Ok(())
+}
+
 /// `context_length` and `max_completion_tokens`, when given, are at least 1.
 fn positive_limits(
     context_length: Option<i64>,
@@ -205,6 +216,8 @@ pub async fn create(
         }
     }
     positive_limits(new.context_length, new.max_completion_tokens)?;
+    printable("upstream_name", new.upstream_name.as_deref())?;
+    printable("display_name", new.display_name.as_deref())?;
     let model = ModelInfo {
         id: format!("{}/{}", parsed.provider, parsed.model),
         upstream_name: new.upstream_name.unwrap_or(parsed.model),
@@ -274,6 +287,7 @@ pub async fn patch(
         }
     }
     positive_limits(p.context_length, p.max_completion_tokens)?;
+    printable("display_name", p.display_name.as_deref())?;
     if let Some(e) = p.enabled {
         model.enabled = e;
     }

@@ -103,7 +103,8 @@ async fn report(
 /// Global statistics across every organization (admin only).
 #[utoipa::path(get, path = "/v1/stats", tag = "statistics", params(StatsParams),
     responses(
-        (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv"))),
+        (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv")),
+            headers(("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"stats-<group_by>-<start>-<end>.csv\"`"))),
         (status = 400, description = "Invalid or reversed dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody),
         (status = 403, description = "Not an admin", body = crate::openapi::ErrorBody),
@@ -120,7 +121,8 @@ pub async fn global_stats(
 /// Statistics of one organization (admins: any; keys: their own).
 #[utoipa::path(get, path = "/v1/organizations/{org_id}/stats", tag = "statistics", params(("org_id" = String, Path, description = "Organization id"), StatsParams),
     responses(
-        (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv"))),
+        (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv")),
+            headers(("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"stats-<group_by>-<start>-<end>.csv\"`"))),
         (status = 400, description = "Invalid or reversed dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
         (status = 403, description = "The caller lacks the `read` permission", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such organization (or not the caller's)", body = crate::openapi::ErrorBody),
@@ -140,7 +142,8 @@ pub async fn organization_stats(
 /// Statistics of one API key (admins: any; keys: those of their organization).
 #[utoipa::path(get, path = "/v1/api-keys/{key_id}/stats", tag = "statistics", params(("key_id" = String, Path, description = "API key id"), StatsParams),
     responses(
-        (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv"))),
+        (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv")),
+            headers(("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"stats-<group_by>-<start>-<end>.csv\"`"))),
         (status = 400, description = "Invalid or reversed dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
         (status = 403, description = "The caller lacks the `read` permission", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such key (or not in the caller's organization)", body = crate::openapi::ErrorBody),
@@ -249,7 +252,11 @@ impl RequestLogParams {
 /// The request log, newest first (raw records are kept for the configured retention period).
 #[utoipa::path(get, path = "/v1/requests", tag = "statistics", params(RequestLogParams),
     responses(
-        (status = 200, description = "A page of requests, or CSV with `format=csv` (total in `x-total-count`)", content((inline(Paginated<RequestLogEntry>) = "application/json"), (String = "text/csv"))),
+        (status = 200, description = "A page of requests, or CSV with `format=csv` (total in `x-total-count`)", content((inline(Paginated<RequestLogEntry>) = "application/json"), (String = "text/csv")),
+            headers(
+                ("x-total-count" = u64, description = "With `format=csv`: how many requests match the filter (all pages)"),
+                ("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"requests.csv\"`"),
+            )),
         (status = 400, description = "Invalid dates, status, paging or format", body = crate::openapi::ErrorBody),
         (status = 403, description = "The caller lacks the `read` permission", body = crate::openapi::ErrorBody),
         (status = 404, description = "The organization or key is not the caller's", body = crate::openapi::ErrorBody),

@@ -89,7 +89,8 @@ fn expiry(exp: i64) -> DateTime<Utc> {
     responses(
         (status = 200, description = "Signed in", body = LoginResponse),
         (status = 401, description = "Invalid username or password", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = crate::openapi::ErrorBody,
+            headers(("retry-after" = u64, description = "Seconds until the next attempt is allowed"))),
     ), security(()))]
 pub async fn login(
     req: HttpRequest,
@@ -123,7 +124,8 @@ pub async fn login(
     responses(
         (status = 200, description = "Signed in", body = KeyLoginResponse),
         (status = 401, description = "Invalid, revoked or expired key", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = crate::openapi::ErrorBody,
+            headers(("retry-after" = u64, description = "Seconds until the next attempt is allowed"))),
     ), security(()))]
 pub async fn key_login(
     req: HttpRequest,

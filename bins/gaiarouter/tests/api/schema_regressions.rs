@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error_envelope, spawn_app};
+use crate::helpers::{Db, TestApp, assert_error_envelope, spawn_app, spawn_app_on};
 
 async fn post_admin(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
     app.client
@@ -154,4 +154,108 @@ async fn every_operation_documents_its_error_responses_with_the_envelope() {
         }
     }
     assert!(operations >= 35, "only {operations} operations documented");
+}
+
+/// The cases of [`nul_characters_are_refused_with_a_400_never_a_500`]: lookups and filters whose value
+/// holds a NUL character (`%00`).
+const NUL_LOOKUPS: &[&str] = &[
+    "/v1/organizations?search=a%00b",
+    "/v1/organizations/a%00b",
+    "/v1/organizations/a%00b/stats",
+    "/v1/api-keys?search=a%00b",
+    "/v1/api-keys?organization_id=a%00b",
+    "/v1/api-keys/a%00b",
+    "/v1/api-keys/a%00b/stats",
+    "/v1/admin/users?search=a%00b",
+    "/v1/admin/users/a%00b",
+    "/v1/admin/models?search=a%00b",
+    "/v1/admin/models?provider=a%00b",
+    "/v1/requests?model=a%00b",
+    "/v1/requests?provider=a%00b",
+    "/v1/requests?key_id=a%00b",
+    "/v1/requests?organization_id=a%00b",
+    "/v1/requests?format=csv&model=a%00b",
+];
+
+/// PostgreSQL cannot hold NUL in text, even to compare: a `%00` in any filter or id, or a `\u0000` in a
+/// stored field, was a 500 there (SQLite took it). Stored fields now refuse control characters on every
+/// engine (400 naming the field); a lookup with NUL is a 400 `invalid_text` on PostgreSQL and finds
+/// nothing on SQLite — never a 500.
+async fn nul_characters_are_refused_with_a_400_never_a_500(db: Db) {
+    let Some(app) = spawn_app_on(db).await else {
+        return;
+    };
+    for (path, body, param) in [
+        (
+            "/v1/organizations",
+            json!({"name": "nul", "description": "a\u{0}b"}),
+            "description",
+        ),
+        (
+            "/v1/admin/models",
+            json!({"id": "openai/nul-test", "display_name": "a\u{0}b"}),
+            "display_name",
+        ),
+        (
+            "/v1/admin/models",
+            json!({"id": "openai/nul-test", "upstream_name": "a\u{0}b"}),
+            "upstream_name",
+        ),
+    ] {
+        let error = assert_error_envelope(post_admin(&app, path, &body).await, 400).await;
+        assert_eq!(error["param"], param, "{path} {body}: {error}");
+    }
+    let org = post_admin(&app, "/v1/organizations", &json!({"name": "nul-patch"})).await;
+    let org: Value = org.json().await.unwrap();
+    let res = app
+        .client
+        .patch(app.url(&format!(
+            "/v1/organizations/{}",
+            org["id"].as_str().unwrap()
+        )))
+        .bearer_auth(app.key())
+        .json(&json!({"description": "a\u{0}b"}))
+        .send()
+        .await
+        .unwrap();
+    let error = assert_error_envelope(res, 400).await;
+    assert_eq!(error["param"], "description", "{error}");
+
+    for path in NUL_LOOKUPS {
+        let res = app.get_authed(path).await;
+        let status = res.status().as_u16();
+        match db {
+            Db::Postgres => {
+                let error = assert_error_envelope(res, 400).await;
+                assert_eq!(error["code"], "invalid_text", "{path}: {error}");
+            }
+            Db::Sqlite => assert!(
+                [200, 404].contains(&status),
+                "{path}: {status} {}",
+                res.text().await.unwrap()
+            ),
+        }
+    }
+    // Signing in with a NUL in the username: refused, not an internal error.
+    let res = app
+        .client
+        .post(app.url("/v1/admin/login"))
+        .json(&json!({"username": "ad\u{0}min", "password": "whatever-password"}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    assert!([400, 401].contains(&status), "login: {status}");
+    assert_error_envelope(res, status).await;
+    assert_eq!(app.get("/health").await.status(), 200);
+}
+
+#[tokio::test]
+async fn nul_characters_are_refused_with_a_400_never_a_500_on_sqlite() {
+    nul_characters_are_refused_with_a_400_never_a_500(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn nul_characters_are_refused_with_a_400_never_a_500_on_postgres() {
+    nul_characters_are_refused_with_a_400_never_a_500(Db::Postgres).await;
 }
