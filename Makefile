@@ -68,6 +68,9 @@ fmt: ## format the code
 bench: ## run the benchmarks and print the figures (see docs/performance.md)
 	@if [ -x scripts/bench.sh ]; then scripts/bench.sh; else echo "bench: not written yet"; exit 1; fi
 
+soak: ## sustained mixed load on the release binary, memory over time; SOAK_DURATION=10m (see docs/soak.md)
+	scripts/soak.sh
+
 clean-pg: ## stop and remove the throwaway test PostgreSQL cluster
 	@d=$${GAIA_PG_DIR:-$${TMPDIR:-/tmp}/gaiarouter-test-pg}; b=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1); \
 	if [ -d "$$d/data" ]; then runuser -u postgres -- $$b/pg_ctl -D $$d/data stop -m fast || true; rm -rf "$$d"; fi
