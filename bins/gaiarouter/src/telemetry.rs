@@ -12,8 +12,12 @@ pub const DEFAULT_FILTER: &str =
 pub fn init(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    // A line that cannot be written (stderr closed: the log collector went away) is dropped. By default
+    // tracing-subscriber reports it with `eprintln!`, which panics on that same closed stderr — inside
+    // every request and the shutdown task.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .log_internal_errors(false)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match format {

@@ -4,7 +4,8 @@
 //! organization or a limit, and never a request-limit slot: slots claimed before the crash stay claimed, so
 //! no key passes its monthly request limit across a crash.
 //!
-//! Also the child-process harness the secrets scan uses ([`Gateway`]).
+//! Also: the log collector going away (stderr closed) neither breaks requests nor SIGTERM. And the
+//! child-process harness the secrets scan uses ([`Gateway`]).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -418,4 +419,64 @@ async fn kill_9_on_sqlite_loses_only_unwritten_usage_and_never_lets_a_key_pass_i
 #[tokio::test]
 async fn kill_9_on_postgres_loses_only_unwritten_usage_and_never_lets_a_key_pass_its_limit() {
     a_crash_loses_at_most_unwritten_usage_and_no_key_passes_its_limit(Db::Postgres).await;
+}
+
+/// The log collector dies (stderr becomes a closed pipe): requests are still served and SIGTERM still stops
+/// the server — log lines that cannot be written are dropped, never turned into a panic.
+#[tokio::test]
+async fn a_closed_stderr_neither_breaks_requests_nor_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GAIA_BIND", "127.0.0.1:0")
+        .env(
+            "DATABASE_URL",
+            gaia_store::testing::sqlite_file_url(dir.path()),
+        )
+        .env("GAIA_ADMIN_KEY", ADMIN)
+        .env("GAIA_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("the server printed its address")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("GaiaRouter is listening on http://127.0.0.1:") {
+            break rest.trim().parse::<u16>().unwrap();
+        }
+    };
+    drop(lines); // the reading end goes away: every later log line meets a broken pipe
+    let client = http_client();
+    for _ in 0..3 {
+        let res = client
+            .get(format!("http://127.0.0.1:{port}/v1/organizations"))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("the server answers with nowhere to log");
+        assert_eq!(res.status(), 200);
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("SIGTERM did not stop a server whose stderr is closed");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
 }
