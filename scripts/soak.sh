@@ -230,7 +230,11 @@ for _ in $(seq 1 30); do
 done
 ps_line="$(sample)"
 echo "$ps_line" >>"$out/samples.tsv"
-kill -0 "$gaia_pid" 2>/dev/null || fail "gaiarouter died during the run"
+if ! kill -0 "$gaia_pid" 2>/dev/null; then
+  code=0
+  wait "$gaia_pid" 2>/dev/null || code=$?
+  fail "gaiarouter died during the run (exit status $code$( ((code > 128)) && echo ", signal $((code - 128))")); its warnings: $out/gaiarouter-warnings.log"
+fi
 
 python3 "$root/scripts/soak/report.py" report "$out" --clk-tck "$clk_tck" --duration "$duration" \
   --connections "$conns" --pause-ms "$pause_ms" --sample-secs "$sample_secs" \
