@@ -339,16 +339,19 @@ fn start_mock(args: &[&str]) -> (std::process::Child, String) {
 
 #[tokio::test]
 async fn sigterm_during_200_streams_lets_them_finish_and_records_every_one() {
-    // Each stream: 20 chunks 50 ms apart, about one second.
-    let (mut mock, upstream) = start_mock(&["--chunk-ms", "50", "--chunks", "20"]);
+    // Each stream: 30 chunks 100 ms apart, about three seconds.
+    let (mut mock, upstream) = start_mock(&["--chunk-ms", "100", "--chunks", "30"]);
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/streams.db?mode=rwc", dir.path().display());
     let (mut child, port) = start_binary(dir.path(), &db, &upstream);
     let client = crate::helpers::http_client();
     let n = 200;
     let mut streams = Vec::new();
+    // Each stream reports when its answer has started (status and headers received: it is in flight).
+    let (started_tx, mut started) = tokio::sync::mpsc::channel::<()>(n);
     for _ in 0..n {
         let client = client.clone();
+        let started_tx = started_tx.clone();
         streams.push(tokio::spawn(async move {
             let mut res = client
                 .post(format!("http://127.0.0.1:{port}/v1/chat/completions"))
@@ -361,6 +364,7 @@ async fn sigterm_during_200_streams_lets_them_finish_and_records_every_one() {
                 .await
                 .unwrap();
             assert_eq!(res.status(), 200);
+            started_tx.send(()).await.unwrap();
             let mut body = String::new();
             while let Some(chunk) = res.chunk().await.unwrap() {
                 body.push_str(&String::from_utf8_lossy(&chunk));
@@ -368,8 +372,10 @@ async fn sigterm_during_200_streams_lets_them_finish_and_records_every_one() {
             body
         }));
     }
-    // Let every stream start, then ask the server to stop while they are all in flight.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once every stream has started, ask the server to stop while they are all in flight.
+    for _ in 0..n {
+        started.recv().await.unwrap();
+    }
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -12,6 +12,7 @@ mod docs;
 mod errors;
 mod faults;
 mod gateway;
+mod hot_path;
 mod lifecycle;
 mod outage;
 mod recording;
