@@ -170,7 +170,7 @@ start_gateway() {
       GAIA_ADMIN_KEY="$admin_key" \
       GAIA_ADMIN_PASSWORD="bench-password-$RANDOM$RANDOM" \
       GAIA_JWT_SECRET="bench-jwt-secret-0123456789abcdef0123456789" \
-      GAIA_LOG_FORMAT=json RUST_LOG=warn \
+      GAIA_LOG_FORMAT=json RUST_LOG="${gateway_log:-warn}" \
       GAIA_CONFIG="$work/gaiarouter.toml" \
       OPENAI_BASE_URL="$mock_url/v1" OPENAI_API_KEY=sk-openai-mock \
       ANTHROPIC_BASE_URL="$mock_url" ANTHROPIC_API_KEY=sk-ant-mock \
@@ -250,7 +250,7 @@ load() {
   reset_peak
   t0="$(cpu_ticks)"
   BENCH_BODY="$body" BENCH_HEADERS="$headers" \
-    wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s --latency -s "$lua" "$url" >"$raw/$name.wrk.txt" 2>&1 ||
+    wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout "${BENCH_TIMEOUT:-10}s" --latency -s "$lua" "$url" >"$raw/$name.wrk.txt" 2>&1 ||
     fail "wrk failed for $name: $(tail -n 5 "$raw/$name.wrk.txt")"
   r0="$(cpu_ticks)"
   local wrk_json
@@ -309,6 +309,10 @@ for c in 32 256; do
   load "gw-gemini-c$c" gateway gaiarouter gemini "$c" "direct-gemini-c$c" "$chat" "$(gw_body google/gemini-2.5-flash)" "$h_gaia"
 done
 load gw-openai-c32-nolimits gateway gaiarouter openai 32 direct-openai-c32 "$chat" "$(gw_body openai/gpt-4o-mini)" "$h_free"
+# The default log level (info): one JSON line per request, written to the log file.
+stop_gateway && gateway_log=info start_gateway
+load gw-openai-c32-infolog gateway gaiarouter openai 32 direct-openai-c32 "$chat" "$(gw_body openai/gpt-4o-mini)" "$h_gaia"
+stop_gateway && start_gateway
 
 # Paced: the same 32 connections, each pausing ${pace_ms} ms after every answer (a few thousand req/s, well below
 # what the machine can serve), so the added latency is GaiaRouter's own work, not queueing for a saturated CPU.
@@ -357,14 +361,20 @@ stop_gateway && start_gateway
 load gw-slow500-c1000-nolimits slow50 gaiarouter openai 1000 direct-slow500-c1000 "$chat" "$(gw_body slower/gpt-4o-mini)" "$h_free" "$((duration + 3))"
 
 # --- 4b. 10,000 concurrent, mostly idle streams -------------------------------------------------------------------
-# Each stream sends 10 chunks 800 ms apart (8 s); 10,000 connections hold one each for the whole run.
-idle_conns="${BENCH_IDLE_STREAMS:-10000}"
+# Each stream sends 10 chunks 800 ms apart (8 s); every connection holds one stream at a time for 20 s.
+# GaiaRouter needs two descriptors per stream (the client's socket and the upstream one): 10,000 streams
+# need more than 20,000, so the default is what the open-file limit allows, at most 10,000.
+fd_limit="$(ulimit -n)"
+idle_default=$(( (fd_limit - 1000) / 2 ))
+(( idle_default > 10000 )) && idle_default=10000
+idle_conns="${BENCH_IDLE_STREAMS:-$idle_default}"
+(( idle_conns < 10000 )) && log "open-file limit $fd_limit (hard $(ulimit -Hn)): $idle_conns streams, not 10,000 (each needs 2 descriptors in GaiaRouter; raise the hard limit to 21,000+ for 10,000)"
 log "4b. $idle_conns concurrent streams (10 chunks, 800 ms apart)"
 stop_gateway && start_gateway
-BENCH_NO_WARMUP=1 load "direct-idle-c$idle_conns" idle mock openai "$idle_conns" "" "$idle_url/v1/chat/completions" \
-  "$(with_stream "$body_openai")" "$h_openai" 10
-BENCH_NO_WARMUP=1 load "gw-idle-c$idle_conns" idle gaiarouter openai "$idle_conns" "direct-idle-c$idle_conns" "$chat" \
-  "$(gw_body idle/gpt-4o-mini stream)" "$h_gaia" 10
+BENCH_NO_WARMUP=1 BENCH_TIMEOUT=30 load "direct-idle-c$idle_conns" idle mock openai "$idle_conns" "" "$idle_url/v1/chat/completions" \
+  "$(with_stream "$body_openai")" "$h_openai" 20
+BENCH_NO_WARMUP=1 BENCH_TIMEOUT=30 load "gw-idle-c$idle_conns" idle gaiarouter openai "$idle_conns" "direct-idle-c$idle_conns" "$chat" \
+  "$(gw_body idle/gpt-4o-mini stream)" "$h_gaia" 20
 
 # --- 5. optional: memory over a long run (BENCH_MEMORY_REQUESTS, e.g. 1000000) ---------------------------------
 if (( ${BENCH_MEMORY_REQUESTS:-0} > 0 )); then

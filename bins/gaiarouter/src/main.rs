@@ -6,11 +6,6 @@ use gaiarouter::configuration::{Command, Settings};
 use gaiarouter::startup::{Application, run_migrations};
 use gaiarouter::telemetry;
 
-/// mimalloc: per-thread free lists suit a server that allocates and frees small buffers on every request
-/// (measured in docs/performance.md: less CPU per request than glibc's malloc, and a flat RSS under load).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let (command, settings) = match Settings::from_env_and_args() {
         Ok(parsed) => parsed,

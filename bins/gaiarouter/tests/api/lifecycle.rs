@@ -345,10 +345,10 @@ async fn sigterm_during_200_streams_lets_them_finish_and_records_every_one() {
     let db = format!("sqlite://{}/streams.db?mode=rwc", dir.path().display());
     let (mut child, port) = start_binary(dir.path(), &db, &upstream);
     let client = crate::helpers::http_client();
-    let n = 200;
+    let n: u64 = 200;
     let mut streams = Vec::new();
     // Each stream reports when its answer has started (status and headers received: it is in flight).
-    let (started_tx, mut started) = tokio::sync::mpsc::channel::<()>(n);
+    let (started_tx, mut started) = tokio::sync::mpsc::channel::<()>(200);
     for _ in 0..n {
         let client = client.clone();
         let started_tx = started_tx.clone();
