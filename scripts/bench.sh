@@ -40,34 +40,11 @@ fail() {
   exit 1
 }
 
-# --- tools --------------------------------------------------------------------------------------------
-command -v python3 >/dev/null || fail "python3 is needed (for the streaming probe and the report)"
-command -v curl >/dev/null || fail "curl is needed"
-if ! command -v wrk >/dev/null; then
-  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-    log "installing wrk with apt-get"
-    DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2
-  else
-    fail "wrk is not installed: 'sudo apt-get install wrk' (Debian/Ubuntu), 'brew install wrk' (macOS), or build https://github.com/wg/wrk"
-  fi
-fi
-
-# --- binaries: cargo decides when our quick check says they may be stale -------------------------------
-stale() {
-  [[ ! -x "$gaiarouter" || ! -x "$mock" ]] && return 0
-  local oldest="$gaiarouter"
-  [[ "$mock" -ot "$oldest" ]] && oldest="$mock"
-  [[ -n "$(find Cargo.toml Cargo.lock bins crates migration -newer "$oldest" -type f \
-    \( -name '*.rs' -o -name '*.toml' -o -name '*.json' -o -name '*.sql' -o -name Cargo.lock \) \
-    -not -path '*/tests/*' -print -quit 2>/dev/null)" ]]
-}
-if [[ "${BENCH_NO_BUILD:-}" == 1 ]]; then
-  [[ -x "$gaiarouter" && -x "$mock" ]] || fail "BENCH_NO_BUILD=1 but $gaiarouter or $mock is missing"
-elif stale; then
-  log "building the release binaries (a first build takes several minutes)"
-  cargo build --release -p gaiarouter -p mock-upstream
-fi
+# --- tools and binaries (scripts/lib/release-tools.sh) -----------------------------------------------
+# shellcheck source=lib/release-tools.sh
+source "$root/scripts/lib/release-tools.sh"
+need_load_tools
+ensure_release_binaries "${BENCH_NO_BUILD:-}"
 
 # 1,000 connections need ~3,000 descriptors across wrk, GaiaRouter (in and out) and the mock.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

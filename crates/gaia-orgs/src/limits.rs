@@ -475,12 +475,21 @@ impl Limiter {
         now: DateTime<Utc>,
     ) -> Result<(), GaiaError> {
         let result = self.claim_inner(scope, id, limit, now).await;
-        if let Ok(mut map) = self.allowances.lock() {
-            let a = map.entry(scope, id, || Allowance::new(month_of(now)));
-            a.claiming = false;
-        }
+        self.with_allowance(scope, id, month_of(now), |a| a.claiming = false);
         self.claimed.notify_waiters();
         result
+    }
+
+    /// Runs `f` on the allowance of `id` (created for `month` when missing); `None` if the lock is poisoned.
+    fn with_allowance<R>(
+        &self,
+        scope: Scope,
+        id: &str,
+        month: i32,
+        f: impl FnOnce(&mut Allowance) -> R,
+    ) -> Option<R> {
+        let mut map = self.allowances.lock().ok()?;
+        Some(f(map.entry(scope, id, || Allowance::new(month))))
     }
 
     async fn claim_inner(
@@ -491,12 +500,10 @@ impl Limiter {
         now: DateTime<Utc>,
     ) -> Result<(), GaiaError> {
         let month = month_of(now);
-        let (seen, last_block, last_claim) = {
-            let Ok(mut map) = self.allowances.lock() else {
-                return Ok(());
-            };
-            let a = map.entry(scope, id, || Allowance::new(month));
+        let Some((seen, last_block, last_claim)) = self.with_allowance(scope, id, month, |a| {
             (a.seen_admitted, a.block, a.last_claim)
+        }) else {
+            return Ok(());
         };
         let p = period(now);
         // Requests recorded before the limit existed (or before this month's row) count too.
@@ -520,8 +527,7 @@ impl Limiter {
                     .admitted(scope.as_str(), id, &p)
                     .await
                     .unwrap_or(seen + block);
-                if let Ok(mut map) = self.allowances.lock() {
-                    let a = map.entry(scope, id, || Allowance::new(month));
+                self.with_allowance(scope, id, month, |a| {
                     if a.month == month {
                         a.unused += block;
                         a.seen_admitted = admitted;
@@ -529,15 +535,14 @@ impl Limiter {
                         a.last_claim = Some(Instant::now());
                         a.exhausted = None;
                     }
-                }
+                });
                 return Ok(());
             }
             if block == 1 {
-                if let Ok(mut map) = self.allowances.lock() {
-                    let a = map.entry(scope, id, || Allowance::new(month));
+                self.with_allowance(scope, id, month, |a| {
                     a.seen_admitted = limit;
                     a.exhausted = Some((limit, Instant::now() + EXHAUSTED_RECHECK));
-                }
+                });
                 return Ok(());
             }
             block = 1;
