@@ -195,6 +195,10 @@ const PROVIDER_CHARS: usize = 64;
 const ERROR_CODE_CHARS: usize = 64;
 
 fn fit(s: &str, max_chars: usize) -> String {
+    // No more bytes than the limit means no more characters: the common case, without counting them.
+    if s.len() <= max_chars {
+        return s.to_owned();
+    }
     match s.char_indices().nth(max_chars) {
         Some((cut, _)) => s[..cut].to_owned(),
         None => s.to_owned(),
@@ -852,6 +856,17 @@ mod tests {
     use super::*;
     use crate::test_support::memory_store;
     use chrono::TimeZone;
+
+    #[test]
+    fn fit_keeps_at_most_the_limit_in_characters_never_splitting_one() {
+        assert_eq!(fit("abc", 3), "abc");
+        assert_eq!(fit("abcd", 3), "abc");
+        // 4 characters in 8 bytes: over the limit in bytes, within it in characters.
+        assert_eq!(fit("éééé", 4), "éééé");
+        assert_eq!(fit("éééé", 3), "ééé");
+        assert_eq!(fit("漢🙂x", 2), "漢🙂");
+        assert_eq!(fit("", 0), "");
+    }
 
     fn record(i: u64) -> NewUsageRecord {
         NewUsageRecord {
