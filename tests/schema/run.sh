@@ -32,19 +32,11 @@ gaiarouter="$root/target/debug/gaiarouter"
 mock="$root/target/debug/mock-upstream"
 max_examples="${SCHEMA_MAX_EXAMPLES:-40}"
 
-# --- the Python side
-if [[ ! -x "$venv/bin/python" ]]; then
-  python3 -m venv "$venv"
-fi
-if ! cmp -s "$requirements" "$venv/requirements.installed"; then
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
-  cp "$requirements" "$venv/requirements.installed"
-fi
-
-# --- the binaries
-if [[ ! -x "$gaiarouter" || ! -x "$mock" ]]; then
-  cargo build -p gaiarouter -p mock-upstream
-fi
+# --- the Python side and the binaries (scripts/lib/test-env.sh)
+# shellcheck source=../../scripts/lib/test-env.sh
+source "$root/scripts/lib/test-env.sh"
+ensure_venv "$venv" "$requirements"
+ensure_debug_binaries
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/gaia-schema.XXXXXX")"
 mock_pid=""
@@ -52,12 +44,7 @@ gaia_pid=""
 pg_database=""
 cleanup() {
   local status=$?
-  for pid in "$gaia_pid" "$mock_pid"; do
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  stop_pids "$gaia_pid" "$mock_pid"
   if [[ -n "$pg_database" ]]; then
     psql "${SCHEMA_POSTGRES_URL}" -qc "DROP DATABASE IF EXISTS $pg_database" >/dev/null 2>&1 || true
   fi

@@ -15,31 +15,18 @@ requirements="$root/tests/sdk/requirements.txt"
 gaiarouter="$root/target/debug/gaiarouter"
 mock="$root/target/debug/mock-upstream"
 
-# --- the Python side
-if [[ ! -x "$venv/bin/python" ]]; then
-  python3 -m venv "$venv"
-fi
-if ! cmp -s "$requirements" "$venv/requirements.installed"; then
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
-  cp "$requirements" "$venv/requirements.installed"
-fi
-
-# --- the binaries
-if [[ ! -x "$gaiarouter" || ! -x "$mock" ]]; then
-  cargo build -p gaiarouter -p mock-upstream
-fi
+# --- the Python side and the binaries (scripts/lib/test-env.sh)
+# shellcheck source=../../scripts/lib/test-env.sh
+source "$root/scripts/lib/test-env.sh"
+ensure_venv "$venv" "$requirements"
+ensure_debug_binaries
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/gaia-sdk.XXXXXX")"
 mock_pid=""
 gaia_pid=""
 cleanup() {
   local status=$?
-  for pid in "$gaia_pid" "$mock_pid"; do
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  stop_pids "$gaia_pid" "$mock_pid"
   if [[ $status -ne 0 && -s "$work/gaiarouter.log" ]]; then
     echo "--- last lines of the GaiaRouter log ($work/gaiarouter.log):" >&2
     tail -n 40 "$work/gaiarouter.log" >&2

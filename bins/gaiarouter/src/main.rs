@@ -6,12 +6,18 @@ use gaiarouter::configuration::{Command, Settings};
 use gaiarouter::startup::{Application, run_migrations};
 use gaiarouter::telemetry;
 
+/// One line on stderr for the operator; a closed stderr is not worth a panic (`eprintln!` would).
+fn say(message: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
 fn main() -> ExitCode {
     let (command, settings) = match Settings::from_env_and_args() {
         Ok(parsed) => parsed,
         Err(err) => {
             // One clear line naming the variable; no backtrace.
-            eprintln!("gaiarouter: configuration error: {err}");
+            say(format_args!("gaiarouter: configuration error: {err}"));
             return ExitCode::from(2);
         }
     };
@@ -22,7 +28,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(err) => {
-            eprintln!("gaiarouter: cannot start the async runtime: {err}");
+            say(format_args!("gaiarouter: cannot start the async runtime: {err}"));
             return ExitCode::FAILURE;
         }
     };
@@ -39,12 +45,12 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err @ gaiarouter::startup::StartupError::Config(_)) => {
-            eprintln!("gaiarouter: {err}");
+            say(format_args!("gaiarouter: {err}"));
             ExitCode::from(2)
         }
         Err(err) => {
             tracing::error!(error = %err, "gaiarouter stopped with an error");
-            eprintln!("gaiarouter: {err}");
+            say(format_args!("gaiarouter: {err}"));
             ExitCode::FAILURE
         }
     }

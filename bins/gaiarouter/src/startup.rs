@@ -348,8 +348,12 @@ impl Application {
                 "  Admin UI user created: username '{user}', password '{password}' (shown once; set GAIA_ADMIN_USERNAME/GAIA_ADMIN_PASSWORD to choose them)."
             ));
         }
-        // Operator-facing banner on stderr, outside the structured log stream.
-        eprintln!("{}", lines.join("\n"));
+        // Operator-facing banner on stderr, outside the structured log stream. Written with the error
+        // ignored: `eprintln!` panics when stderr is gone (a log collector that went away), and a banner is
+        // not worth the process.
+        let mut banner = lines.join("\n");
+        banner.push('\n');
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), banner.as_bytes());
     }
 
     /// Serves until SIGTERM/SIGINT, then drains in-flight requests (bounded by `GAIA_SHUTDOWN_TIMEOUT`).
