@@ -28,7 +28,9 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(err) => {
-            say(format_args!("gaiarouter: cannot start the async runtime: {err}"));
+            say(format_args!(
+                "gaiarouter: cannot start the async runtime: {err}"
+            ));
             return ExitCode::FAILURE;
         }
     };
