@@ -291,8 +291,9 @@ stop_gateway && gateway_log=info start_gateway
 load gw-openai-c32-infolog gateway gaiarouter openai 32 direct-openai-c32 "$chat" "$(gw_body openai/gpt-4o-mini)" "$h_gaia"
 stop_gateway && start_gateway
 
-# Paced: the same 32 connections, each pausing ${pace_ms} ms after every answer (a few thousand req/s, well below
-# what the machine can serve), so the added latency is GaiaRouter's own work, not queueing for a saturated CPU.
+# Paced: the same 32 connections, each pausing a random 0..2×${pace_ms} ms after every answer (a few thousand req/s,
+# well below what the machine can serve), so the added latency is GaiaRouter's own work, not queueing for a
+# saturated CPU.
 pace_ms="${BENCH_PACE_MS:-10}"
 log "2b. paced: 32 connections, ${pace_ms} ms pause after each answer"
 export BENCH_DELAY_MS="$pace_ms"

@@ -2,8 +2,8 @@
 -- summary (prefixed "BENCH_JSON ") that scripts/bench/report.py reads.
 --   BENCH_BODY     the request body (JSON)
 --   BENCH_HEADERS  extra headers, "Name: value" separated by "|" (e.g. "Authorization: Bearer gaia_…")
---   BENCH_DELAY_MS optional: each connection waits this long after an answer before its next request
---                  (paced load: the rate stays below saturation, so latency is not CPU queueing)
+--   BENCH_DELAY_MS optional: each connection waits on average this long after an answer before its next
+--                  request (paced load: the rate stays below saturation, so latency is not CPU queueing)
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY") or "{}"
 wrk.headers["Content-Type"] = "application/json"
@@ -14,10 +14,13 @@ for h in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^|]+") do
   end
 end
 
+-- The pause is drawn uniformly from 0..2×BENCH_DELAY_MS (mean BENCH_DELAY_MS), so the connections drift
+-- apart instead of firing together after every pause, which would measure bursts, not the hop.
 local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
 if pause then
+  math.randomseed(os.time())
   function delay()
-    return pause
+    return math.random(0, 2 * pause)
   end
 end
 
