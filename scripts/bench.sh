@@ -357,7 +357,8 @@ BENCH_NO_WARMUP=1 BENCH_TIMEOUT=30 load "gw-idle-c$idle_conns" idle gaiarouter o
 # --- 5. optional: memory over a long run (BENCH_MEMORY_REQUESTS, e.g. 1000000) ---------------------------------
 if (( ${BENCH_MEMORY_REQUESTS:-0} > 0 )); then
   rps="$(python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["wrk"]; print(w["requests"] * 1e6 / w["duration_us"])' "$raw/gw-openai-c32.json")"
-  secs="$(python3 -c "import sys; print(int(${BENCH_MEMORY_REQUESTS} / $rps) + 1)")"
+  # 1.5× the time the c=32 run's rate needs: the long run is slower than a 5-second one.
+  secs="$(python3 -c "import sys; print(int(1.5 * ${BENCH_MEMORY_REQUESTS} / $rps) + 1)")"
   log "5. memory: ~${BENCH_MEMORY_REQUESTS} requests at c=32 (~${secs} s), GaiaRouter's RSS sampled every 5 s"
   stop_gateway && start_gateway
   {
