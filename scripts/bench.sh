@@ -75,25 +75,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start_mock NAME [flags...]: prints the mock's base URL.
-start_mock() {
-  local name=$1
-  shift
-  "$mock" --bind 127.0.0.1:0 "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  local pid=$!
-  echo "$pid" >"$work/$name.pid"
-  for _ in $(seq 1 100); do
-    local line
-    line="$(head -n 1 "$work/$name.out" 2>/dev/null || true)"
-    if [[ "$line" == "mock-upstream listening on "* ]]; then
-      echo "${line#mock-upstream listening on }"
-      return
-    fi
-    kill -0 "$pid" 2>/dev/null || fail "mock-upstream ($name) exited: $(cat "$work/$name.err")"
-    sleep 0.1
-  done
-  fail "mock-upstream ($name) did not start within 10 s"
-}
+# shellcheck source=lib/mock-upstream.sh
+source "$root/scripts/lib/mock-upstream.sh"
 # Command substitution runs in a subshell, so the mocks' pids come back through pid files.
 mock_url="$(start_mock fast)" && pids+=("$(cat "$work/fast.pid")")
 slow_url="$(start_mock slow --ttfb-ms 50)" && pids+=("$(cat "$work/slow.pid")")
@@ -106,35 +89,12 @@ port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 admin_key="bench-admin-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 gaia_url="http://127.0.0.1:$port"
 # Two extra OpenAI-compatible providers point at the delayed mocks: mock headers are not forwarded upstream.
-cat >"$work/gaiarouter.toml" <<EOF
-[[providers]]
-name = "slow"
-base_url = "$slow_url/v1"
-api_key = "sk-slow-mock"
-[[providers.models]]
-name = "gpt-4o-mini"
-
-[[providers]]
-name = "slower"
-base_url = "$slower_url/v1"
-api_key = "sk-slower-mock"
-[[providers.models]]
-name = "gpt-4o-mini"
-
-[[providers]]
-name = "idle"
-base_url = "$idle_url/v1"
-api_key = "sk-idle-mock"
-[[providers.models]]
-name = "gpt-4o-mini"
-
-[[providers]]
-name = "chunky"
-base_url = "$chunky_url/v1"
-api_key = "sk-chunky-mock"
-[[providers.models]]
-name = "gpt-4o-mini"
-EOF
+{
+  provider_toml slow "$slow_url"
+  provider_toml slower "$slower_url"
+  provider_toml idle "$idle_url"
+  provider_toml chunky "$chunky_url"
+} >"$work/gaiarouter.toml"
 # The same database and tenant across restarts; a restart gives a scenario its own peak RSS (memory the
 # allocator keeps after a busy run would otherwise carry over).
 gaia_pid=""
@@ -346,7 +306,7 @@ fd_limit="$(ulimit -n)"
 idle_default=$(( (fd_limit - 1000) / 2 ))
 (( idle_default > 10000 )) && idle_default=10000
 idle_conns="${BENCH_IDLE_STREAMS:-$idle_default}"
-(( idle_conns < 10000 )) && log "open-file limit $fd_limit (hard $(ulimit -Hn)): $idle_conns streams, not 10,000 (each needs 2 descriptors in GaiaRouter; raise the hard limit to 21,000+ for 10,000)"
+[[ -z "${BENCH_IDLE_STREAMS:-}" ]] && (( idle_conns < 10000 )) && log "open-file limit $fd_limit (hard $(ulimit -Hn)): $idle_conns streams, not 10,000 (each needs 2 descriptors in GaiaRouter; raise the hard limit to 21,000+ for 10,000)"
 log "4b. $idle_conns concurrent streams (10 chunks, 800 ms apart)"
 stop_gateway && start_gateway
 BENCH_NO_WARMUP=1 BENCH_TIMEOUT=30 load "direct-idle-c$idle_conns" idle mock openai "$idle_conns" "" "$idle_url/v1/chat/completions" \

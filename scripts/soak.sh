@@ -67,25 +67,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start_mock NAME [flags...]: prints the mock's base URL (its pid goes to $work/NAME.pid).
-start_mock() {
-  local name=$1
-  shift
-  "$mock" --bind 127.0.0.1:0 "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  local pid=$!
-  echo "$pid" >"$work/$name.pid"
-  for _ in $(seq 1 100); do
-    local line
-    line="$(head -n 1 "$work/$name.out" 2>/dev/null || true)"
-    if [[ "$line" == "mock-upstream listening on "* ]]; then
-      echo "${line#mock-upstream listening on }"
-      return
-    fi
-    kill -0 "$pid" 2>/dev/null || fail "mock-upstream ($name) exited: $(cat "$work/$name.err")"
-    sleep 0.1
-  done
-  fail "mock-upstream ($name) did not start within 10 s"
-}
+# shellcheck source=lib/mock-upstream.sh
+source "$root/scripts/lib/mock-upstream.sh"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 mock_url="$(start_mock fast)" && pids+=("$(cat "$work/fast.pid")")
@@ -95,35 +78,12 @@ cutting_url="$(start_mock cutting --fault cut-stream)" && pids+=("$(cat "$work/c
 gone_url="http://127.0.0.1:$(free_port)" # nothing listens there
 log "mock-upstream: $mock_url (answers), $chunky_url (10 chunks 10 ms apart), $failing_url (503), $cutting_url (cuts streams); $gone_url refuses connections"
 
-cat >"$work/gaiarouter.toml" <<EOF
-[[providers]]
-name = "chunky"
-base_url = "$chunky_url/v1"
-api_key = "sk-chunky-mock"
-[[providers.models]]
-name = "gpt-4o-mini"
-
-[[providers]]
-name = "failing"
-base_url = "$failing_url/v1"
-api_key = "sk-failing-mock"
-[[providers.models]]
-name = "gpt-4o-mini"
-
-[[providers]]
-name = "cutting"
-base_url = "$cutting_url/v1"
-api_key = "sk-cutting-mock"
-[[providers.models]]
-name = "gpt-4o-mini"
-
-[[providers]]
-name = "gone"
-base_url = "$gone_url/v1"
-api_key = "sk-gone"
-[[providers.models]]
-name = "gpt-4o-mini"
-EOF
+{
+  provider_toml chunky "$chunky_url"
+  provider_toml failing "$failing_url"
+  provider_toml cutting "$cutting_url"
+  provider_toml gone "$gone_url"
+} >"$work/gaiarouter.toml"
 
 port="$(free_port)"
 admin_key="soak-admin-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"

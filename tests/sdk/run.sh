@@ -45,19 +45,11 @@ fail() {
 }
 
 # --- mock-upstream on a port of its choosing; its first stdout line names it
+# shellcheck source=../../scripts/lib/mock-upstream.sh
+source "$root/scripts/lib/mock-upstream.sh"
 "$mock" --bind 127.0.0.1:0 >"$work/mock.out" 2>"$work/mock.err" &
 mock_pid=$!
-mock_url=""
-for _ in $(seq 1 100); do
-  line="$(head -n 1 "$work/mock.out" 2>/dev/null || true)"
-  if [[ "$line" == "mock-upstream listening on "* ]]; then
-    mock_url="${line#mock-upstream listening on }"
-    break
-  fi
-  kill -0 "$mock_pid" 2>/dev/null || fail "mock-upstream exited: $(cat "$work/mock.err")"
-  sleep 0.1
-done
-[[ -n "$mock_url" ]] || fail "mock-upstream did not start within 10 s"
+mock_url="$(await_mock_url "$work/mock.out" "$work/mock.err" "$mock_pid")"
 
 # --- GaiaRouter on a free port, a fresh SQLite database, every provider at the mock
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
