@@ -98,21 +98,7 @@ impl Gateway {
     /// SIGTERM, then waits (bounded) for the exit; returns everything the process printed.
     pub fn terminate(mut self) -> Vec<String> {
         let mut child = self.child.take().unwrap();
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        let started = Instant::now();
-        let exit = loop {
-            if let Some(exit) = child.try_wait().unwrap() {
-                break exit;
-            }
-            if started.elapsed() > Duration::from_secs(60) {
-                let _ = child.kill();
-                panic!("the server did not stop within 60 s of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let exit = sigterm_and_wait(&mut child);
         for r in self.readers.drain(..) {
             r.join().unwrap();
         }
@@ -463,20 +449,27 @@ async fn a_closed_stderr_neither_breaks_requests_nor_shutdown() {
             .expect("the server answers with nowhere to log");
         assert_eq!(res.status(), 200);
     }
+    let exit = tokio::task::spawn_blocking(move || sigterm_and_wait(&mut child))
+        .await
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
+
+/// Sends SIGTERM and waits (at most 60 s) for the process to exit.
+fn sigterm_and_wait(child: &mut std::process::Child) -> std::process::ExitStatus {
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     let started = Instant::now();
-    let exit = loop {
+    loop {
         if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
+            return exit;
         }
         if started.elapsed() > Duration::from_secs(60) {
             let _ = child.kill();
-            panic!("SIGTERM did not stop a server whose stderr is closed");
+            panic!("the server did not stop within 60 s of SIGTERM");
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(exit.success(), "{exit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -455,6 +455,30 @@ fn single_error_frame(body: &str) -> Value {
 }
 
 /// The request log as `GET /v1/requests` shows it, once it holds `n` records (newest first).
+/// The stream's one error frame carries `code` and a message naming the dialect's provider.
+fn assert_error_frame(body: &str, dialect: Dialect, code: &str) {
+    let error = single_error_frame(body);
+    assert_eq!(error["code"], code, "{dialect:?}: {error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(dialect.provider()),
+        "{error}"
+    );
+}
+
+/// The last `n` requests are all recorded as 502 with `code` (and streaming or not, when `stream` says).
+async fn assert_recorded_failures(app: &TestApp, n: usize, code: &str, stream: Option<bool>) {
+    let log = request_log(app, n).await;
+    assert!(
+        log.iter().all(|r| r["status_code"] == 502
+            && r["error_code"] == code
+            && stream.is_none_or(|s| r["stream"] == s)),
+        "{log:?}"
+    );
+}
+
 async fn request_log(app: &TestApp, n: usize) -> Vec<Value> {
     let started = std::time::Instant::now();
     loop {
@@ -588,17 +612,7 @@ async fn a_stream_reset_mid_body_forwards_what_came_then_one_error_event_and_is_
             body.push_str(&String::from_utf8_lossy(&chunk));
         }
         assert_eq!(streamed_text(&body), "Once upon a time", "{dialect:?}");
-        let error = single_error_frame(&body);
-        assert_eq!(
-            error["code"], "upstream_connection_lost",
-            "{dialect:?}: {error}"
-        );
-        assert!(
-            error["message"]
-                .as_str()
-                .unwrap()
-                .starts_with(dialect.provider())
-        );
+        assert_error_frame(&body, dialect, "upstream_connection_lost");
     }
     // Once a byte reached the client nothing is retried.
     assert_eq!(upstream.requests(), 3);
@@ -814,26 +828,9 @@ async fn an_unreadable_event_mid_stream_ends_the_stream_with_one_error_event() {
         assert_eq!(res.status(), 200);
         let body = res.text().await.unwrap();
         assert_eq!(streamed_text(&body), "first second", "{dialect:?}: {body}");
-        let error = single_error_frame(&body);
-        assert_eq!(
-            error["code"], "upstream_bad_response",
-            "{dialect:?}: {error}"
-        );
-        assert!(
-            error["message"]
-                .as_str()
-                .unwrap()
-                .starts_with(dialect.provider()),
-            "{error}"
-        );
+        assert_error_frame(&body, dialect, "upstream_bad_response");
     }
-    let log = request_log(&app, 3).await;
-    assert!(
-        log.iter().all(|r| r["status_code"] == 502
-            && r["error_code"] == "upstream_bad_response"
-            && r["stream"] == true),
-        "{log:?}"
-    );
+    assert_recorded_failures(&app, 3, "upstream_bad_response", Some(true)).await;
     assert_still_serving(&app).await;
 }
 
@@ -861,12 +858,7 @@ async fn a_stream_request_answered_with_an_html_page_gets_502_before_the_stream_
             "{message}"
         );
     }
-    let log = request_log(&app, 3).await;
-    assert!(
-        log.iter()
-            .all(|r| r["status_code"] == 502 && r["error_code"] == "upstream_bad_response"),
-        "{log:?}"
-    );
+    assert_recorded_failures(&app, 3, "upstream_bad_response", None).await;
     assert_still_serving(&app).await;
 }
 
@@ -949,12 +941,7 @@ async fn a_50_mb_answer_gets_502_upstream_response_too_large_and_the_server_stay
             )
         );
     }
-    let log = request_log(&app, 3).await;
-    assert!(
-        log.iter()
-            .all(|r| r["status_code"] == 502 && r["error_code"] == "upstream_response_too_large"),
-        "{log:?}"
-    );
+    assert_recorded_failures(&app, 3, "upstream_response_too_large", None).await;
     assert_still_serving(&app).await;
 }
 
@@ -1043,23 +1030,9 @@ async fn a_single_50_mb_stream_event_ends_the_stream_with_upstream_event_too_lar
         assert_eq!(res.status(), 200);
         let body = res.text().await.unwrap();
         assert_eq!(streamed_text(&body), "before the flood", "{dialect:?}");
-        let error = single_error_frame(&body);
-        assert_eq!(error["code"], "upstream_event_too_large", "{error}");
-        assert!(
-            error["message"]
-                .as_str()
-                .unwrap()
-                .starts_with(dialect.provider()),
-            "{error}"
-        );
+        assert_error_frame(&body, dialect, "upstream_event_too_large");
     }
-    let log = request_log(&app, 3).await;
-    assert!(
-        log.iter().all(|r| r["status_code"] == 502
-            && r["error_code"] == "upstream_event_too_large"
-            && r["stream"] == true),
-        "{log:?}"
-    );
+    assert_recorded_failures(&app, 3, "upstream_event_too_large", Some(true)).await;
     assert_still_serving(&app).await;
 }
 
