@@ -97,31 +97,7 @@ low = string.ascii_lowercase + string.digits
 alnum = string.ascii_letters + string.digits
 print("gaia_" + "".join(secrets.choice(low) for _ in range(12)) + "_" + "".join(secrets.choice(alnum) for _ in range(40)))')"
 gaia_url="http://127.0.0.1:$port"
-# Run from the work directory so no .env of the checkout is read.
-(
-  cd "$work"
-  exec env \
-    GAIA_BIND="127.0.0.1:$port" \
-    DATABASE_URL="$database_url" \
-    GAIA_ADMIN_KEY="$admin_key" \
-    GAIA_LOG_FORMAT=json \
-    OPENAI_BASE_URL="$mock_url/v1" OPENAI_API_KEY=sk-openai-mock \
-    ANTHROPIC_BASE_URL="$mock_url" ANTHROPIC_API_KEY=sk-ant-mock \
-    GEMINI_BASE_URL="$mock_url" GEMINI_API_KEY=gemini-mock-key \
-    OPENROUTER_BASE_URL="$mock_url/api/v1" OPENROUTER_API_KEY=sk-or-mock \
-    "$gaiarouter" serve
-) >"$work/gaiarouter.log" 2>&1 &
-gaia_pid=$!
-ready=""
-for _ in $(seq 1 300); do
-  if curl -fsS -o /dev/null "$gaia_url/ready" 2>/dev/null; then
-    ready=1
-    break
-  fi
-  kill -0 "$gaia_pid" 2>/dev/null || fail "gaiarouter exited during start-up"
-  sleep 0.1
-done
-[[ -n "$ready" ]] || fail "gaiarouter was not ready within 30 s"
+start_gateway_at_mock "$port" "$database_url" "$admin_key" "$mock_url"
 
 # --- the callers (a read-only API key, a read-only admin-UI user's login token) and the ids of real
 # objects for the fuzzer's config

@@ -55,31 +55,7 @@ mock_url="$(await_mock_url "$work/mock.out" "$work/mock.err" "$mock_pid")"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 admin_key="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 gaia_url="http://127.0.0.1:$port"
-# Run from the work directory so no .env of the checkout is read.
-(
-  cd "$work"
-  exec env \
-    GAIA_BIND="127.0.0.1:$port" \
-    DATABASE_URL="sqlite://$work/gaia.db?mode=rwc" \
-    GAIA_ADMIN_KEY="$admin_key" \
-    GAIA_LOG_FORMAT=json \
-    OPENAI_BASE_URL="$mock_url/v1" OPENAI_API_KEY=sk-openai-mock \
-    ANTHROPIC_BASE_URL="$mock_url" ANTHROPIC_API_KEY=sk-ant-mock \
-    GEMINI_BASE_URL="$mock_url" GEMINI_API_KEY=gemini-mock-key \
-    OPENROUTER_BASE_URL="$mock_url/api/v1" OPENROUTER_API_KEY=sk-or-mock \
-    "$gaiarouter" serve
-) >"$work/gaiarouter.log" 2>&1 &
-gaia_pid=$!
-ready=""
-for _ in $(seq 1 300); do
-  if curl -fsS -o /dev/null "$gaia_url/ready" 2>/dev/null; then
-    ready=1
-    break
-  fi
-  kill -0 "$gaia_pid" 2>/dev/null || fail "gaiarouter exited during start-up"
-  sleep 0.1
-done
-[[ -n "$ready" ]] || fail "gaiarouter was not ready within 30 s"
+start_gateway_at_mock "$port" "sqlite://$work/gaia.db?mode=rwc" "$admin_key" "$mock_url"
 
 # --- the tests
 set +e
