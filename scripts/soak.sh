@@ -89,30 +89,11 @@ port="$(free_port)"
 admin_key="soak-admin-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 gaia_url="http://127.0.0.1:$port"
 database_url="${SOAK_DATABASE_URL:-sqlite://$work/gaia.db?mode=rwc}"
-(
-  cd "$work" # no .env of the checkout is read
-  exec env \
-    GAIA_BIND="127.0.0.1:$port" \
-    DATABASE_URL="$database_url" \
-    GAIA_ADMIN_KEY="$admin_key" \
-    GAIA_ADMIN_PASSWORD="soak-password-$RANDOM$RANDOM" \
-    GAIA_JWT_SECRET="soak-jwt-secret-0123456789abcdef0123456789" \
-    GAIA_LOG_FORMAT=json RUST_LOG="${SOAK_LOG:-info}" \
-    GAIA_CONFIG="$work/gaiarouter.toml" \
-    OPENAI_BASE_URL="$mock_url/v1" OPENAI_API_KEY=sk-openai-mock \
-    ANTHROPIC_BASE_URL="$mock_url" ANTHROPIC_API_KEY=sk-ant-mock \
-    GEMINI_BASE_URL="$mock_url" GEMINI_API_KEY=gemini-mock-key \
-    OPENROUTER_BASE_URL="$mock_url/api/v1" OPENROUTER_API_KEY=sk-or-mock \
-    "$gaiarouter" serve
-) >>"$work/gaiarouter.log" 2>&1 &
-gaia_pid=$!
+start_gateway_at_mock "$port" "$database_url" "$admin_key" "$mock_url" \
+  GAIA_ADMIN_PASSWORD="soak-password-$RANDOM$RANDOM" \
+  GAIA_JWT_SECRET="soak-jwt-secret-0123456789abcdef0123456789" \
+  RUST_LOG="${SOAK_LOG:-info}" GAIA_CONFIG="$work/gaiarouter.toml"
 pids+=("$gaia_pid")
-for _ in $(seq 1 300); do
-  curl -fsS -o /dev/null "$gaia_url/ready" 2>/dev/null && break
-  kill -0 "$gaia_pid" 2>/dev/null || fail "gaiarouter exited during start-up: $(tail -n 5 "$work/gaiarouter.log")"
-  sleep 0.1
-done
-curl -fsS -o /dev/null "$gaia_url/ready" || fail "gaiarouter was not ready within 30 s"
 log "gaiarouter: $gaia_url (pid $gaia_pid, database ${database_url%%\?*})"
 
 # --- a real tenant: an organization and a key, both with limits far above what the run sends --------------

@@ -33,3 +33,33 @@ provider_toml() {
   printf '[[providers]]\nname = "%s"\nbase_url = "%s/v1"\napi_key = "sk-%s-mock"\n[[providers.models]]\nname = "gpt-4o-mini"\n\n' \
     "$1" "$2" "$1"
 }
+
+# start_gateway_at_mock PORT DATABASE_URL ADMIN_KEY MOCK_URL [NAME=VALUE...]: starts $gaiarouter in the
+# background from $work (so no .env of the checkout is read) with every built-in provider at the mock and the
+# extra environment given, appending to $work/gaiarouter.log; sets gaia_pid and waits (up to 30 s) until
+# /ready answers.
+start_gateway_at_mock() {
+  local port=$1 database_url=$2 admin_key=$3 mock_url=$4
+  shift 4
+  (
+    cd "$work"
+    exec env \
+      GAIA_BIND="127.0.0.1:$port" \
+      DATABASE_URL="$database_url" \
+      GAIA_ADMIN_KEY="$admin_key" \
+      GAIA_LOG_FORMAT=json \
+      OPENAI_BASE_URL="$mock_url/v1" OPENAI_API_KEY=sk-openai-mock \
+      ANTHROPIC_BASE_URL="$mock_url" ANTHROPIC_API_KEY=sk-ant-mock \
+      GEMINI_BASE_URL="$mock_url" GEMINI_API_KEY=gemini-mock-key \
+      OPENROUTER_BASE_URL="$mock_url/api/v1" OPENROUTER_API_KEY=sk-or-mock \
+      "$@" \
+      "$gaiarouter" serve
+  ) >>"$work/gaiarouter.log" 2>&1 &
+  gaia_pid=$!
+  for _ in $(seq 1 300); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/ready" 2>/dev/null && return
+    kill -0 "$gaia_pid" 2>/dev/null || fail "gaiarouter exited during start-up: $(tail -n 5 "$work/gaiarouter.log")"
+    sleep 0.1
+  done
+  fail "gaiarouter was not ready within 30 s"
+}
