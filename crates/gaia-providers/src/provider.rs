@@ -31,8 +31,8 @@ pub struct Provider {
     config: ProviderConfig,
     headers: HeaderMap,
     clients: thread_local::ThreadLocal<reqwest::Client>,
-    /// The upstream URL when it does not depend on the model (parsed once): (non-streaming, streaming).
-    fixed_urls: Option<(reqwest::Url, reqwest::Url)>,
+    /// The upstream URL when it depends on neither the model nor streaming (all but Gemini), parsed once.
+    fixed_url: Option<reqwest::Url>,
     timeouts: Timeouts,
     /// Base URL without a trailing slash.
     base: String,
@@ -94,7 +94,7 @@ impl Provider {
             config,
             headers,
             clients: thread_local::ThreadLocal::new(),
-            fixed_urls: None,
+            fixed_url: None,
             timeouts,
             base,
         };
@@ -108,7 +108,7 @@ impl Provider {
                     provider.config.name
                 ))
             })?;
-            provider.fixed_urls = Some((parsed.clone(), parsed));
+            provider.fixed_url = Some(parsed);
         }
         Ok(Arc::new(provider))
     }
@@ -223,8 +223,8 @@ impl Provider {
             request
         };
         let body = self.body(request, upstream_model, max_tokens_default)?;
-        let url = match &self.fixed_urls {
-            Some((plain, streaming)) => if stream { streaming } else { plain }.clone(),
+        let url = match &self.fixed_url {
+            Some(url) => url.clone(),
             None => reqwest::Url::parse(&self.url(upstream_model, stream)).map_err(|e| {
                 GaiaError::invalid_request(format!(
                     "provider '{}': invalid upstream URL for model '{upstream_model}': {e}",
