@@ -9,10 +9,12 @@
 #   BENCH_NO_BUILD=1                     # use target/release binaries as they are (no staleness check)
 #   BENCH_MEMORY_REQUESTS=1000000        # also a long c=32 run with GaiaRouter's RSS sampled (default: off)
 #   BENCH_RATE_LIMIT_RPM=N               # also set rate_limit_rpm on the tenant (default: unset, see below)
+#   BENCH_NO_NGINX=1                     # leave out the nginx reference-proxy rows
 #
 # What it does (details and the latest figures: docs/performance.md):
 # - builds target/release/{gaiarouter,mock-upstream} when missing or older than the sources;
-# - installs wrk with apt-get when missing (as root on Debian/Ubuntu; otherwise says what to install);
+# - installs wrk (and nginx, for the reference-proxy rows) with apt-get when missing (as root on
+#   Debian/Ubuntu; otherwise says what to install, and leaves the nginx rows out);
 # - starts four mock-upstream instances (no delay; 50 / 500 ms before the first byte; 10 chunks 10 ms apart) and
 #   GaiaRouter (release, a temporary SQLite database, JSON logs at `warn`), every provider at the mock;
 # - creates a real tenant through the API (an organization and an API key, both with a monthly request
@@ -130,7 +132,28 @@ log "tenant: organization $org_id, key ${gaia_key:0:18}… (monthly_requests_lim
 
 # --- measurement helpers ----------------------------------------------------------------------------------
 clk_tck="$(getconf CLK_TCK)"
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$gaia_pid/stat"; } # utime + stime (field 2 has no spaces)
+# utime + stime of the measured processes: GaiaRouter, or nginx's master and workers for the reference rows
+# (field 2 has no spaces: the names are ours).
+cpu_ticks() {
+  local t=0 pid
+  for pid in ${measured_pids:-$gaia_pid}; do # a space-separated list
+    t=$((t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  echo "$t"
+}
+# GaiaRouter's own time per request (gaia_request_overhead_seconds on /metrics) as [[le, cumulative], …];
+# "null" for other targets.
+overhead_buckets() {
+  [[ "$1" == gaiarouter ]] || { echo null; return; }
+  curl -fsS "$gaia_url/metrics" -H "Authorization: Bearer $admin_key" | python3 -c '
+import json, sys
+out = []
+for line in sys.stdin:
+    if line.startswith("gaia_request_overhead_seconds_bucket{le="):
+        le, count = line.split("\"")[1], int(line.rsplit(" ", 1)[1])
+        out.append([None if le == "+Inf" else float(le), count])
+print(json.dumps(out))'
+}
 status_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$gaia_pid/status"; }
 reset_peak() { echo 5 >"/proc/$gaia_pid/clear_refs" 2>/dev/null || true; } # resets VmHWM (Linux 4.0+)
 
@@ -164,13 +187,15 @@ load() {
   if [[ -z "${BENCH_NO_WARMUP:-}" ]]; then
     BENCH_BODY="$body" BENCH_HEADERS="$headers" wrk -t"$threads" -c"$conns" -d1s -s "$lua" "$url" >/dev/null 2>&1 || true
   fi
-  local t0 r0
+  local t0 r0 o0 o1
   reset_peak
+  o0="$(overhead_buckets "$target")"
   t0="$(cpu_ticks)"
   BENCH_BODY="$body" BENCH_HEADERS="$headers" \
     wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout "${BENCH_TIMEOUT:-10}s" --latency -s "$lua" "$url" >"$raw/$name.wrk.txt" 2>&1 ||
     fail "wrk failed for $name: $(tail -n 5 "$raw/$name.wrk.txt")"
   r0="$(cpu_ticks)"
+  o1="$(overhead_buckets "$target")"
   local wrk_json
   wrk_json="$(sed -n 's/^BENCH_JSON //p' "$raw/$name.wrk.txt")"
   [[ -n "$wrk_json" ]] || fail "no summary from wrk for $name: $(tail -n 5 "$raw/$name.wrk.txt")"
@@ -178,9 +203,9 @@ load() {
     curl -sS -w '\nHTTP %{http_code}\n' -X POST "$url" -H 'Content-Type: application/json' \
       -H "${headers%%|*}" -d "$body" >"$raw/$name.error-sample.txt" 2>&1 || true
   fi
-  printf '{%s,"kind":"load","gateway_cpu_ticks":%s,"clk_tck":%s,"gateway_peak_rss_kb":%s,"gateway_rss_kb":%s,"wrk":%s}\n' \
+  printf '{%s,"kind":"load","gateway_cpu_ticks":%s,"clk_tck":%s,"gateway_peak_rss_kb":%s,"gateway_rss_kb":%s,"overhead_before":%s,"overhead_after":%s,"wrk":%s}\n' \
     "$(meta "$name" "$group" "$target" "$dialect" "$conns" "$baseline")" "$((r0 - t0))" "$clk_tck" \
-    "$(status_kb VmHWM)" "$(status_kb VmRSS)" "$wrk_json" >"$raw/$name.json"
+    "$(status_kb VmHWM)" "$(status_kb VmRSS)" "$o0" "$o1" "$wrk_json" >"$raw/$name.json"
   python3 "$root/scripts/bench/report.py" line "$raw/$name.json" >&2
 }
 
@@ -188,14 +213,16 @@ load() {
 stream() {
   local name=$1 group=$2 target=$3 dialect=$4 baseline=$5 url=$6 body=$7
   shift 7
-  local t0 r0 probe
+  local t0 r0 o0 o1 probe
   reset_peak
+  o0="$(overhead_buckets "$target")"
   t0="$(cpu_ticks)"
   probe="$(python3 "$root/scripts/bench/stream_probe.py" "$url" "$body" "$stream_n" "$@")"
   r0="$(cpu_ticks)"
-  printf '{%s,"kind":"stream","gateway_cpu_ticks":%s,"clk_tck":%s,"gateway_peak_rss_kb":%s,"gateway_rss_kb":%s,"probe":%s}\n' \
+  o1="$(overhead_buckets "$target")"
+  printf '{%s,"kind":"stream","gateway_cpu_ticks":%s,"clk_tck":%s,"gateway_peak_rss_kb":%s,"gateway_rss_kb":%s,"overhead_before":%s,"overhead_after":%s,"probe":%s}\n' \
     "$(meta "$name" "$group" "$target" "$dialect" 1 "$baseline")" "$((r0 - t0))" "$clk_tck" \
-    "$(status_kb VmHWM)" "$(status_kb VmRSS)" "$probe" >"$raw/$name.json"
+    "$(status_kb VmHWM)" "$(status_kb VmRSS)" "$o0" "$o1" "$probe" >"$raw/$name.json"
   python3 "$root/scripts/bench/report.py" line "$raw/$name.json" >&2
 }
 
@@ -245,6 +272,56 @@ load gw-anthropic-c32-paced paced gaiarouter anthropic 32 direct-anthropic-c32-p
 load direct-gemini-c32-paced paced mock gemini 32 "" "$mock_url$gemini_path" "$body_gemini" "$h_gemini"
 load gw-gemini-c32-paced paced gaiarouter gemini 32 direct-gemini-c32-paced "$chat" "$(gw_body google/gemini-2.5-flash)" "$h_gaia"
 unset BENCH_DELAY_MS
+
+# --- 2c. reference: nginx as a plain pass-through proxy in front of the same mock -------------------------------
+# What one more proxy hop costs on this machine with no gateway work at all: nginx, upstream keep-alive, no
+# buffering, no logging. GaiaRouter's added latency is read against it (docs/performance.md). The rows are
+# left out when nginx cannot be had (not root, no apt-get) or with BENCH_NO_NGINX=1.
+if [[ -z "${BENCH_NO_NGINX:-}" ]] && need_nginx; then
+  nginx_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  mkdir -p "$work/nginx"
+  cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes 2;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  upstream mock { server ${mock_url#http://}; keepalive 256; }
+  server {
+    listen 127.0.0.1:$nginx_port backlog=4096;
+    keepalive_requests 10000000;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+NGINX
+  nginx -c "$work/nginx/nginx.conf" >"$work/nginx/out.log" 2>&1 &
+  nginx_master=$!
+  pids+=("$nginx_master")
+  nginx_url="http://127.0.0.1:$nginx_port"
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "$nginx_url/" && break
+    sleep 0.05
+  done
+  measured_pids="$nginx_master $(pgrep -d ' ' -P "$nginx_master" || true)"
+  log "2c. reference: nginx $(nginx -v 2>&1 | sed 's/.*\///') at $nginx_url → the mock (pids $measured_pids)"
+  load nginx-openai-c1 reference nginx openai 1 direct-openai-c1 "$nginx_url/v1/chat/completions" "$body_openai" "$h_openai"
+  load nginx-openai-c32 reference nginx openai 32 direct-openai-c32 "$nginx_url/v1/chat/completions" "$body_openai" "$h_openai"
+  BENCH_DELAY_MS="$pace_ms" load nginx-openai-c32-paced reference nginx openai 32 direct-openai-c32-paced \
+    "$nginx_url/v1/chat/completions" "$body_openai" "$h_openai"
+  unset measured_pids
+  kill "$nginx_master" 2>/dev/null || true
+else
+  log "2c. reference proxy skipped (BENCH_NO_NGINX set, or nginx unavailable)"
+fi
 
 # --- 3. streaming: time to first token and total time, sequential requests ------------------------------------
 log "3. streaming, $stream_n sequential requests per probe"

@@ -16,6 +16,16 @@ need_load_tools() {
   fi
 }
 
+# nginx for the reference-proxy rows: true when it is there or was installed (as root, with apt-get).
+need_nginx() {
+  command -v nginx >/dev/null && return 0
+  [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null || return 1
+  log "installing nginx (light) with apt-get, for the reference-proxy rows"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx-light >&2 ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx >&2 || return 1
+  command -v nginx >/dev/null
+}
+
 # Whether a source file is newer than the older of the two binaries.
 release_binaries_stale() {
   [[ ! -x "$gaiarouter" || ! -x "$mock" ]] && return 0

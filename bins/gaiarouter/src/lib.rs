@@ -9,6 +9,7 @@ pub mod configuration;
 pub mod error;
 pub mod middleware;
 pub mod openapi;
+pub mod overhead;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -275,6 +275,7 @@ impl Application {
                     .collect(),
             ),
             providers: Arc::new(providers),
+            overhead: Arc::default(),
         };
         state
             .reload_registry()
@@ -490,6 +491,7 @@ fn build_server(
             .service(
                 web::resource("/v1/chat/completions")
                     .wrap(from_fn(on_request_path))
+                    .wrap(from_fn(crate::overhead::measure))
                     .route(web::post().to(routes::chat::chat_completions)),
             )
             .service(

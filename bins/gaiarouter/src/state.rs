@@ -34,6 +34,8 @@ pub struct AppState {
     pub file_aliases: Arc<Vec<(String, Vec<String>)>>,
     /// Every provider, built once (their HTTP clients are pooled).
     pub providers: Arc<Vec<Arc<gaia_providers::Provider>>>,
+    /// The time GaiaRouter itself adds to each answered chat completion (`GET /metrics`).
+    pub overhead: Arc<crate::overhead::Histogram>,
 }
 
 impl AppState {

@@ -18,6 +18,7 @@ mod provider;
 pub mod registry;
 pub mod router;
 mod stream;
+pub mod timing;
 mod upstream_error;
 
 pub use config::{FileConfig, ProviderConfig, Timeouts};

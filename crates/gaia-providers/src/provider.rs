@@ -12,6 +12,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::{ProviderConfig, Timeouts};
 use crate::stream::decode_stream;
+use crate::timing;
 use crate::upstream_error::{self, parse_retry_after};
 
 /// A stream of canonical events; it always ends with exactly one `Done` or `Error`.
@@ -233,11 +234,12 @@ impl Provider {
             })?,
         };
         let send = self.client()?.post(url).body(body).send();
-        let response = match tokio::time::timeout(self.timeouts.first_byte, send).await {
-            Err(_) => return Err(upstream_error::timeout(&self.config.name)),
-            Ok(Err(e)) => return Err(upstream_error::from_transport(&self.config.name, &e)),
-            Ok(Ok(r)) => r,
-        };
+        let response =
+            match timing::waited(tokio::time::timeout(self.timeouts.first_byte, send)).await {
+                Err(_) => return Err(upstream_error::timeout(&self.config.name)),
+                Ok(Err(e)) => return Err(upstream_error::from_transport(&self.config.name, &e)),
+                Ok(Ok(r)) => r,
+            };
         let status = response.status();
         if status.is_success() {
             return Ok(response);
@@ -281,10 +283,12 @@ impl Provider {
             .await?;
         let content_type = content_type(&response);
         let limit = self.timeouts.max_response_bytes;
-        let body = read_limited(response, limit).await.map_err(|e| match e {
-            ReadError::TooLarge => upstream_error::too_large(&self.config.name, limit),
-            ReadError::Transport(e) => upstream_error::from_transport(&self.config.name, &e),
-        })?;
+        let body = timing::waited(read_limited(response, limit))
+            .await
+            .map_err(|e| match e {
+                ReadError::TooLarge => upstream_error::too_large(&self.config.name, limit),
+                ReadError::Transport(e) => upstream_error::from_transport(&self.config.name, &e),
+            })?;
         let parsed = match self.config.kind {
             ProviderKind::OpenAi | ProviderKind::OpenRouter => openai::parse_response(&body, meta),
             ProviderKind::Anthropic => anthropic::parse_response(&body, meta),

@@ -10,6 +10,7 @@ use gaia_core::{ChatRequest, ChatResponse, GaiaError, StreamEvent};
 
 use crate::provider::EventStream;
 use crate::registry::Target;
+use crate::timing;
 use crate::upstream_error::is_retryable;
 
 /// How hard to try.
@@ -75,7 +76,8 @@ where
                     if attempt == policy.max_retries || wait > policy.max_wait {
                         break; // next target
                     }
-                    tokio::time::sleep(wait).await;
+                    // Waiting out the provider's failure: its time, not the gateway's.
+                    timing::waited(tokio::time::sleep(wait)).await;
                 }
             }
         }
@@ -123,7 +125,7 @@ pub async fn chat_stream<'a>(
                 .chat_stream(request, &t.model.upstream_name, max_tokens_default(t), meta)
                 .await?;
             // Peek the first event: an immediate error is still "before any byte" and may fall back.
-            match stream.next().await {
+            match timing::waited(stream.next()).await {
                 Some(StreamEvent::Error(e)) => Err(e),
                 Some(first) => Ok(futures_util::stream::once(async move { first })
                     .chain(stream)

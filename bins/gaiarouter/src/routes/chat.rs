@@ -290,8 +290,8 @@ async fn serve(
         .await
         .map_err(|e| (targets.first().cloned(), e))?;
     let upstream_ms = elapsed_ms(upstream_started);
-    let mut body = openai::encode_response(&response, &target.model.id);
-    body["id"] = serde_json::Value::String(meta.id);
+    let body = openai::encode_response_bytes(&response, &target.model.id, &meta.id)
+        .map_err(|e| (Some(target.clone()), e))?;
     // A provider that reported no usage: count with the tokenizer and mark the record estimated.
     let estimated = response.usage.is_none().then(|| {
         let completion: String = response
@@ -327,8 +327,9 @@ async fn serve(
         );
     }
     Ok(HttpResponse::Ok()
+        .content_type(header::ContentType::json())
         .insert_header(("x-gaia-provider", target.provider.name().to_owned()))
-        .json(body))
+        .body(body))
 }
 
 /// Encodes canonical events as SSE frames and writes the usage record exactly once: when the stream

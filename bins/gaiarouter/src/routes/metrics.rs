@@ -16,7 +16,10 @@ use crate::state::AppState;
 /// `/v1/chat/completions` or `/v1/models` (0 once keys are cached and limit blocks are claimed ahead);
 /// `gaia_db_statements_total{path="other"}` — everything else (usage writer, refresh loops, management);
 /// `gaia_usage_records_written_total`, `gaia_usage_records_dropped_total`, `gaia_usage_records_queued`,
-/// `gaia_usage_write_failures_total`, `gaia_usage_batches_written_total` — the usage sink.
+/// `gaia_usage_write_failures_total`, `gaia_usage_batches_written_total` — the usage sink;
+/// `gaia_request_overhead_seconds` (histogram) — per answered chat completion, the time GaiaRouter itself
+/// added: from the route receiving the request to handing back the response (its headers, for a stream),
+/// minus the time spent waiting on the provider (and between retries).
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -79,6 +82,11 @@ pub async fn metrics(
         "gauge",
         "Usage records waiting to be written, including the batch being written.",
         &[("", usage.queued + usage.in_flight)],
+    );
+    state.overhead.write_prometheus(
+        &mut out,
+        "gaia_request_overhead_seconds",
+        "Time GaiaRouter itself added to each answered chat completion: time on the route minus time waiting on the provider.",
     );
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

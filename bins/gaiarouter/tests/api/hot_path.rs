@@ -1,16 +1,19 @@
 //! The request path needs no database: once a key is cached and its limit blocks are claimed, serving
 //! inference requests runs no database statement (`gaia_db_statements_total{path="request"}` on
-//! `GET /metrics` stays put) while the usage writer and the limit claims work in the background.
+//! `GET /metrics` stays put) while the usage writer and the limit claims work in the background. And the
+//! time GaiaRouter itself adds is published apart from the provider's (`gaia_request_overhead_seconds`).
 
 use std::time::Duration;
 
 use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{TestApp, spawn_app_with_upstream};
 use crate::tenancy::{chat_as, create_key, create_org, ok_upstream};
 
 /// `GET /metrics` with the admin key, as a map of `name{labels}` → value.
-async fn metrics(app: &TestApp) -> std::collections::HashMap<String, u64> {
+async fn metrics(app: &TestApp) -> std::collections::HashMap<String, f64> {
     let res = app.get_authed("/metrics").await;
     assert_eq!(res.status(), 200);
     let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
@@ -77,14 +80,14 @@ async fn serving_requests_with_a_cached_key_runs_no_database_statement() {
     // Wait until the background writer has written all 301 records (it is the database's main user).
     let mut after = metrics(&app).await;
     for _ in 0..200 {
-        if after["gaia_usage_records_written_total"] >= 301 {
+        if after["gaia_usage_records_written_total"] >= 301.0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
         after = metrics(&app).await;
     }
-    assert_eq!(after["gaia_usage_records_written_total"], 301);
-    assert_eq!(after["gaia_usage_records_dropped_total"], 0);
+    assert_eq!(after["gaia_usage_records_written_total"], 301.0);
+    assert_eq!(after["gaia_usage_records_dropped_total"], 0.0);
     let request = "gaia_db_statements_total{path=\"request\"}";
     let other = "gaia_db_statements_total{path=\"other\"}";
     assert_eq!(
@@ -116,4 +119,95 @@ async fn metrics_need_the_admin_permission() {
         .await
         .unwrap();
     crate::helpers::assert_error_envelope(res, 403).await;
+}
+
+#[tokio::test]
+async fn the_overhead_histogram_counts_answered_requests_without_the_providers_time() {
+    // A provider that takes 300 ms per answer, streaming or not.
+    const DELAY: Duration = Duration::from_millis(300);
+    let upstream = MockServer::start().await;
+    let stream_body = concat!(
+        "data: {\"id\":\"s\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",",
+        "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"hi\"},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: [DONE]\n\n"
+    );
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(wiremock::matchers::body_partial_json(
+            json!({"stream": true}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(stream_body, "text/event-stream")
+                .set_delay(DELAY),
+        )
+        .mount(&upstream)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({
+                    "id": "x", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}))
+                .set_delay(DELAY),
+        )
+        .mount(&upstream)
+        .await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let org = create_org(&app, "overhead", json!({})).await;
+    let (_, key) = create_key(&app, org["id"].as_str().unwrap(), json!({})).await;
+    let count = "gaia_request_overhead_seconds_count";
+    let sum = "gaia_request_overhead_seconds_sum";
+    let before = metrics(&app).await;
+    assert_eq!(before[count], 0.0, "{before:?}");
+
+    let chat = |body: serde_json::Value| {
+        app.client
+            .post(app.url("/v1/chat/completions"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(chat(json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]})).await.unwrap().status(), 200);
+    }
+    let res = chat(json!({"model": "openai/gpt-4o-mini", "stream": true, "messages": [{"role": "user", "content": "hello"}]}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("[DONE]"));
+    // Refused before any provider is asked: not counted.
+    let res = chat(json!({"model": "openai/no-such-model", "messages": [{"role": "user", "content": "hello"}]}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = chat(json!({"model": "openai/gpt-4o-mini", "messages": []}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+
+    let after = metrics(&app).await;
+    assert_eq!(after[count], 4.0, "three answers and one stream: {after:?}");
+    assert_eq!(
+        after["gaia_request_overhead_seconds_bucket{le=\"+Inf\"}"],
+        4.0
+    );
+    // Buckets are cumulative.
+    let mut buckets: Vec<(f64, f64)> = after
+        .iter()
+        .filter(|(name, _)| name.starts_with("gaia_request_overhead_seconds_bucket{le=\"0"))
+        .map(|(name, value)| (name.split('"').nth(1).unwrap().parse().unwrap(), *value))
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(buckets.len(), 20);
+    assert!(buckets.windows(2).all(|w| w[0].1 <= w[1].1), "{buckets:?}");
+    // The provider's 300 ms per request are not the gateway's: with them the sum would be at least 1.2 s.
+    let provider_time = 4.0 * DELAY.as_secs_f64();
+    assert!(
+        after[sum] < provider_time / 2.0,
+        "overhead sum {} s includes the provider's time",
+        after[sum]
+    );
 }

@@ -5,6 +5,7 @@
 //! - outbound: [`build_request`] (OpenAI itself) or [`build_compatible_request`] (third-party servers),
 //!   then [`parse_response`] / [`OpenAiStreamDecoder`], and [`parse_error`] for error bodies.
 
+mod out;
 mod request;
 mod stream;
 mod wire;
@@ -317,63 +318,24 @@ fn convert_usage(usage: &wire::WireUsage) -> Usage {
     }
 }
 
-/// The client-facing `chat.completion` body, with `model` as the client should see it.
+/// The client-facing `chat.completion` body, with `model` as the client should see it, as a JSON value.
+///
+/// The same document as [`encode_response_bytes`] (which the gateway sends); this form is for callers that
+/// want to inspect or amend it.
 pub fn encode_response(response: &ChatResponse, model: &str) -> Value {
-    let choices: Vec<Value> = response
-        .choices
-        .iter()
-        .map(|choice| {
-            let text = choice.message.text_content();
-            let content = if text.is_empty() && !choice.message.tool_calls.is_empty() {
-                Value::Null
-            } else {
-                Value::String(text)
-            };
-            let mut message = Map::new();
-            message.insert("role".into(), "assistant".into());
-            message.insert("content".into(), content);
-            message.insert("refusal".into(), Value::Null);
-            if !choice.message.tool_calls.is_empty() {
-                message.insert(
-                    "tool_calls".into(),
-                    choice
-                        .message
-                        .tool_calls
-                        .iter()
-                        .map(encode_tool_call)
-                        .collect(),
-                );
-            }
-            json!({
-                "index": choice.index,
-                "message": message,
-                "logprobs": null,
-                "finish_reason": choice.finish_reason.map(FinishReason::as_str),
-            })
-        })
-        .collect();
-    let mut body = json!({
-        "id": response.id,
-        "object": "chat.completion",
-        "created": response.created,
-        "model": model,
-        "choices": choices,
-    });
-    if let Some(usage) = &response.usage {
-        body["usage"] = encode_usage(usage);
-    }
-    body
+    serde_json::to_value(out::Completion::new(response, model, &response.id)).unwrap_or(Value::Null)
 }
 
-/// OpenAI's usage object, with the cache and reasoning details.
-pub(crate) fn encode_usage(usage: &Usage) -> Value {
-    json!({
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-        "prompt_tokens_details": { "cached_tokens": usage.cached_tokens },
-        "completion_tokens_details": { "reasoning_tokens": usage.reasoning_tokens },
-    })
+/// The client-facing `chat.completion` body, serialized: `id` and `model` as the client should see them.
+///
+/// Written straight from the canonical response, with no intermediate JSON tree and no copy of the text.
+pub fn encode_response_bytes(
+    response: &ChatResponse,
+    model: &str,
+    id: &str,
+) -> Result<Vec<u8>, GaiaError> {
+    serde_json::to_vec(&out::Completion::new(response, model, id))
+        .map_err(|err| GaiaError::internal(format!("encoding the response: {err}")))
 }
 
 /// The human-readable message of an OpenAI(-compatible) error body: `{"error":{"message":…}}`, or the

@@ -861,6 +861,45 @@ fn encode_response_has_the_exact_chat_completion_shape() {
 }
 
 #[test]
+fn the_bytes_sent_are_the_same_document_in_openais_field_order_with_the_given_id() {
+    let response = ChatResponse {
+        id: "upstream-id".into(),
+        created: 7,
+        model: "m".into(),
+        choices: vec![
+            Choice::assistant(
+                0,
+                "Hé \"quoted\"\n".into(),
+                Vec::new(),
+                Some(FinishReason::Stop),
+            ),
+            Choice::assistant(
+                1,
+                "with a call".into(),
+                vec![ToolCall {
+                    id: "c1".into(),
+                    name: "f".into(),
+                    arguments: "{}".into(),
+                }],
+                Some(FinishReason::ToolCalls),
+            ),
+        ],
+        usage: Some(Usage::new(3, 4)),
+    };
+    let bytes = encode_response_bytes(&response, "alias", "chatcmpl-ours").unwrap();
+    let text = std::str::from_utf8(&bytes).unwrap();
+    assert!(
+        text.starts_with(r#"{"id":"chatcmpl-ours","object":"chat.completion","created":7,"model":"alias","choices":[{"index":0,"message":{"role":"assistant","content":"Hé \"quoted\"\n","refusal":null},"logprobs":null,"finish_reason":"stop"}"#),
+        "{text}"
+    );
+    let mut expected = encode_response(&response, "alias");
+    expected["id"] = json!("chatcmpl-ours");
+    assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap(), expected);
+    assert_eq!(expected["choices"][1]["message"]["content"], "with a call");
+    assert_eq!(expected["usage"]["total_tokens"], 7);
+}
+
+#[test]
 fn encoded_text_responses_have_string_content_and_no_usage_when_unknown() {
     let response = ChatResponse {
         id: "id".into(),
