@@ -112,6 +112,13 @@ def fmt_us(v):
     return f"{v / 1000:.2f} ms" if abs(v) >= 1000 else f"{v:.0f} µs"
 
 
+def fmt_delta(v):
+    """A difference with its sign: +170 µs, −39 µs."""
+    if v is None:
+        return "–"
+    return ("−" if v < 0 else "+") + fmt_us(abs(v))
+
+
 def fmt_row(r):
     cells = [
         r["name"],
@@ -204,11 +211,11 @@ def targets(rows):
         worst99 = max(r.get("added_p99_us", 0) for r in rows32)
         sat = ""
         if c32:
-            sat = (f"saturated closed loop: +{fmt_us(max(r.get('added_p50_us', 0) for r in c32))} p50, "
-                   f"+{fmt_us(max(r.get('added_p99_us', 0) for r in c32))} p99")
+            sat = (f"saturated closed loop: {fmt_delta(max(r.get('added_p50_us', 0) for r in c32))} p50, "
+                   f"{fmt_delta(max(r.get('added_p99_us', 0) for r in c32))} p99")
         ref = by.get("nginx-openai-c32-paced" if paced else "nginx-openai-c32")
-        ref_note = (f"nginx alone, same load: +{fmt_us(ref.get('added_p50_us'))} p50, "
-                    f"+{fmt_us(ref.get('added_p99_us'))} p99" if ref else "")
+        ref_note = (f"nginx alone, same load: {fmt_delta(ref.get('added_p50_us'))} p50, "
+                    f"{fmt_delta(ref.get('added_p99_us'))} p99" if ref else "")
         own50 = [r["gateway_own_p50_us"] for r in rows32 if r.get("gateway_own_p50_us") is not None]
         own99 = [r["gateway_own_p99_us"] for r in rows32 if r.get("gateway_own_p99_us") is not None]
         own_note = lambda own: f"GaiaRouter's own time ≈ {fmt_us(max(own))}" if own else ""
@@ -217,9 +224,9 @@ def targets(rows):
         c1_ref = by.get("nginx-openai-c1")
         c1_note = ""
         if c1:
-            c1_note = f"c=1: +{fmt_us(c1.get('added_p50_us'))} p50"
+            c1_note = f"c=1: {fmt_delta(c1.get('added_p50_us'))} p50"
             if c1_ref:
-                c1_note += f" (nginx alone: +{fmt_us(c1_ref.get('added_p50_us'))})"
+                c1_note += f" (nginx alone: {fmt_delta(c1_ref.get('added_p50_us'))})"
         add("added latency at c=32: p99 ≤ 1 ms", f"{fmt_us(worst99)} ({kind})", worst99 <= 1000,
             "; ".join(x for x in (own_note(own99), ref_note, c1_note) if x))
     # Under load (c ≥ 32): at c=1 the process's idle wake-ups and 5-second reloads are spread over few
@@ -239,7 +246,7 @@ def targets(rows):
     st = [r for r in rows if r["kind"] == "stream" and r["target"] == "gaiarouter"]
     if st:
         worst = max(st, key=lambda r: r.get("added_ttft_p50_us") or 0)
-        add("streaming TTFT within 1 ms of direct (p50)", f"+{fmt_us(worst.get('added_ttft_p50_us'))} (worst: {worst['name']})",
+        add("streaming TTFT within 1 ms of direct (p50)", f"{fmt_delta(worst.get('added_ttft_p50_us'))} (worst: {worst['name']})",
             (worst.get("added_ttft_p50_us") or 0) <= 1000)
         ch = by.get("stream-gw-chunked")
         if ch:
