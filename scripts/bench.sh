@@ -10,6 +10,7 @@
 #   BENCH_MEMORY_REQUESTS=1000000        # also a long c=32 run with GaiaRouter's RSS sampled (default: off)
 #   BENCH_RATE_LIMIT_RPM=N               # also set rate_limit_rpm on the tenant (default: unset, see below)
 #   BENCH_NO_NGINX=1                     # leave out the nginx reference-proxy rows
+#   BENCH_NO_CALLGRIND=1                 # leave out the instructions-per-request rows (valgrind)
 #
 # What it does (details and the latest figures: docs/performance.md):
 # - builds target/release/{gaiarouter,mock-upstream} when missing or older than the sources;
@@ -391,6 +392,45 @@ if (( ${BENCH_MEMORY_REQUESTS:-0} > 0 )); then
   echo "$(date +%s) $(status_kb VmRSS)" >>"$raw/memory.samples"
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
+fi
+
+# --- 6. instructions per request (callgrind) -------------------------------------------------------------------
+# Wall-clock and CPU figures on a shared VM vary by ±20 % from run to run; instruction counts do not. GaiaRouter
+# runs under callgrind, one connection sends requests of each kind, and the user-space instructions executed
+# between zeroing the counters and dumping them (every thread: workers, usage writer, reloads) are divided by
+# the requests answered. Kernel work (system calls, wake-ups) is not counted — the CPU/req column has it.
+if [[ -z "${BENCH_NO_CALLGRIND:-}" ]] && need_valgrind; then
+  log "6. instructions per request: GaiaRouter under callgrind, one connection, ${BENCH_CALLGRIND_SECONDS:-5} s per kind"
+  stop_gateway
+  gateway_wrapper="valgrind --tool=callgrind --callgrind-out-file=$work/callgrind.out.%p" gateway_ready_secs=180 start_gateway
+  instructions() { # instructions NAME BODY
+    local name=$1 body=$2 before dump n
+    BENCH_BODY="$body" BENCH_HEADERS="$h_gaia" wrk -t1 -c1 -d2s --timeout 10s -s "$lua" "$chat" >/dev/null 2>&1 || true
+    callgrind_control -z "$gaia_pid" >/dev/null
+    BENCH_BODY="$body" BENCH_HEADERS="$h_gaia" wrk -t1 -c1 -d"${BENCH_CALLGRIND_SECONDS:-5}s" --timeout 10s -s "$lua" "$chat" \
+      >"$raw/$name.wrk.txt" 2>&1 || fail "wrk failed for $name: $(tail -n 5 "$raw/$name.wrk.txt")"
+    before="$(ls "$work"/callgrind.out.* 2>/dev/null | wc -l)"
+    callgrind_control -d "$gaia_pid" >/dev/null
+    for _ in $(seq 100); do
+      (( $(ls "$work"/callgrind.out.* 2>/dev/null | wc -l) > before )) && break
+      sleep 0.1
+    done
+    dump="$(ls -t "$work"/callgrind.out.* | head -n 1)"
+    n="$(sed -n 's/^BENCH_JSON {"requests":\([0-9]*\).*/\1/p' "$raw/$name.wrk.txt")"
+    printf '{"name":"%s","kind":"instructions","requests":%s,"instructions":%s,"errors_status":%s}\n' "$name" "$n" \
+      "$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")" \
+      "$(sed -n 's/.*"errors_status":\([0-9]*\).*/\1/p' "$raw/$name.wrk.txt")" >"$raw/$name.json"
+    python3 "$root/scripts/bench/report.py" line "$raw/$name.json" >&2
+  }
+  instructions ir-openai "$(gw_body openai/gpt-4o-mini)"
+  instructions ir-anthropic "$(gw_body anthropic/claude-sonnet-4-5)"
+  instructions ir-gemini "$(gw_body google/gemini-2.5-flash)"
+  instructions ir-openai-stream "$(gw_body openai/gpt-4o-mini stream)"
+  stop_gateway
+  unset gateway_wrapper
+  start_gateway
+else
+  log "6. instructions per request skipped (BENCH_NO_CALLGRIND set, or valgrind unavailable)"
 fi
 
 # --- proof that the tenant's requests were recorded (usage recording really on) -----------------------------

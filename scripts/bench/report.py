@@ -285,9 +285,19 @@ def table(rows):
     return lines
 
 
+def instructions(rec):
+    """One callgrind record: user-space instructions per request (scripts/bench.sh, section 6)."""
+    n = rec["requests"] or 0
+    return {"name": rec["name"], "requests": n, "errors": rec.get("errors_status") or 0,
+            "instructions": rec["instructions"],
+            "instructions_per_request": round(rec["instructions"] / n) if n else None}
+
+
 def report(raw, out, machine):
-    rows = [scenario(json.load(open(p))) for p in sorted(glob.glob(os.path.join(raw, "*.json")))
-            if not p.endswith("tenant.json")]
+    records = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(raw, "*.json")))
+               if not p.endswith("tenant.json")]
+    ir = [instructions(r) for r in records if r.get("kind") == "instructions"]
+    rows = [scenario(r) for r in records if r.get("kind") != "instructions"]
     order = {n: i for i, n in enumerate(sorted(os.listdir(raw), key=lambda f: os.path.getmtime(os.path.join(raw, f))))}
     rows.sort(key=lambda r: order.get(r["name"] + ".json", 0))
     add_deltas(rows)
@@ -323,6 +333,7 @@ def report(raw, out, machine):
         "targets": t,
         "stats_benchmark": stats or None,
         "memory_run": memory,
+        "instructions_per_request": ir or None,
     }
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "results.json"), "w") as f:
@@ -336,6 +347,13 @@ def report(raw, out, machine):
                "or nginx's (master and workers) on the nginx reference rows.", ""]
     if tenant:
         md += [f"Tenant usage recorded during the run (organization): {json.dumps(tenant)}", ""]
+    if ir:
+        md += ["## Instructions per request (callgrind: user space, every thread, one connection)", "",
+               "| kind | requests | instructions per request | errors |", "|---|---|---|---|"]
+        md += [f"| {x['name']} | {x['requests']:,} | "
+               f"{x['instructions_per_request']:,} | {x['errors']} |" if x["instructions_per_request"] else
+               f"| {x['name']} | 0 | – | {x['errors']} |" for x in ir]
+        md += [""]
     md += ["## Targets (issue 7)", "", "| target | measured | met | note |", "|---|---|---|---|"]
     md += [f"| {x['target']} | {x['measured']} | {'yes' if x['met'] else 'no'} | {x['note']} |" for x in t]
     if stats:
@@ -360,7 +378,14 @@ def report(raw, out, machine):
 
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "line":
-        r = scenario(json.load(open(sys.argv[2])))
+        rec = json.load(open(sys.argv[2]))
+        if rec.get("kind") == "instructions":
+            x = instructions(rec)
+            per = f"{x['instructions_per_request']:,}" if x["instructions_per_request"] else "–"
+            print(f"  {x['name']:<24} {x['requests']:>6,} requests  {per} instructions per request"
+                  f"  errors {x['errors']}")
+            return
+        r = scenario(rec)
         extra = ""
         if r["target"] == "gaiarouter":
             extra = f"  GW CPU/req {fmt_us(r['gateway_cpu_us_per_request'])}  peak RSS {r['gateway_peak_rss_mb']} MB"

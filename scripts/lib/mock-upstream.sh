@@ -36,8 +36,9 @@ provider_toml() {
 
 # start_gateway_at_mock PORT DATABASE_URL ADMIN_KEY MOCK_URL [NAME=VALUE...]: starts $gaiarouter in the
 # background from $work (so no .env of the checkout is read) with every built-in provider at the mock and the
-# extra environment given, appending to $work/gaiarouter.log; sets gaia_pid and waits (up to 30 s) until
-# /ready answers.
+# extra environment given, appending to $work/gaiarouter.log; sets gaia_pid and waits (up to 30 s, or
+# $gateway_ready_secs) until /ready answers. $gateway_wrapper, when set, is a command line it runs under
+# (e.g. valgrind; word-split).
 start_gateway_at_mock() {
   local port=$1 database_url=$2 admin_key=$3 mock_url=$4
   shift 4
@@ -53,13 +54,13 @@ start_gateway_at_mock() {
       GEMINI_BASE_URL="$mock_url" GEMINI_API_KEY=gemini-mock-key \
       OPENROUTER_BASE_URL="$mock_url/api/v1" OPENROUTER_API_KEY=sk-or-mock \
       "$@" \
-      "$gaiarouter" serve
+      ${gateway_wrapper:-} "$gaiarouter" serve # shellcheck disable=SC2086 # a command line
   ) >>"$work/gaiarouter.log" 2>&1 &
   gaia_pid=$!
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 $((${gateway_ready_secs:-30} * 10))); do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/ready" 2>/dev/null && return
     kill -0 "$gaia_pid" 2>/dev/null || fail "gaiarouter exited during start-up: $(tail -n 5 "$work/gaiarouter.log")"
     sleep 0.1
   done
-  fail "gaiarouter was not ready within 30 s"
+  fail "gaiarouter was not ready within ${gateway_ready_secs:-30} s"
 }

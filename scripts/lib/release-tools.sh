@@ -26,6 +26,15 @@ need_nginx() {
   command -v nginx >/dev/null
 }
 
+# valgrind for the instructions-per-request rows: true when it is there or was installed (as root, apt-get).
+need_valgrind() {
+  command -v valgrind >/dev/null && command -v callgrind_control >/dev/null && return 0
+  [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null || return 1
+  log "installing valgrind with apt-get, for the instructions-per-request rows"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends valgrind >&2 || return 1
+  command -v callgrind_control >/dev/null
+}
+
 # Whether a source file is newer than the older of the two binaries.
 release_binaries_stale() {
   [[ ! -x "$gaiarouter" || ! -x "$mock" ]] && return 0

@@ -88,13 +88,40 @@ pub fn parse(presented: &str) -> Option<(&str, &str)> {
 
 /// Whether `secret` hashes to `stored_hash`, compared in constant time.
 pub fn verify_secret(secret: &str, stored_hash: &str) -> bool {
-    let computed = hash_secret(secret);
-    computed.as_bytes().ct_eq(stored_hash.as_bytes()).into()
+    // Hex-encoded on the stack: this runs on every request.
+    let mut computed = [0u8; 64];
+    for (pair, byte) in computed
+        .chunks_exact_mut(2)
+        .zip(Sha256::digest(secret.as_bytes()))
+    {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0x0f)];
+    }
+    computed[..].ct_eq(stored_hash.as_bytes()).into()
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verification_matches_the_stored_hex_digest_exactly() {
+        for secret in ["", "a", "s3cr3t-with-ünïcode", &"x".repeat(300)] {
+            let stored = hash_secret(secret);
+            assert!(verify_secret(secret, &stored), "{secret}");
+            // Any other digest, a truncated one or a differently cased one is refused.
+            let mut other = stored.clone().into_bytes();
+            other[63] = if other[63] == b'0' { b'1' } else { b'0' };
+            assert!(!verify_secret(secret, std::str::from_utf8(&other).unwrap()));
+            assert!(!verify_secret(secret, &stored[..62]));
+            assert!(!verify_secret(secret, &format!("{stored}0")));
+            if stored.bytes().any(|b| b.is_ascii_lowercase()) {
+                assert!(!verify_secret(secret, &stored.to_ascii_uppercase()));
+            }
+        }
+    }
 
     #[test]
     fn generated_keys_parse_and_verify() {

@@ -24,7 +24,7 @@ pub struct MonthUsage {
 }
 
 /// `?` for SQLite/MySQL, `$n` for PostgreSQL.
-fn placeholder(backend: DbBackend, n: usize) -> String {
+pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
     match backend {
         DbBackend::Postgres => format!("${n}"),
         _ => "?".to_owned(),
