@@ -128,8 +128,8 @@ def fmt_row(r):
         fmt_us(r["p50_us"]),
         fmt_us(r["p90_us"]),
         fmt_us(r["p99_us"]),
-        fmt_us(r.get("added_ttft_p50_us") if r["kind"] == "stream" else r.get("added_p50_us")),
-        fmt_us(r.get("added_p99_us")),
+        fmt_delta(r.get("added_ttft_p50_us") if r["kind"] == "stream" else r.get("added_p50_us")),
+        fmt_delta(r.get("added_p99_us")),
         fmt_us(r.get("gateway_own_p50_us")) if "gateway_own_p50_us" in r else "–",
         fmt_us(r.get("gateway_own_p99_us")) if "gateway_own_p99_us" in r else "–",
         fmt_us(r.get("gateway_cpu_us_per_request", r.get("nginx_cpu_us_per_request")))
@@ -297,6 +297,8 @@ def report(raw, out, machine):
     records = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(raw, "*.json")))
                if not p.endswith("tenant.json")]
     ir = [instructions(r) for r in records if r.get("kind") == "instructions"]
+    ir_order = ["ir-openai", "ir-anthropic", "ir-gemini", "ir-openai-stream"]
+    ir.sort(key=lambda x: ir_order.index(x["name"]) if x["name"] in ir_order else len(ir_order))
     rows = [scenario(r) for r in records if r.get("kind") != "instructions"]
     order = {n: i for i, n in enumerate(sorted(os.listdir(raw), key=lambda f: os.path.getmtime(os.path.join(raw, f))))}
     rows.sort(key=lambda r: order.get(r["name"] + ".json", 0))
