@@ -8,8 +8,7 @@ need_load_tools() {
   if ! command -v wrk >/dev/null; then
     if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
       log "installing wrk with apt-get"
-      DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2
+      apt_install wrk || fail "could not install wrk with apt-get"
     else
       fail "wrk is not installed: 'sudo apt-get install wrk' (Debian/Ubuntu), 'brew install wrk' (macOS), or build https://github.com/wg/wrk"
     fi
@@ -21,9 +20,15 @@ need_nginx() {
   command -v nginx >/dev/null && return 0
   [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null || return 1
   log "installing nginx (light) with apt-get, for the reference-proxy rows"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx-light >&2 ||
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx >&2 || return 1
+  apt_install nginx-light || apt_install nginx || return 1
   command -v nginx >/dev/null
+}
+
+# apt_install PACKAGE: installs it, refreshing the package lists first when they are too old to have it.
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$1" >&2 && return 0
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$1" >&2
 }
 
 # valgrind for the instructions-per-request rows: true when it is there or was installed (as root, apt-get).
@@ -31,7 +36,7 @@ need_valgrind() {
   command -v valgrind >/dev/null && command -v callgrind_control >/dev/null && return 0
   [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null || return 1
   log "installing valgrind with apt-get, for the instructions-per-request rows"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends valgrind >&2 || return 1
+  apt_install valgrind || return 1
   command -v callgrind_control >/dev/null
 }
 
