@@ -216,50 +216,64 @@ fn parse_messages(value: Option<Value>) -> Result<Vec<Message>, GaiaError> {
     items
         .into_iter()
         .enumerate()
-        .map(|(i, item)| parse_message(item, &format!("messages[{i}]")))
+        .map(|(i, item)| parse_message(item, i))
         .collect()
 }
 
-fn parse_message(value: Value, path: &str) -> Result<Message, GaiaError> {
-    let mut obj = expect_object(value, path)?;
-    let role_param = format!("{path}.role");
-    let role = match required_string(&mut obj, "role", &role_param)?.as_str() {
-        "system" => Role::System,
-        "developer" => Role::Developer,
-        "user" => Role::User,
-        "assistant" => Role::Assistant,
-        "tool" => Role::Tool,
-        other => {
-            return Err(invalid(
-                role_param,
-                format!(
-                    "unknown role '{other}'; expected one of system, developer, user, assistant, tool"
-                ),
-            ));
+/// `messages[i]`. Parameter paths are formatted only for an error: this runs for every message of every
+/// request.
+fn parse_message(value: Value, i: usize) -> Result<Message, GaiaError> {
+    let path = || format!("messages[{i}]");
+    let at = |field: &str| format!("messages[{i}].{field}");
+    let mut obj = match value {
+        Value::Object(obj) => obj,
+        other => return Err(type_error(&path(), "an object", &other)),
+    };
+    let role = match take(&mut obj, "role") {
+        Some(Value::String(role)) => match role.as_str() {
+            "system" => Role::System,
+            "developer" => Role::Developer,
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            "tool" => Role::Tool,
+            other => {
+                return Err(invalid(
+                    at("role"),
+                    format!(
+                        "unknown role '{other}'; expected one of system, developer, user, assistant, tool"
+                    ),
+                ));
+            }
+        },
+        Some(other) => return Err(type_error(&at("role"), "a string", &other)),
+        None => {
+            let param = at("role");
+            let message = format!("missing required parameter `{param}`");
+            return Err(invalid(param, message));
         }
     };
-    let content_param = format!("{path}.content");
     let content = match (take(&mut obj, "content"), role) {
-        (Some(content), _) => parse_content(content, role, &content_param)?,
+        (Some(Value::String(text)), _) => vec![ContentPart::Text(text)],
+        (Some(content), _) => parse_content(content, role, &at("content"))?,
         (None, Role::Assistant) => Vec::new(),
         (None, _) => {
             return Err(invalid(
-                content_param,
+                at("content"),
                 format!(
-                    "`{path}.content` is required for {} messages",
+                    "`{}` is required for {} messages",
+                    at("content"),
                     role.as_str()
                 ),
             ));
         }
     };
-    let tool_calls_param = format!("{path}.tool_calls");
     let tool_calls = match take(&mut obj, "tool_calls") {
-        Some(value) => parse_tool_calls(value, &tool_calls_param)?,
+        Some(value) => parse_tool_calls(value, &at("tool_calls"))?,
         None => Vec::new(),
     };
     if !tool_calls.is_empty() && role != Role::Assistant {
         return Err(invalid(
-            tool_calls_param,
+            at("tool_calls"),
             "`tool_calls` is only allowed on assistant messages",
         ));
     }
@@ -267,15 +281,20 @@ fn parse_message(value: Value, path: &str) -> Result<Message, GaiaError> {
         Some(required_string(
             &mut obj,
             "tool_call_id",
-            &format!("{path}.tool_call_id"),
+            &at("tool_call_id"),
         )?)
     } else {
         None
     };
+    let name = match take(&mut obj, "name") {
+        None => None,
+        Some(Value::String(name)) => Some(name),
+        Some(other) => return Err(type_error(&at("name"), "a string", &other)),
+    };
     Ok(Message {
         role,
         content,
-        name: opt_string_at(&mut obj, "name", &format!("{path}.name"))?,
+        name,
         tool_calls,
         tool_call_id,
     })
