@@ -7,7 +7,9 @@
 //! instance since the last refresh) costs one database lookup, then it is cached. The hot path of a
 //! request with a cached key therefore makes no database round-trip.
 
-use std::collections::HashMap;
+// foldhash: looked up on every request. The maps hold only keys loaded from our database, so a caller
+// can choose what to look up but not what is stored: there is nothing to flood.
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
