@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FRONTEND := frontend
 
-.PHONY: run build frontend test test-rust test-sdk test-schema test-frontend lint fmt bench soak clean-pg help
+.PHONY: run build frontend test test-rust test-sdk test-schema test-frontend lint fmt bench soak clean-pg clean-mysql help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -19,24 +19,23 @@ frontend: ## build the admin UI into frontend/dist (skipped until the UI exists)
 	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build; \
 	else echo "frontend: no package.json yet, skipping"; fi
 
-test: test-rust test-sdk test-schema test-frontend ## run every test (Rust on SQLite and PostgreSQL, the OpenAI SDK end to end, the OpenAPI fuzzer, the UI)
+test: test-rust test-sdk test-schema test-frontend ## run every test (Rust on SQLite, PostgreSQL and MySQL, the OpenAI SDK end to end, the OpenAPI fuzzer, the UI)
 
-# PostgreSQL is provided by scripts/ensure-postgres.sh (a throwaway cluster; installed with apt when
-# missing on Debian as root). GAIA_REQUIRE_POSTGRES=1 turns any skipped PostgreSQL test into a failure.
+# PostgreSQL and MySQL (MariaDB) are provided by scripts/ensure-postgres.sh and scripts/ensure-mysql.sh
+# (throwaway servers; installed with apt when missing on Debian as root). GAIA_REQUIRE_POSTGRES=1 and
+# GAIA_REQUIRE_MYSQL=1 turn any skipped server test into a failure.
 # The binaries (gaiarouter, mock-upstream) are built first: some tests start them as real processes.
 test-rust:
 	$(CARGO) build --workspace --all-targets
-	@set -e; pg_url=$$(scripts/ensure-postgres.sh); \
+	@set -e; pg_url=$$(scripts/ensure-postgres.sh); mysql_url=$$(scripts/ensure-mysql.sh); \
 	export GAIA_TEST_POSTGRES_URL="$$pg_url" GAIA_REQUIRE_POSTGRES=1; \
-	if command -v cargo-nextest >/dev/null 2>&1; then \
-	  $(CARGO) nextest run --workspace --all-targets --no-fail-fast; \
-	  echo "== the API suite again, every server on PostgreSQL =="; \
-	  GAIA_TEST_BACKEND=postgres $(CARGO) nextest run -p gaiarouter --test api --no-fail-fast; \
-	else \
-	  $(CARGO) test --workspace --all-targets --no-fail-fast; \
-	  echo "== the API suite again, every server on PostgreSQL =="; \
-	  GAIA_TEST_BACKEND=postgres $(CARGO) test -p gaiarouter --test api --no-fail-fast; \
-	fi
+	export GAIA_TEST_MYSQL_URL="$$mysql_url" GAIA_REQUIRE_MYSQL=1; \
+	if command -v cargo-nextest >/dev/null 2>&1; then run="$(CARGO) nextest run"; else run="$(CARGO) test"; fi; \
+	$$run --workspace --all-targets --no-fail-fast; \
+	echo "== the API suite again, every server on PostgreSQL =="; \
+	GAIA_TEST_BACKEND=postgres $$run -p gaiarouter --test api --no-fail-fast; \
+	echo "== the API suite again, every server on MySQL (MariaDB) =="; \
+	GAIA_TEST_BACKEND=mysql $$run -p gaiarouter --test api --no-fail-fast
 
 # The official OpenAI Python SDK against the real binary and the mock upstream.
 test-sdk:
@@ -74,3 +73,7 @@ soak: ## sustained mixed load on the release binary, memory over time; SOAK_DURA
 clean-pg: ## stop and remove the throwaway test PostgreSQL cluster
 	@d=$${GAIA_PG_DIR:-$${TMPDIR:-/tmp}/gaiarouter-test-pg}; b=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1); \
 	if [ -d "$$d/data" ]; then runuser -u postgres -- $$b/pg_ctl -D $$d/data stop -m fast || true; rm -rf "$$d"; fi
+
+clean-mysql: ## stop and remove the throwaway test MySQL (MariaDB) server
+	@d=$${GAIA_MYSQL_DIR:-$${TMPDIR:-/tmp}/gaiarouter-test-mysql}; \
+	if [ -f "$$d/mysqld.pid" ]; then kill "$$(cat $$d/mysqld.pid)" 2>/dev/null || true; sleep 2; fi; rm -rf "$$d"

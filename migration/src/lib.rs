@@ -20,6 +20,7 @@ mod m20261127_000007_create_usage_daily;
 mod m20261127_000008_create_quota_reservations;
 mod m20261127_000009_create_usage_daily_models;
 mod m20261127_000010_create_usage_retention;
+mod m20261127_000011_mysql_unicode_and_dates;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_create_quota_reservations::Migration),
             Box::new(m20261127_000009_create_usage_daily_models::Migration),
             Box::new(m20261127_000010_create_usage_retention::Migration),
+            Box::new(m20261127_000011_mysql_unicode_and_dates::Migration),
         ]
     }
 }

@@ -199,8 +199,8 @@ impl Store {
 
     /// Records when keys were last used (batched from memory; never moves a timestamp backwards).
     pub async fn touch_api_keys(&self, used: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
+        use sea_orm::Condition;
         use sea_orm::sea_query::Expr;
-        use sea_orm::{Condition, TransactionTrait};
         if used.is_empty() {
             return Ok(());
         }

@@ -9,6 +9,7 @@
 //! database failures → 503/500 with the cause kept for logs only).
 
 pub mod api_keys;
+mod conn;
 mod entity;
 pub mod metrics;
 pub mod models;
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use gaia_core::{ErrorKind, GaiaError};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DbErr};
 
 pub use sea_orm::DbErr as DatabaseError;
 
@@ -119,7 +120,7 @@ impl Default for StoreOptions {
 /// The database handle shared by every repository. Cheap to clone (the pool is reference-counted).
 #[derive(Debug, Clone)]
 pub struct Store {
-    db: DatabaseConnection,
+    db: conn::Db,
     backend: Backend,
     statements: std::sync::Arc<metrics::StatementCounters>,
 }
@@ -158,7 +159,7 @@ impl Store {
         let counted = statements.clone();
         db.set_metric_callback(move |_| counted.count());
         Ok(Self {
-            db,
+            db: conn::Db::new(db),
             backend,
             statements,
         })
@@ -176,19 +177,19 @@ impl Store {
 
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.db, None).await?;
+        Migrator::up(self.db.pool(), None).await?;
         Ok(())
     }
 
     /// Names of the applied migrations, oldest first.
     pub async fn applied_migrations(&self) -> Result<Vec<String>, StoreError> {
-        let applied = Migrator::get_applied_migrations(&self.db).await?;
+        let applied = Migrator::get_applied_migrations(self.db.pool()).await?;
         Ok(applied.iter().map(|m| m.name().to_owned()).collect())
     }
 
     /// A trivial round-trip, for readiness checks.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await?;
+        self.db.pool().ping().await?;
         Ok(())
     }
 
@@ -201,13 +202,13 @@ impl Store {
         self.backend
     }
 
-    pub(crate) fn conn(&self) -> &DatabaseConnection {
+    pub(crate) fn conn(&self) -> &conn::Db {
         &self.db
     }
 
     /// Closes the pool (on shutdown, after the last write).
     pub async fn close(self) -> Result<(), StoreError> {
-        self.db.close().await?;
+        self.db.into_pool().close().await?;
         Ok(())
     }
 }

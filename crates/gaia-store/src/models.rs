@@ -72,7 +72,6 @@ impl Store {
         models: &[ModelInfo],
         now: DateTime<Utc>,
     ) -> Result<(u64, u64), StoreError> {
-        use sea_orm::TransactionTrait;
         if models.is_empty() {
             return Ok((0, 0));
         }

@@ -1,9 +1,9 @@
-//! Test support shared by every crate's database tests: scratch databases on SQLite and PostgreSQL.
+//! Test support shared by every crate's database tests: scratch databases on SQLite, PostgreSQL and MySQL.
 //!
-//! PostgreSQL tests read the server's URL from `GAIA_TEST_POSTGRES_URL` (`make test` provisions a
-//! throwaway cluster and sets it). When it is unset they are skipped with a loud message — unless
-//! `GAIA_REQUIRE_POSTGRES=1` (also set by `make test`), in which case they fail, so CI can never pass
-//! without having exercised PostgreSQL.
+//! Server tests read the server's URL from `GAIA_TEST_POSTGRES_URL` / `GAIA_TEST_MYSQL_URL` (`make test`
+//! provisions throwaway servers and sets them). When one is unset its tests are skipped with a loud message
+//! — unless `GAIA_REQUIRE_POSTGRES=1` / `GAIA_REQUIRE_MYSQL=1` (also set by `make test`), in which case they
+//! fail, so CI can never pass without having exercised both servers.
 
 use sea_orm::{ConnectionTrait, Database};
 
@@ -12,28 +12,52 @@ use crate::StoreError;
 /// The PostgreSQL server URL for tests, or `None` (after printing why) when tests should skip.
 /// Fails when `GAIA_REQUIRE_POSTGRES=1` and no server is configured.
 pub fn postgres_url() -> Result<Option<String>, String> {
-    match std::env::var("GAIA_TEST_POSTGRES_URL") {
+    server_url(
+        "PostgreSQL",
+        "GAIA_TEST_POSTGRES_URL",
+        "GAIA_REQUIRE_POSTGRES",
+    )
+}
+
+/// The MySQL (or MariaDB) server URL for tests, or `None` (after printing why) when tests should skip.
+/// Fails when `GAIA_REQUIRE_MYSQL=1` and no server is configured.
+pub fn mysql_url() -> Result<Option<String>, String> {
+    server_url("MySQL", "GAIA_TEST_MYSQL_URL", "GAIA_REQUIRE_MYSQL")
+}
+
+fn server_url(engine: &str, url_var: &str, require_var: &str) -> Result<Option<String>, String> {
+    match std::env::var(url_var) {
         Ok(url) if !url.trim().is_empty() => Ok(Some(url)),
-        _ if std::env::var("GAIA_REQUIRE_POSTGRES").as_deref() == Ok("1") => Err(
-            "GAIA_REQUIRE_POSTGRES=1 but GAIA_TEST_POSTGRES_URL is unset: run `make test`, or start PostgreSQL and set it"
-                .to_owned(),
-        ),
+        _ if std::env::var(require_var).as_deref() == Ok("1") => Err(format!(
+            "{require_var}=1 but {url_var} is unset: run `make test`, or start {engine} and set it"
+        )),
         _ => {
             eprintln!(
-                "SKIPPING PostgreSQL test: GAIA_TEST_POSTGRES_URL is unset (make test provisions PostgreSQL and sets it)"
+                "SKIPPING {engine} test: {url_var} is unset (make test provisions {engine} and sets it)"
             );
             Ok(None)
         }
     }
 }
 
-/// Creates an empty database with a unique name on the server at `server_url` and returns its URL.
+/// Creates an empty database with a unique name on the PostgreSQL server at `server_url` and returns its
+/// URL.
 pub async fn create_postgres_database(server_url: &str) -> Result<String, StoreError> {
+    create_database(server_url, |name| format!("CREATE DATABASE \"{name}\"")).await
+}
+
+/// Creates an empty database with a unique name on the MySQL server at `server_url` and returns its URL.
+pub async fn create_mysql_database(server_url: &str) -> Result<String, StoreError> {
+    create_database(server_url, |name| format!("CREATE DATABASE `{name}`")).await
+}
+
+async fn create_database(
+    server_url: &str,
+    statement: impl FnOnce(&str) -> String,
+) -> Result<String, StoreError> {
     let name = format!("gaia_test_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(server_url).await?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await?;
+    admin.execute_unprepared(&statement(&name)).await?;
     admin.close().await?;
     Ok(replace_database(server_url, &name))
 }
@@ -46,7 +70,7 @@ pub async fn execute_on_server(server_url: &str, sql: &str) -> Result<(), StoreE
     Ok(())
 }
 
-/// The database name in a PostgreSQL URL.
+/// The database name in a server URL.
 pub fn database_name(url: &str) -> Option<&str> {
     let base = url.split('?').next()?;
     let after_scheme = base.split_once("://")?.1;
@@ -56,7 +80,7 @@ pub fn database_name(url: &str) -> Option<&str> {
         .filter(|db| !db.is_empty())
 }
 
-/// `postgres://u@h:p/old?x` → `postgres://u@h:p/<name>?x`.
+/// `postgres://u@h:p/old?x` → `postgres://u@h:p/<name>?x` (the same for `mysql://`).
 fn replace_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use sea_orm::sea_query::{Alias, Expr, Func, OnConflict, Order, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityName, EntityTrait, IdenStatic,
-    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, Statement, TransactionTrait, Value,
+    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, Statement, Value,
 };
 
 use crate::entity::usage_daily;

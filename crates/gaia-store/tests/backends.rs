@@ -1,8 +1,8 @@
-//! The same migrations and repositories must behave identically on SQLite and PostgreSQL.
+//! The same migrations and repositories must behave identically on SQLite, PostgreSQL and MySQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::Utc;
+use chrono::{TimeDelta, TimeZone, Utc};
 use gaia_core::{Limits, Permission, Permissions};
 use gaia_store::api_keys::NewApiKey;
 use gaia_store::organizations::NewOrganization;
@@ -113,4 +113,127 @@ async fn repositories_work_on_postgres() {
     };
     let url = testing::create_postgres_database(&server).await.unwrap();
     exercise(&url).await;
+}
+
+#[tokio::test]
+async fn repositories_work_on_mysql() {
+    let Some(server) = testing::mysql_url().unwrap() else {
+        return;
+    };
+    let url = testing::create_mysql_database(&server).await.unwrap();
+    exercise(&url).await;
+}
+
+/// A MySQL database created before migration 11, in MariaDB's default `latin1`: upgrading converts it to
+/// `utf8mb4`, keeps the text already stored, and then stores any Unicode.
+#[tokio::test]
+async fn a_latin1_mysql_database_upgrades_to_utf8mb4_keeping_its_text() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Database};
+
+    let Some(server) = testing::mysql_url().unwrap() else {
+        return;
+    };
+    let name = format!("gaia_test_latin1_{}", uuid::Uuid::new_v4().simple());
+    testing::execute_on_server(
+        &server,
+        &format!("CREATE DATABASE `{name}` CHARACTER SET latin1 COLLATE latin1_swedish_ci"),
+    )
+    .await
+    .unwrap();
+    let url = server.replace("/mysql", &format!("/{name}"));
+    let db = Database::connect(url.as_str()).await.unwrap();
+    Migrator::up(&db, Some(10)).await.unwrap();
+    db.execute_unprepared(
+        "INSERT INTO organizations (id, name, description, status, created_at, updated_at) \
+         VALUES ('00000000-0000-7000-8000-000000000001', 'Café Müller', 'crème brûlée', 'active', \
+         '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+    )
+    .await
+    .unwrap();
+    let emoji = db
+        .execute_unprepared("UPDATE organizations SET description = 'rocket 🚀'")
+        .await;
+    assert!(
+        emoji.is_err(),
+        "latin1 took an emoji: the test no longer starts from latin1"
+    );
+    db.close().await.unwrap();
+
+    let store = Store::connect_and_migrate(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    let org = store
+        .get_organization("00000000-0000-7000-8000-000000000001")
+        .await
+        .unwrap();
+    assert_eq!(org.name, "Café Müller");
+    assert_eq!(org.description.as_deref(), Some("crème brûlée"));
+    assert_eq!(
+        org.created_at,
+        Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
+    );
+    let created = store
+        .create_organization(
+            NewOrganization {
+                name: "团队 🚀".into(),
+                description: Some("emoji 😀".into()),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let read = store.get_organization(&created.id).await.unwrap();
+    assert_eq!(
+        (read.name.as_str(), read.description.as_deref()),
+        ("团队 🚀", Some("emoji 😀"))
+    );
+    // The foreign key dropped around the conversion is back: a key cannot name a missing organization.
+    let orphan = store
+        .create_api_key(
+            NewApiKey {
+                organization_id: "no-such-organization".into(),
+                lookup: "lookup000002".into(),
+                secret_hash: "cd".repeat(32),
+                hint: "gaia_lookup000002_…abcd".into(),
+                name: None,
+                description: None,
+                permissions: Permissions::from_slice(&[Permission::Read]),
+                limits: Limits::default(),
+                expires_at: None,
+            },
+            Utc::now(),
+        )
+        .await;
+    assert!(
+        orphan.is_err(),
+        "an api key without its organization was stored"
+    );
+
+    // Times past 2038 and below a second survive (MySQL's TIMESTAMP held neither).
+    let now =
+        Utc.with_ymd_and_hms(2026, 11, 27, 9, 30, 15).unwrap() + TimeDelta::microseconds(123_456);
+    let expires =
+        Utc.with_ymd_and_hms(2040, 6, 1, 12, 34, 56).unwrap() + TimeDelta::microseconds(789_012);
+    let key = store
+        .create_api_key(
+            NewApiKey {
+                organization_id: created.id.clone(),
+                lookup: "lookup000003".into(),
+                secret_hash: "ef".repeat(32),
+                hint: "gaia_lookup000003_…abcd".into(),
+                name: None,
+                description: None,
+                permissions: Permissions::from_slice(&[Permission::Read]),
+                limits: Limits::default(),
+                expires_at: Some(expires),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let read = store.get_api_key(&key.id).await.unwrap();
+    assert_eq!((read.expires_at, read.created_at), (Some(expires), now));
+    store.close().await.unwrap();
 }

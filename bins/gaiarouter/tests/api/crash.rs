@@ -407,6 +407,11 @@ async fn kill_9_on_postgres_loses_only_unwritten_usage_and_never_lets_a_key_pass
     a_crash_loses_at_most_unwritten_usage_and_no_key_passes_its_limit(Db::Postgres).await;
 }
 
+#[tokio::test]
+async fn kill_9_on_mysql_loses_only_unwritten_usage_and_never_lets_a_key_pass_its_limit() {
+    a_crash_loses_at_most_unwritten_usage_and_no_key_passes_its_limit(Db::MySql).await;
+}
+
 /// The log collector dies (stderr becomes a closed pipe): requests are still served and SIGTERM still stops
 /// the server — log lines that cannot be written are dropped, never turned into a panic.
 #[tokio::test]

@@ -11,6 +11,7 @@ use gaiarouter::startup::Application;
 pub enum Db {
     Sqlite,
     Postgres,
+    MySql,
 }
 
 pub struct TestApp {
@@ -39,14 +40,19 @@ pub async fn fresh_database(db: Db, dir: &std::path::Path) -> Option<String> {
             let server = testing::postgres_url().unwrap()?;
             Some(testing::create_postgres_database(&server).await.unwrap())
         }
+        Db::MySql => {
+            let server = testing::mysql_url().unwrap()?;
+            Some(testing::create_mysql_database(&server).await.unwrap())
+        }
     }
 }
 
-/// The database API tests run on: SQLite, or PostgreSQL when `GAIA_TEST_BACKEND=postgres` (`make test`
-/// runs the whole API suite once on each).
+/// The database API tests run on: SQLite, or PostgreSQL / MySQL when `GAIA_TEST_BACKEND=postgres` /
+/// `mysql` (`make test` runs the whole API suite once on each).
 pub fn default_db() -> Db {
     match std::env::var("GAIA_TEST_BACKEND").as_deref() {
         Ok("postgres") => Db::Postgres,
+        Ok("mysql") => Db::MySql,
         _ => Db::Sqlite,
     }
 }
@@ -55,7 +61,7 @@ pub fn default_db() -> Db {
 pub async fn test_database_url(dir: &std::path::Path) -> String {
     fresh_database(default_db(), dir)
         .await
-        .expect("GAIA_TEST_BACKEND=postgres needs GAIA_TEST_POSTGRES_URL")
+        .expect("GAIA_TEST_BACKEND=postgres/mysql needs GAIA_TEST_POSTGRES_URL/GAIA_TEST_MYSQL_URL")
 }
 
 /// Starts an app on the default backend.

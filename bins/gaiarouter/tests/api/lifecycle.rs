@@ -54,6 +54,11 @@ async fn starting_twice_on_one_postgres_database_is_idempotent() {
     starting_twice_is_idempotent(Db::Postgres).await;
 }
 
+#[tokio::test]
+async fn starting_twice_on_one_mysql_database_is_idempotent() {
+    starting_twice_is_idempotent(Db::MySql).await;
+}
+
 fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(BIN);

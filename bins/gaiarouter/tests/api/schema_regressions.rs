@@ -229,7 +229,7 @@ async fn nul_characters_are_refused_with_a_400_never_a_500(db: Db) {
                 let error = assert_error_envelope(res, 400).await;
                 assert_eq!(error["code"], "invalid_text", "{path}: {error}");
             }
-            Db::Sqlite => assert!(
+            Db::Sqlite | Db::MySql => assert!(
                 [200, 404].contains(&status),
                 "{path}: {status} {}",
                 res.text().await.unwrap()
@@ -258,4 +258,9 @@ async fn nul_characters_are_refused_with_a_400_never_a_500_on_sqlite() {
 #[tokio::test]
 async fn nul_characters_are_refused_with_a_400_never_a_500_on_postgres() {
     nul_characters_are_refused_with_a_400_never_a_500(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn nul_characters_are_refused_with_a_400_never_a_500_on_mysql() {
+    nul_characters_are_refused_with_a_400_never_a_500(Db::MySql).await;
 }

@@ -29,6 +29,11 @@ async fn health_and_ready_answer_on_postgres() {
 }
 
 #[tokio::test]
+async fn health_and_ready_answer_on_mysql() {
+    health_and_ready_answer(Db::MySql, "mysql").await;
+}
+
+#[tokio::test]
 async fn every_response_carries_a_request_id() {
     let app = spawn_app().await;
     let res = app.get("/health").await;

@@ -207,6 +207,99 @@ async fn organizations_are_created_listed_updated_and_soft_deleted() {
     assert_error_envelope(missing, 404).await;
 }
 
+/// Any Unicode text is stored as sent, names compare exactly, and times far ahead are kept — on every
+/// backend (`make test` runs this suite on SQLite, PostgreSQL and MySQL; MariaDB's default `latin1`
+/// tables answered a 500 here, and its `TIMESTAMP` range lost the expiry, before migration 11).
+#[tokio::test]
+async fn names_keep_any_unicode_text_and_compare_exactly_and_times_keep_their_range() {
+    let upstream = ok_upstream().await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let name = "团队 🚀 équipe";
+    let description = "Ünïcödé, emoji 😀 and 中文 – stored as sent";
+    let org = create_org(&app, name, json!({"description": description})).await;
+    let id = org["id"].as_str().unwrap();
+    let res = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        &format!("/v1/organizations/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let read: Value = res.json().await.unwrap();
+    assert_eq!(
+        (read["name"].as_str(), read["description"].as_str()),
+        (Some(name), Some(description))
+    );
+
+    // Search finds it by a non-ASCII substring.
+    let res = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        "/v1/organizations?search=%F0%9F%9A%80",
+        None,
+    )
+    .await;
+    let page: Value = res.json().await.unwrap();
+    assert_eq!(page["pagination"]["total"], 1, "{page}");
+    assert_eq!(page["data"][0]["id"], id);
+
+    // Names differing only in an emoji, an accent or letter case are different names (a `_ci` collation
+    // on MySQL would refuse them as duplicates); the same name again is a 409.
+    for other in ["团队 😀 équipe", "团队 🚀 equipe", "团队 🚀 ÉQUIPE"] {
+        create_org(&app, other, json!({})).await;
+    }
+    let dup = call(
+        &app,
+        Some(app.key()),
+        Method::POST,
+        "/v1/organizations",
+        Some(json!({"name": name})),
+    )
+    .await;
+    assert_error_envelope(dup, 409).await;
+
+    // A key's name, too.
+    let res = call(
+        &app,
+        Some(app.key()),
+        Method::POST,
+        "/v1/api-keys",
+        Some(json!({"organization_id": id, "name": "ключ 🔑"})),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let key: Value = res.json().await.unwrap();
+    assert_eq!(key["name"], "ключ 🔑");
+
+    // An expiry past 2038 is kept (MySQL's TIMESTAMP, and MariaDB's reading of sqlx's parameters, ended
+    // there: the key was stored as never expiring).
+    let res = call(
+        &app,
+        Some(app.key()),
+        Method::POST,
+        "/v1/api-keys",
+        Some(json!({"organization_id": id, "name": "long-lived", "expires_at": "2100-01-01T00:00:00Z"})),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    let key_id = created["id"].as_str().unwrap();
+    let res = call(
+        &app,
+        Some(app.key()),
+        Method::GET,
+        &format!("/v1/api-keys/{key_id}"),
+        None,
+    )
+    .await;
+    let read: Value = res.json().await.unwrap();
+    assert_eq!(read["expires_at"], "2100-01-01T00:00:00Z", "{read}");
+    assert_eq!(read["status"], "active");
+}
+
 #[tokio::test]
 async fn keys_show_their_secret_once_and_only_a_hint_afterwards() {
     let upstream = ok_upstream().await;

@@ -31,6 +31,15 @@ impl ScratchDb {
         })
     }
 
+    /// `None` when MySQL tests are skipped.
+    pub async fn mysql() -> Option<Self> {
+        let server = testing::mysql_url().unwrap()?;
+        Some(Self {
+            url: testing::create_mysql_database(&server).await.unwrap(),
+            _dir: None,
+        })
+    }
+
     /// The PostgreSQL server's maintenance database (to administer scratch databases).
     pub fn postgres_server() -> Option<Self> {
         Some(Self {

@@ -367,3 +367,10 @@ async fn a_large_random_load_through_the_sink_rolls_up_exactly_on_postgres() {
         a_large_random_load_through_the_sink_rolls_up_exactly(db).await;
     }
 }
+
+#[tokio::test]
+async fn a_large_random_load_through_the_sink_rolls_up_exactly_on_mysql() {
+    if let Some(db) = ScratchDb::mysql().await {
+        a_large_random_load_through_the_sink_rolls_up_exactly(db).await;
+    }
+}

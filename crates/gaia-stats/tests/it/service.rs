@@ -142,6 +142,13 @@ async fn organization_statistics_add_up_per_day_model_and_provider_on_postgres()
     }
 }
 
+#[tokio::test]
+async fn organization_statistics_add_up_per_day_model_and_provider_on_mysql() {
+    if let Some(db) = ScratchDb::mysql().await {
+        organization_statistics_add_up_per_day_model_and_provider(db).await;
+    }
+}
+
 async fn month_usage_counts_each_organization_and_key_in_its_calendar_month(db: ScratchDb) {
     let stats = service_on(&db).await;
     let november = stats.month_usage(d(17)).await.unwrap();
@@ -176,6 +183,13 @@ async fn month_usage_counts_each_organization_and_key_in_its_calendar_month_on_s
 #[tokio::test]
 async fn month_usage_counts_each_organization_and_key_in_its_calendar_month_on_postgres() {
     if let Some(db) = ScratchDb::postgres().await {
+        month_usage_counts_each_organization_and_key_in_its_calendar_month(db).await;
+    }
+}
+
+#[tokio::test]
+async fn month_usage_counts_each_organization_and_key_in_its_calendar_month_on_mysql() {
+    if let Some(db) = ScratchDb::mysql().await {
         month_usage_counts_each_organization_and_key_in_its_calendar_month(db).await;
     }
 }
@@ -245,6 +259,13 @@ async fn the_request_log_filters_and_pages_newest_first_on_postgres() {
     }
 }
 
+#[tokio::test]
+async fn the_request_log_filters_and_pages_newest_first_on_mysql() {
+    if let Some(db) = ScratchDb::mysql().await {
+        the_request_log_filters_and_pages_newest_first(db).await;
+    }
+}
+
 async fn retention_deletes_old_raw_records_and_statistics_still_add_up(db: ScratchDb) {
     let stats = service_on(&db).await;
     let store = db.store().await;
@@ -276,6 +297,13 @@ async fn retention_deletes_old_raw_records_and_statistics_still_add_up_on_sqlite
 #[tokio::test]
 async fn retention_deletes_old_raw_records_and_statistics_still_add_up_on_postgres() {
     if let Some(db) = ScratchDb::postgres().await {
+        retention_deletes_old_raw_records_and_statistics_still_add_up(db).await;
+    }
+}
+
+#[tokio::test]
+async fn retention_deletes_old_raw_records_and_statistics_still_add_up_on_mysql() {
+    if let Some(db) = ScratchDb::mysql().await {
         retention_deletes_old_raw_records_and_statistics_still_add_up(db).await;
     }
 }

@@ -95,6 +95,13 @@ async fn a_burst_of_concurrent_records_is_written_completely_on_postgres() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_concurrent_records_is_written_completely_on_mysql() {
+    if let Some(db) = ScratchDb::mysql().await {
+        a_burst_of_concurrent_records_is_written_completely(db).await;
+    }
+}
+
 #[tokio::test]
 async fn shutdown_writes_everything_queued_and_later_records_are_counted_as_dropped() {
     let db = ScratchDb::sqlite().await;
