@@ -13,8 +13,9 @@
 # /v1/chat/completions is included: its providers all point at mock-upstream.
 #
 # SCHEMA_POSTGRES_URL (a PostgreSQL server URL whose user may CREATE DATABASE, as printed by
-# scripts/ensure-postgres.sh) runs the server on a fresh PostgreSQL database instead of SQLite; the
-# database is dropped at the end.
+# scripts/ensure-postgres.sh) runs the server on a fresh PostgreSQL database instead of SQLite;
+# SCHEMA_MYSQL_URL (likewise, from scripts/ensure-mysql.sh) on a fresh MySQL/MariaDB database in the server's
+# default character set. The database is dropped at the end.
 #
 # Generation is deterministic (no seed, no example database), so a clean clone fuzzes the same cases.
 # SCHEMA_MAX_EXAMPLES (default 40) bounds the cases per operation in the admin pass; the two other
@@ -42,11 +43,26 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/gaia-schema.XXXXXX")"
 mock_pid=""
 gaia_pid=""
 pg_database=""
+my_database=""
+# Runs one statement on the SCHEMA_MYSQL_URL server with the mariadb/mysql client.
+mysql_exec() {
+  local args
+  mapfile -t args < <(python3 -c '
+import sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+print("-h"); print(u.hostname or "127.0.0.1"); print("-P"); print(u.port or 3306)
+print("-u"); print(urllib.parse.unquote(u.username or "root"))
+if u.password: print("-p" + urllib.parse.unquote(u.password))' "$SCHEMA_MYSQL_URL")
+  "$(command -v mariadb || command -v mysql)" --no-defaults "${args[@]}" -e "$1"
+}
 cleanup() {
   local status=$?
   stop_pids "$gaia_pid" "$mock_pid"
   if [[ -n "$pg_database" ]]; then
     psql "${SCHEMA_POSTGRES_URL}" -qc "DROP DATABASE IF EXISTS $pg_database" >/dev/null 2>&1 || true
+  fi
+  if [[ -n "$my_database" ]]; then
+    mysql_exec "DROP DATABASE IF EXISTS $my_database" >/dev/null 2>&1 || true
   fi
   if [[ $status -ne 0 ]]; then
     if [[ -s "$work/gaiarouter.log" ]]; then
@@ -86,6 +102,14 @@ import sys, urllib.parse
 u = urllib.parse.urlsplit(sys.argv[1])
 print(urllib.parse.urlunsplit(u._replace(path="/" + sys.argv[2])))' "$SCHEMA_POSTGRES_URL" "$pg_database")"
   echo "== on PostgreSQL (database $pg_database) =="
+elif [[ -n "${SCHEMA_MYSQL_URL:-}" ]]; then
+  my_database="gaia_schema_$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
+  mysql_exec "CREATE DATABASE $my_database" >/dev/null || fail "could not create a MySQL database"
+  database_url="$(python3 -c '
+import sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+print(urllib.parse.urlunsplit(u._replace(path="/" + sys.argv[2])))' "$SCHEMA_MYSQL_URL" "$my_database")"
+  echo "== on MySQL (database $my_database) =="
 fi
 
 # --- GaiaRouter on a free port, every provider at the mock

@@ -185,11 +185,11 @@ impl Provider {
         max_tokens_default: u32,
     ) -> Result<Vec<u8>, GaiaError> {
         let value = match self.config.kind {
-            ProviderKind::OpenAi if self.config.openai_compatible => {
-                openai::build_compatible_request(request, upstream_model)
-            }
+            // Written straight to bytes, without a `Value` tree that would copy the prompt.
             ProviderKind::OpenAi | ProviderKind::OpenRouter => {
-                openai::build_request(request, upstream_model)
+                let compatible =
+                    self.config.kind == ProviderKind::OpenAi && self.config.openai_compatible;
+                return openai::encode_request(request, upstream_model, compatible);
             }
             ProviderKind::Anthropic => {
                 anthropic::build_request(request, upstream_model, max_tokens_default)?

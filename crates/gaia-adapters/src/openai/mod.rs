@@ -2,22 +2,21 @@
 //! and every OpenAI-compatible provider (OpenRouter, DeepSeek, Groq, vLLM, …).
 //!
 //! - inbound: [`parse_request`] (validated) and [`encode_response`] / [`OpenAiStreamEncoder`];
-//! - outbound: [`build_request`] (OpenAI itself) or [`build_compatible_request`] (third-party servers),
-//!   then [`parse_response`] / [`OpenAiStreamDecoder`], and [`parse_error`] for error bodies.
+//! - outbound: [`encode_request`] writes the body for OpenAI itself or a third-party server straight to bytes
+//!   ([`build_request`] / [`build_compatible_request`] give the same document as a `Value`), then
+//!   [`parse_response`] / [`OpenAiStreamDecoder`], and [`parse_error`] for error bodies.
 
 mod out;
 mod request;
 mod stream;
+mod upstream;
 mod wire;
 
 #[cfg(test)]
 mod tests;
 
-use gaia_core::{
-    ChatRequest, ChatResponse, Choice, ContentPart, FinishReason, GaiaError, Message,
-    ResponseFormat, Role, ToolCall, ToolChoice, Usage,
-};
-use serde_json::{Map, Value, json};
+use gaia_core::{ChatRequest, ChatResponse, Choice, FinishReason, GaiaError, ToolCall, Usage};
+use serde_json::Value;
 
 use crate::codec::ResponseMeta;
 use crate::util::malformed;
@@ -46,185 +45,39 @@ pub fn build_compatible_request(request: &ChatRequest, upstream_model: &str) -> 
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flavor {
+pub(crate) enum Flavor {
     OpenAi,
     Compatible,
 }
 
 fn build(request: &ChatRequest, upstream_model: &str, flavor: Flavor) -> Value {
-    let mut body: Map<String, Value> = request.extra.clone();
-    body.insert("model".into(), upstream_model.into());
-    body.insert(
-        "messages".into(),
-        request
-            .messages
-            .iter()
-            .map(|message| encode_message(message, flavor))
-            .collect(),
-    );
-    let mut put = |key: &str, value: Option<Value>| {
-        if let Some(value) = value {
-            body.insert(key.to_owned(), value);
-        }
-    };
-    put("temperature", request.temperature.map(Value::from));
-    put("top_p", request.top_p.map(Value::from));
-    let max_tokens_key = match flavor {
-        Flavor::OpenAi => "max_completion_tokens",
-        Flavor::Compatible => "max_tokens",
-    };
-    put(max_tokens_key, request.max_tokens.map(Value::from));
-    put(
-        "stop",
-        (!request.stop.is_empty()).then(|| Value::from(request.stop.clone())),
-    );
-    put("n", request.n.map(Value::from));
-    put(
-        "presence_penalty",
-        request.presence_penalty.map(Value::from),
-    );
-    put(
-        "frequency_penalty",
-        request.frequency_penalty.map(Value::from),
-    );
-    put("seed", request.seed.map(Value::from));
-    put("user", request.user.clone().map(Value::from));
-    put(
-        "response_format",
-        request.response_format.as_ref().map(encode_response_format),
-    );
-    if !request.tools.is_empty() {
-        put(
-            "tools",
-            Some(request.tools.iter().map(encode_tool).collect()),
-        );
-        put(
-            "tool_choice",
-            request.tool_choice.as_ref().map(encode_tool_choice),
-        );
-        // OpenAI rejects `parallel_tool_calls` without tools.
-        put(
-            "parallel_tool_calls",
-            request.parallel_tool_calls.map(Value::from),
-        );
-    }
-    if request.stream {
-        put("stream", Some(Value::Bool(true)));
-        put("stream_options", Some(json!({ "include_usage": true })));
-    } else {
-        body.remove("stream");
-        body.remove("stream_options");
-    }
-    Value::Object(body)
-}
-
-fn encode_message(message: &Message, flavor: Flavor) -> Value {
-    let role = match (message.role, flavor) {
-        (Role::Developer, Flavor::Compatible) => "system",
-        (role, _) => role.as_str(),
-    };
-    let mut out = Map::new();
-    out.insert("role".into(), role.into());
-    let content = encode_content(&message.content);
-    let content = match content {
-        // An assistant turn that only calls tools has `null` content.
-        Value::String(text) if text.is_empty() && !message.tool_calls.is_empty() => Value::Null,
-        other => other,
-    };
-    out.insert("content".into(), content);
-    if let Some(name) = &message.name {
-        out.insert("name".into(), name.clone().into());
-    }
-    if !message.tool_calls.is_empty() {
-        out.insert(
-            "tool_calls".into(),
-            message.tool_calls.iter().map(encode_tool_call).collect(),
-        );
-    }
-    if let Some(id) = &message.tool_call_id {
-        out.insert("tool_call_id".into(), id.clone().into());
-    }
-    Value::Object(out)
-}
-
-/// A single text part (or none) as a plain string, the form every compatible server accepts; anything
-/// richer as an array of parts.
-fn encode_content(parts: &[ContentPart]) -> Value {
-    match parts {
-        [] => Value::String(String::new()),
-        [ContentPart::Text(text)] => Value::String(text.clone()),
-        parts => parts
-            .iter()
-            .map(|part| match part {
-                ContentPart::Text(text) => json!({ "type": "text", "text": text }),
-                ContentPart::Image { url, detail } => {
-                    let mut image = json!({ "url": url });
-                    if let Some(detail) = detail {
-                        image["detail"] = detail.clone().into();
-                    }
-                    json!({ "type": "image_url", "image_url": image })
-                }
-            })
-            .collect(),
-    }
-}
-
-fn encode_tool_call(call: &ToolCall) -> Value {
-    json!({
-        "id": call.id,
-        "type": "function",
-        "function": { "name": call.name, "arguments": call.arguments },
+    // Cannot fail: every key is a string and every value serialisable.
+    serde_json::to_value(upstream::Body {
+        request,
+        model: upstream_model,
+        flavor,
     })
+    .unwrap_or(Value::Null)
 }
 
-fn encode_tool(tool: &gaia_core::Tool) -> Value {
-    let mut function = Map::new();
-    function.insert("name".into(), tool.name.clone().into());
-    if let Some(description) = &tool.description {
-        function.insert("description".into(), description.clone().into());
-    }
-    if let Some(parameters) = &tool.parameters {
-        function.insert("parameters".into(), parameters.clone());
-    }
-    if let Some(strict) = tool.strict {
-        function.insert("strict".into(), strict.into());
-    }
-    json!({ "type": "function", "function": function })
-}
-
-fn encode_tool_choice(choice: &ToolChoice) -> Value {
-    match choice {
-        ToolChoice::Auto => "auto".into(),
-        ToolChoice::None => "none".into(),
-        ToolChoice::Required => "required".into(),
-        ToolChoice::Function(name) => json!({ "type": "function", "function": { "name": name } }),
-    }
-}
-
-fn encode_response_format(format: &ResponseFormat) -> Value {
-    match format {
-        ResponseFormat::Text => json!({ "type": "text" }),
-        ResponseFormat::JsonObject => json!({ "type": "json_object" }),
-        ResponseFormat::JsonSchema {
-            name,
-            description,
-            schema,
-            strict,
-        } => {
-            let mut spec = Map::new();
-            spec.insert("name".into(), name.clone().into());
-            if let Some(description) = description {
-                spec.insert("description".into(), description.clone().into());
-            }
-            if let Some(schema) = schema {
-                spec.insert("schema".into(), schema.clone());
-            }
-            if let Some(strict) = strict {
-                spec.insert("strict".into(), (*strict).into());
-            }
-            json!({ "type": "json_schema", "json_schema": spec })
-        }
-    }
+/// The request body for OpenAI ([`build_request`]) or, with `compatible`, a third-party server
+/// ([`build_compatible_request`]), written straight to bytes: the prompt is not copied on the way.
+pub fn encode_request(
+    request: &ChatRequest,
+    upstream_model: &str,
+    compatible: bool,
+) -> Result<Vec<u8>, GaiaError> {
+    let flavor = if compatible {
+        Flavor::Compatible
+    } else {
+        Flavor::OpenAi
+    };
+    serde_json::to_vec(&upstream::Body {
+        request,
+        model: upstream_model,
+        flavor,
+    })
+    .map_err(|e| GaiaError::internal(format!("serialising the upstream body: {e}")))
 }
 
 /// Parses an OpenAI(-compatible) `chat.completion` body. `meta` fills what a compatible server omitted.

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use gaia_core::{GaiaError, StreamEvent, Usage};
 
+use super::out::OutUsage;
 use super::{DIALECT, convert_usage, finish_reason, wire};
 use crate::codec::{ResponseMeta, StreamDecoder, StreamEncoder};
 use crate::sse::SseEvent;
@@ -263,17 +264,13 @@ impl OpenAiStreamEncoder {
     fn write_usage_chunk(&mut self, out: &mut String, usage: &Usage) {
         self.ensure_prefix();
         out.push_str(&self.prefix);
-        let _ = write!(
-            out,
-            "\"choices\":[],\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{},\
-             \"prompt_tokens_details\":{{\"cached_tokens\":{}}},\
-             \"completion_tokens_details\":{{\"reasoning_tokens\":{}}}}}}}\n\n",
-            usage.prompt_tokens,
-            usage.completion_tokens,
-            usage.total_tokens,
-            usage.cached_tokens,
-            usage.reasoning_tokens,
-        );
+        out.push_str("\"choices\":[],\"usage\":");
+        // The same usage object as a non-streaming answer's (`out::OutUsage`); once per stream.
+        match serde_json::to_string(&OutUsage::from(usage)) {
+            Ok(json) => out.push_str(&json),
+            Err(_) => out.push_str("null"),
+        }
+        out.push_str("}\n\n");
     }
 }
 

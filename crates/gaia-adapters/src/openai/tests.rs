@@ -664,6 +664,65 @@ fn canonical_fields_override_extra_and_non_streaming_drops_stream_options() {
     assert!(body.get("stream_options").is_none());
 }
 
+/// The top-level keys of a JSON object, in order, duplicates kept (a `Value` would keep only the last).
+fn top_level_keys(body: &[u8]) -> Vec<String> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+            let mut keys = Vec::new();
+            while let Some((key, IgnoredAny)) = map.next_entry::<String, IgnoredAny>()? {
+                keys.push(key);
+            }
+            Ok(keys)
+        }
+    }
+    serde_json::Deserializer::from_slice(body)
+        .deserialize_map(Keys)
+        .unwrap()
+}
+
+#[test]
+fn the_encoded_body_is_the_built_one_with_every_key_once() {
+    let mut request = parse_request(FULL_REQUEST.as_bytes()).unwrap();
+    // Extra fields that collide with canonical ones, written and not written.
+    for key in [
+        "model",
+        "messages",
+        "temperature",
+        "stream",
+        "stream_options",
+        "tools",
+    ] {
+        request.extra.insert(key.into(), json!("from extra"));
+    }
+    for (stream, compatible) in [(true, false), (false, false), (true, true), (false, true)] {
+        request.stream = stream;
+        let bytes = encode_request(&request, "gpt-4o", compatible).unwrap();
+        let built = if compatible {
+            build_compatible_request(&request, "gpt-4o")
+        } else {
+            build_request(&request, "gpt-4o")
+        };
+        assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap(), built);
+        let keys = top_level_keys(&bytes);
+        let mut unique = keys.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(keys.len(), unique.len(), "{keys:?}");
+        assert_eq!(built["model"], "gpt-4o");
+        assert_eq!(built["temperature"], 0.7);
+        assert_eq!(built.get("stream").is_some(), stream);
+    }
+    // An extra field whose canonical twin is unset passes through.
+    request.temperature = None;
+    assert_eq!(build_request(&request, "m")["temperature"], "from extra");
+}
+
 #[test]
 fn tool_settings_are_omitted_without_tools() {
     let mut request = ChatRequest::new("x", vec![Message::user("Hi")]);

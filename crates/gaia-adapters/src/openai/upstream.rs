@@ -1,0 +1,382 @@
+//! The OpenAI(-compatible) upstream request body, serialised straight from the borrowed [`ChatRequest`].
+//!
+//! A `serde_json::Value` tree would copy every message's text and allocate a map node per field before being
+//! written out; these views write the same document with no copy of the caller's data, which matters for
+//! long prompts. [`super::build_request`] still returns a `Value` (through `serde_json::to_value`) for
+//! callers that want one.
+
+use gaia_core::{ChatRequest, ContentPart, Message, ResponseFormat, Role, ToolCall, ToolChoice};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+use super::Flavor;
+
+/// The whole body. Canonical fields first; then the client's unknown (`extra`) fields, except any a
+/// canonical field already wrote (canonical fields win) and, for a non-streaming request, `stream` and
+/// `stream_options`.
+pub(super) struct Body<'a> {
+    pub(super) request: &'a ChatRequest,
+    pub(super) model: &'a str,
+    pub(super) flavor: Flavor,
+}
+
+/// Field names a canonical value can take; at most one `extra` entry is skipped per name written.
+const CANONICAL: [&str; 17] = [
+    "model",
+    "messages",
+    "temperature",
+    "top_p",
+    "max_completion_tokens",
+    "max_tokens",
+    "stop",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "user",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "stream",
+];
+
+impl Serialize for Body<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let r = self.request;
+        // Which canonical names were written, as a bit per `CANONICAL` index (`stream_options` goes with
+        // `stream`).
+        let mut written: u32 = 0;
+        let mut map = serializer.serialize_map(None)?;
+        put(&mut map, &mut written, "model", &self.model)?;
+        put(
+            &mut map,
+            &mut written,
+            "messages",
+            &Messages {
+                messages: &r.messages,
+                flavor: self.flavor,
+            },
+        )?;
+        if let Some(t) = r.temperature {
+            put(&mut map, &mut written, "temperature", &t)?;
+        }
+        if let Some(p) = r.top_p {
+            put(&mut map, &mut written, "top_p", &p)?;
+        }
+        if let Some(max) = r.max_tokens {
+            let key = match self.flavor {
+                Flavor::OpenAi => "max_completion_tokens",
+                Flavor::Compatible => "max_tokens",
+            };
+            put(&mut map, &mut written, key, &max)?;
+        }
+        if !r.stop.is_empty() {
+            put(&mut map, &mut written, "stop", &r.stop)?;
+        }
+        if let Some(n) = r.n {
+            put(&mut map, &mut written, "n", &n)?;
+        }
+        if let Some(p) = r.presence_penalty {
+            put(&mut map, &mut written, "presence_penalty", &p)?;
+        }
+        if let Some(p) = r.frequency_penalty {
+            put(&mut map, &mut written, "frequency_penalty", &p)?;
+        }
+        if let Some(seed) = r.seed {
+            put(&mut map, &mut written, "seed", &seed)?;
+        }
+        if let Some(user) = &r.user {
+            put(&mut map, &mut written, "user", user)?;
+        }
+        if let Some(format) = &r.response_format {
+            put(&mut map, &mut written, "response_format", &Format(format))?;
+        }
+        if !r.tools.is_empty() {
+            put(&mut map, &mut written, "tools", &Tools(&r.tools))?;
+            if let Some(choice) = &r.tool_choice {
+                put(&mut map, &mut written, "tool_choice", &Choice(choice))?;
+            }
+            // OpenAI rejects `parallel_tool_calls` without tools.
+            if let Some(parallel) = r.parallel_tool_calls {
+                put(&mut map, &mut written, "parallel_tool_calls", &parallel)?;
+            }
+        }
+        if r.stream {
+            put(&mut map, &mut written, "stream", &true)?;
+            put(&mut map, &mut written, "stream_options", &IncludeUsage)?;
+        }
+        for (key, value) in &r.extra {
+            let canonical = CANONICAL
+                .iter()
+                .position(|k| *k == key)
+                .is_some_and(|i| written & (1 << i) != 0);
+            // Not streaming: the client's own stream flags are dropped too (the gateway decides).
+            let stream_flag = key == "stream" || key == "stream_options";
+            if canonical || stream_flag {
+                continue;
+            }
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// Writes a canonical field and notes its name in `written`.
+fn put<M: SerializeMap, T: Serialize + ?Sized>(
+    map: &mut M,
+    written: &mut u32,
+    key: &'static str,
+    value: &T,
+) -> Result<(), M::Error> {
+    if let Some(i) = CANONICAL.iter().position(|k| *k == key) {
+        *written |= 1 << i;
+    }
+    map.serialize_entry(key, value)
+}
+
+/// `{"include_usage": true}`: the gateway meters every stream, whatever the client asked for.
+struct IncludeUsage;
+
+impl Serialize for IncludeUsage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("include_usage", &true)?;
+        map.end()
+    }
+}
+
+struct Messages<'a> {
+    messages: &'a [Message],
+    flavor: Flavor,
+}
+
+impl Serialize for Messages<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.messages.len()))?;
+        for message in self.messages {
+            seq.serialize_element(&OutMessage {
+                message,
+                flavor: self.flavor,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+struct OutMessage<'a> {
+    message: &'a Message,
+    flavor: Flavor,
+}
+
+impl Serialize for OutMessage<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let m = self.message;
+        let role = match (m.role, self.flavor) {
+            (Role::Developer, Flavor::Compatible) => "system",
+            (role, _) => role.as_str(),
+        };
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("role", role)?;
+        match m.content.as_slice() {
+            // An assistant turn that only calls tools has `null` content.
+            [] if !m.tool_calls.is_empty() => map.serialize_entry("content", &())?,
+            [ContentPart::Text(text)] if text.is_empty() && !m.tool_calls.is_empty() => {
+                map.serialize_entry("content", &())?;
+            }
+            // A single text part (or none) as a plain string, the form every compatible server accepts.
+            [] => map.serialize_entry("content", "")?,
+            [ContentPart::Text(text)] => map.serialize_entry("content", text)?,
+            parts => map.serialize_entry("content", &Parts(parts))?,
+        }
+        if let Some(name) = &m.name {
+            map.serialize_entry("name", name)?;
+        }
+        if !m.tool_calls.is_empty() {
+            map.serialize_entry("tool_calls", &ToolCalls(&m.tool_calls))?;
+        }
+        if let Some(id) = &m.tool_call_id {
+            map.serialize_entry("tool_call_id", id)?;
+        }
+        map.end()
+    }
+}
+
+/// Richer content: an array of typed parts.
+struct Parts<'a>(&'a [ContentPart]);
+
+impl Serialize for Parts<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for part in self.0 {
+            seq.serialize_element(&Part(part))?;
+        }
+        seq.end()
+    }
+}
+
+struct Part<'a>(&'a ContentPart);
+
+impl Serialize for Part<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        match self.0 {
+            ContentPart::Text(text) => {
+                map.serialize_entry("type", "text")?;
+                map.serialize_entry("text", text)?;
+            }
+            ContentPart::Image { url, detail } => {
+                map.serialize_entry("type", "image_url")?;
+                map.serialize_entry(
+                    "image_url",
+                    &ImageUrl {
+                        url,
+                        detail: detail.as_deref(),
+                    },
+                )?;
+            }
+        }
+        map.end()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ImageUrl<'a> {
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
+struct ToolCalls<'a>(&'a [ToolCall]);
+
+impl Serialize for ToolCalls<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for call in self.0 {
+            seq.serialize_element(&OutToolCall {
+                id: &call.id,
+                kind: "function",
+                function: CalledFunction {
+                    name: &call.name,
+                    arguments: &call.arguments,
+                },
+            })?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct OutToolCall<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: CalledFunction<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct CalledFunction<'a> {
+    name: &'a str,
+    arguments: &'a str,
+}
+
+struct Tools<'a>(&'a [gaia_core::Tool]);
+
+impl Serialize for Tools<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for tool in self.0 {
+            seq.serialize_element(&OutTool {
+                kind: "function",
+                function: FunctionSpec {
+                    name: &tool.name,
+                    description: tool.description.as_deref(),
+                    parameters: tool.parameters.as_ref(),
+                    strict: tool.strict,
+                },
+            })?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct OutTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: FunctionSpec<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct FunctionSpec<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strict: Option<bool>,
+}
+
+struct Choice<'a>(&'a ToolChoice);
+
+impl Serialize for Choice<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            ToolChoice::Auto => serializer.serialize_str("auto"),
+            ToolChoice::None => serializer.serialize_str("none"),
+            ToolChoice::Required => serializer.serialize_str("required"),
+            ToolChoice::Function(name) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("type", "function")?;
+                map.serialize_entry("function", &Named { name })?;
+                map.end()
+            }
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Named<'a> {
+    name: &'a str,
+}
+
+struct Format<'a>(&'a ResponseFormat);
+
+impl Serialize for Format<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        match self.0 {
+            ResponseFormat::Text => map.serialize_entry("type", "text")?,
+            ResponseFormat::JsonObject => map.serialize_entry("type", "json_object")?,
+            ResponseFormat::JsonSchema {
+                name,
+                description,
+                schema,
+                strict,
+            } => {
+                map.serialize_entry("type", "json_schema")?;
+                map.serialize_entry(
+                    "json_schema",
+                    &SchemaSpec {
+                        name,
+                        description: description.as_deref(),
+                        schema: schema.as_ref(),
+                        strict: *strict,
+                    },
+                )?;
+            }
+        }
+        map.end()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct SchemaSpec<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strict: Option<bool>,
+}
