@@ -43,12 +43,13 @@ test-sdk:
 	bash tests/sdk/run.sh
 
 # Schemathesis fuzzes every operation of /openapi.json on the real binary (read-only key, user login token,
-# admin key): no 5xx, and every status, content type, header and body as documented. Once on SQLite, once
-# (with fewer cases) on PostgreSQL, which refuses some text SQLite takes.
+# admin key): no 5xx, and every status, content type, header and body as documented. Once on SQLite, then
+# (with fewer cases) on PostgreSQL, which refuses some text SQLite takes, and on MySQL (MariaDB).
 test-schema:
 	$(CARGO) build --workspace --all-targets  # same feature set as the test run: no rebuild
 	bash tests/schema/run.sh
 	SCHEMA_POSTGRES_URL="$$(scripts/ensure-postgres.sh)" SCHEMA_MAX_EXAMPLES=20 bash tests/schema/run.sh
+	SCHEMA_MYSQL_URL="$$(scripts/ensure-mysql.sh)" SCHEMA_MAX_EXAMPLES=20 bash tests/schema/run.sh
 
 # The admin UI: type check, lint, unit tests, then the browser flow in headless Chromium against the
 # real binary, a real database and mock upstreams (scripts/e2e.sh; it prints where the screenshots are).
