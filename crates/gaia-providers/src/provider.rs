@@ -184,20 +184,18 @@ impl Provider {
         upstream_model: &str,
         max_tokens_default: u32,
     ) -> Result<Vec<u8>, GaiaError> {
-        let value = match self.config.kind {
-            // Written straight to bytes, without a `Value` tree that would copy the prompt.
+        // Written straight to bytes, without a `Value` tree that would copy the prompt.
+        match self.config.kind {
             ProviderKind::OpenAi | ProviderKind::OpenRouter => {
                 let compatible =
                     self.config.kind == ProviderKind::OpenAi && self.config.openai_compatible;
-                return openai::encode_request(request, upstream_model, compatible);
+                openai::encode_request(request, upstream_model, compatible)
             }
             ProviderKind::Anthropic => {
-                anthropic::build_request(request, upstream_model, max_tokens_default)?
+                anthropic::encode_request(request, upstream_model, max_tokens_default)
             }
-            ProviderKind::Gemini => gemini::build_request(request)?,
-        };
-        serde_json::to_vec(&value)
-            .map_err(|e| GaiaError::internal(format!("serialising the upstream body: {e}")))
+            ProviderKind::Gemini => gemini::encode_request(request),
+        }
     }
 
     /// Sends the request and returns the response once its headers arrived with a success status.

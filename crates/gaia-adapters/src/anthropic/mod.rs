@@ -1,4 +1,5 @@
-//! The Anthropic Messages API dialect (outbound only): [`build_request`], [`parse_response`],
+//! The Anthropic Messages API dialect (outbound only): [`encode_request`] (or [`build_request`] for a
+//! `Value`), [`parse_response`],
 //! [`AnthropicStreamDecoder`] and [`parse_error`].
 //!
 //! Where the canonical (OpenAI-shaped) request asks for something Anthropic cannot express, the choice
@@ -18,6 +19,7 @@
 //!   so a conversation started on another provider still pairs up.
 
 mod stream;
+mod upstream;
 mod wire;
 
 #[cfg(test)]
@@ -27,10 +29,13 @@ use gaia_core::{
     ChatRequest, ChatResponse, Choice, ContentPart, ErrorKind, FinishReason, GaiaError,
     ImageSource, Message, ResponseFormat, Role, ToolCall, ToolChoice, Usage,
 };
-use serde_json::{Map, Value, json};
+use std::borrow::Cow;
+
+use serde_json::{Value, json};
 
 use crate::codec::ResponseMeta;
 use crate::util::{invalid, malformed};
+use upstream::{Block, Turn, text_of};
 
 pub use stream::AnthropicStreamDecoder;
 
@@ -39,24 +44,45 @@ const DIALECT: &str = "Anthropic";
 const MAX_TEMPERATURE: f64 = 1.0;
 
 /// The Messages API body for `upstream_model`; `default_max_tokens` is used when the client set no
-/// budget, because Anthropic requires `max_tokens`.
+/// budget, because Anthropic requires `max_tokens`. The same document as [`encode_request`], as a `Value`.
 pub fn build_request(
     request: &ChatRequest,
     upstream_model: &str,
     default_max_tokens: u32,
 ) -> Result<Value, GaiaError> {
+    let body = body(request, upstream_model, default_max_tokens)?;
+    // Cannot fail: every key is a string and every value serialisable.
+    Ok(serde_json::to_value(&body).unwrap_or(Value::Null))
+}
+
+/// [`build_request`] written straight to bytes: message text and inline images are not copied.
+pub fn encode_request(
+    request: &ChatRequest,
+    upstream_model: &str,
+    default_max_tokens: u32,
+) -> Result<Vec<u8>, GaiaError> {
+    let body = body(request, upstream_model, default_max_tokens)?;
+    serde_json::to_vec(&body)
+        .map_err(|e| GaiaError::internal(format!("serialising the upstream body: {e}")))
+}
+
+fn body<'a>(
+    request: &'a ChatRequest,
+    upstream_model: &'a str,
+    default_max_tokens: u32,
+) -> Result<upstream::Body<'a>, GaiaError> {
     if request.n.is_some_and(|n| n > 1) {
         return Err(invalid(
             "n",
             "Anthropic models return one choice per request; `n` must be 1",
         ));
     }
-    let mut system: Vec<String> = Vec::new();
-    let mut turns: Vec<Turn> = Vec::new();
+    let mut system: Vec<Cow<'a, str>> = Vec::new();
+    let mut turns: Vec<Turn<'a>> = Vec::new();
     for (i, message) in request.messages.iter().enumerate() {
         match message.role {
             Role::System | Role::Developer => {
-                let text = message.text_content();
+                let text = text_of(message);
                 if !text.is_empty() {
                     system.push(text);
                 }
@@ -67,84 +93,37 @@ pub fn build_request(
         }
     }
     if let Some(note) = request.response_format.as_ref().and_then(json_instruction) {
-        system.push(note);
+        system.push(Cow::Owned(note));
     }
-
-    let mut body = Map::new();
-    body.insert("model".into(), upstream_model.into());
-    body.insert(
-        "max_tokens".into(),
-        request.max_tokens.unwrap_or(default_max_tokens).into(),
-    );
-    body.insert(
-        "messages".into(),
-        turns.into_iter().map(Turn::into_value).collect(),
-    );
-    if !system.is_empty() {
-        body.insert("system".into(), system.join("\n\n").into());
-    }
-    if let Some(temperature) = request.temperature {
-        body.insert(
-            "temperature".into(),
-            temperature.clamp(0.0, MAX_TEMPERATURE).into(),
-        );
-    } else if let Some(top_p) = request.top_p {
-        body.insert("top_p".into(), top_p.into());
-    }
-    if !request.stop.is_empty() {
-        body.insert("stop_sequences".into(), request.stop.clone().into());
-    }
-    if let Some(user) = &request.user {
-        body.insert("metadata".into(), json!({ "user_id": user }));
-    }
-    if !request.tools.is_empty() {
-        body.insert(
-            "tools".into(),
-            request
-                .tools
-                .iter()
-                .map(|tool| {
-                    let mut out = Map::new();
-                    out.insert("name".into(), tool.name.clone().into());
-                    if let Some(description) = &tool.description {
-                        out.insert("description".into(), description.clone().into());
-                    }
-                    out.insert(
-                        "input_schema".into(),
-                        tool.parameters
-                            .clone()
-                            .unwrap_or_else(|| json!({ "type": "object", "properties": {} })),
-                    );
-                    Value::Object(out)
-                })
-                .collect(),
-        );
-        if let Some(choice) = tool_choice(request) {
-            body.insert("tool_choice".into(), choice);
-        }
-    }
-    if request.stream {
-        body.insert("stream".into(), true.into());
-    }
-    Ok(Value::Object(body))
-}
-
-/// One conversation turn being assembled.
-struct Turn {
-    role: &'static str,
-    blocks: Vec<Value>,
-}
-
-impl Turn {
-    fn into_value(mut self) -> Value {
+    for turn in &mut turns {
         // Anthropic wants tool results before anything else in a user turn; keep the rest in order.
-        self.blocks
-            .sort_by_key(|block| block.get("type").and_then(Value::as_str) != Some("tool_result"));
-        json!({ "role": self.role, "content": self.blocks })
+        turn.blocks.sort_by_key(|block| !block.is_tool_result());
     }
+    let system = match system.len() {
+        0 => None,
+        1 => system.pop(),
+        _ => Some(Cow::Owned(system.join("\n\n"))),
+    };
+    Ok(upstream::Body {
+        model: upstream_model,
+        max_tokens: request.max_tokens.unwrap_or(default_max_tokens),
+        turns,
+        system,
+        temperature: request.temperature.map(|t| t.clamp(0.0, MAX_TEMPERATURE)),
+        top_p: request.top_p,
+        stop: &request.stop,
+        user: request.user.as_deref(),
+        tools: &request.tools,
+        tool_choice: if request.tools.is_empty() {
+            None
+        } else {
+            tool_choice(request)
+        },
+        stream: request.stream,
+    })
 }
 
-fn push_turn(turns: &mut Vec<Turn>, role: &'static str, blocks: Vec<Value>) {
+fn push_turn<'a>(turns: &mut Vec<Turn<'a>>, role: &'static str, blocks: Vec<Block<'a>>) {
     if blocks.is_empty() {
         // Anthropic rejects empty turns; an empty message carries nothing anyway.
         return;
@@ -155,46 +134,41 @@ fn push_turn(turns: &mut Vec<Turn>, role: &'static str, blocks: Vec<Value>) {
     }
 }
 
-fn text_block(text: &str) -> Option<Value> {
+fn text_block(text: Cow<'_, str>) -> Option<Block<'_>> {
     // Anthropic rejects empty text blocks.
-    (!text.is_empty()).then(|| json!({ "type": "text", "text": text }))
+    (!text.is_empty()).then_some(Block::Text(text))
 }
 
-fn user_blocks(message: &Message, i: usize) -> Result<Vec<Value>, GaiaError> {
+fn user_blocks(message: &Message, i: usize) -> Result<Vec<Block<'_>>, GaiaError> {
     let mut blocks = Vec::with_capacity(message.content.len());
     for (j, part) in message.content.iter().enumerate() {
         match part {
-            ContentPart::Text(text) => blocks.extend(text_block(text)),
+            ContentPart::Text(text) => blocks.extend(text_block(Cow::Borrowed(text))),
             ContentPart::Image { .. } => blocks.push(image_block(part, i, j)?),
         }
     }
     Ok(blocks)
 }
 
-fn image_block(part: &ContentPart, i: usize, j: usize) -> Result<Value, GaiaError> {
-    let source = match part.image_source() {
-        Some(ImageSource::Data(data)) => {
-            json!({ "type": "base64", "media_type": data.mime, "data": data.data })
-        }
+fn image_block(part: &ContentPart, i: usize, j: usize) -> Result<Block<'_>, GaiaError> {
+    match part.image_source() {
+        Some(source @ ImageSource::Data(_)) => Ok(Block::Image(source)),
         Some(ImageSource::Url(url))
             if !url
                 .get(..5)
                 .is_some_and(|s| s.eq_ignore_ascii_case("data:")) =>
         {
-            json!({ "type": "url", "url": url })
+            Ok(Block::Image(ImageSource::Url(url)))
         }
-        _ => {
-            return Err(invalid(
-                format!("messages[{i}].content[{j}].image_url.url"),
-                "data URLs must be base64-encoded (data:<mime>;base64,<data>)",
-            ));
-        }
-    };
-    Ok(json!({ "type": "image", "source": source }))
+        _ => Err(invalid(
+            format!("messages[{i}].content[{j}].image_url.url"),
+            "data URLs must be base64-encoded (data:<mime>;base64,<data>)",
+        )),
+    }
 }
 
-fn assistant_blocks(message: &Message, i: usize) -> Result<Vec<Value>, GaiaError> {
-    let mut blocks: Vec<Value> = text_block(&message.text_content()).into_iter().collect();
+fn assistant_blocks(message: &Message, i: usize) -> Result<Vec<Block<'_>>, GaiaError> {
+    let mut blocks: Vec<Block<'_>> = text_block(text_of(message)).into_iter().collect();
     for (k, call) in message.tool_calls.iter().enumerate() {
         let input = parse_arguments(&call.arguments).ok_or_else(|| {
             invalid(
@@ -205,12 +179,11 @@ fn assistant_blocks(message: &Message, i: usize) -> Result<Vec<Value>, GaiaError
                 ),
             )
         })?;
-        blocks.push(json!({
-            "type": "tool_use",
-            "id": safe_id(&call.id),
-            "name": call.name,
-            "input": input,
-        }));
+        blocks.push(Block::ToolUse {
+            id: safe_id(&call.id),
+            name: &call.name,
+            input,
+        });
     }
     Ok(blocks)
 }
@@ -225,16 +198,11 @@ fn parse_arguments(arguments: &str) -> Option<Value> {
         .filter(Value::is_object)
 }
 
-fn tool_result_block(message: &Message) -> Value {
-    let mut block = json!({
-        "type": "tool_result",
-        "tool_use_id": safe_id(message.tool_call_id.as_deref().unwrap_or_default()),
-    });
-    let text = message.text_content();
-    if !text.is_empty() {
-        block["content"] = text.into();
+fn tool_result_block(message: &Message) -> Block<'_> {
+    Block::ToolResult {
+        tool_use_id: safe_id(message.tool_call_id.as_deref().unwrap_or_default()),
+        content: text_of(message),
     }
-    block
 }
 
 /// Anthropic tool ids must match `^[a-zA-Z0-9_-]+$`; other providers' ids may not.

@@ -87,6 +87,25 @@ fn a_full_openai_request_becomes_the_exact_messages_api_body() {
 }
 
 #[test]
+fn the_encoded_body_is_the_built_one() {
+    let mut full = openai::parse_request(FULL_REQUEST.as_bytes()).unwrap();
+    full.n = None;
+    for stream in [false, true] {
+        full.stream = stream;
+        let bytes = encode_request(&full, "claude-sonnet-4-5", 1024).unwrap();
+        let built = build_request(&full, "claude-sonnet-4-5", 1024).unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap(), built);
+        assert_eq!(built["model"], "claude-sonnet-4-5");
+    }
+    // Errors are the same too.
+    full.n = Some(2);
+    assert_eq!(
+        encode_request(&full, "m", 1).unwrap_err().to_string(),
+        build_request(&full, "m", 1).unwrap_err().to_string()
+    );
+}
+
+#[test]
 fn consecutive_same_role_messages_merge_and_empty_ones_vanish() {
     let body = build_request(
         &request(vec![

@@ -1,5 +1,6 @@
 //! The Gemini `generateContent` / `streamGenerateContent?alt=sse` dialect (outbound only):
-//! [`build_request`], [`parse_response`], [`GeminiStreamDecoder`] and [`parse_error`].
+//! [`encode_request`] (or [`build_request`] for a `Value`), [`parse_response`], [`GeminiStreamDecoder`] and
+//! [`parse_error`].
 //!
 //! Choices made where the dialects differ, and why:
 //! - the model goes in the URL, so the body has none; system and developer messages become
@@ -18,11 +19,13 @@
 
 mod schema;
 mod stream;
+mod upstream;
 mod wire;
 
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use gaia_core::{
@@ -33,6 +36,7 @@ use serde_json::{Map, Value, json};
 
 use crate::codec::ResponseMeta;
 use crate::util::{invalid, malformed};
+use upstream::{Content, Part};
 
 pub use stream::GeminiStreamDecoder;
 
@@ -40,17 +44,31 @@ const DIALECT: &str = "Gemini";
 /// Separates our call id from the Gemini thought signature carried inside it.
 const SIGNATURE_SEPARATOR: &str = "__thought__";
 
-/// The `generateContent` body (the model is part of the URL, not the body).
+/// The `generateContent` body (the model is part of the URL, not the body); the same document as
+/// [`encode_request`], as a `Value`.
 pub fn build_request(request: &ChatRequest) -> Result<Value, GaiaError> {
-    let mut system_parts: Vec<Value> = Vec::new();
-    let mut contents: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    let body = body(request)?;
+    // Cannot fail: every key is a string and every value serialisable.
+    Ok(serde_json::to_value(&body).unwrap_or(Value::Null))
+}
+
+/// [`build_request`] written straight to bytes: message text and inline images are not copied.
+pub fn encode_request(request: &ChatRequest) -> Result<Vec<u8>, GaiaError> {
+    let body = body(request)?;
+    serde_json::to_vec(&body)
+        .map_err(|e| GaiaError::internal(format!("serialising the upstream body: {e}")))
+}
+
+fn body(request: &ChatRequest) -> Result<upstream::Body<'_>, GaiaError> {
+    let mut system: Vec<Part<'_>> = Vec::new();
+    let mut contents: Vec<Content<'_>> = Vec::new();
     let mut call_names: HashMap<&str, &str> = HashMap::new();
     for (i, message) in request.messages.iter().enumerate() {
         match message.role {
             Role::System | Role::Developer => {
-                let text = message.text_content();
+                let text = text_of(message);
                 if !text.is_empty() {
-                    system_parts.push(json!({ "text": text }));
+                    system.push(Part::Text(text));
                 }
             }
             Role::User => push_content(&mut contents, "user", user_parts(message, i)?),
@@ -68,29 +86,17 @@ pub fn build_request(request: &ChatRequest) -> Result<Value, GaiaError> {
                         format!("tool_call_id '{id}' does not match a tool call of an earlier assistant message"),
                     )
                 })?;
-                let part = json!({
-                    "functionResponse": { "name": name, "response": tool_response(message) }
-                });
+                let part = Part::FunctionResponse {
+                    name,
+                    response: tool_response(message),
+                };
                 push_content(&mut contents, "user", vec![part]);
             }
         }
     }
 
-    let mut body = Map::new();
-    body.insert(
-        "contents".into(),
-        contents
-            .into_iter()
-            .map(|(role, parts)| json!({ "role": role, "parts": parts }))
-            .collect(),
-    );
-    if !system_parts.is_empty() {
-        body.insert("systemInstruction".into(), json!({ "parts": system_parts }));
-    }
-    let config = generation_config(request);
-    if !config.is_empty() {
-        body.insert("generationConfig".into(), config.into());
-    }
+    let mut tools = None;
+    let mut tool_config = None;
     if !request.tools.is_empty() {
         let declarations: Vec<Value> = request
             .tools
@@ -112,10 +118,7 @@ pub fn build_request(request: &ChatRequest) -> Result<Value, GaiaError> {
                 Value::Object(declaration)
             })
             .collect();
-        body.insert(
-            "tools".into(),
-            json!([{ "functionDeclarations": declarations }]),
-        );
+        tools = Some(json!([{ "functionDeclarations": declarations }]));
         if let Some(choice) = &request.tool_choice {
             let config = match choice {
                 ToolChoice::Auto => json!({ "mode": "AUTO" }),
@@ -125,46 +128,55 @@ pub fn build_request(request: &ChatRequest) -> Result<Value, GaiaError> {
                     json!({ "mode": "ANY", "allowedFunctionNames": [name] })
                 }
             };
-            body.insert(
-                "toolConfig".into(),
-                json!({ "functionCallingConfig": config }),
-            );
+            tool_config = Some(json!({ "functionCallingConfig": config }));
         }
     }
-    Ok(Value::Object(body))
+    Ok(upstream::Body {
+        contents,
+        system,
+        generation_config: generation_config(request),
+        tools,
+        tool_config,
+    })
 }
 
-fn push_content(
-    contents: &mut Vec<(&'static str, Vec<Value>)>,
-    role: &'static str,
-    parts: Vec<Value>,
-) {
+fn push_content<'a>(contents: &mut Vec<Content<'a>>, role: &'static str, parts: Vec<Part<'a>>) {
     if parts.is_empty() {
         return;
     }
     match contents.last_mut() {
-        Some((last, existing)) if *last == role => existing.extend(parts),
-        _ => contents.push((role, parts)),
+        Some(last) if last.role == role => last.parts.extend(parts),
+        _ => contents.push(Content { role, parts }),
     }
 }
 
-fn user_parts(message: &Message, i: usize) -> Result<Vec<Value>, GaiaError> {
+/// A message's text: borrowed when it is one text part (the usual case), else its text parts joined.
+fn text_of(message: &Message) -> Cow<'_, str> {
+    match message.content.as_slice() {
+        [ContentPart::Text(text)] => Cow::Borrowed(text),
+        _ => Cow::Owned(message.text_content()),
+    }
+}
+
+fn user_parts(message: &Message, i: usize) -> Result<Vec<Part<'_>>, GaiaError> {
     let mut parts = Vec::with_capacity(message.content.len());
     for (j, part) in message.content.iter().enumerate() {
         match (part, part.image_source()) {
             (ContentPart::Text(text), _) if text.is_empty() => {}
-            (ContentPart::Text(text), _) => parts.push(json!({ "text": text })),
-            (_, Some(ImageSource::Data(data))) => parts.push(json!({
-                "inlineData": { "mimeType": data.mime, "data": data.data }
-            })),
+            (ContentPart::Text(text), _) => parts.push(Part::Text(Cow::Borrowed(text))),
+            (_, Some(ImageSource::Data(data))) => parts.push(Part::InlineData {
+                mime: data.mime,
+                data: data.data,
+            }),
             (_, Some(ImageSource::Url(url)))
                 if !url
                     .get(..5)
                     .is_some_and(|s| s.eq_ignore_ascii_case("data:")) =>
             {
-                parts.push(json!({
-                    "fileData": { "mimeType": guess_mime(url), "fileUri": url }
-                }));
+                parts.push(Part::FileData {
+                    mime: guess_mime(url),
+                    uri: url,
+                });
             }
             _ => {
                 return Err(invalid(
@@ -177,11 +189,11 @@ fn user_parts(message: &Message, i: usize) -> Result<Vec<Value>, GaiaError> {
     Ok(parts)
 }
 
-fn model_parts(message: &Message, i: usize) -> Result<Vec<Value>, GaiaError> {
+fn model_parts(message: &Message, i: usize) -> Result<Vec<Part<'_>>, GaiaError> {
     let mut parts = Vec::with_capacity(1 + message.tool_calls.len());
-    let text = message.text_content();
+    let text = text_of(message);
     if !text.is_empty() {
-        parts.push(json!({ "text": text }));
+        parts.push(Part::Text(text));
     }
     for (k, call) in message.tool_calls.iter().enumerate() {
         let args = parse_arguments(&call.arguments).ok_or_else(|| {
@@ -193,11 +205,14 @@ fn model_parts(message: &Message, i: usize) -> Result<Vec<Value>, GaiaError> {
                 ),
             )
         })?;
-        let mut part = json!({ "functionCall": { "name": call.name, "args": args } });
-        if let Some((_, signature)) = call.id.split_once(SIGNATURE_SEPARATOR) {
-            part["thoughtSignature"] = signature.into();
-        }
-        parts.push(part);
+        parts.push(Part::FunctionCall {
+            name: &call.name,
+            args,
+            signature: call
+                .id
+                .split_once(SIGNATURE_SEPARATOR)
+                .map(|(_, signature)| signature),
+        });
     }
     Ok(parts)
 }

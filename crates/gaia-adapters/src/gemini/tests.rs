@@ -51,6 +51,27 @@ fn tool_with(parameters: Option<Value>) -> Tool {
 // ---------------------------------------------------------------------------------------------------
 
 #[test]
+fn the_encoded_body_is_the_built_one() {
+    let full = openai::parse_request(FULL_REQUEST.as_bytes()).unwrap();
+    let bytes = encode_request(&full).unwrap();
+    let built = build_request(&full).unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap(), built);
+    assert!(built["contents"].as_array().is_some_and(|c| !c.is_empty()));
+    // Errors are the same too: a tool result answering no earlier call.
+    let orphan = request(vec![
+        Message::user("hi"),
+        Message {
+            tool_call_id: Some("nope".into()),
+            ..Message::text(Role::Tool, "{}")
+        },
+    ]);
+    assert_eq!(
+        encode_request(&orphan).unwrap_err().to_string(),
+        build_request(&orphan).unwrap_err().to_string()
+    );
+}
+
+#[test]
 fn a_full_openai_request_becomes_the_exact_generate_content_body() {
     let request = openai::parse_request(FULL_REQUEST.as_bytes()).unwrap();
     let body = build_request(&request).unwrap();
