@@ -68,6 +68,25 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Serialises `items` as a JSON array, each element through `view` (a borrowed wire view of it), so the
+/// upstream encoders need no wrapper type per list.
+pub(crate) struct SeqOf<'a, T, F>(pub &'a [T], pub F);
+
+impl<'a, T, F, V> serde::Serialize for SeqOf<'a, T, F>
+where
+    F: Fn(&'a T) -> V,
+    V: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for item in self.0 {
+            seq.serialize_element(&(self.1)(item))?;
+        }
+        seq.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

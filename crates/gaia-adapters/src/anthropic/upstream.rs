@@ -5,8 +5,10 @@
 use std::borrow::Cow;
 
 use gaia_core::{ContentPart, ImageSource, Message, Tool};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
+
+use crate::util::SeqOf;
 
 /// The whole body; built (and validated) by [`super::body`].
 pub(super) struct Body<'a> {
@@ -44,7 +46,7 @@ impl Serialize for Body<'_> {
             map.serialize_entry("metadata", &Metadata { user_id: user })?;
         }
         if !self.tools.is_empty() {
-            map.serialize_entry("tools", &Tools(self.tools))?;
+            map.serialize_entry("tools", &SeqOf(self.tools, OutTool))?;
             if let Some(choice) = &self.tool_choice {
                 map.serialize_entry("tool_choice", choice)?;
             }
@@ -149,18 +151,6 @@ impl Serialize for Source<'_> {
             }
         }
         map.end()
-    }
-}
-
-struct Tools<'a>(&'a [Tool]);
-
-impl Serialize for Tools<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for tool in self.0 {
-            seq.serialize_element(&OutTool(tool))?;
-        }
-        seq.end()
     }
 }
 

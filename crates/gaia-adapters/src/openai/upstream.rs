@@ -5,10 +5,13 @@
 //! long prompts. [`super::build_request`] still returns a `Value` (through `serde_json::to_value`) for
 //! callers that want one.
 
-use gaia_core::{ChatRequest, ContentPart, Message, ResponseFormat, Role, ToolCall, ToolChoice};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use gaia_core::{
+    ChatRequest, ContentPart, Message, ResponseFormat, Role, Tool, ToolCall, ToolChoice,
+};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::Flavor;
+use crate::util::SeqOf;
 
 /// The whole body. Canonical fields first; then the client's unknown (`extra`) fields, except any a
 /// canonical field already wrote (canonical fields win) and, for a non-streaming request, `stream` and
@@ -52,10 +55,10 @@ impl Serialize for Body<'_> {
             &mut map,
             &mut written,
             "messages",
-            &Messages {
-                messages: &r.messages,
+            &SeqOf(&r.messages, |message| OutMessage {
+                message,
                 flavor: self.flavor,
-            },
+            }),
         )?;
         if let Some(t) = r.temperature {
             put(&mut map, &mut written, "temperature", &t)?;
@@ -92,7 +95,7 @@ impl Serialize for Body<'_> {
             put(&mut map, &mut written, "response_format", &Format(format))?;
         }
         if !r.tools.is_empty() {
-            put(&mut map, &mut written, "tools", &Tools(&r.tools))?;
+            put(&mut map, &mut written, "tools", &SeqOf(&r.tools, out_tool))?;
             if let Some(choice) = &r.tool_choice {
                 put(&mut map, &mut written, "tool_choice", &Choice(choice))?;
             }
@@ -145,24 +148,6 @@ impl Serialize for IncludeUsage {
     }
 }
 
-struct Messages<'a> {
-    messages: &'a [Message],
-    flavor: Flavor,
-}
-
-impl Serialize for Messages<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.messages.len()))?;
-        for message in self.messages {
-            seq.serialize_element(&OutMessage {
-                message,
-                flavor: self.flavor,
-            })?;
-        }
-        seq.end()
-    }
-}
-
 struct OutMessage<'a> {
     message: &'a Message,
     flavor: Flavor,
@@ -186,31 +171,19 @@ impl Serialize for OutMessage<'_> {
             // A single text part (or none) as a plain string, the form every compatible server accepts.
             [] => map.serialize_entry("content", "")?,
             [ContentPart::Text(text)] => map.serialize_entry("content", text)?,
-            parts => map.serialize_entry("content", &Parts(parts))?,
+            // Richer content: an array of typed parts.
+            parts => map.serialize_entry("content", &SeqOf(parts, Part))?,
         }
         if let Some(name) = &m.name {
             map.serialize_entry("name", name)?;
         }
         if !m.tool_calls.is_empty() {
-            map.serialize_entry("tool_calls", &ToolCalls(&m.tool_calls))?;
+            map.serialize_entry("tool_calls", &SeqOf(&m.tool_calls, out_tool_call))?;
         }
         if let Some(id) = &m.tool_call_id {
             map.serialize_entry("tool_call_id", id)?;
         }
         map.end()
-    }
-}
-
-/// Richer content: an array of typed parts.
-struct Parts<'a>(&'a [ContentPart]);
-
-impl Serialize for Parts<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for part in self.0 {
-            seq.serialize_element(&Part(part))?;
-        }
-        seq.end()
     }
 }
 
@@ -246,22 +219,14 @@ struct ImageUrl<'a> {
     detail: Option<&'a str>,
 }
 
-struct ToolCalls<'a>(&'a [ToolCall]);
-
-impl Serialize for ToolCalls<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for call in self.0 {
-            seq.serialize_element(&OutToolCall {
-                id: &call.id,
-                kind: "function",
-                function: CalledFunction {
-                    name: &call.name,
-                    arguments: &call.arguments,
-                },
-            })?;
-        }
-        seq.end()
+fn out_tool_call(call: &ToolCall) -> OutToolCall<'_> {
+    OutToolCall {
+        id: &call.id,
+        kind: "function",
+        function: CalledFunction {
+            name: &call.name,
+            arguments: &call.arguments,
+        },
     }
 }
 
@@ -279,23 +244,15 @@ struct CalledFunction<'a> {
     arguments: &'a str,
 }
 
-struct Tools<'a>(&'a [gaia_core::Tool]);
-
-impl Serialize for Tools<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for tool in self.0 {
-            seq.serialize_element(&OutTool {
-                kind: "function",
-                function: FunctionSpec {
-                    name: &tool.name,
-                    description: tool.description.as_deref(),
-                    parameters: tool.parameters.as_ref(),
-                    strict: tool.strict,
-                },
-            })?;
-        }
-        seq.end()
+fn out_tool(tool: &Tool) -> OutTool<'_> {
+    OutTool {
+        kind: "function",
+        function: FunctionSpec {
+            name: &tool.name,
+            description: tool.description.as_deref(),
+            parameters: tool.parameters.as_ref(),
+            strict: tool.strict,
+        },
     }
 }
 
