@@ -382,9 +382,18 @@ fn urlencode(s: &str) -> String {
 
 #[tokio::test]
 async fn two_instances_on_one_postgres_share_a_request_limit_and_revocations() {
+    two_instances_share_a_request_limit_and_revocations(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn two_instances_on_one_mysql_share_a_request_limit_and_revocations() {
+    two_instances_share_a_request_limit_and_revocations(Db::MySql).await;
+}
+
+async fn two_instances_share_a_request_limit_and_revocations(db: Db) {
     let upstream = ok_upstream().await;
     let dir_a = tempfile::tempdir().unwrap();
-    let Some(url) = fresh_database(Db::Postgres, dir_a.path()).await else {
+    let Some(url) = fresh_database(db, dir_a.path()).await else {
         return;
     };
     let settings = |dir: &std::path::Path| {

@@ -451,3 +451,8 @@ async fn no_secret_reaches_the_text_logs_or_a_response_on_sqlite() {
 async fn no_secret_reaches_the_json_logs_or_a_response_on_postgres() {
     no_secret_reaches_the_logs_or_a_response(Db::Postgres, "json", OURS_AT_TRACE).await;
 }
+
+#[tokio::test]
+async fn no_secret_reaches_the_json_logs_or_a_response_on_mysql() {
+    no_secret_reaches_the_logs_or_a_response(Db::MySql, "json", OURS_AT_TRACE).await;
+}
