@@ -3,8 +3,8 @@
 //!
 //! sqlx sends a `DateTime<Utc>` parameter to MySQL typed as `TIMESTAMP`. MariaDB takes that type literally:
 //! it reads the value as a `TIMESTAMP` literal, whose range ends on 2038-01-19, and an instant past that
-//! becomes `NULL` without an error — a key set to expire in 2040 was stored as never expiring, and a query
-//! bound of 2100 matched nothing. GaiaRouter's timestamp columns are `DATETIME(6)` holding UTC on MySQL
+//! becomes `NULL` without an error — a key set to expire in 2040 was stored as never expiring (and a query
+//! bound past 2038 goes the same way, so a comparison with it matches nothing). GaiaRouter's timestamp columns are `DATETIME(6)` holding UTC on MySQL
 //! (migration 11), so on that backend every such parameter is sent as the same UTC wall time typed
 //! `DATETIME`, which both MySQL and MariaDB take over the full range. SQLite and PostgreSQL statements pass
 //! through untouched.
