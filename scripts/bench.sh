@@ -360,13 +360,16 @@ load gw-slow500-c1000-nolimits slow50 gaiarouter openai 1000 direct-slow500-c100
 
 # --- 4b. 10,000 concurrent, mostly idle streams -------------------------------------------------------------------
 # Each stream sends 10 chunks 800 ms apart (8 s); every connection holds one stream at a time for 20 s.
-# GaiaRouter needs two descriptors per stream (the client's socket and the upstream one): 10,000 streams
-# need more than 20,000, so the default is what the open-file limit allows, at most 10,000.
+# GaiaRouter needs two descriptors per stream (the client's socket and the upstream one), and when a wave
+# of streams ends and the next begins, also its upstream pool's idle connections (up to 1,024 per worker)
+# and the connections hyper opens while a finished stream's is still being handed back: 10,000 streams
+# need more than 20,000, so the default is what the open-file limit allows with 3,000 to spare, at most
+# 10,000.
 fd_limit="$(ulimit -n)"
-idle_default=$(( (fd_limit - 1000) / 2 ))
+idle_default=$(( (fd_limit - 3000) / 2 ))
 (( idle_default > 10000 )) && idle_default=10000
 idle_conns="${BENCH_IDLE_STREAMS:-$idle_default}"
-[[ -z "${BENCH_IDLE_STREAMS:-}" ]] && (( idle_conns < 10000 )) && log "open-file limit $fd_limit (hard $(ulimit -Hn)): $idle_conns streams, not 10,000 (each needs 2 descriptors in GaiaRouter; raise the hard limit to 21,000+ for 10,000)"
+[[ -z "${BENCH_IDLE_STREAMS:-}" ]] && (( idle_conns < 10000 )) && log "open-file limit $fd_limit (hard $(ulimit -Hn)): $idle_conns streams, not 10,000 (each needs 2 descriptors in GaiaRouter, plus 3,000 to spare for the upstream pool; raise the hard limit to 23,000+ for 10,000)"
 log "4b. $idle_conns concurrent streams (10 chunks, 800 ms apart)"
 stop_gateway && start_gateway
 BENCH_NO_WARMUP=1 BENCH_TIMEOUT=30 load "direct-idle-c$idle_conns" idle mock openai "$idle_conns" "" "$idle_url/v1/chat/completions" \

@@ -305,6 +305,11 @@ fn feed(
         if feed.done {
             return None;
         }
+        // The body ends right after its last part, as a provider's does (no pause before the end).
+        let next = feed.parts.next();
+        if next.is_none() && feed.cut != Some(feed.sent) {
+            return None;
+        }
         if feed.sent > 0 && !feed.delay.is_zero() {
             tokio::time::sleep(feed.delay).await;
         }
@@ -315,7 +320,7 @@ fn feed(
             feed.done = true;
             return Some((Err(std::io::Error::other("x-mock-fault: cut-stream")), feed));
         }
-        let part = feed.parts.next()?;
+        let part = next?;
         feed.sent += 1;
         Some((Ok(part), feed))
     })

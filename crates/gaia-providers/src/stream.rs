@@ -8,7 +8,8 @@
 //! One event larger than the size bound ends it with `upstream_event_too_large`; the stream as a whole
 //! is not bounded.
 //! Dropping the stream drops the upstream response, which closes the connection (client disconnects
-//! cancel the upstream request).
+//! cancel the upstream request); a stream that ended normally has the rest of its body read in the
+//! background instead, so its connection is reused (see [`drain`]).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -128,6 +129,32 @@ impl State {
     }
 }
 
+/// Most a finished stream's leftover body is read to keep its connection.
+const DRAIN_MAX_BYTES: usize = 64 * 1024;
+/// Longest a finished stream's leftover body is waited for.
+const DRAIN_MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// Reads what is left of a stream that ended normally (the dialect's end signal came before the body's
+/// own end: OpenAI's `[DONE]`, Anthropic's `message_stop`), in the background, so hyper sees the body end
+/// and returns the connection to the pool. Dropping the body instead closes the connection, and the next
+/// stream pays a new TCP and TLS handshake; under a burst of streams those replacement connections were
+/// also what ran a process out of descriptors. Bounded in bytes and time: an upstream that keeps sending
+/// after its end signal just has its connection closed. The client's answer is already complete.
+fn drain(mut body: BoxStream<'static, reqwest::Result<Bytes>>) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(DRAIN_MAX_WAIT, async move {
+            let mut read = 0usize;
+            while let Some(Ok(bytes)) = body.next().await {
+                read += bytes.len();
+                if read > DRAIN_MAX_BYTES {
+                    break;
+                }
+            }
+        })
+        .await;
+    });
+}
+
 pub(crate) fn decode_stream(
     provider: String,
     api_key: Option<String>,
@@ -150,13 +177,14 @@ pub(crate) fn decode_stream(
         let mut st = state?;
         loop {
             if let Some(event) = st.pending.pop_front() {
-                let next = if st.finished && st.pending.is_empty() {
-                    None
-                } else {
-                    Some(st)
-                };
                 // `None` as the next state ends the stream right after this terminal event.
-                return Some((event, next));
+                if st.finished && st.pending.is_empty() {
+                    if matches!(event, StreamEvent::Done) {
+                        drain(st.body);
+                    }
+                    return Some((event, None));
+                }
+                return Some((event, Some(st)));
             }
             if st.finished {
                 return None;

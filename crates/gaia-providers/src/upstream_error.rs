@@ -84,8 +84,13 @@ pub fn from_transport(provider: &str, err: &reqwest::Error) -> GaiaError {
     if err.is_timeout() {
         timeout(provider)
     } else if err.is_connect() {
-        GaiaError::upstream(format!("could not connect to {provider}"))
-            .with_code("upstream_unreachable")
+        // The operating system's reason (refused, unreachable, out of descriptors…) is what an operator
+        // needs to act on; it carries no URL.
+        GaiaError::upstream(format!(
+            "could not connect to {provider}: {}",
+            root_cause(err)
+        ))
+        .with_code("upstream_unreachable")
     } else if err.is_body() || err.is_decode() || err.is_request() {
         // The connection was up and broke (reset, or closed before the answer was complete): whether
         // that happened before or after the headers, the client gets the same precise code.

@@ -1102,3 +1102,72 @@ async fn an_upstream_error_page_that_prints_the_provider_key_back_is_redacted() 
     assert!(message.contains("Bearer <redacted>"), "{message}");
     assert!(!message.contains("sk-openai-test"), "{message}");
 }
+
+// ---------------------------------------------------------------- connection reuse after a stream
+
+/// A keep-alive upstream: every connection serves request after request, each a healthy stream in the
+/// request's dialect; the body's own end follows the dialect's end signal 50 ms later, as it may over a
+/// real network. Counts the connections it accepted.
+async fn keep_alive_stream_upstream() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                sock.set_nodelay(true)?;
+                while let Some(request) = read_request(&mut sock).await? {
+                    let frames = Dialect::of(&request.path).stream(&["all ", "good"]);
+                    let mut bytes = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+                    for frame in &frames {
+                        bytes.extend(chunk(frame.as_bytes()));
+                    }
+                    sock.write_all(&bytes).await?;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    sock.write_all(LAST_CHUNK).await?;
+                }
+                Ok::<_, std::io::Error>(())
+            });
+        }
+    });
+    (url, accepted)
+}
+
+/// A stream ends at its dialect's end signal (`[DONE]`, `message_stop`), before the HTTP body's own end.
+/// The rest of the body is read, so the upstream connection goes back to the pool and the next stream
+/// reuses it instead of opening a new connection (a new TLS handshake with a real provider; under a burst
+/// of streams the replacements ran the process out of descriptors).
+#[tokio::test]
+async fn a_finished_stream_leaves_its_upstream_connection_for_the_next_one() {
+    for dialect in [Dialect::OpenAi, Dialect::Anthropic] {
+        let (url, accepted) = keep_alive_stream_upstream().await;
+        let app = spawn_app_with_upstream(&url).await;
+        // One client connection, so every request reaches the same worker and its upstream pool.
+        let client = crate::helpers::http_client();
+        const STREAMS: usize = 4;
+        for _ in 0..STREAMS {
+            let res = client
+                .post(app.url("/v1/chat/completions"))
+                .bearer_auth(app.key())
+                .json(&chat_body(dialect, "hello", true))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let body = res.text().await.unwrap();
+            assert_eq!(streamed_text(&body), "all good", "{dialect:?}: {body}");
+            assert_eq!(sse_data(&body).last().map(String::as_str), Some("[DONE]"));
+            // Past the body's end (50 ms after the end signal): the connection is back in the pool.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        // Without the rest of the body read, every stream closed its connection: one per stream. A
+        // machine stalled past the pause above could let one request overtake the drain: allowed once.
+        let connections = accepted.load(Ordering::SeqCst);
+        assert!(
+            connections <= 2,
+            "{dialect:?}: {connections} upstream connections for {STREAMS} streams"
+        );
+    }
+}

@@ -810,10 +810,15 @@ async fn an_unreachable_provider_gets_502() {
     let res = app
         .chat(&json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "x"}]}))
         .await;
-    assert_eq!(
-        assert_error_envelope(res, 502).await["code"],
-        "upstream_unreachable"
+    let error = assert_error_envelope(res, 502).await;
+    assert_eq!(error["code"], "upstream_unreachable");
+    // The system's reason is given, and no URL.
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("could not connect to openai: ") && message.contains("refused"),
+        "{message}"
     );
+    assert!(!message.contains("127.0.0.1"), "{message}");
 }
 
 #[tokio::test]
