@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod grants;
 pub mod keys;
 pub mod limits;
 pub mod tenants;

@@ -7,7 +7,8 @@ use gaia_store::api_keys::{ApiKeyFilter, ApiKeyPatch, NewApiKey};
 use gaia_store::organizations::{NewOrganization, OrganizationFilter, OrganizationPatch};
 use gaia_store::{Page, PageRequest, Store};
 
-use crate::auth::Principal;
+use crate::auth::{Principal, PrincipalKind};
+use crate::grants::{self, Ceiling, KeyChange, Whose};
 use crate::keys;
 use crate::validation as v;
 
@@ -263,9 +264,49 @@ fn check_grant(principal: &Principal, requested: Permissions) -> Result<(), Gaia
     } else {
         Err(
             GaiaError::forbidden("a key cannot grant permissions its creator does not have")
+                .with_param("permissions")
                 .with_code("permission_denied"),
         )
     }
+}
+
+/// A caller may change or revoke only keys whose permissions it has itself (a write key may not strip or
+/// alter a stronger credential).
+fn check_stronger(principal: &Principal, target: &ApiKey) -> Result<(), GaiaError> {
+    if principal.permissions.covers(target.permissions) {
+        Ok(())
+    } else {
+        Err(GaiaError::forbidden(
+            "a key cannot change or revoke a key with permissions it does not have itself",
+        )
+        .with_code("permission_denied"))
+    }
+}
+
+/// The ceiling a key change is held to ([`grants`]): the caller's own key when the caller is a key
+/// editing itself, or a non-admin key creating or editing another; `None` for admins and users.
+async fn ceiling_for(
+    store: &Store,
+    principal: &Principal,
+    target: Option<&ApiKey>,
+) -> Result<Option<Ceiling>, GaiaError> {
+    let Some(own_id) = principal.key_id.as_deref() else {
+        return Ok(None);
+    };
+    if principal.kind != PrincipalKind::Key {
+        return Ok(None);
+    }
+    if let Some(t) = target
+        && t.id == own_id
+    {
+        return Ok(Some(Ceiling::of(t, Whose::Itself)));
+    }
+    if principal.is_admin() {
+        return Ok(None);
+    }
+    // The stored row, not the (up to a refresh old) cached one: an admin may just have tightened it.
+    let own = store.get_api_key(own_id).await?;
+    Ok(Some(Ceiling::of(&own, Whose::Caller)))
 }
 
 pub async fn create_api_key(
@@ -307,7 +348,13 @@ pub async fn create_api_key(
         .map(|n| v::name("name", n))
         .transpose()?;
     let description = v::description(input.description)?;
-    let limits = input.limits.validate()?;
+    let mut limits = input.limits.validate()?;
+    let mut expires_at = input.expires_at;
+    if let Some(ceiling) = ceiling_for(store, principal, None).await? {
+        grants::check_new_permissions(&ceiling, permissions)?;
+        limits = grants::limits_for_new_key(&ceiling, limits)?;
+        expires_at = grants::expiry_for_new_key(&ceiling, expires_at)?;
+    }
     let generated = keys::generate();
     let key = store
         .create_api_key(
@@ -320,7 +367,7 @@ pub async fn create_api_key(
                 description,
                 permissions,
                 limits,
-                expires_at: input.expires_at,
+                expires_at,
             },
             now,
         )
@@ -416,8 +463,7 @@ pub async fn update_api_key(
                 .with_code("api_key_revoked"),
         );
     }
-    // A write key may not edit an admin key (that would let it strip or change a stronger credential).
-    check_grant(principal, current.permissions)?;
+    check_stronger(principal, &current)?;
     let permissions = input
         .permissions
         .as_deref()
@@ -435,6 +481,23 @@ pub async fn update_api_key(
         );
     }
     let (requests, tokens, cost, rpm) = input.limits.validate()?;
+    let status = input
+        .status
+        .as_deref()
+        .map(|s| parse_status("status", s, &[Status::Active, Status::Inactive]))
+        .transpose()?;
+    if let Some(ceiling) = ceiling_for(store, principal, Some(&current)).await? {
+        let change = KeyChange {
+            permissions,
+            status,
+            expires_at: input.expires_at,
+            monthly_requests: requests,
+            monthly_tokens: tokens,
+            monthly_cost_nanos: cost,
+            rate_limit_rpm: rpm,
+        };
+        grants::check_change(&ceiling, &current, &change)?;
+    }
     let patch = ApiKeyPatch {
         name: input
             .name
@@ -442,11 +505,7 @@ pub async fn update_api_key(
             .transpose()?,
         description: input.description.map(v::description).transpose()?,
         permissions,
-        status: input
-            .status
-            .as_deref()
-            .map(|s| parse_status("status", s, &[Status::Active, Status::Inactive]))
-            .transpose()?,
+        status,
         expires_at: input.expires_at,
         monthly_requests_limit: requests,
         monthly_tokens_limit: tokens,
@@ -465,7 +524,7 @@ pub async fn revoke_api_key(
 ) -> Result<ApiKey, GaiaError> {
     let current = get_api_key(store, principal, id).await?;
     need(principal, Permission::Write)?;
-    check_grant(principal, current.permissions)?;
+    check_stronger(principal, &current)?;
     Ok(store
         .update_api_key(
             id,

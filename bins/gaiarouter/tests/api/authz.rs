@@ -322,6 +322,359 @@ async fn every_management_endpoint_answers_every_kind_of_caller_as_specified() {
     );
 }
 
+/// One row of the limits table: what is asked, as whom, and what must come back.
+struct LimitCase {
+    case: String,
+    token: String,
+    method: Method,
+    path: String,
+    body: Value,
+    status: u16,
+    /// For refusals: the field the error names.
+    param: Option<&'static str>,
+}
+
+/// The four limit fields, a value of each that is looser than the caller's own, and one that is tighter.
+const LIMIT_FIELDS: [(&str, f64, f64, f64); 4] = [
+    // (field, the caller's own, looser, tighter)
+    ("monthly_requests_limit", 5.0, 6.0, 4.0),
+    ("monthly_tokens_limit", 1000.0, 1001.0, 999.0),
+    ("monthly_cost_limit", 2.0, 2.5, 1.5),
+    ("rate_limit_rpm", 2.0, 3.0, 1.0),
+];
+
+fn number(field: &str, v: f64) -> Value {
+    if field == "monthly_cost_limit" {
+        json!(v)
+    } else {
+        json!(v as i64)
+    }
+}
+
+/// Limits bind the key that carries them: for every limit field a key (directly or through its key-login
+/// token) can neither lift nor raise its own, nor create or edit a key of its organization looser than
+/// itself; tightening itself and giving less stay allowed. A key created without limits inherits its
+/// creator's. An admin key cannot loosen itself either, but may loosen others.
+#[tokio::test]
+async fn no_key_can_lift_its_own_limits_or_give_a_looser_key_for_any_limit_field() {
+    let upstream = ok_upstream().await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let org = create_org(&app, "bound", json!({})).await;
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    let own_limits = json!({"monthly_requests_limit": 5, "monthly_tokens_limit": 1000,
+        "monthly_cost_limit": 2.0, "rate_limit_rpm": 2});
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for (field, _own, looser, tighter) in LIMIT_FIELDS {
+        for via_token in [false, true] {
+            // A fresh write key with all four limits, and an unlimited sibling an admin made.
+            let (own_id, own_key) = create_key(&app, &org_id, own_limits.clone()).await;
+            let token = if via_token {
+                key_login(&app, &own_key).await
+            } else {
+                own_key.clone()
+            };
+            let (sibling, _) = create_key(&app, &org_id, json!({})).await;
+            let own_path = format!("/v1/api-keys/{own_id}");
+            let sibling_path = format!("/v1/api-keys/{sibling}");
+            let row =
+                |case: &str, method: Method, path: &str, body: Value, status: u16| LimitCase {
+                    case: format!(
+                        "{case} ({field}{})",
+                        if via_token { ", key-login token" } else { "" }
+                    ),
+                    token: token.clone(),
+                    method,
+                    path: path.to_owned(),
+                    body,
+                    status,
+                    param: (status == 403).then_some(field),
+                };
+            let create = |v: Value| {
+                let mut body = json!({"organization_id": org_id});
+                body[field] = v;
+                body
+            };
+            let set = |v: Value| {
+                let mut body = json!({});
+                body[field] = v;
+                body
+            };
+            let rows = vec![
+                row("lift own", Method::PATCH, &own_path, set(Value::Null), 403),
+                row(
+                    "raise own",
+                    Method::PATCH,
+                    &own_path,
+                    set(number(field, looser)),
+                    403,
+                ),
+                row(
+                    "create a looser sibling",
+                    Method::POST,
+                    "/v1/api-keys",
+                    create(number(field, looser)),
+                    403,
+                ),
+                row(
+                    "edit a sibling looser",
+                    Method::PATCH,
+                    &sibling_path,
+                    set(number(field, looser)),
+                    403,
+                ),
+                row(
+                    "edit a sibling unlimited",
+                    Method::PATCH,
+                    &sibling_path,
+                    set(Value::Null),
+                    403,
+                ),
+                row(
+                    "create a tighter sibling",
+                    Method::POST,
+                    "/v1/api-keys",
+                    create(number(field, tighter)),
+                    201,
+                ),
+                row(
+                    "create a sibling that inherits",
+                    Method::POST,
+                    "/v1/api-keys",
+                    create(Value::Null),
+                    201,
+                ),
+                row(
+                    "edit a sibling tighter",
+                    Method::PATCH,
+                    &sibling_path,
+                    set(number(field, tighter)),
+                    200,
+                ),
+                row(
+                    "rename own",
+                    Method::PATCH,
+                    &own_path,
+                    json!({"name": "renamed", "description": "mine"}),
+                    200,
+                ),
+                row(
+                    "tighten own",
+                    Method::PATCH,
+                    &own_path,
+                    set(number(field, tighter)),
+                    200,
+                ),
+            ];
+            for r in rows {
+                n += 1;
+                let res = call(
+                    &app,
+                    Some(&r.token),
+                    r.method.clone(),
+                    &r.path,
+                    Some(r.body.clone()),
+                )
+                .await;
+                let got = res.status().as_u16();
+                let body: Value = res.json().await.unwrap_or(Value::Null);
+                if got != r.status {
+                    failures.push(format!(
+                        "{}: expected {}, got {got}: {body}",
+                        r.case, r.status
+                    ));
+                    continue;
+                }
+                if let Some(param) = r.param {
+                    let e = &body["error"];
+                    if e["code"] != "permission_denied" || e["param"] != param {
+                        failures.push(format!("{}: wrong error {body}", r.case));
+                    }
+                }
+                if r.case.starts_with("create a sibling that inherits") {
+                    for (f, own, _, _) in LIMIT_FIELDS {
+                        if body[f] != number(f, own) {
+                            failures.push(format!("{}: {f} is {} not {own}", r.case, body[f]));
+                        }
+                    }
+                }
+            }
+            // Whatever was refused, the key's limits are as the admin set them except the tightening.
+            let now: Value = call(&app, Some(app.key()), Method::GET, &own_path, None)
+                .await
+                .json()
+                .await
+                .unwrap();
+            for (f, own, _, tighter) in LIMIT_FIELDS {
+                let want = if f == field { tighter } else { own };
+                if now[f] != number(f, want) {
+                    failures.push(format!(
+                        "after the {field} rows: {f} is {} not {want}",
+                        now[f]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} rows differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The case the issue observed: a key with a request and a per-minute limit cannot clear them, so its
+/// third request in a minute is still refused; permissions, expiry and status cannot be loosened either,
+/// revoking itself can. An admin key cannot loosen itself, but can loosen another key.
+#[tokio::test]
+async fn a_key_cannot_loosen_its_permissions_expiry_or_status_and_may_revoke_itself() {
+    let upstream = ok_upstream().await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let org = create_org(&app, "bound", json!({})).await;
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    let (id, key) = create_key(
+        &app,
+        &org_id,
+        json!({"monthly_requests_limit": 5, "rate_limit_rpm": 2}),
+    )
+    .await;
+    let path = format!("/v1/api-keys/{id}");
+    let res = call(
+        &app,
+        Some(&key),
+        Method::PATCH,
+        &path,
+        Some(json!({"monthly_requests_limit": null, "rate_limit_rpm": null})),
+    )
+    .await;
+    let e = crate::helpers::assert_error_envelope(res, 403).await;
+    assert_eq!(e["code"], "permission_denied");
+    assert_eq!(chat_as(&app, &key).await.status(), 200);
+    assert_eq!(chat_as(&app, &key).await.status(), 200);
+    assert_eq!(
+        chat_as(&app, &key).await.status(),
+        429,
+        "the per-minute limit still holds"
+    );
+
+    // Permissions: a read+write key may drop write but never add admin; expiry only shortened.
+    let in_a_day = chrono::Utc::now() + chrono::Duration::days(1);
+    let (rid, rkey) = create_key(
+        &app,
+        &org_id,
+        json!({"permissions": ["read", "write"], "expires_at": in_a_day.to_rfc3339()}),
+    )
+    .await;
+    let rpath = format!("/v1/api-keys/{rid}");
+    for (body, param) in [
+        (
+            json!({"permissions": ["read", "write", "admin"]}),
+            "permissions",
+        ),
+        (json!({"expires_at": null}), "expires_at"),
+        (
+            json!({"expires_at": (in_a_day + chrono::Duration::days(1)).to_rfc3339()}),
+            "expires_at",
+        ),
+    ] {
+        let res = call(&app, Some(&rkey), Method::PATCH, &rpath, Some(body.clone())).await;
+        let e = crate::helpers::assert_error_envelope(res, 403).await;
+        assert_eq!(e["param"], param, "{body}: {e}");
+    }
+    // A sibling it creates without an expiry expires with it; a later one is refused.
+    let res = call(
+        &app,
+        Some(&rkey),
+        Method::POST,
+        "/v1/api-keys",
+        Some(json!({"organization_id": org_id})),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let child: Value = res.json().await.unwrap();
+    let child_exp =
+        chrono::DateTime::parse_from_rfc3339(child["expires_at"].as_str().unwrap()).unwrap();
+    assert!(
+        (child_exp.timestamp() - in_a_day.timestamp()).abs() <= 1,
+        "{child}"
+    );
+    let res = call(
+        &app,
+        Some(&rkey),
+        Method::POST,
+        "/v1/api-keys",
+        Some(json!({"organization_id": org_id,
+        "expires_at": (in_a_day + chrono::Duration::hours(1)).to_rfc3339()})),
+    )
+    .await;
+    assert_eq!(
+        crate::helpers::assert_error_envelope(res, 403).await["param"],
+        "expires_at"
+    );
+    // Reactivating a sibling an admin disabled, which is looser than the caller, is refused.
+    let (loose, _) = create_key(&app, &org_id, json!({})).await;
+    call(
+        &app,
+        Some(app.key()),
+        Method::PATCH,
+        &format!("/v1/api-keys/{loose}"),
+        Some(json!({"status": "inactive"})),
+    )
+    .await;
+    let res = call(
+        &app,
+        Some(&rkey),
+        Method::PATCH,
+        &format!("/v1/api-keys/{loose}"),
+        Some(json!({"status": "active"})),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    // Tightening is allowed: drop write, shorten the expiry.
+    let sooner = (in_a_day - chrono::Duration::hours(1)).to_rfc3339();
+    let res = call(
+        &app,
+        Some(&rkey),
+        Method::PATCH,
+        &rpath,
+        Some(json!({"permissions": ["read"], "expires_at": sooner})),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+
+    // An admin key cannot loosen itself, but an admin may loosen another key.
+    let (aid, akey) = create_key(
+        &app,
+        &org_id,
+        json!({"permissions": ["admin"], "monthly_tokens_limit": 10}),
+    )
+    .await;
+    let res = call(
+        &app,
+        Some(&akey),
+        Method::PATCH,
+        &format!("/v1/api-keys/{aid}"),
+        Some(json!({"monthly_tokens_limit": null})),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    let res = call(
+        &app,
+        Some(&akey),
+        Method::PATCH,
+        &path,
+        Some(json!({"monthly_requests_limit": null, "rate_limit_rpm": null})),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+
+    // Revoking itself is allowed (and final).
+    let res = call(&app, Some(&key), Method::DELETE, &path, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(chat_as(&app, &key).await.status(), 401);
+}
+
 #[tokio::test]
 async fn sql_injection_attempts_in_filters_and_paths_are_inert() {
     let upstream = ok_upstream().await;

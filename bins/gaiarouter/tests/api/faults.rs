@@ -1171,3 +1171,76 @@ async fn a_finished_stream_leaves_its_upstream_connection_for_the_next_one() {
         );
     }
 }
+
+// ---------------------------------------------------------------- streams on a kept-alive client connection
+
+/// A keep-alive upstream that answers every request with a whole 23-event stream in one write, the body's
+/// end included: a provider whose answer is ready at once.
+async fn instant_stream_upstream() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                sock.set_nodelay(true)?;
+                while let Some(request) = read_request(&mut sock).await? {
+                    let pieces: Vec<String> = (0..20).map(|i| format!("w{i} ")).collect();
+                    let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+                    let frames = Dialect::of(&request.path).stream(&pieces);
+                    let mut bytes = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+                    for frame in &frames {
+                        bytes.extend(chunk(frame.as_bytes()));
+                    }
+                    bytes.extend_from_slice(LAST_CHUNK);
+                    sock.write_all(&bytes).await?;
+                }
+                Ok::<_, std::io::Error>(())
+            });
+        }
+    });
+    url
+}
+
+/// Ten streams in a row on one kept-alive client connection each end as soon as the upstream's stream
+/// does. The accepted sockets once lacked TCP_NODELAY: from the second stream on, the last frames waited
+/// for the client's delayed ACK, 40 ms or more per stream where the whole stream takes a few. The bound
+/// (30 ms, far above the few milliseconds a stream takes even in a debug build) sits below that stall;
+/// a busy machine may slow one round, so a round may be repeated twice, while the stall slows every
+/// round.
+#[tokio::test]
+async fn ten_streams_on_one_kept_alive_connection_each_end_without_waiting_for_the_client() {
+    let url = instant_stream_upstream().await;
+    let app = spawn_app_with_upstream(&url).await;
+    // One connection, kept alive between the requests, as the official SDKs do.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .http1_only()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let bound = std::time::Duration::from_millis(30);
+    let mut rounds = Vec::new();
+    for _round in 0..3 {
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let started = std::time::Instant::now();
+            let res = client
+                .post(app.url("/v1/chat/completions"))
+                .bearer_auth(app.key())
+                .json(&chat_body(Dialect::OpenAi, "hello", true))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let body = res.text().await.unwrap();
+            times.push(started.elapsed());
+            assert_eq!(sse_data(&body).last().map(String::as_str), Some("[DONE]"));
+            assert!(streamed_text(&body).starts_with("w0 w1 "), "{body}");
+        }
+        if times.iter().all(|t| *t < bound) {
+            return;
+        }
+        rounds.push(times);
+    }
+    panic!("a stream on a kept-alive connection took {bound:?} or more in every round: {rounds:?}");
+}
