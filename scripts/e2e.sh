@@ -14,8 +14,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FRONTEND="$ROOT/frontend"
 CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
-GAIA_BIN="$ROOT/target/debug/gaiarouter"
-MOCK_BIN="$ROOT/target/debug/mock-upstream"
+GAIA_BIN="${GAIA_BIN:-$ROOT/target/debug/gaiarouter}"
+MOCK_BIN="${MOCK_BIN:-$ROOT/target/debug/mock-upstream}"
 
 say() { printf 'e2e: %s\n' "$*" >&2; }
 die() { printf 'e2e: error: %s\n' "$*" >&2; exit 1; }

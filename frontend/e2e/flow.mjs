@@ -605,6 +605,130 @@ step('sign in with the new key: a write key sees only its own organization', ['k
   await page.screenshot({ path: join(outDir, `${String(++shotNo).padStart(2, '0')}-key-session.png`) })
 })
 
+step('a key signed in to the UI sees why it cannot loosen itself', ['loggedIn'], async (t) => {
+  // A write key with limits, made through the API by the admin (who has no ceiling).
+  const login = await api('/v1/admin/login', { method: 'POST', body: { username: adminUser, password: adminPassword } })
+  const admin = login.json?.token
+  assert.ok(admin, `the admin signs in over the API: ${login.text.slice(0, 200)}`)
+  const orgs = await api(`/v1/organizations?search=${encodeURIComponent(orgName)}`, { token: admin })
+  let orgId = orgs.json?.data?.find((o) => o.name === orgName)?.id
+  if (!orgId) {
+    const made = await api('/v1/organizations', { token: admin, method: 'POST', body: { name: `${orgName}-limits` } })
+    assert.equal(made.status, 201, made.text.slice(0, 200))
+    orgId = made.json.id
+  }
+  const limitedName = `limited-${run}`
+  const expires = new Date(Date.now() + 30 * 86_400_000).toISOString()
+  const created = await api('/v1/api-keys', {
+    token: admin,
+    method: 'POST',
+    body: {
+      organization_id: orgId,
+      name: limitedName,
+      permissions: ['read', 'write'],
+      expires_at: expires,
+      monthly_requests_limit: 5,
+      rate_limit_rpm: 60,
+    },
+  })
+  assert.equal(created.status, 201, created.text.slice(0, 300))
+  const limited = created.json
+
+  const context = await state.browser.newContext({ viewport: VIEWPORT, locale: 'en-US' })
+  context.setDefaultTimeout(10_000)
+  const page = await context.newPage()
+  page.on('pageerror', (err) => pageErrors.push(`${String(err)} (limited key session, ${page.url()})`))
+  const input = (testId) => page.locator(`input[data-testid="${testId}"], [data-testid="${testId}"] input`)
+  const shot = async (name) => {
+    await page.waitForTimeout(300)
+    await page.screenshot({ path: join(outDir, `${String(++shotNo).padStart(2, '0')}-${name}.png`) })
+  }
+  try {
+    await page.goto(`${base}/login`, { waitUntil: 'networkidle' })
+    await page.locator('.arco-tabs-tab', { hasText: 'API key' }).click()
+    await input('api-key').fill(limited.key)
+    await page.getByTestId('key-submit').click()
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+    await page.locator('.arco-menu-item', { hasText: 'API keys' }).click()
+    await page.waitForURL((u) => u.pathname === '/api-keys')
+    await page.waitForLoadState('networkidle')
+    const row = page.getByTestId('key-table').locator('.arco-table-tr', { hasText: limitedName })
+    await row.getByText('Edit', { exact: true }).click()
+    const dialog = page.locator('.arco-modal:visible', { has: page.locator('.arco-modal-title', { hasText: 'Edit API key' }) })
+    await dialog.waitFor()
+    const requests = input('limit-monthly_requests_limit')
+
+    await t.test('its own edit form says why its limits are locked', async () => {
+      const notice = dialog.getByTestId('key-ceiling-notice')
+      await notice.getByText('This is the key you are signed in with: it can only tighten its own limits.').waitFor()
+      await dialog.getByTestId('limit-reason-monthly_requests_limit').getByText('At most its current limit (5)').waitFor()
+      await dialog.getByTestId('limit-reason-rate_limit_rpm').getByText('At most its current limit (60)').waitFor()
+      await dialog.getByTestId('expiry-reason').getByText(/No later than its current expiry/).waitFor()
+      assert.ok(await dialog.getByRole('checkbox', { name: /^admin/ }).isDisabled(), 'admin cannot be ticked')
+      assert.ok(!(await dialog.getByRole('checkbox', { name: /^read/ }).isDisabled()), 'read may still be dropped')
+      // Tokens and cost are unlimited on this key: setting them would only tighten it.
+      assert.equal(await dialog.getByTestId('limit-reason-monthly_tokens_limit').count(), 0)
+    })
+
+    await t.test('the limit input is capped at its current value', async () => {
+      assert.equal(await requests.inputValue(), '5')
+      await requests.fill('50')
+      await requests.press('Tab')
+      await page.waitForFunction(
+        (sel) => document.querySelector(sel)?.value === '5',
+        '[data-testid="limit-monthly_requests_limit"] input, input[data-testid="limit-monthly_requests_limit"]',
+      )
+      await shot('key-self-limits')
+    })
+
+    await t.test('clearing it to unlimited is refused before anything is sent', async () => {
+      await requests.fill('')
+      await requests.press('Tab')
+      await dialog.getByRole('button', { name: 'Save' }).click()
+      await dialog.locator('.arco-form-item-message', { hasText: 'At most its current limit (5)' }).waitFor()
+      assert.ok(await dialog.isVisible(), 'the dialog stays open')
+    })
+
+    await t.test('tightening it is still possible', async () => {
+      await requests.fill('4')
+      await requests.press('Tab')
+      await dialog.getByRole('button', { name: 'Save' }).click()
+      await dialog.waitFor({ state: 'hidden' })
+      const after = await api(`/v1/api-keys/${limited.id}`, { token: admin })
+      assert.equal(after.json?.monthly_requests_limit, 4, after.text.slice(0, 300))
+      assert.equal(after.json?.rate_limit_rpm, 60, 'untouched limits stay')
+    })
+
+    await t.test('a key it creates is capped by its own limits, and inherits them when left empty', async () => {
+      await page.getByTestId('key-create').click()
+      const form = page.locator('.arco-modal:visible', { has: page.locator('.arco-modal-title', { hasText: 'New API key' }) })
+      await form.waitFor()
+      await form.getByTestId('limit-reason-monthly_requests_limit').getByText('At most your own key’s limit (4)').waitFor()
+      assert.equal(await requests.getAttribute('placeholder'), 'inherits 4')
+      assert.ok(await form.getByRole('checkbox', { name: /^admin/ }).isDisabled(), 'admin cannot be granted')
+      await shot('key-create-capped')
+      await form.getByRole('button', { name: 'Cancel' }).click()
+      await form.waitFor({ state: 'hidden' })
+    })
+
+    await t.test('a refusal that still happens shows the server’s reason in the form', async () => {
+      await row.getByText('Edit', { exact: true }).click()
+      await dialog.waitFor()
+      // An administrator tightens the key while its form is open; the form still allows up to 4.
+      const tightened = await api(`/v1/api-keys/${limited.id}`, { token: admin, method: 'PATCH', body: { monthly_requests_limit: 2 } })
+      assert.equal(tightened.status, 200, tightened.text.slice(0, 300))
+      await requests.fill('3')
+      await requests.press('Tab')
+      await dialog.getByRole('button', { name: 'Save' }).click()
+      await dialog.locator('.arco-form-item-message', { hasText: 'cannot loosen its own' }).waitFor()
+      assert.ok(await dialog.isVisible(), 'the dialog stays open')
+      await dialog.getByRole('button', { name: 'Cancel' }).click()
+    })
+  } finally {
+    await context.close()
+  }
+})
+
 step('revoke the key; it then gets 401', ['key'], async () => {
   const page = pg()
   await menu('API keys', '/api-keys')

@@ -71,3 +71,30 @@ export const apiKeysApi = {
     http.patch<ApiKey>(`/v1/api-keys/${encodeURIComponent(id)}`, body),
   revoke: (id: string) => http.delete<MessageResponse>(`/v1/api-keys/${encodeURIComponent(id)}`),
 }
+
+/** Every field the key form edits, as it would send them. */
+export type ApiKeyFields = Required<Omit<ApiKeyUpdate, 'status'>>
+
+const LIMIT_KEYS = ['monthly_requests_limit', 'monthly_tokens_limit', 'monthly_cost_limit', 'rate_limit_rpm'] as const
+
+function sameTime(a: string | null, b: string | null): boolean {
+  return a === null || b === null ? a === b : Date.parse(a) === Date.parse(b)
+}
+
+/**
+ * The PATCH body that turns `current` into `wanted`: only the fields that differ. The server checks each
+ * field a change sets against the caller's ceiling, so a field sent unchanged could be refused (a write
+ * key renaming a sibling with looser limits than its own must not re-send those limits).
+ */
+export function keyChanges(current: ApiKeyListed, wanted: ApiKeyFields): ApiKeyUpdate {
+  const body: ApiKeyUpdate = {}
+  if (wanted.name !== (current.name ?? null)) body.name = wanted.name
+  if (wanted.description !== (current.description ?? null)) body.description = wanted.description
+  const perms = (p: readonly string[]) => [...p].sort().join(',')
+  if (perms(wanted.permissions) !== perms(current.permissions)) body.permissions = wanted.permissions
+  if (!sameTime(wanted.expires_at, current.expires_at)) body.expires_at = wanted.expires_at
+  for (const f of LIMIT_KEYS) {
+    if (wanted[f] !== (current[f] ?? null)) body[f] = wanted[f]
+  }
+  return body
+}

@@ -85,6 +85,25 @@ export default {
   'limits.noLimit': '{used} · no limit',
   'limits.nonNegative': 'Must be zero or more',
 
+  'ceiling.selfNotice': 'This is the key you are signed in with: it can only tighten its own limits.',
+  'ceiling.selfNoticeDetail':
+    'It may lower or set a limit, drop a permission, or set or bring forward its expiry; loosening it takes an administrator.',
+  'ceiling.selfLimit': 'At most its current limit ({value})',
+  'ceiling.selfPermission': 'A key cannot give itself a permission it does not have.',
+  'ceiling.selfExpiry': 'No later than its current expiry ({value}); it cannot be removed',
+  'ceiling.callerNotice':
+    'Your key gives at most what it has: its own permissions, limits and expiry cap the keys it creates and edits.',
+  'ceiling.callerLimit': 'At most your own key’s limit ({value})',
+  'ceiling.callerPermission': 'Your own key does not have this permission, so it cannot grant it.',
+  'ceiling.callerExpiry': 'No later than your own key’s expiry ({value})',
+  'ceiling.inherits': 'inherits {value}',
+  'ceiling.atMost': 'at most {value}',
+  'ceiling.limitsHintInherit':
+    'A limit left empty is inherited from your own key; it can be unlimited only where yours is. Months are calendar months in UTC.',
+  'ceiling.activateLimit': 'Your key cannot activate it: its “{field}” limit is looser than your own key’s ({value})',
+  'ceiling.activatePermission': 'Your key cannot activate it: it has a permission your own key lacks',
+  'ceiling.activateExpiry': 'Your key cannot activate it: it expires later than your own key ({value})',
+
   'error.title': 'Something went wrong',
   'error.sessionEnded': 'Your session has ended ({reason}). Please sign in again.',
   'error.forbiddenPage': 'You do not have permission to open this page.',

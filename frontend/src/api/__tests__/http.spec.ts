@@ -116,6 +116,18 @@ describe('the client', () => {
     expect(onUnauthorized).not.toHaveBeenCalled()
   })
 
+  it('keeps the message and the field of a refused key change (403), for the form to show', async () => {
+    const message =
+      'a key cannot loosen its own `monthly_requests_limit` (5); it may only tighten it — ask an administrator'
+    client.defaults.adapter = answer(403, { error: { message, type: 'permission_error', code: 'permission_denied', param: 'monthly_requests_limit' } })
+    await expect(http.patch('/v1/api-keys/k1', { monthly_requests_limit: null })).rejects.toMatchObject({
+      status: 403,
+      code: 'permission_denied',
+      param: 'monthly_requests_limit',
+      message,
+    })
+  })
+
   it('reads the error envelope of a failed CSV download', async () => {
     client.defaults.adapter = answer(400, new Blob(['{"error":{"message":"`end_date` is before `start_date`","type":"invalid_request_error","code":"invalid_request","param":"end_date"}}']))
     await expect(http.download('/v1/stats', { format: 'csv' })).rejects.toMatchObject({
