@@ -21,6 +21,10 @@ mod m20261127_000008_create_quota_reservations;
 mod m20261127_000009_create_usage_daily_models;
 mod m20261127_000010_create_usage_retention;
 mod m20261127_000011_mysql_unicode_and_dates;
+mod m20261204_000012_create_usage_rejects;
+mod m20261204_000013_alter_usage_records;
+mod m20261204_000014_alter_usage_daily;
+mod m20261204_000015_alter_models;
 
 pub struct Migrator;
 
@@ -39,6 +43,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_create_usage_daily_models::Migration),
             Box::new(m20261127_000010_create_usage_retention::Migration),
             Box::new(m20261127_000011_mysql_unicode_and_dates::Migration),
+            Box::new(m20261204_000012_create_usage_rejects::Migration),
+            Box::new(m20261204_000013_alter_usage_records::Migration),
+            Box::new(m20261204_000014_alter_usage_daily::Migration),
+            Box::new(m20261204_000015_alter_models::Migration),
         ]
     }
 }

@@ -7,7 +7,12 @@
 //!   has queued, and writes them with one
 //!   [`Store::insert_usage_records`] call (raw rows and the daily rollup in one transaction).
 //! - **Retries, bounded memory.** A failed write is retried with exponential backoff (capped at
-//!   [`SinkConfig::retry_max`]) until it succeeds; meanwhile new records wait in the queue. Memory is
+//!   [`SinkConfig::retry_max`]) until it succeeds; meanwhile new records wait in the queue.
+//! - **One bad record never blocks the rest.** When the database refuses the rows themselves (a value it
+//!   cannot store: [`StoreError::refuses_rows`]) rather than failing as a whole, the batch is split in
+//!   halves until each refused record stands alone; every other record is written, and the refused one
+//!   is set aside in `usage_rejects` with the database's reason, counted in [`SinkCounters::rejected`] and
+//!   logged with its request id. Memory is
 //!   bounded by the queue plus the one batch being written: a record is 248 bytes inline plus its strings
 //!   (ids, models, provider: ≈ 250 bytes with allocator overhead), so the default 100,000 is ≈ 50 MB. Past the bound, records are dropped, counted in [`SinkCounters::dropped`] and logged as a
 //!   warning at most once per second — never silently.
@@ -18,8 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use gaia_store::Store;
 use gaia_store::usage::NewUsageRecord;
+use gaia_store::{Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -68,6 +73,9 @@ pub struct SinkCounters {
     pub failed_attempts: u64,
     /// Records refused because the queue was full or the sink shut down.
     pub dropped: u64,
+    /// Records the database refused even alone, set aside in `usage_rejects` (never retried, never
+    /// blocking the others).
+    pub rejected: u64,
     /// Records waiting in the queue.
     pub queued: u64,
     /// Records in the batch being written (or retried) right now.
@@ -80,6 +88,7 @@ struct Counters {
     batches: AtomicU64,
     failed_attempts: AtomicU64,
     dropped: AtomicU64,
+    rejected: AtomicU64,
     in_flight: AtomicU64,
     /// Milliseconds since `started` before which no drop warning is logged again.
     next_drop_warning_ms: AtomicU64,
@@ -189,6 +198,7 @@ impl UsageSink {
             batches: c.batches.load(Ordering::Relaxed),
             failed_attempts: c.failed_attempts.load(Ordering::Relaxed),
             dropped: c.dropped.load(Ordering::Relaxed),
+            rejected: c.rejected.load(Ordering::Relaxed),
             queued: (self.tx.max_capacity() - self.tx.capacity()) as u64,
             in_flight: c.in_flight.load(Ordering::Relaxed),
         }
@@ -280,22 +290,65 @@ impl Writer {
         tracing::debug!("usage writer stopped: queue drained");
     }
 
-    /// Writes one batch, retrying with backoff until it succeeds.
+    /// Writes one batch. Failures the database would give again for the same rows (a value it refuses)
+    /// split the batch until each refused record stands alone; that record is set aside and every other
+    /// one written. Any other failure (connection lost, timeout, deadlock) is retried with backoff until
+    /// it succeeds, holding the batch.
     async fn write(&self, batch: &[NewUsageRecord]) {
         let c = &self.counters;
-        let n = batch.len() as u64;
-        c.in_flight.store(n, Ordering::Relaxed);
+        c.in_flight.store(batch.len() as u64, Ordering::Relaxed);
+        // Slices still to write, each with the refusal already seen for it, if any.
+        let mut pending: Vec<(&[NewUsageRecord], Option<StoreError>)> = vec![(batch, None)];
+        while let Some((slice, refused)) = pending.pop() {
+            let refused = match refused {
+                Some(e) => e,
+                None => match self.insert_retrying(slice).await {
+                    Ok(()) => {
+                        c.in_flight.fetch_sub(slice.len() as u64, Ordering::Relaxed);
+                        continue;
+                    }
+                    Err(e) => e,
+                },
+            };
+            if let [record] = slice {
+                self.set_aside(record, &refused).await;
+                c.in_flight.fetch_sub(1, Ordering::Relaxed);
+                continue;
+            }
+            let (left, right) = slice.split_at(slice.len() / 2);
+            // Left first (the stack pops the last pushed), so records are written in their order.
+            pending.push((right, None));
+            pending.push((left, None));
+        }
+        c.in_flight.store(0, Ordering::Relaxed);
+    }
+
+    /// Inserts `records`, retrying transient failures with backoff until they succeed; returns the error
+    /// when the database refuses the rows themselves.
+    async fn insert_retrying(&self, records: &[NewUsageRecord]) -> Result<(), StoreError> {
+        let c = &self.counters;
+        let n = records.len() as u64;
         let mut delay = self.config.retry_initial;
         loop {
-            match self.store.insert_usage_records(batch).await {
+            match self.store.insert_usage_records(records).await {
                 Ok(()) => {
-                    c.in_flight.store(0, Ordering::Relaxed);
                     c.written.fetch_add(n, Ordering::Relaxed);
                     c.batches.fetch_add(1, Ordering::Relaxed);
                     if let Some(observer) = &self.observer {
-                        observer.observed(batch);
+                        observer.observed(records);
                     }
-                    return;
+                    return Ok(());
+                }
+                Err(e) if e.refuses_rows() => {
+                    c.failed_attempts.fetch_add(1, Ordering::Relaxed);
+                    if records.len() > 1 {
+                        tracing::warn!(
+                            error = %e,
+                            batch = n,
+                            "the database refused a usage batch; splitting it to find the refused records"
+                        );
+                    }
+                    return Err(e);
                 }
                 Err(e) => {
                     let attempts = c.failed_attempts.fetch_add(1, Ordering::Relaxed) + 1;
@@ -306,6 +359,43 @@ impl Writer {
                         retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                         "writing usage records failed; keeping them and retrying"
                     );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.config.retry_max);
+                }
+            }
+        }
+    }
+
+    /// Sets a refused record aside: counted, logged with its request id, and kept in `usage_rejects`
+    /// (retried while the database is unreachable; if even that is refused, the log line keeps it).
+    async fn set_aside(&self, record: &NewUsageRecord, refused: &StoreError) {
+        let c = &self.counters;
+        let total = c.rejected.fetch_add(1, Ordering::Relaxed) + 1;
+        let reason = refused.to_string();
+        tracing::error!(
+            request_id = %record.request_id,
+            error = %reason,
+            rejected_total = total,
+            "the database refused a usage record; it is set aside in usage_rejects, the rest are written"
+        );
+        let mut delay = self.config.retry_initial;
+        loop {
+            match self
+                .store
+                .insert_usage_rejects(&[(record, reason.clone())], chrono::Utc::now())
+                .await
+            {
+                Ok(()) => return,
+                Err(e) if e.refuses_rows() || delay >= self.config.retry_max => {
+                    tracing::error!(
+                        request_id = %record.request_id,
+                        error = %e,
+                        record = %gaia_store::rejects::record_json(record),
+                        "the refused usage record could not be set aside either; it is kept only in this log"
+                    );
+                    return;
+                }
+                Err(_) => {
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(self.config.retry_max);
                 }

@@ -15,7 +15,9 @@ pub mod metrics;
 pub mod models;
 pub mod organizations;
 pub mod quota;
+pub mod rejects;
 pub mod testing;
+pub mod text;
 pub mod usage;
 pub mod users;
 
@@ -48,6 +50,47 @@ impl StoreError {
             StoreError::Db(DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
         )
     }
+
+    /// Whether the database refused the *data* — a value it cannot store or a constraint a row breaks —
+    /// so the same rows will fail again however often they are retried, while other rows would succeed.
+    ///
+    /// Only the error classes that are about a row's content count: SQLSTATE class `22` (data exception:
+    /// NUL in PostgreSQL text, a value too long, out of range) and `23` (integrity constraint violation) on
+    /// PostgreSQL and MySQL; `SQLITE_CONSTRAINT`, `SQLITE_TOOBIG` and `SQLITE_MISMATCH` on SQLite.
+    /// Everything else — a lost connection, a timeout, a deadlock (`40…`), a full disk, a missing table —
+    /// is about the database, not the rows, and is worth retrying as it is: splitting the batch would only
+    /// set good rows aside.
+    pub fn refuses_rows(&self) -> bool {
+        let StoreError::Db(
+            DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+            | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e)),
+        ) = self
+        else {
+            return false;
+        };
+        let Some(db) = e.as_database_error() else {
+            return false;
+        };
+        let Some(code) = db.code() else {
+            return false;
+        };
+        refused_row_code(&code)
+    }
+}
+
+/// [`StoreError::refuses_rows`] on a driver's error code: a five-character SQLSTATE (PostgreSQL, MySQL) or
+/// SQLite's (extended) result code as a number.
+fn refused_row_code(code: &str) -> bool {
+    if let Ok(n) = code.parse::<u32>()
+        && code.len() < 5
+    {
+        // SQLite: the primary result code is the low byte of the extended one.
+        const TOOBIG: u32 = 18;
+        const CONSTRAINT: u32 = 19;
+        const MISMATCH: u32 = 20;
+        return matches!(n & 0xff, TOOBIG | CONSTRAINT | MISMATCH);
+    }
+    code.len() == 5 && (code.starts_with("22") || code.starts_with("23"))
 }
 
 impl From<StoreError> for GaiaError {
@@ -278,6 +321,30 @@ pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+#[cfg(test)]
+mod refused_row_tests {
+    use super::refused_row_code;
+
+    #[test]
+    fn data_and_constraint_errors_refuse_rows_and_database_troubles_do_not() {
+        // PostgreSQL: NUL in text, value too long, unique violation; MySQL: a trigger's SIGNAL '22000'.
+        for code in ["22021", "22001", "23505", "22000", "23000"] {
+            assert!(refused_row_code(code), "{code}");
+        }
+        // Deadlock, serialization failure, admin shutdown, disk full, undefined table, lock timeout.
+        for code in ["40P01", "40001", "57P01", "53100", "42P01", "HY000"] {
+            assert!(!refused_row_code(code), "{code}");
+        }
+        // SQLite: constraint (plain and a trigger's RAISE), too big; busy and locked are retried.
+        for code in ["19", "1811", "2067", "18"] {
+            assert!(refused_row_code(code), "{code}");
+        }
+        for code in ["5", "6", "517", "10"] {
+            assert!(!refused_row_code(code), "{code}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -26,12 +26,31 @@ fn to_domain(m: model::Model) -> ModelInfo {
     }
 }
 
+/// Widths of the `models` columns (migration 4).
+const ID_CHARS: usize = 256;
+const PROVIDER_CHARS: usize = 64;
+const DISPLAY_NAME_CHARS: usize = 256;
+
+/// Whether an entry's identifying text can be stored as it is. Ids and upstream names are matched against
+/// requests and sent to the provider, so they cannot be escaped or cut like a display name: an entry
+/// whose id does not fit is skipped (and logged), never stored altered.
+fn storable_ids(m: &ModelInfo) -> bool {
+    let fits = |s: &str, max: usize| {
+        !s.is_empty() && !s.chars().any(char::is_control) && s.chars().count() <= max
+    };
+    fits(&m.id, ID_CHARS) && fits(&m.upstream_name, ID_CHARS) && fits(&m.provider, PROVIDER_CHARS)
+}
+
 fn to_active(m: &ModelInfo, now: DateTime<Utc>) -> ActiveModel {
     ActiveModel {
         id: Set(m.id.clone()),
         provider: Set(m.provider.clone()),
         upstream_name: Set(m.upstream_name.clone()),
-        display_name: Set(m.display_name.clone()),
+        // A display name comes from an upstream list (OpenRouter) too: made storable, never refused.
+        display_name: Set(m
+            .display_name
+            .as_deref()
+            .map(|n| crate::text::storable_owned(n, DISPLAY_NAME_CHARS))),
         context_length: Set(m.context_length),
         max_completion_tokens: Set(m.max_completion_tokens),
         input_price_nanos_per_mtok: Set(m.input_price_nanos_per_mtok),
@@ -84,6 +103,14 @@ impl Store {
         let mut fresh = Vec::new();
         let mut changed = Vec::new();
         for m in models {
+            if !storable_ids(m) {
+                tracing::warn!(
+                    id = %crate::text::storable(&m.id, ID_CHARS),
+                    source = %m.source,
+                    "a model entry whose id or upstream name has control characters or is too long is skipped"
+                );
+                continue;
+            }
             match existing.get(&m.id) {
                 None => fresh.push(m),
                 // OpenRouter's own list is authoritative for the OpenRouter entries of the catalog.

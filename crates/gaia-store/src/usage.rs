@@ -187,9 +187,9 @@ fn unclamp_u32(v: i32) -> u32 {
     u32::try_from(v).unwrap_or(0)
 }
 
-// Column widths of `usage_records` / `usage_daily`. Values are cut to fit before writing, so a record
-// can never be rejected for its content: the writer retries failed batches until they succeed, and a
-// record the database refuses would otherwise block every record behind it.
+// Column widths of `usage_records` / `usage_daily`. Values are made storable before writing (control
+// characters escaped, cut to fit: `text::storable`), so a record's content never makes the database refuse
+// it; the writer still isolates any row it refuses (`gaia-stats` sink), so one row never blocks the rest.
 const ID_CHARS: usize = 36;
 const REQUEST_ID_CHARS: usize = 64;
 const MODEL_CHARS: usize = 256;
@@ -197,14 +197,7 @@ const PROVIDER_CHARS: usize = 64;
 const ERROR_CODE_CHARS: usize = 64;
 
 fn fit(s: &str, max_chars: usize) -> String {
-    // No more bytes than the limit means no more characters: the common case, without counting them.
-    if s.len() <= max_chars {
-        return s.to_owned();
-    }
-    match s.char_indices().nth(max_chars) {
-        Some((cut, _)) => s[..cut].to_owned(),
-        None => s.to_owned(),
-    }
+    crate::text::storable_owned(s, max_chars)
 }
 
 fn fit_opt(s: &Option<String>, max_chars: usize) -> Option<String> {

@@ -16,6 +16,7 @@ use crate::state::AppState;
 /// `/v1/chat/completions` or `/v1/models` (0 once keys are cached and limit blocks are claimed ahead);
 /// `gaia_db_statements_total{path="other"}` — everything else (usage writer, refresh loops, management);
 /// `gaia_usage_records_written_total`, `gaia_usage_records_dropped_total`, `gaia_usage_records_queued`,
+/// `gaia_usage_records_rejected_total` (refused by the database even alone; kept in `usage_rejects`),
 /// `gaia_usage_write_failures_total`, `gaia_usage_batches_written_total` — the usage sink;
 /// `gaia_request_overhead_seconds` (histogram) — per answered chat completion, the time GaiaRouter itself
 /// added: from the route receiving the request to handing back the response (its headers, for a stream),
@@ -72,9 +73,15 @@ pub async fn metrics(
         &[("", usage.dropped)],
     );
     metric(
+        "gaia_usage_records_rejected_total",
+        "counter",
+        "Usage records the database refused even alone, set aside in the usage_rejects table (the others are written).",
+        &[("", usage.rejected)],
+    );
+    metric(
         "gaia_usage_write_failures_total",
         "counter",
-        "Failed attempts to write a batch (each is retried).",
+        "Failed attempts to write a batch (transient ones are retried; refused rows split the batch).",
         &[("", usage.failed_attempts)],
     );
     metric(

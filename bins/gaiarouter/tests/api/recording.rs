@@ -229,3 +229,54 @@ async fn a_stream_that_stalls_half_way_ends_with_an_error_event_after_the_idle_t
     // The server keeps serving meanwhile.
     assert_eq!(app.get("/health").await.status(), 200);
 }
+
+/// The defect: `{"model": "openai/gpt-4o-mini\u0000x"}` was refused with 400, but its usage record kept the
+/// NUL; PostgreSQL refused the batch, the writer retried it forever and every later record queued behind
+/// it — after six good requests the statistics still showed none. Now such text (NUL, other control
+/// characters, 4-byte UTF-8, too long) is stored escaped and cut, and everything is counted, on every
+/// backend (the API suite runs on SQLite, PostgreSQL and MySQL).
+#[tokio::test]
+async fn a_model_name_with_nul_is_refused_recorded_escaped_and_every_later_request_is_counted() {
+    let upstream = crate::tenancy::ok_upstream().await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let long = format!("openai/{}", "🚀".repeat(300));
+    for bad in [
+        "openai/gpt-4o-mini\u{0}x",
+        "openai/gpt-4o-mini\u{1}\u{7f}\n",
+        "openai/🚀",
+        &long,
+    ] {
+        let status = app
+            .chat(&json!({"model": bad, "messages": [{"role": "user", "content": "x"}]}))
+            .await
+            .status();
+        assert!(status == 400 || status == 404, "{bad:?}: {status}");
+    }
+    for _ in 0..6 {
+        let res = app
+            .chat(&json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]}))
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let recs = records(&app, 10).await;
+    let asked: Vec<&str> = recs
+        .iter()
+        .map(|r| r.record.model_requested.as_str())
+        .collect();
+    assert!(asked.contains(&"openai/gpt-4o-mini\\u{0}x"), "{asked:?}");
+    assert!(
+        asked.contains(&"openai/gpt-4o-mini\\u{1}\\u{7f}\\u{a}"),
+        "{asked:?}"
+    );
+    assert!(asked.contains(&"openai/🚀"), "{asked:?}");
+    let cut = asked.iter().find(|m| m.starts_with("openai/🚀🚀")).unwrap();
+    assert_eq!(cut.chars().count(), 256);
+    // The statistics (read from the rollup written in the same transactions) count all ten.
+    let stats: serde_json::Value = app.get_authed("/v1/stats").await.json().await.unwrap();
+    assert_eq!(stats["summary"]["total_requests"], 10, "{stats}");
+    let metrics = app.get_authed("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("gaia_usage_records_rejected_total 0"),
+        "{metrics}"
+    );
+}

@@ -317,3 +317,43 @@ async fn registry_administration_needs_the_admin_permission() {
         .unwrap();
     assert_error_envelope(res, 401).await;
 }
+
+/// One bad entry in an upstream's model list never stops the others: a display name with NUL, control
+/// characters, emoji and 400 characters is stored escaped and cut; an id with a NUL (which would be sent
+/// upstream as is) is skipped; the good entry is imported — on every backend.
+#[tokio::test]
+async fn an_openrouter_list_with_hostile_entries_imports_the_rest() {
+    let upstream = MockServer::start().await;
+    let long_name = format!("Bad\u{0}\u{1b}[31m 🚀 {}", "n".repeat(400));
+    Mock::given(method("GET"))
+        .and(path("/api/v1/models"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
+            {"id": "acme/good", "name": "Good", "pricing": {"prompt": "0.000001", "completion": "0.000002"}},
+            {"id": "acme/odd-name", "name": long_name, "pricing": {"prompt": "0.000001", "completion": "0.000002"}},
+            {"id": "acme/bad\u{0}id", "name": "Bad id", "pricing": {"prompt": "0.000001", "completion": "0.000002"}}]})))
+        .mount(&upstream)
+        .await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let res = app
+        .admin(reqwest::Method::POST, "/v1/admin/models/sync", None)
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let good = app.get_authed("/v1/models/openrouter/acme/good").await;
+    assert_eq!(good.status(), 200);
+    let odd: Value = app
+        .get_authed("/v1/admin/models?search=odd-name")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let name = odd["data"][0]["display_name"].as_str().unwrap().to_owned();
+    assert!(name.starts_with("Bad\\u{0}\\u{1b}[31m 🚀 nnn"), "{name}");
+    assert_eq!(name.chars().count(), 256);
+    let all: Value = app
+        .get_authed("/v1/admin/models?search=acme/bad")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["pagination"]["total"], 0, "{all}");
+}

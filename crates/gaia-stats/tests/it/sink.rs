@@ -287,3 +287,188 @@ fn a_queued_record_is_a_few_hundred_bytes() {
     eprintln!("NewUsageRecord: {inline} bytes inline + {heap} bytes of strings (test values)");
     assert!(inline <= 256, "{inline}");
 }
+
+// ---------------------------------------------------------------- a record the database refuses
+
+/// A trigger that makes the database itself refuse the row whose request id is `poison` — with a data
+/// exception (SQLSTATE 22000; SQLite: a constraint abort), as PostgreSQL refused a NUL in text — and
+/// accept every other.
+fn poison_trigger(backend: gaia_store::Backend) -> Vec<&'static str> {
+    match backend {
+        gaia_store::Backend::Sqlite => vec![
+            "CREATE TRIGGER poison BEFORE INSERT ON usage_records WHEN NEW.request_id = 'poison' \
+             BEGIN SELECT RAISE(ABORT, 'poisoned row'); END",
+        ],
+        gaia_store::Backend::Postgres => vec![
+            "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN \
+             IF NEW.request_id = 'poison' THEN RAISE EXCEPTION 'poisoned row' USING ERRCODE = '22000'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER poison BEFORE INSERT ON usage_records FOR EACH ROW EXECUTE FUNCTION refuse_poison()",
+        ],
+        gaia_store::Backend::MySql => vec![
+            "CREATE TRIGGER poison BEFORE INSERT ON usage_records FOR EACH ROW BEGIN \
+             IF NEW.request_id = 'poison' THEN SIGNAL SQLSTATE '22000' SET MESSAGE_TEXT = 'poisoned row'; END IF; END",
+        ],
+    }
+}
+
+/// The defect this guards against: one record the database refused (a NUL in PostgreSQL text) failed its
+/// whole batch, the writer retried that batch forever, and every later record queued behind it — the
+/// statistics and monthly limits stopped seeing usage. Now the batch is split until the refused record
+/// stands alone; the 1,000 others are written (raw rows and rollup), the refused one is set aside in
+/// `usage_rejects` and counted, and records after it are written too.
+async fn a_refused_record_in_a_batch_of_1000_is_set_aside_and_the_1000_are_written(db: ScratchDb) {
+    let store = db.store().await;
+    for sql in poison_trigger(store.backend()) {
+        db.execute(sql).await;
+    }
+    let seen = Arc::new(Counting(AtomicU64::new(0)));
+    let sink = UsageSink::start(
+        store.clone(),
+        SinkConfig {
+            batch_size: 2000,
+            flush_interval: Duration::from_millis(300),
+            ..fast_retries()
+        },
+        Some(seen.clone()),
+    );
+    for i in 0..500 {
+        sink.record(simple(i));
+    }
+    let mut poison = simple(10_000);
+    poison.request_id = "poison".into();
+    sink.record(poison);
+    for i in 500..1000 {
+        sink.record(simple(i));
+    }
+    wait_until("the 1,000 good records", || sink.counters().written == 1000).await;
+    // The writer is not stuck: a record after the poisoned batch is written too.
+    sink.record(simple(20_000));
+    sink.shutdown().await;
+    let c = sink.counters();
+    assert_eq!(
+        (c.written, c.rejected, c.dropped),
+        (1001, 1, 0),
+        "{} {c:?}",
+        store.backend().as_str()
+    );
+    assert!(c.batches > 2, "the batch was split: {c:?}");
+    assert_eq!(store.count_usage_records().await.unwrap(), 1001);
+    assert_eq!(rollup_requests(&store).await, 1001);
+    assert_eq!(
+        seen.0.load(Ordering::Relaxed),
+        1001,
+        "observers see written records only"
+    );
+    let rejects = store.list_usage_rejects(10).await.unwrap();
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0].request_id, "poison");
+    assert!(
+        rejects[0].error.contains("poisoned row"),
+        "{}",
+        rejects[0].error
+    );
+    let kept: serde_json::Value = serde_json::from_str(&rejects[0].record).unwrap();
+    assert_eq!(kept["request_id"], "poison");
+    assert_eq!(kept["model_requested"], simple(10_000).model_requested);
+}
+
+#[tokio::test]
+async fn a_refused_record_in_a_batch_of_1000_is_set_aside_and_the_1000_are_written_on_sqlite() {
+    a_refused_record_in_a_batch_of_1000_is_set_aside_and_the_1000_are_written(
+        ScratchDb::sqlite().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_refused_record_in_a_batch_of_1000_is_set_aside_and_the_1000_are_written_on_postgres() {
+    if let Some(db) = ScratchDb::postgres().await {
+        a_refused_record_in_a_batch_of_1000_is_set_aside_and_the_1000_are_written(db).await;
+    }
+}
+
+#[tokio::test]
+async fn a_refused_record_in_a_batch_of_1000_is_set_aside_and_the_1000_are_written_on_mysql() {
+    if let Some(db) = ScratchDb::mysql().await {
+        a_refused_record_in_a_batch_of_1000_is_set_aside_and_the_1000_are_written(db).await;
+    }
+}
+
+/// Text a request or an upstream fills — NUL and other control characters, 4-byte UTF-8, values longer
+/// than their columns — in every text field of a record is stored on every backend, escaped and cut at a
+/// character boundary, in the same batch as ordinary records; nothing is refused.
+async fn hostile_text_in_every_field_is_stored(db: ScratchDb) {
+    let store = db.store().await;
+    let sink = UsageSink::start(store.clone(), fast_retries(), None);
+    let nasty = |base: &str, n: usize| format!("{base}\u{0}\u{1}\u{7f}\n🚀{}", "é".repeat(n));
+    let mut r = simple(1);
+    r.request_id = nasty("req", 100);
+    r.api_key_id = Some(nasty("k", 50));
+    r.organization_id = Some(nasty("o", 50));
+    r.model_requested = nasty("openai/gpt-4o-mini", 400);
+    r.model_served = Some(nasty("openai/x", 400));
+    r.provider = Some(nasty("prov", 100));
+    r.error_code = Some(nasty("code", 100));
+    sink.record(simple(2));
+    sink.record(r);
+    sink.record(simple(3));
+    sink.shutdown().await;
+    let c = sink.counters();
+    assert_eq!(
+        (c.written, c.rejected),
+        (3, 0),
+        "{}",
+        store.backend().as_str()
+    );
+    let page = store
+        .list_usage_records(&gaia_store::usage::UsageRecordFilter::default(), 1, 10)
+        .await
+        .unwrap();
+    let stored = page
+        .items
+        .iter()
+        .find(|s| s.record.request_id.starts_with("req\\u{0}"))
+        .unwrap();
+    let rec = &stored.record;
+    assert!(
+        rec.model_requested
+            .starts_with("openai/gpt-4o-mini\\u{0}\\u{1}\\u{7f}\\u{a}🚀é"),
+        "{:?}",
+        rec.model_requested
+    );
+    assert_eq!(rec.model_requested.chars().count(), 256);
+    assert_eq!(rec.request_id.chars().count(), 64);
+    for text in [
+        Some(&rec.request_id),
+        Some(&rec.model_requested),
+        rec.model_served.as_ref(),
+        rec.provider.as_ref(),
+        rec.error_code.as_ref(),
+        rec.api_key_id.as_ref(),
+        rec.organization_id.as_ref(),
+    ] {
+        let text = text.unwrap();
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+    }
+    assert_eq!(rollup_requests(&store).await, 3);
+}
+
+#[tokio::test]
+async fn hostile_text_in_every_field_is_stored_on_sqlite() {
+    hostile_text_in_every_field_is_stored(ScratchDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn hostile_text_in_every_field_is_stored_on_postgres() {
+    if let Some(db) = ScratchDb::postgres().await {
+        hostile_text_in_every_field_is_stored(db).await;
+    }
+}
+
+#[tokio::test]
+async fn hostile_text_in_every_field_is_stored_on_mysql() {
+    if let Some(db) = ScratchDb::mysql().await {
+        hostile_text_in_every_field_is_stored(db).await;
+    }
+}

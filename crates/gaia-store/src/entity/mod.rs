@@ -6,4 +6,5 @@ pub mod model_alias;
 pub mod organization;
 pub mod usage_daily;
 pub mod usage_record;
+pub mod usage_reject;
 pub mod user;
