@@ -14,6 +14,10 @@ pub struct ModelInfo {
     pub max_completion_tokens: Option<i64>,
     pub input_price_nanos_per_mtok: i64,
     pub output_price_nanos_per_mtok: i64,
+    /// Whether the prices are known. `false`: nobody said what the model costs (an OpenRouter "variable"
+    /// price, a model registered without prices), so its cost of 0 is not a real cost and a monthly cost
+    /// limit cannot be enforced on it. Prices of 0 with `priced` mean free.
+    pub priced: bool,
     pub supports_vision: bool,
     pub supports_tools: bool,
     pub supports_streaming: bool,
@@ -47,6 +51,7 @@ mod tests {
             max_completion_tokens: None,
             input_price_nanos_per_mtok: 150_000_000, // $0.15 / M
             output_price_nanos_per_mtok: 600_000_000, // $0.60 / M
+            priced: true,
             supports_vision: true,
             supports_tools: true,
             supports_streaming: true,

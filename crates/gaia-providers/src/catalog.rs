@@ -44,6 +44,7 @@ pub fn parse(text: &str) -> Result<Vec<ModelInfo>, GaiaError> {
             max_completion_tokens: m.max_completion_tokens,
             input_price_nanos_per_mtok: usd_per_mtok_to_nanos(m.input_price_usd_per_mtok),
             output_price_nanos_per_mtok: usd_per_mtok_to_nanos(m.output_price_usd_per_mtok),
+            priced: true,
             supports_vision: m.vision,
             supports_tools: m.tools,
             supports_streaming: true,

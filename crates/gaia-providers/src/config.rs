@@ -167,10 +167,11 @@ fn default_kind() -> String {
 #[serde(deny_unknown_fields)]
 pub struct FileModel {
     pub name: String,
-    #[serde(default)]
-    pub input_price: f64,
-    #[serde(default)]
-    pub output_price: f64,
+    /// USD per million input tokens. A model given neither price is unpriced (a cost limit refuses it);
+    /// give `0` for a free one.
+    pub input_price: Option<f64>,
+    /// USD per million output tokens (0 when only `input_price` is given).
+    pub output_price: Option<f64>,
     pub context_length: Option<i64>,
     pub max_completion_tokens: Option<i64>,
     #[serde(default)]
@@ -274,8 +275,15 @@ impl FileConfig {
                     display_name: None,
                     context_length: m.context_length,
                     max_completion_tokens: m.max_completion_tokens,
-                    input_price_nanos_per_mtok: usd_per_mtok_to_nanos(m.input_price),
-                    output_price_nanos_per_mtok: usd_per_mtok_to_nanos(m.output_price),
+                    input_price_nanos_per_mtok: usd_per_mtok_to_nanos(m.input_price.unwrap_or(0.0)),
+                    output_price_nanos_per_mtok: usd_per_mtok_to_nanos(
+                        m.output_price.unwrap_or(0.0),
+                    ),
+                    priced: (m.input_price.is_some() || m.output_price.is_some())
+                        && [m.input_price, m.output_price]
+                            .into_iter()
+                            .flatten()
+                            .all(|usd| usd.is_finite() && usd >= 0.0),
                     supports_vision: m.vision,
                     supports_tools: m.tools,
                     supports_streaming: true,

@@ -44,13 +44,13 @@ struct TopProvider {
     max_completion_tokens: Option<i64>,
 }
 
-/// USD per token (as a decimal string) → nano-dollars per million tokens. Negative ("variable") → 0.
-fn per_token_to_nanos_per_mtok(price: Option<&str>) -> i64 {
+/// USD per token (as a decimal string) → nano-dollars per million tokens; `None` when the price is not
+/// known: missing, unreadable, or negative (OpenRouter's "variable" price, e.g. of its router models).
+fn per_token_to_nanos_per_mtok(price: Option<&str>) -> Option<i64> {
     price
         .and_then(|p| p.trim().parse::<f64>().ok())
-        .filter(|p| p.is_finite() && *p > 0.0)
+        .filter(|p| p.is_finite() && *p >= 0.0)
         .map(|p| (p * 1e15).round() as i64)
-        .unwrap_or(0)
 }
 
 /// Parses OpenRouter's `/models` answer into registry entries (`openrouter/<vendor>/<model>`).
@@ -61,17 +61,22 @@ pub fn parse_models(body: &[u8]) -> Result<Vec<ModelInfo>, GaiaError> {
         .data
         .into_iter()
         .filter(|m| !m.id.is_empty())
-        .map(|m| ModelInfo {
+        .map(|m| {
+            let input = per_token_to_nanos_per_mtok(m.pricing.prompt.as_deref());
+            let output = per_token_to_nanos_per_mtok(m.pricing.completion.as_deref());
+            (m, input, output)
+        })
+        .map(|(m, input, output)| ModelInfo {
             id: format!("openrouter/{}", m.id),
             provider: "openrouter".to_owned(),
             upstream_name: m.id,
             display_name: m.name,
             context_length: m.context_length,
             max_completion_tokens: m.top_provider.max_completion_tokens,
-            input_price_nanos_per_mtok: per_token_to_nanos_per_mtok(m.pricing.prompt.as_deref()),
-            output_price_nanos_per_mtok: per_token_to_nanos_per_mtok(
-                m.pricing.completion.as_deref(),
-            ),
+            input_price_nanos_per_mtok: input.unwrap_or(0),
+            output_price_nanos_per_mtok: output.unwrap_or(0),
+            // Both prices known ("0" is free); a "variable" or missing one leaves the model unpriced.
+            priced: input.is_some() && output.is_some(),
             supports_vision: m.architecture.input_modalities.iter().any(|x| x == "image"),
             supports_tools: m.supported_parameters.iter().any(|x| x == "tools"),
             supports_streaming: true,
@@ -126,7 +131,21 @@ mod tests {
         assert_eq!(m.input_price_nanos_per_mtok, 20_000_000);
         assert_eq!(m.output_price_nanos_per_mtok, 30_000_000);
         assert!(m.supports_tools && !m.supports_vision);
+        assert!(m.priced);
+        // "Variable" (negative) prices are not known prices: unpriced, not free.
         assert_eq!(models[1].input_price_nanos_per_mtok, 0);
+        assert!(!models[1].priced);
+    }
+
+    #[test]
+    fn a_price_of_zero_is_free_and_a_missing_one_is_unknown() {
+        let body = br#"{"data":[{"id":"a/free","pricing":{"prompt":"0","completion":"0"}},
+            {"id":"a/half","pricing":{"prompt":"0.000001"}}, {"id":"a/none"}]}"#;
+        let models = parse_models(body).unwrap();
+        assert!(models[0].priced);
+        assert_eq!(models[0].cost_nanos(1000, 1000), 0);
+        assert!(!models[1].priced);
+        assert!(!models[2].priced);
     }
 
     #[test]

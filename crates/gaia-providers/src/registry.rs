@@ -175,6 +175,7 @@ mod tests {
             max_completion_tokens: None,
             input_price_nanos_per_mtok: 0,
             output_price_nanos_per_mtok: 0,
+            priced: true,
             supports_vision: false,
             supports_tools: true,
             supports_streaming: true,

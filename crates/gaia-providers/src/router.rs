@@ -1,6 +1,9 @@
 //! Routing a request over its targets: bounded retries with backoff for transient failures, then the next
-//! target (fallback). Only failures *before any byte reached the client* are retried — for streams that
-//! means the connection failed, the status was an error, or the very first event was an error.
+//! target (fallback). A target that cannot serve at all — its provider refused GaiaRouter's credential
+//! (401/403) or does not know the model (404) — is left at once for the next, without a retry. A failure
+//! caused by the request itself (400) stops the route. Only failures *before any byte reached the client*
+//! are retried — for streams that means the connection failed, the status was an error, or the very first
+//! event was an error.
 
 use std::time::Duration;
 
@@ -11,7 +14,7 @@ use gaia_core::{ChatRequest, ChatResponse, GaiaError, StreamEvent};
 use crate::provider::EventStream;
 use crate::registry::Target;
 use crate::timing;
-use crate::upstream_error::is_retryable;
+use crate::upstream_error::{AfterFailure, after_failure};
 
 /// How hard to try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +40,17 @@ impl Default for RetryPolicy {
 /// What happened, for usage records and logs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Attempts {
+    /// Upstream calls made, retries and fallbacks included.
     pub count: u32,
+}
+
+/// A route that served nothing: the error to answer with, the last target tried (`None` when there was
+/// none) and the attempts made.
+#[derive(Debug, Clone)]
+pub struct RouteFailure {
+    pub error: GaiaError,
+    pub target: Option<Target>,
+    pub attempts: Attempts,
 }
 
 fn max_tokens_default(target: &Target) -> u32 {
@@ -53,28 +66,42 @@ async fn route<'a, T, F, Fut>(
     targets: &'a [Target],
     policy: RetryPolicy,
     mut call: F,
-) -> Result<(T, Target, Attempts), GaiaError>
+) -> Result<(T, Target, Attempts), RouteFailure>
 where
     F: FnMut(&'a Target) -> Fut,
     Fut: std::future::Future<Output = Result<T, GaiaError>>,
 {
     let mut attempts = Attempts::default();
-    let mut last_error = None;
-    for target in targets {
+    let mut last: Option<(GaiaError, &'a Target)> = None;
+    'targets: for target in targets {
         for attempt in 0..=policy.max_retries {
             attempts.count += 1;
-            match call(target).await {
+            let err = match call(target).await {
                 Ok(value) => return Ok((value, target.clone(), attempts)),
-                Err(err) if !is_retryable(&err) => return Err(err),
-                Err(err) => {
+                Err(err) => err,
+            };
+            match after_failure(&err) {
+                AfterFailure::Stop => {
+                    return Err(RouteFailure {
+                        error: err,
+                        target: Some(target.clone()),
+                        attempts,
+                    });
+                }
+                AfterFailure::NextTarget => {
+                    tracing::warn!(provider = target.provider.name(), model = %target.model.id, code = err.code(), error = %err.message, "target cannot serve; trying the next one");
+                    last = Some((err, target));
+                    continue 'targets;
+                }
+                AfterFailure::Retry => {
                     tracing::info!(provider = target.provider.name(), model = %target.model.id, attempt, error = %err.message, "transient upstream failure");
                     let wait = match err.retry_after {
                         Some(secs) => Duration::from_secs(secs),
                         None => policy.backoff.saturating_mul(1 << attempt.min(6)),
                     };
-                    last_error = Some(err);
+                    last = Some((err, target));
                     if attempt == policy.max_retries || wait > policy.max_wait {
-                        break; // next target
+                        continue 'targets;
                     }
                     // Waiting out the provider's failure: its time, not the gateway's.
                     timing::waited(tokio::time::sleep(wait)).await;
@@ -82,9 +109,18 @@ where
             }
         }
     }
-    Err(last_error.unwrap_or_else(|| {
-        GaiaError::not_found("no target for the model").with_code("model_not_found")
-    }))
+    Err(match last {
+        Some((error, target)) => RouteFailure {
+            error,
+            target: Some(target.clone()),
+            attempts,
+        },
+        None => RouteFailure {
+            error: GaiaError::not_found("no target for the model").with_code("model_not_found"),
+            target: None,
+            attempts,
+        },
+    })
 }
 
 /// A non-streaming completion over the targets.
@@ -93,7 +129,7 @@ pub async fn chat<'a>(
     request: &'a ChatRequest,
     meta: &ResponseMeta,
     policy: RetryPolicy,
-) -> Result<(ChatResponse, Target, Attempts), GaiaError> {
+) -> Result<(ChatResponse, Target, Attempts), RouteFailure> {
     route(targets, policy, |t: &'a Target| {
         let meta = ResponseMeta::new(meta.id.clone(), t.model.upstream_name.clone(), meta.created);
         async move {
@@ -116,7 +152,7 @@ pub async fn chat_stream<'a>(
     request: &'a ChatRequest,
     meta: &ResponseMeta,
     policy: RetryPolicy,
-) -> Result<(EventStream, Target, Attempts), GaiaError> {
+) -> Result<(EventStream, Target, Attempts), RouteFailure> {
     route(targets, policy, |t: &'a Target| {
         let meta = ResponseMeta::new(meta.id.clone(), t.model.upstream_name.clone(), meta.created);
         async move {

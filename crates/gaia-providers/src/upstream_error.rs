@@ -244,7 +244,30 @@ fn without_url(err: &reqwest::Error) -> String {
     s
 }
 
-/// Whether trying again (same or another target) may succeed, given nothing reached the client yet.
+/// What a failed attempt on one target means for the rest of a route, given nothing reached the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// A transient failure (connect, timeout, 429, 5xx): try this target again (bounded), then the next.
+    Retry,
+    /// This target cannot serve (its credential was refused: 401/403; the upstream does not know the
+    /// model: 404) but another may: the next target, without retrying this one.
+    NextTarget,
+    /// The request itself is at fault (400, 413, …): no target will take it.
+    Stop,
+}
+
+/// How the router goes on after `err` from one target.
+pub fn after_failure(err: &GaiaError) -> AfterFailure {
+    if err.code() == "upstream_auth_error" || err.kind == ErrorKind::NotFound {
+        AfterFailure::NextTarget
+    } else if is_retryable(err) {
+        AfterFailure::Retry
+    } else {
+        AfterFailure::Stop
+    }
+}
+
+/// Whether trying the same target again may succeed, given nothing reached the client yet.
 pub fn is_retryable(err: &GaiaError) -> bool {
     matches!(
         err.kind,
@@ -258,6 +281,21 @@ pub fn is_retryable(err: &GaiaError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_credential_or_unknown_model_moves_on_and_a_bad_request_stops() {
+        let of =
+            |status| after_failure(&from_status("p", ProviderKind::OpenAi, status, None, b"{}"));
+        assert_eq!(of(401), AfterFailure::NextTarget);
+        assert_eq!(of(403), AfterFailure::NextTarget);
+        assert_eq!(of(404), AfterFailure::NextTarget);
+        assert_eq!(of(429), AfterFailure::Retry);
+        assert_eq!(of(500), AfterFailure::Retry);
+        assert_eq!(of(529), AfterFailure::Retry);
+        assert_eq!(of(400), AfterFailure::Stop);
+        assert_eq!(of(422), AfterFailure::Stop);
+        assert_eq!(of(413), AfterFailure::Stop);
+    }
 
     #[test]
     fn statuses_map_as_documented() {

@@ -56,7 +56,7 @@ fn line(out: &mut String, fields: &[String]) {
     out.push_str("\r\n");
 }
 
-fn totals_fields(t: &UsageTotals) -> [String; 7] {
+fn totals_fields(t: &UsageTotals) -> [String; 8] {
     [
         t.requests.to_string(),
         t.prompt_tokens.to_string(),
@@ -65,6 +65,7 @@ fn totals_fields(t: &UsageTotals) -> [String; 7] {
         usd_decimal(t.cost_nanos),
         t.errors.to_string(),
         avg_latency_ms(t).to_string(),
+        t.unpriced_requests.to_string(),
     ]
 }
 
@@ -86,6 +87,8 @@ pub fn stats_csv(report: &StatsReport) -> String {
         "cost",
         "errors",
         "avg_latency_ms",
+        // Added last, so existing column positions hold.
+        "unpriced_requests",
     ];
     line(&mut out, &header.map(str::to_owned));
     for g in groups {
@@ -124,6 +127,9 @@ pub fn requests_csv(records: &[StoredUsageRecord]) -> String {
         "upstream_latency_ms",
         "ttft_ms",
         "total_latency_ms",
+        // Added last, so existing column positions hold.
+        "attempts",
+        "unpriced",
     ];
     line(&mut out, &header.map(str::to_owned));
     for s in records {
@@ -150,6 +156,8 @@ pub fn requests_csv(records: &[StoredUsageRecord]) -> String {
             opt(r.upstream_latency_ms),
             opt(r.ttft_ms),
             r.total_latency_ms.to_string(),
+            opt(r.attempts),
+            r.unpriced.to_string(),
         ];
         line(&mut out, &fields);
     }
@@ -202,6 +210,7 @@ mod tests {
                     total_tokens: 15,
                     cost_nanos: 1_500,
                     total_latency_ms_sum: 30,
+                    unpriced_requests: 0,
                 },
             }],
             by_model: vec![],
@@ -209,8 +218,8 @@ mod tests {
         };
         assert_eq!(
             stats_csv(&report),
-            "date,requests,prompt_tokens,completion_tokens,total_tokens,cost,errors,avg_latency_ms\r\n\
-             2026-11-01,2,10,5,15,0.000001500,1,15\r\n"
+            "date,requests,prompt_tokens,completion_tokens,total_tokens,cost,errors,avg_latency_ms,unpriced_requests\r\n\
+             2026-11-01,2,10,5,15,0.000001500,1,15,0\r\n"
         );
     }
 

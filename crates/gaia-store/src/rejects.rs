@@ -48,6 +48,8 @@ pub fn record_json(r: &NewUsageRecord) -> String {
         "upstream_latency_ms": r.upstream_latency_ms,
         "ttft_ms": r.ttft_ms,
         "total_latency_ms": r.total_latency_ms,
+        "attempts": r.attempts,
+        "unpriced": r.unpriced,
     })
     .to_string()
 }

@@ -40,6 +40,11 @@ pub struct NewUsageRecord {
     pub upstream_latency_ms: Option<u32>,
     pub ttft_ms: Option<u32>,
     pub total_latency_ms: u32,
+    /// Upstream calls made, retries and fallbacks included (0: refused before any); `None` on records
+    /// written before attempts were recorded.
+    pub attempts: Option<u32>,
+    /// Served by a model without a known price: its cost (0) is not a real cost.
+    pub unpriced: bool,
 }
 
 /// A usage record as stored, with its row id.
@@ -74,6 +79,8 @@ pub struct UsageTotals {
     pub total_tokens: i64,
     pub cost_nanos: i64,
     pub total_latency_ms_sum: i64,
+    /// Requests served by a model without a known price (their cost is not counted).
+    pub unpriced_requests: i64,
 }
 
 impl UsageTotals {
@@ -88,6 +95,7 @@ impl UsageTotals {
             total_tokens: clamp_i64(r.total_tokens),
             cost_nanos: r.cost_nanos,
             total_latency_ms_sum: i64::from(r.total_latency_ms),
+            unpriced_requests: i64::from(r.unpriced),
         });
     }
 
@@ -102,6 +110,7 @@ impl UsageTotals {
         self.total_latency_ms_sum = self
             .total_latency_ms_sum
             .saturating_add(o.total_latency_ms_sum);
+        self.unpriced_requests = self.unpriced_requests.saturating_add(o.unpriced_requests);
     }
 }
 
@@ -207,7 +216,7 @@ fn fit_opt(s: &Option<String>, max_chars: usize) -> Option<String> {
 /// `YYYY-MM-DD` of a date: the rollup's day key. Dates outside years 1–9999 are clamped into them, so
 /// keys always compare as text the way the dates compare (`NaiveDate::MIN` would format as `-262143-…`).
 /// The columns `insert_usage_records` writes, in order (all but the generated id).
-const RECORD_COLUMNS: [&str; 19] = [
+const RECORD_COLUMNS: [&str; 21] = [
     "request_id",
     "created_at",
     "api_key_id",
@@ -227,10 +236,12 @@ const RECORD_COLUMNS: [&str; 19] = [
     "upstream_latency_ms",
     "ttft_ms",
     "total_latency_ms",
+    "attempts",
+    "unpriced",
 ];
 
 /// One record's values, in `RECORD_COLUMNS` order, each text fitted to its column.
-fn record_values(r: &NewUsageRecord) -> [Value; 19] {
+fn record_values(r: &NewUsageRecord) -> [Value; 21] {
     [
         fit(&r.request_id, REQUEST_ID_CHARS).into(),
         r.created_at.into(),
@@ -251,6 +262,8 @@ fn record_values(r: &NewUsageRecord) -> [Value; 19] {
         r.upstream_latency_ms.map(clamp_i32).into(),
         r.ttft_ms.map(clamp_i32).into(),
         clamp_i32(r.total_latency_ms).into(),
+        r.attempts.map(clamp_i32).into(),
+        r.unpriced.into(),
     ]
 }
 
@@ -357,7 +370,7 @@ pub fn rollup(records: &[NewUsageRecord]) -> BTreeMap<DailyKey, UsageTotals> {
 }
 
 /// The counters of `usage_daily`, each added to on conflict.
-const COUNTERS: [usage_daily::Column; 8] = [
+const COUNTERS: [usage_daily::Column; 9] = [
     usage_daily::Column::Requests,
     usage_daily::Column::Errors,
     usage_daily::Column::PromptTokens,
@@ -366,6 +379,7 @@ const COUNTERS: [usage_daily::Column; 8] = [
     usage_daily::Column::TotalTokens,
     usage_daily::Column::CostNanos,
     usage_daily::Column::TotalLatencyMsSum,
+    usage_daily::Column::UnpricedRequests,
 ];
 
 const DIMENSIONS: [usage_daily::Column; 5] = [
@@ -376,7 +390,7 @@ const DIMENSIONS: [usage_daily::Column; 5] = [
     usage_daily::Column::Provider,
 ];
 
-fn counter_values(t: &UsageTotals) -> [i64; 8] {
+fn counter_values(t: &UsageTotals) -> [i64; 9] {
     [
         t.requests,
         t.errors,
@@ -386,6 +400,7 @@ fn counter_values(t: &UsageTotals) -> [i64; 8] {
         t.total_tokens,
         t.cost_nanos,
         t.total_latency_ms_sum,
+        t.unpriced_requests,
     ]
 }
 
@@ -472,6 +487,7 @@ fn read_counters(row: &QueryResult) -> Result<UsageTotals, DbErr> {
         total_tokens: get(usage_daily::Column::TotalTokens)?,
         cost_nanos: get(usage_daily::Column::CostNanos)?,
         total_latency_ms_sum: get(usage_daily::Column::TotalLatencyMsSum)?,
+        unpriced_requests: get(usage_daily::Column::UnpricedRequests)?,
     })
 }
 
@@ -511,6 +527,8 @@ fn to_stored(m: usage_record::Model) -> StoredUsageRecord {
             upstream_latency_ms: m.upstream_latency_ms.map(unclamp_u32),
             ttft_ms: m.ttft_ms.map(unclamp_u32),
             total_latency_ms: unclamp_u32(m.total_latency_ms),
+            attempts: m.attempts.map(unclamp_u32),
+            unpriced: m.unpriced,
         },
     }
 }
@@ -946,6 +964,7 @@ impl Store {
                     total_tokens: m.total_tokens,
                     cost_nanos: m.cost_nanos,
                     total_latency_ms_sum: m.total_latency_ms_sum,
+                    unpriced_requests: m.unpriced_requests,
                 },
             })
             .collect())
@@ -982,13 +1001,13 @@ mod tests {
             sql.starts_with("INSERT INTO \"usage_records\" (\"request_id\", \"created_at\""),
             "{sql}"
         );
-        assert!(sql.ends_with("($20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)"), "{sql}");
+        assert!(sql.ends_with("($22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42)"), "{sql}");
         let sql = insert_records_sql(DbBackend::MySql, 1);
         assert!(
             sql.starts_with("INSERT INTO `usage_records` (`request_id`"),
             "{sql}"
         );
-        assert_eq!(sql.matches('?').count(), 19);
+        assert_eq!(sql.matches('?').count(), 21);
         // Cached sizes and others build the same text.
         assert_eq!(
             insert_records_sql(DbBackend::Sqlite, 4),
@@ -998,7 +1017,7 @@ mod tests {
             insert_records_sql(DbBackend::Sqlite, 3)
                 .matches('?')
                 .count(),
-            57
+            3 * RECORD_COLUMNS.len()
         );
     }
 
@@ -1050,6 +1069,8 @@ mod tests {
             upstream_latency_ms: Some(5),
             ttft_ms: None,
             total_latency_ms: 6,
+            attempts: Some(1),
+            unpriced: false,
         }
     }
 

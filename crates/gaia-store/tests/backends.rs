@@ -93,6 +93,8 @@ async fn exercise(url: &str) {
             upstream_latency_ms: Some(12),
             ttft_ms: None,
             total_latency_ms: 13,
+            attempts: Some(1),
+            unpriced: false,
         })
         .collect();
     store.insert_usage_records(&records).await.unwrap();
@@ -236,4 +238,67 @@ async fn a_latin1_mysql_database_upgrades_to_utf8mb4_keeping_its_text() {
     let read = store.get_api_key(&key.id).await.unwrap();
     assert_eq!((read.expires_at, read.created_at), (Some(expires), now));
     store.close().await.unwrap();
+}
+
+/// Migration 15 on a registry made before it: the catalog's entries keep known prices (free ones too),
+/// an entry from another source with both prices at 0 — which meant "nobody said" as often as "free" —
+/// becomes unpriced, and a priced manual entry stays priced.
+async fn models_without_prices_become_unpriced_on_upgrade(url: &str) {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Database};
+
+    let db = Database::connect(url).await.unwrap();
+    Migrator::up(&db, Some(14)).await.unwrap();
+    for (id, source, input, output) in [
+        ("openai/catalog-free", "catalog", 0, 0),
+        ("openai/manual-zero", "manual", 0, 0),
+        ("openrouter/a/variable", "openrouter", 0, 0),
+        ("openai/manual-priced", "manual", 150_000_000, 0),
+    ] {
+        let (provider, name) = id.split_once('/').unwrap();
+        db.execute_unprepared(&format!(
+            "INSERT INTO models (id, provider, upstream_name, input_price_nanos_per_mtok, \
+             output_price_nanos_per_mtok, supports_vision, supports_tools, supports_streaming, enabled, \
+             source, created_at, updated_at) VALUES ('{id}', '{provider}', '{name}', {input}, {output}, \
+             false, true, true, true, '{source}', '2026-11-01 00:00:00', '2026-11-01 00:00:00')"
+        ))
+        .await
+        .unwrap();
+    }
+    db.close().await.unwrap();
+    let store = Store::connect_and_migrate(url, &StoreOptions::default())
+        .await
+        .unwrap();
+    let priced = |id: &'static str| {
+        let store = store.clone();
+        async move { store.get_model(id).await.unwrap().priced }
+    };
+    assert!(priced("openai/catalog-free").await);
+    assert!(!priced("openai/manual-zero").await);
+    assert!(!priced("openrouter/a/variable").await);
+    assert!(priced("openai/manual-priced").await);
+}
+
+#[tokio::test]
+async fn models_without_prices_become_unpriced_on_upgrade_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    models_without_prices_become_unpriced_on_upgrade(&testing::sqlite_file_url(dir.path())).await;
+}
+
+#[tokio::test]
+async fn models_without_prices_become_unpriced_on_upgrade_on_postgres() {
+    let Some(server) = testing::postgres_url().unwrap() else {
+        return;
+    };
+    let url = testing::create_postgres_database(&server).await.unwrap();
+    models_without_prices_become_unpriced_on_upgrade(&url).await;
+}
+
+#[tokio::test]
+async fn models_without_prices_become_unpriced_on_upgrade_on_mysql() {
+    let Some(server) = testing::mysql_url().unwrap() else {
+        return;
+    };
+    let url = testing::create_mysql_database(&server).await.unwrap();
+    models_without_prices_become_unpriced_on_upgrade(&url).await;
 }

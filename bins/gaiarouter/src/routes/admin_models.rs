@@ -38,6 +38,10 @@ pub struct AdminModel {
     pub source: String,
     /// Whether its provider has credentials on this gateway.
     pub provider_configured: bool,
+    /// Whether its prices are known. `false`: its cost is not known (prices read 0), so requests of keys
+    /// or organizations with a monthly cost limit are refused on it; set its prices (0 for free) to
+    /// allow them.
+    pub priced: bool,
 }
 
 fn to_admin(m: ModelInfo, state: &AppState) -> AdminModel {
@@ -61,6 +65,7 @@ fn to_admin(m: ModelInfo, state: &AppState) -> AdminModel {
         enabled: m.enabled,
         source: m.source,
         provider_configured: configured,
+        priced: m.priced,
     }
 }
 
@@ -119,14 +124,13 @@ pub struct NewModel {
     pub context_length: Option<i64>,
     #[schema(minimum = 1)]
     pub max_completion_tokens: Option<i64>,
-    /// USD per million input tokens.
-    #[serde(default)]
+    /// USD per million input tokens. Give at least one price (0 for a free model): a model registered
+    /// without prices is unpriced, and keys or organizations with a monthly cost limit are refused on it.
     #[schema(minimum = 0)]
-    pub input_price_per_mtok: f64,
-    /// USD per million output tokens.
-    #[serde(default)]
+    pub input_price_per_mtok: Option<f64>,
+    /// USD per million output tokens (0 when only the input price is given).
     #[schema(minimum = 0)]
-    pub output_price_per_mtok: f64,
+    pub output_price_per_mtok: Option<f64>,
     #[serde(default)]
     pub supports_vision: bool,
     #[serde(default = "yes")]
@@ -207,7 +211,7 @@ pub async fn create(
         ("input_price_per_mtok", new.input_price_per_mtok),
         ("output_price_per_mtok", new.output_price_per_mtok),
     ] {
-        if !v.is_finite() || v < 0.0 {
+        if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
             return Err(GaiaError::invalid_request(format!(
                 "`{name}` must be a non-negative number"
             ))
@@ -225,8 +229,11 @@ pub async fn create(
         display_name: new.display_name,
         context_length: new.context_length,
         max_completion_tokens: new.max_completion_tokens,
-        input_price_nanos_per_mtok: usd_per_mtok_to_nanos(new.input_price_per_mtok),
-        output_price_nanos_per_mtok: usd_per_mtok_to_nanos(new.output_price_per_mtok),
+        input_price_nanos_per_mtok: usd_per_mtok_to_nanos(new.input_price_per_mtok.unwrap_or(0.0)),
+        output_price_nanos_per_mtok: usd_per_mtok_to_nanos(
+            new.output_price_per_mtok.unwrap_or(0.0),
+        ),
+        priced: new.input_price_per_mtok.is_some() || new.output_price_per_mtok.is_some(),
         supports_vision: new.supports_vision,
         supports_tools: new.supports_tools,
         supports_streaming: true,
@@ -296,6 +303,10 @@ pub async fn patch(
     }
     if let Some(v) = p.output_price_per_mtok {
         model.output_price_nanos_per_mtok = usd_per_mtok_to_nanos(v);
+    }
+    if p.input_price_per_mtok.is_some() || p.output_price_per_mtok.is_some() {
+        // A price given by an operator is a known price (0: free).
+        model.priced = true;
     }
     if p.context_length.is_some() {
         model.context_length = p.context_length;

@@ -36,6 +36,8 @@ struct Outcome {
     model_requested: String,
     stream: bool,
     admission: Option<Admission>,
+    /// Upstream calls made (retries and fallbacks included).
+    attempts: u32,
 }
 
 impl Outcome {
@@ -99,6 +101,8 @@ impl Outcome {
             upstream_latency_ms: upstream_ms,
             ttft_ms,
             total_latency_ms: u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX),
+            attempts: Some(self.attempts),
+            unpriced: target.is_some_and(|t| !t.model.priced),
         };
         state.usage.record(record);
     }
@@ -155,6 +159,7 @@ pub async fn chat_completions(
         model_requested: String::new(),
         stream: false,
         admission: None,
+        attempts: 0,
     };
     let request = match openai::parse_request(&body) {
         Ok(r) => r,
@@ -204,6 +209,38 @@ fn within_output_limit(
     }
 }
 
+/// A caller under a monthly cost limit (its key's or its organization's) is served only by models whose
+/// price is known: an unpriced model would cost it nothing on paper, so the limit could never bite. Drops
+/// unpriced targets of an alias; refuses (403 `model_not_priced`) when none is left, naming the model and
+/// how to price it.
+fn priced_for(
+    targets: Vec<Target>,
+    limits: Option<&gaia_orgs::auth::AppliedLimits>,
+) -> Result<Vec<Target>, GaiaError> {
+    let Some(limits) = limits else {
+        return Ok(targets);
+    };
+    let whose = if limits.key.monthly_cost_nanos.is_some() {
+        "this key's"
+    } else if limits.organization.monthly_cost_nanos.is_some() {
+        "this key's organization's"
+    } else {
+        return Ok(targets);
+    };
+    let first = targets.first().map(|t| t.model.id.clone());
+    let priced: Vec<Target> = targets.into_iter().filter(|t| t.model.priced).collect();
+    match first {
+        Some(id) if priced.is_empty() => Err(GaiaError::forbidden(format!(
+            "the model '{id}' has no known price, so {whose} monthly cost limit cannot be enforced on it; \
+             an administrator can price it with PATCH /v1/admin/models/{id} \
+             (`input_price_per_mtok`, `output_price_per_mtok`; 0 declares it free)"
+        ))
+        .with_param("model")
+        .with_code("model_not_priced")),
+        _ => Ok(priced),
+    }
+}
+
 /// The model named in a body that did not parse, for the record (best effort, bounded).
 fn sniff_model(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
@@ -235,6 +272,7 @@ async fn serve(
         .resolve(&request.model)
         .map_err(|e| (None, e))?;
     let targets = within_output_limit(targets, request.max_tokens).map_err(|e| (None, e))?;
+    let targets = priced_for(targets, principal.limits.as_ref()).map_err(|e| (None, e))?;
     if let (Some(limits), Some(key_id), Some(org_id)) = (
         &principal.limits,
         &principal.key_id,
@@ -256,9 +294,14 @@ async fn serve(
     let upstream_started = Instant::now();
 
     if request.stream {
-        let (events, target, _) = router::chat_stream(&targets, &request, &meta, state.retry)
-            .await
-            .map_err(|e| (targets.first().cloned(), e))?;
+        let (events, target, attempts) =
+            router::chat_stream(&targets, &request, &meta, state.retry)
+                .await
+                .map_err(|f| {
+                    outcome.attempts = f.attempts.count;
+                    (f.target, f.error)
+                })?;
+        outcome.attempts = attempts.count;
         let encoder =
             openai::OpenAiStreamEncoder::new(target.model.id.clone(), request.include_usage)
                 .with_id(meta.id.clone(), created);
@@ -286,9 +329,13 @@ async fn serve(
             .insert_header(("x-gaia-provider", provider))
             .streaming(frames));
     }
-    let (response, target, _) = router::chat(&targets, &request, &meta, state.retry)
+    let (response, target, attempts) = router::chat(&targets, &request, &meta, state.retry)
         .await
-        .map_err(|e| (targets.first().cloned(), e))?;
+        .map_err(|f| {
+        outcome.attempts = f.attempts.count;
+        (f.target, f.error)
+    })?;
+    outcome.attempts = attempts.count;
     let upstream_ms = elapsed_ms(upstream_started);
     let body = openai::encode_response_bytes(&response, &target.model.id, &meta.id)
         .map_err(|e| (Some(target.clone()), e))?;

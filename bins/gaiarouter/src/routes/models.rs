@@ -29,6 +29,9 @@ pub struct ModelObject {
     pub input_price_per_mtok: f64,
     /// USD per million output tokens.
     pub output_price_per_mtok: f64,
+    /// Whether the prices are known (`false`: the prices read 0 but the cost is unknown; a key or
+    /// organization with a monthly cost limit is refused on this model).
+    pub priced: bool,
     pub capabilities: Capabilities,
 }
 
@@ -62,6 +65,7 @@ impl From<&ModelInfo> for ModelObject {
             max_completion_tokens: m.max_completion_tokens,
             input_price_per_mtok: nanos_to_usd(m.input_price_nanos_per_mtok),
             output_price_per_mtok: nanos_to_usd(m.output_price_nanos_per_mtok),
+            priced: m.priced,
             capabilities: Capabilities {
                 vision: m.supports_vision,
                 tools: m.supports_tools,

@@ -357,3 +357,257 @@ async fn an_openrouter_list_with_hostile_entries_imports_the_rest() {
         .unwrap();
     assert_eq!(all["pagination"]["total"], 0, "{all}");
 }
+
+/// The defect: the fallback chain stopped on an upstream 401/403 (a bad or revoked provider key) and on a
+/// 404 (model retired or unknown there), so an alias whose first target had a broken credential never
+/// reached its second. Now such a target is left at once — no retry — for the next, streaming or not, and
+/// the request log names the target that answered and the attempts it took.
+#[tokio::test]
+async fn an_alias_moves_past_a_refused_credential_or_an_unknown_model_without_retrying_it() {
+    for (status, stream) in [(401, false), (403, false), (404, false), (401, true)] {
+        let upstream = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/messages"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(
+                json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}),
+            ))
+            .expect(1)
+            .mount(&upstream)
+            .await;
+        let answer = if stream {
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/event-stream")
+                .set_body_string(concat!(
+                    "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"from the fallback\"},\"finish_reason\":null}]}\n\n",
+                    "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+                    "data: [DONE]\n\n"
+                ))
+        } else {
+            openai_answer("from the fallback")
+        };
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(answer)
+            .expect(1)
+            .mount(&upstream)
+            .await;
+        let app = spawn_app_with_upstream(&upstream.uri()).await;
+        app.admin(
+            reqwest::Method::PUT,
+            "/v1/admin/aliases/smart",
+            Some(json!({"targets": ["anthropic/claude-sonnet-4-5", "openai/gpt-4o"]})),
+        )
+        .await;
+        let res = app
+            .chat(&json!({"model": "smart", "stream": stream, "messages": [{"role": "user", "content": "x"}]}))
+            .await;
+        assert_eq!(res.status(), 200, "upstream {status}");
+        assert_eq!(res.headers()["x-gaia-provider"], "openai");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("from the fallback"), "{body}");
+        let log = crate::recording::records(&app, 1).await;
+        let r = &log[0].record;
+        assert_eq!(r.provider.as_deref(), Some("openai"), "upstream {status}");
+        assert_eq!(r.model_served.as_deref(), Some("openai/gpt-4o"));
+        assert_eq!(r.attempts, Some(2), "upstream {status}");
+        // The request log shows them too.
+        let entries: Value = app.get_authed("/v1/requests").await.json().await.unwrap();
+        assert_eq!(entries["data"][0]["attempts"], 2, "{entries}");
+        assert_eq!(entries["data"][0]["provider"], "openai");
+        upstream.verify().await;
+    }
+}
+
+/// A request the first target refuses as malformed stops the chain (no other target would take it), and
+/// its record names that target and one attempt; an alias whose every target fails for its credential
+/// answers 502 `upstream_auth_error` after one attempt each.
+#[tokio::test]
+async fn a_bad_request_stops_the_chain_and_refused_credentials_everywhere_give_502() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long"}})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": {"message": "bad key", "type": "invalid_request_error"}}),
+        ))
+        .expect(2)
+        .mount(&upstream)
+        .await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    for (alias, targets) in [
+        (
+            "smart",
+            json!(["anthropic/claude-sonnet-4-5", "openai/gpt-4o"]),
+        ),
+        ("broken", json!(["openai/gpt-4o", "openai/gpt-4o-mini"])),
+    ] {
+        app.admin(
+            reqwest::Method::PUT,
+            &format!("/v1/admin/aliases/{alias}"),
+            Some(json!({ "targets": targets })),
+        )
+        .await;
+    }
+    let res = app
+        .chat(&json!({"model": "smart", "messages": [{"role": "user", "content": "x"}]}))
+        .await;
+    assert_error_envelope(res, 400).await;
+    let res = app
+        .chat(&json!({"model": "broken", "messages": [{"role": "user", "content": "x"}]}))
+        .await;
+    let error = assert_error_envelope(res, 502).await;
+    assert_eq!(error["code"], "upstream_auth_error");
+    let log = crate::recording::records(&app, 2).await;
+    let by_model = |m: &str| {
+        log.iter()
+            .find(|r| r.record.model_requested == m)
+            .map(|r| r.record.clone())
+            .unwrap()
+    };
+    let smart = by_model("smart");
+    assert_eq!(
+        (smart.provider.as_deref(), smart.attempts),
+        (Some("anthropic"), Some(1))
+    );
+    let broken = by_model("broken");
+    assert_eq!(broken.model_served.as_deref(), Some("openai/gpt-4o-mini"));
+    assert_eq!(broken.attempts, Some(2));
+    upstream.verify().await;
+}
+
+/// Unpriced is not free: a model registered without prices is `priced: false`; a key (or organization)
+/// with a monthly cost limit is refused on it with 403 `model_not_priced` naming the model and how to
+/// price it, an alias skips it for them, and other callers are served with the request marked unpriced
+/// and counted in the statistics. Pricing it at 0 declares it free and lifts the refusal.
+#[tokio::test]
+async fn an_unpriced_model_is_refused_under_a_cost_limit_and_counted_for_everyone_else() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(openai_answer("ok"))
+        .mount(&upstream)
+        .await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let res = app
+        .admin(
+            reqwest::Method::POST,
+            "/v1/admin/models",
+            Some(json!({"id": "openai/local-x"})),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["priced"], false);
+    let listed: Value = app
+        .get_authed("/v1/models/openai/local-x")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["priced"], false);
+    let catalog: Value = app
+        .get_authed("/v1/models/openai/gpt-4o")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(catalog["priced"], true);
+
+    let org = crate::tenancy::create_org(&app, "capped", json!({})).await;
+    let org_id = org["id"].as_str().unwrap();
+    let (_, capped) =
+        crate::tenancy::create_key(&app, org_id, json!({"monthly_cost_limit": 5.0})).await;
+    let (_, free) = crate::tenancy::create_key(&app, org_id, json!({})).await;
+    let ask = |model: &str| json!({"model": model, "messages": [{"role": "user", "content": "x"}]});
+    let call = |key: String, body: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/v1/chat/completions"))
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = call(capped.clone(), ask("openai/local-x")).await;
+    let error = assert_error_envelope(res, 403).await;
+    assert_eq!(error["code"], "model_not_priced");
+    assert_eq!(error["param"], "model");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("openai/local-x")
+            && message.contains("PATCH /v1/admin/models/openai/local-x"),
+        "{message}"
+    );
+    // An alias skips the unpriced target for a capped caller.
+    app.admin(
+        reqwest::Method::PUT,
+        "/v1/admin/aliases/cheap",
+        Some(json!({"targets": ["openai/local-x", "openai/gpt-4o-mini"]})),
+    )
+    .await;
+    let res = call(capped.clone(), ask("cheap")).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["model"], "openai/gpt-4o-mini");
+    // A key without a cost limit is served, and the request is marked and counted as unpriced.
+    assert_eq!(
+        call(free.clone(), ask("openai/local-x")).await.status(),
+        200
+    );
+    let log = crate::recording::records(&app, 3).await;
+    let unpriced: Vec<_> = log.iter().filter(|r| r.record.unpriced).collect();
+    assert_eq!(unpriced.len(), 1, "{log:?}");
+    assert_eq!(unpriced[0].record.status_code, 200);
+    let stats: Value = app.get_authed("/v1/stats").await.json().await.unwrap();
+    assert_eq!(stats["summary"]["unpriced_requests"], 1, "{stats}");
+    let entries: Value = app
+        .get_authed("/v1/requests?status=success")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        entries["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["unpriced"] == true),
+        "{entries}"
+    );
+
+    // An organization's cost limit binds its keys the same way.
+    app.admin(
+        reqwest::Method::PATCH,
+        &format!("/v1/organizations/{org_id}"),
+        Some(json!({"monthly_cost_limit": 100.0})),
+    )
+    .await;
+    let res = call(free.clone(), ask("openai/local-x")).await;
+    assert_eq!(
+        assert_error_envelope(res, 403).await["code"],
+        "model_not_priced"
+    );
+
+    // Priced at 0: free, and served.
+    let res = app
+        .admin(
+            reqwest::Method::PATCH,
+            "/v1/admin/models/openai/local-x",
+            Some(json!({"input_price_per_mtok": 0, "output_price_per_mtok": 0})),
+        )
+        .await;
+    let patched: Value = res.json().await.unwrap();
+    assert_eq!(patched["priced"], true);
+    assert_eq!(
+        call(capped.clone(), ask("openai/local-x")).await.status(),
+        200
+    );
+}

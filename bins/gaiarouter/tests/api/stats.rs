@@ -552,7 +552,7 @@ async fn statistics_and_the_request_log_export_as_csv() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "date,requests,prompt_tokens,completion_tokens,total_tokens,cost,errors,avg_latency_ms"
+        "date,requests,prompt_tokens,completion_tokens,total_tokens,cost,errors,avg_latency_ms,unpriced_requests"
     );
     assert_eq!(lines.len(), 31);
     assert!(

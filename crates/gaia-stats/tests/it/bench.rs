@@ -48,6 +48,8 @@ fn record(i: u64, end: chrono::DateTime<Utc>) -> NewUsageRecord {
         upstream_latency_ms: Some(((mix >> 32) % 3000) as u32),
         ttft_ms: None,
         total_latency_ms: ((mix >> 32) % 3000) as u32 + 5,
+        attempts: Some(1),
+        unpriced: false,
     }
 }
 

@@ -94,6 +94,8 @@ pub fn record(i: u64, key: &str, org: &str, model: &str, provider: &str) -> NewU
         upstream_latency_ms: Some(20),
         ttft_ms: None,
         total_latency_ms: 25,
+        attempts: Some(1),
+        unpriced: false,
     }
 }
 

@@ -54,6 +54,8 @@ fn build(
         upstream_latency_ms: None,
         ttft_ms: None,
         total_latency_ms: latency,
+        attempts: Some(1),
+        unpriced: false,
     }
 }
 

@@ -12,6 +12,7 @@ pub struct Model {
     pub max_completion_tokens: Option<i64>,
     pub input_price_nanos_per_mtok: i64,
     pub output_price_nanos_per_mtok: i64,
+    pub priced: bool,
     pub supports_vision: bool,
     pub supports_tools: bool,
     pub supports_streaming: bool,

@@ -22,6 +22,7 @@ pub struct Model {
     pub total_tokens: i64,
     pub cost_nanos: i64,
     pub total_latency_ms_sum: i64,
+    pub unpriced_requests: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

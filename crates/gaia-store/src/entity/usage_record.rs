@@ -24,6 +24,8 @@ pub struct Model {
     pub upstream_latency_ms: Option<i32>,
     pub ttft_ms: Option<i32>,
     pub total_latency_ms: i32,
+    pub attempts: Option<i32>,
+    pub unpriced: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,8 @@ pub struct StatsSummary {
     pub errors: i64,
     /// Mean total latency in milliseconds (0 without requests).
     pub avg_latency_ms: f64,
+    /// Requests served by a model without a known price: `total_cost` does not include them.
+    pub unpriced_requests: i64,
     /// Global statistics only: every API key ever created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_keys: Option<u64>,
@@ -49,6 +51,8 @@ pub struct GroupTotals {
     pub cost: f64,
     pub errors: i64,
     pub avg_latency_ms: f64,
+    /// Requests served by a model without a known price (not in `cost`).
+    pub unpriced_requests: i64,
 }
 
 impl From<&UsageTotals> for GroupTotals {
@@ -61,6 +65,7 @@ impl From<&UsageTotals> for GroupTotals {
             cost: usd(t.cost_nanos),
             errors: t.errors,
             avg_latency_ms: avg_latency_ms(t),
+            unpriced_requests: t.unpriced_requests,
         }
     }
 }
@@ -144,6 +149,7 @@ impl From<&StatsReport> for StatsResponse {
                 total_cost: usd(s.cost_nanos),
                 errors: s.errors,
                 avg_latency_ms: avg_latency_ms(s),
+                unpriced_requests: s.unpriced_requests,
                 total_keys: keys.map(|k| k.total),
                 active_keys: keys.map(|k| k.active),
             },
@@ -192,6 +198,12 @@ pub struct RequestLogEntry {
     /// Time to first token, for streams.
     pub ttft_ms: Option<u32>,
     pub total_latency_ms: u32,
+    /// Upstream calls made: retries and fallbacks included, 0 when refused before any (`null` on
+    /// records from before this was recorded). `provider` and `model_served` name the target that
+    /// answered, or the last one tried.
+    pub attempts: Option<u32>,
+    /// Served by a model without a known price: `cost` (0) is not its real cost.
+    pub unpriced: bool,
 }
 
 impl From<StoredUsageRecord> for RequestLogEntry {
@@ -218,6 +230,8 @@ impl From<StoredUsageRecord> for RequestLogEntry {
             upstream_latency_ms: r.upstream_latency_ms,
             ttft_ms: r.ttft_ms,
             total_latency_ms: r.total_latency_ms,
+            attempts: r.attempts,
+            unpriced: r.unpriced,
         }
     }
 }
