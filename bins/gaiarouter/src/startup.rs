@@ -207,6 +207,14 @@ impl Application {
         )
         .await
         .map_err(StartupError::Bootstrap)?;
+        // Slow one-time work, done now on the blocking pool rather than by the first request that needs
+        // it: the tokenizer tables (token estimates) and the dummy hash unknown usernames are checked against.
+        tokio::task::spawn_blocking(gaia_stats::estimate::warm_up);
+        tokio::spawn(async {
+            if let Err(e) = gaia_orgs::users::warm_up().await {
+                tracing::warn!(error = %e, "could not prepare password hashing ahead");
+            }
+        });
         let jwt_secret = match &settings.jwt_secret {
             Some(s) => s.expose().as_bytes().to_vec(),
             None => {

@@ -20,6 +20,55 @@ pub const ROLES: [&str; 2] = ["admin", "user"];
 const MIN_PASSWORD: usize = 8;
 const MAX_PASSWORD: usize = 256;
 
+/// argon2id is built to be slow: ~20 ms of CPU per hash in a release build, far more in a debug one. Run on
+/// a request thread, each sign-in would stall every request that thread serves (an actix worker runs many
+/// connections). Hashing and verification therefore run on tokio's blocking pool, at most this many at once
+/// — half the machine's cores, at least one — so a storm of sign-ins queues for a permit instead of taking
+/// every core from the gateway.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        tokio::sync::Semaphore::new((cores / 2).max(1))
+    })
+}
+
+/// Runs `work` on the blocking pool under a hashing permit.
+async fn off_the_request_threads<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, GaiaError> {
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|e| GaiaError::internal(format!("password hashing: {e}")))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| GaiaError::internal(format!("password hashing: {e}")))
+}
+
+/// [`hash_password`] on the blocking pool (bounded): what request handlers call.
+pub async fn hash_password_off_thread(password: &str) -> Result<String, GaiaError> {
+    let password = password.to_owned();
+    off_the_request_threads(move || hash_password(&password)).await?
+}
+
+/// [`verify_password`] on the blocking pool (bounded); `false` if the work could not run.
+pub async fn verify_password_off_thread(password: &str, phc: &str) -> bool {
+    let (password, phc) = (password.to_owned(), phc.to_owned());
+    off_the_request_threads(move || verify_password(&password, &phc))
+        .await
+        .unwrap_or(false)
+}
+
+/// Computes the dummy hash sign-ins of unknown users are verified against, so the first such sign-in
+/// does not pay for it (call at start).
+pub async fn warm_up() -> Result<(), GaiaError> {
+    off_the_request_threads(|| {
+        dummy_hash();
+    })
+    .await
+}
+
 pub fn hash_password(password: &str) -> Result<String, GaiaError> {
     let mut salt_bytes = [0u8; 16];
     rand::rng().fill(&mut salt_bytes);
@@ -106,7 +155,7 @@ pub async fn create_user(
     let username = validate_username(username)?;
     validate_password(password)?;
     let role = validate_role(role.unwrap_or("user"))?;
-    let hash = hash_password(password)?;
+    let hash = hash_password_off_thread(password).await?;
     Ok(store.create_user(&username, &hash, role, now).await?)
 }
 
@@ -150,7 +199,7 @@ pub async fn update_user(
     let hash = match password {
         Some(p) => {
             validate_password(p)?;
-            Some(hash_password(p)?)
+            Some(hash_password_off_thread(p).await?)
         }
         None => None,
     };
@@ -189,11 +238,12 @@ pub async fn login(
         || GaiaError::unauthorized("invalid username or password").with_code("invalid_credentials");
     let user = store.find_user_by_username(username.trim()).await?;
     let Some(user) = user else {
-        // Burn comparable time on a dummy hash.
-        let _ = verify_password(password, dummy_hash());
+        // Burn comparable time on a dummy hash (made on the blocking pool too, the first time).
+        let password = password.to_owned();
+        let _ = off_the_request_threads(move || verify_password(&password, dummy_hash())).await;
         return Err(invalid());
     };
-    if !verify_password(password, &user.password_hash) || user.status != "active" {
+    if !verify_password_off_thread(password, &user.password_hash).await || user.status != "active" {
         return Err(invalid());
     }
     store.set_user_login(&user.id, now).await?;
@@ -233,7 +283,7 @@ pub async fn ensure_admin_user(
             true,
         ),
     };
-    let hash = hash_password(&password)?;
+    let hash = hash_password_off_thread(&password).await?;
     match store.create_user(&username, &hash, "admin", now).await {
         Ok(_) => Ok(generated.then_some((username, password))),
         // Another instance created it at the same time.

@@ -5,12 +5,40 @@
 
 use std::sync::OnceLock;
 
-use gaia_core::{ChatRequest, ContentPart};
+use gaia_core::{ChatRequest, ContentPart, Usage};
 use tiktoken_rs::CoreBPE;
 
 fn bpe() -> Option<&'static CoreBPE> {
     static BPE: OnceLock<Option<CoreBPE>> = OnceLock::new();
     BPE.get_or_init(|| tiktoken_rs::o200k_base().ok()).as_ref()
+}
+
+/// Loads the tokenizer tables (about 200k merges; tens of milliseconds, far more in a debug build). Call at
+/// start, on the blocking pool, so no request pays for it.
+pub fn warm_up() {
+    let _ = bpe();
+}
+
+/// Counting runs on tokio's blocking pool, at most this many at once (the machine's cores): a long prompt
+/// takes milliseconds to encode, which must not stall a request thread, and a burst of cut streams must not
+/// take more than the machine.
+fn counting_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
+/// The usage of a request whose provider reported none: its prompt and the `completion` text it produced,
+/// counted on the blocking pool (bounded). Falls back to counting here if the pool cannot run it.
+pub async fn usage_off_thread(request: ChatRequest, completion: String) -> Usage {
+    let count = move || Usage::new(prompt_tokens(&request), text_tokens(&completion));
+    let Ok(_permit) = counting_permits().acquire().await else {
+        return count();
+    };
+    // A panic in the tokenizer (there is none known) loses only the estimate.
+    tokio::task::spawn_blocking(count).await.unwrap_or_default()
 }
 
 /// Tokens in a piece of text (falls back to ~4 characters a token if the tables failed to load).

@@ -38,6 +38,8 @@ struct Outcome {
     admission: Option<Admission>,
     /// Upstream calls made (retries and fallbacks included).
     attempts: u32,
+    /// When the request ended and how long it took, fixed before a deferred token count (else: now).
+    ended: Option<(chrono::DateTime<Utc>, u32)>,
 }
 
 impl Outcome {
@@ -66,7 +68,12 @@ impl Outcome {
             Err(e) if e.code() == "client_disconnected" => (499, Some(e.code().to_owned())),
             Err(e) => (e.status(), Some(e.code().to_owned())),
         };
-        let now = Utc::now();
+        let (now, total_latency_ms) = self.ended.unwrap_or_else(|| {
+            (
+                Utc::now(),
+                u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX),
+            )
+        });
         if let (Some(key_id), Some(org_id)) = (&self.key_id, &self.organization_id) {
             let admission = self.admission.unwrap_or_else(|| Admission {
                 key_id: key_id.clone(),
@@ -100,11 +107,72 @@ impl Outcome {
             estimated: is_estimate,
             upstream_latency_ms: upstream_ms,
             ttft_ms,
-            total_latency_ms: u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX),
+            total_latency_ms,
             attempts: Some(self.attempts),
             unpriced: target.is_some_and(|t| !t.model.priced),
         };
         state.usage.record(record);
+    }
+
+    /// [`record`](Self::record), counting the tokens first when the provider reported no usage
+    /// (`to_count`: the request and the text it produced). The tokenizer runs on the blocking pool, in
+    /// the background: neither the answer nor the request thread waits for it.
+    #[allow(clippy::too_many_arguments)]
+    fn record_counting(
+        mut self,
+        state: &web::Data<AppState>,
+        target: Option<Target>,
+        error: Option<GaiaError>,
+        usage: Option<Usage>,
+        to_count: Option<(ChatRequest, String)>,
+        upstream_ms: Option<u32>,
+        ttft_ms: Option<u32>,
+    ) {
+        let result = error.as_ref().map_or(Ok(()), Err);
+        let (Some((request, completion)), None) = (to_count, usage) else {
+            self.record(
+                state,
+                target.as_ref(),
+                result,
+                usage,
+                None,
+                upstream_ms,
+                ttft_ms,
+            );
+            return;
+        };
+        self.ended = Some((Utc::now(), elapsed_ms(self.started)));
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime (the process is shutting down): count here rather than lose the record.
+            let estimate = Usage::new(
+                gaia_stats::estimate::prompt_tokens(&request),
+                gaia_stats::estimate::text_tokens(&completion),
+            );
+            self.record(
+                state,
+                target.as_ref(),
+                result,
+                None,
+                Some(estimate),
+                upstream_ms,
+                ttft_ms,
+            );
+            return;
+        };
+        let state = state.clone();
+        runtime.spawn(async move {
+            let estimate = gaia_stats::estimate::usage_off_thread(request, completion).await;
+            let result = error.as_ref().map_or(Ok(()), Err);
+            self.record(
+                &state,
+                target.as_ref(),
+                result,
+                None,
+                Some(estimate),
+                upstream_ms,
+                ttft_ms,
+            );
+        });
     }
 }
 
@@ -160,6 +228,7 @@ pub async fn chat_completions(
         stream: false,
         admission: None,
         attempts: 0,
+        ended: None,
     };
     let request = match openai::parse_request(&body) {
         Ok(r) => r,
@@ -339,8 +408,9 @@ async fn serve(
     let upstream_ms = elapsed_ms(upstream_started);
     let body = openai::encode_response_bytes(&response, &target.model.id, &meta.id)
         .map_err(|e| (Some(target.clone()), e))?;
-    // A provider that reported no usage: count with the tokenizer and mark the record estimated.
-    let estimated = response.usage.is_none().then(|| {
+    // A provider that reported no usage: counted with the tokenizer (in the background) and marked
+    // estimated.
+    let to_count = response.usage.is_none().then(|| {
         let completion: String = response
             .choices
             .iter()
@@ -357,18 +427,15 @@ async fn serve(
                     .collect::<Vec<_>>()
             })
             .collect();
-        Usage::new(
-            gaia_stats::estimate::prompt_tokens(&request),
-            gaia_stats::estimate::text_tokens(&completion),
-        )
+        (request, completion)
     });
     if let Some(outcome) = slot.take() {
-        outcome.record(
+        outcome.record_counting(
             state,
-            Some(&target),
-            Ok(()),
+            Some(target.clone()),
+            None,
             response.usage,
-            estimated,
+            to_count,
             Some(upstream_ms),
             None,
         );
@@ -408,27 +475,29 @@ impl RecordingStream {
         let Some(outcome) = self.outcome.take() else {
             return;
         };
-        let estimated = self.usage.is_none().then(|| {
-            let prompt = gaia_stats::estimate::prompt_tokens(&self.request);
-            let completion = gaia_stats::estimate::text_tokens(&self.output);
-            Usage::new(prompt, completion)
-        });
-        let gone = GaiaError::new(
-            gaia_core::ErrorKind::InvalidRequest,
-            "the client closed the connection",
-        )
-        .with_code("client_disconnected");
-        let result = match (&self.error, client_gone) {
-            (Some(e), _) => Err(e),
-            (None, true) => Err(&gone),
-            (None, false) => Ok(()),
+        let error = match (&self.error, client_gone) {
+            (Some(e), _) => Some(e.clone()),
+            (None, true) => Some(
+                GaiaError::new(
+                    gaia_core::ErrorKind::InvalidRequest,
+                    "the client closed the connection",
+                )
+                .with_code("client_disconnected"),
+            ),
+            (None, false) => None,
         };
-        outcome.record(
+        let to_count = self.usage.is_none().then(|| {
+            (
+                std::mem::take(&mut self.request),
+                std::mem::take(&mut self.output),
+            )
+        });
+        outcome.record_counting(
             &self.state,
-            Some(&self.target),
-            result,
+            Some(self.target.clone()),
+            error,
             self.usage,
-            estimated,
+            to_count,
             self.upstream_ms,
             self.first_token,
         );
