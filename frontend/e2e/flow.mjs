@@ -2,7 +2,8 @@
 // playwright-core) against a running gaiarouter whose providers point at mock-upstream:
 //
 //   sign in → create an organization → create a key and copy it → chat with the key (HTTP and playground)
-//   → see the requests on the dashboard and in the request log → revoke the key (now 401) → sign out,
+//   → see the requests on the dashboard and in the request log → price an unpriced model → revoke the key
+//   (now 401) → sign out,
 //
 // visiting and screenshotting every screen on the way. Normally started by scripts/e2e.sh, which starts
 // the servers; by hand:
@@ -578,6 +579,164 @@ step('every other screen opens', ['loggedIn'], async (t) => {
     await page.getByTestId('locale-switch').click()
     await page.locator('.arco-dropdown-option', { hasText: 'English' }).click()
     await page.locator('.arco-menu-item', { hasText: 'Organizations' }).waitFor()
+  })
+})
+
+step('an unpriced model is marked, refused to a cost-limited key, counted apart and priced at 0', ['loggedIn'], async (t) => {
+  const page = pg()
+  // Registered over the admin API without prices: nobody said what it costs.
+  const login = await api('/v1/admin/login', { method: 'POST', body: { username: adminUser, password: adminPassword } })
+  const admin = login.json?.token
+  assert.ok(admin, `the admin signs in over the API: ${login.text.slice(0, 200)}`)
+  const modelId = `openai/e2e-unpriced-${run}`
+  const registered = await api('/v1/admin/models', { token: admin, method: 'POST', body: { id: modelId, display_name: 'E2E unpriced' } })
+  assert.equal(registered.status, 201, registered.text.slice(0, 300))
+  assert.equal(registered.json.priced, false, 'registered without prices, it is unpriced')
+
+  // Two keys of one organization: one without a cost limit (served, its request marked unpriced) and one
+  // with a cost limit (refused on the unpriced model).
+  const made = await api('/v1/organizations', { token: admin, method: 'POST', body: { name: `${orgName}-pricing` } })
+  assert.equal(made.status, 201, made.text.slice(0, 200))
+  const newKey = async (name, limits) => {
+    const res = await api('/v1/api-keys', {
+      token: admin,
+      method: 'POST',
+      body: { organization_id: made.json.id, name, permissions: ['read', 'write'], ...limits },
+    })
+    assert.equal(res.status, 201, res.text.slice(0, 300))
+    return res.json.key
+  }
+  const openKey = await newKey(`unlimited-${run}`, {})
+  const cappedKey = await newKey(`cost-capped-${run}`, { monthly_cost_limit: 5 })
+  const chat = (token) =>
+    api('/v1/chat/completions', {
+      token,
+      method: 'POST',
+      body: { model: modelId, messages: [{ role: 'user', content: 'what do I cost?' }] },
+    })
+
+  await t.test('a key without a cost limit is served on it', async () => {
+    const res = await chat(openKey)
+    assert.equal(res.status, 200, res.text.slice(0, 300))
+    assert.equal(res.json.choices[0].message.content, 'echo: what do I cost?')
+  })
+
+  await t.test('the playground shows why a key with a cost limit is refused on it', async () => {
+    await menu('Playground', '/playground')
+    await page.getByTestId('pg-model').locator('.arco-select-view-value').filter({ hasText: /\// }).waitFor()
+    await page.getByTestId('pg-model').click()
+    await page.keyboard.type(modelId)
+    const option = page.locator('.arco-select-option:visible', { hasText: modelId }).first()
+    await option.getByText('unpriced: refused to keys with a cost limit').waitFor()
+    await option.click()
+    await labelled(page.locator('.page-card').first(), 'API key').fill(cappedKey)
+    await field('pg-input').fill('what do I cost?')
+    await page.getByTestId('pg-send').click()
+    const error = page.locator('.turn-error').last()
+    await error.waitFor()
+    const text = (await error.textContent()) ?? ''
+    assert.match(text, /has no known price/, `the refusal names the reason: ${text}`)
+    assert.match(text, /cost limit/)
+    assert.doesNotMatch(text, /[{}]/, `the message is readable, not JSON: ${text}`)
+    await shoot('playground-unpriced', { hideToasts: true })
+  })
+
+  await t.test('the dashboard counts the unpriced request apart from the cost', async () => {
+    await menu('Statistics', '/dashboard')
+    const note = page.getByTestId('stat-unpriced')
+    await waitUntil(
+      'the Cost card notes the unpriced request',
+      async () => {
+        if (await note.isVisible()) return { ok: true }
+        await page.reload({ waitUntil: 'networkidle' })
+        return { ok: false, why: 'no unpriced note on the Cost card' }
+      },
+      STATS_WAIT_MS,
+    )
+    assert.ok(digits(await note.textContent()) >= 1, `it counts the request: ${await note.textContent()}`)
+    await page.getByTestId('unpriced-models').getByText(modelId).waitFor()
+    await shoot('dashboard-unpriced', { settle: 1200 })
+
+    const log = page.getByTestId('request-log')
+    await log.scrollIntoViewIfNeeded()
+    await log.getByPlaceholder('Model', { exact: true }).fill(modelId)
+    await log.getByPlaceholder('Model', { exact: true }).press('Enter')
+    await page.waitForLoadState('networkidle')
+    // The served request is marked unpriced after one upstream call; the refused one made none.
+    const rows = log.locator('tbody tr.arco-table-tr', { hasText: modelId })
+    const served = rows.filter({ has: page.getByTestId('log-unpriced') }).first()
+    await served.waitFor()
+    assert.equal(((await served.getByTestId('log-attempts').textContent()) ?? '').trim(), '1', 'one upstream call')
+    const refused = rows.filter({ hasText: 'model_not_priced' }).first()
+    await refused.waitFor()
+    assert.equal(((await refused.getByTestId('log-attempts').textContent()) ?? '').trim(), '0', 'no upstream call')
+    await log.screenshot({ path: join(outDir, `${String(++shotNo).padStart(2, '0')}-request-log-unpriced.png`) })
+  })
+
+  await t.test('the models list tags it Unpriced, with the reason', async () => {
+    await menu('Models', '/models')
+    await field('model-search').fill(modelId)
+    await field('model-search').press('Enter')
+    await page.waitForLoadState('networkidle')
+    const row = page.getByTestId('model-table').locator('.arco-table-tr', { hasText: modelId })
+    await row.waitFor()
+    const tag = row.getByTestId('price-unpriced')
+    await tag.waitFor()
+    assert.equal(((await tag.textContent()) ?? '').trim(), 'Unpriced')
+    assert.equal(await row.getByTestId('price-free').count(), 0)
+    await tag.hover()
+    await page.locator('.arco-tooltip-content:visible', { hasText: 'monthly cost limit' }).waitFor()
+    await shoot('models-unpriced')
+    await page.mouse.move(0, 0)
+  })
+
+  await t.test('the register form tells empty prices (unpriced) from 0 (free)', async () => {
+    await page.getByRole('button', { name: 'Register model' }).click()
+    const dialog = modal('Register a model by hand')
+    await dialog.waitFor()
+    await dialog.getByTestId('price-hint-unpriced').waitFor()
+    await field('register-input-price').fill('0')
+    await field('register-input-price').press('Tab')
+    await dialog.getByTestId('price-hint-free').waitFor()
+    assert.equal(await dialog.getByTestId('price-hint-unpriced').count(), 0)
+    await shoot('model-register-free', { hideToasts: true })
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+  })
+
+  await t.test('pricing it at 0 in the list makes it free', async () => {
+    const row = page.getByTestId('model-table').locator('.arco-table-tr', { hasText: modelId })
+    await row.getByTestId('price-edit').click()
+    const dialog = modal('Model price')
+    await dialog.waitFor()
+    await dialog.getByText(modelId).waitFor()
+    // Nothing entered: a PATCH needs a price, so the form says what to do.
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await dialog.locator('.arco-form-item-message', { hasText: 'Enter a price, or 0 for a free model' }).waitFor()
+    await field('price-input').fill('0')
+    await field('price-output').fill('0')
+    await field('price-output').press('Tab')
+    await dialog.getByTestId('price-hint-free').waitFor()
+    await shoot('model-price', { hideToasts: true })
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    await page.getByText(`${modelId} is now free`).waitFor()
+    await row.getByTestId('price-free').waitFor()
+    assert.equal(await row.getByTestId('price-unpriced').count(), 0, 'the Unpriced tag is gone')
+    const after = await api(`/v1/admin/models?search=${encodeURIComponent(modelId)}`, { token: admin })
+    const entry = after.json?.data?.find((m) => m.id === modelId)
+    assert.deepEqual(
+      { priced: entry?.priced, input: entry?.input_price_per_mtok, output: entry?.output_price_per_mtok },
+      { priced: true, input: 0, output: 0 },
+    )
+    await shoot('models-free', { hideToasts: true })
+    await field('model-search').fill('')
+    await field('model-search').press('Enter')
+  })
+
+  await t.test('the key with a cost limit is now served on it', async () => {
+    const res = await chat(cappedKey)
+    assert.equal(res.status, 200, res.text.slice(0, 300))
   })
 })
 

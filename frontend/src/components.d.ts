@@ -62,6 +62,7 @@ declare module 'vue' {
     IconCopy: typeof import('@arco-design/web-vue/es/icon')['IconCopy']
     IconDelete: typeof import('@arco-design/web-vue/es/icon')['IconDelete']
     IconDownload: typeof import('@arco-design/web-vue/es/icon')['IconDownload']
+    IconExclamationCircle: typeof import('@arco-design/web-vue/es/icon')['IconExclamationCircle']
     IconLanguage: typeof import('@arco-design/web-vue/es/icon')['IconLanguage']
     IconLock: typeof import('@arco-design/web-vue/es/icon')['IconLock']
     IconPlus: typeof import('@arco-design/web-vue/es/icon')['IconPlus']

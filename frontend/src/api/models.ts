@@ -3,7 +3,10 @@
 import { http } from './http'
 import type { MessageResponse, PageQuery, Paginated } from './types'
 
-/** An entry of `GET /v1/models`. Prices in USD per million tokens. */
+/**
+ * An entry of `GET /v1/models`. Prices in USD per million tokens; they are only real when `priced` is true
+ * (an unpriced model reads 0 but its cost is unknown, see docs/api/models.md "Cost").
+ */
 export interface ModelObject {
   id: string
   object: 'model'
@@ -14,6 +17,8 @@ export interface ModelObject {
   max_completion_tokens: number | null
   input_price_per_mtok: number
   output_price_per_mtok: number
+  /** Whether anyone said what the model costs; `false` = unpriced (not free). */
+  priced: boolean
   capabilities: { vision: boolean; tools: boolean; streaming: boolean }
 }
 
@@ -34,6 +39,8 @@ export interface AdminModel {
   /** `catalog`, `config`, `openrouter` or `manual`. */
   source: string
   provider_configured: boolean
+  /** Whether the prices are known; `false` = unpriced: they read 0 but are not real. */
+  priced: boolean
 }
 
 export interface AdminModelQuery extends PageQuery {
@@ -48,11 +55,60 @@ export interface NewModel {
   display_name?: string | null
   context_length?: number | null
   max_completion_tokens?: number | null
+  /** Leave both prices out to register an unpriced model; give either (0 allowed) to price it. */
   input_price_per_mtok?: number
   output_price_per_mtok?: number
   supports_vision?: boolean
   supports_tools?: boolean
   enabled?: boolean
+}
+
+/** `PATCH /v1/admin/models/{id}`: any of these; giving either price makes the model priced (none unprices it). */
+export interface ModelPatch {
+  enabled?: boolean
+  input_price_per_mtok?: number
+  output_price_per_mtok?: number
+  context_length?: number
+  max_completion_tokens?: number
+  display_name?: string
+}
+
+/** What a model's prices mean: unknown, known to be 0 (free), or known. */
+export type PriceState = 'unpriced' | 'free' | 'priced'
+
+export function priceState(m: Pick<AdminModel, 'priced' | 'input_price_per_mtok' | 'output_price_per_mtok'>): PriceState {
+  if (!m.priced) return 'unpriced'
+  return m.input_price_per_mtok === 0 && m.output_price_per_mtok === 0 ? 'free' : 'priced'
+}
+
+export type PriceInput = number | null | undefined
+export type Prices = Pick<ModelPatch, 'input_price_per_mtok' | 'output_price_per_mtok'>
+
+/**
+ * The price fields of a form as the API takes them: an empty field is left out, so a form with both empty
+ * registers an unpriced model, while any number (0 too) prices it (the server reads the missing one as 0).
+ */
+export function priceFields(input: PriceInput, output: PriceInput): Prices {
+  const out: Prices = {}
+  if (typeof input === 'number' && Number.isFinite(input)) out.input_price_per_mtok = input
+  if (typeof output === 'number' && Number.isFinite(output)) out.output_price_per_mtok = output
+  return out
+}
+
+/**
+ * The prices a price form sends: an empty field is 0 once the other is given; `null` when both are empty
+ * (a PATCH cannot make a model unpriced again, so there is nothing to send).
+ */
+export function patchPrices(input: PriceInput, output: PriceInput): Required<Prices> | null {
+  const p = priceFields(input, output)
+  if (p.input_price_per_mtok === undefined && p.output_price_per_mtok === undefined) return null
+  return { input_price_per_mtok: p.input_price_per_mtok ?? 0, output_price_per_mtok: p.output_price_per_mtok ?? 0 }
+}
+
+/** What a form's price fields will make of the model (both empty = unpriced). */
+export function formPriceState(input: PriceInput, output: PriceInput): PriceState {
+  const p = patchPrices(input, output)
+  return p ? priceState({ priced: true, ...p }) : 'unpriced'
 }
 
 export interface Alias {
@@ -67,14 +123,16 @@ export interface SyncResult {
 }
 
 const enc = encodeURIComponent
+// Model ids contain '/': the route takes the rest of the path, so each segment is escaped alone.
+const modelPath = (id: string) => `/v1/admin/models/${id.split('/').map(enc).join('/')}`
 
 export const modelsApi = {
   available: () => http.get<{ object: 'list'; data: ModelObject[] }>('/v1/models'),
   list: (q: AdminModelQuery = {}) => http.get<Paginated<AdminModel>>('/v1/admin/models', q),
   create: (body: NewModel) => http.post<AdminModel>('/v1/admin/models', body),
-  // Model ids contain '/': the route takes the rest of the path, so each segment is escaped alone.
-  setEnabled: (id: string, enabled: boolean) =>
-    http.patch<AdminModel>(`/v1/admin/models/${id.split('/').map(enc).join('/')}`, { enabled }),
+  setEnabled: (id: string, enabled: boolean) => http.patch<AdminModel>(modelPath(id), { enabled }),
+  /** Prices a model; 0 and 0 declare it free. */
+  setPrices: (id: string, prices: Required<Prices>) => http.patch<AdminModel>(modelPath(id), prices),
   bulk: (ids: string[], enabled: boolean) =>
     http.post<{ updated: number }>('/v1/admin/models/bulk', { ids, enabled }),
   sync: () => http.post<SyncResult>('/v1/admin/models/sync', undefined, { timeout: 120_000 }),

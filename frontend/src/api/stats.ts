@@ -21,6 +21,8 @@ export interface UsageFigures {
   cost: number
   errors?: number
   avg_latency_ms?: number | null
+  /** Requests served by a model without a known price: their cost is not in `cost`. */
+  unpriced_requests: number
 }
 
 export interface DateGroup extends UsageFigures {
@@ -52,6 +54,8 @@ export interface StatsSummary {
   /** Requests answered with a status >= 400. */
   errors?: number
   avg_latency_ms?: number | null
+  /** Requests served by a model without a known price: their cost is not in `total_cost`. */
+  unpriced_requests: number
   /** Global statistics only. */
   total_keys?: number
   active_keys?: number
@@ -112,6 +116,14 @@ export interface RequestRecord {
   upstream_latency_ms: number | null
   ttft_ms: number | null
   total_latency_ms: number
+  /**
+   * Upstream calls made (retries and fallbacks included); 0 when refused before any, `null` on records
+   * written before attempts were recorded. `provider` / `model_served` name the target that answered (or
+   * the last one tried).
+   */
+  attempts: number | null
+  /** Served by a model without a known price: `cost` (0) is not its real cost. */
+  unpriced: boolean
 }
 
 export interface RequestQuery extends PageQuery {

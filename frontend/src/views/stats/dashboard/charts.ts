@@ -1,6 +1,6 @@
 // ECharts options of the dashboard, built from statistics groups. Pure functions of their inputs.
 
-import type { DateGroup, StatsResponse, UsageFigures } from '@/api/stats'
+import type { DateGroup, ModelGroup, StatsResponse, UsageFigures } from '@/api/stats'
 import type { ChartOption } from '@/components/chart/echarts'
 import { formatMoney, formatTokens } from '@/utils/format'
 
@@ -42,6 +42,14 @@ export function avgLatency(s: StatsResponse | null): number | null {
     }
   }
   return n > 0 ? weighted / n : null
+}
+
+/** Models that served requests without a known price (their cost is not counted), most such requests first. */
+export function unpricedModels(groups: ModelGroup[]): { model: string; requests: number }[] {
+  return groups
+    .filter((g) => g.unpriced_requests > 0)
+    .map((g) => ({ model: g.model, requests: g.unpriced_requests }))
+    .sort((a, b) => b.requests - a.requests || a.model.localeCompare(b.model))
 }
 
 /** A coloured dot for tooltips (ECharts' own `marker` is per series; these lines are built by hand). */

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest'
 
 import type { StatsResponse } from '@/api/stats'
 
-import { avgLatency, barOption, errorSummary, trendOption } from '../charts'
+import { avgLatency, barOption, errorSummary, trendOption, unpricedModels } from '../charts'
 
-const figures = (requests: number, errors: number, avg: number) => ({
+const figures = (requests: number, errors: number, avg: number, unpriced = 0) => ({
   requests,
   prompt_tokens: 0,
   completion_tokens: 0,
@@ -12,6 +12,7 @@ const figures = (requests: number, errors: number, avg: number) => ({
   cost: requests / 100,
   errors,
   avg_latency_ms: avg,
+  unpriced_requests: unpriced,
 })
 
 const report = (summary: Partial<StatsResponse['summary']>): StatsResponse => ({
@@ -22,6 +23,7 @@ const report = (summary: Partial<StatsResponse['summary']>): StatsResponse => ({
     total_completion_tokens: 0,
     total_tokens: 0,
     total_cost: 0.4,
+    unpriced_requests: 0,
     ...summary,
   },
   by_date: [
@@ -72,5 +74,20 @@ describe('dashboard figures', () => {
     expect(byName.R?.data).toEqual([0, 30])
     expect(byName.C).toMatchObject({ type: 'bar', yAxisIndex: 1, data: [0, 0.3] })
     expect(byName.E?.data).toEqual([null, 3])
+  })
+
+  it('lists the models that served unpriced requests, most first, and none when all were priced', () => {
+    const groups = [
+      { model: 'openai/priced', ...figures(40, 0, 0) },
+      { model: 'openai/local-b', ...figures(5, 0, 0, 2) },
+      { model: 'openai/local-a', ...figures(9, 0, 0, 9) },
+      { model: 'openai/local-c', ...figures(3, 0, 0, 2) },
+    ]
+    expect(unpricedModels(groups)).toEqual([
+      { model: 'openai/local-a', requests: 9 },
+      { model: 'openai/local-b', requests: 2 },
+      { model: 'openai/local-c', requests: 2 },
+    ])
+    expect(unpricedModels([{ model: 'openai/priced', ...figures(40, 0, 0) }])).toEqual([])
   })
 })
