@@ -132,6 +132,11 @@ pub struct Cli {
     #[arg(long, env = "GAIA_CORS_ORIGINS", global = true)]
     pub cors_origins: Option<String>,
 
+    /// Reverse proxies whose X-Forwarded-For is believed (comma-separated CIDRs or addresses): the sign-in
+    /// throttle and the log then see the client behind them. Unset: the connecting peer is the client.
+    #[arg(long, env = "GAIA_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "GAIA_WORKERS", global = true)]
     pub workers: Option<String>,
@@ -223,7 +228,8 @@ pub struct ProviderSettings {
 pub struct Settings {
     pub bind: SocketAddr,
     pub database_url: Secret,
-    pub admin_key: Option<Secret>,
+    /// The SHA-256 (hex) of `GAIA_ADMIN_KEY`: the key itself is hashed as it is read and not kept.
+    pub admin_key_hash: Option<Secret>,
     pub jwt_secret: Option<Secret>,
     pub admin_username: Option<String>,
     pub admin_password: Option<Secret>,
@@ -235,6 +241,8 @@ pub struct Settings {
     pub usage_retention_days: u32,
     /// Allowed CORS origins; empty = CORS closed; `["*"]` = any origin.
     pub cors_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::client_addr::TrustedProxies,
     pub workers: Option<usize>,
     pub static_dir: Option<PathBuf>,
     pub config_file: Option<PathBuf>,
@@ -394,6 +402,11 @@ impl Settings {
                 ));
             }
         }
+        let trusted_proxies = match non_empty(cli.trusted_proxies) {
+            Some(list) => crate::client_addr::TrustedProxies::parse(&list)
+                .map_err(|e| err("GAIA_TRUSTED_PROXIES", e))?,
+            None => crate::client_addr::TrustedProxies::default(),
+        };
         let workers = match non_empty(cli.workers) {
             Some(w) => {
                 let n: usize = parse_number("GAIA_WORKERS", &w, "a positive number")?;
@@ -450,7 +463,10 @@ impl Settings {
         Ok(Self {
             bind,
             database_url: Secret::new(database_url),
-            admin_key: admin_key.map(Secret::new),
+            admin_key_hash: admin_key
+                .as_deref()
+                .map(gaia_orgs::keys::hash_secret)
+                .map(Secret::new),
             jwt_secret: jwt_secret.map(Secret::new),
             admin_username: non_empty(cli.admin_username),
             admin_password: admin_password.map(Secret::new),
@@ -461,6 +477,7 @@ impl Settings {
             sse_keepalive_secs,
             usage_retention_days,
             cors_origins,
+            trusted_proxies,
             workers,
             static_dir: non_empty(cli.static_dir).map(PathBuf::from),
             config_file: non_empty(cli.config).map(PathBuf::from),
@@ -542,6 +559,36 @@ mod tests {
     fn secrets_do_not_show_in_debug_output() {
         let s = parse(&["--admin-key", "super-secret-admin-key-123"]).unwrap();
         assert!(!format!("{s:?}").contains("super-secret-admin-key-123"));
+    }
+
+    /// The README promises `GAIA_ADMIN_KEY` is kept as a hash only; the settings once held the key itself
+    /// for the life of the process.
+    #[test]
+    fn the_admin_key_is_kept_as_its_hash_only() {
+        let key = "super-secret-admin-key-123";
+        let s = parse(&["--admin-key", key]).unwrap();
+        let hash = s.admin_key_hash.as_ref().map(Secret::expose);
+        assert_eq!(hash, Some(gaia_orgs::keys::hash_secret(key).as_str()));
+        // No secret the settings hold is the key.
+        let held = [
+            Some(&s.database_url),
+            s.admin_key_hash.as_ref(),
+            s.jwt_secret.as_ref(),
+            s.admin_password.as_ref(),
+        ];
+        assert!(
+            held.into_iter()
+                .flatten()
+                .all(|h| !h.expose().contains(key))
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_or_addresses() {
+        let s = parse(&["--trusted-proxies", "10.0.0.0/8, ::1"]).unwrap();
+        assert!(!s.trusted_proxies.is_empty());
+        let e = parse(&["--trusted-proxies", "10.0.0.0/33"]).unwrap_err();
+        assert_eq!(e.variable, "GAIA_TRUSTED_PROXIES");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! service, and map the result. [`startup::Application`] is shared by `main` and the black-box tests.
 
 pub mod auth;
+pub mod client_addr;
 pub mod configuration;
 pub mod error;
 pub mod middleware;

@@ -29,6 +29,23 @@ const UI_CSP: HeaderValue = HeaderValue::from_static(
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// The client's address (behind trusted proxies, the one they name: `client_addr`), available to
+/// handlers through request extensions; `None` when the connection has no peer address.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+fn client_addr(req: &ServiceRequest) -> ClientAddr {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let Some(state) = req.app_data::<actix_web::web::Data<crate::state::AppState>>() else {
+        return ClientAddr(peer);
+    };
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    ClientAddr(state.settings.trusted_proxies.client(peer, forwarded))
+}
+
 fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
     let ok = !s.is_empty()
@@ -36,6 +53,18 @@ fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
     ok.then(|| s.to_owned())
+}
+
+/// A client address for the log, `-` when unknown.
+struct DisplayClient(Option<std::net::IpAddr>);
+
+impl std::fmt::Display for DisplayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(ip) => ip.fmt(f),
+            None => f.write_str("-"),
+        }
+    }
 }
 
 pub async fn request_context(
@@ -49,10 +78,12 @@ pub async fn request_context(
         .and_then(acceptable_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
+    let client = client_addr(&req);
+    req.extensions_mut().insert(client);
     let method = req.method().as_str().to_owned();
     let path = req.path().to_owned();
-    let span =
-        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path,
+        client = tracing::field::display(DisplayClient(client.0)));
 
     let res = next.call(req).instrument(span.clone()).await?;
     let status = res.status();

@@ -185,7 +185,7 @@ impl Application {
             Store::connect_and_migrate(settings.database_url.expose(), &StoreOptions::default())
                 .await
                 .map_err(StartupError::Database)?;
-        let bootstrap = ensure_admin_key(&store, settings.admin_key.is_some())
+        let bootstrap = ensure_admin_key(&store, settings.admin_key_hash.is_some())
             .await
             .map_err(StartupError::Bootstrap)?;
         let generated_admin_key = match bootstrap {
@@ -229,7 +229,10 @@ impl Application {
         let keys = Arc::new(
             KeyCache::new(
                 store.clone(),
-                settings.admin_key.as_ref().map(|k| k.expose()),
+                settings
+                    .admin_key_hash
+                    .as_ref()
+                    .map(|h| h.expose().to_owned()),
             )
             .with_tokens(gaia_orgs::tokens::TokenSigner::new(
                 &jwt_secret,
@@ -340,7 +343,7 @@ impl Application {
         if self.static_dir.is_some() {
             lines.push(format!("  Admin UI: {base}/"));
         }
-        match (&self.generated_admin_key, self.settings.admin_key.is_some()) {
+        match (&self.generated_admin_key, self.settings.admin_key_hash.is_some()) {
             (Some(key), _) => {
                 lines.push("  A new admin API key was generated. It is shown only this once — store it now:".to_owned());
                 lines.push(format!("      {key}"));

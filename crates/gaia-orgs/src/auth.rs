@@ -6,6 +6,13 @@
 //! revoke it; the instance that revokes applies it at once). A key not in the map (created on another
 //! instance since the last refresh) costs one database lookup, then it is cached. The hot path of a
 //! request with a cached key therefore makes no database round-trip.
+//!
+//! Unknown keys are answered from memory too, so a flood of well-formed but made-up keys cannot turn into
+//! a flood of database queries: a lookup id the database did not know is remembered as absent (at most
+//! [`MAX_ABSENT`] of them) until the next refresh — which also runs whenever a key is created here — and at
+//! most [`MISS_LOOKUPS_PER_SECOND`] unknown lookup ids a second are looked up at all; past that, they are
+//! refused from memory. The price: during such a flood, a key created on *another* instance less than one
+//! refresh interval ago may be refused until this instance's next refresh.
 
 // foldhash: looked up on every request. The maps hold only keys loaded from our database, so a caller
 // can choose what to look up but not what is stored: there is nothing to flood.
@@ -119,12 +126,47 @@ impl Snapshot {
     }
 }
 
+/// Most lookup ids remembered as absent; past it, the set is emptied and starts again.
+pub const MAX_ABSENT: usize = 10_000;
+/// Most database lookups of unknown lookup ids per second and instance.
+pub const MISS_LOOKUPS_PER_SECOND: u32 = 20;
+
+/// Lookup ids the database did not know, and the budget of lookups for the ones not seen yet.
+#[derive(Debug)]
+struct Misses {
+    absent: foldhash::HashSet<String>,
+    window_started: std::time::Instant,
+    lookups_in_window: u32,
+}
+
+impl Misses {
+    fn new() -> Self {
+        Self {
+            absent: foldhash::HashSet::default(),
+            window_started: std::time::Instant::now(),
+            lookups_in_window: 0,
+        }
+    }
+}
+
+/// How unknown keys were answered (for `/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UnknownKeyCounts {
+    /// Refused from memory: remembered as absent, or over the lookup budget.
+    pub from_memory: u64,
+    /// Looked up in the database and not found.
+    pub from_database: u64,
+}
+
 /// The in-memory key table.
 pub struct KeyCache {
     store: Store,
     admin_key_hash: Option<String>,
     keys: ArcSwap<Snapshot>,
     db_lookups: AtomicU64,
+    misses: std::sync::Mutex<Misses>,
+    unknown_from_memory: AtomicU64,
+    unknown_from_database: AtomicU64,
     /// When each key was last used, since the last flush (kept in memory, written in batches).
     last_used: std::sync::Mutex<HashMap<String, DateTime<Utc>>>,
     tokens: Option<crate::tokens::TokenSigner>,
@@ -135,13 +177,17 @@ fn invalid_key() -> GaiaError {
 }
 
 impl KeyCache {
-    /// An empty cache; call [`KeyCache::refresh`] to fill it.
-    pub fn new(store: Store, admin_key: Option<&str>) -> Self {
+    /// An empty cache; call [`KeyCache::refresh`] to fill it. `admin_key_hash` is the SHA-256 (hex,
+    /// [`keys::hash_secret`]) of the bootstrap admin key: the key itself is never kept.
+    pub fn new(store: Store, admin_key_hash: Option<String>) -> Self {
         Self {
             store,
-            admin_key_hash: admin_key.map(keys::hash_secret),
+            admin_key_hash,
             keys: ArcSwap::from_pointee(Snapshot::default()),
             db_lookups: AtomicU64::new(0),
+            misses: std::sync::Mutex::new(Misses::new()),
+            unknown_from_memory: AtomicU64::new(0),
+            unknown_from_database: AtomicU64::new(0),
             last_used: std::sync::Mutex::new(HashMap::new()),
             tokens: None,
         }
@@ -171,7 +217,49 @@ impl KeyCache {
             );
         let n = snap.by_id.len();
         self.keys.store(Arc::new(snap));
+        // Keys created since (here or elsewhere) are in the snapshot now: forget what was absent.
+        if let Ok(mut misses) = self.misses.lock() {
+            misses.absent.clear();
+        }
         Ok(n)
+    }
+
+    /// How unknown keys were answered so far.
+    pub fn unknown_keys(&self) -> UnknownKeyCounts {
+        UnknownKeyCounts {
+            from_memory: self.unknown_from_memory.load(Ordering::Relaxed),
+            from_database: self.unknown_from_database.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Whether an unknown lookup id may be looked up in the database: not remembered as absent, and
+    /// within this second's budget.
+    fn may_look_up(&self, lookup: &str) -> bool {
+        let Ok(mut misses) = self.misses.lock() else {
+            return true;
+        };
+        if misses.absent.contains(lookup) {
+            return false;
+        }
+        let now = std::time::Instant::now();
+        if now.duration_since(misses.window_started) >= std::time::Duration::from_secs(1) {
+            misses.window_started = now;
+            misses.lookups_in_window = 0;
+        }
+        if misses.lookups_in_window >= MISS_LOOKUPS_PER_SECOND {
+            return false;
+        }
+        misses.lookups_in_window += 1;
+        true
+    }
+
+    fn remember_absent(&self, lookup: &str) {
+        if let Ok(mut misses) = self.misses.lock() {
+            if misses.absent.len() >= MAX_ABSENT {
+                misses.absent.clear();
+            }
+            misses.absent.insert(lookup.to_owned());
+        }
     }
 
     /// The last use of a key seen by this instance and not yet written, if any.
@@ -279,8 +367,14 @@ impl KeyCache {
             return Ok(principal);
         }
         // Not cached: maybe created on another instance since the last refresh.
+        if !self.may_look_up(lookup) {
+            self.unknown_from_memory.fetch_add(1, Ordering::Relaxed);
+            return Err(invalid_key());
+        }
         self.db_lookups.fetch_add(1, Ordering::Relaxed);
         let Some(key) = self.store.find_api_key_by_lookup(lookup).await? else {
+            self.unknown_from_database.fetch_add(1, Ordering::Relaxed);
+            self.remember_absent(lookup);
             return Err(invalid_key());
         };
         let (org_status, org_limits) = self
@@ -428,10 +522,101 @@ mod tests {
         assert_eq!(cache.flush_last_used().await.unwrap(), 0);
     }
 
+    fn made_up(i: usize) -> String {
+        format!("gaia_{:0>12}_{}", i, "s".repeat(40))
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_made_up_keys_is_answered_from_memory() {
+        let (store, _) = setup().await;
+        let cache = KeyCache::new(store, None);
+        cache.refresh().await.unwrap();
+        // The same unknown key again and again: one database lookup.
+        for _ in 0..50 {
+            let e = cache
+                .authenticate(&made_up(1), Utc::now())
+                .await
+                .unwrap_err();
+            assert_eq!(e.status(), 401);
+        }
+        assert_eq!(cache.db_lookups(), 1);
+        // A thousand different ones: at most the budget per second reaches the database.
+        let started = std::time::Instant::now();
+        for i in 0..1000 {
+            assert!(
+                cache
+                    .authenticate(&made_up(100 + i), Utc::now())
+                    .await
+                    .is_err()
+            );
+        }
+        let seconds = started.elapsed().as_secs() + 1;
+        let budget = seconds * u64::from(MISS_LOOKUPS_PER_SECOND);
+        assert!(cache.db_lookups() <= 1 + budget, "{}", cache.db_lookups());
+        let counts = cache.unknown_keys();
+        assert_eq!(counts.from_memory + counts.from_database, 1050);
+        assert!(counts.from_memory >= 1050 - 1 - budget);
+    }
+
+    #[tokio::test]
+    async fn a_key_created_after_its_lookup_was_remembered_absent_works_after_the_refresh() {
+        let (store, _) = setup().await;
+        let cache = KeyCache::new(store.clone(), None);
+        cache.refresh().await.unwrap();
+        let generated = keys::generate();
+        assert!(
+            cache
+                .authenticate(&generated.full, Utc::now())
+                .await
+                .is_err()
+        );
+        let org = store
+            .create_organization(
+                gaia_store::organizations::NewOrganization {
+                    name: "late".into(),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        store
+            .create_api_key(
+                gaia_store::api_keys::NewApiKey {
+                    organization_id: org.id,
+                    lookup: generated.lookup.clone(),
+                    secret_hash: generated.secret_hash.clone(),
+                    hint: generated.hint.clone(),
+                    name: None,
+                    description: None,
+                    permissions: Permissions::from_slice(&[Permission::Read]),
+                    limits: gaia_core::Limits::default(),
+                    expires_at: None,
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        // Remembered absent: refused from memory until the refresh (every 5 s, and at every creation).
+        assert!(
+            cache
+                .authenticate(&generated.full, Utc::now())
+                .await
+                .is_err()
+        );
+        cache.refresh().await.unwrap();
+        assert!(
+            cache
+                .authenticate(&generated.full, Utc::now())
+                .await
+                .is_ok()
+        );
+    }
+
     #[tokio::test]
     async fn wrong_keys_are_refused_with_401() {
         let (store, key) = setup().await;
-        let cache = KeyCache::new(store, Some("configured-admin-key-0001"));
+        let cache = KeyCache::new(store, Some(keys::hash_secret("configured-admin-key-0001")));
         cache.refresh().await.unwrap();
         let mut tampered = key.clone();
         tampered.pop();

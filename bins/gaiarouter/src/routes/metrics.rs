@@ -17,6 +17,7 @@ use crate::state::AppState;
 /// `gaia_db_statements_total{path="other"}` — everything else (usage writer, refresh loops, management);
 /// `gaia_usage_records_written_total`, `gaia_usage_records_dropped_total`, `gaia_usage_records_queued`,
 /// `gaia_usage_records_rejected_total` (refused by the database even alone; kept in `usage_rejects`),
+/// `gaia_auth_unknown_keys_total{answered="memory"|"database"}` (made-up keys, and how they were refused),
 /// `gaia_usage_write_failures_total`, `gaia_usage_batches_written_total` — the usage sink;
 /// `gaia_request_overhead_seconds` (histogram) — per answered chat completion, the time GaiaRouter itself
 /// added: from the route receiving the request to handing back the response (its headers, for a stream),
@@ -52,6 +53,16 @@ pub async fn metrics(
         &[
             ("{path=\"request\"}", db.request_path),
             ("{path=\"other\"}", db.other),
+        ],
+    );
+    let unknown = state.keys.unknown_keys();
+    metric(
+        "gaia_auth_unknown_keys_total",
+        "counter",
+        "Well-formed API keys that exist nowhere, by how they were refused: from memory (remembered as absent, or past the lookup budget) or after a database lookup.",
+        &[
+            ("{answered=\"memory\"}", unknown.from_memory),
+            ("{answered=\"database\"}", unknown.from_database),
         ],
     );
     metric(

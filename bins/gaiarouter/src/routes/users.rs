@@ -66,10 +66,16 @@ pub struct Me {
     pub permissions: Vec<String>,
 }
 
+/// Who the sign-in throttle counts: the client's address as the request context resolved it (behind
+/// `GAIA_TRUSTED_PROXIES`, the client they name, not the proxy).
 fn client_id(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+    use actix_web::HttpMessage;
+    let client = req
+        .extensions()
+        .get::<crate::middleware::ClientAddr>()
+        .and_then(|c| c.0)
+        .or_else(|| req.peer_addr().map(|a| a.ip()));
+    client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 fn signer(state: &AppState) -> Result<&gaia_orgs::tokens::TokenSigner, GaiaError> {

@@ -281,3 +281,32 @@ async fn a_chat_request_is_answered_while_a_storm_of_sign_ins_is_being_hashed() 
         "a chat request during a storm of sign-ins took four sign-ins' time or more (during, one alone): {rounds:?}"
     );
 }
+
+/// A flood of well-formed but made-up keys costs at most a few database lookups a second: each is
+/// refused with 401 as before, and `/metrics` shows how (`gaia_auth_unknown_keys_total`). Before, every
+/// one was a database query.
+#[tokio::test]
+async fn a_flood_of_made_up_keys_is_refused_from_memory_and_counted() {
+    let upstream = ok_upstream().await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let before = metrics(&app).await;
+    let lookups_before = before["gaia_db_statements_total{path=\"request\"}"];
+    for i in 0..300 {
+        let key = format!("gaia_{:0>12}_{}", i % 150, "x".repeat(40));
+        assert_eq!(chat_as(&app, &key).await.status(), 401);
+    }
+    let after = metrics(&app).await;
+    let memory = after["gaia_auth_unknown_keys_total{answered=\"memory\"}"];
+    let database = after["gaia_auth_unknown_keys_total{answered=\"database\"}"];
+    assert_eq!(memory + database, 300.0);
+    // 150 distinct keys, each repeated: the repeats are remembered, the rest bounded by the budget.
+    assert!(
+        memory >= 150.0,
+        "{memory} from memory, {database} from the database"
+    );
+    let statements = after["gaia_db_statements_total{path=\"request\"}"] - lookups_before;
+    assert!(
+        statements <= database + 1.0,
+        "{statements} statements on the request path for {database} lookups"
+    );
+}

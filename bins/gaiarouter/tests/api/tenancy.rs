@@ -972,3 +972,52 @@ async fn users_sign_in_manage_the_gateway_and_brute_force_is_slowed_down() {
     }
     assert!(throttled, "repeated failures must be slowed down");
 }
+
+/// Behind a reverse proxy every sign-in comes from the proxy: the throttle counted all users as one
+/// client, so five wrong passwords from anyone locked every administrator out. With the proxy listed in
+/// `GAIA_TRUSTED_PROXIES`, the client its `X-Forwarded-For` names is counted instead; without it (or from
+/// any other peer) the header is ignored, so a client cannot dodge the throttle by forging it.
+#[tokio::test]
+async fn the_sign_in_throttle_counts_the_client_behind_a_trusted_proxy_only() {
+    async fn sign_in(app: &TestApp, forwarded_for: &str, password: &str) -> u16 {
+        app.client
+            .post(app.url("/v1/admin/login"))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"username": "root", "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+    for trusted in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = gaiarouter::configuration::Settings::for_tests(
+            &crate::helpers::test_database_url(dir.path()).await,
+        )
+        .unwrap();
+        settings.admin_username = Some("root".into());
+        settings.admin_password = Some(gaiarouter::configuration::Secret::new("root-password"));
+        if trusted {
+            settings.trusted_proxies =
+                gaiarouter::client_addr::TrustedProxies::parse("127.0.0.0/8, ::1").unwrap();
+        }
+        let app = crate::helpers::spawn_with(settings, dir).await;
+        // An attacker behind the proxy fails five times, then is slowed down.
+        for _ in 0..5 {
+            assert_eq!(sign_in(&app, "198.51.100.66", "wrong-password").await, 401);
+        }
+        assert_eq!(sign_in(&app, "198.51.100.66", "wrong-password").await, 429);
+        // An administrator behind the same proxy signs in — unless the proxy is not trusted, when the
+        // header means nothing and both are the proxy's one address.
+        let admin = sign_in(&app, "203.0.113.5", "root-password").await;
+        assert_eq!(admin, if trusted { 200 } else { 429 }, "trusted: {trusted}");
+        // The attacker cannot step around the throttle by prepending a made-up hop.
+        if trusted {
+            assert_eq!(
+                sign_in(&app, "1.1.1.1, 198.51.100.66", "wrong-password").await,
+                429
+            );
+        }
+    }
+}
