@@ -102,9 +102,10 @@ gaia_url="http://127.0.0.1:$port"
 # The same database and tenant across restarts; a restart gives a scenario its own peak RSS (memory the
 # allocator keeps after a busy run would otherwise carry over).
 gaia_pid=""
+admin_password="bench-password-$RANDOM$RANDOM" # the admin-UI user `admin`: the sign-in storm (2e) uses it
 start_gateway() {
   start_gateway_at_mock "$port" "sqlite://$work/gaia.db?mode=rwc" "$admin_key" "$mock_url" \
-    GAIA_ADMIN_PASSWORD="bench-password-$RANDOM$RANDOM" \
+    GAIA_ADMIN_PASSWORD="$admin_password" \
     GAIA_JWT_SECRET="bench-jwt-secret-0123456789abcdef0123456789" \
     RUST_LOG="${gateway_log:-warn}" GAIA_CONFIG="$work/gaiarouter.toml"
   pids+=("$gaia_pid")
@@ -275,6 +276,9 @@ load direct-gemini-c32-paced paced mock gemini 32 "" "$mock_url$gemini_path" "$b
 load gw-gemini-c32-paced paced gaiarouter gemini 32 direct-gemini-c32-paced "$chat" "$(gw_body google/gemini-2.5-flash)" "$h_gaia"
 unset BENCH_DELAY_MS
 
+# The mock's whole stream (every event at once, then the body's end), for the streams-at-load rows.
+stream_body_openai="$(with_stream "${body_openai%\}},\"stream_options\":{\"include_usage\":true}}")"
+
 # --- 2c. reference: nginx as a plain pass-through proxy in front of the same mock -------------------------------
 # What one more proxy hop costs on this machine with no gateway work at all: nginx, upstream keep-alive, no
 # buffering, no logging. GaiaRouter's added latency is read against it (docs/performance.md). The rows are
@@ -319,11 +323,47 @@ NGINX
   load nginx-openai-c32 reference nginx openai 32 direct-openai-c32 "$nginx_url/v1/chat/completions" "$body_openai" "$h_openai"
   BENCH_DELAY_MS="$pace_ms" load nginx-openai-c32-paced reference nginx openai 32 direct-openai-c32-paced \
     "$nginx_url/v1/chat/completions" "$body_openai" "$h_openai"
+  # Streams at load through nginx (2d has the mock's and GaiaRouter's rows).
+  for c in 32 256; do
+    load "nginx-stream-c$c" streamload nginx openai "$c" "direct-stream-c$c" "$nginx_url/v1/chat/completions" \
+      "$stream_body_openai" "$h_openai"
+  done
   unset measured_pids
   kill "$nginx_master" 2>/dev/null || true
 else
   log "2c. reference proxy skipped (BENCH_NO_NGINX set, or nginx unavailable)"
 fi
+
+# --- 2d. streams at load: kept-alive connections, each asking for stream after stream -------------------------------
+# How clients really stream: the official SDKs keep their connections alive, so stream after stream goes over
+# one connection. wrk does the same (HTTP/1.1 keep-alive) and reads each chunked body to its end, so req/s
+# here is streams/s and p50/p99 the time to the last byte. The mock sends its whole stream at once, so any
+# wait is the proxy's (a Nagle / delayed-ACK stall showed up here as 40 ms per stream: docs/performance.md).
+log "2d. streams at load, kept-alive connections (c=32 and c=256)"
+for c in 32 256; do
+  load "direct-stream-c$c" streamload mock openai "$c" "" "$mock_url/v1/chat/completions" "$stream_body_openai" "$h_openai"
+  load "gw-stream-c$c" streamload gaiarouter openai "$c" "direct-stream-c$c" "$chat" "$(gw_body openai/gpt-4o-mini stream)" "$h_gaia"
+done
+
+# --- 2e. a sign-in storm beside chat traffic ---------------------------------------------------------------------------
+# 50 connections signing in as fast as they can (each an argon2id verification: ~20 ms of CPU) while the paced
+# 32-connection chat load of 2b runs; compared with 2b's row, the chat requests' p99 must not move much, since
+# hashing runs on a bounded blocking pool, never on the threads that serve requests.
+log "2e. 50 concurrent sign-ins beside the paced chat load of 2b"
+login_body="{\"username\":\"admin\",\"password\":\"$admin_password\"}"
+storm_secs=$((duration + 2))
+BENCH_BODY="$login_body" BENCH_HEADERS="" wrk -t1 -c50 -d"${storm_secs}s" --timeout 20s --latency -s "$lua" \
+  "$gaia_url/v1/admin/login" >"$raw/sign-in-storm.wrk.txt" 2>&1 &
+storm_pid=$!
+sleep 1 # the storm is under way before the chat load starts
+BENCH_NO_WARMUP=1 BENCH_DELAY_MS="$pace_ms" load gw-openai-c32-paced-signins signins gaiarouter openai 32 gw-openai-c32-paced \
+  "$chat" "$(gw_body openai/gpt-4o-mini)" "$h_gaia"
+wait "$storm_pid" || true
+storm_json="$(sed -n 's/^BENCH_JSON //p' "$raw/sign-in-storm.wrk.txt")"
+[[ -n "$storm_json" ]] || fail "no summary from the sign-in storm: $(tail -n 5 "$raw/sign-in-storm.wrk.txt")"
+printf '{%s,"kind":"load","gateway_cpu_ticks":0,"clk_tck":%s,"gateway_peak_rss_kb":0,"gateway_rss_kb":0,"wrk":%s}\n' \
+  "$(meta sign-in-storm-c50 signins client signin 50 "")" "$clk_tck" "$storm_json" >"$raw/sign-in-storm-c50.json"
+python3 "$root/scripts/bench/report.py" line "$raw/sign-in-storm-c50.json" >&2
 
 # --- 3. streaming: time to first token and total time, sequential requests ------------------------------------
 log "3. streaming, $stream_n sequential requests per probe"

@@ -103,6 +103,11 @@ for name, values in dictionaries.items():
     lines.append(f"[dictionaries.{name}]")
     # JSON strings are TOML basic strings (non-ASCII written as is: TOML has no surrogate escapes).
     lines.append(f"values = {json.dumps(values, ensure_ascii=False)}")
+# 422 is how GaiaRouter answers a well-formed request refused by a rule no schema can state (an expiry in
+# the past, dates in the wrong order, a provider or a model this gateway does not have): a schema-valid
+# request may get it, as it may get 404 or 409. 400 stays a failure — the document must say what a 400 is.
+lines.append("[checks.positive_data_acceptance]")
+lines.append('expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]')
 lines.append("[parameters]")
 for parameter, dictionary in bindings.items():
     lines.append(f'"{parameter}" = {{ dictionary = "{dictionary}", probability = 0.5 }}')

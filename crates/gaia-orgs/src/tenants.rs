@@ -323,7 +323,8 @@ pub async fn create_api_key(
     let org = get_organization(store, principal, &org_id).await?;
     need(principal, Permission::Write)?;
     if org.status != Status::Active {
-        return Err(GaiaError::invalid_request(
+        // The request is fine; the organization's state is not: 409.
+        return Err(GaiaError::conflict(
             "the organization is inactive; activate it before adding keys",
         )
         .with_param("organization_id")
@@ -338,8 +339,10 @@ pub async fn create_api_key(
         && exp <= now
     {
         return Err(
-            GaiaError::invalid_request("`expires_at` must be in the future")
-                .with_param("expires_at"),
+            // Well-formed, refused by a rule no schema can state: 422, not 400.
+            GaiaError::unprocessable("`expires_at` must be in the future")
+                .with_param("expires_at")
+                .with_code("invalid_value"),
         );
     }
     let name = input
@@ -476,8 +479,10 @@ pub async fn update_api_key(
         && exp <= now
     {
         return Err(
-            GaiaError::invalid_request("`expires_at` must be in the future")
-                .with_param("expires_at"),
+            // Well-formed, refused by a rule no schema can state: 422, not 400.
+            GaiaError::unprocessable("`expires_at` must be in the future")
+                .with_param("expires_at")
+                .with_code("invalid_value"),
         );
     }
     let (requests, tokens, cost, rpm) = input.limits.validate()?;

@@ -47,6 +47,7 @@ impl Bound {
             "%Y-%m-%dT%H:%M:%S%.f",
             "%Y-%m-%d %H:%M:%S%.f",
             "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
         ] {
             if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
                 return Ok(Bound::Instant(t.and_utc()));
@@ -67,11 +68,14 @@ impl Bound {
     }
 }
 
+/// Two well-formed dates in the wrong order: refused by a rule no schema can state, so 422 (a date that
+/// does not parse is a 400).
 fn reversed(start: &str, end: &str) -> GaiaError {
-    GaiaError::invalid_request(format!(
+    GaiaError::unprocessable(format!(
         "`start_date` ({start}) is after `end_date` ({end})"
     ))
     .with_param("start_date")
+    .with_code("invalid_request")
 }
 
 impl Period {
@@ -101,10 +105,11 @@ impl Period {
             return Err(reversed(&start.to_string(), &end.to_string()));
         }
         if (end - start).num_days() >= MAX_PERIOD_DAYS {
-            return Err(GaiaError::invalid_request(format!(
+            return Err(GaiaError::unprocessable(format!(
                 "a statistics period may cover at most {MAX_PERIOD_DAYS} days"
             ))
-            .with_param("start_date"));
+            .with_param("start_date")
+            .with_code("invalid_request"));
         }
         Ok(Self { start, end })
     }
@@ -285,14 +290,15 @@ mod tests {
     }
 
     #[test]
-    fn reversed_dates_are_a_400_naming_start_date() {
+    fn reversed_dates_are_a_422_naming_start_date() {
+        // Each date is well-formed (a 400 is for one that is not); their order is a rule no schema states.
         let err =
             Period::parse(Some("2026-11-05"), Some("2026-11-01"), d("2026-12-01")).unwrap_err();
-        assert_eq!(err.status(), 400);
+        assert_eq!(err.status(), 422);
         assert_eq!(err.param.as_deref(), Some("start_date"));
         let err = TimeRange::parse(Some("2026-11-05T00:00:01Z"), Some("2026-11-05T00:00:00Z"))
             .unwrap_err();
-        assert_eq!(err.status(), 400);
+        assert_eq!(err.status(), 422);
     }
 
     #[test]

@@ -113,16 +113,20 @@ pub struct NewModel {
     /// `provider/model`; the provider must exist on this gateway.
     #[schema(
         example = "openai/gpt-4o-2024-11-20",
-        pattern = "^[^/]+/.+$",
+        pattern = "^[^/\\u0000-\\u001F\\u007F-\\u009F]+/[^\\u0000-\\u001F\\u007F-\\u009F]+$",
         max_length = 256
     )]
     pub id: String,
     /// The name the upstream knows (default: the part after the provider).
+    #[schema(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub upstream_name: Option<String>,
+    #[schema(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub display_name: Option<String>,
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::routes::patch::integer")]
     pub context_length: Option<i64>,
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::routes::patch::integer")]
     pub max_completion_tokens: Option<i64>,
     /// USD per million input tokens. Give at least one price (0 for a free model): a model registered
     /// without prices is unpriced, and keys or organizations with a monthly cost limit are refused on it.
@@ -176,7 +180,8 @@ fn positive_limits(
 #[utoipa::path(post, path = "/v1/admin/models", tag = "models", request_body = NewModel,
     responses(
         (status = 201, description = "Registered", body = AdminModel),
-        (status = 400, description = "Invalid id, unknown provider or negative price", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid id or negative price", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Well-formed, but the provider does not exist on this gateway (`unknown_provider`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "Already registered", body = crate::openapi::ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -202,8 +207,10 @@ pub async fn create(
     })?;
     if state.registry.load().provider(&parsed.provider).is_none() {
         return Err(
-            GaiaError::invalid_request(format!("unknown provider '{}'", parsed.provider))
+            // Well-formed, but no such provider here: 422 (a schema cannot list them).
+            GaiaError::unprocessable(format!("unknown provider '{}'", parsed.provider))
                 .with_param("id")
+                .with_code("unknown_provider")
                 .into(),
         );
     }
@@ -258,9 +265,12 @@ pub struct ModelPatch {
     #[schema(minimum = 0)]
     pub output_price_per_mtok: Option<f64>,
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::routes::patch::integer")]
     pub context_length: Option<i64>,
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::routes::patch::integer")]
     pub max_completion_tokens: Option<i64>,
+    #[schema(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub display_name: Option<String>,
 }
 
@@ -442,6 +452,7 @@ pub async fn list_aliases(
     responses(
         (status = 200, description = "Saved", body = Alias),
         (status = 400, description = "Bad name or targets", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A target is well-formed but not a registered model (`model_not_found`)", body = crate::openapi::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn put_alias(
@@ -471,10 +482,12 @@ pub async fn put_alias(
     }
     for t in targets {
         if state.store.get_model(t).await.is_err() {
-            return Err(GaiaError::invalid_request(format!(
+            // Well-formed, but not in the registry: 422 (a schema cannot list the registry).
+            return Err(GaiaError::unprocessable(format!(
                 "target '{t}' is not a registered model id"
             ))
             .with_param("targets")
+            .with_code("model_not_found")
             .into());
         }
     }

@@ -98,24 +98,34 @@ async fn org_name(state: &AppState, org_id: &str) -> Option<String> {
 #[schema(example = json!({"organization_id": "0192f0c4-7d1e-7c3a-9d55-3b1f1f0c2a10", "name": "ci", "permissions": ["read", "write"], "monthly_requests_limit": 10000}))]
 pub struct CreateApiKeyBody {
     pub organization_id: String,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: Option<String>,
-    #[schema(max_length = 1000)]
+    #[schema(
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: Option<String>,
     /// Default `["read", "write"]`: any of `read`, `write`, `admin`. A key cannot grant more than its
     /// creator has.
-    #[schema(min_items = 1)]
+    #[schema(schema_with = crate::routes::schemas::permission_list)]
     pub permissions: Option<Vec<String>>,
     /// In the future.
     pub expires_at: Option<DateTime<Utc>>,
     #[schema(minimum = 0)]
+    #[serde(default, deserialize_with = "patch::integer")]
     pub monthly_requests_limit: Option<i64>,
     #[schema(minimum = 0)]
+    #[serde(default, deserialize_with = "patch::integer")]
     pub monthly_tokens_limit: Option<i64>,
     /// USD.
     #[schema(minimum = 0.0, maximum = 9_000_000_000.0)]
     pub monthly_cost_limit: Option<f64>,
     #[schema(minimum = 1, maximum = 1_000_000)]
+    #[serde(default, deserialize_with = "patch::integer")]
     pub rate_limit_rpm: Option<i64>,
 }
 
@@ -124,13 +134,13 @@ pub struct CreateApiKeyBody {
 #[serde(deny_unknown_fields)]
 pub struct UpdateApiKeyBody {
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
     pub description: Option<Option<String>>,
     /// Any of `read`, `write`, `admin`.
-    #[schema(min_items = 1)]
+    #[schema(schema_with = crate::routes::schemas::permission_list)]
     pub permissions: Option<Vec<String>>,
     /// `active` or `inactive`.
     #[schema(pattern = "^(active|inactive)$")]
@@ -138,17 +148,17 @@ pub struct UpdateApiKeyBody {
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
+    #[serde(default, deserialize_with = "patch::nullable_integer")]
     #[schema(value_type = Option<i64>, minimum = 0)]
     pub monthly_requests_limit: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
+    #[serde(default, deserialize_with = "patch::nullable_integer")]
     #[schema(value_type = Option<i64>, minimum = 0)]
     pub monthly_tokens_limit: Option<Option<i64>>,
     /// USD.
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<f64>, minimum = 0.0, maximum = 9_000_000_000.0)]
     pub monthly_cost_limit: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
+    #[serde(default, deserialize_with = "patch::nullable_integer")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000)]
     pub rate_limit_rpm: Option<Option<i64>>,
 }
@@ -169,8 +179,10 @@ pub struct ApiKeyQuery {
     responses(
         (status = 201, description = "Created; `key` holds the secret", body = ApiKeyResponse),
         (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
+        (status = 422, description = "`expires_at` is not in the future", body = crate::openapi::ErrorBody),
         (status = 403, description = "Missing permission, or granting more than the caller has", body = crate::openapi::ErrorBody),
         (status = 404, description = "Unknown organization (or not yours)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The organization is inactive (`organization_inactive`)", body = crate::openapi::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn create(
     Authenticated(principal): Authenticated,
@@ -254,6 +266,7 @@ pub async fn get(
     responses(
         (status = 200, description = "Updated", body = ApiKeyResponse),
         (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
+        (status = 422, description = "`expires_at` is not in the future", body = crate::openapi::ErrorBody),
         (status = 403, description = "Missing permission", body = crate::openapi::ErrorBody),
         (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
         (status = 409, description = "The key is revoked", body = crate::openapi::ErrorBody),

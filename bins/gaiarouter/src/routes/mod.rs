@@ -10,6 +10,7 @@ pub mod models;
 pub mod organizations;
 pub mod pagination;
 pub mod patch;
+pub mod schemas;
 pub mod stats;
 pub mod ui;
 pub mod users;

@@ -77,21 +77,31 @@ fn respond(state: &AppState, o: Organization) -> OrganizationResponse {
 #[schema(example = json!({"name": "acme", "description": "Acme Rockets", "monthly_cost_limit": 50.0, "rate_limit_rpm": 100}))]
 pub struct CreateOrganizationBody {
     /// Unique, 1–100 characters.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
-    #[schema(max_length = 1000)]
+    #[schema(
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: Option<String>,
     /// `active` (default) or `inactive`.
     #[schema(pattern = "^(active|inactive)$")]
     pub status: Option<String>,
     #[schema(minimum = 0)]
+    #[serde(default, deserialize_with = "patch::integer")]
     pub monthly_requests_limit: Option<i64>,
     #[schema(minimum = 0)]
+    #[serde(default, deserialize_with = "patch::integer")]
     pub monthly_tokens_limit: Option<i64>,
     /// USD.
     #[schema(minimum = 0.0, maximum = 9_000_000_000.0)]
     pub monthly_cost_limit: Option<f64>,
     #[schema(minimum = 1, maximum = 1_000_000)]
+    #[serde(default, deserialize_with = "patch::integer")]
     pub rate_limit_rpm: Option<i64>,
 }
 
@@ -99,25 +109,29 @@ pub struct CreateOrganizationBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationBody {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
     pub description: Option<Option<String>>,
     /// `active` or `inactive`.
     #[schema(pattern = "^(active|inactive)$")]
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "patch::nullable")]
+    #[serde(default, deserialize_with = "patch::nullable_integer")]
     #[schema(value_type = Option<i64>, minimum = 0)]
     pub monthly_requests_limit: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
+    #[serde(default, deserialize_with = "patch::nullable_integer")]
     #[schema(value_type = Option<i64>, minimum = 0)]
     pub monthly_tokens_limit: Option<Option<i64>>,
     /// USD.
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<f64>, minimum = 0.0, maximum = 9_000_000_000.0)]
     pub monthly_cost_limit: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
+    #[serde(default, deserialize_with = "patch::nullable_integer")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000)]
     pub rate_limit_rpm: Option<Option<i64>>,
 }

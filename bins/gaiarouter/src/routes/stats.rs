@@ -26,15 +26,17 @@ use crate::error::ApiError;
 use crate::routes::pagination::{PageQuery, Paginated};
 use crate::state::AppState;
 
-/// Rows a CSV export of the request log may hold per page.
+/// Rows a page of the request log may hold (JSON or CSV).
 pub const CSV_MAX_ROWS: u64 = 10_000;
 
 /// Statistics query parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct StatsParams {
     /// First day, inclusive: ISO 8601 date or date-time, UTC (default: 29 days before `end_date`).
+    #[param(schema_with = crate::routes::schemas::date_or_time)]
     pub start_date: Option<String>,
     /// Last day, inclusive (default: today, UTC).
+    #[param(schema_with = crate::routes::schemas::date_or_time)]
     pub end_date: Option<String>,
     /// `day` (default; also when empty), `week` (ISO, Monday start), `month`, `model` or `provider`.
     #[param(pattern = "^(day|week|month|model|provider)?$")]
@@ -105,7 +107,8 @@ async fn report(
     responses(
         (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv")),
             headers(("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"stats-<group_by>-<start>-<end>.csv\"`"))),
-        (status = 400, description = "Invalid or reversed dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Well-formed dates in the wrong order, or a period over 3,660 days", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody),
         (status = 403, description = "Not an admin", body = crate::openapi::ErrorBody),
     ),
@@ -123,7 +126,8 @@ pub async fn global_stats(
     responses(
         (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv")),
             headers(("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"stats-<group_by>-<start>-<end>.csv\"`"))),
-        (status = 400, description = "Invalid or reversed dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Well-formed dates in the wrong order, or a period over 3,660 days", body = crate::openapi::ErrorBody),
         (status = 403, description = "The caller lacks the `read` permission", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such organization (or not the caller's)", body = crate::openapi::ErrorBody),
     ),
@@ -144,7 +148,8 @@ pub async fn organization_stats(
     responses(
         (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv")),
             headers(("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"stats-<group_by>-<start>-<end>.csv\"`"))),
-        (status = 400, description = "Invalid or reversed dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Well-formed dates in the wrong order, or a period over 3,660 days", body = crate::openapi::ErrorBody),
         (status = 403, description = "The caller lacks the `read` permission", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such key (or not in the caller's organization)", body = crate::openapi::ErrorBody),
     ),
@@ -166,7 +171,7 @@ pub struct RequestLogParams {
     /// 1-based page (default 1).
     #[param(minimum = 1, maximum = 1_000_000_000)]
     pub page: Option<u64>,
-    /// Rows per page: 1–100 (default 20); with `format=csv` 1–10000 (default 10000).
+    /// Rows per page: 1–10000 (default 20; with `format=csv`, 10000).
     #[param(minimum = 1, maximum = 10_000)]
     pub limit: Option<u64>,
     pub key_id: Option<String>,
@@ -181,9 +186,11 @@ pub struct RequestLogParams {
     pub status: Option<String>,
     /// From (inclusive): ISO 8601 date (its midnight) or date-time, UTC. Alias `start`.
     #[serde(alias = "start")]
+    #[param(schema_with = crate::routes::schemas::date_or_time)]
     pub start_date: Option<String>,
     /// To (inclusive): a date covers its whole day. Alias `end`.
     #[serde(alias = "end")]
+    #[param(schema_with = crate::routes::schemas::date_or_time)]
     pub end_date: Option<String>,
     /// `json` (default; also when empty) or `csv`. Surrounding spaces are ignored.
     #[param(pattern = "^\\s*(json|csv)?\\s*$")]
@@ -191,32 +198,29 @@ pub struct RequestLogParams {
 }
 
 impl RequestLogParams {
+    /// One bound for both formats, so the document can state it: 1–10,000 rows a page (default 20 in
+    /// JSON, 10,000 in CSV).
     fn page(&self, format: ExportFormat) -> Result<PageRequest, GaiaError> {
-        match format {
-            ExportFormat::Json => PageQuery {
-                page: self.page,
-                limit: self.limit,
-            }
-            .validate(),
-            ExportFormat::Csv => {
-                let first = PageQuery {
-                    page: self.page,
-                    limit: None,
-                }
-                .validate()?;
-                let limit = self.limit.unwrap_or(CSV_MAX_ROWS);
-                if !(1..=CSV_MAX_ROWS).contains(&limit) {
-                    return Err(GaiaError::invalid_request(format!(
-                        "`limit` must be between 1 and {CSV_MAX_ROWS} for CSV"
-                    ))
-                    .with_param("limit"));
-                }
-                Ok(PageRequest {
-                    page: first.page,
-                    limit,
-                })
-            }
+        let first = PageQuery {
+            page: self.page,
+            limit: None,
         }
+        .validate()?;
+        let default = match format {
+            ExportFormat::Json => first.limit,
+            ExportFormat::Csv => CSV_MAX_ROWS,
+        };
+        let limit = self.limit.unwrap_or(default);
+        if !(1..=CSV_MAX_ROWS).contains(&limit) {
+            return Err(GaiaError::invalid_request(format!(
+                "`limit` must be between 1 and {CSV_MAX_ROWS}"
+            ))
+            .with_param("limit"));
+        }
+        Ok(PageRequest {
+            page: first.page,
+            limit,
+        })
     }
 
     /// The filter, confined to the caller's organization for non-admin keys.
@@ -258,6 +262,7 @@ impl RequestLogParams {
                 ("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"requests.csv\"`"),
             )),
         (status = 400, description = "Invalid dates, status, paging or format", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Well-formed dates in the wrong order", body = crate::openapi::ErrorBody),
         (status = 403, description = "The caller lacks the `read` permission", body = crate::openapi::ErrorBody),
         (status = 404, description = "The organization or key is not the caller's", body = crate::openapi::ErrorBody),
     ),

@@ -162,7 +162,10 @@ async fn a_manually_registered_model_can_be_called() {
             Some(json!({"id": "nowhere/x"})),
         )
         .await;
-    assert_error_envelope(bad, 400).await;
+    assert_eq!(
+        assert_error_envelope(bad, 422).await["code"],
+        "unknown_provider"
+    );
     let bad = app
         .admin(
             reqwest::Method::POST,
@@ -258,7 +261,10 @@ async fn an_alias_falls_back_to_its_next_target_when_the_first_fails() {
             Some(json!({"targets": ["openai/not-registered"]})),
         )
         .await;
-    assert_error_envelope(bad, 400).await;
+    assert_eq!(
+        assert_error_envelope(bad, 422).await["code"],
+        "model_not_found"
+    );
     assert_eq!(
         app.admin(reqwest::Method::DELETE, "/v1/admin/aliases/smart", None)
             .await

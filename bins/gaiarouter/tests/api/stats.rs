@@ -425,10 +425,18 @@ async fn a_key_sees_its_own_organization_and_keys_but_nothing_of_another_organiz
 // ---------------------------------------------------------------- parameters
 
 #[tokio::test]
-async fn invalid_or_reversed_dates_unknown_groupings_and_formats_are_400s() {
+async fn invalid_dates_unknown_groupings_and_formats_are_400s_and_reversed_dates_422s() {
     let app = spawn_app().await;
+    let res = app
+        .get_authed("/v1/stats?start_date=2026-11-05&end_date=2026-11-01")
+        .await;
+    let error = assert_error_envelope(res, 422).await;
+    assert_eq!(error["param"], "start_date");
+    let res = app
+        .get_authed("/v1/requests?start_date=2026-11-05T10:00:00Z&end_date=2026-11-05T09:00:00Z")
+        .await;
+    assert_error_envelope(res, 422).await;
     for (query, param) in [
-        ("start_date=2026-11-05&end_date=2026-11-01", "start_date"),
         ("start_date=yesterday", "start_date"),
         ("end_date=2026-02-30", "end_date"),
         ("group_by=hour", "group_by"),
@@ -438,10 +446,13 @@ async fn invalid_or_reversed_dates_unknown_groupings_and_formats_are_400s() {
         let error = assert_error_envelope(res, 400).await;
         assert_eq!(error["param"], param, "{query}: {error}");
     }
+    // One page bound for JSON and CSV: 1–10,000 rows.
+    assert_eq!(app.get_authed("/v1/requests?limit=101").await.status(), 200);
     for query in [
         "status=maybe",
-        "limit=101",
-        "start_date=2026-11-05T10:00:00Z&end_date=2026-11-05T09:00:00Z",
+        "limit=10001",
+        "limit=0",
+        "format=csv&limit=10001",
     ] {
         let res = app.get_authed(&format!("/v1/requests?{query}")).await;
         assert_error_envelope(res, 400).await;

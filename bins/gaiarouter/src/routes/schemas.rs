@@ -1,0 +1,62 @@
+//! OpenAPI schemas the routes share, written by hand where a derive cannot state the rule the server
+//! applies: the document must accept exactly what the server accepts, so generated clients and fuzzers
+//! (schemathesis runs every check in `make test-schema`) are right.
+//!
+//! Text rules that attributes spell out as literal patterns, kept here in words:
+//! - a **name** is 1–100 characters with at least one that is not white space, and no control character
+//!   (Unicode `Cc`: U+0000–U+001F, U+007F–U+009F):
+//!   `^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$`;
+//! - a **description** has no control character but tab, line feed and carriage return:
+//!   `^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$`.
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AnyOf, KnownFormat, Object, Schema, SchemaFormat, Type};
+
+fn text(pattern: Option<&str>, format: Option<KnownFormat>) -> RefOr<Schema> {
+    let mut b = Object::builder().schema_type(Type::String);
+    if let Some(p) = pattern {
+        b = b.pattern(Some(p));
+    }
+    if let Some(f) = format {
+        b = b.format(Some(SchemaFormat::KnownFormat(f)));
+    }
+    RefOr::T(Schema::Object(b.build()))
+}
+
+/// A date query parameter as the statistics endpoints read it: empty (the default applies), an ISO 8601
+/// date, an RFC 3339 date-time, or a date-time without offset (UTC) written `YYYY-MM-DDTHH:MM[:SS[.f]]`
+/// or with a space for the `T`. The last pattern lists days 01–28 only: every such string is a real date
+/// (the server takes days 29–31 too, where the month has them).
+pub fn date_or_time() -> RefOr<Schema> {
+    let any = AnyOf::builder()
+        .item(text(Some("^\\s*$"), None))
+        .item(text(None, Some(KnownFormat::Date)))
+        .item(text(None, Some(KnownFormat::DateTime)))
+        .item(text(
+            Some(
+                "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?$",
+            ),
+            None,
+        ))
+        .description(Some(
+            "An ISO 8601 date (`2026-11-27`) or date-time (`2026-11-27T10:00:00Z`; without an offset: UTC); empty: the default",
+        ))
+        .build();
+    RefOr::T(Schema::AnyOf(any))
+}
+
+/// `permissions` in a key's create and update bodies: absent or `null` (the default applies, or nothing
+/// changes), else a non-empty list of `read`, `write`, `admin` (surrounding spaces ignored).
+pub fn permission_list() -> RefOr<Schema> {
+    use utoipa::openapi::schema::{Array, SchemaType};
+    let item = text(Some("^\\s*(read|write|admin)\\s*$"), None);
+    let list = Array::builder()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(item)
+        .min_items(Some(1))
+        .description(Some(
+            "Any of `read`, `write`, `admin` (`admin` implies the others); at most the caller's own",
+        ))
+        .build();
+    RefOr::T(Schema::Array(list))
+}
