@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod bootstrap;
 pub mod grants;
+pub mod hashing;
 pub mod keys;
 pub mod limits;
 pub mod tenants;

@@ -20,39 +20,20 @@ pub const ROLES: [&str; 2] = ["admin", "user"];
 const MIN_PASSWORD: usize = 8;
 const MAX_PASSWORD: usize = 256;
 
-/// argon2id is built to be slow: ~20 ms of CPU per hash in a release build, far more in a debug one. Run on
-/// a request thread, each sign-in would stall every request that thread serves (an actix worker runs many
-/// connections). Hashing and verification therefore run on tokio's blocking pool, at most this many at once
-/// — half the machine's cores, at least one — so a storm of sign-ins queues for a permit instead of taking
-/// every core from the gateway.
-fn hashing_permits() -> &'static tokio::sync::Semaphore {
-    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    PERMITS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        tokio::sync::Semaphore::new((cores / 2).max(1))
-    })
-}
-
-/// Runs `work` on the blocking pool under a hashing permit.
+/// Runs `work` off the request threads: on the low-priority hashing threads ([`crate::hashing`]).
 async fn off_the_request_threads<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, GaiaError> {
-    let _permit = hashing_permits()
-        .acquire()
-        .await
-        .map_err(|e| GaiaError::internal(format!("password hashing: {e}")))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| GaiaError::internal(format!("password hashing: {e}")))
+    crate::hashing::run(work).await
 }
 
-/// [`hash_password`] on the blocking pool (bounded): what request handlers call.
+/// [`hash_password`] on the hashing threads: what request handlers call.
 pub async fn hash_password_off_thread(password: &str) -> Result<String, GaiaError> {
     let password = password.to_owned();
     off_the_request_threads(move || hash_password(&password)).await?
 }
 
-/// [`verify_password`] on the blocking pool (bounded); `false` if the work could not run.
+/// [`verify_password`] on the hashing threads; `false` if the work could not run.
 pub async fn verify_password_off_thread(password: &str, phc: &str) -> bool {
     let (password, phc) = (password.to_owned(), phc.to_owned());
     off_the_request_threads(move || verify_password(&password, &phc))
