@@ -233,7 +233,7 @@ with organizations, API keys, limits and usage statistics. Errors always use the
         routes::stats::ProviderGroup,
         routes::stats::RequestLogEntry,
     )),
-    modifiers(&BearerAuth, &StandardErrors),
+    modifiers(&BearerAuth, &StandardErrors, &ChatRequestSchema),
     tags(
         (name = "organizations", description = "Tenants: organizations with limits and current-month usage"),
         (name = "api-keys", description = "API keys: created once with their secret, then only hinted"),
@@ -246,7 +246,74 @@ with organizations, API keys, limits and usage statistics. Errors always use the
 )]
 pub struct ApiDoc;
 
+/// The body of `POST /v1/chat/completions`, as `openai::parse_request` accepts it: written by hand as JSON
+/// Schema (the request is parsed from a JSON tree, not through a derive), in
+/// `chat_completion_request.schema.json`. It is faithful both ways — every body it allows is taken (an
+/// unknown model then answers 404, a model's own limits 422), every body it forbids is refused — which
+/// schemathesis checks (`make test-schema`), and a test checks utoipa keeps every keyword of it.
+const CHAT_COMPLETION_REQUEST: &str = include_str!("chat_completion_request.schema.json");
+
+/// The component name of [`CHAT_COMPLETION_REQUEST`].
+const CHAT_COMPLETION_REQUEST_NAME: &str = "ChatCompletionRequest";
+
+/// Puts the chat request's schema into the document and points the chat operation's body at it.
+struct ChatRequestSchema;
+
+impl Modify for ChatRequestSchema {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let schema: utoipa::openapi::Schema = match serde_json::from_str(CHAT_COMPLETION_REQUEST) {
+            Ok(schema) => schema,
+            Err(e) => {
+                // Covered by a test; at run time the body stays a plain object rather than the
+                // document failing.
+                tracing::error!(error = %e, "the chat request schema does not parse");
+                return;
+            }
+        };
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .schemas
+            .insert(CHAT_COMPLETION_REQUEST_NAME.to_owned(), RefOr::T(schema));
+        let body = openapi
+            .paths
+            .paths
+            .get_mut("/v1/chat/completions")
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.request_body.as_mut())
+            .and_then(|body| match body {
+                RefOr::T(body) => body.content.get_mut("application/json"),
+                RefOr::Ref(_) => None,
+            });
+        if let Some(RefOr::T(content)) = body {
+            content.schema = Some(RefOr::Ref(Ref::from_schema_name(
+                CHAT_COMPLETION_REQUEST_NAME,
+            )));
+        }
+    }
+}
+
 /// The document, built once.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// utoipa reads the hand-written schema into its own types; a keyword it does not know would be
+    /// dropped silently, and the document would allow what the server refuses.
+    #[test]
+    fn the_chat_request_schema_survives_utoipa_unchanged_and_is_the_chat_body() {
+        let written: serde_json::Value = serde_json::from_str(CHAT_COMPLETION_REQUEST).unwrap();
+        let doc = serde_json::to_value(document()).unwrap();
+        let published = &doc["components"]["schemas"][CHAT_COMPLETION_REQUEST_NAME];
+        assert_eq!(published, &written);
+        assert_eq!(
+            doc["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]
+                ["schema"]["$ref"],
+            "#/components/schemas/ChatCompletionRequest"
+        );
+    }
 }

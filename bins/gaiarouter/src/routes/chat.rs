@@ -191,14 +191,18 @@ fn elapsed_ms(since: Instant) -> u32 {
     post,
     path = "/v1/chat/completions",
     tag = "inference",
-    request_body(content = Object, description = "An OpenAI Chat Completions request", content_type = "application/json",
+    request_body(content = Object, description = "An OpenAI Chat Completions request (schema: `ChatCompletionRequest`)", content_type = "application/json",
         example = json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hello!"}]})),
     responses(
-        (status = 200, description = "A `chat.completion` object, or an SSE stream of `chat.completion.chunk` objects when `stream` is true", body = Object,
-            example = json!({"id": "chatcmpl-0192…", "object": "chat.completion", "created": 1764200000, "model": "openai/gpt-4o-mini",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello! How can I help?"}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 9, "completion_tokens": 7, "total_tokens": 16}})),
+        (status = 200, description = "A `chat.completion` object, or an SSE stream of `chat.completion.chunk` objects when `stream` is true",
+            content((Object = "application/json",
+                example = json!({"id": "chatcmpl-0192…", "object": "chat.completion", "created": 1764200000, "model": "openai/gpt-4o-mini",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello! How can I help?"}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 9, "completion_tokens": 7, "total_tokens": 16}})),
+                (crate::routes::schemas::SseEvent = "text/event-stream"))),
         (status = 400, description = "Invalid request, or the model's provider is not configured", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The model has no known price and the key or its organization has a cost limit (`model_not_priced`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "`max_tokens` beyond what the model can produce (`max_tokens_too_large`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing or invalid API key", body = crate::openapi::ErrorBody),
         (status = 404, description = "Unknown or disabled model (`model_not_found`)", body = crate::openapi::ErrorBody),
         (status = 413, description = "Body larger than GAIA_MAX_BODY_BYTES", body = crate::openapi::ErrorBody),
@@ -269,7 +273,8 @@ fn within_output_limit(
         .filter(|t| limit_of(t).is_none_or(|m| asked <= m))
         .collect();
     match (fitting.is_empty(), first_limit) {
-        (true, Some(limit)) => Err(GaiaError::invalid_request(format!(
+        // Well-formed, but beyond this model's limit (a rule per model, which no schema states): 422.
+        (true, Some(limit)) => Err(GaiaError::unprocessable(format!(
             "max_tokens is {asked}, but the model can produce at most {limit} tokens"
         ))
         .with_param("max_tokens")

@@ -35,9 +35,10 @@ impl<'de> Deserialize<'de> for Integer {
             }
 
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
-                // 2^63 is the first f64 above i64::MAX.
-                const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-                if v.is_finite() && v.fract() == 0.0 && (-LIMIT..LIMIT).contains(&v) {
+                // Up to 2^53 every integer has its own float; beyond, a float stands for many
+                // integers (and a number below i64::MIN would read as i64::MIN).
+                const EXACT: f64 = 9_007_199_254_740_992.0;
+                if v.is_finite() && v.fract() == 0.0 && v.abs() <= EXACT {
                     Ok(v as i64)
                 } else {
                     Err(E::invalid_type(serde::de::Unexpected::Float(v), &self))
@@ -89,6 +90,8 @@ mod tests {
             r#"{"n": 1.5}"#,
             r#"{"n": "3"}"#,
             r#"{"n": 1e19}"#,
+            r#"{"n": -9223372036854775809}"#,
+            r#"{"n": 1e16}"#,
             r#"{"n": 18446744073709551615}"#,
         ] {
             assert!(parse(bad).is_err(), "{bad}");

@@ -60,3 +60,16 @@ pub fn permission_list() -> RefOr<Schema> {
         .build();
     RefOr::T(Schema::Array(list))
 }
+
+/// One Server-Sent Event of a streamed answer, as the OpenAPI document describes `text/event-stream`:
+/// `data` holds a JSON object of the dialect (`chat.completion.chunk`), or `[DONE]` at the end.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct SseEvent {
+    /// The event's data: one JSON document, or `[DONE]`.
+    pub data: String,
+    /// The event's type, where the dialect names one.
+    pub event: Option<String>,
+    pub id: Option<String>,
+    /// Reconnection time in milliseconds.
+    pub retry: Option<u64>,
+}

@@ -110,7 +110,7 @@ async fn max_tokens_beyond_the_models_limit_is_refused_before_going_upstream() {
     let res = app
         .chat(&json!({"model": "openai/gpt-4o-mini", "max_tokens": 100_000, "messages": [{"role": "user", "content": "x"}]}))
         .await;
-    let error = assert_error_envelope(res, 400).await;
+    let error = assert_error_envelope(res, 422).await;
     assert_eq!(error["param"], "max_tokens");
     assert!(
         error["message"].as_str().unwrap().contains("16384"),

@@ -7,7 +7,10 @@
 //! - `type: ["string", "null"]` → `type: STRING, nullable: true`; `const` → a one-value `enum`;
 //! - `oneOf` → `anyOf` (a `{"type":"null"}` branch becomes `nullable`); `allOf` is merged into one schema;
 //! - local `$ref`s (`#/$defs/…`, `#/definitions/…`) are inlined, to a bounded depth so recursive schemas
-//!   terminate; unresolvable ones become an unconstrained schema;
+//!   terminate, and within a bounded number of converted nodes ([`MAX_NODES`]): a definition that refers
+//!   to itself k times would otherwise expand to k⁸ nodes — a few hundred bytes of request could cost
+//!   minutes of CPU and gigabytes. Past the bound, what is left becomes an unconstrained schema;
+//!   unresolvable `$ref`s too;
 //! - `enum` on non-string types moves into the description, since Gemini's enums are strings;
 //! - `format` is kept only where Gemini supports it; everything else is dropped.
 
@@ -16,13 +19,22 @@ use serde_json::{Map, Value, json};
 /// How deep `$ref`s are inlined before giving up (recursive schemas would never end).
 const MAX_REF_DEPTH: usize = 8;
 
+/// Most schema nodes one conversion produces (far above any real tool schema).
+pub(super) const MAX_NODES: usize = 10_000;
+
 /// Converts `schema`; definitions are looked up in `schema` itself (`$defs` / `definitions`).
 pub(super) fn to_gemini_schema(schema: &Value) -> Value {
-    Converter { root: schema }.convert(schema, 0)
+    Converter {
+        root: schema,
+        budget: std::cell::Cell::new(MAX_NODES),
+    }
+    .convert(schema, 0)
 }
 
 struct Converter<'a> {
     root: &'a Value,
+    /// Nodes still allowed ([`MAX_NODES`]).
+    budget: std::cell::Cell<usize>,
 }
 
 impl Converter<'_> {
@@ -34,6 +46,11 @@ impl Converter<'_> {
     }
 
     fn convert(&self, schema: &Value, depth: usize) -> Value {
+        let left = self.budget.get();
+        if left == 0 {
+            return json!({});
+        }
+        self.budget.set(left - 1);
         let Value::Object(map) = schema else {
             // `true` / `false` schemas and garbage: no constraint Gemini could express.
             return json!({});

@@ -778,3 +778,33 @@ fn malformed_chunks_are_502s() {
         502
     );
 }
+
+/// A definition that refers to itself ten times once expanded to 10⁸ nodes (eight levels of inlining):
+/// a request of a few hundred bytes could hold a Google target's CPU for minutes. The conversion now
+/// stops at a bounded number of nodes.
+#[test]
+fn a_self_referencing_schema_cannot_blow_up_the_conversion() {
+    let properties: serde_json::Map<String, Value> = (0..10)
+        .map(|i| (format!("p{i}"), json!({"$ref": "#/$defs/node"})))
+        .collect();
+    let schema = json!({
+        "type": "object",
+        "properties": {"root": {"$ref": "#/$defs/node"}},
+        "$defs": {"node": {"type": "object", "properties": properties}}
+    });
+    let converted = to_gemini_schema(&schema);
+    fn nodes(v: &Value) -> usize {
+        match v {
+            Value::Object(m) => 1 + m.values().map(nodes).sum::<usize>(),
+            Value::Array(a) => a.iter().map(nodes).sum(),
+            _ => 0,
+        }
+    }
+    // Each converted node is a handful of JSON objects at most (itself, `properties`, …).
+    assert!(
+        nodes(&converted) < 4 * super::schema::MAX_NODES,
+        "{} nodes",
+        nodes(&converted)
+    );
+    assert_eq!(converted["type"], "OBJECT");
+}

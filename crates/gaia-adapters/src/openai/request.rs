@@ -122,6 +122,28 @@ fn opt_f64(
     Ok(Some(number))
 }
 
+/// The value of an integer as JSON Schema defines one — any number without a fractional part, so `14.0`
+/// and `1.4e1` are 14 as much as `14` is (generated clients, JavaScript above all, send them) — or `None`
+/// for anything else (a fraction, a string). Integers written as such are exact up to ±2⁶⁴; a float is
+/// taken only up to ±2⁵³, where every integer has its own float (beyond, `-9223372036854775809` would read
+/// as `i64::MIN`).
+fn integral(value: &Value) -> Option<i128> {
+    let Value::Number(number) = value else {
+        return None;
+    };
+    if let Some(n) = number.as_i64() {
+        return Some(i128::from(n));
+    }
+    if let Some(n) = number.as_u64() {
+        return Some(i128::from(n));
+    }
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    number
+        .as_f64()
+        .filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() <= EXACT)
+        .map(|f| f as i128)
+}
+
 fn opt_u32(obj: &mut Map<String, Value>, key: &str, min: u32) -> Result<Option<u32>, GaiaError> {
     let Some(value) = take(obj, key) else {
         return Ok(None);
@@ -132,14 +154,13 @@ fn opt_u32(obj: &mut Map<String, Value>, key: &str, min: u32) -> Result<Option<u
             format!("`{key}` must be an integer between {min} and {}", u32::MAX),
         )
     };
-    match &value {
-        Value::Number(number) if number.is_u64() || number.is_i64() => number
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
+    match integral(&value) {
+        Some(n) => u32::try_from(n)
+            .ok()
             .filter(|n| *n >= min)
             .map(Some)
             .ok_or_else(out_of_range),
-        _ => Err(type_error(key, "an integer", &value)),
+        None => Err(type_error(key, "an integer", &value)),
     }
 }
 
@@ -147,8 +168,10 @@ fn opt_i64(obj: &mut Map<String, Value>, key: &str) -> Result<Option<i64>, GaiaE
     let Some(value) = take(obj, key) else {
         return Ok(None);
     };
-    match value.as_i64() {
-        Some(number) => Ok(Some(number)),
+    match integral(&value) {
+        Some(n) => i64::try_from(n)
+            .map(Some)
+            .map_err(|_| invalid(key, format!("`{key}` is out of range"))),
         None if value.is_u64() => Err(invalid(key, format!("`{key}` is out of range"))),
         None => Err(type_error(key, "an integer", &value)),
     }

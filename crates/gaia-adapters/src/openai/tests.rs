@@ -1479,3 +1479,35 @@ proptest! {
         prop_assert_eq!(events, expected_tool_call_stream());
     }
 }
+
+/// JSON Schema (and so the OpenAPI document) counts `14.0` and `1.4e1` as the integer 14; generated
+/// clients send them. They were refused with "must be an integer, not a number".
+#[test]
+fn integers_written_as_numbers_without_a_fraction_are_integers() {
+    let r = parse(with(
+        with(with(minimal(), "max_tokens", json!(100.0)), "n", json!(2.0)),
+        "seed",
+        json!(-3.0),
+    ))
+    .unwrap();
+    assert_eq!((r.max_tokens, r.n, r.seed), (Some(100), Some(2), Some(-3)));
+    let r = parse(with(minimal(), "max_completion_tokens", json!(1.6e1))).unwrap();
+    assert_eq!(r.max_tokens, Some(16));
+    for (key, value) in [
+        ("max_tokens", json!(1.5)),
+        ("n", json!(0.0)),
+        ("seed", json!(1e19)),
+        (
+            "seed",
+            serde_json::from_str::<Value>("-9223372036854775809").unwrap(),
+        ),
+        ("max_tokens", json!(5e9)),
+    ] {
+        let e = parse(with(minimal(), key, value.clone())).unwrap_err();
+        assert_eq!(
+            (e.status(), e.param.as_deref()),
+            (400, Some(key)),
+            "{key}={value}"
+        );
+    }
+}
