@@ -317,8 +317,8 @@ pub async fn create_api_key(
 ) -> Result<CreatedKey, GaiaError> {
     let org_id = input.organization_id.trim().to_owned();
     if org_id.is_empty() {
-        return Err(GaiaError::invalid_request("`organization_id` is required")
-            .with_param("organization_id"));
+        // An id that names nothing, as any malformed id (T-10): 404.
+        return Err(org_not_found().with_param("organization_id"));
     }
     let org = get_organization(store, principal, &org_id).await?;
     need(principal, Permission::Write)?;

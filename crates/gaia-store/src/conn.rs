@@ -68,6 +68,22 @@ fn portable(mut stmt: Statement) -> Statement {
     stmt
 }
 
+/// Whether a query on PostgreSQL binds text holding NUL. PostgreSQL cannot hold NUL in text, not even to
+/// compare it: the query fails (`invalid byte sequence for encoding "UTF8": 0x00`). Nothing stored can
+/// equal or contain such a value (no stored text holds NUL: PostgreSQL refuses it, and GaiaRouter escapes
+/// or refuses it before writing on every backend), so the answer is known without asking — no rows —
+/// which is what SQLite and MySQL answer. A filter or an id with NUL thus finds nothing on every
+/// backend, instead of failing on one.
+fn finds_nothing(stmt: &Statement) -> bool {
+    stmt.db_backend == DbBackend::Postgres
+        && stmt.values.as_ref().is_some_and(|values| {
+            values.0.iter().any(|v| match v {
+                Value::String(Some(s)) => s.contains('\0'),
+                _ => false,
+            })
+        })
+}
+
 macro_rules! fixed_connection {
     ($ty:ty) => {
         #[sea_orm::prelude::async_trait::async_trait]
@@ -85,10 +101,16 @@ macro_rules! fixed_connection {
             }
 
             async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+                if finds_nothing(&stmt) {
+                    return Ok(None);
+                }
                 self.inner.query_one_raw(portable(stmt)).await
             }
 
             async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+                if finds_nothing(&stmt) {
+                    return Ok(Vec::new());
+                }
                 self.inner.query_all_raw(portable(stmt)).await
             }
 

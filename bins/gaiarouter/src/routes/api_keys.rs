@@ -97,6 +97,7 @@ async fn org_name(state: &AppState, org_id: &str) -> Option<String> {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"organization_id": "0192f0c4-7d1e-7c3a-9d55-3b1f1f0c2a10", "name": "ci", "permissions": ["read", "write"], "monthly_requests_limit": 10000}))]
 pub struct CreateApiKeyBody {
+    #[schema(min_length = 1)]
     pub organization_id: String,
     #[schema(
         min_length = 1,
