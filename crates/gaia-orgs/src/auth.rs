@@ -10,8 +10,9 @@
 //! Unknown keys are answered from memory too, so a flood of well-formed but made-up keys cannot turn into
 //! a flood of database queries: a lookup id the database did not know is remembered as absent (at most
 //! [`MAX_ABSENT`] of them) until the next refresh — which also runs whenever a key is created here — and at
-//! most [`MISS_LOOKUPS_PER_SECOND`] unknown lookup ids a second are looked up at all; past that, they are
-//! refused from memory. The price: during such a flood, a key created on *another* instance less than one
+//! most [`MISS_LOOKUPS_PER_SECOND`] distinct unknown lookup ids a second are looked up at all (any number
+//! of requests for one of them: a fresh key many clients start using at once is one id); past that, they
+//! are refused from memory. The price: during such a flood, a key created on *another* instance less than one
 //! refresh interval ago may be refused until this instance's next refresh.
 
 // foldhash: looked up on every request. The maps hold only keys loaded from our database, so a caller
@@ -128,7 +129,7 @@ impl Snapshot {
 
 /// Most lookup ids remembered as absent; past it, the set is emptied and starts again.
 pub const MAX_ABSENT: usize = 10_000;
-/// Most database lookups of unknown lookup ids per second and instance.
+/// Most distinct unknown lookup ids looked up in the database per second and instance.
 pub const MISS_LOOKUPS_PER_SECOND: u32 = 20;
 
 /// Lookup ids the database did not know, and the budget of lookups for the ones not seen yet.
@@ -136,7 +137,10 @@ pub const MISS_LOOKUPS_PER_SECOND: u32 = 20;
 struct Misses {
     absent: foldhash::HashSet<String>,
     window_started: std::time::Instant,
-    lookups_in_window: u32,
+    /// The distinct lookup ids looked up in this second (at most [`MISS_LOOKUPS_PER_SECOND`]): a key
+    /// many clients start using at once on this instance (created on another) is one id, looked up by
+    /// all of them, not a flood.
+    looked_up: Vec<String>,
 }
 
 impl Misses {
@@ -144,7 +148,7 @@ impl Misses {
         Self {
             absent: foldhash::HashSet::default(),
             window_started: std::time::Instant::now(),
-            lookups_in_window: 0,
+            looked_up: Vec::new(),
         }
     }
 }
@@ -244,12 +248,15 @@ impl KeyCache {
         let now = std::time::Instant::now();
         if now.duration_since(misses.window_started) >= std::time::Duration::from_secs(1) {
             misses.window_started = now;
-            misses.lookups_in_window = 0;
+            misses.looked_up.clear();
         }
-        if misses.lookups_in_window >= MISS_LOOKUPS_PER_SECOND {
+        if misses.looked_up.iter().any(|l| l == lookup) {
+            return true;
+        }
+        if misses.looked_up.len() >= MISS_LOOKUPS_PER_SECOND as usize {
             return false;
         }
-        misses.lookups_in_window += 1;
+        misses.looked_up.push(lookup.to_owned());
         true
     }
 
@@ -556,6 +563,25 @@ mod tests {
         let counts = cache.unknown_keys();
         assert_eq!(counts.from_memory + counts.from_database, 1050);
         assert!(counts.from_memory >= 1050 - 1 - budget);
+    }
+
+    /// The budget is for distinct ids: a key created on another instance, then used by many clients at
+    /// once here, is looked up as often as it takes and never refused (two instances sharing a key got
+    /// 401s when the budget counted lookups).
+    #[tokio::test]
+    async fn many_requests_for_one_new_key_are_never_refused_by_the_lookup_budget() {
+        let (store, key) = setup().await;
+        let cache = Arc::new(KeyCache::new(store, None));
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                let cache = cache.clone();
+                let key = key.clone();
+                tokio::spawn(async move { cache.authenticate(&key, Utc::now()).await.is_ok() })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.unwrap());
+        }
     }
 
     #[tokio::test]

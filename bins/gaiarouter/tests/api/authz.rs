@@ -790,7 +790,9 @@ async fn two_instances_share_a_request_limit_and_revocations(db: Db) {
         Some(json!({"monthly_requests_limit": null})),
     )
     .await;
-    assert_eq!(chat_as(&b, &k2).await.status(), 200);
+    let res = chat_as(&b, &k2).await;
+    let status = res.status();
+    assert_eq!(status, 200, "{}", res.text().await.unwrap());
     call(
         &a,
         Some(a.key()),
