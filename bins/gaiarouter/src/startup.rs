@@ -268,6 +268,14 @@ impl Application {
         );
         let stats = Arc::new(gaia_stats::StatsService::new(store.clone()));
         let keepalive = Duration::from_secs(settings.sse_keepalive_secs);
+        let registry = Arc::new(ArcSwap::from_pointee(Registry::default()));
+        let pipeline = gaia_gateway::Pipeline::new(
+            registry.clone(),
+            limiter.clone(),
+            usage.clone(),
+            retry,
+            keepalive,
+        );
         let state = AppState {
             usage,
             stats,
@@ -276,7 +284,7 @@ impl Application {
             keys,
             limiter,
             login_guard: Arc::new(gaia_orgs::users::LoginGuard::default()),
-            registry: Arc::new(ArcSwap::from_pointee(Registry::default())),
+            registry,
             retry,
             keepalive,
             file_aliases: Arc::new(
@@ -287,6 +295,7 @@ impl Application {
             ),
             providers: Arc::new(providers),
             overhead: Arc::default(),
+            pipeline,
         };
         state
             .reload_registry()

@@ -36,6 +36,8 @@ pub struct AppState {
     pub providers: Arc<Vec<Arc<gaia_providers::Provider>>>,
     /// The time GaiaRouter itself adds to each answered chat completion (`GET /metrics`).
     pub overhead: Arc<crate::overhead::Histogram>,
+    /// The inference pipeline every inbound API shares (resolve, admit, route, record).
+    pub pipeline: gaia_gateway::Pipeline,
 }
 
 impl AppState {

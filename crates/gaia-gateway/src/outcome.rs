@@ -1,0 +1,204 @@
+//! What is known about a request so far, and its one usage record.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use gaia_core::{ChatRequest, GaiaError, Usage};
+use gaia_orgs::auth::{AppliedLimits, Principal};
+use gaia_orgs::limits::{Admission, Limiter};
+use gaia_providers::Target;
+use gaia_stats::UsageSink;
+use gaia_store::usage::NewUsageRecord;
+
+/// A request as it starts: who sent it and when. Handlers make one per request, before they parse it.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub(crate) request_id: String,
+    pub(crate) started: Instant,
+    pub(crate) key_id: Option<String>,
+    pub(crate) organization_id: Option<String>,
+    pub(crate) limits: Option<AppliedLimits>,
+}
+
+impl RequestContext {
+    /// The context of a request `principal` sends, known as `request_id` (its `x-request-id`).
+    pub fn new(request_id: String, principal: &Principal) -> Self {
+        Self {
+            request_id,
+            started: Instant::now(),
+            key_id: principal.key_id.clone(),
+            organization_id: principal.organization_id.clone(),
+            limits: principal.limits,
+        }
+    }
+
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+}
+
+/// The parts of the gateway an outcome is recorded into.
+#[derive(Clone)]
+pub(crate) struct Recorder {
+    pub(crate) limiter: std::sync::Arc<Limiter>,
+    pub(crate) usage: UsageSink,
+}
+
+/// What is known about a request so far, for its usage record.
+pub(crate) struct Outcome {
+    pub(crate) context: RequestContext,
+    pub(crate) model_requested: String,
+    pub(crate) stream: bool,
+    pub(crate) admission: Option<Admission>,
+    /// Upstream calls made (retries and fallbacks included).
+    pub(crate) attempts: u32,
+    /// When the request ended and how long it took, fixed before a deferred token count (else: now).
+    pub(crate) ended: Option<(DateTime<Utc>, u32)>,
+}
+
+pub(crate) fn elapsed_ms(since: Instant) -> u32 {
+    u32::try_from(since.elapsed().as_millis()).unwrap_or(u32::MAX)
+}
+
+impl Outcome {
+    pub(crate) fn new(context: RequestContext, model_requested: String, stream: bool) -> Self {
+        Self {
+            context,
+            model_requested,
+            stream,
+            admission: None,
+            attempts: 0,
+            ended: None,
+        }
+    }
+
+    /// Queues the request's usage record (consuming the outcome: a request is recorded exactly once).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record(
+        self,
+        recorder: &Recorder,
+        target: Option<&Target>,
+        result: Result<(), &GaiaError>,
+        usage: Option<Usage>,
+        estimated: Option<Usage>,
+        upstream_ms: Option<u32>,
+        ttft_ms: Option<u32>,
+    ) {
+        let is_estimate = usage.is_none() && estimated.is_some();
+        let usage = usage.or(estimated).unwrap_or_default();
+        let cost_nanos = target.map_or(0, |t| {
+            t.model
+                .cost_nanos(usage.prompt_tokens, usage.completion_tokens)
+        });
+        let (status_code, error_code) = match result {
+            Ok(()) => (200, None),
+            // 499 ("client closed request"), as reverse proxies log it: not a failure of ours or the
+            // provider's, and distinct from every status a client can receive.
+            Err(e) if e.code() == "client_disconnected" => (499, Some(e.code().to_owned())),
+            Err(e) => (e.status(), Some(e.code().to_owned())),
+        };
+        let (now, total_latency_ms) = self
+            .ended
+            .unwrap_or_else(|| (Utc::now(), elapsed_ms(self.context.started)));
+        let context = self.context;
+        if let (Some(key_id), Some(org_id)) = (&context.key_id, &context.organization_id) {
+            let admission = self.admission.unwrap_or_else(|| Admission {
+                key_id: key_id.clone(),
+                organization_id: org_id.clone(),
+            });
+            recorder.limiter.add_usage(
+                &admission,
+                i64::try_from(usage.total_tokens).unwrap_or(i64::MAX),
+                cost_nanos,
+                now,
+            );
+        }
+        let record = NewUsageRecord {
+            request_id: context.request_id,
+            created_at: now,
+            api_key_id: context.key_id,
+            organization_id: context.organization_id,
+            model_requested: self.model_requested,
+            model_served: target.map(|t| t.model.id.clone()),
+            provider: target.map(|t| t.provider.name().to_owned()),
+            stream: self.stream,
+            status_code,
+            error_code,
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            cached_tokens: usage.cached_tokens,
+            total_tokens: usage.total_tokens,
+            cost_nanos,
+            // An answer without the provider's usage (a cut stream, a client that left) was counted
+            // with a tokenizer; it is marked so statistics can tell.
+            estimated: is_estimate,
+            upstream_latency_ms: upstream_ms,
+            ttft_ms,
+            total_latency_ms,
+            attempts: Some(self.attempts),
+            unpriced: target.is_some_and(|t| !t.model.priced),
+        };
+        recorder.usage.record(record);
+    }
+
+    /// [`record`](Self::record), counting the tokens first when the provider reported no usage
+    /// (`to_count`: the request and the text it produced). The tokenizer runs on the blocking pool, in
+    /// the background: neither the answer nor the request thread waits for it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record_counting(
+        mut self,
+        recorder: &Recorder,
+        target: Option<Target>,
+        error: Option<GaiaError>,
+        usage: Option<Usage>,
+        to_count: Option<(ChatRequest, String)>,
+        upstream_ms: Option<u32>,
+        ttft_ms: Option<u32>,
+    ) {
+        let result = error.as_ref().map_or(Ok(()), Err);
+        let (Some((request, completion)), None) = (to_count, usage) else {
+            self.record(
+                recorder,
+                target.as_ref(),
+                result,
+                usage,
+                None,
+                upstream_ms,
+                ttft_ms,
+            );
+            return;
+        };
+        self.ended = Some((Utc::now(), elapsed_ms(self.context.started)));
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime (the process is shutting down): count here rather than lose the record.
+            let estimate = Usage::new(
+                gaia_stats::estimate::prompt_tokens(&request),
+                gaia_stats::estimate::text_tokens(&completion),
+            );
+            self.record(
+                recorder,
+                target.as_ref(),
+                result,
+                None,
+                Some(estimate),
+                upstream_ms,
+                ttft_ms,
+            );
+            return;
+        };
+        let recorder = recorder.clone();
+        runtime.spawn(async move {
+            let estimate = gaia_stats::estimate::usage_off_thread(request, completion).await;
+            let result = error.as_ref().map_or(Ok(()), Err);
+            self.record(
+                &recorder,
+                target.as_ref(),
+                result,
+                None,
+                Some(estimate),
+                upstream_ms,
+                ttft_ms,
+            );
+        });
+    }
+}

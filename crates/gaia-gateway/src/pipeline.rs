@@ -1,0 +1,284 @@
+//! The request's life: resolve, filter the targets, admit, route, record.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use chrono::Utc;
+use gaia_adapters::ResponseMeta;
+use gaia_core::{ChatRequest, ChatResponse, GaiaError};
+use gaia_orgs::auth::AppliedLimits;
+use gaia_orgs::limits::Limiter;
+use gaia_providers::router::{self, RetryPolicy, RouteFailure};
+use gaia_providers::{Registry, Target};
+use gaia_stats::UsageSink;
+
+use crate::outcome::{Outcome, Recorder, RequestContext, elapsed_ms};
+use crate::stream::RecordedStream;
+
+/// The pipeline every inference API shares. Cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    registry: Arc<ArcSwap<Registry>>,
+    recorder: Recorder,
+    retry: RetryPolicy,
+    keepalive: Duration,
+}
+
+/// What the pipeline produced for a request.
+pub enum Served {
+    /// A complete answer; its usage is recorded (or being counted, when the provider reported none).
+    Complete {
+        response: ChatResponse,
+        /// The target that answered.
+        target: Target,
+    },
+    /// A streamed answer, starting with the provider's first event; it records its usage when it ends
+    /// or is dropped.
+    Stream(Box<RecordedStream>),
+}
+
+impl Pipeline {
+    /// `keepalive`: how long the provider may be silent mid-stream before a [`crate::StreamItem::KeepAlive`].
+    pub fn new(
+        registry: Arc<ArcSwap<Registry>>,
+        limiter: Arc<Limiter>,
+        usage: UsageSink,
+        retry: RetryPolicy,
+        keepalive: Duration,
+    ) -> Self {
+        Self {
+            registry,
+            recorder: Recorder { limiter, usage },
+            retry,
+            keepalive,
+        }
+    }
+
+    /// Records a request that was refused before it could be decoded (the body was not the dialect's),
+    /// with the model it named if that could be read.
+    pub fn refuse_undecodable(&self, context: RequestContext, model: String, error: &GaiaError) {
+        Outcome::new(context, model, false).record(
+            &self.recorder,
+            None,
+            Err(error),
+            None,
+            None,
+            None,
+            None,
+        );
+    }
+
+    /// Serves `request`: the model resolved (memory), targets that cannot serve the caller dropped, the
+    /// caller's limits admitted (memory; the database only when a request-limit block runs out), the
+    /// route over the targets, and the usage recorded — here for a refusal or a complete answer, by the
+    /// stream for a streamed one. `meta` carries the answer's id and creation time in the caller's
+    /// dialect.
+    pub async fn serve(
+        &self,
+        context: RequestContext,
+        request: ChatRequest,
+        meta: ResponseMeta,
+    ) -> Result<Served, GaiaError> {
+        let mut outcome = Outcome::new(context, request.model.clone(), request.stream);
+        match self.route(&mut outcome, request, meta).await {
+            Ok(Routed::Complete {
+                response,
+                target,
+                to_count,
+                upstream_ms,
+            }) => {
+                outcome.record_counting(
+                    &self.recorder,
+                    Some(target.clone()),
+                    None,
+                    response.usage,
+                    to_count,
+                    Some(upstream_ms),
+                    None,
+                );
+                Ok(Served::Complete { response, target })
+            }
+            Ok(Routed::Stream {
+                events,
+                target,
+                request,
+                upstream_ms,
+            }) => Ok(Served::Stream(Box::new(RecordedStream::new(
+                events,
+                self.recorder.clone(),
+                outcome,
+                target,
+                upstream_ms,
+                request,
+                self.keepalive,
+            )))),
+            Err((target, error)) => {
+                outcome.record(
+                    &self.recorder,
+                    target.as_ref(),
+                    Err(&error),
+                    None,
+                    None,
+                    None,
+                    None,
+                );
+                Err(error)
+            }
+        }
+    }
+
+    async fn route(
+        &self,
+        outcome: &mut Outcome,
+        request: ChatRequest,
+        meta: ResponseMeta,
+    ) -> Result<Routed, (Option<Target>, GaiaError)> {
+        let targets = self
+            .registry
+            .load()
+            .resolve(&request.model)
+            .map_err(|e| (None, e))?;
+        let targets = within_output_limit(targets, request.max_tokens).map_err(|e| (None, e))?;
+        let targets =
+            priced_for(targets, outcome.context.limits.as_ref()).map_err(|e| (None, e))?;
+        if let (Some(limits), Some(key_id), Some(org_id)) = (
+            &outcome.context.limits,
+            &outcome.context.key_id,
+            &outcome.context.organization_id,
+        ) {
+            let admission = self
+                .recorder
+                .limiter
+                .admit(key_id, org_id, limits, Utc::now())
+                .await
+                .map_err(|e| (None, e))?;
+            outcome.admission = Some(admission);
+        }
+        let upstream_started = Instant::now();
+        // A failed route still tells which target it tried last and how often.
+        let failed = |outcome: &mut Outcome, f: RouteFailure| {
+            outcome.attempts = f.attempts.count;
+            (f.target, f.error)
+        };
+        if request.stream {
+            let (events, target, attempts) =
+                router::chat_stream(&targets, &request, &meta, self.retry)
+                    .await
+                    .map_err(|f| failed(outcome, f))?;
+            outcome.attempts = attempts.count;
+            return Ok(Routed::Stream {
+                events,
+                target,
+                request,
+                upstream_ms: elapsed_ms(upstream_started),
+            });
+        }
+        let (response, target, attempts) = router::chat(&targets, &request, &meta, self.retry)
+            .await
+            .map_err(|f| failed(outcome, f))?;
+        outcome.attempts = attempts.count;
+        let upstream_ms = elapsed_ms(upstream_started);
+        // A provider that reported no usage: counted with the tokenizer (in the background) and marked
+        // estimated.
+        let to_count = response.usage.is_none().then(|| {
+            let completion: String = response
+                .choices
+                .iter()
+                .flat_map(|c| {
+                    c.message
+                        .text_content()
+                        .chars()
+                        .chain(
+                            c.message
+                                .tool_calls
+                                .iter()
+                                .flat_map(|t| t.arguments.chars()),
+                        )
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            (request, completion)
+        });
+        Ok(Routed::Complete {
+            response,
+            target,
+            to_count,
+            upstream_ms,
+        })
+    }
+}
+
+/// What routing produced, before it is recorded.
+enum Routed {
+    Complete {
+        response: ChatResponse,
+        target: Target,
+        to_count: Option<(ChatRequest, String)>,
+        upstream_ms: u32,
+    },
+    Stream {
+        events: gaia_providers::EventStream,
+        target: Target,
+        request: ChatRequest,
+        upstream_ms: u32,
+    },
+}
+
+/// Drops targets whose model cannot produce `max_tokens`; refuses (422) when none is left, rather than
+/// sending a request every provider would reject.
+fn within_output_limit(
+    targets: Vec<Target>,
+    max_tokens: Option<u32>,
+) -> Result<Vec<Target>, GaiaError> {
+    let Some(asked) = max_tokens.map(i64::from) else {
+        return Ok(targets);
+    };
+    let limit_of = |t: &Target| t.model.max_completion_tokens.filter(|m| *m > 0);
+    let first_limit = targets.iter().find_map(limit_of);
+    let fitting: Vec<Target> = targets
+        .into_iter()
+        .filter(|t| limit_of(t).is_none_or(|m| asked <= m))
+        .collect();
+    match (fitting.is_empty(), first_limit) {
+        // Well-formed, but beyond this model's limit (a rule per model, which no schema states): 422.
+        (true, Some(limit)) => Err(GaiaError::unprocessable(format!(
+            "max_tokens is {asked}, but the model can produce at most {limit} tokens"
+        ))
+        .with_param("max_tokens")
+        .with_code("max_tokens_too_large")),
+        _ => Ok(fitting),
+    }
+}
+
+/// A caller under a monthly cost limit (its key's or its organization's) is served only by models whose
+/// price is known: an unpriced model would cost it nothing on paper, so the limit could never bite. Drops
+/// unpriced targets of an alias; refuses (403 `model_not_priced`) when none is left, naming the model and
+/// how to price it.
+fn priced_for(
+    targets: Vec<Target>,
+    limits: Option<&AppliedLimits>,
+) -> Result<Vec<Target>, GaiaError> {
+    let Some(limits) = limits else {
+        return Ok(targets);
+    };
+    let whose = if limits.key.monthly_cost_nanos.is_some() {
+        "this key's"
+    } else if limits.organization.monthly_cost_nanos.is_some() {
+        "this key's organization's"
+    } else {
+        return Ok(targets);
+    };
+    let first = targets.first().map(|t| t.model.id.clone());
+    let priced: Vec<Target> = targets.into_iter().filter(|t| t.model.priced).collect();
+    match first {
+        Some(id) if priced.is_empty() => Err(GaiaError::forbidden(format!(
+            "the model '{id}' has no known price, so {whose} monthly cost limit cannot be enforced on it; \
+             an administrator can price it with PATCH /v1/admin/models/{id} \
+             (`input_price_per_mtok`, `output_price_per_mtok`; 0 declares it free)"
+        ))
+        .with_param("model")
+        .with_code("model_not_priced")),
+        _ => Ok(priced),
+    }
+}
