@@ -132,3 +132,35 @@ async fn the_admin_ui_is_served_with_a_strict_content_security_policy() {
             .is_none()
     );
 }
+
+/// The OpenAPI document is committed (`docs/api/openapi.json`): a change to the public API shows in review
+/// as a change to that file, and the admin UI's TypeScript types are generated from it
+/// (`frontend/src/api/schema.d.ts`, `npm run gen:api`). The served document must equal it; after an
+/// intended change, `GAIA_UPDATE_OPENAPI=1 cargo test -p gaiarouter --test api committed_openapi` rewrites
+/// it (then run `npm run gen:api` in `frontend/`).
+#[tokio::test]
+async fn the_committed_openapi_document_is_the_one_served() {
+    let app = spawn_app().await;
+    let served: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api/openapi.json");
+    let pretty = serde_json::to_string_pretty(&served).unwrap() + "\n";
+    if std::env::var_os("GAIA_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &pretty).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let committed: serde_json::Value = serde_json::from_str(&committed).unwrap_or_default();
+    if committed != served {
+        let changed: Vec<String> = served["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(p, v)| committed["paths"][p.as_str()] != **v)
+            .map(|(p, _)| p.clone())
+            .collect();
+        panic!(
+            "the served OpenAPI document differs from docs/api/openapi.json (paths changed: {changed:?}; \
+             schemas may differ too). If the change is intended: GAIA_UPDATE_OPENAPI=1 cargo test -p \
+             gaiarouter --test api committed_openapi, then `npm run gen:api` in frontend/"
+        );
+    }
+}
