@@ -4,31 +4,11 @@
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::schemas::{ErrorBody, ErrorDetail};
 
 use crate::routes;
-
-/// The OpenAI-style error envelope every error response uses.
-#[derive(Debug, ToSchema)]
-#[schema(example = json!({"error": {"message": "no route for GET /v1/nope", "type": "invalid_request_error", "code": "unknown_route", "param": null}}))]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-/// The inside of the error envelope.
-#[derive(Debug, ToSchema)]
-pub struct ErrorDetail {
-    /// Human-readable explanation.
-    pub message: String,
-    /// `invalid_request_error`, `authentication_error`, `permission_error`, `rate_limit_error`,
-    /// `insufficient_quota`, `api_error` or `server_error`.
-    #[schema(rename = "type")]
-    pub r#type: String,
-    /// Machine-readable code, e.g. `model_not_found`, `invalid_api_key`, `organization_limit_error`.
-    pub code: String,
-    /// The request parameter at fault, if any.
-    pub param: Option<String>,
-}
 
 struct BearerAuth;
 

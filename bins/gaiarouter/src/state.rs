@@ -44,15 +44,13 @@ impl AppState {
     /// Rebuilds the registry snapshot from the database.
     pub async fn reload_registry(&self) -> Result<(), gaia_core::GaiaError> {
         let models = self.store.list_models().await?;
-        let mut aliases: Vec<(String, Vec<String>)> = self
-            .store
-            .list_model_aliases()
-            .await?
-            .into_iter()
-            .map(|a| (a.alias, a.targets))
-            .collect();
-        aliases.extend(self.file_aliases.iter().cloned());
-        let registry = Registry::new(self.providers.iter().cloned(), models, aliases);
+        let stored = self.store.list_model_aliases().await?;
+        let registry = Registry::with_file_aliases(
+            self.providers.iter().cloned(),
+            models,
+            stored.into_iter().map(|a| (a.alias, a.targets)),
+            &self.file_aliases,
+        );
         self.registry.store(Arc::new(registry));
         Ok(())
     }

@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod model;
+pub mod money;
 pub mod registry;
 pub mod request;
 pub mod response;
@@ -18,6 +19,7 @@ pub mod usage;
 
 pub use error::{ErrorKind, GaiaError, GaiaResult};
 pub use model::{ModelRef, ProviderKind};
+pub use money::Nanos;
 pub use registry::ModelInfo;
 pub use request::*;
 pub use response::*;

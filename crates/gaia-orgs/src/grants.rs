@@ -78,7 +78,7 @@ const RPM: Field = Field {
 fn show(field: Field, v: Option<i64>) -> String {
     match v {
         None => "unlimited".to_owned(),
-        Some(n) if field.usd => format!("{} USD", n as f64 / 1e9),
+        Some(n) if field.usd => format!("{} USD", gaia_core::money::usd(n)),
         Some(n) => n.to_string(),
     }
 }

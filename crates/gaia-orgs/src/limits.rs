@@ -368,7 +368,7 @@ impl Limiter {
             return Err(quota_error(
                 scope,
                 "cost",
-                format!("${:.2}", limit as f64 / 1e9),
+                gaia_core::Nanos(limit).to_string(),
                 now,
             ));
         }

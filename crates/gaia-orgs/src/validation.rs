@@ -78,7 +78,9 @@ pub fn cost_limit(field: &str, v: Option<f64>) -> Result<Option<i64>, GaiaError>
         Some(usd) if usd > 9_000_000_000.0 => {
             Err(field_error(field, format!("`{field}` is too large")))
         }
-        Some(usd) => Ok(Some((usd * 1e9).round() as i64)),
+        Some(usd) => gaia_core::Nanos::from_usd(usd)
+            .map(|n| Some(n.0))
+            .ok_or_else(|| field_error(field, format!("`{field}` is too large"))),
     }
 }
 
@@ -113,11 +115,6 @@ pub fn permissions(raw: &[String]) -> Result<Permissions, GaiaError> {
         perms.push(parsed);
     }
     Ok(Permissions::from_slice(&perms))
-}
-
-/// Nano-dollars → USD for display.
-pub fn nanos_to_usd(n: i64) -> f64 {
-    n as f64 / 1e9
 }
 
 #[cfg(test)]

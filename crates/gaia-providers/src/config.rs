@@ -193,8 +193,8 @@ pub struct FileAlias {
 
 /// USD per million tokens → nano-dollars per million tokens.
 pub fn usd_per_mtok_to_nanos(usd: f64) -> i64 {
-    if usd.is_finite() && usd > 0.0 {
-        (usd * 1e9).round() as i64
+    if usd > 0.0 {
+        gaia_core::Nanos::from_usd(usd).map_or(0, |n| n.0)
     } else {
         0
     }

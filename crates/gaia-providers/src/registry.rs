@@ -58,6 +58,24 @@ impl Registry {
         }
     }
 
+    /// A snapshot of the providers, the stored models and aliases, and the aliases of the `GAIA_CONFIG` file.
+    /// A file alias wins over a stored one of the same name: the file is the operator's deployment, read at
+    /// every start, and cannot be changed through the API.
+    pub fn with_file_aliases(
+        providers: impl IntoIterator<Item = Arc<Provider>>,
+        models: impl IntoIterator<Item = ModelInfo>,
+        stored_aliases: impl IntoIterator<Item = (String, Vec<String>)>,
+        file_aliases: &[(String, Vec<String>)],
+    ) -> Self {
+        Self::new(
+            providers,
+            models,
+            stored_aliases
+                .into_iter()
+                .chain(file_aliases.iter().cloned()),
+        )
+    }
+
     pub fn provider(&self, name: &str) -> Option<&Arc<Provider>> {
         self.providers.get(canonical_provider(name))
     }
@@ -213,6 +231,30 @@ mod tests {
                 ],
             )],
         )
+    }
+
+    #[test]
+    fn a_file_alias_wins_over_a_stored_one_of_the_same_name() {
+        let openai = Provider::new(
+            ProviderConfig::new(
+                "openai",
+                ProviderKind::OpenAi,
+                "http://127.0.0.1:9",
+                Some("k".into()),
+            ),
+            Timeouts::default(),
+        )
+        .unwrap();
+        let r = Registry::with_file_aliases(
+            [openai],
+            [
+                model("openai/gpt-4o-mini", true),
+                model("openai/gpt-4o", true),
+            ],
+            [("fast".to_owned(), vec!["openai/gpt-4o".to_owned()])],
+            &[("fast".to_owned(), vec!["openai/gpt-4o-mini".to_owned()])],
+        );
+        assert_eq!(r.resolve("fast").unwrap()[0].model.id, "openai/gpt-4o-mini");
     }
 
     #[test]

@@ -30,7 +30,5 @@ pub use gaia_store::usage::{
     NewUsageRecord, StatusFilter, StoredUsageRecord, UsageRecordFilter, UsageTotals,
 };
 
-/// Nano-dollars (the stored unit) as US dollars, for JSON.
-pub fn usd(nanos: i64) -> f64 {
-    nanos as f64 / 1e9
-}
+/// Nano-dollars (the stored unit) as US dollars, for JSON: the one conversion, `gaia_core::money`.
+pub use gaia_core::money::usd;

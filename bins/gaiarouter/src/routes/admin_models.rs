@@ -12,9 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AdminOnly;
 use crate::error::ApiError;
-use crate::routes::models::nanos_to_usd;
 use crate::routes::pagination::{PageQuery, Paginated};
 use crate::state::AppState;
+use gaia_core::money::usd;
 
 /// A registry entry as admins see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,8 +51,8 @@ fn to_admin(m: ModelInfo, state: &AppState) -> AdminModel {
         .provider(&m.provider)
         .is_some_and(|p| p.is_configured());
     AdminModel {
-        input_price_per_mtok: nanos_to_usd(m.input_price_nanos_per_mtok),
-        output_price_per_mtok: nanos_to_usd(m.output_price_nanos_per_mtok),
+        input_price_per_mtok: usd(m.input_price_nanos_per_mtok),
+        output_price_per_mtok: usd(m.output_price_nanos_per_mtok),
         id: m.id,
         provider: m.provider,
         upstream_name: m.upstream_name,
@@ -85,8 +85,8 @@ pub struct ModelListQuery {
     params(PageQuery, ModelListQuery),
     responses(
         (status = 200, description = "A page of models", body = inline(Paginated<AdminModel>)),
-        (status = 401, description = "Missing or invalid API key", body = crate::openapi::ErrorBody),
-        (status = 403, description = "Not an admin", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = crate::routes::schemas::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn list(
@@ -180,9 +180,9 @@ fn positive_limits(
 #[utoipa::path(post, path = "/v1/admin/models", tag = "models", request_body = NewModel,
     responses(
         (status = 201, description = "Registered", body = AdminModel),
-        (status = 400, description = "Invalid id or negative price", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Well-formed, but the provider does not exist on this gateway (`unknown_provider`)", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Already registered", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid id or negative price", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "Well-formed, but the provider does not exist on this gateway (`unknown_provider`)", body = crate::routes::schemas::ErrorBody),
+        (status = 409, description = "Already registered", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn create(
@@ -279,7 +279,7 @@ pub struct ModelPatch {
     params(("id" = String, Path, description = "Model id, e.g. `openai/gpt-4o-mini`", min_length = 1, max_length = 256)),
     responses(
         (status = 200, description = "Updated", body = AdminModel),
-        (status = 404, description = "No such model", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such model", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn patch(
@@ -386,7 +386,7 @@ pub struct SyncResult {
 #[utoipa::path(post, path = "/v1/admin/models/sync", tag = "models",
     responses(
         (status = 200, description = "Synced", body = SyncResult),
-        (status = 502, description = "OpenRouter failed", body = crate::openapi::ErrorBody),
+        (status = 502, description = "OpenRouter failed", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn sync(_admin: AdminOnly, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -451,8 +451,8 @@ pub async fn list_aliases(
     params(("alias" = String, Path, description = "Alias name: letters, digits, '-', '_', '.', ':' (at most 128)", pattern = "^[A-Za-z0-9._:-]{1,128}$")),
     responses(
         (status = 200, description = "Saved", body = Alias),
-        (status = 400, description = "Bad name or targets", body = crate::openapi::ErrorBody),
-        (status = 422, description = "A target is well-formed but not a registered model (`model_not_found`)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Bad name or targets", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "A target is well-formed but not a registered model (`model_not_found`)", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn put_alias(
@@ -507,7 +507,7 @@ pub async fn put_alias(
     params(("alias" = String, Path, description = "Alias name")),
     responses(
         (status = 200, description = "Deleted", body = crate::routes::organizations::Message),
-        (status = 404, description = "No such alias", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such alias", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn delete_alias(

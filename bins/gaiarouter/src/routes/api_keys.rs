@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use gaia_core::ApiKey;
+use gaia_core::money::usd;
 use gaia_orgs::limits::Scope;
 use gaia_orgs::tenants::{self, CreateApiKey, LimitsInput, LimitsPatch, UpdateApiKey};
-use gaia_orgs::validation::nanos_to_usd;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -74,7 +74,7 @@ fn respond(
             .collect(),
         monthly_requests_limit: k.limits.monthly_requests,
         monthly_tokens_limit: k.limits.monthly_tokens,
-        monthly_cost_limit: k.limits.monthly_cost_nanos.map(nanos_to_usd),
+        monthly_cost_limit: k.limits.monthly_cost_nanos.map(usd),
         rate_limit_rpm: k.limits.rate_limit_rpm,
         created_at: k.created_at,
         expires_at: k.expires_at,
@@ -179,11 +179,11 @@ pub struct ApiKeyQuery {
 #[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = CreateApiKeyBody,
     responses(
         (status = 201, description = "Created; `key` holds the secret", body = ApiKeyResponse),
-        (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
-        (status = 422, description = "`expires_at` is not in the future", body = crate::openapi::ErrorBody),
-        (status = 403, description = "Missing permission, or granting more than the caller has", body = crate::openapi::ErrorBody),
-        (status = 404, description = "Unknown organization (or not yours)", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The organization is inactive (`organization_inactive`)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid field", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "`expires_at` is not in the future", body = crate::routes::schemas::ErrorBody),
+        (status = 403, description = "Missing permission, or granting more than the caller has", body = crate::routes::schemas::ErrorBody),
+        (status = 404, description = "Unknown organization (or not yours)", body = crate::routes::schemas::ErrorBody),
+        (status = 409, description = "The organization is inactive (`organization_inactive`)", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn create(
     Authenticated(principal): Authenticated,
@@ -249,7 +249,7 @@ pub async fn list(
     params(("key_id" = String, Path, description = "Key id")),
     responses(
         (status = 200, description = "The key", body = ApiKeyResponse),
-        (status = 404, description = "Not found (or not yours)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn get(
     Authenticated(principal): Authenticated,
@@ -266,11 +266,11 @@ pub async fn get(
     params(("key_id" = String, Path, description = "Key id")),
     responses(
         (status = 200, description = "Updated", body = ApiKeyResponse),
-        (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
-        (status = 422, description = "`expires_at` is not in the future", body = crate::openapi::ErrorBody),
-        (status = 403, description = "Missing permission", body = crate::openapi::ErrorBody),
-        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The key is revoked", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid field", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "`expires_at` is not in the future", body = crate::routes::schemas::ErrorBody),
+        (status = 403, description = "Missing permission", body = crate::routes::schemas::ErrorBody),
+        (status = 404, description = "Not found", body = crate::routes::schemas::ErrorBody),
+        (status = 409, description = "The key is revoked", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn update(
     Authenticated(principal): Authenticated,
@@ -303,7 +303,7 @@ pub async fn update(
     params(("key_id" = String, Path, description = "Key id")),
     responses(
         (status = 200, description = "Revoked", body = Message),
-        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
+        (status = 404, description = "Not found", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn delete(
     Authenticated(principal): Authenticated,

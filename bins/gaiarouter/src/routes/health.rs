@@ -48,7 +48,7 @@ pub async fn health() -> HttpResponse {
     tag = "system",
     responses(
         (status = 200, description = "Ready to serve", body = Ready),
-        (status = 503, description = "The database is unreachable", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The database is unreachable", body = crate::routes::schemas::ErrorBody),
     )
 )]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

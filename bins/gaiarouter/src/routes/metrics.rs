@@ -28,8 +28,8 @@ use crate::state::AppState;
     tag = "system",
     responses(
         (status = 200, description = "Prometheus text format", content_type = "text/plain; version=0.0.4", body = String),
-        (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The caller lacks the admin permission", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = crate::routes::schemas::ErrorBody),
+        (status = 403, description = "The caller lacks the admin permission", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = []))
 )]

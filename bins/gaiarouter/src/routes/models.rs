@@ -49,10 +49,6 @@ pub struct ModelList {
     pub data: Vec<ModelObject>,
 }
 
-pub fn nanos_to_usd(nanos: i64) -> f64 {
-    nanos as f64 / 1e9
-}
-
 impl From<&ModelInfo> for ModelObject {
     fn from(m: &ModelInfo) -> Self {
         Self {
@@ -63,8 +59,8 @@ impl From<&ModelInfo> for ModelObject {
             display_name: m.display_name.clone(),
             context_length: m.context_length,
             max_completion_tokens: m.max_completion_tokens,
-            input_price_per_mtok: nanos_to_usd(m.input_price_nanos_per_mtok),
-            output_price_per_mtok: nanos_to_usd(m.output_price_nanos_per_mtok),
+            input_price_per_mtok: gaia_core::money::usd(m.input_price_nanos_per_mtok),
+            output_price_per_mtok: gaia_core::money::usd(m.output_price_nanos_per_mtok),
             priced: m.priced,
             capabilities: Capabilities {
                 vision: m.supports_vision,
@@ -82,7 +78,7 @@ impl From<&ModelInfo> for ModelObject {
     tag = "inference",
     responses(
         (status = 200, description = "The models", body = ModelList),
-        (status = 401, description = "Missing or invalid API key", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -107,7 +103,7 @@ pub async fn list_models(_auth: Authenticated, state: web::Data<AppState>) -> Ht
     params(("id" = String, Path, description = "Model id, e.g. `openai/gpt-4o-mini`", min_length = 1, max_length = 256)),
     responses(
         (status = 200, description = "The model", body = ModelObject),
-        (status = 404, description = "Unknown, disabled or unavailable model", body = crate::openapi::ErrorBody),
+        (status = 404, description = "Unknown, disabled or unavailable model", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = []))
 )]

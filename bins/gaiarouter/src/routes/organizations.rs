@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use gaia_core::Organization;
+use gaia_core::money::usd;
 use gaia_orgs::limits::Scope;
 use gaia_orgs::tenants::{self, CreateOrganization, LimitsInput, LimitsPatch, UpdateOrganization};
-use gaia_orgs::validation::nanos_to_usd;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -51,7 +51,7 @@ pub fn month_usage(state: &AppState, scope: Scope, id: &str) -> MonthUsage {
     MonthUsage {
         month_requests: t.requests,
         month_tokens: t.tokens,
-        month_cost: nanos_to_usd(t.cost_nanos),
+        month_cost: usd(t.cost_nanos),
     }
 }
 
@@ -64,7 +64,7 @@ fn respond(state: &AppState, o: Organization) -> OrganizationResponse {
         status: o.status.as_str().to_owned(),
         monthly_requests_limit: o.limits.monthly_requests,
         monthly_tokens_limit: o.limits.monthly_tokens,
-        monthly_cost_limit: o.limits.monthly_cost_nanos.map(nanos_to_usd),
+        monthly_cost_limit: o.limits.monthly_cost_nanos.map(usd),
         rate_limit_rpm: o.limits.rate_limit_rpm,
         created_at: o.created_at,
         updated_at: o.updated_at,
@@ -156,10 +156,10 @@ pub struct Message {
 #[utoipa::path(post, path = "/v1/organizations", tag = "organizations", request_body = CreateOrganizationBody,
     responses(
         (status = 201, description = "Created", body = OrganizationResponse),
-        (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Not authenticated", body = crate::openapi::ErrorBody),
-        (status = 403, description = "Not an admin", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Name taken", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid field", body = crate::routes::schemas::ErrorBody),
+        (status = 401, description = "Not authenticated", body = crate::routes::schemas::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::routes::schemas::ErrorBody),
+        (status = 409, description = "Name taken", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn create(
     Authenticated(principal): Authenticated,
@@ -186,7 +186,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/organizations", tag = "organizations", params(PageQuery, OrganizationQuery),
     responses(
         (status = 200, description = "A page", body = inline(Paginated<OrganizationResponse>)),
-        (status = 401, description = "Not authenticated", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Not authenticated", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn list(
     Authenticated(principal): Authenticated,
@@ -212,7 +212,7 @@ pub async fn list(
     params(("org_id" = String, Path, description = "Organization id")),
     responses(
         (status = 200, description = "The organization", body = OrganizationResponse),
-        (status = 404, description = "Not found (or not yours)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn get(
     Authenticated(principal): Authenticated,
@@ -228,10 +228,10 @@ pub async fn get(
     params(("org_id" = String, Path, description = "Organization id")),
     responses(
         (status = 200, description = "Updated", body = OrganizationResponse),
-        (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
-        (status = 403, description = "Not an admin", body = crate::openapi::ErrorBody),
-        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Name taken", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid field", body = crate::routes::schemas::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::routes::schemas::ErrorBody),
+        (status = 404, description = "Not found", body = crate::routes::schemas::ErrorBody),
+        (status = 409, description = "Name taken", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn update(
     Authenticated(principal): Authenticated,
@@ -262,8 +262,8 @@ pub async fn update(
     params(("org_id" = String, Path, description = "Organization id")),
     responses(
         (status = 200, description = "Deactivated", body = Message),
-        (status = 403, description = "Not an admin", body = crate::openapi::ErrorBody),
-        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::routes::schemas::ErrorBody),
+        (status = 404, description = "Not found", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn delete(
     Authenticated(principal): Authenticated,

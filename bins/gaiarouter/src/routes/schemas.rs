@@ -1,4 +1,5 @@
-//! OpenAPI schemas the routes share, written by hand where a derive cannot state the rule the server
+//! What the routes share with each other and with the OpenAPI document: the error envelope, and schemas
+//! written by hand where a derive cannot state the rule the server
 //! applies: the document must accept exactly what the server accepts, so generated clients and fuzzers
 //! (schemathesis runs every check in `make test-schema`) are right.
 //!
@@ -9,6 +10,7 @@
 //! - a **description** has no control character but tab, line feed and carriage return:
 //!   `^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$`.
 
+use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AnyOf, KnownFormat, Object, Schema, SchemaFormat, Type};
 
@@ -72,4 +74,26 @@ pub struct SseEvent {
     pub id: Option<String>,
     /// Reconnection time in milliseconds.
     pub retry: Option<u64>,
+}
+
+/// The OpenAI-style error envelope every error response uses.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"error": {"message": "no route for GET /v1/nope", "type": "invalid_request_error", "code": "unknown_route", "param": null}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// The inside of the error envelope.
+#[derive(Debug, ToSchema)]
+pub struct ErrorDetail {
+    /// Human-readable explanation.
+    pub message: String,
+    /// `invalid_request_error`, `authentication_error`, `permission_error`, `rate_limit_error`,
+    /// `insufficient_quota`, `api_error` or `server_error`.
+    #[schema(rename = "type")]
+    pub r#type: String,
+    /// Machine-readable code, e.g. `model_not_found`, `invalid_api_key`, `organization_limit_error`.
+    pub code: String,
+    /// The request parameter at fault, if any.
+    pub param: Option<String>,
 }

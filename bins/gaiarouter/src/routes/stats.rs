@@ -107,10 +107,10 @@ async fn report(
     responses(
         (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv")),
             headers(("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"stats-<group_by>-<start>-<end>.csv\"`"))),
-        (status = 400, description = "Invalid dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Well-formed dates in the wrong order, or a period over 3,660 days", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or invalid credentials", body = crate::openapi::ErrorBody),
-        (status = 403, description = "Not an admin", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid dates, unknown `group_by` or `format`", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "Well-formed dates in the wrong order, or a period over 3,660 days", body = crate::routes::schemas::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = crate::routes::schemas::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn global_stats(
@@ -126,10 +126,10 @@ pub async fn global_stats(
     responses(
         (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv")),
             headers(("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"stats-<group_by>-<start>-<end>.csv\"`"))),
-        (status = 400, description = "Invalid dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Well-formed dates in the wrong order, or a period over 3,660 days", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The caller lacks the `read` permission", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such organization (or not the caller's)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid dates, unknown `group_by` or `format`", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "Well-formed dates in the wrong order, or a period over 3,660 days", body = crate::routes::schemas::ErrorBody),
+        (status = 403, description = "The caller lacks the `read` permission", body = crate::routes::schemas::ErrorBody),
+        (status = 404, description = "No such organization (or not the caller's)", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn organization_stats(
@@ -148,10 +148,10 @@ pub async fn organization_stats(
     responses(
         (status = 200, description = "The report, or CSV with `format=csv`", content((StatsResponse = "application/json"), (String = "text/csv")),
             headers(("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"stats-<group_by>-<start>-<end>.csv\"`"))),
-        (status = 400, description = "Invalid dates, unknown `group_by` or `format`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Well-formed dates in the wrong order, or a period over 3,660 days", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The caller lacks the `read` permission", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such key (or not in the caller's organization)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid dates, unknown `group_by` or `format`", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "Well-formed dates in the wrong order, or a period over 3,660 days", body = crate::routes::schemas::ErrorBody),
+        (status = 403, description = "The caller lacks the `read` permission", body = crate::routes::schemas::ErrorBody),
+        (status = 404, description = "No such key (or not in the caller's organization)", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn key_stats(
@@ -261,10 +261,10 @@ impl RequestLogParams {
                 ("x-total-count" = u64, description = "With `format=csv`: how many requests match the filter (all pages)"),
                 ("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"requests.csv\"`"),
             )),
-        (status = 400, description = "Invalid dates, status, paging or format", body = crate::openapi::ErrorBody),
-        (status = 422, description = "Well-formed dates in the wrong order", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The caller lacks the `read` permission", body = crate::openapi::ErrorBody),
-        (status = 404, description = "The organization or key is not the caller's", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid dates, status, paging or format", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "Well-formed dates in the wrong order", body = crate::routes::schemas::ErrorBody),
+        (status = 403, description = "The caller lacks the `read` permission", body = crate::routes::schemas::ErrorBody),
+        (status = 404, description = "The organization or key is not the caller's", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn request_log(

@@ -94,8 +94,8 @@ fn expiry(exp: i64) -> DateTime<Utc> {
 #[utoipa::path(post, path = "/v1/admin/login", tag = "auth", request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in", body = LoginResponse),
-        (status = 401, description = "Invalid username or password", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = crate::openapi::ErrorBody,
+        (status = 401, description = "Invalid username or password", body = crate::routes::schemas::ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = crate::routes::schemas::ErrorBody,
             headers(("retry-after" = u64, description = "Seconds until the next attempt is allowed"))),
     ), security(()))]
 pub async fn login(
@@ -129,8 +129,8 @@ pub async fn login(
 #[utoipa::path(post, path = "/v1/auth/key-login", tag = "auth", request_body = KeyLoginBody,
     responses(
         (status = 200, description = "Signed in", body = KeyLoginResponse),
-        (status = 401, description = "Invalid, revoked or expired key", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Too many failed attempts from this client", body = crate::openapi::ErrorBody,
+        (status = 401, description = "Invalid, revoked or expired key", body = crate::routes::schemas::ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client", body = crate::routes::schemas::ErrorBody,
             headers(("retry-after" = u64, description = "Seconds until the next attempt is allowed"))),
     ), security(()))]
 pub async fn key_login(
@@ -177,7 +177,7 @@ pub async fn key_login(
 #[utoipa::path(get, path = "/v1/auth/me", tag = "auth",
     responses(
         (status = 200, description = "The caller", body = Me),
-        (status = 401, description = "Not authenticated", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Not authenticated", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn me(Authenticated(p): Authenticated) -> HttpResponse {
     let kind = match p.kind {
@@ -297,8 +297,8 @@ pub async fn list(
 #[utoipa::path(post, path = "/v1/admin/users", tag = "auth", request_body = CreateUserBody,
     responses(
         (status = 201, description = "Created", body = UserResponse),
-        (status = 400, description = "Invalid field", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Username taken", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Invalid field", body = crate::routes::schemas::ErrorBody),
+        (status = 409, description = "Username taken", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn create(
     AdminOnly(p): AdminOnly,
@@ -319,7 +319,7 @@ pub async fn create(
 
 /// One user (admin).
 #[utoipa::path(get, path = "/v1/admin/users/{user_id}", tag = "auth", params(("user_id" = String, Path, description = "User id")),
-    responses((status = 200, description = "The user", body = UserResponse), (status = 404, description = "Not found", body = crate::openapi::ErrorBody)),
+    responses((status = 200, description = "The user", body = UserResponse), (status = 404, description = "Not found", body = crate::routes::schemas::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
     AdminOnly(p): AdminOnly,
@@ -336,8 +336,8 @@ pub async fn get(
     params(("user_id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "Updated", body = UserResponse),
-        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Last admin", body = crate::openapi::ErrorBody),
+        (status = 404, description = "Not found", body = crate::routes::schemas::ErrorBody),
+        (status = 409, description = "Last admin", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn update(
     AdminOnly(p): AdminOnly,
@@ -363,8 +363,8 @@ pub async fn update(
 #[utoipa::path(delete, path = "/v1/admin/users/{user_id}", tag = "auth", params(("user_id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "Deactivated", body = Message),
-        (status = 404, description = "Not found", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Last admin", body = crate::openapi::ErrorBody),
+        (status = 404, description = "Not found", body = crate::routes::schemas::ErrorBody),
+        (status = 409, description = "Last admin", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn delete(
