@@ -28,9 +28,13 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.0.kind == ErrorKind::Internal {
-            // The client gets a generic message; the cause stays in the logs.
-            tracing::error!(error = %self.0.message, "internal error");
+        match self.0.kind {
+            // The client gets a generic message; the whole cause chain stays in the logs.
+            ErrorKind::Internal => tracing::error!(error = %self.0.chain(), "internal error"),
+            ErrorKind::Unavailable => {
+                tracing::warn!(error = %self.0.chain(), "service unavailable")
+            }
+            _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
         if let Some(secs) = self.0.retry_after {

@@ -101,7 +101,7 @@ impl ErrorKind {
 ///
 /// `message` must never contain secrets: it is shown to clients (except for [`ErrorKind::Internal`], whose
 /// message is replaced by a generic one at the HTTP edge and only logged).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub struct GaiaError {
     pub kind: ErrorKind,
     pub message: String,
@@ -111,6 +111,21 @@ pub struct GaiaError {
     pub param: Option<String>,
     /// Seconds the client should wait before retrying (sent as `retry-after`).
     pub retry_after: Option<u64>,
+    /// What caused it (a database error, an I/O error), for the logs: never shown to a client. The HTTP
+    /// edge logs the whole chain ([`GaiaError::chain`]) of the errors it answers with a 5xx.
+    #[source]
+    pub source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Two errors are equal when a client would see the same thing; their causes are not compared.
+impl PartialEq for GaiaError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.message == other.message
+            && self.code == other.code
+            && self.param == other.param
+            && self.retry_after == other.retry_after
+    }
 }
 
 impl fmt::Display for GaiaError {
@@ -129,7 +144,26 @@ impl GaiaError {
             code: None,
             param: None,
             retry_after: None,
+            source: None,
         }
+    }
+
+    /// Keeps `cause` for the logs.
+    pub fn with_source(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(std::sync::Arc::new(cause));
+        self
+    }
+
+    /// The error and every cause below it, `outer: inner: innermost`, for a log line.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            out.push_str(": ");
+            out.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        out
     }
 
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
@@ -213,6 +247,20 @@ impl GaiaError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_keeps_its_cause_for_the_logs_and_shows_the_client_none_of_it() {
+        let cause = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "peer reset");
+        let e = GaiaError::internal("a database operation failed").with_source(cause);
+        assert_eq!(
+            e.chain(),
+            "Internal: a database operation failed: peer reset"
+        );
+        assert_eq!(e.public_message(), "internal server error");
+        assert!(!e.to_envelope().to_string().contains("peer reset"));
+        // Equality is about what a client sees.
+        assert_eq!(e, GaiaError::internal("a database operation failed"));
+    }
 
     #[test]
     fn every_kind_maps_to_a_client_or_server_status() {

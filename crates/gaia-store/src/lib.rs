@@ -101,14 +101,15 @@ impl From<StoreError> for GaiaError {
             StoreError::Db(ref e) if is_unstorable_text(e) => {
                 GaiaError::invalid_request("text must not contain NUL characters (U+0000)")
                     .with_code("invalid_text")
+                    .with_source(err)
             }
             e @ StoreError::Db(DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) => {
-                // The cause stays in the logs; clients see a generic, retryable error.
-                tracing::warn!(error = %e, "database unavailable");
+                // Clients see a generic, retryable error; the cause goes with it, for the edge to log.
                 GaiaError::new(ErrorKind::Unavailable, "the database is unavailable")
                     .with_code("database_unavailable")
+                    .with_source(e)
             }
-            e => GaiaError::internal(e.to_string()),
+            e => GaiaError::internal("a database operation failed").with_source(e),
         }
     }
 }
