@@ -13,6 +13,7 @@
 
 pub mod catalog;
 pub mod config;
+mod dialect;
 pub mod openrouter;
 mod provider;
 pub mod registry;

@@ -1,16 +1,18 @@
-//! One provider = one pooled HTTP client + the dialect it speaks. Conversion is delegated to gaia-adapters;
-//! this module owns URLs, auth headers, timeouts, and mapping transport/status failures.
+//! One provider = one pooled HTTP client + the dialect it speaks ([`crate::dialect`]: URL, credential
+//! header, formats). This module owns what every kind shares: the clients, timeouts, size bounds, and
+//! mapping transport and status failures.
 
 use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use gaia_adapters::{ResponseMeta, StreamDecoder, anthropic, gemini, openai};
+use gaia_adapters::ResponseMeta;
 use gaia_core::{ChatRequest, ChatResponse, GaiaError, ProviderKind, StreamEvent};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::{ProviderConfig, Timeouts};
+use crate::dialect::{Dialect, dialect};
 use crate::stream::decode_stream;
 use crate::timing;
 use crate::upstream_error::{self, parse_retry_after};
@@ -20,7 +22,6 @@ pub type EventStream = Pin<Box<dyn Stream<Item = StreamEvent> + Send>>;
 
 /// Largest upstream error body read for its message (the rest is not needed).
 const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
-const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// A configured upstream.
 ///
@@ -30,6 +31,7 @@ const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// request. Per-thread clients keep a request and its upstream connection on one thread.
 pub struct Provider {
     config: ProviderConfig,
+    dialect: &'static dyn Dialect,
     headers: HeaderMap,
     clients: thread_local::ThreadLocal<reqwest::Client>,
     /// The upstream URL when it depends on neither the model nor streaming (all but Gemini), parsed once.
@@ -66,14 +68,9 @@ impl Provider {
             })?;
             headers.insert(name, value);
         }
+        let dialect = dialect(config.kind);
         if let Some(key) = &config.api_key {
-            let (name, value) = match config.kind {
-                ProviderKind::OpenAi | ProviderKind::OpenRouter => {
-                    ("authorization", format!("Bearer {key}"))
-                }
-                ProviderKind::Anthropic => ("x-api-key", key.clone()),
-                ProviderKind::Gemini => ("x-goog-api-key", key.clone()),
-            };
+            let (name, value) = dialect.auth_header(key);
             let mut value = HeaderValue::from_str(&value).map_err(|_| {
                 GaiaError::invalid_request(format!(
                     "provider '{}': the API key has invalid characters",
@@ -83,16 +80,14 @@ impl Provider {
             value.set_sensitive(true);
             headers.insert(HeaderName::from_static(name), value);
         }
-        if config.kind == ProviderKind::Anthropic {
-            headers.insert(
-                "anthropic-version",
-                HeaderValue::from_static(ANTHROPIC_VERSION),
-            );
+        for (name, value) in dialect.fixed_headers() {
+            headers.insert(*name, HeaderValue::from_static(value));
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let base = config.base_url.trim_end_matches('/').to_owned();
         let mut provider = Self {
             config,
+            dialect,
             headers,
             clients: thread_local::ThreadLocal::new(),
             fixed_url: None,
@@ -101,8 +96,8 @@ impl Provider {
         };
         // Fails early on a client that cannot be built, and on a base URL that does not parse.
         provider.client()?;
-        if provider.config.kind != ProviderKind::Gemini {
-            let url = provider.url("", false);
+        if !dialect.url_varies() {
+            let url = dialect.url(&provider.base, "", false);
             let parsed = reqwest::Url::parse(&url).map_err(|e| {
                 GaiaError::invalid_request(format!(
                     "provider '{}': the base URL gives an invalid endpoint '{url}': {e}",
@@ -161,43 +156,6 @@ impl Provider {
         &self.base
     }
 
-    fn url(&self, upstream_model: &str, stream: bool) -> String {
-        match self.config.kind {
-            ProviderKind::OpenAi | ProviderKind::OpenRouter => {
-                format!("{}/chat/completions", self.base)
-            }
-            ProviderKind::Anthropic => format!("{}/v1/messages", self.base),
-            ProviderKind::Gemini => {
-                let method = if stream {
-                    "streamGenerateContent?alt=sse"
-                } else {
-                    "generateContent"
-                };
-                format!("{}/v1beta/models/{upstream_model}:{method}", self.base)
-            }
-        }
-    }
-
-    fn body(
-        &self,
-        request: &ChatRequest,
-        upstream_model: &str,
-        max_tokens_default: u32,
-    ) -> Result<Vec<u8>, GaiaError> {
-        // Written straight to bytes, without a `Value` tree that would copy the prompt.
-        match self.config.kind {
-            ProviderKind::OpenAi | ProviderKind::OpenRouter => {
-                let compatible =
-                    self.config.kind == ProviderKind::OpenAi && self.config.openai_compatible;
-                openai::encode_request(request, upstream_model, compatible)
-            }
-            ProviderKind::Anthropic => {
-                anthropic::encode_request(request, upstream_model, max_tokens_default)
-            }
-            ProviderKind::Gemini => gemini::encode_request(request),
-        }
-    }
-
     /// Sends the request and returns the response once its headers arrived with a success status.
     async fn send(
         &self,
@@ -221,15 +179,19 @@ impl Provider {
         } else {
             request
         };
-        let body = self.body(request, upstream_model, max_tokens_default)?;
+        // Written straight to bytes, without a `Value` tree that would copy the prompt.
+        let body =
+            self.dialect
+                .encode(&self.config, request, upstream_model, max_tokens_default)?;
         let url = match &self.fixed_url {
             Some(url) => url.clone(),
-            None => reqwest::Url::parse(&self.url(upstream_model, stream)).map_err(|e| {
-                GaiaError::invalid_request(format!(
-                    "provider '{}': invalid upstream URL for model '{upstream_model}': {e}",
-                    self.config.name
-                ))
-            })?,
+            None => reqwest::Url::parse(&self.dialect.url(&self.base, upstream_model, stream))
+                .map_err(|e| {
+                    GaiaError::invalid_request(format!(
+                        "provider '{}': invalid upstream URL for model '{upstream_model}': {e}",
+                        self.config.name
+                    ))
+                })?,
         };
         let send = self.client()?.post(url).body(body).send();
         let response =
@@ -287,11 +249,7 @@ impl Provider {
                 ReadError::TooLarge => upstream_error::too_large(&self.config.name, limit),
                 ReadError::Transport(e) => upstream_error::from_transport(&self.config.name, &e),
             })?;
-        let parsed = match self.config.kind {
-            ProviderKind::OpenAi | ProviderKind::OpenRouter => openai::parse_response(&body, meta),
-            ProviderKind::Anthropic => anthropic::parse_response(&body, meta),
-            ProviderKind::Gemini => gemini::parse_response(&body, meta),
-        };
+        let parsed = self.dialect.parse_response(&body, meta);
         let unusable = |detail: &str| {
             let err = upstream_error::bad_response(
                 &self.config.name,
@@ -338,13 +296,7 @@ impl Provider {
             tracing::warn!(provider = %self.config.name, code = err.code(), "unusable upstream stream");
             return Err(self.redact(err));
         }
-        let decoder: Box<dyn StreamDecoder + Send> = match self.config.kind {
-            ProviderKind::OpenAi | ProviderKind::OpenRouter => {
-                Box::new(openai::OpenAiStreamDecoder::new(meta))
-            }
-            ProviderKind::Anthropic => Box::new(anthropic::AnthropicStreamDecoder::new(meta)),
-            ProviderKind::Gemini => Box::new(gemini::GeminiStreamDecoder::new(meta)),
-        };
+        let decoder = self.dialect.stream_decoder(meta);
         let body = response.bytes_stream().boxed();
         Ok(decode_stream(
             self.config.name.clone(),

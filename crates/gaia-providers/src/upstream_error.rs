@@ -17,16 +17,11 @@
 //! Messages never carry the provider key: [`redact`] scrubs it from anything echoed from an upstream
 //! body (a proxy's error page may print the request headers back).
 
-use gaia_adapters::{anthropic, gemini, openai};
 use gaia_core::{ErrorKind, GaiaError, ProviderKind};
 
 /// The provider's own error message from an error body, if it has one we understand.
 fn provider_message(kind: ProviderKind, body: &[u8]) -> Option<String> {
-    match kind {
-        ProviderKind::OpenAi | ProviderKind::OpenRouter => openai::parse_error(body),
-        ProviderKind::Anthropic => anthropic::parse_error(body),
-        ProviderKind::Gemini => gemini::parse_error(body),
-    }
+    crate::dialect::dialect(kind).error_message(body)
 }
 
 /// Parses a `retry-after` header value given in seconds (HTTP dates are rare upstream; ignored).

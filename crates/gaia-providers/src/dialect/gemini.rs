@@ -1,0 +1,51 @@
+//! Google's Gemini API (`generateContent`, `streamGenerateContent`).
+
+use gaia_adapters::{ResponseMeta, StreamDecoder, gemini};
+use gaia_core::{ChatRequest, ChatResponse, GaiaError};
+
+use super::Dialect;
+use crate::config::ProviderConfig;
+
+pub(super) struct Gemini;
+
+impl Dialect for Gemini {
+    fn auth_header(&self, key: &str) -> (&'static str, String) {
+        ("x-goog-api-key", key.to_owned())
+    }
+
+    /// The model and the method are in the path.
+    fn url(&self, base: &str, upstream_model: &str, stream: bool) -> String {
+        let method = if stream {
+            "streamGenerateContent?alt=sse"
+        } else {
+            "generateContent"
+        };
+        format!("{base}/v1beta/models/{upstream_model}:{method}")
+    }
+
+    fn url_varies(&self) -> bool {
+        true
+    }
+
+    fn encode(
+        &self,
+        _config: &ProviderConfig,
+        request: &ChatRequest,
+        _upstream_model: &str,
+        _max_tokens_default: u32,
+    ) -> Result<Vec<u8>, GaiaError> {
+        gemini::encode_request(request)
+    }
+
+    fn parse_response(&self, body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, GaiaError> {
+        gemini::parse_response(body, meta)
+    }
+
+    fn stream_decoder(&self, meta: ResponseMeta) -> Box<dyn StreamDecoder + Send> {
+        Box::new(gemini::GeminiStreamDecoder::new(meta))
+    }
+
+    fn error_message(&self, body: &[u8]) -> Option<String> {
+        gemini::parse_error(body)
+    }
+}

@@ -1,0 +1,43 @@
+//! OpenAI, OpenRouter and every OpenAI-compatible server (vLLM, Ollama, DeepSeek, …).
+
+use gaia_adapters::{ResponseMeta, StreamDecoder, openai};
+use gaia_core::{ChatRequest, ChatResponse, GaiaError, ProviderKind};
+
+use super::Dialect;
+use crate::config::ProviderConfig;
+
+pub(super) struct OpenAi;
+
+impl Dialect for OpenAi {
+    fn auth_header(&self, key: &str) -> (&'static str, String) {
+        ("authorization", format!("Bearer {key}"))
+    }
+
+    fn url(&self, base: &str, _upstream_model: &str, _stream: bool) -> String {
+        format!("{base}/chat/completions")
+    }
+
+    fn encode(
+        &self,
+        config: &ProviderConfig,
+        request: &ChatRequest,
+        upstream_model: &str,
+        _max_tokens_default: u32,
+    ) -> Result<Vec<u8>, GaiaError> {
+        // OpenRouter speaks OpenAI's newest dialect; other OpenAI-kind servers may be older copies of it.
+        let compatible = config.kind == ProviderKind::OpenAi && config.openai_compatible;
+        openai::encode_request(request, upstream_model, compatible)
+    }
+
+    fn parse_response(&self, body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, GaiaError> {
+        openai::parse_response(body, meta)
+    }
+
+    fn stream_decoder(&self, meta: ResponseMeta) -> Box<dyn StreamDecoder + Send> {
+        Box::new(openai::OpenAiStreamDecoder::new(meta))
+    }
+
+    fn error_message(&self, body: &[u8]) -> Option<String> {
+        openai::parse_error(body)
+    }
+}
