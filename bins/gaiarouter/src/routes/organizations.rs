@@ -9,7 +9,7 @@ use gaia_orgs::tenants::{self, CreateOrganization, LimitsInput, LimitsPatch, Upd
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, Require, RequireAdmin};
 use crate::error::ApiError;
 use crate::routes::pagination::{PageQuery, Paginated};
 use crate::routes::patch;
@@ -162,7 +162,7 @@ pub struct Message {
         (status = 409, description = "Name taken", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn create(
-    Authenticated(principal): Authenticated,
+    Require(principal, _): RequireAdmin,
     state: web::Data<AppState>,
     body: web::Json<CreateOrganizationBody>,
 ) -> Result<HttpResponse, ApiError> {

@@ -6,7 +6,7 @@
 mod dto;
 
 use actix_web::{HttpResponse, web};
-use gaia_core::{GaiaError, Permission};
+use gaia_core::GaiaError;
 use gaia_orgs::auth::Principal;
 use gaia_orgs::tenants;
 use gaia_stats::csv::{ExportFormat, requests_csv, stats_csv};
@@ -21,7 +21,7 @@ pub use dto::{
     StatsSummary,
 };
 
-use crate::auth::{AdminOnly, Authenticated};
+use crate::auth::{AdminOnly, Require, RequireRead};
 use crate::error::ApiError;
 use crate::routes::pagination::{PageQuery, Paginated};
 use crate::state::AppState;
@@ -44,15 +44,6 @@ pub struct StatsParams {
     /// `json` (default; also when empty) or `csv` (one row per group). Surrounding spaces are ignored.
     #[param(pattern = "^\\s*(json|csv)?\\s*$")]
     pub format: Option<String>,
-}
-
-/// `read` (or `write`, which includes it; `admin` implies both).
-fn need_read(p: &Principal) -> Result<(), GaiaError> {
-    if p.allows(Permission::Read) || p.allows(Permission::Write) {
-        Ok(())
-    } else {
-        Err(GaiaError::forbidden("this needs the 'read' permission").with_code("permission_denied"))
-    }
 }
 
 /// A CSV download; `total` (the request log's match count) goes in `x-total-count`.
@@ -133,12 +124,11 @@ pub async fn global_stats(
     ),
     security(("bearer" = [])))]
 pub async fn organization_stats(
-    Authenticated(principal): Authenticated,
+    Require(principal, _): RequireRead,
     state: web::Data<AppState>,
     org_id: web::Path<String>,
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    need_read(&principal)?;
     let org = tenants::get_organization(&state.store, &principal, &org_id).await?;
     report(&state, Scope::Organization(org.id), &params).await
 }
@@ -155,12 +145,11 @@ pub async fn organization_stats(
     ),
     security(("bearer" = [])))]
 pub async fn key_stats(
-    Authenticated(principal): Authenticated,
+    Require(principal, _): RequireRead,
     state: web::Data<AppState>,
     key_id: web::Path<String>,
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    need_read(&principal)?;
     let key = tenants::get_api_key(&state.store, &principal, &key_id).await?;
     report(&state, Scope::ApiKey(key.id), &params).await
 }
@@ -268,11 +257,10 @@ impl RequestLogParams {
     ),
     security(("bearer" = [])))]
 pub async fn request_log(
-    Authenticated(principal): Authenticated,
+    Require(principal, _): RequireRead,
     state: web::Data<AppState>,
     params: web::Query<RequestLogParams>,
 ) -> Result<HttpResponse, ApiError> {
-    need_read(&principal)?;
     let format = ExportFormat::parse(params.format.as_deref())?;
     let page = params.page(format)?;
     let filter = params.filter(&state, &principal).await?;

@@ -9,7 +9,7 @@ use gaia_store::users::UserRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{AdminOnly, Authenticated};
+use crate::auth::{AdminOnly, Authenticated, Require};
 use crate::error::ApiError;
 use crate::routes::organizations::Message;
 use crate::routes::pagination::{PageQuery, Paginated};
@@ -276,7 +276,7 @@ pub struct UserQuery {
 #[utoipa::path(get, path = "/v1/admin/users", tag = "auth", params(PageQuery, UserQuery),
     responses((status = 200, description = "A page", body = inline(Paginated<UserResponse>))), security(("bearer" = [])))]
 pub async fn list(
-    AdminOnly(p): AdminOnly,
+    Require(p, _): AdminOnly,
     state: web::Data<AppState>,
     page: web::Query<PageQuery>,
     q: web::Query<UserQuery>,
@@ -301,7 +301,7 @@ pub async fn list(
         (status = 409, description = "Username taken", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn create(
-    AdminOnly(p): AdminOnly,
+    Require(p, _): AdminOnly,
     state: web::Data<AppState>,
     body: web::Json<CreateUserBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -322,7 +322,7 @@ pub async fn create(
     responses((status = 200, description = "The user", body = UserResponse), (status = 404, description = "Not found", body = crate::routes::schemas::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
-    AdminOnly(p): AdminOnly,
+    Require(p, _): AdminOnly,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -340,7 +340,7 @@ pub async fn get(
         (status = 409, description = "Last admin", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn update(
-    AdminOnly(p): AdminOnly,
+    Require(p, _): AdminOnly,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<UpdateUserBody>,
@@ -368,7 +368,7 @@ pub async fn update(
     ),
     security(("bearer" = [])))]
 pub async fn delete(
-    AdminOnly(p): AdminOnly,
+    Require(p, _): AdminOnly,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
