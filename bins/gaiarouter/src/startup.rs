@@ -21,7 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::configuration::Settings;
 use crate::error;
-use crate::middleware::{on_request_path, request_context};
+use crate::middleware::request_context;
 use crate::openapi;
 use crate::routes;
 use crate::state::AppState;
@@ -164,19 +164,170 @@ pub async fn run_migrations(settings: &Settings) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// Binds the listener first: if the port is taken, nothing (such as a generated admin key) is created in
+/// vain.
+fn bind(settings: &Settings) -> Result<TcpListener, StartupError> {
+    let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
+        addr: settings.bind,
+        source,
+    })?;
+    // std listens with a backlog of 128: a burst of new connections (thousands of clients starting at
+    // once) would overflow it and wait for SYN retransmits. Ask for 4,096 (the kernel caps it at
+    // net.core.somaxconn); listening again on a listening socket only changes the backlog.
+    if let Err(e) = socket2::SockRef::from(&listener).listen(4096) {
+        tracing::warn!(error = %e, "could not raise the listen backlog; keeping the default");
+    }
+    Ok(listener)
+}
+
+/// What the first start creates and prints once.
+struct Bootstrapped {
+    generated_admin_key: Option<String>,
+    generated_admin_user: Option<(String, String)>,
+}
+
+/// The admin key, the model catalog and file models, the first admin user; and the slow one-time work
+/// started on the blocking pool rather than by the first request that needs it (the tokenizer tables of
+/// token estimates, the dummy hash unknown usernames are checked against).
+async fn bootstrap(
+    store: &Store,
+    settings: &Settings,
+    file: &FileConfig,
+) -> Result<Bootstrapped, StartupError> {
+    let bootstrap = ensure_admin_key(store, settings.admin_key_hash.is_some())
+        .await
+        .map_err(StartupError::Bootstrap)?;
+    let generated_admin_key = match bootstrap {
+        AdminKeyBootstrap::Generated(key) => Some(key.full),
+        AdminKeyBootstrap::Existing => None,
+    };
+    let mut seed =
+        gaia_providers::catalog::builtin().map_err(|e| StartupError::Config(e.message))?;
+    seed.extend(file.models());
+    store
+        .seed_models(&seed, chrono::Utc::now())
+        .await
+        .map_err(StartupError::Database)?;
+    let generated_admin_user = gaia_orgs::users::ensure_admin_user(
+        store,
+        settings.admin_username.as_deref(),
+        settings.admin_password.as_ref().map(|p| p.expose()),
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(StartupError::Bootstrap)?;
+    tokio::task::spawn_blocking(gaia_stats::estimate::warm_up);
+    tokio::spawn(async {
+        if let Err(e) = gaia_orgs::users::warm_up().await {
+            tracing::warn!(error = %e, "could not prepare password hashing ahead");
+        }
+    });
+    Ok(Bootstrapped {
+        generated_admin_key,
+        generated_admin_user,
+    })
+}
+
+/// The secret login tokens are signed with: `GAIA_JWT_SECRET`, or a random one for this process.
+fn jwt_secret(settings: &Settings) -> Vec<u8> {
+    match &settings.jwt_secret {
+        Some(s) => s.expose().as_bytes().to_vec(),
+        None => {
+            tracing::warn!(
+                "GAIA_JWT_SECRET is unset: login tokens are signed with a random per-process secret (they end at restart and do not work across instances)"
+            );
+            let mut bytes = vec![0u8; 32];
+            rand::Rng::fill(&mut rand::rng(), &mut bytes[..]);
+            bytes
+        }
+    }
+}
+
+/// The key cache and the limiter, loaded.
+async fn credentials_and_limits(
+    store: &Store,
+    settings: &Settings,
+) -> Result<(Arc<KeyCache>, Arc<gaia_orgs::limits::Limiter>), StartupError> {
+    let admin_key_hash = settings
+        .admin_key_hash
+        .as_ref()
+        .map(|h| h.expose().to_owned());
+    let keys = Arc::new(KeyCache::new(store.clone(), admin_key_hash).with_tokens(
+        gaia_orgs::tokens::TokenSigner::new(&jwt_secret(settings), TOKEN_TTL_SECS),
+    ));
+    let limiter = Arc::new(gaia_orgs::limits::Limiter::new(
+        store.clone(),
+        settings.default_rate_limit_rpm,
+    ));
+    limiter
+        .refresh(chrono::Utc::now())
+        .await
+        .map_err(StartupError::Bootstrap)?;
+    keys.refresh().await.map_err(StartupError::Bootstrap)?;
+    Ok((keys, limiter))
+}
+
+/// Everything handlers share: the store, the caches, the usage sink, the registry and the pipeline over
+/// them, with the registry snapshot loaded.
+async fn build_state(
+    settings: Settings,
+    store: Store,
+    file: &FileConfig,
+    providers: Vec<Arc<gaia_providers::Provider>>,
+) -> Result<AppState, StartupError> {
+    let (keys, limiter) = credentials_and_limits(&store, &settings).await?;
+    let retry = RetryPolicy {
+        max_retries: file
+            .upstream
+            .max_retries
+            .unwrap_or(RetryPolicy::default().max_retries),
+        ..RetryPolicy::default()
+    };
+    let usage = gaia_stats::UsageSink::start(
+        store.clone(),
+        gaia_stats::SinkConfig::default(),
+        Some(Arc::new(LimitsObserver(limiter.clone())) as Arc<dyn gaia_stats::UsageObserver>),
+    );
+    let keepalive = Duration::from_secs(settings.sse_keepalive_secs);
+    let registry = Arc::new(ArcSwap::from_pointee(Registry::default()));
+    let pipeline = gaia_gateway::Pipeline::new(
+        registry.clone(),
+        limiter.clone(),
+        usage.clone(),
+        retry,
+        keepalive,
+    );
+    let state = AppState {
+        usage,
+        stats: Arc::new(gaia_stats::StatsService::new(store.clone())),
+        store,
+        settings: Arc::new(settings),
+        keys,
+        limiter,
+        login_guard: Arc::new(gaia_orgs::users::LoginGuard::default()),
+        registry,
+        retry,
+        keepalive,
+        file_aliases: Arc::new(
+            file.aliases
+                .iter()
+                .map(|a| (a.name.clone(), a.targets.clone()))
+                .collect(),
+        ),
+        providers: Arc::new(providers),
+        overhead: Arc::default(),
+        pipeline,
+    };
+    state
+        .reload_registry()
+        .await
+        .map_err(StartupError::Bootstrap)?;
+    Ok(state)
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        // Bind first: if the port is taken, nothing (such as a generated admin key) is created in vain.
-        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
-            addr: settings.bind,
-            source,
-        })?;
-        // std listens with a backlog of 128: a burst of new connections (thousands of clients starting
-        // at once) would overflow it and wait for SYN retransmits. Ask for 4,096 (the kernel caps it at
-        // net.core.somaxconn); listening again on a listening socket only changes the backlog.
-        if let Err(e) = socket2::SockRef::from(&listener).listen(4096) {
-            tracing::warn!(error = %e, "could not raise the listen backlog; keeping the default");
-        }
+        let listener = bind(&settings)?;
         let shutdown = ShutdownSignals::register()?;
         // Everything that can be wrong in the configuration is checked before anything is written.
         let file = read_file_config(&settings)?;
@@ -185,122 +336,14 @@ impl Application {
             Store::connect_and_migrate(settings.database_url.expose(), &StoreOptions::default())
                 .await
                 .map_err(StartupError::Database)?;
-        let bootstrap = ensure_admin_key(&store, settings.admin_key_hash.is_some())
-            .await
-            .map_err(StartupError::Bootstrap)?;
-        let generated_admin_key = match bootstrap {
-            AdminKeyBootstrap::Generated(key) => Some(key.full),
-            AdminKeyBootstrap::Existing => None,
-        };
-        let mut seed =
-            gaia_providers::catalog::builtin().map_err(|e| StartupError::Config(e.message))?;
-        seed.extend(file.models());
-        store
-            .seed_models(&seed, chrono::Utc::now())
-            .await
-            .map_err(StartupError::Database)?;
-        let generated_admin_user = gaia_orgs::users::ensure_admin_user(
-            &store,
-            settings.admin_username.as_deref(),
-            settings.admin_password.as_ref().map(|p| p.expose()),
-            chrono::Utc::now(),
-        )
-        .await
-        .map_err(StartupError::Bootstrap)?;
-        // Slow one-time work, done now on the blocking pool rather than by the first request that needs
-        // it: the tokenizer tables (token estimates) and the dummy hash unknown usernames are checked against.
-        tokio::task::spawn_blocking(gaia_stats::estimate::warm_up);
-        tokio::spawn(async {
-            if let Err(e) = gaia_orgs::users::warm_up().await {
-                tracing::warn!(error = %e, "could not prepare password hashing ahead");
-            }
-        });
-        let jwt_secret = match &settings.jwt_secret {
-            Some(s) => s.expose().as_bytes().to_vec(),
-            None => {
-                tracing::warn!(
-                    "GAIA_JWT_SECRET is unset: login tokens are signed with a random per-process secret (they end at restart and do not work across instances)"
-                );
-                let mut bytes = vec![0u8; 32];
-                rand::Rng::fill(&mut rand::rng(), &mut bytes[..]);
-                bytes
-            }
-        };
-        let keys = Arc::new(
-            KeyCache::new(
-                store.clone(),
-                settings
-                    .admin_key_hash
-                    .as_ref()
-                    .map(|h| h.expose().to_owned()),
-            )
-            .with_tokens(gaia_orgs::tokens::TokenSigner::new(
-                &jwt_secret,
-                TOKEN_TTL_SECS,
-            )),
-        );
-        let limiter = Arc::new(gaia_orgs::limits::Limiter::new(
-            store.clone(),
-            settings.default_rate_limit_rpm,
-        ));
-        limiter
-            .refresh(chrono::Utc::now())
-            .await
-            .map_err(StartupError::Bootstrap)?;
-        keys.refresh().await.map_err(StartupError::Bootstrap)?;
-        let retry = RetryPolicy {
-            max_retries: file
-                .upstream
-                .max_retries
-                .unwrap_or(RetryPolicy::default().max_retries),
-            ..RetryPolicy::default()
-        };
+        let first = bootstrap(&store, &settings, &file).await?;
         let port = listener.local_addr()?.port();
         let static_dir = settings
             .static_dir
             .clone()
             .or_else(|| Some(PathBuf::from("frontend/dist")))
             .filter(|d| d.join("index.html").is_file());
-        let usage = gaia_stats::UsageSink::start(
-            store.clone(),
-            gaia_stats::SinkConfig::default(),
-            Some(Arc::new(LimitsObserver(limiter.clone())) as Arc<dyn gaia_stats::UsageObserver>),
-        );
-        let stats = Arc::new(gaia_stats::StatsService::new(store.clone()));
-        let keepalive = Duration::from_secs(settings.sse_keepalive_secs);
-        let registry = Arc::new(ArcSwap::from_pointee(Registry::default()));
-        let pipeline = gaia_gateway::Pipeline::new(
-            registry.clone(),
-            limiter.clone(),
-            usage.clone(),
-            retry,
-            keepalive,
-        );
-        let state = AppState {
-            usage,
-            stats,
-            store,
-            settings: Arc::new(settings),
-            keys,
-            limiter,
-            login_guard: Arc::new(gaia_orgs::users::LoginGuard::default()),
-            registry,
-            retry,
-            keepalive,
-            file_aliases: Arc::new(
-                file.aliases
-                    .iter()
-                    .map(|a| (a.name.clone(), a.targets.clone()))
-                    .collect(),
-            ),
-            providers: Arc::new(providers),
-            overhead: Arc::default(),
-            pipeline,
-        };
-        state
-            .reload_registry()
-            .await
-            .map_err(StartupError::Bootstrap)?;
+        let state = build_state(settings, store, &file, providers).await?;
         let settings = state.settings.clone();
         let background = tokio::spawn(refresh_loop(state.clone()));
         let retention = gaia_stats::retention::spawn(
@@ -314,8 +357,8 @@ impl Application {
         Ok(Self {
             port,
             server,
-            generated_admin_key,
-            generated_admin_user,
+            generated_admin_key: first.generated_admin_key,
+            generated_admin_user: first.generated_admin_user,
             state,
             settings,
             static_dir,
@@ -508,99 +551,7 @@ fn build_server(
             .app_data(web::PayloadConfig::default().limit(max_body))
             .app_data(web::QueryConfig::default().error_handler(error::query_error))
             .app_data(web::PathConfig::default().error_handler(error::path_error))
-            .service(
-                web::resource("/v1/chat/completions")
-                    .wrap(from_fn(on_request_path))
-                    .wrap(from_fn(crate::overhead::measure))
-                    .route(web::post().to(routes::chat::chat_completions)),
-            )
-            .service(
-                web::resource("/v1/models")
-                    .wrap(from_fn(on_request_path))
-                    .route(web::get().to(routes::models::list_models)),
-            )
-            .service(
-                web::resource("/v1/models/{id:.+}")
-                    .wrap(from_fn(on_request_path))
-                    .route(web::get().to(routes::models::get_model)),
-            )
-            .service(
-                web::resource("/v1/admin/models")
-                    .route(web::get().to(routes::admin_models::list))
-                    .route(web::post().to(routes::admin_models::create)),
-            )
-            .service(
-                web::resource("/v1/admin/models/bulk")
-                    .route(web::post().to(routes::admin_models::bulk)),
-            )
-            .service(
-                web::resource("/v1/admin/models/sync")
-                    .route(web::post().to(routes::admin_models::sync)),
-            )
-            .service(
-                web::resource("/v1/admin/models/{id:.+}")
-                    .route(web::patch().to(routes::admin_models::patch)),
-            )
-            .service(
-                web::resource("/v1/admin/aliases")
-                    .route(web::get().to(routes::admin_models::list_aliases)),
-            )
-            .service(
-                web::resource("/v1/admin/aliases/{alias}")
-                    .route(web::put().to(routes::admin_models::put_alias))
-                    .route(web::delete().to(routes::admin_models::delete_alias)),
-            )
-            .service(web::resource("/v1/stats").route(web::get().to(routes::stats::global_stats)))
-            .service(
-                web::resource("/v1/organizations/{org_id}/stats")
-                    .route(web::get().to(routes::stats::organization_stats)),
-            )
-            .service(
-                web::resource("/v1/api-keys/{key_id}/stats")
-                    .route(web::get().to(routes::stats::key_stats)),
-            )
-            .service(web::resource("/v1/requests").route(web::get().to(routes::stats::request_log)))
-            .service(web::resource("/v1/admin/login").route(web::post().to(routes::users::login)))
-            .service(
-                web::resource("/v1/auth/key-login").route(web::post().to(routes::users::key_login)),
-            )
-            .service(web::resource("/v1/auth/me").route(web::get().to(routes::users::me)))
-            .service(
-                web::resource("/v1/admin/users")
-                    .route(web::get().to(routes::users::list))
-                    .route(web::post().to(routes::users::create)),
-            )
-            .service(
-                web::resource("/v1/admin/users/{user_id}")
-                    .route(web::get().to(routes::users::get))
-                    .route(web::patch().to(routes::users::update))
-                    .route(web::delete().to(routes::users::delete)),
-            )
-            .service(
-                web::resource("/v1/organizations")
-                    .route(web::get().to(routes::organizations::list))
-                    .route(web::post().to(routes::organizations::create)),
-            )
-            .service(
-                web::resource("/v1/organizations/{org_id}")
-                    .route(web::get().to(routes::organizations::get))
-                    .route(web::patch().to(routes::organizations::update))
-                    .route(web::delete().to(routes::organizations::delete)),
-            )
-            .service(
-                web::resource("/v1/api-keys")
-                    .route(web::get().to(routes::api_keys::list))
-                    .route(web::post().to(routes::api_keys::create)),
-            )
-            .service(
-                web::resource("/v1/api-keys/{key_id}")
-                    .route(web::get().to(routes::api_keys::get))
-                    .route(web::patch().to(routes::api_keys::update))
-                    .route(web::delete().to(routes::api_keys::delete)),
-            )
-            .service(web::resource("/metrics").route(web::get().to(routes::metrics::metrics)))
-            .service(web::resource("/health").route(web::get().to(routes::health::health)))
-            .service(web::resource("/ready").route(web::get().to(routes::health::ready)))
+            .configure(routes::table)
             .service(web::resource("/docs").route(web::get().to(routes::docs::docs_redirect)))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
             .service(web::resource("/redoc").route(web::get().to(routes::docs::redoc_page)))
