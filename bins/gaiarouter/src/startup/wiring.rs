@@ -1,0 +1,265 @@
+//! Wiring: the pieces `Application::build` puts together — providers, the configuration file, the
+//! listener, first-start bootstrap, credentials and limits, the shared state — and the background loop.
+
+use super::*;
+
+/// Builds every provider: the four built-in ones from the environment, then the configuration file's.
+pub(super) fn build_providers(
+    settings: &Settings,
+    file: &FileConfig,
+) -> Result<Vec<Arc<Provider>>, StartupError> {
+    let timeouts = file.timeouts();
+    let builtin = |name: &str, kind, p: &crate::configuration::ProviderSettings| {
+        ProviderConfig::new(
+            name,
+            kind,
+            p.base_url.as_str(),
+            p.api_key.as_ref().map(|k| k.expose().to_owned()),
+        )
+    };
+    let mut configs = vec![
+        builtin("openai", ProviderKind::OpenAi, &settings.openai),
+        builtin("anthropic", ProviderKind::Anthropic, &settings.anthropic),
+        builtin("google", ProviderKind::Gemini, &settings.gemini),
+        builtin("openrouter", ProviderKind::OpenRouter, &settings.openrouter),
+    ];
+    if let Some(referer) = &settings.openrouter_http_referer {
+        configs[3]
+            .headers
+            .push(("HTTP-Referer".to_owned(), referer.clone()));
+    }
+    if let Some(title) = &settings.openrouter_x_title {
+        configs[3]
+            .headers
+            .push(("X-Title".to_owned(), title.clone()));
+    }
+    for extra in file.provider_configs(|var| std::env::var(var).ok()) {
+        if configs.iter().any(|c| c.name == extra.name) {
+            return Err(StartupError::Config(format!(
+                "provider '{}' is declared twice",
+                extra.name
+            )));
+        }
+        configs.push(extra);
+    }
+    configs
+        .into_iter()
+        .map(|c| Provider::new(c, timeouts).map_err(|e| StartupError::Config(e.message)))
+        .collect()
+}
+
+pub(super) fn read_file_config(settings: &Settings) -> Result<FileConfig, StartupError> {
+    let Some(path) = &settings.config_file else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        StartupError::Config(format!("GAIA_CONFIG: cannot read {}: {e}", path.display()))
+    })?;
+    FileConfig::parse(&text)
+        .map_err(|e| StartupError::Config(format!("GAIA_CONFIG {}: {}", path.display(), e.message)))
+}
+
+/// Binds the listener first: if the port is taken, nothing (such as a generated admin key) is created in
+/// vain.
+pub(super) fn bind(settings: &Settings) -> Result<TcpListener, StartupError> {
+    let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
+        addr: settings.bind,
+        source,
+    })?;
+    // std listens with a backlog of 128: a burst of new connections (thousands of clients starting at
+    // once) would overflow it and wait for SYN retransmits. Ask for 4,096 (the kernel caps it at
+    // net.core.somaxconn); listening again on a listening socket only changes the backlog.
+    if let Err(e) = socket2::SockRef::from(&listener).listen(4096) {
+        tracing::warn!(error = %e, "could not raise the listen backlog; keeping the default");
+    }
+    Ok(listener)
+}
+
+/// What the first start creates and prints once.
+pub(super) struct Bootstrapped {
+    pub(super) generated_admin_key: Option<String>,
+    pub(super) generated_admin_user: Option<(String, String)>,
+}
+
+/// The admin key, the model catalog and file models, the first admin user; and the slow one-time work
+/// started on the blocking pool rather than by the first request that needs it (the tokenizer tables of
+/// token estimates, the dummy hash unknown usernames are checked against).
+pub(super) async fn bootstrap(
+    store: &Store,
+    settings: &Settings,
+    file: &FileConfig,
+) -> Result<Bootstrapped, StartupError> {
+    let bootstrap = ensure_admin_key(store, settings.admin_key_hash.is_some())
+        .await
+        .map_err(StartupError::Bootstrap)?;
+    let generated_admin_key = match bootstrap {
+        AdminKeyBootstrap::Generated(key) => Some(key.full),
+        AdminKeyBootstrap::Existing => None,
+    };
+    let mut seed =
+        gaia_providers::catalog::builtin().map_err(|e| StartupError::Config(e.message))?;
+    seed.extend(file.models());
+    store
+        .seed_models(&seed, chrono::Utc::now())
+        .await
+        .map_err(StartupError::Database)?;
+    let generated_admin_user = gaia_orgs::users::ensure_admin_user(
+        store,
+        settings.admin_username.as_deref(),
+        settings.admin_password.as_ref().map(|p| p.expose()),
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(StartupError::Bootstrap)?;
+    tokio::task::spawn_blocking(gaia_stats::estimate::warm_up);
+    tokio::spawn(async {
+        if let Err(e) = gaia_orgs::users::warm_up().await {
+            tracing::warn!(error = %e, "could not prepare password hashing ahead");
+        }
+    });
+    Ok(Bootstrapped {
+        generated_admin_key,
+        generated_admin_user,
+    })
+}
+
+/// The secret login tokens are signed with: `GAIA_JWT_SECRET`, or a random one for this process.
+pub(super) fn jwt_secret(settings: &Settings) -> Vec<u8> {
+    match &settings.jwt_secret {
+        Some(s) => s.expose().as_bytes().to_vec(),
+        None => {
+            tracing::warn!(
+                "GAIA_JWT_SECRET is unset: login tokens are signed with a random per-process secret (they end at restart and do not work across instances)"
+            );
+            let mut bytes = vec![0u8; 32];
+            rand::Rng::fill(&mut rand::rng(), &mut bytes[..]);
+            bytes
+        }
+    }
+}
+
+/// The key cache and the limiter, loaded.
+pub(super) async fn credentials_and_limits(
+    store: &Store,
+    settings: &Settings,
+) -> Result<(Arc<KeyCache>, Arc<gaia_orgs::limits::Limiter>), StartupError> {
+    let admin_key_hash = settings
+        .admin_key_hash
+        .as_ref()
+        .map(|h| h.expose().to_owned());
+    let keys = Arc::new(KeyCache::new(store.clone(), admin_key_hash).with_tokens(
+        gaia_orgs::tokens::TokenSigner::new(&jwt_secret(settings), TOKEN_TTL_SECS),
+    ));
+    let limiter = Arc::new(gaia_orgs::limits::Limiter::new(
+        store.clone(),
+        settings.default_rate_limit_rpm,
+    ));
+    limiter
+        .refresh(chrono::Utc::now())
+        .await
+        .map_err(StartupError::Bootstrap)?;
+    keys.refresh().await.map_err(StartupError::Bootstrap)?;
+    Ok((keys, limiter))
+}
+
+/// Everything handlers share: the store, the caches, the usage sink, the registry and the pipeline over
+/// them, with the registry snapshot loaded.
+pub(super) async fn build_state(
+    settings: Settings,
+    store: Store,
+    file: &FileConfig,
+    providers: Vec<Arc<gaia_providers::Provider>>,
+) -> Result<AppState, StartupError> {
+    let (keys, limiter) = credentials_and_limits(&store, &settings).await?;
+    let retry = RetryPolicy {
+        max_retries: file
+            .upstream
+            .max_retries
+            .unwrap_or(RetryPolicy::default().max_retries),
+        ..RetryPolicy::default()
+    };
+    let usage = gaia_stats::UsageSink::start(
+        store.clone(),
+        gaia_stats::SinkConfig::default(),
+        Some(Arc::new(LimitsObserver(limiter.clone())) as Arc<dyn gaia_stats::UsageObserver>),
+    );
+    let keepalive = Duration::from_secs(settings.sse_keepalive_secs);
+    let registry = Arc::new(ArcSwap::from_pointee(Registry::default()));
+    let pipeline = gaia_gateway::Pipeline::new(
+        registry.clone(),
+        limiter.clone(),
+        usage.clone(),
+        retry,
+        keepalive,
+    );
+    let state = AppState {
+        usage,
+        stats: Arc::new(gaia_stats::StatsService::new(store.clone())),
+        store,
+        settings: Arc::new(settings),
+        keys,
+        limiter,
+        login_guard: Arc::new(gaia_orgs::users::LoginGuard::default()),
+        registry,
+        retry,
+        keepalive,
+        file_aliases: Arc::new(
+            file.aliases
+                .iter()
+                .map(|a| (a.name.clone(), a.targets.clone()))
+                .collect(),
+        ),
+        providers: Arc::new(providers),
+        overhead: Arc::default(),
+        pipeline,
+    };
+    state
+        .reload_registry()
+        .await
+        .map_err(StartupError::Bootstrap)?;
+    Ok(state)
+}
+
+/// Tells the limiter which served requests have reached the rollup (so they are not counted twice).
+pub(super) struct LimitsObserver(Arc<gaia_orgs::limits::Limiter>);
+
+impl gaia_stats::UsageObserver for LimitsObserver {
+    fn observed(&self, batch: &[gaia_store::usage::NewUsageRecord]) {
+        for r in batch {
+            if let (Some(key_id), Some(organization_id)) = (&r.api_key_id, &r.organization_id) {
+                let admission = gaia_orgs::limits::Admission {
+                    key_id: key_id.clone(),
+                    organization_id: organization_id.clone(),
+                };
+                self.0.confirm_usage(
+                    &admission,
+                    i64::try_from(r.total_tokens).unwrap_or(i64::MAX),
+                    r.cost_nanos,
+                    r.created_at,
+                );
+            }
+        }
+    }
+}
+
+/// Reloads the key cache and the registry snapshot periodically.
+pub(super) async fn refresh_loop(state: AppState) {
+    let mut tick = tokio::time::interval(REFRESH_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.keys.refresh().await {
+            tracing::warn!(error = %e.message, "refreshing API keys failed; keeping the previous ones");
+        }
+        if let Err(e) = state.keys.flush_last_used().await {
+            tracing::warn!(error = %e.message, "recording key last-use times failed; will retry");
+        }
+        if let Err(e) = state.limiter.refresh(chrono::Utc::now()).await {
+            tracing::warn!(error = %e.message, "refreshing month-to-date usage failed; keeping the previous totals");
+        }
+        if let Err(e) = state.reload_registry().await {
+            tracing::warn!(error = %e.message, "refreshing the model registry failed; keeping the previous one");
+        }
+    }
+}
