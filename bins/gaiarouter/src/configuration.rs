@@ -326,7 +326,92 @@ impl Settings {
     }
 
     /// Validates parsed arguments.
-    pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
+    pub fn from_cli(mut cli: Cli) -> Result<Self, ConfigError> {
+        let server = ServerParts::read(&mut cli)?;
+        let access = AccessParts::read(&mut cli)?;
+        let usage_retention_days: u32 = parse_number(
+            "GAIA_USAGE_RETENTION_DAYS",
+            &or_default(&cli.usage_retention_days, "90"),
+            "a number of days",
+        )?;
+        let default_rate_limit_rpm = positive(
+            "GAIA_DEFAULT_RATE_LIMIT_RPM",
+            non_empty(cli.default_rate_limit_rpm.take()),
+            "must be at least 1 (unset it to disable)",
+        )?;
+        let [openai, anthropic, gemini, openrouter] = provider_settings(&mut cli.providers)?;
+        Ok(Self {
+            bind: server.bind,
+            database_url: server.database_url,
+            admin_key_hash: access.admin_key_hash,
+            jwt_secret: access.jwt_secret,
+            admin_username: non_empty(cli.admin_username),
+            admin_password: access.admin_password,
+            default_rate_limit_rpm,
+            log_format: server.log_format,
+            max_body_bytes: server.max_body_bytes,
+            shutdown_timeout_secs: server.shutdown_timeout_secs,
+            sse_keepalive_secs: server.sse_keepalive_secs,
+            usage_retention_days,
+            cors_origins: access.cors_origins,
+            trusted_proxies: access.trusted_proxies,
+            workers: server.workers,
+            static_dir: non_empty(cli.static_dir).map(PathBuf::from),
+            config_file: non_empty(cli.config).map(PathBuf::from),
+            openai,
+            anthropic,
+            gemini,
+            openrouter,
+            openrouter_http_referer: non_empty(cli.providers.openrouter_http_referer),
+            openrouter_x_title: non_empty(cli.providers.openrouter_x_title),
+        })
+    }
+
+    /// Settings for tests and embedding: defaults, an explicit database, port 0 on loopback.
+    pub fn for_tests(database_url: &str) -> Result<Self, ConfigError> {
+        let cli = Cli::try_parse_from([
+            "gaiarouter",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+        ])
+        .map_err(|e| err("arguments", e.to_string()))?;
+        Self::from_cli(cli)
+    }
+}
+
+/// A positive number, or `None` when unset; 0 is refused with `zero`.
+fn positive<T: std::str::FromStr + PartialEq + Default>(
+    variable: &'static str,
+    raw: Option<String>,
+    zero: &str,
+) -> Result<Option<T>, ConfigError> {
+    match raw {
+        None => Ok(None),
+        Some(raw) => {
+            let n: T = parse_number(variable, &raw, "a positive number")?;
+            if n == T::default() {
+                return Err(err(variable, zero));
+            }
+            Ok(Some(n))
+        }
+    }
+}
+
+/// How the server listens, logs and stops.
+struct ServerParts {
+    bind: SocketAddr,
+    database_url: Secret,
+    log_format: LogFormat,
+    max_body_bytes: usize,
+    shutdown_timeout_secs: u64,
+    sse_keepalive_secs: u64,
+    workers: Option<usize>,
+}
+
+impl ServerParts {
+    fn read(cli: &mut Cli) -> Result<Self, ConfigError> {
         let bind_raw = or_default(&cli.bind, "127.0.0.1:8000");
         let bind: SocketAddr = bind_raw.parse().map_err(|_| {
             err(
@@ -378,12 +463,50 @@ impl Settings {
         if sse_keepalive_secs == 0 {
             return Err(err("GAIA_SSE_KEEPALIVE", "must be at least 1"));
         }
-        let usage_retention_days: u32 = parse_number(
-            "GAIA_USAGE_RETENTION_DAYS",
-            &or_default(&cli.usage_retention_days, "90"),
-            "a number of days",
+        let workers = positive(
+            "GAIA_WORKERS",
+            non_empty(cli.workers.take()),
+            "must be at least 1",
         )?;
-        let cors_origins: Vec<String> = non_empty(cli.cors_origins)
+        Ok(Self {
+            bind,
+            database_url: Secret::new(database_url),
+            log_format,
+            max_body_bytes,
+            shutdown_timeout_secs,
+            sse_keepalive_secs,
+            workers,
+        })
+    }
+}
+
+/// Who may call, and from where.
+struct AccessParts {
+    admin_key_hash: Option<Secret>,
+    jwt_secret: Option<Secret>,
+    admin_password: Option<Secret>,
+    cors_origins: Vec<String>,
+    trusted_proxies: crate::client_addr::TrustedProxies,
+}
+
+impl AccessParts {
+    fn read(cli: &mut Cli) -> Result<Self, ConfigError> {
+        let admin_key = non_empty(cli.admin_key.take());
+        if admin_key.as_ref().is_some_and(|k| k.len() < 16) {
+            return Err(err("GAIA_ADMIN_KEY", "must be at least 16 characters"));
+        }
+        let jwt_secret = non_empty(cli.jwt_secret.take());
+        if jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(err("GAIA_JWT_SECRET", "must be at least 32 characters"));
+        }
+        let admin_password = non_empty(cli.admin_password.take());
+        if admin_password
+            .as_ref()
+            .is_some_and(|pw| pw.chars().count() < 8)
+        {
+            return Err(err("GAIA_ADMIN_PASSWORD", "must be at least 8 characters"));
+        }
+        let cors_origins: Vec<String> = non_empty(cli.cors_origins.take())
             .map(|s| {
                 s.split(',')
                     .map(|o| o.trim().trim_end_matches('/').to_owned())
@@ -402,126 +525,63 @@ impl Settings {
                 ));
             }
         }
-        let trusted_proxies = match non_empty(cli.trusted_proxies) {
+        let trusted_proxies = match non_empty(cli.trusted_proxies.take()) {
             Some(list) => crate::client_addr::TrustedProxies::parse(&list)
                 .map_err(|e| err("GAIA_TRUSTED_PROXIES", e))?,
             None => crate::client_addr::TrustedProxies::default(),
         };
-        let workers = match non_empty(cli.workers) {
-            Some(w) => {
-                let n: usize = parse_number("GAIA_WORKERS", &w, "a positive number")?;
-                if n == 0 {
-                    return Err(err("GAIA_WORKERS", "must be at least 1"));
-                }
-                Some(n)
-            }
-            None => None,
-        };
-        let admin_key = non_empty(cli.admin_key);
-        if let Some(k) = &admin_key
-            && k.len() < 16
-        {
-            return Err(err("GAIA_ADMIN_KEY", "must be at least 16 characters"));
-        }
-        let jwt_secret = non_empty(cli.jwt_secret);
-        if let Some(s) = &jwt_secret
-            && s.len() < 32
-        {
-            return Err(err("GAIA_JWT_SECRET", "must be at least 32 characters"));
-        }
-        let default_rate_limit_rpm = match non_empty(cli.default_rate_limit_rpm) {
-            None => None,
-            Some(raw) => {
-                let n: u32 =
-                    parse_number("GAIA_DEFAULT_RATE_LIMIT_RPM", &raw, "a positive number")?;
-                if n == 0 {
-                    return Err(err(
-                        "GAIA_DEFAULT_RATE_LIMIT_RPM",
-                        "must be at least 1 (unset it to disable)",
-                    ));
-                }
-                Some(n)
-            }
-        };
-        let admin_password = non_empty(cli.admin_password);
-        if let Some(pw) = &admin_password
-            && pw.chars().count() < 8
-        {
-            return Err(err("GAIA_ADMIN_PASSWORD", "must be at least 8 characters"));
-        }
-        let p = cli.providers;
-        let provider = |key: Option<String>,
-                        var: &'static str,
-                        raw: &str,
-                        default: &str|
-         -> Result<ProviderSettings, ConfigError> {
-            Ok(ProviderSettings {
-                api_key: non_empty(key).map(Secret::new),
-                base_url: parse_base_url(var, raw, default)?,
-            })
-        };
         Ok(Self {
-            bind,
-            database_url: Secret::new(database_url),
+            // Hashed as it is read: the key itself is not kept.
             admin_key_hash: admin_key
                 .as_deref()
                 .map(gaia_orgs::keys::hash_secret)
                 .map(Secret::new),
             jwt_secret: jwt_secret.map(Secret::new),
-            admin_username: non_empty(cli.admin_username),
             admin_password: admin_password.map(Secret::new),
-            default_rate_limit_rpm,
-            log_format,
-            max_body_bytes,
-            shutdown_timeout_secs,
-            sse_keepalive_secs,
-            usage_retention_days,
             cors_origins,
             trusted_proxies,
-            workers,
-            static_dir: non_empty(cli.static_dir).map(PathBuf::from),
-            config_file: non_empty(cli.config).map(PathBuf::from),
-            openai: provider(
-                p.openai_api_key,
-                "OPENAI_BASE_URL",
-                &p.openai_base_url,
-                "https://api.openai.com/v1",
-            )?,
-            anthropic: provider(
-                p.anthropic_api_key,
-                "ANTHROPIC_BASE_URL",
-                &p.anthropic_base_url,
-                "https://api.anthropic.com",
-            )?,
-            gemini: provider(
-                non_empty(p.gemini_api_key).or(non_empty(p.google_api_key)),
-                "GEMINI_BASE_URL",
-                &p.gemini_base_url,
-                "https://generativelanguage.googleapis.com",
-            )?,
-            openrouter: provider(
-                p.openrouter_api_key,
-                "OPENROUTER_BASE_URL",
-                &p.openrouter_base_url,
-                "https://openrouter.ai/api/v1",
-            )?,
-            openrouter_http_referer: non_empty(p.openrouter_http_referer),
-            openrouter_x_title: non_empty(p.openrouter_x_title),
         })
     }
+}
 
-    /// Settings for tests and embedding: defaults, an explicit database, port 0 on loopback.
-    pub fn for_tests(database_url: &str) -> Result<Self, ConfigError> {
-        let cli = Cli::try_parse_from([
-            "gaiarouter",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            database_url,
-        ])
-        .map_err(|e| err("arguments", e.to_string()))?;
-        Self::from_cli(cli)
-    }
+/// The four built-in providers' keys and base URLs: OpenAI, Anthropic, Gemini, OpenRouter.
+fn provider_settings(p: &mut ProviderArgs) -> Result<[ProviderSettings; 4], ConfigError> {
+    let provider = |key: Option<String>,
+                    var: &'static str,
+                    raw: &str,
+                    default: &str|
+     -> Result<ProviderSettings, ConfigError> {
+        Ok(ProviderSettings {
+            api_key: non_empty(key).map(Secret::new),
+            base_url: parse_base_url(var, raw, default)?,
+        })
+    };
+    Ok([
+        provider(
+            p.openai_api_key.take(),
+            "OPENAI_BASE_URL",
+            &p.openai_base_url,
+            "https://api.openai.com/v1",
+        )?,
+        provider(
+            p.anthropic_api_key.take(),
+            "ANTHROPIC_BASE_URL",
+            &p.anthropic_base_url,
+            "https://api.anthropic.com",
+        )?,
+        provider(
+            non_empty(p.gemini_api_key.take()).or(non_empty(p.google_api_key.take())),
+            "GEMINI_BASE_URL",
+            &p.gemini_base_url,
+            "https://generativelanguage.googleapis.com",
+        )?,
+        provider(
+            p.openrouter_api_key.take(),
+            "OPENROUTER_BASE_URL",
+            &p.openrouter_base_url,
+            "https://openrouter.ai/api/v1",
+        )?,
+    ])
 }
 
 #[cfg(test)]
