@@ -38,20 +38,13 @@ pub struct AppState {
     pub overhead: Arc<crate::overhead::Histogram>,
     /// The inference pipeline every inbound API shares (resolve, admit, route, record).
     pub pipeline: gaia_gateway::Pipeline,
+    /// The model registry: admin changes, and the snapshot reloads.
+    pub models: gaia_gateway::models::Models,
 }
 
 impl AppState {
     /// Rebuilds the registry snapshot from the database.
     pub async fn reload_registry(&self) -> Result<(), gaia_core::GaiaError> {
-        let models = self.store.list_models().await?;
-        let stored = self.store.list_model_aliases().await?;
-        let registry = Registry::with_file_aliases(
-            self.providers.iter().cloned(),
-            models,
-            stored.into_iter().map(|a| (a.alias, a.targets)),
-            &self.file_aliases,
-        );
-        self.registry.store(Arc::new(registry));
-        Ok(())
+        self.models.reload().await
     }
 }

@@ -8,10 +8,14 @@
 //! canonical [`gaia_core::ChatRequest`], calls [`Pipeline::serve`], and encodes the canonical answer or
 //! event stream back; it holds no rule of its own.
 //!
+//! It also owns the model registry's life ([`models::Models`]): what admins change is validated, stored
+//! and applied to the snapshot the pipeline reads.
+//!
 //! Depends on gaia-providers (routing), gaia-orgs (limits, the caller), gaia-stats (the usage sink and
 //! token estimates) and gaia-store (the usage record's shape) — never on actix. Errors are
 //! [`gaia_core::GaiaError`]s.
 
+pub mod models;
 mod outcome;
 mod pipeline;
 mod stream;

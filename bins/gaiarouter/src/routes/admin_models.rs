@@ -1,11 +1,10 @@
-//! The model registry for admins: list, register, enable/disable (also in bulk), sync from OpenRouter,
-//! and aliases. Every change is applied to this instance's in-memory registry at once and reaches other
-//! instances within the refresh interval.
+//! The model registry for admins over HTTP: list, register, enable/disable (also in bulk), sync from
+//! OpenRouter, and aliases. The rules live in `gaia_gateway::models::Models`; these handlers only read
+//! the request, check the role and shape the answer. Every change is applied to this instance's
+//! in-memory registry at once and reaches other instances within the refresh interval.
 
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
-use gaia_core::{GaiaError, ModelInfo, ModelRef};
-use gaia_providers::config::usd_per_mtok_to_nanos;
+use gaia_core::ModelInfo;
 use gaia_store::models::ModelFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -45,11 +44,7 @@ pub struct AdminModel {
 }
 
 fn to_admin(m: ModelInfo, state: &AppState) -> AdminModel {
-    let configured = state
-        .registry
-        .load()
-        .provider(&m.provider)
-        .is_some_and(|p| p.is_configured());
+    let configured = state.models.provider_configured(&m.provider);
     AdminModel {
         input_price_per_mtok: usd(m.input_price_nanos_per_mtok),
         output_price_per_mtok: usd(m.output_price_nanos_per_mtok),
@@ -102,7 +97,7 @@ pub async fn list(
         enabled: filter.enabled,
         search: filter.search,
     };
-    let result = state.store.list_models_page(&filter, page).await?;
+    let result = state.models.list(&filter, page).await?;
     Ok(HttpResponse::Ok().json(Paginated::from_page(result, |m| to_admin(m, &state))))
 }
 
@@ -147,35 +142,6 @@ fn yes() -> bool {
     true
 }
 
-/// Names shown or sent upstream hold no control characters (NUL cannot even be stored by PostgreSQL).
-fn printable(field: &str, value: Option<&str>) -> Result<(), GaiaError> {
-    if value.is_some_and(|v| v.chars().any(char::is_control)) {
-        return Err(GaiaError::invalid_request(format!(
-            "`{field}` must not contain control characters"
-        ))
-        .with_param(field));
-    }
-    Ok(())
-}
-
-/// `context_length` and `max_completion_tokens`, when given, are at least 1.
-fn positive_limits(
-    context_length: Option<i64>,
-    max_completion_tokens: Option<i64>,
-) -> Result<(), GaiaError> {
-    for (name, v) in [
-        ("context_length", context_length),
-        ("max_completion_tokens", max_completion_tokens),
-    ] {
-        if v.is_some_and(|v| v < 1) {
-            return Err(
-                GaiaError::invalid_request(format!("`{name}` must be positive")).with_param(name),
-            );
-        }
-    }
-    Ok(())
-}
-
 /// Register a model by hand.
 #[utoipa::path(post, path = "/v1/admin/models", tag = "models", request_body = NewModel,
     responses(
@@ -191,64 +157,21 @@ pub async fn create(
     body: web::Json<NewModel>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
-    // A registered id is always `provider/model`; a bare name is a malformed field (400), not an unknown
-    // model (404).
-    if !new.id.contains('/') {
-        return Err(GaiaError::invalid_request("`id` must be 'provider/model'")
-            .with_param("id")
-            .into());
-    }
-    let parsed = ModelRef::parse(&new.id).map_err(|_| {
-        GaiaError::invalid_request(format!(
-            "`id` must be 'provider/model', at most {} printable characters",
-            ModelRef::MAX_LEN
-        ))
-        .with_param("id")
-    })?;
-    if state.registry.load().provider(&parsed.provider).is_none() {
-        return Err(
-            // Well-formed, but no such provider here: 422 (a schema cannot list them).
-            GaiaError::unprocessable(format!("unknown provider '{}'", parsed.provider))
-                .with_param("id")
-                .with_code("unknown_provider")
-                .into(),
-        );
-    }
-    for (name, v) in [
-        ("input_price_per_mtok", new.input_price_per_mtok),
-        ("output_price_per_mtok", new.output_price_per_mtok),
-    ] {
-        if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
-            return Err(GaiaError::invalid_request(format!(
-                "`{name}` must be a non-negative number"
-            ))
-            .with_param(name)
-            .into());
-        }
-    }
-    positive_limits(new.context_length, new.max_completion_tokens)?;
-    printable("upstream_name", new.upstream_name.as_deref())?;
-    printable("display_name", new.display_name.as_deref())?;
-    let model = ModelInfo {
-        id: format!("{}/{}", parsed.provider, parsed.model),
-        upstream_name: new.upstream_name.unwrap_or(parsed.model),
-        provider: parsed.provider,
-        display_name: new.display_name,
-        context_length: new.context_length,
-        max_completion_tokens: new.max_completion_tokens,
-        input_price_nanos_per_mtok: usd_per_mtok_to_nanos(new.input_price_per_mtok.unwrap_or(0.0)),
-        output_price_nanos_per_mtok: usd_per_mtok_to_nanos(
-            new.output_price_per_mtok.unwrap_or(0.0),
-        ),
-        priced: new.input_price_per_mtok.is_some() || new.output_price_per_mtok.is_some(),
-        supports_vision: new.supports_vision,
-        supports_tools: new.supports_tools,
-        supports_streaming: true,
-        enabled: new.enabled,
-        source: "manual".to_owned(),
-    };
-    let created = state.store.create_model(&model, Utc::now()).await?;
-    state.reload_registry().await?;
+    let created = state
+        .models
+        .register(gaia_gateway::models::NewModel {
+            id: new.id,
+            upstream_name: new.upstream_name,
+            display_name: new.display_name,
+            context_length: new.context_length,
+            max_completion_tokens: new.max_completion_tokens,
+            input_price_per_mtok: new.input_price_per_mtok,
+            output_price_per_mtok: new.output_price_per_mtok,
+            supports_vision: new.supports_vision,
+            supports_tools: new.supports_tools,
+            enabled: new.enabled,
+        })
+        .await?;
     Ok(HttpResponse::Created().json(to_admin(created, &state)))
 }
 
@@ -288,47 +211,21 @@ pub async fn patch(
     id: web::Path<String>,
     body: web::Json<ModelPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let mut model = state.store.get_model(&id).await?;
     let p = body.into_inner();
-    for (name, v) in [
-        ("input_price_per_mtok", p.input_price_per_mtok),
-        ("output_price_per_mtok", p.output_price_per_mtok),
-    ] {
-        if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
-            return Err(GaiaError::invalid_request(format!(
-                "`{name}` must be a non-negative number"
-            ))
-            .with_param(name)
-            .into());
-        }
-    }
-    positive_limits(p.context_length, p.max_completion_tokens)?;
-    printable("display_name", p.display_name.as_deref())?;
-    if let Some(e) = p.enabled {
-        model.enabled = e;
-    }
-    if let Some(v) = p.input_price_per_mtok {
-        model.input_price_nanos_per_mtok = usd_per_mtok_to_nanos(v);
-    }
-    if let Some(v) = p.output_price_per_mtok {
-        model.output_price_nanos_per_mtok = usd_per_mtok_to_nanos(v);
-    }
-    if p.input_price_per_mtok.is_some() || p.output_price_per_mtok.is_some() {
-        // A price given by an operator is a known price (0: free).
-        model.priced = true;
-    }
-    if p.context_length.is_some() {
-        model.context_length = p.context_length;
-    }
-    if p.max_completion_tokens.is_some() {
-        model.max_completion_tokens = p.max_completion_tokens;
-    }
-    if let Some(d) = p.display_name {
-        model.display_name = Some(d).filter(|d| !d.trim().is_empty());
-    }
-    let model = state.store.update_model(&model, Utc::now()).await?;
-    state.reload_registry().await?;
+    let model = state
+        .models
+        .change(
+            &id,
+            gaia_gateway::models::ModelChange {
+                enabled: p.enabled,
+                input_price_per_mtok: p.input_price_per_mtok,
+                output_price_per_mtok: p.output_price_per_mtok,
+                context_length: p.context_length,
+                max_completion_tokens: p.max_completion_tokens,
+                display_name: p.display_name,
+            },
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(to_admin(model, &state)))
 }
 
@@ -357,16 +254,7 @@ pub async fn bulk(
     state: web::Data<AppState>,
     body: web::Json<BulkToggle>,
 ) -> Result<HttpResponse, ApiError> {
-    if body.ids.len() > 1000 {
-        return Err(GaiaError::invalid_request("at most 1000 ids per call")
-            .with_param("ids")
-            .into());
-    }
-    let updated = state
-        .store
-        .set_models_enabled(&body.ids, body.enabled, Utc::now())
-        .await?;
-    state.reload_registry().await?;
+    let updated = state.models.set_enabled(&body.ids, body.enabled).await?;
     Ok(HttpResponse::Ok().json(BulkResult { updated }))
 }
 
@@ -390,20 +278,11 @@ pub struct SyncResult {
     ),
     security(("bearer" = [])))]
 pub async fn sync(_admin: AdminOnly, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let provider = state
-        .registry
-        .load()
-        .provider("openrouter")
-        .cloned()
-        .ok_or_else(|| GaiaError::invalid_request("the openrouter provider is not set up"))?;
-    let models = gaia_providers::openrouter::fetch_models(&provider).await?;
-    let total = models.len() as u64;
-    let (inserted, updated) = state.store.seed_models(&models, Utc::now()).await?;
-    state.reload_registry().await?;
+    let synced = state.models.sync_openrouter().await?;
     Ok(HttpResponse::Ok().json(SyncResult {
-        total,
-        inserted,
-        updated,
+        total: synced.total,
+        inserted: synced.inserted,
+        updated: synced.updated,
     }))
 }
 
@@ -434,8 +313,8 @@ pub async fn list_aliases(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let aliases: Vec<Alias> = state
-        .store
-        .list_model_aliases()
+        .models
+        .aliases()
         .await?
         .into_iter()
         .map(|a| Alias {
@@ -461,41 +340,7 @@ pub async fn put_alias(
     alias: web::Path<String>,
     body: web::Json<AliasTargets>,
 ) -> Result<HttpResponse, ApiError> {
-    let alias = alias.into_inner();
-    let valid_name = !alias.is_empty()
-        && alias.len() <= 128
-        && alias
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
-    if !valid_name {
-        return Err(GaiaError::invalid_request(
-            "alias names use letters, digits, '-', '_', '.', ':' (at most 128)",
-        )
-        .with_param("alias")
-        .into());
-    }
-    let targets = &body.targets;
-    if targets.is_empty() || targets.len() > 10 {
-        return Err(GaiaError::invalid_request("an alias needs 1 to 10 targets")
-            .with_param("targets")
-            .into());
-    }
-    for t in targets {
-        if state.store.get_model(t).await.is_err() {
-            // Well-formed, but not in the registry: 422 (a schema cannot list the registry).
-            return Err(GaiaError::unprocessable(format!(
-                "target '{t}' is not a registered model id"
-            ))
-            .with_param("targets")
-            .with_code("model_not_found")
-            .into());
-        }
-    }
-    let saved = state
-        .store
-        .put_model_alias(&alias, targets, Utc::now())
-        .await?;
-    state.reload_registry().await?;
+    let saved = state.models.put_alias(&alias, &body.targets).await?;
     Ok(HttpResponse::Ok().json(Alias {
         alias: saved.alias,
         targets: saved.targets,
@@ -515,7 +360,6 @@ pub async fn delete_alias(
     state: web::Data<AppState>,
     alias: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    state.store.delete_model_alias(&alias).await?;
-    state.reload_registry().await?;
+    state.models.delete_alias(&alias).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"message": format!("alias '{alias}' deleted")})))
 }

@@ -192,6 +192,19 @@ pub(super) async fn build_state(
         retry,
         keepalive,
     );
+    let providers = Arc::new(providers);
+    let file_aliases: Arc<Vec<(String, Vec<String>)>> = Arc::new(
+        file.aliases
+            .iter()
+            .map(|a| (a.name.clone(), a.targets.clone()))
+            .collect(),
+    );
+    let models = gaia_gateway::models::Models::new(
+        store.clone(),
+        registry.clone(),
+        providers.clone(),
+        file_aliases.clone(),
+    );
     let state = AppState {
         usage,
         stats: Arc::new(gaia_stats::StatsService::new(store.clone())),
@@ -203,15 +216,11 @@ pub(super) async fn build_state(
         registry,
         retry,
         keepalive,
-        file_aliases: Arc::new(
-            file.aliases
-                .iter()
-                .map(|a| (a.name.clone(), a.targets.clone()))
-                .collect(),
-        ),
-        providers: Arc::new(providers),
+        file_aliases,
+        providers,
         overhead: Arc::default(),
         pipeline,
+        models,
     };
     state
         .reload_registry()

@@ -1,0 +1,326 @@
+//! The model registry's life: what admins change (models, prices, aliases, an OpenRouter sync) is
+//! validated here, written through the store and applied to this instance's registry snapshot at once;
+//! other instances pick it up at their next reload ([`Models::reload`], every refresh interval).
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use chrono::Utc;
+use gaia_core::{GaiaError, ModelInfo, ModelRef};
+use gaia_providers::config::usd_per_mtok_to_nanos;
+use gaia_providers::{Provider, Registry};
+use gaia_store::models::{ModelAlias, ModelFilter};
+use gaia_store::{Page, PageRequest, Store};
+
+/// The registry: the stored models and aliases, the configured providers and the file's aliases, and
+/// the snapshot the pipeline reads.
+#[derive(Clone)]
+pub struct Models {
+    store: Store,
+    snapshot: Arc<ArcSwap<Registry>>,
+    providers: Arc<Vec<Arc<Provider>>>,
+    file_aliases: Arc<Vec<(String, Vec<String>)>>,
+}
+
+/// A model to register by hand (prices in USD per million tokens).
+#[derive(Debug, Clone, Default)]
+pub struct NewModel {
+    pub id: String,
+    pub upstream_name: Option<String>,
+    pub display_name: Option<String>,
+    pub context_length: Option<i64>,
+    pub max_completion_tokens: Option<i64>,
+    pub input_price_per_mtok: Option<f64>,
+    pub output_price_per_mtok: Option<f64>,
+    pub supports_vision: bool,
+    pub supports_tools: bool,
+    pub enabled: bool,
+}
+
+/// Changes to a model; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ModelChange {
+    pub enabled: Option<bool>,
+    pub input_price_per_mtok: Option<f64>,
+    pub output_price_per_mtok: Option<f64>,
+    pub context_length: Option<i64>,
+    pub max_completion_tokens: Option<i64>,
+    pub display_name: Option<String>,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Synced {
+    /// Models the list held.
+    pub total: u64,
+    pub inserted: u64,
+    pub updated: u64,
+}
+
+/// Names shown or sent upstream hold no control characters (NUL cannot even be stored by PostgreSQL).
+fn printable(field: &str, value: Option<&str>) -> Result<(), GaiaError> {
+    if value.is_some_and(|v| v.chars().any(char::is_control)) {
+        return Err(GaiaError::invalid_request(format!(
+            "`{field}` must not contain control characters"
+        ))
+        .with_param(field));
+    }
+    Ok(())
+}
+
+/// `context_length` and `max_completion_tokens`, when given, are at least 1.
+fn positive_limits(
+    context_length: Option<i64>,
+    max_completion_tokens: Option<i64>,
+) -> Result<(), GaiaError> {
+    for (name, v) in [
+        ("context_length", context_length),
+        ("max_completion_tokens", max_completion_tokens),
+    ] {
+        if v.is_some_and(|v| v < 1) {
+            return Err(
+                GaiaError::invalid_request(format!("`{name}` must be positive")).with_param(name),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Prices, when given, are non-negative amounts.
+fn prices(input: Option<f64>, output: Option<f64>) -> Result<(), GaiaError> {
+    for (name, v) in [
+        ("input_price_per_mtok", input),
+        ("output_price_per_mtok", output),
+    ] {
+        if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
+            return Err(GaiaError::invalid_request(format!(
+                "`{name}` must be a non-negative number"
+            ))
+            .with_param(name));
+        }
+    }
+    Ok(())
+}
+
+impl Models {
+    pub fn new(
+        store: Store,
+        snapshot: Arc<ArcSwap<Registry>>,
+        providers: Arc<Vec<Arc<Provider>>>,
+        file_aliases: Arc<Vec<(String, Vec<String>)>>,
+    ) -> Self {
+        Self {
+            store,
+            snapshot,
+            providers,
+            file_aliases,
+        }
+    }
+
+    /// The snapshot the pipeline reads.
+    pub fn snapshot(&self) -> &Arc<ArcSwap<Registry>> {
+        &self.snapshot
+    }
+
+    /// Rebuilds the snapshot from the database (after a change here, and every refresh interval).
+    pub async fn reload(&self) -> Result<(), GaiaError> {
+        let models = self.store.list_models().await?;
+        let stored = self.store.list_model_aliases().await?;
+        let registry = Registry::with_file_aliases(
+            self.providers.iter().cloned(),
+            models,
+            stored.into_iter().map(|a| (a.alias, a.targets)),
+            &self.file_aliases,
+        );
+        self.snapshot.store(Arc::new(registry));
+        Ok(())
+    }
+
+    /// Whether the provider of a model has credentials on this gateway.
+    pub fn provider_configured(&self, provider: &str) -> bool {
+        self.snapshot
+            .load()
+            .provider(provider)
+            .is_some_and(|p| p.is_configured())
+    }
+
+    /// A page of the registry.
+    pub async fn list(
+        &self,
+        filter: &ModelFilter,
+        page: PageRequest,
+    ) -> Result<Page<ModelInfo>, GaiaError> {
+        Ok(self.store.list_models_page(filter, page).await?)
+    }
+
+    /// Registers a model by hand (`source: manual`). A model given neither price is unpriced.
+    pub async fn register(&self, new: NewModel) -> Result<ModelInfo, GaiaError> {
+        // A registered id is always `provider/model`; a bare name is a malformed field (400), not an
+        // unknown model (404).
+        if !new.id.contains('/') {
+            return Err(
+                GaiaError::invalid_request("`id` must be 'provider/model'").with_param("id")
+            );
+        }
+        let parsed = ModelRef::parse(&new.id).map_err(|_| {
+            GaiaError::invalid_request(format!(
+                "`id` must be 'provider/model', at most {} printable characters",
+                ModelRef::MAX_LEN
+            ))
+            .with_param("id")
+        })?;
+        if self.snapshot.load().provider(&parsed.provider).is_none() {
+            // Well-formed, but no such provider here: 422 (a schema cannot list them).
+            return Err(GaiaError::unprocessable(format!(
+                "unknown provider '{}'",
+                parsed.provider
+            ))
+            .with_param("id")
+            .with_code("unknown_provider"));
+        }
+        prices(new.input_price_per_mtok, new.output_price_per_mtok)?;
+        positive_limits(new.context_length, new.max_completion_tokens)?;
+        printable("upstream_name", new.upstream_name.as_deref())?;
+        printable("display_name", new.display_name.as_deref())?;
+        let model = ModelInfo {
+            id: format!("{}/{}", parsed.provider, parsed.model),
+            upstream_name: new.upstream_name.unwrap_or(parsed.model),
+            provider: parsed.provider,
+            display_name: new.display_name,
+            context_length: new.context_length,
+            max_completion_tokens: new.max_completion_tokens,
+            input_price_nanos_per_mtok: usd_per_mtok_to_nanos(
+                new.input_price_per_mtok.unwrap_or(0.0),
+            ),
+            output_price_nanos_per_mtok: usd_per_mtok_to_nanos(
+                new.output_price_per_mtok.unwrap_or(0.0),
+            ),
+            priced: new.input_price_per_mtok.is_some() || new.output_price_per_mtok.is_some(),
+            supports_vision: new.supports_vision,
+            supports_tools: new.supports_tools,
+            supports_streaming: true,
+            enabled: new.enabled,
+            source: "manual".to_owned(),
+        };
+        let created = self.store.create_model(&model, Utc::now()).await?;
+        self.reload().await?;
+        Ok(created)
+    }
+
+    /// Enables or disables a model, or corrects its prices (a price given makes it priced; 0 is free),
+    /// limits and display name.
+    pub async fn change(&self, id: &str, change: ModelChange) -> Result<ModelInfo, GaiaError> {
+        let mut model = self.store.get_model(id).await?;
+        prices(change.input_price_per_mtok, change.output_price_per_mtok)?;
+        positive_limits(change.context_length, change.max_completion_tokens)?;
+        printable("display_name", change.display_name.as_deref())?;
+        if let Some(e) = change.enabled {
+            model.enabled = e;
+        }
+        if let Some(v) = change.input_price_per_mtok {
+            model.input_price_nanos_per_mtok = usd_per_mtok_to_nanos(v);
+        }
+        if let Some(v) = change.output_price_per_mtok {
+            model.output_price_nanos_per_mtok = usd_per_mtok_to_nanos(v);
+        }
+        if change.input_price_per_mtok.is_some() || change.output_price_per_mtok.is_some() {
+            // A price given by an operator is a known price (0: free).
+            model.priced = true;
+        }
+        if change.context_length.is_some() {
+            model.context_length = change.context_length;
+        }
+        if change.max_completion_tokens.is_some() {
+            model.max_completion_tokens = change.max_completion_tokens;
+        }
+        if let Some(d) = change.display_name {
+            model.display_name = Some(d).filter(|d| !d.trim().is_empty());
+        }
+        let model = self.store.update_model(&model, Utc::now()).await?;
+        self.reload().await?;
+        Ok(model)
+    }
+
+    /// Enables or disables models in bulk (at most 1,000 ids; unknown ones are ignored).
+    pub async fn set_enabled(&self, ids: &[String], enabled: bool) -> Result<u64, GaiaError> {
+        if ids.len() > 1000 {
+            return Err(GaiaError::invalid_request("at most 1000 ids per call").with_param("ids"));
+        }
+        let updated = self
+            .store
+            .set_models_enabled(ids, enabled, Utc::now())
+            .await?;
+        self.reload().await?;
+        Ok(updated)
+    }
+
+    /// Imports OpenRouter's public model list with its prices.
+    pub async fn sync_openrouter(&self) -> Result<Synced, GaiaError> {
+        let provider = self
+            .snapshot
+            .load()
+            .provider("openrouter")
+            .cloned()
+            .ok_or_else(|| GaiaError::invalid_request("the openrouter provider is not set up"))?;
+        let models = gaia_providers::openrouter::fetch_models(&provider).await?;
+        let total = models.len() as u64;
+        let (inserted, updated) = self.store.seed_models(&models, Utc::now()).await?;
+        self.reload().await?;
+        Ok(Synced {
+            total,
+            inserted,
+            updated,
+        })
+    }
+
+    /// Every stored alias.
+    pub async fn aliases(&self) -> Result<Vec<ModelAlias>, GaiaError> {
+        Ok(self.store.list_model_aliases().await?)
+    }
+
+    /// Creates or replaces an alias: 1–128 of `A-Z a-z 0-9 - _ . :`, 1 to 10 registered targets.
+    pub async fn put_alias(
+        &self,
+        alias: &str,
+        targets: &[String],
+    ) -> Result<ModelAlias, GaiaError> {
+        let valid_name = !alias.is_empty()
+            && alias.len() <= 128
+            && alias
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        if !valid_name {
+            return Err(GaiaError::invalid_request(
+                "alias names use letters, digits, '-', '_', '.', ':' (at most 128)",
+            )
+            .with_param("alias"));
+        }
+        if targets.is_empty() || targets.len() > 10 {
+            return Err(
+                GaiaError::invalid_request("an alias needs 1 to 10 targets").with_param("targets")
+            );
+        }
+        for t in targets {
+            if self.store.get_model(t).await.is_err() {
+                // Well-formed, but not in the registry: 422 (a schema cannot list the registry).
+                return Err(GaiaError::unprocessable(format!(
+                    "target '{t}' is not a registered model id"
+                ))
+                .with_param("targets")
+                .with_code("model_not_found"));
+            }
+        }
+        let saved = self
+            .store
+            .put_model_alias(alias, targets, Utc::now())
+            .await?;
+        self.reload().await?;
+        Ok(saved)
+    }
+
+    /// Deletes an alias (404 when there is none).
+    pub async fn delete_alias(&self, alias: &str) -> Result<(), GaiaError> {
+        self.store.delete_model_alias(alias).await?;
+        self.reload().await
+    }
+}
