@@ -253,6 +253,24 @@ step('sign in with username and password', [], async () => {
   state.loggedIn = true
 })
 
+step('the side menu’s entries are links: Tab reaches them and Enter opens one', ['loggedIn'], async () => {
+  const page = pg()
+  const link = page.getByTestId('menu-organizations')
+  assert.equal(await link.evaluate((el) => el.tagName), 'A', 'a menu entry is an <a>')
+  // A real href: a middle click or "open in new tab" opens the page.
+  assert.equal(new URL((await link.getAttribute('href')) ?? '', base).pathname, '/organizations')
+  await page.evaluate(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined))
+  let reached = false
+  for (let i = 0; i < 30 && !reached; i++) {
+    await page.keyboard.press('Tab')
+    reached = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'menu-organizations')
+  }
+  assert.ok(reached, 'Tab reaches the Organizations entry')
+  await page.keyboard.press('Enter')
+  await page.waitForURL((u) => u.pathname === '/organizations', { timeout: 10_000 })
+  await page.waitForLoadState('networkidle')
+})
+
 step('create an organization with a monthly request limit', ['loggedIn'], async (t) => {
   const page = pg()
   await menu('Organizations', '/organizations')

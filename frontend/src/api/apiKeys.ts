@@ -1,34 +1,10 @@
 // API keys: `/v1/api-keys` (tenancy issue #4). The secret `key` is only in the create response.
 
 import { http } from './http'
-import type {
-  KeyStatus,
-  Limits,
-  MessageResponse,
-  MonthUsage,
-  PageQuery,
-  Paginated,
-  Permission,
-} from './types'
+import type { KeyStatus, MessageResponse, PageQuery, Paginated, Schemas } from './types'
 
-export interface ApiKey extends Limits {
-  id: string
-  /** The secret: only in the create response, `null` on every later read. */
-  key: string | null
-  /** Non-secret hint, e.g. `gaia_k3v9q0x2m7ab_…Qx7z`. */
-  key_hint?: string | null
-  organization_id: string
-  organization_name?: string | null
-  name: string | null
-  description: string | null
-  permissions: Permission[]
-  status: KeyStatus
-  created_at: string
-  expires_at: string | null
-  last_used_at: string | null
-  updated_at: string
-  usage?: MonthUsage | null
-}
+/** An API key; `key` (the secret) is only in the create response, `null` on every later read. */
+export type ApiKey = Schemas['ApiKeyResponse']
 
 /** A key as lists show it: never the secret. */
 export type ApiKeyListed = Omit<ApiKey, 'key'>
@@ -39,25 +15,14 @@ export interface ApiKeyQuery extends PageQuery {
   search?: string
 }
 
-export interface ApiKeyCreate extends Partial<Limits> {
-  organization_id: string
-  name?: string | null
-  description?: string | null
-  permissions?: Permission[]
-  expires_at?: string | null
-}
+export type ApiKeyCreate = Schemas['CreateApiKeyBody']
 
-export interface ApiKeyUpdate extends Partial<Limits> {
-  name?: string | null
-  description?: string | null
-  permissions?: Permission[]
-  status?: 'active' | 'inactive'
-  expires_at?: string | null
-}
+/** Changes to a key: omitted fields stay, `null` clears. */
+export type ApiKeyUpdate = Schemas['UpdateApiKeyBody']
 
-/** The safe-to-show form of a key. */
-export function keyHint(k: Pick<ApiKey, 'key_hint' | 'id'> & { hint?: string | null }): string {
-  return k.key_hint ?? k.hint ?? k.id
+/** How a key is named on screen: its name, else its non-secret hint. */
+export function keyLabel(k: Pick<ApiKey, 'name' | 'key_hint'>): string {
+  return k.name || k.key_hint
 }
 
 export const apiKeysApi = {
@@ -72,8 +37,8 @@ export const apiKeysApi = {
   revoke: (id: string) => http.delete<MessageResponse>(`/v1/api-keys/${encodeURIComponent(id)}`),
 }
 
-/** Every field the key form edits, as it would send them. */
-export type ApiKeyFields = Required<Omit<ApiKeyUpdate, 'status'>>
+/** Every field the key form edits, as it would send them (it always sends a list of permissions). */
+export type ApiKeyFields = Required<Omit<ApiKeyUpdate, 'status' | 'permissions'>> & { permissions: string[] }
 
 const LIMIT_KEYS = ['monthly_requests_limit', 'monthly_tokens_limit', 'monthly_cost_limit', 'rate_limit_rpm'] as const
 
@@ -92,7 +57,7 @@ export function keyChanges(current: ApiKeyListed, wanted: ApiKeyFields): ApiKeyU
   if (wanted.description !== (current.description ?? null)) body.description = wanted.description
   const perms = (p: readonly string[]) => [...p].sort().join(',')
   if (perms(wanted.permissions) !== perms(current.permissions)) body.permissions = wanted.permissions
-  if (!sameTime(wanted.expires_at, current.expires_at)) body.expires_at = wanted.expires_at
+  if (!sameTime(wanted.expires_at, current.expires_at ?? null)) body.expires_at = wanted.expires_at
   for (const f of LIMIT_KEYS) {
     if (wanted[f] !== (current[f] ?? null)) body[f] = wanted[f]
   }

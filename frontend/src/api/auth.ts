@@ -2,32 +2,20 @@
 // answer with a JWT; `GET /v1/auth/me` says who that token is and what it may do.
 
 import { ApiError, http } from './http'
-import type { Permission } from './types'
+import type { Permission, Schemas } from './types'
 
-/** `LoginResponse` (password) or `KeyLoginResponse` (API key) of the OpenAPI document. */
-export interface LoginResponse {
-  token: string
-  /** When the token stops working (RFC 3339). */
-  expires_at?: string | null
-  user_id?: string | null
-  username?: string | null
-  role?: 'admin' | 'user' | null
-  /** Key logins: the key, its permissions and organization. */
-  key_id?: string | null
-  permissions?: Permission[]
-  organization_id?: string | null
-}
+/** What `POST /v1/admin/login` answers (password). */
+export type LoginResponse = Schemas['LoginResponse']
+/** What `POST /v1/auth/key-login` answers (API key): the key, its permissions and organization. */
+export type KeyLoginResponse = Schemas['KeyLoginResponse']
+/**
+ * What a sign-in gives the session: either answer, or only `token` (a server without key login, where the
+ * key itself is the bearer token).
+ */
+export type SignIn = { token: string } & Partial<LoginResponse & KeyLoginResponse>
 
-/** Who the current token belongs to (`Me`); `bootstrap` is the GAIA_ADMIN_KEY. */
-export interface Me {
-  kind: 'user' | 'key' | 'bootstrap'
-  user_id?: string | null
-  username?: string | null
-  role?: 'admin' | 'user' | null
-  key_id?: string | null
-  permissions: Permission[]
-  organization_id?: string | null
-}
+/** Who the current token belongs to; `kind` is `user`, `key` or `bootstrap` (the GAIA_ADMIN_KEY). */
+export type Me = Schemas['Me']
 
 export function loginWithPassword(username: string, password: string): Promise<LoginResponse> {
   return http.post<LoginResponse>(
@@ -37,9 +25,9 @@ export function loginWithPassword(username: string, password: string): Promise<L
   )
 }
 
-export async function loginWithKey(apiKey: string): Promise<LoginResponse> {
+export async function loginWithKey(apiKey: string): Promise<SignIn> {
   try {
-    return await http.post<LoginResponse>(
+    return await http.post<KeyLoginResponse>(
       '/v1/auth/key-login',
       { api_key: apiKey },
       { skipAuthRedirect: true },

@@ -59,7 +59,10 @@ export function configureHttp(h: Partial<HttpHooks>): void {
   Object.assign(hooks, h)
 }
 
-export function isErrorEnvelope(body: unknown): body is ErrorEnvelope {
+/** An error envelope as far as `isErrorEnvelope` checks it: a proxy's or an older server's may lack the rest. */
+type EnvelopeLike = { error: Pick<ErrorEnvelope['error'], 'message'> & Partial<ErrorEnvelope['error']> }
+
+export function isErrorEnvelope(body: unknown): body is EnvelopeLike {
   if (typeof body !== 'object' || body === null || !('error' in body)) return false
   const err = (body as { error: unknown }).error
   return (

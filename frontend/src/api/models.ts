@@ -1,47 +1,17 @@
 // The model registry: the public OpenAI-style list and the admin registry with aliases.
 
 import { http } from './http'
-import type { MessageResponse, PageQuery, Paginated } from './types'
+import type { MessageResponse, PageQuery, Paginated, Schemas } from './types'
 
 /**
  * An entry of `GET /v1/models`. Prices in USD per million tokens; they are only real when `priced` is true
  * (an unpriced model reads 0 but its cost is unknown, see docs/api/models.md "Cost").
  */
-export interface ModelObject {
-  id: string
-  object: 'model'
-  created: number
-  owned_by: string
-  display_name: string | null
-  context_length: number | null
-  max_completion_tokens: number | null
-  input_price_per_mtok: number
-  output_price_per_mtok: number
-  /** Whether anyone said what the model costs; `false` = unpriced (not free). */
-  priced: boolean
-  capabilities: { vision: boolean; tools: boolean; streaming: boolean }
-}
+export type ModelObject = Schemas['ModelObject']
+export type ModelList = Schemas['ModelList']
 
-/** A registry entry as admins see it (`AdminModel` in the OpenAPI document). */
-export interface AdminModel {
-  id: string
-  provider: string
-  upstream_name: string
-  display_name: string | null
-  context_length: number | null
-  max_completion_tokens: number | null
-  input_price_per_mtok: number
-  output_price_per_mtok: number
-  supports_vision: boolean
-  supports_tools: boolean
-  supports_streaming: boolean
-  enabled: boolean
-  /** `catalog`, `config`, `openrouter` or `manual`. */
-  source: string
-  provider_configured: boolean
-  /** Whether the prices are known; `false` = unpriced: they read 0 but are not real. */
-  priced: boolean
-}
+/** A registry entry as admins see it; `priced: false` = unpriced: its prices read 0 but are not real. */
+export type AdminModel = Schemas['AdminModel']
 
 export interface AdminModelQuery extends PageQuery {
   provider?: string
@@ -49,29 +19,11 @@ export interface AdminModelQuery extends PageQuery {
   search?: string
 }
 
-export interface NewModel {
-  id: string
-  upstream_name?: string | null
-  display_name?: string | null
-  context_length?: number | null
-  max_completion_tokens?: number | null
-  /** Leave both prices out to register an unpriced model; give either (0 allowed) to price it. */
-  input_price_per_mtok?: number
-  output_price_per_mtok?: number
-  supports_vision?: boolean
-  supports_tools?: boolean
-  enabled?: boolean
-}
+/** A model registered by hand. Leave both prices out to register it unpriced; either (0 allowed) prices it. */
+export type NewModel = Schemas['NewModel']
 
 /** `PATCH /v1/admin/models/{id}`: any of these; giving either price makes the model priced (none unprices it). */
-export interface ModelPatch {
-  enabled?: boolean
-  input_price_per_mtok?: number
-  output_price_per_mtok?: number
-  context_length?: number
-  max_completion_tokens?: number
-  display_name?: string
-}
+export type ModelPatch = Schemas['ModelPatch']
 
 /** What a model's prices mean: unknown, known to be 0 (free), or known. */
 export type PriceState = 'unpriced' | 'free' | 'priced'
@@ -82,7 +34,11 @@ export function priceState(m: Pick<AdminModel, 'priced' | 'input_price_per_mtok'
 }
 
 export type PriceInput = number | null | undefined
-export type Prices = Pick<ModelPatch, 'input_price_per_mtok' | 'output_price_per_mtok'>
+type PriceField = 'input_price_per_mtok' | 'output_price_per_mtok'
+/** Both prices, as a price form sends them. */
+export type PricePair = { [K in PriceField]-?: NonNullable<ModelPatch[K]> }
+/** The prices given: a missing one is not sent. */
+export type Prices = Partial<PricePair>
 
 /**
  * The price fields of a form as the API takes them: an empty field is left out, so a form with both empty
@@ -99,7 +55,7 @@ export function priceFields(input: PriceInput, output: PriceInput): Prices {
  * The prices a price form sends: an empty field is 0 once the other is given; `null` when both are empty
  * (a PATCH cannot make a model unpriced again, so there is nothing to send).
  */
-export function patchPrices(input: PriceInput, output: PriceInput): Required<Prices> | null {
+export function patchPrices(input: PriceInput, output: PriceInput): PricePair | null {
   const p = priceFields(input, output)
   if (p.input_price_per_mtok === undefined && p.output_price_per_mtok === undefined) return null
   return { input_price_per_mtok: p.input_price_per_mtok ?? 0, output_price_per_mtok: p.output_price_per_mtok ?? 0 }
@@ -111,30 +67,23 @@ export function formPriceState(input: PriceInput, output: PriceInput): PriceStat
   return p ? priceState({ priced: true, ...p }) : 'unpriced'
 }
 
-export interface Alias {
-  alias: string
-  targets: string[]
-}
-
-export interface SyncResult {
-  total: number
-  inserted: number
-  updated: number
-}
+export type Alias = Schemas['Alias']
+export type SyncResult = Schemas['SyncResult']
+export type BulkResult = Schemas['BulkResult']
 
 const enc = encodeURIComponent
 // Model ids contain '/': the route takes the rest of the path, so each segment is escaped alone.
 const modelPath = (id: string) => `/v1/admin/models/${id.split('/').map(enc).join('/')}`
 
 export const modelsApi = {
-  available: () => http.get<{ object: 'list'; data: ModelObject[] }>('/v1/models'),
+  available: () => http.get<ModelList>('/v1/models'),
   list: (q: AdminModelQuery = {}) => http.get<Paginated<AdminModel>>('/v1/admin/models', q),
   create: (body: NewModel) => http.post<AdminModel>('/v1/admin/models', body),
   setEnabled: (id: string, enabled: boolean) => http.patch<AdminModel>(modelPath(id), { enabled }),
   /** Prices a model; 0 and 0 declare it free. */
-  setPrices: (id: string, prices: Required<Prices>) => http.patch<AdminModel>(modelPath(id), prices),
+  setPrices: (id: string, prices: PricePair) => http.patch<AdminModel>(modelPath(id), prices),
   bulk: (ids: string[], enabled: boolean) =>
-    http.post<{ updated: number }>('/v1/admin/models/bulk', { ids, enabled }),
+    http.post<BulkResult>('/v1/admin/models/bulk', { ids, enabled }),
   sync: () => http.post<SyncResult>('/v1/admin/models/sync', undefined, { timeout: 120_000 }),
   aliases: () => http.get<Alias[]>('/v1/admin/aliases'),
   putAlias: (alias: string, targets: string[]) =>

@@ -1,23 +1,21 @@
-// Shapes shared by every API area (see docs/api/README.md of the backend).
+// Shapes shared by every API area. The server's own types come from its OpenAPI document
+// (docs/api/openapi.json → schema.d.ts, `npm run gen:api`; `npm run check:api` fails when they drift), so
+// what is declared here is only what the document has no name for.
+
+import type { components } from './schema'
+
+/** Every schema of the OpenAPI document, by name: `Schemas['OrganizationResponse']`. */
+export type Schemas = components['schemas']
 
 /** `{"error": {...}}`, the OpenAI error envelope every GaiaRouter error uses. */
-export interface ErrorEnvelope {
-  error: {
-    message: string
-    type?: string | null
-    code?: string | null
-    param?: string | null
-  }
-}
+export type ErrorEnvelope = Schemas['ErrorBody']
 
-export interface Pagination {
-  page: number
-  limit: number
-  total: number
-  pages: number
-}
+export type Pagination = Schemas['Pagination']
 
-/** A page of a list endpoint: `{"data": [...], "pagination": {...}}`. */
+/**
+ * A page of a list endpoint: `{"data": [...], "pagination": {...}}` (the document spells this shape out
+ * inline for each list).
+ */
 export interface Paginated<T> {
   data: T[]
   pagination: Pagination
@@ -28,26 +26,25 @@ export interface PageQuery {
   limit?: number
 }
 
+/**
+ * What the UI grants and checks. The document types permissions, statuses and roles as plain strings
+ * (naming the values in their descriptions); these are the values the UI itself sends and compares with.
+ */
 export type Permission = 'read' | 'write' | 'admin'
 export type Status = 'active' | 'inactive'
 export type KeyStatus = 'active' | 'inactive' | 'revoked' | 'expired'
 
-/** Monthly and per-minute limits; `null` means unlimited. Cost in USD. */
-export interface Limits {
-  monthly_requests_limit: number | null
-  monthly_tokens_limit: number | null
-  monthly_cost_limit: number | null
-  rate_limit_rpm: number | null
-}
+/**
+ * Monthly and per-minute limits; `null` means unlimited. Cost in USD. The document marks them optional
+ * (the server sends `null`), so a missing one reads as unlimited too.
+ */
+export type Limits = Pick<
+  Schemas['OrganizationResponse'],
+  'monthly_requests_limit' | 'monthly_tokens_limit' | 'monthly_cost_limit' | 'rate_limit_rpm'
+>
 
 /** Current calendar-month (UTC) usage shown next to the limits. Cost in USD. */
-export interface MonthUsage {
-  month_requests: number
-  month_tokens: number
-  month_cost: number
-}
+export type MonthUsage = Schemas['MonthUsage']
 
 /** `{"message": "..."}`, what deletes answer. */
-export interface MessageResponse {
-  message: string
-}
+export type MessageResponse = Schemas['Message']

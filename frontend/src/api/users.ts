@@ -1,31 +1,12 @@
 // Admin-UI users: `/v1/admin/users` (admins only).
 
 import { http } from './http'
-import type { MessageResponse, PageQuery, Paginated, Status } from './types'
+import type { MessageResponse, PageQuery, Paginated, Schemas } from './types'
 
-export type Role = 'admin' | 'user'
-
-export interface User {
-  id: string
-  username: string
-  role: Role
-  status: Status
-  last_login_at: string | null
-  created_at: string
-  updated_at: string
-}
-
-export interface UserCreate {
-  username: string
-  password: string
-  role: Role
-}
-
-export interface UserUpdate {
-  password?: string
-  role?: Role
-  status?: Status
-}
+/** An admin-UI user (never the password hash). */
+export type User = Schemas['UserResponse']
+export type UserCreate = Schemas['CreateUserBody']
+export type UserUpdate = Schemas['UpdateUserBody']
 
 export const usersApi = {
   list: (q: PageQuery & { search?: string } = {}) => http.get<Paginated<User>>('/v1/admin/users', q),

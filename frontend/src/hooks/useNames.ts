@@ -3,7 +3,7 @@
 
 import { reactive } from 'vue'
 
-import { apiKeysApi, keyHint } from '@/api/apiKeys'
+import { apiKeysApi, keyLabel } from '@/api/apiKeys'
 import { organizationsApi } from '@/api/organizations'
 
 const short = (id: string) => (id.length > 12 ? `${id.slice(0, 8)}…` : id)
@@ -29,9 +29,9 @@ export function useNames() {
     }
   }
 
-  function resolve(keyIds: (string | null)[], orgIds: (string | null)[]): void {
+  function resolve(keyIds: (string | null | undefined)[], orgIds: (string | null | undefined)[]): void {
     for (const id of new Set(keyIds)) {
-      if (id) void lookup(id, keys, async (k) => ((x) => x.name || keyHint(x))(await apiKeysApi.get(k)))
+      if (id) void lookup(id, keys, async (k) => keyLabel(await apiKeysApi.get(k)))
     }
     for (const id of new Set(orgIds)) {
       if (id) void lookup(id, orgs, async (o) => (await organizationsApi.get(o)).name)
@@ -40,7 +40,7 @@ export function useNames() {
 
   return {
     resolve,
-    key: (id: string | null) => (id ? (keys.get(id) ?? short(id)) : '—'),
-    org: (id: string | null) => (id ? (orgs.get(id) ?? short(id)) : ''),
+    key: (id: string | null | undefined) => (id ? (keys.get(id) ?? short(id)) : '—'),
+    org: (id: string | null | undefined) => (id ? (orgs.get(id) ?? short(id)) : ''),
   }
 }

@@ -1,8 +1,9 @@
 // Showing outcomes: API errors as their readable message, successes as a short toast.
 
-import { Message } from '@arco-design/web-vue'
+import { Message, Modal } from '@arco-design/web-vue'
 
 import { errorMessage } from '@/api/http'
+import { t } from '@/locale'
 
 export function notifyError(e: unknown): void {
   Message.error({ content: errorMessage(e), duration: 5000 })
@@ -18,4 +19,28 @@ export function notifySuccess(text: string): void {
  */
 export function dismissToasts(): void {
   Message.clear()
+}
+
+/**
+ * Asks before a destructive action (deactivate, revoke, delete) and runs it on OK: the dialog stays open,
+ * its button busy, until the action is done; a failure is a toast and leaves the dialog open.
+ */
+export function confirmDanger(o: { title: string; content: string; okText: string; action: () => Promise<void> }): void {
+  Modal.warning({
+    title: o.title,
+    content: o.content,
+    hideCancel: false,
+    okText: o.okText,
+    cancelText: t('common.cancel'),
+    okButtonProps: { status: 'danger' },
+    onBeforeOk: async () => {
+      try {
+        await o.action()
+        return true
+      } catch (e) {
+        notifyError(e)
+        return false
+      }
+    },
+  })
 }

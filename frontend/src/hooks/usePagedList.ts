@@ -1,10 +1,23 @@
 // A server-paginated list: filters, page and size in; rows, total, loading and the last error out.
 // Changing a filter goes back to page 1; a newer load wins over a slower older one.
 
-import { reactive, ref, shallowRef, type UnwrapRef } from 'vue'
+import { reactive, ref, shallowRef, type Ref, type ShallowRef, type UnwrapRef } from 'vue'
 
 import { errorMessage } from '@/api/http'
 import type { Paginated } from '@/api/types'
+
+/** What a paged table shows and calls (components/PagedTable.vue): a `usePagedList` without its filters. */
+export interface PagedState<T> {
+  rows: ShallowRef<T[]>
+  total: Ref<number>
+  page: Ref<number>
+  limit: Ref<number>
+  loading: Ref<boolean>
+  error: Ref<string | null>
+  load: () => Promise<void>
+  changePage: (page: number) => Promise<void>
+  changePageSize: (size: number) => Promise<void>
+}
 
 export function usePagedList<T, F extends object>(
   fetcher: (q: F & { page: number; limit: number }) => Promise<Paginated<T>>,

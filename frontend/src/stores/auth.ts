@@ -5,16 +5,19 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 
 import * as authApi from '@/api/auth'
-import type { LoginResponse, Me } from '@/api/auth'
+import type { Me, SignIn } from '@/api/auth'
 import type { Permission } from '@/api/types'
 
 export interface Principal {
-  kind: 'user' | 'key' | 'bootstrap'
+  /** `user`, `key` or `bootstrap` (the GAIA_ADMIN_KEY). */
+  kind: Me['kind']
   username: string | null
   userId: string | null
   keyId: string | null
-  role: 'admin' | 'user' | null
-  permissions: Permission[]
+  /** Users: `admin` or `user`. */
+  role: string | null
+  /** Any of `read`, `write`, `admin`, as the server said. */
+  permissions: string[]
   /** Key sessions: the key's organization (non-admin keys are confined to it). */
   organizationId: string | null
   /** When the token expires, if the server said. */
@@ -42,13 +45,13 @@ function readSession(): Session | null {
   }
 }
 
-function rolePermissions(role: LoginResponse['role']): Permission[] {
+function rolePermissions(role: string): Permission[] {
   return role === 'admin' ? ['admin'] : ['read']
 }
 
 /** Combines what the login answered with what `/v1/auth/me` said (the latter wins). */
 export function principalFrom(
-  login: LoginResponse,
+  login: SignIn,
   kind: Principal['kind'],
   me: Me | null,
   probed: Permission[] | null = null,
@@ -112,7 +115,7 @@ export const useAuthStore = defineStore('auth', () => {
     }
   }
 
-  async function establish(login: LoginResponse, kind: Principal['kind']): Promise<void> {
+  async function establish(login: SignIn, kind: Principal['kind']): Promise<void> {
     const me = await authApi.whoAmI(login.token)
     const known = me !== null || login.permissions !== undefined || !!login.role
     const probed = known ? null : await authApi.probePermissions(login.token)

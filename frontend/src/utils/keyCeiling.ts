@@ -13,6 +13,7 @@
 // ceiling when it is left as it is (renaming a looser sibling is fine). The server stays the authority:
 // this is a preview of its answer. Pure functions; the caller's own key is fetched by the page.
 
+import type { ApiKeyListed } from '@/api/apiKeys'
 import type { Limits, Permission } from '@/api/types'
 import { currentLocale, t } from '@/locale'
 import { formatDateTime, formatInteger, formatMoney } from '@/utils/format'
@@ -28,17 +29,14 @@ export const PERMISSIONS: readonly Permission[] = ['read', 'write', 'admin']
 
 /** Who is signed in: the auth store's principal fits. */
 export interface CeilingCaller {
-  kind: 'user' | 'key' | 'bootstrap'
+  /** `user`, `key` or `bootstrap`. */
+  kind: string
   keyId: string | null
-  permissions: Permission[]
+  permissions: readonly string[]
 }
 
 /** The fields of a key a ceiling compares: the caller's own key and the key being edited. */
-export interface KeyGrant extends Limits {
-  id: string
-  permissions: Permission[]
-  expires_at: string | null
-}
+export type KeyGrant = Pick<ApiKeyListed, 'id' | 'permissions' | 'expires_at' | LimitField>
 
 /** Why a ceiling applies: the key edits itself, or a non-admin key's own values cap another key. */
 export type Whose = 'self' | 'caller'
@@ -92,7 +90,7 @@ export interface KeyCeiling {
 }
 
 /** Whether a set of permissions grants `p` (admin grants everything; exactly as the server checks). */
-export function grants(perms: readonly Permission[], p: Permission): boolean {
+export function grants(perms: readonly string[], p: Permission): boolean {
   return perms.includes('admin') || perms.includes(p)
 }
 
@@ -113,7 +111,7 @@ function source(
 }
 
 function limitCeiling(whose: Whose | null, field: LimitField, own: number | null, target: KeyGrant | null): LimitCeiling {
-  const current = target ? target[field] : null
+  const current = target ? (target[field] ?? null) : null
   if (whose === null || own === null) {
     return { locked: false, max: null, allowUnlimited: true, current, inherits: null, reason: null }
   }
@@ -136,7 +134,7 @@ export function keyCeiling(caller: CeilingCaller, own: KeyGrant | null, target: 
   const src = source(caller, own, target)
   const whose = src?.whose ?? null
   const limits = Object.fromEntries(
-    LIMIT_FIELDS.map((f) => [f, limitCeiling(whose, f, src ? src.from[f] : null, target)]),
+    LIMIT_FIELDS.map((f) => [f, limitCeiling(whose, f, src ? (src.from[f] ?? null) : null, target)]),
   ) as Record<LimitField, LimitCeiling>
   const permissions = Object.fromEntries(
     PERMISSIONS.map((p) => {
@@ -206,8 +204,8 @@ export function activationProblem(
     const l = c.limits[f]
     if (l.locked && (l.current === null || (l.max !== null && l.current > l.max))) return l.reason
   }
-  for (const p of target.permissions) {
-    if (c.permissions[p].locked) return c.permissions[p].reason
+  for (const p of PERMISSIONS) {
+    if (target.permissions.includes(p) && c.permissions[p].locked) return c.permissions[p].reason
   }
   const e = c.expiry
   if (e.locked && e.max && (!e.current || Date.parse(e.current) > Date.parse(e.max))) return e.reason

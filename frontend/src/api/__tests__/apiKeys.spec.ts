@@ -4,6 +4,7 @@ import { keyChanges, type ApiKeyFields, type ApiKeyListed } from '../apiKeys'
 
 const current: ApiKeyListed = {
   id: 'k1',
+  key_hint: 'gaia_k1_…abcd',
   organization_id: 'o1',
   name: 'ci',
   description: null,
@@ -17,6 +18,7 @@ const current: ApiKeyListed = {
   monthly_tokens_limit: 1000,
   monthly_cost_limit: 2.5,
   rate_limit_rpm: null,
+  usage: { month_requests: 0, month_tokens: 0, month_cost: 0 },
 }
 
 const same: ApiKeyFields = {

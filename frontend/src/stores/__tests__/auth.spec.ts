@@ -23,7 +23,13 @@ beforeEach(() => {
 
 describe('the auth store', () => {
   it('keeps the token and principal of a password login in sessionStorage', async () => {
-    api.loginWithPassword.mockResolvedValue({ token: 'jwt-1', user_id: 'u1', username: 'ops', role: 'admin' })
+    api.loginWithPassword.mockResolvedValue({
+      token: 'jwt-1',
+      user_id: 'u1',
+      username: 'ops',
+      role: 'admin',
+      expires_at: '2099-01-01T00:00:00Z',
+    })
     api.whoAmI.mockResolvedValue({ kind: 'user', username: 'ops', role: 'admin', permissions: ['admin'] })
     const auth = useAuthStore()
 
@@ -63,7 +69,13 @@ describe('the auth store', () => {
   })
 
   it('does not confine a read-only user to an organization', async () => {
-    api.loginWithPassword.mockResolvedValue({ token: 'jwt-u', user_id: 'u2', username: 'viewer', role: 'user' })
+    api.loginWithPassword.mockResolvedValue({
+      token: 'jwt-u',
+      user_id: 'u2',
+      username: 'viewer',
+      role: 'user',
+      expires_at: '2099-01-01T00:00:00Z',
+    })
     api.whoAmI.mockResolvedValue({ kind: 'user', user_id: 'u2', username: 'viewer', role: 'user', permissions: ['read'] })
     const auth = useAuthStore()
     await auth.loginWithPassword('viewer', 'pw')
@@ -117,7 +129,13 @@ describe('the auth store', () => {
   })
 
   it('clears everything on logout and remembers why the session ended', async () => {
-    api.loginWithPassword.mockResolvedValue({ token: 'jwt-3', role: 'admin' })
+    api.loginWithPassword.mockResolvedValue({
+      token: 'jwt-3',
+      user_id: 'u3',
+      username: 'a',
+      role: 'admin',
+      expires_at: '2099-01-01T00:00:00Z',
+    })
     api.whoAmI.mockResolvedValue(null)
     const auth = useAuthStore()
     await auth.loginWithPassword('a', 'b')

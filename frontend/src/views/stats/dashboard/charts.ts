@@ -13,7 +13,7 @@ export const PALETTE = ['#165DFF', '#14C9C9', '#F7BA1E', '#722ED1', '#F77234', '
 export type Metric = 'requests' | 'total_tokens' | 'cost'
 
 export function metricValue(g: UsageFigures, m: Metric): number {
-  return g[m] ?? 0
+  return g[m]
 }
 
 export function formatMetric(v: number, m: Metric, locale: string): string {
@@ -21,27 +21,17 @@ export function formatMetric(v: number, m: Metric, locale: string): string {
   return formatTokens(v, locale)
 }
 
-/** Failed requests and their share; `errors` per group when the server sends them. */
+/** Failed requests (status >= 400) and their share of all requests. */
 export function errorSummary(s: StatsResponse | null): { errors: number; rate: number | null } {
   if (!s) return { errors: 0, rate: null }
-  const errors = s.summary.errors ?? (s.by_date ?? []).reduce((n, g) => n + (g.errors ?? 0), 0)
+  const errors = s.summary.errors
   const total = s.summary.total_requests
   return { errors, rate: total > 0 ? errors / total : null }
 }
 
-/** Average latency over the period, weighted by requests, when the groups carry it. */
+/** Mean latency over the period (the server's, 0 without requests). */
 export function avgLatency(s: StatsResponse | null): number | null {
-  if (!s) return null
-  if (s.summary.avg_latency_ms !== undefined) return s.summary.avg_latency_ms
-  let weighted = 0
-  let n = 0
-  for (const g of s.by_date ?? []) {
-    if (g.avg_latency_ms !== null && g.avg_latency_ms !== undefined && g.requests > 0) {
-      weighted += g.avg_latency_ms * g.requests
-      n += g.requests
-    }
-  }
-  return n > 0 ? weighted / n : null
+  return s ? s.summary.avg_latency_ms : null
 }
 
 /** Models that served requests without a known price (their cost is not counted), most such requests first. */
@@ -70,7 +60,7 @@ export function trendOption(
   const dense = groups.length > 60
   const requests = groups.map((g) => g.requests)
   const cost = groups.map((g) => g.cost)
-  const errors = groups.map((g) => g.errors ?? 0)
+  const errors = groups.map((g) => g.errors)
   const oneYear = new Set(groups.map((g) => g.date.slice(0, 4))).size <= 1
   return {
     animation: false,

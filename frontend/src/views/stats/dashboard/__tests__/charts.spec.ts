@@ -17,12 +17,15 @@ const figures = (requests: number, errors: number, avg: number, unpriced = 0) =>
 
 const report = (summary: Partial<StatsResponse['summary']>): StatsResponse => ({
   period: { start: '2026-11-01', end: '2026-11-02' },
+  group_by: 'day',
   summary: {
     total_requests: 40,
     total_prompt_tokens: 0,
     total_completion_tokens: 0,
     total_tokens: 0,
     total_cost: 0.4,
+    errors: 4,
+    avg_latency_ms: 175,
     unpriced_requests: 0,
     ...summary,
   },
@@ -30,18 +33,20 @@ const report = (summary: Partial<StatsResponse['summary']>): StatsResponse => ({
     { date: '2026-11-01', ...figures(10, 1, 100) },
     { date: '2026-11-02', ...figures(30, 3, 200) },
   ],
+  by_model: [],
+  by_provider: [],
 })
 
 describe('dashboard figures', () => {
-  it('takes the error count from the summary, or adds up the days', () => {
+  it('takes the error count from the summary, with its share of the requests', () => {
     expect(errorSummary(report({ errors: 8 }))).toEqual({ errors: 8, rate: 0.2 })
-    expect(errorSummary(report({}))).toEqual({ errors: 4, rate: 0.1 })
+    expect(errorSummary(report({ errors: 0, total_requests: 0 }))).toEqual({ errors: 0, rate: null })
     expect(errorSummary(null)).toEqual({ errors: 0, rate: null })
   })
 
-  it('weights the average latency by requests when the summary lacks it', () => {
+  it('takes the average latency from the summary', () => {
     expect(avgLatency(report({ avg_latency_ms: 123 }))).toBe(123)
-    expect(avgLatency(report({}))).toBe(175)
+    expect(avgLatency(null)).toBeNull()
   })
 
   it('ranks the top models by the chosen metric, largest on top', () => {
