@@ -8,6 +8,7 @@
 //! the network or a database belongs in a crate above this one.
 
 pub mod error;
+pub mod ids;
 pub mod model;
 pub mod money;
 pub mod registry;
@@ -18,11 +19,12 @@ pub mod tenancy;
 pub mod usage;
 
 pub use error::{ErrorKind, GaiaError, GaiaResult};
+pub use ids::{ApiKeyId, OrganizationId, UserId};
 pub use model::{ModelRef, ProviderKind};
 pub use money::Nanos;
 pub use registry::ModelInfo;
 pub use request::*;
 pub use response::*;
 pub use stream::*;
-pub use tenancy::{ApiKey, Limits, Organization, Permission, Permissions, Status};
+pub use tenancy::{ApiKey, Limits, Organization, Permission, Permissions, Status, UserRole};
 pub use usage::*;

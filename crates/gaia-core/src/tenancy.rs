@@ -6,6 +6,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{ApiKeyId, OrganizationId};
+
 /// What a key (or a user token) may do. `Admin` implies the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,6 +137,43 @@ impl fmt::Display for Status {
     }
 }
 
+/// An admin-UI user's role: an `Admin` manages everything, a `User` reads everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserRole {
+    Admin,
+    User,
+}
+
+impl UserRole {
+    pub const ALL: [UserRole; 2] = [UserRole::Admin, UserRole::User];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Admin => "admin",
+            UserRole::User => "user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// What a user of this role may do through the API.
+    pub fn permissions(self) -> Permissions {
+        match self {
+            UserRole::Admin => Permissions::from_slice(&[Permission::Admin]),
+            UserRole::User => Permissions::from_slice(&[Permission::Read]),
+        }
+    }
+}
+
+impl fmt::Display for UserRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Monthly and per-minute limits; `None` means unlimited. Cost is in nano-dollars (1e-9 USD).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Limits {
@@ -146,7 +185,7 @@ pub struct Limits {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Organization {
-    pub id: String,
+    pub id: OrganizationId,
     pub name: String,
     pub description: Option<String>,
     pub status: Status,
@@ -158,8 +197,8 @@ pub struct Organization {
 /// An API key as stored: never the secret, only its hash and a hint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiKey {
-    pub id: String,
-    pub organization_id: String,
+    pub id: ApiKeyId,
+    pub organization_id: OrganizationId,
     /// Public lookup part of the key.
     pub lookup: String,
     /// Hex SHA-256 of the secret part.

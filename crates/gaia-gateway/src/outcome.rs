@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use gaia_core::{ChatRequest, GaiaError, Usage};
-use gaia_orgs::auth::{AppliedLimits, Principal};
+use gaia_orgs::auth::{KeyCaller, Principal};
 use gaia_orgs::limits::{Admission, Limiter};
 use gaia_providers::Target;
 use gaia_stats::UsageSink;
@@ -15,9 +15,8 @@ use gaia_store::usage::NewUsageRecord;
 pub struct RequestContext {
     pub(crate) request_id: String,
     pub(crate) started: Instant,
-    pub(crate) key_id: Option<String>,
-    pub(crate) organization_id: Option<String>,
-    pub(crate) limits: Option<AppliedLimits>,
+    /// The calling key; `None` for the bootstrap key (whose requests no limit binds).
+    pub(crate) key: Option<KeyCaller>,
 }
 
 impl RequestContext {
@@ -26,9 +25,7 @@ impl RequestContext {
         Self {
             request_id,
             started: Instant::now(),
-            key_id: principal.key_id.clone(),
-            organization_id: principal.organization_id.clone(),
-            limits: principal.limits,
+            key: principal.key().cloned(),
         }
     }
 
@@ -101,10 +98,10 @@ impl Outcome {
             .ended
             .unwrap_or_else(|| (Utc::now(), elapsed_ms(self.context.started)));
         let context = self.context;
-        if let (Some(key_id), Some(org_id)) = (&context.key_id, &context.organization_id) {
+        if let Some(key) = &context.key {
             let admission = self.admission.unwrap_or_else(|| Admission {
-                key_id: key_id.clone(),
-                organization_id: org_id.clone(),
+                key_id: key.id.clone(),
+                organization_id: key.organization_id.clone(),
             });
             recorder.limiter.add_usage(
                 &admission,
@@ -116,8 +113,8 @@ impl Outcome {
         let record = NewUsageRecord {
             request_id: context.request_id,
             created_at: now,
-            api_key_id: context.key_id,
-            organization_id: context.organization_id,
+            api_key_id: context.key.as_ref().map(|k| k.id.to_string()),
+            organization_id: context.key.map(|k| k.organization_id.into_string()),
             model_requested: self.model_requested,
             model_served: target.map(|t| t.model.id.clone()),
             provider: target.map(|t| t.provider.name().to_owned()),

@@ -140,17 +140,13 @@ impl Pipeline {
             .resolve(&request.model)
             .map_err(|e| (None, e))?;
         let targets = within_output_limit(targets, request.max_tokens).map_err(|e| (None, e))?;
-        let targets =
-            priced_for(targets, outcome.context.limits.as_ref()).map_err(|e| (None, e))?;
-        if let (Some(limits), Some(key_id), Some(org_id)) = (
-            &outcome.context.limits,
-            &outcome.context.key_id,
-            &outcome.context.organization_id,
-        ) {
+        let targets = priced_for(targets, outcome.context.key.as_ref().map(|k| &k.limits))
+            .map_err(|e| (None, e))?;
+        if let Some(key) = &outcome.context.key {
             let admission = self
                 .recorder
                 .limiter
-                .admit(key_id, org_id, limits, Utc::now())
+                .admit(&key.id, &key.organization_id, &key.limits, Utc::now())
                 .await
                 .map_err(|e| (None, e))?;
             outcome.admission = Some(admission);

@@ -129,7 +129,7 @@ async fn a_complete_answer_is_served_and_recorded_once_with_its_cost_and_attempt
         .mount(&upstream)
         .await;
     let w = world(&upstream).await;
-    let context = RequestContext::new("req-1".into(), &Principal::bootstrap_admin());
+    let context = RequestContext::new("req-1".into(), &Principal::BootstrapKey);
     let Served::Complete { response, target } = w
         .pipeline
         .serve(context, request("openai/gpt-4o-mini", false), meta())
@@ -175,7 +175,7 @@ async fn a_stream_is_recorded_when_it_ends_and_a_refusal_at_once() {
         .mount(&upstream)
         .await;
     let w = world(&upstream).await;
-    let admin = Principal::bootstrap_admin();
+    let admin = Principal::BootstrapKey;
     let Served::Stream(stream) = w
         .pipeline
         .serve(
@@ -243,7 +243,7 @@ async fn a_stream_dropped_before_its_end_is_recorded_as_the_client_leaving() {
     let Served::Stream(mut stream) = w
         .pipeline
         .serve(
-            RequestContext::new("req-gone".into(), &Principal::bootstrap_admin()),
+            RequestContext::new("req-gone".into(), &Principal::BootstrapKey),
             request("openai/gpt-4o-mini", true),
             meta(),
         )

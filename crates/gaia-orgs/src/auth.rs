@@ -23,21 +23,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
-use gaia_core::{ApiKey, GaiaError, Permission, Permissions, Status};
+use gaia_core::{
+    ApiKey, ApiKeyId, GaiaError, OrganizationId, Permission, Permissions, Status, UserId, UserRole,
+};
 use gaia_store::Store;
 
 use crate::keys;
-
-/// How the caller authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrincipalKind {
-    /// The `GAIA_ADMIN_KEY` from the environment.
-    BootstrapKey,
-    /// A stored API key (directly, or through a key-login token).
-    Key,
-    /// An admin-UI user's login token.
-    User,
-}
 
 /// The limits that apply to a key's requests: its own and its organization's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -46,50 +37,67 @@ pub struct AppliedLimits {
     pub organization: gaia_core::Limits,
 }
 
+/// A stored API key calling (directly, or through a key-login token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCaller {
+    pub id: ApiKeyId,
+    pub organization_id: OrganizationId,
+    pub permissions: Permissions,
+    /// The limits to enforce on its inference requests.
+    pub limits: AppliedLimits,
+}
+
+/// An admin-UI user calling with a login token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCaller {
+    pub id: UserId,
+    pub username: String,
+    pub role: UserRole,
+}
+
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub kind: PrincipalKind,
-    /// The key, for `Key` principals.
-    pub key_id: Option<String>,
-    /// The key's organization; `None` means no organization scope (admins, users).
-    pub organization_id: Option<String>,
-    /// The user, for `User` principals.
-    pub user_id: Option<String>,
-    pub username: Option<String>,
-    pub permissions: Permissions,
-    /// For `Key` principals: the limits to enforce on inference.
-    pub limits: Option<AppliedLimits>,
+pub enum Principal {
+    /// The `GAIA_ADMIN_KEY` from the environment: an administrator of no organization.
+    BootstrapKey,
+    Key(KeyCaller),
+    User(UserCaller),
 }
 
 impl Principal {
-    pub fn bootstrap_admin() -> Self {
-        Self {
-            kind: PrincipalKind::BootstrapKey,
-            key_id: None,
-            organization_id: None,
-            user_id: None,
-            username: None,
-            permissions: Permissions::from_slice(&[Permission::Admin]),
-            limits: None,
+    /// What this caller may do.
+    pub fn permissions(&self) -> Permissions {
+        match self {
+            Principal::BootstrapKey => Permissions::from_slice(&[Permission::Admin]),
+            Principal::Key(k) => k.permissions,
+            Principal::User(u) => u.role.permissions(),
         }
     }
 
     pub fn is_admin(&self) -> bool {
-        self.permissions.allows(Permission::Admin)
+        self.allows(Permission::Admin)
     }
 
     pub fn allows(&self, p: Permission) -> bool {
-        self.permissions.allows(p)
+        self.permissions().allows(p)
+    }
+
+    /// The calling key, for key principals.
+    pub fn key(&self) -> Option<&KeyCaller> {
+        match self {
+            Principal::Key(k) => Some(k),
+            _ => None,
+        }
     }
 
     /// The organization this caller is confined to: `None` for admins and UI users (who see every
     /// organization, read-only unless admin), `Some(org)` for every non-admin key.
-    pub fn org_scope(&self) -> Option<&str> {
-        if self.is_admin() || self.kind == PrincipalKind::User {
-            None
-        } else {
-            self.organization_id.as_deref()
+    pub fn org_scope(&self) -> Option<&OrganizationId> {
+        match self {
+            Principal::Key(k) if !k.permissions.allows(Permission::Admin) => {
+                Some(&k.organization_id)
+            }
+            _ => None,
         }
     }
 
@@ -122,7 +130,7 @@ impl Snapshot {
     }
 
     fn insert(&mut self, k: Arc<CachedKey>) {
-        self.by_id.insert(k.key.id.clone(), k.clone());
+        self.by_id.insert(k.key.id.to_string(), k.clone());
         self.by_lookup.insert(k.key.lookup.clone(), k);
     }
 }
@@ -339,18 +347,15 @@ impl KeyCache {
                     .with_code("inactive_organization"),
             );
         }
-        Ok(Principal {
-            kind: PrincipalKind::Key,
-            key_id: Some(cached.key.id.clone()),
-            organization_id: Some(cached.key.organization_id.clone()),
-            user_id: None,
-            username: None,
+        Ok(Principal::Key(KeyCaller {
+            id: cached.key.id.clone(),
+            organization_id: cached.key.organization_id.clone(),
             permissions: cached.key.permissions,
-            limits: Some(AppliedLimits {
+            limits: AppliedLimits {
                 key: cached.key.limits,
                 organization: cached.org_limits,
-            }),
-        })
+            },
+        }))
     }
 
     /// Authenticates a presented bearer token.
@@ -362,7 +367,7 @@ impl KeyCache {
         if let Some(hash) = &self.admin_key_hash
             && keys::verify_secret(presented, hash)
         {
-            return Ok(Principal::bootstrap_admin());
+            return Ok(Principal::BootstrapKey);
         }
         if presented.matches('.').count() == 2 && !presented.starts_with(keys::KEY_PREFIX) {
             return self.authenticate_token(presented, now).await;
@@ -370,7 +375,7 @@ impl KeyCache {
         let (lookup, secret) = keys::parse(presented).ok_or_else(invalid_key)?;
         if let Some(cached) = self.keys.load().by_lookup.get(lookup) {
             let principal = Self::check(cached, secret, now)?;
-            self.touch(&cached.key.id, now);
+            self.touch(cached.key.id.as_str(), now);
             return Ok(principal);
         }
         // Not cached: maybe created on another instance since the last refresh.
@@ -386,7 +391,7 @@ impl KeyCache {
         };
         let (org_status, org_limits) = self
             .store
-            .get_organization(&key.organization_id)
+            .get_organization(key.organization_id.as_str())
             .await
             .map(|o| (o.status, o.limits))
             .unwrap_or((Status::Inactive, gaia_core::Limits::default()));
@@ -397,7 +402,7 @@ impl KeyCache {
         });
         let result = Self::check(&cached, secret, now);
         if result.is_ok() {
-            self.touch(&cached.key.id, now);
+            self.touch(cached.key.id.as_str(), now);
         }
         self.keys.rcu(|current| {
             let mut next = Snapshot {
@@ -434,7 +439,7 @@ impl KeyCache {
                         })?;
                         let (org_status, org_limits) = self
                             .store
-                            .get_organization(&key.organization_id)
+                            .get_organization(key.organization_id.as_str())
                             .await
                             .map(|o| (o.status, o.limits))
                             .unwrap_or((Status::Inactive, gaia_core::Limits::default()));
@@ -446,7 +451,7 @@ impl KeyCache {
                     }
                 };
                 let principal = Self::check_status(&cached, now)?;
-                self.touch(&cached.key.id, now);
+                self.touch(cached.key.id.as_str(), now);
                 Ok(principal)
             }
             "user" => {
@@ -459,20 +464,11 @@ impl KeyCache {
                         GaiaError::unauthorized("this user is inactive").with_code("inactive_user")
                     );
                 }
-                let perms = if user.role == "admin" {
-                    Permissions::from_slice(&[Permission::Admin])
-                } else {
-                    Permissions::from_slice(&[Permission::Read])
-                };
-                Ok(Principal {
-                    kind: PrincipalKind::User,
-                    key_id: None,
-                    organization_id: None,
-                    user_id: Some(user.id),
-                    username: Some(user.username),
-                    permissions: perms,
-                    limits: None,
-                })
+                Ok(Principal::User(UserCaller {
+                    id: user.id,
+                    username: user.username,
+                    role: user.role,
+                }))
             }
             _ => Err(GaiaError::unauthorized("unrecognised token").with_code("invalid_token")),
         }
@@ -609,7 +605,7 @@ mod tests {
         store
             .create_api_key(
                 gaia_store::api_keys::NewApiKey {
-                    organization_id: org.id,
+                    organization_id: org.id.to_string(),
                     lookup: generated.lookup.clone(),
                     secret_hash: generated.secret_hash.clone(),
                     hint: generated.hint.clone(),

@@ -5,7 +5,7 @@
 //! and the key returned once so the binary can print it. Later starts find the key and generate nothing.
 
 use chrono::Utc;
-use gaia_core::{GaiaError, Limits, Permission, Permissions};
+use gaia_core::{GaiaError, Limits, OrganizationId, Permission, Permissions};
 use gaia_store::Store;
 use gaia_store::api_keys::NewApiKey;
 use gaia_store::organizations::NewOrganization;
@@ -25,7 +25,7 @@ pub enum AdminKeyBootstrap {
 }
 
 /// Finds or creates the default organization, returning its id.
-pub async fn ensure_default_organization(store: &Store) -> Result<String, GaiaError> {
+pub async fn ensure_default_organization(store: &Store) -> Result<OrganizationId, GaiaError> {
     if let Some(org) = store
         .find_organization_by_name(DEFAULT_ORGANIZATION)
         .await?
@@ -62,7 +62,7 @@ pub async fn ensure_admin_key(
     store
         .create_api_key(
             NewApiKey {
-                organization_id: org_id,
+                organization_id: org_id.to_string(),
                 lookup: key.lookup.clone(),
                 secret_hash: key.secret_hash.clone(),
                 hint: key.hint.clone(),

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
-use gaia_core::{ErrorKind, GaiaError, Limits};
+use gaia_core::{ApiKeyId, ErrorKind, GaiaError, Limits, OrganizationId};
 use gaia_store::Store;
 use gaia_store::quota::{MonthTotals, MonthUsage};
 use tokio::sync::Notify;
@@ -202,8 +202,8 @@ pub struct Limiter {
 /// What was admitted, to be reported back when the request finishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Admission {
-    pub key_id: String,
-    pub organization_id: String,
+    pub key_id: ApiKeyId,
+    pub organization_id: OrganizationId,
 }
 
 fn quota_error(scope: Scope, what: &str, limit: String, now: DateTime<Utc>) -> GaiaError {
@@ -307,10 +307,10 @@ impl Limiter {
         }
         let db = &mut t.db;
         for (map, id) in [
-            (&mut db.by_key, &admission.key_id),
-            (&mut db.by_org, &admission.organization_id),
+            (&mut db.by_key, admission.key_id.as_str()),
+            (&mut db.by_org, admission.organization_id.as_str()),
         ] {
-            let e = map.entry(id.clone()).or_default();
+            let e = map.entry(id.to_owned()).or_default();
             e.requests += 1;
             e.tokens += tokens;
             e.cost_nanos += cost_nanos;
@@ -562,11 +562,12 @@ impl Limiter {
     /// Checks every limit of a key and its organization; on success the request counts against them.
     pub async fn admit(
         self: &Arc<Self>,
-        key_id: &str,
-        organization_id: &str,
+        key_id: &ApiKeyId,
+        organization_id: &OrganizationId,
         limits: &AppliedLimits,
         now: DateTime<Utc>,
     ) -> Result<Admission, GaiaError> {
+        let (key_id, organization_id) = (key_id.as_str(), organization_id.as_str());
         let scopes = [
             (Scope::Key, key_id, &limits.key),
             (Scope::Organization, organization_id, &limits.organization),
@@ -598,8 +599,8 @@ impl Limiter {
             }
         }
         Ok(Admission {
-            key_id: key_id.to_owned(),
-            organization_id: organization_id.to_owned(),
+            key_id: key_id.into(),
+            organization_id: organization_id.into(),
         })
     }
 
@@ -661,9 +662,12 @@ mod tests {
         );
         let now = at("2026-11-30T23:59:00Z");
         for _ in 0..10 {
-            l.admit("k", "o", &lim, now).await.unwrap();
+            l.admit(&"k".into(), &"o".into(), &lim, now).await.unwrap();
         }
-        let err = l.admit("k", "o", &lim, now).await.unwrap_err();
+        let err = l
+            .admit(&"k".into(), &"o".into(), &lim, now)
+            .await
+            .unwrap_err();
         assert_eq!(
             (err.status(), err.code()),
             (429, "organization_limit_error")
@@ -675,7 +679,7 @@ mod tests {
         );
         assert_eq!(err.retry_after, Some(60));
         // The month rolls over: a fresh budget.
-        l.admit("k", "o", &lim, at("2026-12-01T00:00:01Z"))
+        l.admit(&"k".into(), &"o".into(), &lim, at("2026-12-01T00:00:01Z"))
             .await
             .unwrap();
     }
@@ -695,7 +699,7 @@ mod tests {
         for i in 0..200 {
             let l = l.clone();
             tasks.push(tokio::spawn(async move {
-                l.admit(&format!("k{}", i % 7), "o", &lim, now)
+                l.admit(&format!("k{}", i % 7).into(), &"o".into(), &lim, now)
                     .await
                     .is_ok()
             }));
@@ -723,11 +727,14 @@ mod tests {
             },
         );
         let now = Utc::now();
-        let a = l.admit("k", "o", &lim, now).await.unwrap();
+        let a = l.admit(&"k".into(), &"o".into(), &lim, now).await.unwrap();
         l.add_usage(&a, 60, 400, now);
-        let a = l.admit("k", "o", &lim, now).await.unwrap();
+        let a = l.admit(&"k".into(), &"o".into(), &lim, now).await.unwrap();
         l.add_usage(&a, 60, 400, now);
-        let err = l.admit("k", "o", &lim, now).await.unwrap_err();
+        let err = l
+            .admit(&"k".into(), &"o".into(), &lim, now)
+            .await
+            .unwrap_err();
         assert!(err.message.contains("token"), "{}", err.message);
         assert_eq!(l.month_totals(Scope::Organization, "o", now).requests, 2);
         // Another key of the same organization hits the organization's cost limit.
@@ -738,7 +745,10 @@ mod tests {
                 ..Default::default()
             },
         );
-        let err = l.admit("k2", "o", &other, now).await.unwrap_err();
+        let err = l
+            .admit(&"k2".into(), &"o".into(), &other, now)
+            .await
+            .unwrap_err();
         assert!(
             err.message.contains("cost") && err.message.contains("organization"),
             "{}",
@@ -751,7 +761,7 @@ mod tests {
         let l = limiter().await;
         let now = Utc::now();
         let a = l
-            .admit("k", "o", &AppliedLimits::default(), now)
+            .admit(&"k".into(), &"o".into(), &AppliedLimits::default(), now)
             .await
             .unwrap();
         l.add_usage(&a, 50, 7, now);
@@ -767,7 +777,7 @@ mod tests {
         let now = Utc::now();
         for _ in 0..3 {
             let a = l
-                .admit("k", "o", &AppliedLimits::default(), now)
+                .admit(&"k".into(), &"o".into(), &AppliedLimits::default(), now)
                 .await
                 .unwrap();
             l.add_usage(&a, 1, 1, now);
@@ -779,9 +789,12 @@ mod tests {
                 ..Default::default()
             },
         );
-        l.admit("k", "o", &lim, now).await.unwrap();
+        l.admit(&"k".into(), &"o".into(), &lim, now).await.unwrap();
         assert_eq!(
-            l.admit("k", "o", &lim, now).await.unwrap_err().status(),
+            l.admit(&"k".into(), &"o".into(), &lim, now)
+                .await
+                .unwrap_err()
+                .status(),
             429
         );
     }
@@ -798,12 +811,15 @@ mod tests {
         );
         let now = Utc::now();
         for _ in 0..3 {
-            l.admit("k", "o", &lim, now).await.unwrap();
+            l.admit(&"k".into(), &"o".into(), &lim, now).await.unwrap();
         }
-        let err = l.admit("k", "o", &lim, now).await.unwrap_err();
+        let err = l
+            .admit(&"k".into(), &"o".into(), &lim, now)
+            .await
+            .unwrap_err();
         assert_eq!((err.status(), err.code()), (429, "rate_limit_error"));
         assert!(err.retry_after.is_some_and(|s| (1..=20).contains(&s)));
-        l.admit("k", "o", &lim, now + Duration::seconds(21))
+        l.admit(&"k".into(), &"o".into(), &lim, now + Duration::seconds(21))
             .await
             .unwrap();
     }
@@ -821,7 +837,7 @@ mod tests {
         let now = Utc::now();
         // 600,000/min = 10 per millisecond: a burst of 5,000 at one instant is within the burst allowance.
         for _ in 0..5_000 {
-            l.admit("k", "o", &lim, now).await.unwrap();
+            l.admit(&"k".into(), &"o".into(), &lim, now).await.unwrap();
         }
     }
 
@@ -832,11 +848,11 @@ mod tests {
             .unwrap();
         let l = Arc::new(Limiter::new(store, Some(1)));
         let now = Utc::now();
-        l.admit("k", "o", &AppliedLimits::default(), now)
+        l.admit(&"k".into(), &"o".into(), &AppliedLimits::default(), now)
             .await
             .unwrap();
         assert_eq!(
-            l.admit("k", "o", &AppliedLimits::default(), now)
+            l.admit(&"k".into(), &"o".into(), &AppliedLimits::default(), now)
                 .await
                 .unwrap_err()
                 .status(),

@@ -7,7 +7,7 @@ use gaia_store::api_keys::{ApiKeyFilter, ApiKeyPatch, NewApiKey};
 use gaia_store::organizations::{NewOrganization, OrganizationFilter, OrganizationPatch};
 use gaia_store::{Page, PageRequest, Store};
 
-use crate::auth::{Principal, PrincipalKind};
+use crate::auth::Principal;
 use crate::grants::{self, Ceiling, KeyChange, Whose};
 use crate::keys;
 use crate::validation as v;
@@ -136,7 +136,7 @@ pub async fn create_organization(
     if status == Some(Status::Inactive) {
         org = store
             .update_organization(
-                &org.id,
+                org.id.as_str(),
                 OrganizationPatch {
                     status: Some(Status::Inactive),
                     ..Default::default()
@@ -175,7 +175,7 @@ pub async fn list_organizations(
     let filter = OrganizationFilter {
         status,
         search,
-        id: principal.org_scope().map(str::to_owned),
+        id: principal.org_scope().map(|id| id.to_string()),
     };
     Ok(store.list_organizations(&filter, page).await?)
 }
@@ -259,7 +259,7 @@ pub struct CreatedKey {
 }
 
 fn check_grant(principal: &Principal, requested: Permissions) -> Result<(), GaiaError> {
-    if principal.permissions.covers(requested) {
+    if principal.permissions().covers(requested) {
         Ok(())
     } else {
         Err(
@@ -273,7 +273,7 @@ fn check_grant(principal: &Principal, requested: Permissions) -> Result<(), Gaia
 /// A caller may change or revoke only keys whose permissions it has itself (a write key may not strip or
 /// alter a stronger credential).
 fn check_stronger(principal: &Principal, target: &ApiKey) -> Result<(), GaiaError> {
-    if principal.permissions.covers(target.permissions) {
+    if principal.permissions().covers(target.permissions) {
         Ok(())
     } else {
         Err(GaiaError::forbidden(
@@ -290,14 +290,11 @@ async fn ceiling_for(
     principal: &Principal,
     target: Option<&ApiKey>,
 ) -> Result<Option<Ceiling>, GaiaError> {
-    let Some(own_id) = principal.key_id.as_deref() else {
+    let Some(own) = principal.key() else {
         return Ok(None);
     };
-    if principal.kind != PrincipalKind::Key {
-        return Ok(None);
-    }
     if let Some(t) = target
-        && t.id == own_id
+        && t.id == own.id
     {
         return Ok(Some(Ceiling::of(t, Whose::Itself)));
     }
@@ -305,7 +302,7 @@ async fn ceiling_for(
         return Ok(None);
     }
     // The stored row, not the (up to a refresh old) cached one: an admin may just have tightened it.
-    let own = store.get_api_key(own_id).await?;
+    let own = store.get_api_key(own.id.as_str()).await?;
     Ok(Some(Ceiling::of(&own, Whose::Caller)))
 }
 
@@ -362,7 +359,7 @@ pub async fn create_api_key(
     let key = store
         .create_api_key(
             NewApiKey {
-                organization_id: org.id,
+                organization_id: org.id.to_string(),
                 lookup: generated.lookup.clone(),
                 secret_hash: generated.secret_hash.clone(),
                 hint: generated.hint.clone(),
@@ -390,7 +387,7 @@ pub async fn get_api_key(
         gaia_store::StoreError::NotFound(_) => key_not_found(),
         e => e.into(),
     })?;
-    if !principal.can_see_org(&key.organization_id) {
+    if !principal.can_see_org(key.organization_id.as_str()) {
         return Err(key_not_found());
     }
     Ok(key)
@@ -406,7 +403,7 @@ pub async fn list_api_keys(
     now: DateTime<Utc>,
 ) -> Result<Page<ApiKey>, GaiaError> {
     let organization_id = match (principal.org_scope(), organization_id) {
-        (Some(own), Some(asked)) if own != asked => {
+        (Some(own), Some(asked)) if *own != *asked => {
             return Ok(Page {
                 items: vec![],
                 total: 0,
@@ -414,7 +411,7 @@ pub async fn list_api_keys(
                 limit: page.limit,
             });
         }
-        (Some(own), _) => Some(own.to_owned()),
+        (Some(own), _) => Some(own.to_string()),
         (None, asked) => asked,
     };
     let mut filter = ApiKeyFilter {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
-use gaia_core::{ErrorKind, GaiaError};
+use gaia_core::{ErrorKind, GaiaError, UserRole};
 use gaia_store::users::UserRow;
 use gaia_store::{Page, PageRequest, Store};
 use rand::Rng;
@@ -16,7 +16,6 @@ use rand::distr::Alphanumeric;
 
 use crate::auth::Principal;
 
-pub const ROLES: [&str; 2] = ["admin", "user"];
 const MIN_PASSWORD: usize = 8;
 const MAX_PASSWORD: usize = 256;
 
@@ -95,8 +94,8 @@ fn validate_password(p: &str) -> Result<(), GaiaError> {
     }
 }
 
-fn validate_role(r: &str) -> Result<&'static str, GaiaError> {
-    ROLES.iter().find(|x| **x == r).copied().ok_or_else(|| {
+fn validate_role(r: &str) -> Result<UserRole, GaiaError> {
+    UserRole::parse(r).ok_or_else(|| {
         GaiaError::invalid_request("`role` must be admin or user").with_param("role")
     })
 }
@@ -184,9 +183,9 @@ pub async fn update_user(
         }
         None => None,
     };
-    let loses_admin = current.role == "admin"
+    let loses_admin = current.role == UserRole::Admin
         && current.status == "active"
-        && (role.is_some_and(|r| r != "admin") || status.is_some_and(|s| s != "active"));
+        && (role.is_some_and(|r| r != UserRole::Admin) || status.is_some_and(|s| s != "active"));
     if loses_admin && store.count_active_admin_users().await? <= 1 {
         return Err(
             GaiaError::conflict("this is the last active admin user").with_code("last_admin")
@@ -227,7 +226,7 @@ pub async fn login(
     if !verify_password_off_thread(password, &user.password_hash).await || user.status != "active" {
         return Err(invalid());
     }
-    store.set_user_login(&user.id, now).await?;
+    store.set_user_login(user.id.as_str(), now).await?;
     Ok(user)
 }
 
@@ -265,7 +264,10 @@ pub async fn ensure_admin_user(
         ),
     };
     let hash = hash_password_off_thread(&password).await?;
-    match store.create_user(&username, &hash, "admin", now).await {
+    match store
+        .create_user(&username, &hash, UserRole::Admin, now)
+        .await
+    {
         Ok(_) => Ok(generated.then_some((username, password))),
         // Another instance created it at the same time.
         Err(gaia_store::StoreError::Conflict(_)) => Ok(None),

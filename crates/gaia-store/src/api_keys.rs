@@ -50,8 +50,8 @@ pub(crate) fn to_domain(m: api_key::Model) -> Result<ApiKey, StoreError> {
     let status = Status::parse(&m.status)
         .ok_or_else(|| StoreError::Corrupt(format!("api key status '{}'", m.status)))?;
     Ok(ApiKey {
-        id: m.id,
-        organization_id: m.organization_id,
+        id: m.id.into(),
+        organization_id: m.organization_id.into(),
         lookup: m.lookup,
         secret_hash: m.secret_hash,
         hint: m.hint,
@@ -316,7 +316,7 @@ mod tests {
         let key = store
             .create_api_key(
                 NewApiKey {
-                    organization_id: org.id.clone(),
+                    organization_id: org.id.to_string(),
                     lookup: "abc123".into(),
                     secret_hash: "00".repeat(32),
                     hint: "gaia_abc123…wxyz".into(),

@@ -44,7 +44,7 @@ fn to_domain(m: organization::Model) -> Result<Organization, StoreError> {
     let status = Status::parse(&m.status)
         .ok_or_else(|| StoreError::Corrupt(format!("organization status '{}'", m.status)))?;
     Ok(Organization {
-        id: m.id,
+        id: m.id.into(),
         name: m.name,
         description: m.description,
         status,
@@ -227,7 +227,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(store.get_organization(&org.id).await.unwrap(), org);
+        assert_eq!(store.get_organization(org.id.as_str()).await.unwrap(), org);
         assert_eq!(org.limits.monthly_requests, Some(10));
         let found = store.find_organization_by_name("acme").await.unwrap();
         assert_eq!(found.map(|o| o.id), Some(org.id.clone()));

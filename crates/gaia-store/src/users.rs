@@ -1,6 +1,7 @@
 //! Admin-UI users (username + password hash + role). Hashing happens in gaia-orgs; this stores PHC strings.
 
 use chrono::{DateTime, Utc};
+use gaia_core::{UserId, UserRole};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::entity::user::{self, ActiveModel, Column, Entity};
@@ -9,10 +10,10 @@ use crate::{Store, StoreError, is_unique_violation, new_id};
 /// A stored user (the password hash never leaves gaia-orgs' verification).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: UserRole,
     pub status: String,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -21,10 +22,11 @@ pub struct UserRow {
 
 fn to_row(m: user::Model) -> UserRow {
     UserRow {
-        id: m.id,
+        id: m.id.into(),
         username: m.username,
         password_hash: m.password_hash,
-        role: m.role,
+        // A role this build does not know reads as the least one.
+        role: UserRole::parse(&m.role).unwrap_or(UserRole::User),
         status: m.status,
         last_login_at: m.last_login_at,
         created_at: m.created_at,
@@ -37,14 +39,14 @@ impl Store {
         &self,
         username: &str,
         password_hash: &str,
-        role: &str,
+        role: UserRole,
         now: DateTime<Utc>,
     ) -> Result<UserRow, StoreError> {
         let model = ActiveModel {
             id: Set(new_id()),
             username: Set(username.to_owned()),
             password_hash: Set(password_hash.to_owned()),
-            role: Set(role.to_owned()),
+            role: Set(role.as_str().to_owned()),
             status: Set("active".to_owned()),
             last_login_at: Set(None),
             created_at: Set(now),
@@ -116,7 +118,7 @@ impl Store {
     pub async fn update_user(
         &self,
         id: &str,
-        role: Option<&str>,
+        role: Option<UserRole>,
         status: Option<&str>,
         password_hash: Option<&str>,
         now: DateTime<Utc>,
@@ -127,7 +129,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound("user".to_owned()))?;
         let mut model: ActiveModel = row.into();
         if let Some(v) = role {
-            model.role = Set(v.to_owned());
+            model.role = Set(v.as_str().to_owned());
         }
         if let Some(v) = status {
             model.status = Set(v.to_owned());
@@ -152,7 +154,7 @@ impl Store {
     /// Active users with the admin role.
     pub async fn count_active_admin_users(&self) -> Result<u64, StoreError> {
         Ok(Entity::find()
-            .filter(Column::Role.eq("admin"))
+            .filter(Column::Role.eq(UserRole::Admin.as_str()))
             .filter(Column::Status.eq("active"))
             .count(self.conn())
             .await?)
@@ -172,16 +174,16 @@ mod tests {
     async fn users_are_unique_by_username() {
         let store = memory_store().await;
         store
-            .create_user("admin", "$argon2id$x", "admin", Utc::now())
+            .create_user("admin", "$argon2id$x", UserRole::Admin, Utc::now())
             .await
             .unwrap();
         assert_eq!(store.count_users().await.unwrap(), 1);
         let err = store
-            .create_user("admin", "$argon2id$y", "user", Utc::now())
+            .create_user("admin", "$argon2id$y", UserRole::User, Utc::now())
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)));
         let found = store.find_user_by_username("admin").await.unwrap().unwrap();
-        assert_eq!(found.role, "admin");
+        assert_eq!(found.role, UserRole::Admin);
     }
 }

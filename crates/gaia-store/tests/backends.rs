@@ -44,12 +44,12 @@ async fn exercise(url: &str) {
         .await
         .unwrap_err();
     assert!(matches!(dup, StoreError::Conflict(_)), "{dup:?}");
-    assert_eq!(store.get_organization(&org.id).await.unwrap(), org);
+    assert_eq!(store.get_organization(org.id.as_str()).await.unwrap(), org);
 
     let key = store
         .create_api_key(
             NewApiKey {
-                organization_id: org.id.clone(),
+                organization_id: org.id.to_string(),
                 lookup: "lookup000001".into(),
                 secret_hash: "ab".repeat(32),
                 hint: "gaia_lookup000001_…abcd".into(),
@@ -76,8 +76,8 @@ async fn exercise(url: &str) {
         .map(|i| NewUsageRecord {
             request_id: format!("r{i}"),
             created_at: Utc::now(),
-            api_key_id: Some(key.id.clone()),
-            organization_id: Some(org.id.clone()),
+            api_key_id: Some(key.id.to_string()),
+            organization_id: Some(org.id.to_string()),
             model_requested: "openai/gpt-4o-mini".into(),
             model_served: Some("gpt-4o-mini".into()),
             provider: Some("openai".into()),
@@ -186,7 +186,7 @@ async fn a_latin1_mysql_database_upgrades_to_utf8mb4_keeping_its_text() {
         )
         .await
         .unwrap();
-    let read = store.get_organization(&created.id).await.unwrap();
+    let read = store.get_organization(created.id.as_str()).await.unwrap();
     assert_eq!(
         (read.name.as_str(), read.description.as_deref()),
         ("团队 🚀", Some("emoji 😀"))
@@ -221,7 +221,7 @@ async fn a_latin1_mysql_database_upgrades_to_utf8mb4_keeping_its_text() {
     let key = store
         .create_api_key(
             NewApiKey {
-                organization_id: created.id.clone(),
+                organization_id: created.id.to_string(),
                 lookup: "lookup000003".into(),
                 secret_hash: "ef".repeat(32),
                 hint: "gaia_lookup000003_…abcd".into(),
@@ -235,7 +235,7 @@ async fn a_latin1_mysql_database_upgrades_to_utf8mb4_keeping_its_text() {
         )
         .await
         .unwrap();
-    let read = store.get_api_key(&key.id).await.unwrap();
+    let read = store.get_api_key(key.id.as_str()).await.unwrap();
     assert_eq!((read.expires_at, read.created_at), (Some(expires), now));
     store.close().await.unwrap();
 }

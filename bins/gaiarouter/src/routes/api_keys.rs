@@ -52,17 +52,17 @@ fn respond(
     secret: Option<String>,
 ) -> ApiKeyResponse {
     let now = Utc::now();
-    let last_used_at = match (k.last_used_at, state.keys.pending_last_used(&k.id)) {
+    let last_used_at = match (k.last_used_at, state.keys.pending_last_used(k.id.as_str())) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
     ApiKeyResponse {
-        usage: month_usage(state, Scope::Key, &k.id),
+        usage: month_usage(state, Scope::Key, k.id.as_str()),
         status: k.effective_status(now).as_str().to_owned(),
-        id: k.id,
+        id: k.id.into_string(),
         key: secret,
         key_hint: k.hint,
-        organization_id: k.organization_id,
+        organization_id: k.organization_id.into_string(),
         organization_name: org_name,
         name: k.name,
         description: k.description,
@@ -206,7 +206,7 @@ pub async fn create(
     };
     let created = tenants::create_api_key(&state.store, &principal, input, Utc::now()).await?;
     state.keys.refresh().await?;
-    let name = org_name(&state, &created.key.organization_id).await;
+    let name = org_name(&state, created.key.organization_id.as_str()).await;
     Ok(HttpResponse::Created().json(respond(&state, created.key, name, Some(created.secret))))
 }
 
@@ -235,11 +235,11 @@ pub async fn list(
     let ids: Vec<String> = result
         .items
         .iter()
-        .map(|k| k.organization_id.clone())
+        .map(|k| k.organization_id.to_string())
         .collect();
     let names = state.store.organization_names(&ids).await?;
     Ok(HttpResponse::Ok().json(Paginated::from_page(result, |k| {
-        let name = names.get(&k.organization_id).cloned();
+        let name = names.get(k.organization_id.as_str()).cloned();
         respond(&state, k, name, None)
     })))
 }
@@ -257,7 +257,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let key = tenants::get_api_key(&state.store, &principal, &id).await?;
-    let name = org_name(&state, &key.organization_id).await;
+    let name = org_name(&state, key.organization_id.as_str()).await;
     Ok(HttpResponse::Ok().json(respond(&state, key, name, None)))
 }
 
@@ -294,7 +294,7 @@ pub async fn update(
     };
     let key = tenants::update_api_key(&state.store, &principal, &id, input, Utc::now()).await?;
     state.keys.refresh().await?;
-    let name = org_name(&state, &key.organization_id).await;
+    let name = org_name(&state, key.organization_id.as_str()).await;
     Ok(HttpResponse::Ok().json(respond(&state, key, name, None)))
 }
 

@@ -57,8 +57,8 @@ pub fn month_usage(state: &AppState, scope: Scope, id: &str) -> MonthUsage {
 
 fn respond(state: &AppState, o: Organization) -> OrganizationResponse {
     OrganizationResponse {
-        usage: month_usage(state, Scope::Organization, &o.id),
-        id: o.id,
+        usage: month_usage(state, Scope::Organization, o.id.as_str()),
+        id: o.id.into_string(),
         name: o.name,
         description: o.description,
         status: o.status.as_str().to_owned(),

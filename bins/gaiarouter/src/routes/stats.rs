@@ -130,7 +130,7 @@ pub async fn organization_stats(
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
     let org = tenants::get_organization(&state.store, &principal, &org_id).await?;
-    report(&state, Scope::Organization(org.id), &params).await
+    report(&state, Scope::Organization(org.id.into_string()), &params).await
 }
 
 /// Statistics of one API key (admins: any; keys: those of their organization).
@@ -151,7 +151,7 @@ pub async fn key_stats(
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
     let key = tenants::get_api_key(&state.store, &principal, &key_id).await?;
-    report(&state, Scope::ApiKey(key.id), &params).await
+    report(&state, Scope::ApiKey(key.id.into_string()), &params).await
 }
 
 /// Request-log query parameters.
@@ -223,7 +223,7 @@ impl RequestLogParams {
                 return Err(GaiaError::not_found("organization not found")
                     .with_code("organization_not_found"));
             }
-            (Some(own), _) => Some(own.to_owned()),
+            (Some(own), _) => Some(own.to_string()),
             (None, asked) => asked.clone(),
         };
         if let (Some(key_id), Some(_)) = (&self.key_id, p.org_scope()) {

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use gaia_core::GaiaError;
-use gaia_orgs::auth::PrincipalKind;
+use gaia_orgs::auth::Principal;
 use gaia_orgs::users;
 use gaia_store::users::UserRow;
 use serde::{Deserialize, Serialize};
@@ -115,12 +115,12 @@ pub async fn login(
         }
     };
     state.login_guard.succeeded(&client);
-    let (token, exp) = signer(&state)?.issue(&user.id, "user")?;
+    let (token, exp) = signer(&state)?.issue(user.id.as_str(), "user")?;
     Ok(HttpResponse::Ok().json(LoginResponse {
         token,
-        user_id: user.id,
+        user_id: user.id.into_string(),
         username: user.username,
-        role: user.role,
+        role: user.role.to_string(),
         expires_at: expiry(exp),
     }))
 }
@@ -140,12 +140,12 @@ pub async fn key_login(
 ) -> Result<HttpResponse, ApiError> {
     let client = client_id(&req);
     state.login_guard.check(&client)?;
-    let principal = match state
+    let key = match state
         .keys
         .authenticate(body.api_key.trim(), Utc::now())
         .await
     {
-        Ok(p) if p.kind == PrincipalKind::Key => p,
+        Ok(Principal::Key(key)) => key,
         Ok(_) => {
             return Err(GaiaError::invalid_request("use a stored API key here (the bootstrap GAIA_ADMIN_KEY cannot sign in to the UI; create an admin key)")
                 .with_param("api_key")
@@ -157,18 +157,12 @@ pub async fn key_login(
         }
     };
     state.login_guard.succeeded(&client);
-    let key_id = principal.key_id.clone().unwrap_or_default();
-    let (token, exp) = signer(&state)?.issue(&key_id, "key")?;
+    let (token, exp) = signer(&state)?.issue(key.id.as_str(), "key")?;
     Ok(HttpResponse::Ok().json(KeyLoginResponse {
         token,
-        key_id,
-        organization_id: principal.organization_id.unwrap_or_default(),
-        permissions: principal
-            .permissions
-            .list()
-            .iter()
-            .map(|p| p.as_str().to_owned())
-            .collect(),
+        key_id: key.id.into_string(),
+        organization_id: key.organization_id.into_string(),
+        permissions: permission_names(key.permissions),
         expires_at: expiry(exp),
     }))
 }
@@ -180,31 +174,41 @@ pub async fn key_login(
         (status = 401, description = "Not authenticated", body = crate::routes::schemas::ErrorBody),
     ), security(("bearer" = [])))]
 pub async fn me(Authenticated(p): Authenticated) -> HttpResponse {
-    let kind = match p.kind {
-        PrincipalKind::User => "user",
-        PrincipalKind::Key => "key",
-        PrincipalKind::BootstrapKey => "bootstrap",
+    let permissions = permission_names(p.permissions());
+    let me = match p {
+        Principal::BootstrapKey => Me {
+            kind: "bootstrap".to_owned(),
+            role: None,
+            user_id: None,
+            username: None,
+            key_id: None,
+            organization_id: None,
+            permissions,
+        },
+        Principal::Key(k) => Me {
+            kind: "key".to_owned(),
+            role: None,
+            user_id: None,
+            username: None,
+            key_id: Some(k.id.into_string()),
+            organization_id: Some(k.organization_id.into_string()),
+            permissions,
+        },
+        Principal::User(u) => Me {
+            kind: "user".to_owned(),
+            role: Some(u.role.as_str().to_owned()),
+            user_id: Some(u.id.into_string()),
+            username: Some(u.username),
+            key_id: None,
+            organization_id: None,
+            permissions,
+        },
     };
-    HttpResponse::Ok().json(Me {
-        kind: kind.to_owned(),
-        role: (p.kind == PrincipalKind::User).then(|| {
-            if p.is_admin() {
-                "admin".to_owned()
-            } else {
-                "user".to_owned()
-            }
-        }),
-        user_id: p.user_id,
-        username: p.username,
-        key_id: p.key_id,
-        organization_id: p.organization_id,
-        permissions: p
-            .permissions
-            .list()
-            .iter()
-            .map(|x| x.as_str().to_owned())
-            .collect(),
-    })
+    HttpResponse::Ok().json(me)
+}
+
+fn permission_names(p: gaia_core::Permissions) -> Vec<String> {
+    p.list().iter().map(|x| x.as_str().to_owned()).collect()
 }
 
 /// An admin-UI user (never the password hash).
@@ -222,9 +226,9 @@ pub struct UserResponse {
 impl From<UserRow> for UserResponse {
     fn from(u: UserRow) -> Self {
         Self {
-            id: u.id,
+            id: u.id.to_string(),
             username: u.username,
-            role: u.role,
+            role: u.role.to_string(),
             status: u.status,
             last_login_at: u.last_login_at,
             created_at: u.created_at,

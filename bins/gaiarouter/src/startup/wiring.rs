@@ -237,8 +237,8 @@ impl gaia_stats::UsageObserver for LimitsObserver {
         for r in batch {
             if let (Some(key_id), Some(organization_id)) = (&r.api_key_id, &r.organization_id) {
                 let admission = gaia_orgs::limits::Admission {
-                    key_id: key_id.clone(),
-                    organization_id: organization_id.clone(),
+                    key_id: key_id.clone().into(),
+                    organization_id: organization_id.clone().into(),
                 };
                 self.0.confirm_usage(
                     &admission,
