@@ -26,5 +26,7 @@ pub use registry::ModelInfo;
 pub use request::*;
 pub use response::*;
 pub use stream::*;
-pub use tenancy::{ApiKey, Limits, Organization, Permission, Permissions, Status, UserRole};
+pub use tenancy::{
+    ApiKey, Limits, LimitsChange, Organization, Permission, Permissions, Status, UserRole,
+};
 pub use usage::*;

@@ -183,6 +183,33 @@ pub struct Limits {
     pub rate_limit_rpm: Option<i32>,
 }
 
+/// A partial change of [`Limits`], the same for organizations and API keys: per field `None` = unchanged,
+/// `Some(None)` = unlimited, `Some(Some(v))` = set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LimitsChange {
+    pub monthly_requests: Option<Option<i64>>,
+    pub monthly_tokens: Option<Option<i64>>,
+    pub monthly_cost_nanos: Option<Option<i64>>,
+    pub rate_limit_rpm: Option<Option<i32>>,
+}
+
+impl LimitsChange {
+    /// `limits` with this change applied.
+    pub fn applied_to(&self, limits: Limits) -> Limits {
+        Limits {
+            monthly_requests: self.monthly_requests.unwrap_or(limits.monthly_requests),
+            monthly_tokens: self.monthly_tokens.unwrap_or(limits.monthly_tokens),
+            monthly_cost_nanos: self.monthly_cost_nanos.unwrap_or(limits.monthly_cost_nanos),
+            rate_limit_rpm: self.rate_limit_rpm.unwrap_or(limits.rate_limit_rpm),
+        }
+    }
+
+    /// Whether the change touches no field.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Organization {
     pub id: OrganizationId,
@@ -229,6 +256,33 @@ impl ApiKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_limits_change_sets_clears_or_keeps_each_field() {
+        let before = Limits {
+            monthly_requests: Some(10),
+            monthly_tokens: Some(1_000),
+            monthly_cost_nanos: Some(5),
+            rate_limit_rpm: Some(3),
+        };
+        let change = LimitsChange {
+            monthly_requests: Some(None),
+            monthly_tokens: Some(Some(500)),
+            ..Default::default()
+        };
+        assert!(!change.is_empty());
+        assert!(LimitsChange::default().is_empty());
+        assert_eq!(
+            change.applied_to(before),
+            Limits {
+                monthly_requests: None,
+                monthly_tokens: Some(500),
+                monthly_cost_nanos: Some(5),
+                rate_limit_rpm: Some(3),
+            }
+        );
+        assert_eq!(LimitsChange::default().applied_to(before), before);
+    }
 
     #[test]
     fn admin_implies_every_permission() {

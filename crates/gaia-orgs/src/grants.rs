@@ -19,7 +19,7 @@
 //! organization's limits are the cap on what all its keys use together.
 
 use chrono::{DateTime, Utc};
-use gaia_core::{ApiKey, GaiaError, Limits, Permissions, Status};
+use gaia_core::{ApiKey, GaiaError, Limits, LimitsChange, Permissions, Status};
 
 /// The most a caller may give: its own key's permissions, limits and expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,10 +194,7 @@ pub struct KeyChange {
     pub permissions: Option<Permissions>,
     pub status: Option<Status>,
     pub expires_at: Option<Option<DateTime<Utc>>>,
-    pub monthly_requests: Option<Option<i64>>,
-    pub monthly_tokens: Option<Option<i64>>,
-    pub monthly_cost_nanos: Option<Option<i64>>,
-    pub rate_limit_rpm: Option<Option<i32>>,
+    pub limits: LimitsChange,
 }
 
 /// Checks a change to `current` against `ceiling`: every field the change sets, and — when it makes the
@@ -211,23 +208,24 @@ pub fn check_change(
     let activates = change.status == Some(Status::Active) && current.status != Status::Active;
     let after = |set: Option<Option<i64>>, now: Option<i64>| set.unwrap_or(now);
     let rpm_now = current.limits.rate_limit_rpm.map(i64::from);
-    let rpm_set = change.rate_limit_rpm.map(|v| v.map(i64::from));
+    let set = change.limits;
+    let rpm_set = set.rate_limit_rpm.map(|v| v.map(i64::from));
     let fields = [
         (
             REQUESTS,
-            change.monthly_requests,
+            set.monthly_requests,
             current.limits.monthly_requests,
             own.monthly_requests,
         ),
         (
             TOKENS,
-            change.monthly_tokens,
+            set.monthly_tokens,
             current.limits.monthly_tokens,
             own.monthly_tokens,
         ),
         (
             COST,
-            change.monthly_cost_nanos,
+            set.monthly_cost_nanos,
             current.limits.monthly_cost_nanos,
             own.monthly_cost_nanos,
         ),
@@ -358,20 +356,29 @@ mod tests {
         let me = key(capped(), RW, None);
         let c = Ceiling::of(&me, Whose::Itself);
         let lift = KeyChange {
-            monthly_requests: Some(None),
+            limits: LimitsChange {
+                monthly_requests: Some(None),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let e = check_change(&c, &me, &lift).unwrap_err();
         assert_eq!(e.code(), "permission_denied");
         assert!(e.to_string().contains("its own"), "{e}");
         let raise = KeyChange {
-            rate_limit_rpm: Some(Some(3)),
+            limits: LimitsChange {
+                rate_limit_rpm: Some(Some(3)),
+                ..Default::default()
+            },
             ..Default::default()
         };
         assert!(check_change(&c, &me, &raise).is_err());
         let tighten = KeyChange {
-            rate_limit_rpm: Some(Some(1)),
-            monthly_tokens: Some(Some(10)),
+            limits: LimitsChange {
+                rate_limit_rpm: Some(Some(1)),
+                monthly_tokens: Some(Some(10)),
+                ..Default::default()
+            },
             ..Default::default()
         };
         check_change(&c, &me, &tighten).unwrap();
@@ -429,7 +436,10 @@ mod tests {
         );
         check_change(&c, &sibling, &KeyChange::default()).unwrap();
         let tighten_one = KeyChange {
-            rate_limit_rpm: Some(Some(1)),
+            limits: LimitsChange {
+                rate_limit_rpm: Some(Some(1)),
+                ..Default::default()
+            },
             ..Default::default()
         };
         check_change(&c, &sibling, &tighten_one).unwrap();

@@ -2,7 +2,9 @@
 //! only extract and map. Cross-organization access answers 404 (existence is not leaked).
 
 use chrono::{DateTime, Utc};
-use gaia_core::{ApiKey, GaiaError, Limits, Organization, Permission, Permissions, Status};
+use gaia_core::{
+    ApiKey, GaiaError, Limits, LimitsChange, Organization, Permission, Permissions, Status,
+};
 use gaia_store::api_keys::{ApiKeyFilter, ApiKeyPatch, NewApiKey};
 use gaia_store::organizations::{NewOrganization, OrganizationFilter, OrganizationPatch};
 use gaia_store::{Page, PageRequest, Store};
@@ -63,27 +65,23 @@ pub struct LimitsPatch {
     pub rate_limit_rpm: Option<Option<i64>>,
 }
 
-type ValidLimitsPatch = (
-    Option<Option<i64>>,
-    Option<Option<i64>>,
-    Option<Option<i64>>,
-    Option<Option<i32>>,
-);
-
 impl LimitsPatch {
-    fn validate(&self) -> Result<ValidLimitsPatch, GaiaError> {
-        Ok((
-            self.monthly_requests_limit
+    fn validate(&self) -> Result<LimitsChange, GaiaError> {
+        Ok(LimitsChange {
+            monthly_requests: self
+                .monthly_requests_limit
                 .map(|x| v::count_limit("monthly_requests_limit", x))
                 .transpose()?,
-            self.monthly_tokens_limit
+            monthly_tokens: self
+                .monthly_tokens_limit
                 .map(|x| v::count_limit("monthly_tokens_limit", x))
                 .transpose()?,
-            self.monthly_cost_limit
+            monthly_cost_nanos: self
+                .monthly_cost_limit
                 .map(|x| v::cost_limit("monthly_cost_limit", x))
                 .transpose()?,
-            self.rate_limit_rpm.map(v::rpm).transpose()?,
-        ))
+            rate_limit_rpm: self.rate_limit_rpm.map(v::rpm).transpose()?,
+        })
     }
 }
 
@@ -197,7 +195,7 @@ pub async fn update_organization(
 ) -> Result<Organization, GaiaError> {
     get_organization(store, principal, id).await?;
     need(principal, Permission::Admin)?;
-    let (requests, tokens, cost, rpm) = input.limits.validate()?;
+    let limits = input.limits.validate()?;
     let patch = OrganizationPatch {
         name: input
             .name
@@ -210,10 +208,7 @@ pub async fn update_organization(
             .as_deref()
             .map(|s| parse_status("status", s, &[Status::Active, Status::Inactive]))
             .transpose()?,
-        monthly_requests_limit: requests,
-        monthly_tokens_limit: tokens,
-        monthly_cost_limit_nanos: cost,
-        rate_limit_rpm: rpm,
+        limits,
     };
     Ok(store.update_organization(id, patch, now).await?)
 }
@@ -482,7 +477,7 @@ pub async fn update_api_key(
                 .with_code("invalid_value"),
         );
     }
-    let (requests, tokens, cost, rpm) = input.limits.validate()?;
+    let limits = input.limits.validate()?;
     let status = input
         .status
         .as_deref()
@@ -493,10 +488,7 @@ pub async fn update_api_key(
             permissions,
             status,
             expires_at: input.expires_at,
-            monthly_requests: requests,
-            monthly_tokens: tokens,
-            monthly_cost_nanos: cost,
-            rate_limit_rpm: rpm,
+            limits,
         };
         grants::check_change(&ceiling, &current, &change)?;
     }
@@ -509,10 +501,7 @@ pub async fn update_api_key(
         permissions,
         status,
         expires_at: input.expires_at,
-        monthly_requests_limit: requests,
-        monthly_tokens_limit: tokens,
-        monthly_cost_limit_nanos: cost,
-        rate_limit_rpm: rpm,
+        limits,
     };
     Ok(store.update_api_key(id, patch, now).await?)
 }

@@ -1,10 +1,11 @@
 //! API keys: stored as a public lookup id plus the hash of the secret, never the key itself.
 
 use chrono::{DateTime, Utc};
-use gaia_core::{ApiKey, Limits, Permissions, Status};
+use gaia_core::{ApiKey, Limits, LimitsChange, Permissions, Status};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::entity::api_key::{self, ActiveModel, Column, Entity};
+use crate::limit_columns::{LimitColumns, LimitsRow};
 use crate::{Store, StoreError, is_unique_violation, new_id};
 
 /// Fields of a new key. The caller generates the key and passes only its public parts and hash.
@@ -29,10 +30,7 @@ pub struct ApiKeyPatch {
     pub permissions: Option<Permissions>,
     pub status: Option<Status>,
     pub expires_at: Option<Option<DateTime<Utc>>>,
-    pub monthly_requests_limit: Option<Option<i64>>,
-    pub monthly_tokens_limit: Option<Option<i64>>,
-    pub monthly_cost_limit_nanos: Option<Option<i64>>,
-    pub rate_limit_rpm: Option<Option<i32>>,
+    pub limits: LimitsChange,
 }
 
 /// Filters for listing keys.
@@ -49,6 +47,7 @@ pub struct ApiKeyFilter {
 pub(crate) fn to_domain(m: api_key::Model) -> Result<ApiKey, StoreError> {
     let status = Status::parse(&m.status)
         .ok_or_else(|| StoreError::Corrupt(format!("api key status '{}'", m.status)))?;
+    let limits = m.limits();
     Ok(ApiKey {
         id: m.id.into(),
         organization_id: m.organization_id.into(),
@@ -59,12 +58,7 @@ pub(crate) fn to_domain(m: api_key::Model) -> Result<ApiKey, StoreError> {
         description: m.description,
         permissions: Permissions::parse_csv(&m.permissions),
         status,
-        limits: Limits {
-            monthly_requests: m.monthly_requests_limit,
-            monthly_tokens: m.monthly_tokens_limit,
-            monthly_cost_nanos: m.monthly_cost_limit_nanos,
-            rate_limit_rpm: m.rate_limit_rpm,
-        },
+        limits,
         expires_at: m.expires_at,
         last_used_at: m.last_used_at,
         created_at: m.created_at,
@@ -78,7 +72,7 @@ impl Store {
         new: NewApiKey,
         now: DateTime<Utc>,
     ) -> Result<ApiKey, StoreError> {
-        let model = ActiveModel {
+        let mut model = ActiveModel {
             id: Set(new_id()),
             organization_id: Set(new.organization_id),
             lookup: Set(new.lookup),
@@ -88,15 +82,13 @@ impl Store {
             description: Set(new.description),
             permissions: Set(new.permissions.to_csv()),
             status: Set(Status::Active.as_str().to_owned()),
-            monthly_requests_limit: Set(new.limits.monthly_requests),
-            monthly_tokens_limit: Set(new.limits.monthly_tokens),
-            monthly_cost_limit_nanos: Set(new.limits.monthly_cost_nanos),
-            rate_limit_rpm: Set(new.limits.rate_limit_rpm),
             expires_at: Set(new.expires_at),
             last_used_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            ..Default::default()
         };
+        model.set_limits(new.limits);
         match model.insert(self.conn()).await {
             Ok(m) => to_domain(m),
             Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(
@@ -140,18 +132,7 @@ impl Store {
         if let Some(v) = patch.expires_at {
             model.expires_at = Set(v);
         }
-        if let Some(v) = patch.monthly_requests_limit {
-            model.monthly_requests_limit = Set(v);
-        }
-        if let Some(v) = patch.monthly_tokens_limit {
-            model.monthly_tokens_limit = Set(v);
-        }
-        if let Some(v) = patch.monthly_cost_limit_nanos {
-            model.monthly_cost_limit_nanos = Set(v);
-        }
-        if let Some(v) = patch.rate_limit_rpm {
-            model.rate_limit_rpm = Set(v);
-        }
+        model.apply_limits(patch.limits);
         model.updated_at = Set(now);
         to_domain(model.update(self.conn()).await?)
     }
@@ -259,12 +240,7 @@ impl Store {
                 .await?
                 .into_iter()
                 .map(|o| {
-                    let limits = Limits {
-                        monthly_requests: o.monthly_requests_limit,
-                        monthly_tokens: o.monthly_tokens_limit,
-                        monthly_cost_nanos: o.monthly_cost_limit_nanos,
-                        rate_limit_rpm: o.rate_limit_rpm,
-                    };
+                    let limits = o.limits();
                     (o.id, (o.status, limits))
                 })
                 .collect();

@@ -11,6 +11,7 @@
 pub mod api_keys;
 mod conn;
 mod entity;
+mod limit_columns;
 pub mod metrics;
 pub mod models;
 pub mod organizations;

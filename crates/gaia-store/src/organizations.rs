@@ -1,13 +1,14 @@
 //! Organizations: the tenants that own API keys and carry limits.
 
 use chrono::{DateTime, Utc};
-use gaia_core::{Limits, Organization, Status};
+use gaia_core::{Limits, LimitsChange, Organization, Status};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     Set,
 };
 
 use crate::entity::organization::{self, ActiveModel, Column, Entity};
+use crate::limit_columns::{LimitColumns, LimitsRow};
 use crate::{Page, PageRequest, Store, StoreError, is_unique_violation, new_id};
 
 /// Fields of a new organization.
@@ -24,10 +25,7 @@ pub struct OrganizationPatch {
     pub name: Option<String>,
     pub description: Option<Option<String>>,
     pub status: Option<Status>,
-    pub monthly_requests_limit: Option<Option<i64>>,
-    pub monthly_tokens_limit: Option<Option<i64>>,
-    pub monthly_cost_limit_nanos: Option<Option<i64>>,
-    pub rate_limit_rpm: Option<Option<i32>>,
+    pub limits: LimitsChange,
 }
 
 /// Filters for listing.
@@ -43,17 +41,13 @@ pub struct OrganizationFilter {
 fn to_domain(m: organization::Model) -> Result<Organization, StoreError> {
     let status = Status::parse(&m.status)
         .ok_or_else(|| StoreError::Corrupt(format!("organization status '{}'", m.status)))?;
+    let limits = m.limits();
     Ok(Organization {
         id: m.id.into(),
         name: m.name,
         description: m.description,
         status,
-        limits: Limits {
-            monthly_requests: m.monthly_requests_limit,
-            monthly_tokens: m.monthly_tokens_limit,
-            monthly_cost_nanos: m.monthly_cost_limit_nanos,
-            rate_limit_rpm: m.rate_limit_rpm,
-        },
+        limits,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -65,18 +59,16 @@ impl Store {
         new: NewOrganization,
         now: DateTime<Utc>,
     ) -> Result<Organization, StoreError> {
-        let model = ActiveModel {
+        let mut model = ActiveModel {
             id: Set(new_id()),
             name: Set(new.name.clone()),
             description: Set(new.description),
             status: Set(Status::Active.as_str().to_owned()),
-            monthly_requests_limit: Set(new.limits.monthly_requests),
-            monthly_tokens_limit: Set(new.limits.monthly_tokens),
-            monthly_cost_limit_nanos: Set(new.limits.monthly_cost_nanos),
-            rate_limit_rpm: Set(new.limits.rate_limit_rpm),
             created_at: Set(now),
             updated_at: Set(now),
+            ..Default::default()
         };
+        model.set_limits(new.limits);
         match model.insert(self.conn()).await {
             Ok(m) => to_domain(m),
             Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
@@ -129,18 +121,7 @@ impl Store {
         if let Some(v) = patch.status {
             model.status = Set(v.as_str().to_owned());
         }
-        if let Some(v) = patch.monthly_requests_limit {
-            model.monthly_requests_limit = Set(v);
-        }
-        if let Some(v) = patch.monthly_tokens_limit {
-            model.monthly_tokens_limit = Set(v);
-        }
-        if let Some(v) = patch.monthly_cost_limit_nanos {
-            model.monthly_cost_limit_nanos = Set(v);
-        }
-        if let Some(v) = patch.rate_limit_rpm {
-            model.rate_limit_rpm = Set(v);
-        }
+        model.apply_limits(patch.limits);
         model.updated_at = Set(now);
         match model.update(self.conn()).await {
             Ok(m) => to_domain(m),

@@ -525,7 +525,7 @@ export interface components {
             targets: string[];
         };
         /** @description An API key. `key` holds the secret only in the answer to its creation. */
-        ApiKeyResponse: {
+        ApiKeyResponse: components["schemas"]["LimitsView"] & {
             /** Format: date-time */
             created_at: string;
             description?: string | null;
@@ -541,22 +541,11 @@ export interface components {
             key_hint: string;
             /** Format: date-time */
             last_used_at?: string | null;
-            /**
-             * Format: double
-             * @description USD.
-             */
-            monthly_cost_limit?: number | null;
-            /** Format: int64 */
-            monthly_requests_limit?: number | null;
-            /** Format: int64 */
-            monthly_tokens_limit?: number | null;
             name?: string | null;
             organization_id: string;
             organization_name?: string | null;
             /** @description Subset of `read`, `write`, `admin`. */
             permissions: string[];
-            /** Format: int32 */
-            rate_limit_rpm?: number | null;
             /** @description `active`, `inactive`, `revoked` or `expired`. */
             status: string;
             /** Format: date-time */
@@ -786,18 +775,27 @@ export interface components {
             expires_at?: string | null;
             /**
              * Format: double
-             * @description USD.
+             * @description USD per UTC calendar month; `null` = unlimited.
              */
             monthly_cost_limit?: number | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Requests per UTC calendar month; `null` = unlimited.
+             */
             monthly_requests_limit?: number | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Tokens per UTC calendar month; `null` = unlimited.
+             */
             monthly_tokens_limit?: number | null;
             name?: string | null;
             organization_id: string;
             /** @description Any of `read`, `write`, `admin` (`admin` implies the others); at most the caller's own */
             permissions?: string[] | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Requests per minute; `null` = no limit.
+             */
             rate_limit_rpm?: number | null;
         };
         /**
@@ -813,16 +811,25 @@ export interface components {
             description?: string | null;
             /**
              * Format: double
-             * @description USD.
+             * @description USD per UTC calendar month; `null` = unlimited.
              */
             monthly_cost_limit?: number | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Requests per UTC calendar month; `null` = unlimited.
+             */
             monthly_requests_limit?: number | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Tokens per UTC calendar month; `null` = unlimited.
+             */
             monthly_tokens_limit?: number | null;
             /** @description Unique, 1–100 characters. */
             name: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Requests per minute; `null` = no limit.
+             */
             rate_limit_rpm?: number | null;
             /** @description `active` (default) or `inactive`. */
             status?: string | null;
@@ -919,6 +926,29 @@ export interface components {
             organization_id: string;
             permissions: string[];
             token: string;
+        };
+        /** @description An organization's or a key's limits as answers show them; `null` = unlimited. */
+        LimitsView: {
+            /**
+             * Format: double
+             * @description USD per UTC calendar month; `null` = unlimited.
+             */
+            monthly_cost_limit?: number | null;
+            /**
+             * Format: int64
+             * @description Requests per UTC calendar month; `null` = unlimited.
+             */
+            monthly_requests_limit?: number | null;
+            /**
+             * Format: int64
+             * @description Tokens per UTC calendar month; `null` = unlimited.
+             */
+            monthly_tokens_limit?: number | null;
+            /**
+             * Format: int32
+             * @description Requests per minute; `null` = no limit.
+             */
+            rate_limit_rpm?: number | null;
         };
         /** @description Credentials of an admin-UI user. */
         LoginBody: {
@@ -1069,31 +1099,14 @@ export interface components {
             upstream_name?: string | null;
         };
         /** @description An organization. */
-        OrganizationResponse: {
+        OrganizationResponse: components["schemas"]["LimitsView"] & {
             /** Format: date-time */
             created_at: string;
             description?: string | null;
             /** @example 0192f0c4-7d1e-7c3a-9d55-3b1f1f0c2a10 */
             id: string;
-            /**
-             * Format: double
-             * @description USD; `null` = unlimited.
-             */
-            monthly_cost_limit?: number | null;
-            /**
-             * Format: int64
-             * @description `null` = unlimited.
-             */
-            monthly_requests_limit?: number | null;
-            /** Format: int64 */
-            monthly_tokens_limit?: number | null;
             /** @example acme */
             name: string;
-            /**
-             * Format: int32
-             * @description Requests per minute; `null` = no limit.
-             */
-            rate_limit_rpm?: number | null;
             /** @description `active` or `inactive`. */
             status: string;
             /** Format: date-time */
@@ -1287,17 +1300,26 @@ export interface components {
             expires_at?: string | null;
             /**
              * Format: double
-             * @description USD.
+             * @description USD per UTC calendar month; `null` = unlimited.
              */
             monthly_cost_limit?: number | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Requests per UTC calendar month; `null` = unlimited.
+             */
             monthly_requests_limit?: number | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Tokens per UTC calendar month; `null` = unlimited.
+             */
             monthly_tokens_limit?: number | null;
             name?: string | null;
             /** @description Any of `read`, `write`, `admin` (`admin` implies the others); at most the caller's own */
             permissions?: string[] | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Requests per minute; `null` = no limit.
+             */
             rate_limit_rpm?: number | null;
             /** @description `active` or `inactive`. */
             status?: string | null;
@@ -1307,15 +1329,24 @@ export interface components {
             description?: string | null;
             /**
              * Format: double
-             * @description USD.
+             * @description USD per UTC calendar month; `null` = unlimited.
              */
             monthly_cost_limit?: number | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Requests per UTC calendar month; `null` = unlimited.
+             */
             monthly_requests_limit?: number | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Tokens per UTC calendar month; `null` = unlimited.
+             */
             monthly_tokens_limit?: number | null;
             name?: string | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Requests per minute; `null` = no limit.
+             */
             rate_limit_rpm?: number | null;
             /** @description `active` or `inactive`. */
             status?: string | null;
@@ -2528,7 +2559,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
+                        data: (components["schemas"]["LimitsView"] & {
                             /** Format: date-time */
                             created_at: string;
                             description?: string | null;
@@ -2544,28 +2575,17 @@ export interface operations {
                             key_hint: string;
                             /** Format: date-time */
                             last_used_at?: string | null;
-                            /**
-                             * Format: double
-                             * @description USD.
-                             */
-                            monthly_cost_limit?: number | null;
-                            /** Format: int64 */
-                            monthly_requests_limit?: number | null;
-                            /** Format: int64 */
-                            monthly_tokens_limit?: number | null;
                             name?: string | null;
                             organization_id: string;
                             organization_name?: string | null;
                             /** @description Subset of `read`, `write`, `admin`. */
                             permissions: string[];
-                            /** Format: int32 */
-                            rate_limit_rpm?: number | null;
                             /** @description `active`, `inactive`, `revoked` or `expired`. */
                             status: string;
                             /** Format: date-time */
                             updated_at: string;
                             usage: components["schemas"]["MonthUsage"];
-                        }[];
+                        })[];
                         pagination: components["schemas"]["Pagination"];
                     };
                 };
@@ -3407,37 +3427,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
+                        data: (components["schemas"]["LimitsView"] & {
                             /** Format: date-time */
                             created_at: string;
                             description?: string | null;
                             /** @example 0192f0c4-7d1e-7c3a-9d55-3b1f1f0c2a10 */
                             id: string;
-                            /**
-                             * Format: double
-                             * @description USD; `null` = unlimited.
-                             */
-                            monthly_cost_limit?: number | null;
-                            /**
-                             * Format: int64
-                             * @description `null` = unlimited.
-                             */
-                            monthly_requests_limit?: number | null;
-                            /** Format: int64 */
-                            monthly_tokens_limit?: number | null;
                             /** @example acme */
                             name: string;
-                            /**
-                             * Format: int32
-                             * @description Requests per minute; `null` = no limit.
-                             */
-                            rate_limit_rpm?: number | null;
                             /** @description `active` or `inactive`. */
                             status: string;
                             /** Format: date-time */
                             updated_at: string;
                             usage: components["schemas"]["MonthUsage"];
-                        }[];
+                        })[];
                         pagination: components["schemas"]["Pagination"];
                     };
                 };

@@ -3,14 +3,14 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use gaia_core::ApiKey;
-use gaia_core::money::usd;
 use gaia_orgs::limits::Scope;
-use gaia_orgs::tenants::{self, CreateApiKey, LimitsInput, LimitsPatch, UpdateApiKey};
+use gaia_orgs::tenants::{self, CreateApiKey, UpdateApiKey};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
+use crate::routes::limits::{LimitsView, body_with_limits};
 use crate::routes::organizations::{Message, MonthUsage, month_usage};
 use crate::routes::pagination::{PageQuery, Paginated};
 use crate::routes::patch;
@@ -33,11 +33,8 @@ pub struct ApiKeyResponse {
     pub permissions: Vec<String>,
     /// `active`, `inactive`, `revoked` or `expired`.
     pub status: String,
-    pub monthly_requests_limit: Option<i64>,
-    pub monthly_tokens_limit: Option<i64>,
-    /// USD.
-    pub monthly_cost_limit: Option<f64>,
-    pub rate_limit_rpm: Option<i32>,
+    #[serde(flatten)]
+    pub limits: LimitsView,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -72,10 +69,7 @@ fn respond(
             .iter()
             .map(|p| p.as_str().to_owned())
             .collect(),
-        monthly_requests_limit: k.limits.monthly_requests,
-        monthly_tokens_limit: k.limits.monthly_tokens,
-        monthly_cost_limit: k.limits.monthly_cost_nanos.map(usd),
-        rate_limit_rpm: k.limits.rate_limit_rpm,
+        limits: k.limits.into(),
         created_at: k.created_at,
         expires_at: k.expires_at,
         last_used_at,
@@ -92,6 +86,7 @@ async fn org_name(state: &AppState, org_id: &str) -> Option<String> {
         .map(|o| o.name)
 }
 
+body_with_limits! { create:
 /// A new key.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -116,20 +111,9 @@ pub struct CreateApiKeyBody {
     pub permissions: Option<Vec<String>>,
     /// In the future.
     pub expires_at: Option<DateTime<Utc>>,
-    #[schema(minimum = 0)]
-    #[serde(default, deserialize_with = "patch::integer")]
-    pub monthly_requests_limit: Option<i64>,
-    #[schema(minimum = 0)]
-    #[serde(default, deserialize_with = "patch::integer")]
-    pub monthly_tokens_limit: Option<i64>,
-    /// USD.
-    #[schema(minimum = 0.0, maximum = 9_000_000_000.0)]
-    pub monthly_cost_limit: Option<f64>,
-    #[schema(minimum = 1, maximum = 1_000_000)]
-    #[serde(default, deserialize_with = "patch::integer")]
-    pub rate_limit_rpm: Option<i64>,
-}
+}}
 
+body_with_limits! { update:
 /// Changes to a key; omitted fields stay, `null` clears.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -149,20 +133,7 @@ pub struct UpdateApiKeyBody {
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
-    #[serde(default, deserialize_with = "patch::nullable_integer")]
-    #[schema(value_type = Option<i64>, minimum = 0)]
-    pub monthly_requests_limit: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "patch::nullable_integer")]
-    #[schema(value_type = Option<i64>, minimum = 0)]
-    pub monthly_tokens_limit: Option<Option<i64>>,
-    /// USD.
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<f64>, minimum = 0.0, maximum = 9_000_000_000.0)]
-    pub monthly_cost_limit: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "patch::nullable_integer")]
-    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000)]
-    pub rate_limit_rpm: Option<Option<i64>>,
-}
+}}
 
 /// List filters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -191,18 +162,14 @@ pub async fn create(
     body: web::Json<CreateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
+    let limits = b.limits();
     let input = CreateApiKey {
         organization_id: b.organization_id,
         name: b.name,
         description: b.description,
         permissions: b.permissions,
         expires_at: b.expires_at,
-        limits: LimitsInput {
-            monthly_requests_limit: b.monthly_requests_limit,
-            monthly_tokens_limit: b.monthly_tokens_limit,
-            monthly_cost_limit: b.monthly_cost_limit,
-            rate_limit_rpm: b.rate_limit_rpm,
-        },
+        limits,
     };
     let created = tenants::create_api_key(&state.store, &principal, input, Utc::now()).await?;
     state.keys.refresh().await?;
@@ -279,18 +246,14 @@ pub async fn update(
     body: web::Json<UpdateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
+    let limits = b.limits();
     let input = UpdateApiKey {
         name: b.name,
         description: b.description,
         permissions: b.permissions,
         status: b.status,
         expires_at: b.expires_at,
-        limits: LimitsPatch {
-            monthly_requests_limit: b.monthly_requests_limit,
-            monthly_tokens_limit: b.monthly_tokens_limit,
-            monthly_cost_limit: b.monthly_cost_limit,
-            rate_limit_rpm: b.rate_limit_rpm,
-        },
+        limits,
     };
     let key = tenants::update_api_key(&state.store, &principal, &id, input, Utc::now()).await?;
     state.keys.refresh().await?;

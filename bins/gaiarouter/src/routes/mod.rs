@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod chat;
 pub mod docs;
 pub mod health;
+pub mod limits;
 pub mod metrics;
 pub mod models;
 pub mod organizations;

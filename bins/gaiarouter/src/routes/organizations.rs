@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use gaia_core::Organization;
 use gaia_core::money::usd;
 use gaia_orgs::limits::Scope;
-use gaia_orgs::tenants::{self, CreateOrganization, LimitsInput, LimitsPatch, UpdateOrganization};
+use gaia_orgs::tenants::{self, CreateOrganization, UpdateOrganization};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Authenticated, Require, RequireAdmin};
 use crate::error::ApiError;
+use crate::routes::limits::{LimitsView, body_with_limits};
 use crate::routes::pagination::{PageQuery, Paginated};
 use crate::routes::patch;
 use crate::state::AppState;
@@ -34,13 +35,8 @@ pub struct OrganizationResponse {
     pub description: Option<String>,
     /// `active` or `inactive`.
     pub status: String,
-    /// `null` = unlimited.
-    pub monthly_requests_limit: Option<i64>,
-    pub monthly_tokens_limit: Option<i64>,
-    /// USD; `null` = unlimited.
-    pub monthly_cost_limit: Option<f64>,
-    /// Requests per minute; `null` = no limit.
-    pub rate_limit_rpm: Option<i32>,
+    #[serde(flatten)]
+    pub limits: LimitsView,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub usage: MonthUsage,
@@ -62,15 +58,13 @@ fn respond(state: &AppState, o: Organization) -> OrganizationResponse {
         name: o.name,
         description: o.description,
         status: o.status.as_str().to_owned(),
-        monthly_requests_limit: o.limits.monthly_requests,
-        monthly_tokens_limit: o.limits.monthly_tokens,
-        monthly_cost_limit: o.limits.monthly_cost_nanos.map(usd),
-        rate_limit_rpm: o.limits.rate_limit_rpm,
+        limits: o.limits.into(),
         created_at: o.created_at,
         updated_at: o.updated_at,
     }
 }
 
+body_with_limits! { create:
 /// A new organization.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -91,20 +85,9 @@ pub struct CreateOrganizationBody {
     /// `active` (default) or `inactive`.
     #[schema(pattern = "^(active|inactive)$")]
     pub status: Option<String>,
-    #[schema(minimum = 0)]
-    #[serde(default, deserialize_with = "patch::integer")]
-    pub monthly_requests_limit: Option<i64>,
-    #[schema(minimum = 0)]
-    #[serde(default, deserialize_with = "patch::integer")]
-    pub monthly_tokens_limit: Option<i64>,
-    /// USD.
-    #[schema(minimum = 0.0, maximum = 9_000_000_000.0)]
-    pub monthly_cost_limit: Option<f64>,
-    #[schema(minimum = 1, maximum = 1_000_000)]
-    #[serde(default, deserialize_with = "patch::integer")]
-    pub rate_limit_rpm: Option<i64>,
-}
+}}
 
+body_with_limits! { update:
 /// Changes to an organization; omitted fields stay, `null` clears a limit.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -121,20 +104,7 @@ pub struct UpdateOrganizationBody {
     /// `active` or `inactive`.
     #[schema(pattern = "^(active|inactive)$")]
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "patch::nullable_integer")]
-    #[schema(value_type = Option<i64>, minimum = 0)]
-    pub monthly_requests_limit: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "patch::nullable_integer")]
-    #[schema(value_type = Option<i64>, minimum = 0)]
-    pub monthly_tokens_limit: Option<Option<i64>>,
-    /// USD.
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<f64>, minimum = 0.0, maximum = 9_000_000_000.0)]
-    pub monthly_cost_limit: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "patch::nullable_integer")]
-    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000)]
-    pub rate_limit_rpm: Option<Option<i64>>,
-}
+}}
 
 /// List filters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -167,16 +137,12 @@ pub async fn create(
     body: web::Json<CreateOrganizationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
+    let limits = b.limits();
     let input = CreateOrganization {
         name: b.name,
         description: b.description,
         status: b.status,
-        limits: LimitsInput {
-            monthly_requests_limit: b.monthly_requests_limit,
-            monthly_tokens_limit: b.monthly_tokens_limit,
-            monthly_cost_limit: b.monthly_cost_limit,
-            rate_limit_rpm: b.rate_limit_rpm,
-        },
+        limits,
     };
     let org = tenants::create_organization(&state.store, &principal, input, Utc::now()).await?;
     Ok(HttpResponse::Created().json(respond(&state, org)))
@@ -240,16 +206,12 @@ pub async fn update(
     body: web::Json<UpdateOrganizationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
+    let limits = b.limits();
     let input = UpdateOrganization {
         name: b.name,
         description: b.description,
         status: b.status,
-        limits: LimitsPatch {
-            monthly_requests_limit: b.monthly_requests_limit,
-            monthly_tokens_limit: b.monthly_tokens_limit,
-            monthly_cost_limit: b.monthly_cost_limit,
-            rate_limit_rpm: b.rate_limit_rpm,
-        },
+        limits,
     };
     let org =
         tenants::update_organization(&state.store, &principal, &id, input, Utc::now()).await?;
