@@ -132,10 +132,10 @@ export interface paths {
             cookie?: never;
         };
         /** List the registry (paginated, filterable). */
-        get: operations["list"];
+        get: operations["list_admin_models"];
         put?: never;
         /** Register a model by hand. */
-        post: operations["create"];
+        post: operations["create_model"];
         delete?: never;
         options?: never;
         head?: never;
@@ -152,7 +152,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Enable or disable models in bulk (unknown ids are ignored). */
-        post: operations["bulk"];
+        post: operations["bulk_toggle_models"];
         delete?: never;
         options?: never;
         head?: never;
@@ -172,7 +172,7 @@ export interface paths {
          * Import OpenRouter's public model list with prices (`GET {OPENROUTER_BASE_URL}/models`).
          *     New models are registered enabled; existing ones keep their enabled flag.
          */
-        post: operations["sync"];
+        post: operations["sync_openrouter_models"];
         delete?: never;
         options?: never;
         head?: never;
@@ -193,7 +193,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Enable or disable a model, or correct its prices and limits. */
-        patch: operations["patch"];
+        patch: operations["update_model"];
         trace?: never;
     };
     "/v1/admin/users": {
@@ -204,10 +204,10 @@ export interface paths {
             cookie?: never;
         };
         /** List users (admin). */
-        get: operations["list"];
+        get: operations["list_users"];
         put?: never;
         /** Create a user (admin). */
-        post: operations["create"];
+        post: operations["create_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -222,15 +222,15 @@ export interface paths {
             cookie?: never;
         };
         /** One user (admin). */
-        get: operations["get"];
+        get: operations["get_user"];
         put?: never;
         post?: never;
         /** Deactivate a user (admin). */
-        delete: operations["delete"];
+        delete: operations["delete_user"];
         options?: never;
         head?: never;
         /** Update a user's role, status or password (admin). The last active admin cannot be demoted. */
-        patch: operations["update"];
+        patch: operations["update_user"];
         trace?: never;
     };
     "/v1/api-keys": {
@@ -241,10 +241,10 @@ export interface paths {
             cookie?: never;
         };
         /** List API keys (a non-admin key sees its own organization's; secrets are never listed). */
-        get: operations["list"];
+        get: operations["list_api_keys"];
         put?: never;
         /** Create an API key. The secret is in `key`, shown only in this answer. */
-        post: operations["create"];
+        post: operations["create_api_key"];
         delete?: never;
         options?: never;
         head?: never;
@@ -259,15 +259,15 @@ export interface paths {
             cookie?: never;
         };
         /** One API key (no secret). */
-        get: operations["get"];
+        get: operations["get_api_key"];
         put?: never;
         post?: never;
         /** Revoke an API key (soft delete: it never works again; its history stays). */
-        delete: operations["delete"];
+        delete: operations["revoke_api_key"];
         options?: never;
         head?: never;
         /** Update an API key (name, description, permissions, status, expiry, limits). */
-        patch: operations["update"];
+        patch: operations["update_api_key"];
         trace?: never;
     };
     "/v1/api-keys/{key_id}/stats": {
@@ -387,10 +387,10 @@ export interface paths {
             cookie?: never;
         };
         /** List organizations (a non-admin key sees only its own). */
-        get: operations["list"];
+        get: operations["list_organizations"];
         put?: never;
         /** Create an organization (admin). */
-        post: operations["create"];
+        post: operations["create_organization"];
         delete?: never;
         options?: never;
         head?: never;
@@ -405,15 +405,15 @@ export interface paths {
             cookie?: never;
         };
         /** One organization. */
-        get: operations["get"];
+        get: operations["get_organization"];
         put?: never;
         post?: never;
         /** Deactivate an organization (admin). Its keys stop working; its history stays for statistics. */
-        delete: operations["delete"];
+        delete: operations["deactivate_organization"];
         options?: never;
         head?: never;
         /** Update an organization (admin). */
-        patch: operations["update"];
+        patch: operations["update_organization"];
         trace?: never;
     };
     "/v1/organizations/{org_id}/stats": {
@@ -1745,7 +1745,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_admin_models: {
         parameters: {
             query?: {
                 /** @description 1-based page number (default 1). */
@@ -1849,7 +1849,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    create_model: {
         parameters: {
             query?: never;
             header?: never;
@@ -1936,7 +1936,7 @@ export interface operations {
             };
         };
     };
-    bulk: {
+    bulk_toggle_models: {
         parameters: {
             query?: never;
             header?: never;
@@ -2005,7 +2005,7 @@ export interface operations {
             };
         };
     };
-    sync: {
+    sync_openrouter_models: {
         parameters: {
             query?: never;
             header?: never;
@@ -2061,7 +2061,7 @@ export interface operations {
             };
         };
     };
-    patch: {
+    update_model: {
         parameters: {
             query?: never;
             header?: never;
@@ -2142,7 +2142,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_users: {
         parameters: {
             query?: {
                 /** @description 1-based page number (default 1). */
@@ -2220,7 +2220,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    create_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -2298,7 +2298,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -2366,7 +2366,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    delete_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -2443,7 +2443,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    update_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -2533,7 +2533,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_api_keys: {
         parameters: {
             query?: {
                 /** @description 1-based page number (default 1). */
@@ -2628,7 +2628,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    create_api_key: {
         parameters: {
             query?: never;
             header?: never;
@@ -2724,7 +2724,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_api_key: {
         parameters: {
             query?: never;
             header?: never;
@@ -2792,7 +2792,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    revoke_api_key: {
         parameters: {
             query?: never;
             header?: never;
@@ -2860,7 +2860,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    update_api_key: {
         parameters: {
             query?: never;
             header?: never;
@@ -3402,7 +3402,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_organizations: {
         parameters: {
             query?: {
                 /** @description 1-based page number (default 1). */
@@ -3483,7 +3483,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    create_organization: {
         parameters: {
             query?: never;
             header?: never;
@@ -3561,7 +3561,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_organization: {
         parameters: {
             query?: never;
             header?: never;
@@ -3629,7 +3629,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    deactivate_organization: {
         parameters: {
             query?: never;
             header?: never;
@@ -3697,7 +3697,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    update_organization: {
         parameters: {
             query?: never;
             header?: never;

@@ -76,7 +76,7 @@ pub struct ModelListQuery {
 }
 
 /// List the registry (paginated, filterable).
-#[utoipa::path(get, path = "/v1/admin/models", tag = "models",
+#[utoipa::path(get, path = "/v1/admin/models", operation_id = "list_admin_models", tag = "models",
     params(PageQuery, ModelListQuery),
     responses(
         (status = 200, description = "A page of models", body = inline(Paginated<AdminModel>)),
@@ -143,7 +143,7 @@ fn yes() -> bool {
 }
 
 /// Register a model by hand.
-#[utoipa::path(post, path = "/v1/admin/models", tag = "models", request_body = NewModel,
+#[utoipa::path(post, path = "/v1/admin/models", operation_id = "create_model", tag = "models", request_body = NewModel,
     responses(
         (status = 201, description = "Registered", body = AdminModel),
         (status = 400, description = "Invalid id or negative price", body = crate::routes::schemas::ErrorBody),
@@ -198,7 +198,7 @@ pub struct ModelPatch {
 }
 
 /// Enable or disable a model, or correct its prices and limits.
-#[utoipa::path(patch, path = "/v1/admin/models/{id}", tag = "models", request_body = ModelPatch,
+#[utoipa::path(patch, path = "/v1/admin/models/{id}", operation_id = "update_model", tag = "models", request_body = ModelPatch,
     params(("id" = String, Path, description = "Model id, e.g. `openai/gpt-4o-mini`", min_length = 1, max_length = 256)),
     responses(
         (status = 200, description = "Updated", body = AdminModel),
@@ -246,7 +246,7 @@ pub struct BulkResult {
 }
 
 /// Enable or disable models in bulk (unknown ids are ignored).
-#[utoipa::path(post, path = "/v1/admin/models/bulk", tag = "models", request_body = BulkToggle,
+#[utoipa::path(post, path = "/v1/admin/models/bulk", operation_id = "bulk_toggle_models", tag = "models", request_body = BulkToggle,
     responses((status = 200, description = "Updated", body = BulkResult)),
     security(("bearer" = [])))]
 pub async fn bulk(
@@ -271,7 +271,7 @@ pub struct SyncResult {
 
 /// Import OpenRouter's public model list with prices (`GET {OPENROUTER_BASE_URL}/models`).
 /// New models are registered enabled; existing ones keep their enabled flag.
-#[utoipa::path(post, path = "/v1/admin/models/sync", tag = "models",
+#[utoipa::path(post, path = "/v1/admin/models/sync", operation_id = "sync_openrouter_models", tag = "models",
     responses(
         (status = 200, description = "Synced", body = SyncResult),
         (status = 502, description = "OpenRouter failed", body = crate::routes::schemas::ErrorBody),

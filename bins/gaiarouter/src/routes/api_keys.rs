@@ -147,7 +147,7 @@ pub struct ApiKeyQuery {
 }
 
 /// Create an API key. The secret is in `key`, shown only in this answer.
-#[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = CreateApiKeyBody,
+#[utoipa::path(post, path = "/v1/api-keys", operation_id = "create_api_key", tag = "api-keys", request_body = CreateApiKeyBody,
     responses(
         (status = 201, description = "Created; `key` holds the secret", body = ApiKeyResponse),
         (status = 400, description = "Invalid field", body = crate::routes::schemas::ErrorBody),
@@ -178,7 +178,7 @@ pub async fn create(
 }
 
 /// List API keys (a non-admin key sees its own organization's; secrets are never listed).
-#[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(PageQuery, ApiKeyQuery),
+#[utoipa::path(get, path = "/v1/api-keys", operation_id = "list_api_keys", tag = "api-keys", params(PageQuery, ApiKeyQuery),
     responses((status = 200, description = "A page", body = inline(Paginated<ApiKeyResponse>))),
     security(("bearer" = [])))]
 pub async fn list(
@@ -212,7 +212,7 @@ pub async fn list(
 }
 
 /// One API key (no secret).
-#[utoipa::path(get, path = "/v1/api-keys/{key_id}", tag = "api-keys",
+#[utoipa::path(get, path = "/v1/api-keys/{key_id}", operation_id = "get_api_key", tag = "api-keys",
     params(("key_id" = String, Path, description = "Key id")),
     responses(
         (status = 200, description = "The key", body = ApiKeyResponse),
@@ -229,7 +229,7 @@ pub async fn get(
 }
 
 /// Update an API key (name, description, permissions, status, expiry, limits).
-#[utoipa::path(patch, path = "/v1/api-keys/{key_id}", tag = "api-keys", request_body = UpdateApiKeyBody,
+#[utoipa::path(patch, path = "/v1/api-keys/{key_id}", operation_id = "update_api_key", tag = "api-keys", request_body = UpdateApiKeyBody,
     params(("key_id" = String, Path, description = "Key id")),
     responses(
         (status = 200, description = "Updated", body = ApiKeyResponse),
@@ -262,7 +262,7 @@ pub async fn update(
 }
 
 /// Revoke an API key (soft delete: it never works again; its history stays).
-#[utoipa::path(delete, path = "/v1/api-keys/{key_id}", tag = "api-keys",
+#[utoipa::path(delete, path = "/v1/api-keys/{key_id}", operation_id = "revoke_api_key", tag = "api-keys",
     params(("key_id" = String, Path, description = "Key id")),
     responses(
         (status = 200, description = "Revoked", body = Message),

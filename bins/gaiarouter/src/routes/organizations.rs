@@ -123,7 +123,7 @@ pub struct Message {
 }
 
 /// Create an organization (admin).
-#[utoipa::path(post, path = "/v1/organizations", tag = "organizations", request_body = CreateOrganizationBody,
+#[utoipa::path(post, path = "/v1/organizations", operation_id = "create_organization", tag = "organizations", request_body = CreateOrganizationBody,
     responses(
         (status = 201, description = "Created", body = OrganizationResponse),
         (status = 400, description = "Invalid field", body = crate::routes::schemas::ErrorBody),
@@ -149,7 +149,7 @@ pub async fn create(
 }
 
 /// List organizations (a non-admin key sees only its own).
-#[utoipa::path(get, path = "/v1/organizations", tag = "organizations", params(PageQuery, OrganizationQuery),
+#[utoipa::path(get, path = "/v1/organizations", operation_id = "list_organizations", tag = "organizations", params(PageQuery, OrganizationQuery),
     responses(
         (status = 200, description = "A page", body = inline(Paginated<OrganizationResponse>)),
         (status = 401, description = "Not authenticated", body = crate::routes::schemas::ErrorBody),
@@ -174,7 +174,7 @@ pub async fn list(
 }
 
 /// One organization.
-#[utoipa::path(get, path = "/v1/organizations/{org_id}", tag = "organizations",
+#[utoipa::path(get, path = "/v1/organizations/{org_id}", operation_id = "get_organization", tag = "organizations",
     params(("org_id" = String, Path, description = "Organization id")),
     responses(
         (status = 200, description = "The organization", body = OrganizationResponse),
@@ -190,7 +190,7 @@ pub async fn get(
 }
 
 /// Update an organization (admin).
-#[utoipa::path(patch, path = "/v1/organizations/{org_id}", tag = "organizations", request_body = UpdateOrganizationBody,
+#[utoipa::path(patch, path = "/v1/organizations/{org_id}", operation_id = "update_organization", tag = "organizations", request_body = UpdateOrganizationBody,
     params(("org_id" = String, Path, description = "Organization id")),
     responses(
         (status = 200, description = "Updated", body = OrganizationResponse),
@@ -220,7 +220,7 @@ pub async fn update(
 }
 
 /// Deactivate an organization (admin). Its keys stop working; its history stays for statistics.
-#[utoipa::path(delete, path = "/v1/organizations/{org_id}", tag = "organizations",
+#[utoipa::path(delete, path = "/v1/organizations/{org_id}", operation_id = "deactivate_organization", tag = "organizations",
     params(("org_id" = String, Path, description = "Organization id")),
     responses(
         (status = 200, description = "Deactivated", body = Message),

@@ -277,7 +277,7 @@ pub struct UserQuery {
 }
 
 /// List users (admin).
-#[utoipa::path(get, path = "/v1/admin/users", tag = "auth", params(PageQuery, UserQuery),
+#[utoipa::path(get, path = "/v1/admin/users", operation_id = "list_users", tag = "auth", params(PageQuery, UserQuery),
     responses((status = 200, description = "A page", body = inline(Paginated<UserResponse>))), security(("bearer" = [])))]
 pub async fn list(
     Require(p, _): AdminOnly,
@@ -298,7 +298,7 @@ pub async fn list(
 }
 
 /// Create a user (admin).
-#[utoipa::path(post, path = "/v1/admin/users", tag = "auth", request_body = CreateUserBody,
+#[utoipa::path(post, path = "/v1/admin/users", operation_id = "create_user", tag = "auth", request_body = CreateUserBody,
     responses(
         (status = 201, description = "Created", body = UserResponse),
         (status = 400, description = "Invalid field", body = crate::routes::schemas::ErrorBody),
@@ -322,7 +322,7 @@ pub async fn create(
 }
 
 /// One user (admin).
-#[utoipa::path(get, path = "/v1/admin/users/{user_id}", tag = "auth", params(("user_id" = String, Path, description = "User id")),
+#[utoipa::path(get, path = "/v1/admin/users/{user_id}", operation_id = "get_user", tag = "auth", params(("user_id" = String, Path, description = "User id")),
     responses((status = 200, description = "The user", body = UserResponse), (status = 404, description = "Not found", body = crate::routes::schemas::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
@@ -336,7 +336,7 @@ pub async fn get(
 }
 
 /// Update a user's role, status or password (admin). The last active admin cannot be demoted.
-#[utoipa::path(patch, path = "/v1/admin/users/{user_id}", tag = "auth", request_body = UpdateUserBody,
+#[utoipa::path(patch, path = "/v1/admin/users/{user_id}", operation_id = "update_user", tag = "auth", request_body = UpdateUserBody,
     params(("user_id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "Updated", body = UserResponse),
@@ -364,7 +364,7 @@ pub async fn update(
 }
 
 /// Deactivate a user (admin).
-#[utoipa::path(delete, path = "/v1/admin/users/{user_id}", tag = "auth", params(("user_id" = String, Path, description = "User id")),
+#[utoipa::path(delete, path = "/v1/admin/users/{user_id}", operation_id = "delete_user", tag = "auth", params(("user_id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "Deactivated", body = Message),
         (status = 404, description = "Not found", body = crate::routes::schemas::ErrorBody),

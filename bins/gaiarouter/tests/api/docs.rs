@@ -22,9 +22,16 @@ async fn the_openapi_document_is_valid_3_1_with_a_bearer_scheme() {
     for path in ["/health", "/ready"] {
         assert!(paths.contains_key(path), "{path} missing from the document");
     }
-    // Every operation documents at least one response and names a tag.
+    // Every operation documents at least one response, names a tag and has an operationId of its own
+    // (generated clients name their functions and types after it).
+    let mut operation_ids = std::collections::HashMap::new();
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(!id.is_empty(), "{method} {path} has no operationId");
+            if let Some(other) = operation_ids.insert(id.to_owned(), format!("{method} {path}")) {
+                panic!("operationId {id} names both {other} and {method} {path}");
+            }
             assert!(
                 op["responses"].as_object().is_some_and(|r| !r.is_empty()),
                 "{method} {path}"
