@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     Db, TestApp, fresh_database, point_providers_at, spawn_app_with_upstream, spawn_with,
 };
-use crate::tenancy::{call, chat_as, create_key, create_org, ok_upstream};
+use crate::tenancy::{chat_as, ok_upstream};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
@@ -73,38 +73,35 @@ fn name(c: Caller) -> &'static str {
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
-    let own = create_org(app, "own", json!({})).await;
-    let other = create_org(app, "other", json!({})).await;
+    let own = app.create_org("own", json!({})).await;
+    let other = app.create_org("other", json!({})).await;
     let own_org = own["id"].as_str().unwrap().to_owned();
     let other_org = other["id"].as_str().unwrap().to_owned();
-    let (_, read) = create_key(app, &own_org, json!({"permissions": ["read"]})).await;
-    let (own_key, write) =
-        create_key(app, &own_org, json!({"permissions": ["read", "write"]})).await;
-    let (_, admin) = create_key(app, &own_org, json!({"permissions": ["admin"]})).await;
-    let (_, other_key) =
-        create_key(app, &other_org, json!({"permissions": ["read", "write"]})).await;
-    let (inactive_id, inactive) = create_key(app, &own_org, json!({})).await;
-    call(
-        app,
-        Some(app.key()),
-        Method::PATCH,
-        &format!("/v1/api-keys/{inactive_id}"),
-        Some(json!({"status": "inactive"})),
-    )
-    .await;
+    let (_, read) = app
+        .create_key(&own_org, json!({"permissions": ["read"]}))
+        .await;
+    let (own_key, write) = app
+        .create_key(&own_org, json!({"permissions": ["read", "write"]}))
+        .await;
+    let (_, admin) = app
+        .create_key(&own_org, json!({"permissions": ["admin"]}))
+        .await;
+    let (_, other_key) = app
+        .create_key(&other_org, json!({"permissions": ["read", "write"]}))
+        .await;
+    let (inactive_id, inactive) = app.create_key(&own_org, json!({})).await;
+    app.admin()
+        .update_api_key(&inactive_id, json!({"status": "inactive"}))
+        .await;
     let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
-    let (_, expired) = create_key(app, &own_org, json!({"expires_at": soon})).await;
-    let login: Value = call(
-        app,
-        None,
-        Method::POST,
-        "/v1/admin/login",
-        Some(json!({"username": "root", "password": "root-password"})),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let (_, expired) = app.create_key(&own_org, json!({"expires_at": soon})).await;
+    let login: Value = app
+        .anonymous()
+        .login(json!({"username": "root", "password": "root-password"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let user_jwt = login["token"].as_str().unwrap().to_owned();
     let key_jwt = key_login(app, &write).await;
     let mut parts: Vec<String> = user_jwt.split('.').map(str::to_owned).collect();
@@ -113,39 +110,22 @@ async fn fixture(app: &TestApp) -> Fixture {
     // {"alg":"none"} with a user claim and no signature.
     let alg_none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4Iiwia2luZCI6InVzZXIiLCJpc3MiOiJnYWlhcm91dGVyIiwiaWF0IjowLCJleHAiOjk5OTk5OTk5OTl9.".to_owned();
     // A key that signs in, then is deleted: its token must die with it.
-    let (doomed_id, doomed) = create_key(
-        app,
-        &own_org,
-        json!({"permissions": ["read", "write", "admin"]}),
-    )
-    .await;
+    let (doomed_id, doomed) = app
+        .create_key(&own_org, json!({"permissions": ["read", "write", "admin"]}))
+        .await;
     let deleted_key_jwt = key_login(app, &doomed).await;
-    let res = call(
-        app,
-        Some(app.key()),
-        Method::DELETE,
-        &format!("/v1/api-keys/{doomed_id}"),
-        None,
-    )
-    .await;
+    let res = app.admin().revoke_api_key(&doomed_id).await;
     assert_eq!(res.status(), 200);
     // An organization deleted with a key in it.
-    let closing = create_org(app, "closing", json!({})).await;
+    let closing = app.create_org("closing", json!({})).await;
     let closing_id = closing["id"].as_str().unwrap();
-    let (_, deleted_org_key) = create_key(
-        app,
-        closing_id,
-        json!({"permissions": ["read", "write", "admin"]}),
-    )
-    .await;
-    let res = call(
-        app,
-        Some(app.key()),
-        Method::DELETE,
-        &format!("/v1/organizations/{closing_id}"),
-        None,
-    )
-    .await;
+    let (_, deleted_org_key) = app
+        .create_key(
+            closing_id,
+            json!({"permissions": ["read", "write", "admin"]}),
+        )
+        .await;
+    let res = app.admin().deactivate_organization(&closing_id).await;
     assert_eq!(res.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let mut tokens = std::collections::HashMap::new();
@@ -175,14 +155,7 @@ async fn fixture(app: &TestApp) -> Fixture {
 
 /// A key-login token for `key`.
 async fn key_login(app: &TestApp, key: &str) -> String {
-    let res = call(
-        app,
-        None,
-        Method::POST,
-        "/v1/auth/key-login",
-        Some(json!({"api_key": key})),
-    )
-    .await;
+    let res = app.anonymous().key_login(json!({"api_key": key})).await;
     assert_eq!(res.status(), 200);
     let v: Value = res.json().await.unwrap();
     v["token"].as_str().unwrap().to_owned()
@@ -302,7 +275,9 @@ async fn every_management_endpoint_answers_every_kind_of_caller_as_specified() {
         for (endpoint, m, p, body) in cases {
             n += 1;
             let want = expected(endpoint, c);
-            let got = call(&app, token.as_deref(), m.clone(), &p, body)
+            let got = app
+                .caller(token.as_deref())
+                .send(m.clone(), &p, body)
                 .await
                 .status()
                 .as_u16();
@@ -359,7 +334,7 @@ fn number(field: &str, v: f64) -> Value {
 async fn no_key_can_lift_its_own_limits_or_give_a_looser_key_for_any_limit_field() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "bound", json!({})).await;
+    let org = app.create_org("bound", json!({})).await;
     let org_id = org["id"].as_str().unwrap().to_owned();
     let own_limits = json!({"monthly_requests_limit": 5, "monthly_tokens_limit": 1000,
         "monthly_cost_limit": 2.0, "rate_limit_rpm": 2});
@@ -368,13 +343,13 @@ async fn no_key_can_lift_its_own_limits_or_give_a_looser_key_for_any_limit_field
     for (field, _own, looser, tighter) in LIMIT_FIELDS {
         for via_token in [false, true] {
             // A fresh write key with all four limits, and an unlimited sibling an admin made.
-            let (own_id, own_key) = create_key(&app, &org_id, own_limits.clone()).await;
+            let (own_id, own_key) = app.create_key(&org_id, own_limits.clone()).await;
             let token = if via_token {
                 key_login(&app, &own_key).await
             } else {
                 own_key.clone()
             };
-            let (sibling, _) = create_key(&app, &org_id, json!({})).await;
+            let (sibling, _) = app.create_key(&org_id, json!({})).await;
             let own_path = format!("/v1/api-keys/{own_id}");
             let sibling_path = format!("/v1/api-keys/{sibling}");
             let row =
@@ -468,14 +443,10 @@ async fn no_key_can_lift_its_own_limits_or_give_a_looser_key_for_any_limit_field
             ];
             for r in rows {
                 n += 1;
-                let res = call(
-                    &app,
-                    Some(&r.token),
-                    r.method.clone(),
-                    &r.path,
-                    Some(r.body.clone()),
-                )
-                .await;
+                let res = app
+                    .with(&r.token)
+                    .send(r.method.clone(), &r.path, Some(r.body.clone()))
+                    .await;
                 let got = res.status().as_u16();
                 let body: Value = res.json().await.unwrap_or(Value::Null);
                 if got != r.status {
@@ -500,7 +471,9 @@ async fn no_key_can_lift_its_own_limits_or_give_a_looser_key_for_any_limit_field
                 }
             }
             // Whatever was refused, the key's limits are as the admin set them except the tightening.
-            let now: Value = call(&app, Some(app.key()), Method::GET, &own_path, None)
+            let now: Value = app
+                .admin()
+                .send(Method::GET, &own_path, None)
                 .await
                 .json()
                 .await
@@ -531,23 +504,23 @@ async fn no_key_can_lift_its_own_limits_or_give_a_looser_key_for_any_limit_field
 async fn a_key_cannot_loosen_its_permissions_expiry_or_status_and_may_revoke_itself() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "bound", json!({})).await;
+    let org = app.create_org("bound", json!({})).await;
     let org_id = org["id"].as_str().unwrap().to_owned();
-    let (id, key) = create_key(
-        &app,
-        &org_id,
-        json!({"monthly_requests_limit": 5, "rate_limit_rpm": 2}),
-    )
-    .await;
+    let (id, key) = app
+        .create_key(
+            &org_id,
+            json!({"monthly_requests_limit": 5, "rate_limit_rpm": 2}),
+        )
+        .await;
     let path = format!("/v1/api-keys/{id}");
-    let res = call(
-        &app,
-        Some(&key),
-        Method::PATCH,
-        &path,
-        Some(json!({"monthly_requests_limit": null, "rate_limit_rpm": null})),
-    )
-    .await;
+    let res = app
+        .with(&key)
+        .send(
+            Method::PATCH,
+            &path,
+            Some(json!({"monthly_requests_limit": null, "rate_limit_rpm": null})),
+        )
+        .await;
     let e = crate::helpers::assert_error_envelope(res, 403).await;
     assert_eq!(e["code"], "permission_denied");
     assert_eq!(chat_as(&app, &key).await.status(), 200);
@@ -560,12 +533,12 @@ async fn a_key_cannot_loosen_its_permissions_expiry_or_status_and_may_revoke_its
 
     // Permissions: a read+write key may drop write but never add admin; expiry only shortened.
     let in_a_day = chrono::Utc::now() + chrono::Duration::days(1);
-    let (rid, rkey) = create_key(
-        &app,
-        &org_id,
-        json!({"permissions": ["read", "write"], "expires_at": in_a_day.to_rfc3339()}),
-    )
-    .await;
+    let (rid, rkey) = app
+        .create_key(
+            &org_id,
+            json!({"permissions": ["read", "write"], "expires_at": in_a_day.to_rfc3339()}),
+        )
+        .await;
     let rpath = format!("/v1/api-keys/{rid}");
     for (body, param) in [
         (
@@ -578,19 +551,18 @@ async fn a_key_cannot_loosen_its_permissions_expiry_or_status_and_may_revoke_its
             "expires_at",
         ),
     ] {
-        let res = call(&app, Some(&rkey), Method::PATCH, &rpath, Some(body.clone())).await;
+        let res = app
+            .with(&rkey)
+            .send(Method::PATCH, &rpath, Some(body.clone()))
+            .await;
         let e = crate::helpers::assert_error_envelope(res, 403).await;
         assert_eq!(e["param"], param, "{body}: {e}");
     }
     // A sibling it creates without an expiry expires with it; a later one is refused.
-    let res = call(
-        &app,
-        Some(&rkey),
-        Method::POST,
-        "/v1/api-keys",
-        Some(json!({"organization_id": org_id})),
-    )
-    .await;
+    let res = app
+        .with(&rkey)
+        .create_api_key(json!({"organization_id": org_id}))
+        .await;
     assert_eq!(res.status(), 201);
     let child: Value = res.json().await.unwrap();
     let child_exp =
@@ -599,78 +571,61 @@ async fn a_key_cannot_loosen_its_permissions_expiry_or_status_and_may_revoke_its
         (child_exp.timestamp() - in_a_day.timestamp()).abs() <= 1,
         "{child}"
     );
-    let res = call(
-        &app,
-        Some(&rkey),
-        Method::POST,
-        "/v1/api-keys",
-        Some(json!({"organization_id": org_id,
-        "expires_at": (in_a_day + chrono::Duration::hours(1)).to_rfc3339()})),
-    )
-    .await;
+    let res = app
+        .with(&rkey)
+        .create_api_key(json!({"organization_id": org_id,
+        "expires_at": (in_a_day + chrono::Duration::hours(1)).to_rfc3339()}))
+        .await;
     assert_eq!(
         crate::helpers::assert_error_envelope(res, 403).await["param"],
         "expires_at"
     );
     // Reactivating a sibling an admin disabled, which is looser than the caller, is refused.
-    let (loose, _) = create_key(&app, &org_id, json!({})).await;
-    call(
-        &app,
-        Some(app.key()),
-        Method::PATCH,
-        &format!("/v1/api-keys/{loose}"),
-        Some(json!({"status": "inactive"})),
-    )
-    .await;
-    let res = call(
-        &app,
-        Some(&rkey),
-        Method::PATCH,
-        &format!("/v1/api-keys/{loose}"),
-        Some(json!({"status": "active"})),
-    )
-    .await;
+    let (loose, _) = app.create_key(&org_id, json!({})).await;
+    app.admin()
+        .update_api_key(&loose, json!({"status": "inactive"}))
+        .await;
+    let res = app
+        .with(&rkey)
+        .update_api_key(&loose, json!({"status": "active"}))
+        .await;
     assert_eq!(res.status(), 403);
     // Tightening is allowed: drop write, shorten the expiry.
     let sooner = (in_a_day - chrono::Duration::hours(1)).to_rfc3339();
-    let res = call(
-        &app,
-        Some(&rkey),
-        Method::PATCH,
-        &rpath,
-        Some(json!({"permissions": ["read"], "expires_at": sooner})),
-    )
-    .await;
+    let res = app
+        .with(&rkey)
+        .send(
+            Method::PATCH,
+            &rpath,
+            Some(json!({"permissions": ["read"], "expires_at": sooner})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
 
     // An admin key cannot loosen itself, but an admin may loosen another key.
-    let (aid, akey) = create_key(
-        &app,
-        &org_id,
-        json!({"permissions": ["admin"], "monthly_tokens_limit": 10}),
-    )
-    .await;
-    let res = call(
-        &app,
-        Some(&akey),
-        Method::PATCH,
-        &format!("/v1/api-keys/{aid}"),
-        Some(json!({"monthly_tokens_limit": null})),
-    )
-    .await;
+    let (aid, akey) = app
+        .create_key(
+            &org_id,
+            json!({"permissions": ["admin"], "monthly_tokens_limit": 10}),
+        )
+        .await;
+    let res = app
+        .with(&akey)
+        .update_api_key(&aid, json!({"monthly_tokens_limit": null}))
+        .await;
     assert_eq!(res.status(), 403);
-    let res = call(
-        &app,
-        Some(&akey),
-        Method::PATCH,
-        &path,
-        Some(json!({"monthly_requests_limit": null, "rate_limit_rpm": null})),
-    )
-    .await;
+    let res = app
+        .with(&akey)
+        .send(
+            Method::PATCH,
+            &path,
+            Some(json!({"monthly_requests_limit": null, "rate_limit_rpm": null})),
+        )
+        .await;
     assert_eq!(res.status(), 200);
 
     // Revoking itself is allowed (and final).
-    let res = call(&app, Some(&key), Method::DELETE, &path, None).await;
+    let res = app.with(&key).send(Method::DELETE, &path, None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(chat_as(&app, &key).await.status(), 401);
 }
@@ -679,7 +634,7 @@ async fn a_key_cannot_loosen_its_permissions_expiry_or_status_and_may_revoke_its
 async fn sql_injection_attempts_in_filters_and_paths_are_inert() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    create_org(&app, "acme", json!({})).await;
+    app.create_org("acme", json!({})).await;
     for attack in [
         "' OR '1'='1",
         "x'; DROP TABLE organizations; --",
@@ -694,7 +649,7 @@ async fn sql_injection_attempts_in_filters_and_paths_are_inert() {
             format!("/v1/api-keys/{q}"),
             format!("/v1/admin/models?provider={q}&search={q}"),
         ] {
-            let res = call(&app, Some(app.key()), Method::GET, &p, None).await;
+            let res = app.admin().send(Method::GET, &p, None).await;
             let status = res.status().as_u16();
             assert!(
                 status == 200 || status == 404 || status == 400,
@@ -707,17 +662,13 @@ async fn sql_injection_attempts_in_filters_and_paths_are_inert() {
         }
     }
     // The table is still there.
-    let orgs: Value = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        "/v1/organizations?search=acme",
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let orgs: Value = app
+        .admin()
+        .list_organizations("search=acme")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(orgs["pagination"]["total"], 1);
 }
 
@@ -759,8 +710,10 @@ async fn two_instances_share_a_request_limit_and_revocations(db: Db) {
     let dir_b = tempfile::tempdir().unwrap();
     let mut b = spawn_with(settings(dir_b.path()), dir_b).await;
     b.admin_key = a.admin_key.clone();
-    let org = create_org(&a, "shared", json!({"monthly_requests_limit": 30})).await;
-    let (key_id, key) = create_key(&a, org["id"].as_str().unwrap(), json!({})).await;
+    let org = a
+        .create_org("shared", json!({"monthly_requests_limit": 30}))
+        .await;
+    let (key_id, key) = a.create_key(org["id"].as_str().unwrap(), json!({})).await;
     let a = std::sync::Arc::new(a);
     let b = std::sync::Arc::new(b);
     let mut tasks = Vec::new();
@@ -780,27 +733,19 @@ async fn two_instances_share_a_request_limit_and_revocations(db: Db) {
     assert_eq!(ok, 30, "two instances together admitted exactly the limit");
 
     // A revocation on A reaches B within the refresh interval.
-    let (k2_id, k2) = create_key(&a, org["id"].as_str().unwrap(), json!({})).await;
+    let (k2_id, k2) = a.create_key(org["id"].as_str().unwrap(), json!({})).await;
     let _ = key_id;
-    call(
-        &a,
-        Some(a.key()),
-        Method::PATCH,
-        &format!("/v1/organizations/{}", org["id"].as_str().unwrap()),
-        Some(json!({"monthly_requests_limit": null})),
-    )
-    .await;
+    a.admin()
+        .send(
+            Method::PATCH,
+            &format!("/v1/organizations/{}", org["id"].as_str().unwrap()),
+            Some(json!({"monthly_requests_limit": null})),
+        )
+        .await;
     let res = chat_as(&b, &k2).await;
     let status = res.status();
     assert_eq!(status, 200, "{}", res.text().await.unwrap());
-    call(
-        &a,
-        Some(a.key()),
-        Method::DELETE,
-        &format!("/v1/api-keys/{k2_id}"),
-        None,
-    )
-    .await;
+    a.admin().revoke_api_key(&k2_id).await;
     let bound = gaiarouter::startup::REFRESH_INTERVAL + std::time::Duration::from_secs(2);
     let started = std::time::Instant::now();
     loop {

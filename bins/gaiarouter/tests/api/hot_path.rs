@@ -10,7 +10,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{TestApp, spawn_app_with_upstream};
-use crate::tenancy::{chat_as, create_key, create_org, ok_upstream};
+use crate::tenancy::{chat_as, ok_upstream};
 
 /// `GET /metrics` with the admin key, as a map of `name{labels}` → value.
 async fn metrics(app: &TestApp) -> std::collections::HashMap<String, f64> {
@@ -35,8 +35,8 @@ async fn serving_requests_with_a_cached_key_runs_no_database_statement() {
     // Every kind of limit on both the organization and the key, so every check runs.
     let limits = json!({"monthly_requests_limit": 1_000_000, "monthly_tokens_limit": 1_000_000_000i64,
         "monthly_cost_limit": 1000.0, "rate_limit_rpm": 1_000_000});
-    let org = create_org(&app, "hot-path", limits.clone()).await;
-    let (_, key) = create_key(&app, org["id"].as_str().unwrap(), limits).await;
+    let org = app.create_org("hot-path", limits.clone()).await;
+    let (_, key) = app.create_key(org["id"].as_str().unwrap(), limits).await;
 
     // The first request claims the first blocks of request slots (the one time it waits for the database).
     assert_eq!(chat_as(&app, &key).await.status(), 200);
@@ -102,13 +102,13 @@ async fn serving_requests_with_a_cached_key_runs_no_database_statement() {
 async fn metrics_need_the_admin_permission() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "metrics", json!({})).await;
-    let (_, key) = create_key(
-        &app,
-        org["id"].as_str().unwrap(),
-        json!({"permissions": ["read", "write"]}),
-    )
-    .await;
+    let org = app.create_org("metrics", json!({})).await;
+    let (_, key) = app
+        .create_key(
+            org["id"].as_str().unwrap(),
+            json!({"permissions": ["read", "write"]}),
+        )
+        .await;
     let res = app.get("/metrics").await;
     crate::helpers::assert_error_envelope(res, 401).await;
     let res = app
@@ -156,8 +156,8 @@ async fn the_overhead_histogram_counts_answered_requests_without_the_providers_t
         .mount(&upstream)
         .await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "overhead", json!({})).await;
-    let (_, key) = create_key(&app, org["id"].as_str().unwrap(), json!({})).await;
+    let org = app.create_org("overhead", json!({})).await;
+    let (_, key) = app.create_key(org["id"].as_str().unwrap(), json!({})).await;
     let count = "gaia_request_overhead_seconds_count";
     let sum = "gaia_request_overhead_seconds_sum";
     let before = metrics(&app).await;

@@ -7,7 +7,7 @@ use gaia_store::testing;
 use serde_json::json;
 
 use crate::helpers::{Db, fresh_database, point_providers_at, spawn_with};
-use crate::tenancy::{chat_as, create_key, create_org, ok_upstream};
+use crate::tenancy::{chat_as, ok_upstream};
 
 #[tokio::test]
 async fn inference_with_a_cached_key_survives_a_database_outage_and_no_usage_is_lost() {
@@ -21,8 +21,8 @@ async fn inference_with_a_cached_key_survives_a_database_outage_and_no_usage_is_
     let mut settings = gaiarouter::configuration::Settings::for_tests(&url).unwrap();
     point_providers_at(&mut settings, &upstream.uri());
     let app = spawn_with(settings, dir).await;
-    let org = create_org(&app, "outage", json!({})).await;
-    let (_, key) = create_key(&app, org["id"].as_str().unwrap(), json!({})).await;
+    let org = app.create_org("outage", json!({})).await;
+    let (_, key) = app.create_key(org["id"].as_str().unwrap(), json!({})).await;
     assert_eq!(chat_as(&app, &key).await.status(), 200);
     crate::recording::records(&app, 1).await;
 

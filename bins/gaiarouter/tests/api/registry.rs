@@ -5,25 +5,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{TestApp, assert_error_envelope, spawn_app_with_upstream};
-
-impl TestApp {
-    async fn admin(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> reqwest::Response {
-        let mut req = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(self.key());
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        req.send().await.unwrap()
-    }
-}
+use crate::helpers::{assert_error_envelope, spawn_app_with_upstream};
 
 fn openai_answer(text: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
@@ -37,11 +19,8 @@ async fn admins_page_and_filter_the_registry() {
     let upstream = MockServer::start().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let res = app
-        .admin(
-            reqwest::Method::GET,
-            "/v1/admin/models?provider=anthropic&limit=2&page=1",
-            None,
-        )
+        .admin()
+        .list_admin_models("provider=anthropic&limit=2&page=1")
         .await;
     assert_eq!(res.status(), 200);
     let page: Value = res.json().await.unwrap();
@@ -63,13 +42,9 @@ async fn admins_page_and_filter_the_registry() {
         p["pages"].as_u64().unwrap(),
         p["total"].as_u64().unwrap().div_ceil(2)
     );
-    let res = app
-        .admin(reqwest::Method::GET, "/v1/admin/models?limit=1000", None)
-        .await;
+    let res = app.admin().list_admin_models("limit=1000").await;
     assert_eq!(assert_error_envelope(res, 400).await["param"], "limit");
-    let res = app
-        .admin(reqwest::Method::GET, "/v1/admin/models?enabled=maybe", None)
-        .await;
+    let res = app.admin().list_admin_models("enabled=maybe").await;
     assert_error_envelope(res, 400).await;
 }
 
@@ -86,11 +61,8 @@ async fn a_disabled_model_is_refused_and_listed_again_once_enabled() {
     assert_eq!(app.chat(&chat).await.status(), 200);
 
     let res = app
-        .admin(
-            reqwest::Method::PATCH,
-            "/v1/admin/models/openai/gpt-4o",
-            Some(json!({"enabled": false})),
-        )
+        .admin()
+        .update_model("openai/gpt-4o", json!({"enabled": false}))
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["enabled"], false);
@@ -108,20 +80,14 @@ async fn a_disabled_model_is_refused_and_listed_again_once_enabled() {
     );
 
     let res = app
-        .admin(
-            reqwest::Method::POST,
-            "/v1/admin/models/bulk",
-            Some(json!({"ids": ["openai/gpt-4o", "nope/x"], "enabled": true})),
-        )
+        .admin()
+        .bulk_toggle_models(json!({"ids": ["openai/gpt-4o", "nope/x"], "enabled": true}))
         .await;
     assert_eq!(res.json::<Value>().await.unwrap()["updated"], 1);
     assert_eq!(app.chat(&chat).await.status(), 200);
     let res = app
-        .admin(
-            reqwest::Method::PATCH,
-            "/v1/admin/models/openai/unknown",
-            Some(json!({"enabled": false})),
-        )
+        .admin()
+        .update_model("openai/unknown", json!({"enabled": false}))
         .await;
     assert_error_envelope(res, 404).await;
 }
@@ -136,7 +102,7 @@ async fn a_manually_registered_model_can_be_called() {
         .await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let res = app
-        .admin(reqwest::Method::POST, "/v1/admin/models", Some(json!({"id": "openai/ft:gpt-4o-mini:acme", "input_price_per_mtok": 0.3, "output_price_per_mtok": 1.2})))
+        .admin().create_model(json!({"id": "openai/ft:gpt-4o-mini:acme", "input_price_per_mtok": 0.3, "output_price_per_mtok": 1.2}))
         .await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
@@ -148,30 +114,18 @@ async fn a_manually_registered_model_can_be_called() {
         serde_json::from_slice(&upstream.received_requests().await.unwrap()[0].body).unwrap();
     assert_eq!(sent["model"], "ft:gpt-4o-mini:acme");
     let again = app
-        .admin(
-            reqwest::Method::POST,
-            "/v1/admin/models",
-            Some(json!({"id": "openai/ft:gpt-4o-mini:acme"})),
-        )
+        .admin()
+        .create_model(json!({"id": "openai/ft:gpt-4o-mini:acme"}))
         .await;
     assert_error_envelope(again, 409).await;
-    let bad = app
-        .admin(
-            reqwest::Method::POST,
-            "/v1/admin/models",
-            Some(json!({"id": "nowhere/x"})),
-        )
-        .await;
+    let bad = app.admin().create_model(json!({"id": "nowhere/x"})).await;
     assert_eq!(
         assert_error_envelope(bad, 422).await["code"],
         "unknown_provider"
     );
     let bad = app
-        .admin(
-            reqwest::Method::POST,
-            "/v1/admin/models",
-            Some(json!({"id": "openai/y", "input_price_per_mtok": -1})),
-        )
+        .admin()
+        .create_model(json!({"id": "openai/y", "input_price_per_mtok": -1}))
         .await;
     assert_error_envelope(bad, 400).await;
 }
@@ -192,9 +146,7 @@ async fn openrouter_sync_imports_models_with_prices() {
         .mount(&upstream)
         .await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let res = app
-        .admin(reqwest::Method::POST, "/v1/admin/models/sync", None)
-        .await;
+    let res = app.admin().sync_openrouter_models().await;
     assert_eq!(res.status(), 200);
     let result: Value = res.json().await.unwrap();
     assert_eq!(result["total"], 2);
@@ -228,10 +180,10 @@ async fn an_alias_falls_back_to_its_next_target_when_the_first_fails() {
         .await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let res = app
-        .admin(
-            reqwest::Method::PUT,
-            "/v1/admin/aliases/smart",
-            Some(json!({"targets": ["anthropic/claude-sonnet-4-5", "openai/gpt-4o"]})),
+        .admin()
+        .put_alias(
+            "smart",
+            json!({"targets": ["anthropic/claude-sonnet-4-5", "openai/gpt-4o"]}),
         )
         .await;
     assert_eq!(res.status(), 200);
@@ -247,30 +199,17 @@ async fn an_alias_falls_back_to_its_next_target_when_the_first_fails() {
     );
     assert_eq!(body["model"], "openai/gpt-4o");
 
-    let aliases: Value = app
-        .admin(reqwest::Method::GET, "/v1/admin/aliases", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let aliases: Value = app.admin().list_aliases().await.json().await.unwrap();
     assert_eq!(aliases[0]["alias"], "smart");
     let bad = app
-        .admin(
-            reqwest::Method::PUT,
-            "/v1/admin/aliases/x",
-            Some(json!({"targets": ["openai/not-registered"]})),
-        )
+        .admin()
+        .put_alias("x", json!({"targets": ["openai/not-registered"]}))
         .await;
     assert_eq!(
         assert_error_envelope(bad, 422).await["code"],
         "model_not_found"
     );
-    assert_eq!(
-        app.admin(reqwest::Method::DELETE, "/v1/admin/aliases/smart", None)
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.admin().delete_alias("smart").await.status(), 200);
     let gone = app
         .chat(&json!({"model": "smart", "messages": [{"role": "user", "content": "x"}]}))
         .await;
@@ -293,12 +232,12 @@ async fn a_client_error_is_not_retried_or_failed_over() {
         .mount(&upstream)
         .await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    app.admin(
-        reqwest::Method::PUT,
-        "/v1/admin/aliases/smart",
-        Some(json!({"targets": ["anthropic/claude-sonnet-4-5", "openai/gpt-4o"]})),
-    )
-    .await;
+    app.admin()
+        .put_alias(
+            "smart",
+            json!({"targets": ["anthropic/claude-sonnet-4-5", "openai/gpt-4o"]}),
+        )
+        .await;
     let res = app
         .chat(&json!({"model": "smart", "messages": [{"role": "user", "content": "x"}]}))
         .await;
@@ -340,9 +279,7 @@ async fn an_openrouter_list_with_hostile_entries_imports_the_rest() {
         .mount(&upstream)
         .await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let res = app
-        .admin(reqwest::Method::POST, "/v1/admin/models/sync", None)
-        .await;
+    let res = app.admin().sync_openrouter_models().await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let good = app.get_authed("/v1/models/openrouter/acme/good").await;
     assert_eq!(good.status(), 200);
@@ -398,12 +335,12 @@ async fn an_alias_moves_past_a_refused_credential_or_an_unknown_model_without_re
             .mount(&upstream)
             .await;
         let app = spawn_app_with_upstream(&upstream.uri()).await;
-        app.admin(
-            reqwest::Method::PUT,
-            "/v1/admin/aliases/smart",
-            Some(json!({"targets": ["anthropic/claude-sonnet-4-5", "openai/gpt-4o"]})),
-        )
-        .await;
+        app.admin()
+            .put_alias(
+                "smart",
+                json!({"targets": ["anthropic/claude-sonnet-4-5", "openai/gpt-4o"]}),
+            )
+            .await;
         let res = app
             .chat(&json!({"model": "smart", "stream": stream, "messages": [{"role": "user", "content": "x"}]}))
             .await;
@@ -452,12 +389,9 @@ async fn a_bad_request_stops_the_chain_and_refused_credentials_everywhere_give_5
         ),
         ("broken", json!(["openai/gpt-4o", "openai/gpt-4o-mini"])),
     ] {
-        app.admin(
-            reqwest::Method::PUT,
-            &format!("/v1/admin/aliases/{alias}"),
-            Some(json!({ "targets": targets })),
-        )
-        .await;
+        app.admin()
+            .put_alias(&alias, json!({ "targets": targets }))
+            .await;
     }
     let res = app
         .chat(&json!({"model": "smart", "messages": [{"role": "user", "content": "x"}]}))
@@ -500,11 +434,8 @@ async fn an_unpriced_model_is_refused_under_a_cost_limit_and_counted_for_everyon
         .await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let res = app
-        .admin(
-            reqwest::Method::POST,
-            "/v1/admin/models",
-            Some(json!({"id": "openai/local-x"})),
-        )
+        .admin()
+        .create_model(json!({"id": "openai/local-x"}))
         .await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
@@ -524,11 +455,12 @@ async fn an_unpriced_model_is_refused_under_a_cost_limit_and_counted_for_everyon
         .unwrap();
     assert_eq!(catalog["priced"], true);
 
-    let org = crate::tenancy::create_org(&app, "capped", json!({})).await;
+    let org = app.create_org("capped", json!({})).await;
     let org_id = org["id"].as_str().unwrap();
-    let (_, capped) =
-        crate::tenancy::create_key(&app, org_id, json!({"monthly_cost_limit": 5.0})).await;
-    let (_, free) = crate::tenancy::create_key(&app, org_id, json!({})).await;
+    let (_, capped) = app
+        .create_key(org_id, json!({"monthly_cost_limit": 5.0}))
+        .await;
+    let (_, free) = app.create_key(org_id, json!({})).await;
     let ask = |model: &str| json!({"model": model, "messages": [{"role": "user", "content": "x"}]});
     let call = |key: String, body: Value| {
         let app = &app;
@@ -553,12 +485,12 @@ async fn an_unpriced_model_is_refused_under_a_cost_limit_and_counted_for_everyon
         "{message}"
     );
     // An alias skips the unpriced target for a capped caller.
-    app.admin(
-        reqwest::Method::PUT,
-        "/v1/admin/aliases/cheap",
-        Some(json!({"targets": ["openai/local-x", "openai/gpt-4o-mini"]})),
-    )
-    .await;
+    app.admin()
+        .put_alias(
+            "cheap",
+            json!({"targets": ["openai/local-x", "openai/gpt-4o-mini"]}),
+        )
+        .await;
     let res = call(capped.clone(), ask("cheap")).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
@@ -590,12 +522,9 @@ async fn an_unpriced_model_is_refused_under_a_cost_limit_and_counted_for_everyon
     );
 
     // An organization's cost limit binds its keys the same way.
-    app.admin(
-        reqwest::Method::PATCH,
-        &format!("/v1/organizations/{org_id}"),
-        Some(json!({"monthly_cost_limit": 100.0})),
-    )
-    .await;
+    app.admin()
+        .update_organization(&org_id, json!({"monthly_cost_limit": 100.0}))
+        .await;
     let res = call(free.clone(), ask("openai/local-x")).await;
     assert_eq!(
         assert_error_envelope(res, 403).await["code"],
@@ -604,10 +533,10 @@ async fn an_unpriced_model_is_refused_under_a_cost_limit_and_counted_for_everyon
 
     // Priced at 0: free, and served.
     let res = app
-        .admin(
-            reqwest::Method::PATCH,
-            "/v1/admin/models/openai/local-x",
-            Some(json!({"input_price_per_mtok": 0, "output_price_per_mtok": 0})),
+        .admin()
+        .update_model(
+            "openai/local-x",
+            json!({"input_price_per_mtok": 0, "output_price_per_mtok": 0}),
         )
         .await;
     let patched: Value = res.json().await.unwrap();

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::client::ok_json;
 use crate::helpers::{TestApp, assert_error_envelope, spawn_app, spawn_app_with_upstream};
 
 // ---------------------------------------------------------------- helpers
@@ -105,16 +106,7 @@ fn ask(model: &str, content: &str, stream: bool) -> Value {
 }
 
 async fn create_org(app: &TestApp, name: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/v1/organizations"))
-        .bearer_auth(app.key())
-        .json(&json!({"name": name}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201, "creating organization {name}");
-    res.json::<Value>().await.unwrap()["id"]
+    app.create_org(name, json!({})).await["id"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -122,35 +114,11 @@ async fn create_org(app: &TestApp, name: &str) -> String {
 
 /// A key of `org_id`: `(id, secret)`.
 async fn create_key(app: &TestApp, org_id: &str, permissions: &[&str]) -> (String, String) {
-    let res = app
-        .client
-        .post(app.url("/v1/api-keys"))
-        .bearer_auth(app.key())
-        .json(&json!({"organization_id": org_id, "name": "stats-test", "permissions": permissions}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201, "creating a key");
-    let body: Value = res.json().await.unwrap();
-    (
-        body["id"].as_str().unwrap().to_owned(),
-        body["key"].as_str().unwrap().to_owned(),
+    app.create_key(
+        org_id,
+        json!({"name": "stats-test", "permissions": permissions}),
     )
-}
-
-async fn get_as(app: &TestApp, key: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn json_as(app: &TestApp, key: &str, path: &str) -> Value {
-    let res = get_as(app, key, path).await;
-    assert_eq!(res.status(), 200, "GET {path}");
-    res.json().await.unwrap()
+    .await
 }
 
 /// Sends a chat request as `key` and reads the whole answer (streams included), returning the status.
@@ -172,7 +140,7 @@ async fn chat_as(app: &TestApp, key: &str, body: &Value) -> u16 {
 async fn wait_for_records(app: &TestApp, n: u64) {
     let start = Instant::now();
     loop {
-        let body = json_as(app, app.key(), "/v1/requests?limit=1").await;
+        let body = ok_json(app.admin().request_log("limit=1").await).await;
         let total = body["pagination"]["total"].as_u64().unwrap();
         if total == n {
             return;
@@ -188,10 +156,10 @@ async fn wait_for_records(app: &TestApp, n: u64) {
 
 /// The catalog price of `model_id` in nano-dollars per million tokens: (input, output).
 async fn prices(app: &TestApp, model_id: &str) -> (i64, i64) {
-    let body = json_as(
-        app,
-        app.key(),
-        &format!("/v1/admin/models?search={model_id}&limit=100"),
+    let body = ok_json(
+        app.admin()
+            .list_admin_models(&format!("search={model_id}&limit=100"))
+            .await,
     )
     .await;
     let model = body["data"]
@@ -257,7 +225,7 @@ async fn statistics_match_exactly_after_known_requests_across_two_keys_two_model
     let claude_price = prices(&app, claude).await;
     let claude_cost = 2 * cost_nanos(claude_price, 20, 7) + cost_nanos(claude_price, 25, 18);
 
-    let k1 = json_as(&app, &secret1, &format!("/v1/api-keys/{key1}/stats")).await;
+    let k1 = ok_json(app.with(&secret1).key_stats(&key1, "").await).await;
     assert_eq!(k1["key_id"], key1.as_str());
     let s = &k1["summary"];
     assert_eq!(
@@ -275,7 +243,7 @@ async fn statistics_match_exactly_after_known_requests_across_two_keys_two_model
     assert_eq!(k1["by_provider"][0]["provider"], "openai");
     assert_eq!(k1["by_provider"][0]["requests"], 4);
 
-    let k2 = json_as(&app, &secret2, &format!("/v1/api-keys/{key2}/stats")).await;
+    let k2 = ok_json(app.with(&secret2).key_stats(&key2, "").await).await;
     let s = &k2["summary"];
     assert_eq!(
         (
@@ -289,10 +257,10 @@ async fn statistics_match_exactly_after_known_requests_across_two_keys_two_model
     );
     assert_cost(&s["total_cost"], claude_cost);
 
-    let o = json_as(
-        &app,
-        &secret2,
-        &format!("/v1/organizations/{org}/stats?group_by=provider"),
+    let o = ok_json(
+        app.with(&secret2)
+            .organization_stats(&org, "group_by=provider")
+            .await,
     )
     .await;
     assert_eq!(o["organization_id"], org.as_str());
@@ -335,22 +303,22 @@ async fn statistics_match_exactly_after_known_requests_across_two_keys_two_model
     assert_eq!(by_date[29]["requests"], 7);
     assert!(by_date[..29].iter().all(|d| d["requests"] == 0));
 
-    let global = json_as(&app, app.key(), "/v1/stats").await;
+    let global = ok_json(app.admin().global_stats("").await).await;
     assert_eq!(global["summary"]["total_requests"], 7);
     assert!(global["summary"]["total_keys"].as_u64().unwrap() >= 3);
     assert!(global["summary"]["active_keys"].as_u64().unwrap() >= 3);
     assert!(global.get("organization_id").is_none() && global.get("key_id").is_none());
 
-    let errors = json_as(
-        &app,
-        &secret1,
-        &format!("/v1/requests?key_id={key1}&status=error"),
+    let errors = ok_json(
+        app.with(&secret1)
+            .request_log(&format!("key_id={key1}&status=error"))
+            .await,
     )
     .await;
     assert_eq!(errors["pagination"]["total"], 1);
     assert_eq!(errors["data"][0]["status_code"], 400);
     let streams: Vec<Value> =
-        json_as(&app, app.key(), "/v1/requests?provider=anthropic").await["data"]
+        ok_json(app.admin().request_log("provider=anthropic").await).await["data"]
             .as_array()
             .unwrap()
             .iter()
@@ -374,7 +342,7 @@ async fn a_burst_of_concurrent_requests_is_recorded_completely() {
         futures_util::future::join_all((0..40).map(|_| chat_as(&app, &secret, &body))).await;
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     wait_for_records(&app, 40).await;
-    let stats = json_as(&app, &secret, &format!("/v1/api-keys/{key}/stats")).await;
+    let stats = ok_json(app.with(&secret).key_stats(&key, "").await).await;
     assert_eq!(stats["summary"]["total_requests"], 40);
     assert_eq!(stats["summary"]["total_tokens"], 40 * 16);
 }
@@ -390,14 +358,9 @@ async fn a_key_sees_its_own_organization_and_keys_but_nothing_of_another_organiz
     let (_, my_secret) = create_key(&app, &mine, &["read"]).await;
     let (their_key, _) = create_key(&app, &theirs, &["read", "write"]).await;
 
-    let own = get_as(&app, &my_secret, &format!("/v1/organizations/{mine}/stats")).await;
+    let own = app.with(&my_secret).organization_stats(&mine, "").await;
     assert_eq!(own.status(), 200);
-    let sibling = get_as(
-        &app,
-        &my_secret,
-        &format!("/v1/api-keys/{my_other_key}/stats"),
-    )
-    .await;
+    let sibling = app.with(&my_secret).key_stats(&my_other_key, "").await;
     assert_eq!(sibling.status(), 200);
 
     for path in [
@@ -407,14 +370,17 @@ async fn a_key_sees_its_own_organization_and_keys_but_nothing_of_another_organiz
         format!("/v1/requests?key_id={their_key}"),
         "/v1/organizations/no-such-org/stats".to_owned(),
     ] {
-        let res = get_as(&app, &my_secret, &path).await;
+        let res = app
+            .with(&my_secret)
+            .send(reqwest::Method::GET, &path, None)
+            .await;
         let error = assert_error_envelope(res, 404).await;
         assert!(
             !error["message"].as_str().unwrap().contains(&theirs),
             "{path}: {error}"
         );
     }
-    let global = get_as(&app, &my_secret, "/v1/stats").await;
+    let global = app.with(&my_secret).global_stats("").await;
     assert_error_envelope(global, 403).await;
     // An admin reading a missing organization or key gets a plain 404.
     assert_error_envelope(app.get_authed("/v1/api-keys/missing/stats").await, 404).await;
@@ -462,7 +428,7 @@ async fn invalid_dates_unknown_groupings_and_formats_are_400s_and_reversed_dates
 #[tokio::test]
 async fn by_default_statistics_cover_the_last_30_days_with_every_day_present() {
     let app = spawn_app().await;
-    let body = json_as(&app, app.key(), "/v1/stats").await;
+    let body = ok_json(app.admin().global_stats("").await).await;
     let end = Utc::now().date_naive();
     let start = end.checked_sub_days(Days::new(29)).unwrap();
     assert_eq!(
@@ -487,10 +453,10 @@ async fn by_default_statistics_cover_the_last_30_days_with_every_day_present() {
 #[tokio::test]
 async fn weeks_are_labelled_by_their_monday_and_months_by_year_and_month() {
     let app = spawn_app().await;
-    let weeks = json_as(
-        &app,
-        app.key(),
-        "/v1/stats?start_date=2026-11-01&end_date=2026-11-30&group_by=week",
+    let weeks = ok_json(
+        app.admin()
+            .global_stats("start_date=2026-11-01&end_date=2026-11-30&group_by=week")
+            .await,
     )
     .await;
     let labels: Vec<&str> = weeks["by_date"]
@@ -510,10 +476,10 @@ async fn weeks_are_labelled_by_their_monday_and_months_by_year_and_month() {
             "2026-11-30"
         ]
     );
-    let months = json_as(
-        &app,
-        app.key(),
-        "/v1/stats?start_date=2026-01-15T08:00:00Z&end_date=2026-03-01&group_by=month",
+    let months = ok_json(
+        app.admin()
+            .global_stats("start_date=2026-01-15T08:00:00Z&end_date=2026-03-01&group_by=month")
+            .await,
     )
     .await;
     assert_eq!(
@@ -546,12 +512,10 @@ async fn statistics_and_the_request_log_export_as_csv() {
     }
     wait_for_records(&app, 2).await;
 
-    let res = get_as(
-        &app,
-        &secret,
-        &format!("/v1/organizations/{org}/stats?format=csv&group_by=day"),
-    )
-    .await;
+    let res = app
+        .with(&secret)
+        .organization_stats(&org, "format=csv&group_by=day")
+        .await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-type"]
@@ -572,7 +536,7 @@ async fn statistics_and_the_request_log_export_as_csv() {
         lines[30]
     );
 
-    let res = get_as(&app, &secret, "/v1/requests?format=csv").await;
+    let res = app.with(&secret).request_log("format=csv").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["x-total-count"], "2");
     let text = res.text().await.unwrap();

@@ -1,69 +1,10 @@
 //! Organizations, API keys, permissions, limits, users and sign-in — over HTTP against the real server.
 
-use reqwest::Method;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{TestApp, assert_error_envelope, spawn_app_with_upstream};
-
-pub async fn call(
-    app: &TestApp,
-    token: Option<&str>,
-    m: Method,
-    p: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = app.client.request(m, app.url(p));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
-}
-
-pub async fn create_org(app: &TestApp, name: &str, extra: Value) -> Value {
-    let mut body = json!({"name": name});
-    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-        b.extend(e.clone());
-    }
-    let res = call(
-        app,
-        Some(app.key()),
-        Method::POST,
-        "/v1/organizations",
-        Some(body),
-    )
-    .await;
-    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-    res.json().await.unwrap()
-}
-
-/// Creates a key with the admin key; returns (id, secret).
-pub async fn create_key(app: &TestApp, org_id: &str, extra: Value) -> (String, String) {
-    create_key_as(app, app.key(), org_id, extra).await
-}
-
-pub async fn create_key_as(
-    app: &TestApp,
-    token: &str,
-    org_id: &str,
-    extra: Value,
-) -> (String, String) {
-    let mut body = json!({"organization_id": org_id});
-    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-        b.extend(e.clone());
-    }
-    let res = call(app, Some(token), Method::POST, "/v1/api-keys", Some(body)).await;
-    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-    let v: Value = res.json().await.unwrap();
-    (
-        v["id"].as_str().unwrap().to_owned(),
-        v["key"].as_str().unwrap().to_owned(),
-    )
-}
 
 pub async fn ok_upstream() -> MockServer {
     let upstream = MockServer::start().await;
@@ -79,17 +20,14 @@ pub async fn ok_upstream() -> MockServer {
 }
 
 pub async fn chat_as(app: &TestApp, key: &str) -> reqwest::Response {
-    call(app, Some(key), Method::POST, "/v1/chat/completions",
-        Some(json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}))).await
+    app.with(key).chat(&json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]})).await
 }
 
 #[tokio::test]
 async fn organizations_are_created_listed_updated_and_soft_deleted() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(
-        &app,
-        "acme",
+    let org = app.create_org("acme",
         json!({"description": "Acme Rockets", "monthly_cost_limit": 12.5, "rate_limit_rpm": 100}),
     )
     .await;
@@ -100,14 +38,10 @@ async fn organizations_are_created_listed_updated_and_soft_deleted() {
     let id = org["id"].as_str().unwrap();
 
     // Duplicate name, bad names, negative limits, unknown fields.
-    let dup = call(
-        &app,
-        Some(app.key()),
-        Method::POST,
-        "/v1/organizations",
-        Some(json!({"name": "acme"})),
-    )
-    .await;
+    let dup = app
+        .admin()
+        .create_organization(json!({"name": "acme"}))
+        .await;
     assert_error_envelope(dup, 409).await;
     for bad in [
         json!({"name": ""}),
@@ -119,104 +53,66 @@ async fn organizations_are_created_listed_updated_and_soft_deleted() {
         json!({"name": 42}),
         json!({"name": "ok", "status": "sleeping"}),
     ] {
-        let res = call(
-            &app,
-            Some(app.key()),
-            Method::POST,
-            "/v1/organizations",
-            Some(bad.clone()),
-        )
-        .await;
+        let res = app.admin().create_organization(bad.clone()).await;
         assert_error_envelope(res, 400).await;
     }
 
-    create_org(&app, "globex", json!({})).await;
-    let page: Value = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        "/v1/organizations?search=Rock&limit=5",
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    app.create_org("globex", json!({})).await;
+    let page: Value = app
+        .admin()
+        .list_organizations("search=Rock&limit=5")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["pagination"]["total"], 1);
     assert_eq!(page["data"][0]["id"], id);
-    let page: Value = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        "/v1/organizations?limit=1&page=2",
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let page: Value = app
+        .admin()
+        .list_organizations("limit=1&page=2")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["data"].as_array().unwrap().len(), 1);
     assert!(
         page["pagination"]["pages"].as_u64().unwrap() >= 3,
         "default + acme + globex"
     );
 
-    let patched: Value = call(&app, Some(app.key()), Method::PATCH, &format!("/v1/organizations/{id}"),
-        Some(json!({"monthly_cost_limit": null, "monthly_requests_limit": 1000, "description": "new"}))).await.json().await.unwrap();
+    let patched: Value = app.admin().update_organization(&id, json!({"monthly_cost_limit": null, "monthly_requests_limit": 1000, "description": "new"})).await.json().await.unwrap();
     assert_eq!(patched["monthly_cost_limit"], Value::Null);
     assert_eq!(patched["monthly_requests_limit"], 1000);
     assert_eq!(patched["rate_limit_rpm"], 100, "untouched fields stay");
 
-    let (_, key) = create_key(&app, id, json!({})).await;
+    let (_, key) = app.create_key(id, json!({})).await;
     assert_eq!(chat_as(&app, &key).await.status(), 200);
-    let res = call(
-        &app,
-        Some(app.key()),
-        Method::DELETE,
-        &format!("/v1/organizations/{id}"),
-        None,
-    )
-    .await;
+    let res = app.admin().deactivate_organization(&id).await;
     assert_eq!(res.status(), 200);
     assert!(
         res.json::<Value>().await.unwrap()["message"]
             .as_str()
             .is_some()
     );
-    let org: Value = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        &format!("/v1/organizations/{id}"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let org: Value = app
+        .admin()
+        .get_organization(&id)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(org["status"], "inactive");
     assert_error_envelope(chat_as(&app, &key).await, 401).await;
     // No key can be added to it: the organization's state conflicts with the request (409).
-    let refused = call(
-        &app,
-        Some(app.key()),
-        Method::POST,
-        "/v1/api-keys",
-        Some(json!({"organization_id": id})),
-    )
-    .await;
+    let refused = app
+        .admin()
+        .create_api_key(json!({"organization_id": id}))
+        .await;
     assert_eq!(
         assert_error_envelope(refused, 409).await["code"],
         "organization_inactive"
     );
-    let missing = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        "/v1/organizations/nope",
-        None,
-    )
-    .await;
+    let missing = app.admin().get_organization("nope").await;
     assert_error_envelope(missing, 404).await;
 }
 
@@ -229,16 +125,11 @@ async fn names_keep_any_unicode_text_and_compare_exactly_and_times_keep_their_ra
     let app = spawn_app_with_upstream(&upstream.uri()).await;
     let name = "团队 🚀 équipe";
     let description = "Ünïcödé, emoji 😀 and 中文 – stored as sent";
-    let org = create_org(&app, name, json!({"description": description})).await;
+    let org = app
+        .create_org(name, json!({"description": description}))
+        .await;
     let id = org["id"].as_str().unwrap();
-    let res = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        &format!("/v1/organizations/{id}"),
-        None,
-    )
-    .await;
+    let res = app.admin().get_organization(&id).await;
     assert_eq!(res.status(), 200);
     let read: Value = res.json().await.unwrap();
     assert_eq!(
@@ -247,14 +138,7 @@ async fn names_keep_any_unicode_text_and_compare_exactly_and_times_keep_their_ra
     );
 
     // Search finds it by a non-ASCII substring.
-    let res = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        "/v1/organizations?search=%F0%9F%9A%80",
-        None,
-    )
-    .await;
+    let res = app.admin().list_organizations("search=%F0%9F%9A%80").await;
     let page: Value = res.json().await.unwrap();
     assert_eq!(page["pagination"]["total"], 1, "{page}");
     assert_eq!(page["data"][0]["id"], id);
@@ -262,52 +146,28 @@ async fn names_keep_any_unicode_text_and_compare_exactly_and_times_keep_their_ra
     // Names differing only in an emoji, an accent or letter case are different names (a `_ci` collation
     // on MySQL would refuse them as duplicates); the same name again is a 409.
     for other in ["团队 😀 équipe", "团队 🚀 equipe", "团队 🚀 ÉQUIPE"] {
-        create_org(&app, other, json!({})).await;
+        app.create_org(other, json!({})).await;
     }
-    let dup = call(
-        &app,
-        Some(app.key()),
-        Method::POST,
-        "/v1/organizations",
-        Some(json!({"name": name})),
-    )
-    .await;
+    let dup = app.admin().create_organization(json!({"name": name})).await;
     assert_error_envelope(dup, 409).await;
 
     // A key's name, too.
-    let res = call(
-        &app,
-        Some(app.key()),
-        Method::POST,
-        "/v1/api-keys",
-        Some(json!({"organization_id": id, "name": "ключ 🔑"})),
-    )
-    .await;
+    let res = app
+        .admin()
+        .create_api_key(json!({"organization_id": id, "name": "ключ 🔑"}))
+        .await;
     assert_eq!(res.status(), 201);
     let key: Value = res.json().await.unwrap();
     assert_eq!(key["name"], "ключ 🔑");
 
     // An expiry past 2038 is kept (MySQL's TIMESTAMP, and MariaDB's reading of sqlx's parameters, ended
     // there: the key was stored as never expiring).
-    let res = call(
-        &app,
-        Some(app.key()),
-        Method::POST,
-        "/v1/api-keys",
-        Some(json!({"organization_id": id, "name": "long-lived", "expires_at": "2100-01-01T00:00:00Z"})),
-    )
+    let res = app.admin().create_api_key(json!({"organization_id": id, "name": "long-lived", "expires_at": "2100-01-01T00:00:00Z"}))
     .await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     let key_id = created["id"].as_str().unwrap();
-    let res = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        &format!("/v1/api-keys/{key_id}"),
-        None,
-    )
-    .await;
+    let res = app.admin().get_api_key(&key_id).await;
     let read: Value = res.json().await.unwrap();
     assert_eq!(read["expires_at"], "2100-01-01T00:00:00Z", "{read}");
     assert_eq!(read["status"], "active");
@@ -317,16 +177,12 @@ async fn names_keep_any_unicode_text_and_compare_exactly_and_times_keep_their_ra
 async fn keys_show_their_secret_once_and_only_a_hint_afterwards() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "acme", json!({})).await;
+    let org = app.create_org("acme", json!({})).await;
     let org_id = org["id"].as_str().unwrap();
-    let res = call(
-        &app,
-        Some(app.key()),
-        Method::POST,
-        "/v1/api-keys",
-        Some(json!({"organization_id": org_id, "name": "ci"})),
-    )
-    .await;
+    let res = app
+        .admin()
+        .create_api_key(json!({"organization_id": org_id, "name": "ci"}))
+        .await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     let secret = created["key"].as_str().unwrap();
@@ -335,32 +191,18 @@ async fn keys_show_their_secret_once_and_only_a_hint_afterwards() {
     assert_eq!(created["organization_name"], "acme");
     assert_eq!(created["status"], "active");
     let id = created["id"].as_str().unwrap();
-    let read: Value = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        &format!("/v1/api-keys/{id}"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let read: Value = app.admin().get_api_key(&id).await.json().await.unwrap();
     assert_eq!(read["key"], Value::Null);
     let hint = read["key_hint"].as_str().unwrap();
     assert!(hint.ends_with(&secret[secret.len() - 4..]));
     assert!(!hint.contains(&secret[20..40]));
-    let listed: Value = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        &format!("/v1/api-keys?organization_id={org_id}"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let listed: Value = app
+        .admin()
+        .list_api_keys(&format!("organization_id={org_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["pagination"]["total"], 1);
     assert!(
         !listed.to_string().contains(secret),
@@ -369,55 +211,20 @@ async fn keys_show_their_secret_once_and_only_a_hint_afterwards() {
 
     // last_used_at appears without a database write per request.
     assert_eq!(chat_as(&app, secret).await.status(), 200);
-    let read: Value = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        &format!("/v1/api-keys/{id}"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let read: Value = app.admin().get_api_key(&id).await.json().await.unwrap();
     assert!(read["last_used_at"].is_string(), "{read}");
 
     // Revoke: 401 everywhere, reads as revoked, cannot be edited back.
-    assert_eq!(
-        call(
-            &app,
-            Some(app.key()),
-            Method::DELETE,
-            &format!("/v1/api-keys/{id}"),
-            None
-        )
-        .await
-        .status(),
-        200
-    );
+    assert_eq!(app.admin().revoke_api_key(&id).await.status(), 200);
     assert_error_envelope(chat_as(&app, secret).await, 401).await;
-    let me = call(&app, Some(secret), Method::GET, "/v1/auth/me", None).await;
+    let me = app.with(secret).me().await;
     assert_error_envelope(me, 401).await;
-    let read: Value = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        &format!("/v1/api-keys/{id}"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let read: Value = app.admin().get_api_key(&id).await.json().await.unwrap();
     assert_eq!(read["status"], "revoked");
-    let revive = call(
-        &app,
-        Some(app.key()),
-        Method::PATCH,
-        &format!("/v1/api-keys/{id}"),
-        Some(json!({"status": "active"})),
-    )
-    .await;
+    let revive = app
+        .admin()
+        .update_api_key(&id, json!({"status": "active"}))
+        .await;
     assert_error_envelope(revive, 409).await;
 }
 
@@ -425,54 +232,30 @@ async fn keys_show_their_secret_once_and_only_a_hint_afterwards() {
 async fn disabled_and_expired_keys_are_refused() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "acme", json!({})).await;
+    let org = app.create_org("acme", json!({})).await;
     let org_id = org["id"].as_str().unwrap();
-    let (id, key) = create_key(&app, org_id, json!({})).await;
-    call(
-        &app,
-        Some(app.key()),
-        Method::PATCH,
-        &format!("/v1/api-keys/{id}"),
-        Some(json!({"status": "inactive"})),
-    )
-    .await;
+    let (id, key) = app.create_key(org_id, json!({})).await;
+    app.admin()
+        .update_api_key(&id, json!({"status": "inactive"}))
+        .await;
     assert_error_envelope(chat_as(&app, &key).await, 401).await;
-    call(
-        &app,
-        Some(app.key()),
-        Method::PATCH,
-        &format!("/v1/api-keys/{id}"),
-        Some(json!({"status": "active"})),
-    )
-    .await;
+    app.admin()
+        .update_api_key(&id, json!({"status": "active"}))
+        .await;
     assert_eq!(chat_as(&app, &key).await.status(), 200);
 
     let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
-    let (exp_id, exp_key) = create_key(&app, org_id, json!({"expires_at": soon})).await;
+    let (exp_id, exp_key) = app.create_key(org_id, json!({"expires_at": soon})).await;
     assert_eq!(chat_as(&app, &exp_key).await.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
     let err = assert_error_envelope(chat_as(&app, &exp_key).await, 401).await;
     assert_eq!(err["code"], "expired_api_key");
-    let read: Value = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        &format!("/v1/api-keys/{exp_id}"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let read: Value = app.admin().get_api_key(&exp_id).await.json().await.unwrap();
     assert_eq!(read["status"], "expired");
-    let past = call(
-        &app,
-        Some(app.key()),
-        Method::POST,
-        "/v1/api-keys",
-        Some(json!({"organization_id": org_id, "expires_at": "2001-01-01T00:00:00Z"})),
-    )
-    .await;
+    let past = app
+        .admin()
+        .create_api_key(json!({"organization_id": org_id, "expires_at": "2001-01-01T00:00:00Z"}))
+        .await;
     // Well-formed, but in the past: 422 (a rule no schema can state), naming the field.
     assert_eq!(
         assert_error_envelope(past, 422).await["param"],
@@ -484,63 +267,55 @@ async fn disabled_and_expired_keys_are_refused() {
 async fn a_key_can_never_grant_more_than_it_has_nor_reach_another_organization() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let a = create_org(&app, "a", json!({})).await;
-    let b = create_org(&app, "b", json!({})).await;
+    let a = app.create_org("a", json!({})).await;
+    let b = app.create_org("b", json!({})).await;
     let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
-    let (_, writer) = create_key(&app, a_id, json!({"permissions": ["read", "write"]})).await;
-    let (_, reader) = create_key(&app, a_id, json!({"permissions": ["read"]})).await;
-    let (b_key_id, _) = create_key(&app, b_id, json!({})).await;
-    let (admin_key_id, _) = create_key(&app, a_id, json!({"permissions": ["admin"]})).await;
+    let (_, writer) = app
+        .create_key(a_id, json!({"permissions": ["read", "write"]}))
+        .await;
+    let (_, reader) = app.create_key(a_id, json!({"permissions": ["read"]})).await;
+    let (b_key_id, _) = app.create_key(b_id, json!({})).await;
+    let (admin_key_id, _) = app
+        .create_key(a_id, json!({"permissions": ["admin"]}))
+        .await;
 
     // write: can create read/write keys in its own organization…
-    let (_, _) = create_key_as(&app, &writer, a_id, json!({"permissions": ["read"]})).await;
+    let (_, _) = app
+        .with(&writer)
+        .create_key(a_id, json!({"permissions": ["read"]}))
+        .await;
     // …but not an admin key, and not in another organization (404: no existence leak).
-    let res = call(
-        &app,
-        Some(&writer),
-        Method::POST,
-        "/v1/api-keys",
-        Some(json!({"organization_id": a_id, "permissions": ["admin"]})),
-    )
-    .await;
+    let res = app
+        .with(&writer)
+        .create_api_key(json!({"organization_id": a_id, "permissions": ["admin"]}))
+        .await;
     assert_error_envelope(res, 403).await;
-    let res = call(
-        &app,
-        Some(&writer),
-        Method::POST,
-        "/v1/api-keys",
-        Some(json!({"organization_id": b_id})),
-    )
-    .await;
+    let res = app
+        .with(&writer)
+        .create_api_key(json!({"organization_id": b_id}))
+        .await;
     assert_error_envelope(res, 404).await;
     // Nor edit or revoke an admin key of its own organization.
-    let res = call(
-        &app,
-        Some(&writer),
-        Method::DELETE,
-        &format!("/v1/api-keys/{admin_key_id}"),
-        None,
-    )
-    .await;
+    let res = app.with(&writer).revoke_api_key(&admin_key_id).await;
     assert_error_envelope(res, 403).await;
     // read: sees its organization and keys, cannot create.
-    let res = call(
-        &app,
-        Some(&reader),
-        Method::POST,
-        "/v1/api-keys",
-        Some(json!({"organization_id": a_id})),
-    )
-    .await;
+    let res = app
+        .with(&reader)
+        .create_api_key(json!({"organization_id": a_id}))
+        .await;
     assert_error_envelope(res, 403).await;
-    let orgs: Value = call(&app, Some(&reader), Method::GET, "/v1/organizations", None)
+    let orgs: Value = app
+        .with(&reader)
+        .list_organizations("")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(orgs["pagination"]["total"], 1);
     assert_eq!(orgs["data"][0]["id"], a_id);
-    let keys: Value = call(&app, Some(&reader), Method::GET, "/v1/api-keys", None)
+    let keys: Value = app
+        .with(&reader)
+        .list_api_keys("")
         .await
         .json()
         .await
@@ -552,98 +327,49 @@ async fn a_key_can_never_grant_more_than_it_has_nor_reach_another_organization()
             .iter()
             .all(|k| k["organization_id"] == a_id)
     );
-    let other: Value = call(
-        &app,
-        Some(&reader),
-        Method::GET,
-        &format!("/v1/api-keys?organization_id={b_id}"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let other: Value = app
+        .with(&reader)
+        .list_api_keys(&format!("organization_id={b_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(other["pagination"]["total"], 0);
-    assert_error_envelope(
-        call(
-            &app,
-            Some(&reader),
-            Method::GET,
-            &format!("/v1/organizations/{b_id}"),
-            None,
-        )
-        .await,
-        404,
-    )
-    .await;
-    assert_error_envelope(
-        call(
-            &app,
-            Some(&reader),
-            Method::GET,
-            &format!("/v1/api-keys/{b_key_id}"),
-            None,
-        )
-        .await,
-        404,
-    )
-    .await;
+    assert_error_envelope(app.with(&reader).get_organization(&b_id).await, 404).await;
+    assert_error_envelope(app.with(&reader).get_api_key(&b_key_id).await, 404).await;
     // Organization management and the registry are admin-only.
     assert_error_envelope(
-        call(
-            &app,
-            Some(&writer),
-            Method::POST,
-            "/v1/organizations",
-            Some(json!({"name": "c"})),
-        )
-        .await,
+        app.with(&writer)
+            .create_organization(json!({"name": "c"}))
+            .await,
         403,
     )
     .await;
     assert_error_envelope(
-        call(
-            &app,
-            Some(&writer),
-            Method::PATCH,
-            &format!("/v1/organizations/{a_id}"),
-            Some(json!({"name": "z"})),
-        )
-        .await,
+        app.with(&writer)
+            .update_organization(&a_id, json!({"name": "z"}))
+            .await,
         403,
     )
     .await;
-    assert_error_envelope(
-        call(&app, Some(&writer), Method::GET, "/v1/admin/models", None).await,
-        403,
-    )
-    .await;
-    assert_error_envelope(
-        call(&app, Some(&writer), Method::GET, "/v1/admin/users", None).await,
-        403,
-    )
-    .await;
+    assert_error_envelope(app.with(&writer).list_admin_models("").await, 403).await;
+    assert_error_envelope(app.with(&writer).list_users("").await, 403).await;
     // Every active key may call inference.
     assert_eq!(chat_as(&app, &reader).await.status(), 200);
-    assert_eq!(
-        call(&app, Some(&reader), Method::GET, "/v1/models", None)
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.with(&reader).list_models().await.status(), 200);
 }
 
 #[tokio::test]
 async fn a_key_request_limit_answers_429_with_the_reset_time() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "acme", json!({})).await;
-    let (_, key) = create_key(
-        &app,
-        org["id"].as_str().unwrap(),
-        json!({"monthly_requests_limit": 3}),
-    )
-    .await;
+    let org = app.create_org("acme", json!({})).await;
+    let (_, key) = app
+        .create_key(
+            org["id"].as_str().unwrap(),
+            json!({"monthly_requests_limit": 3}),
+        )
+        .await;
     for _ in 0..3 {
         assert_eq!(chat_as(&app, &key).await.status(), 200);
     }
@@ -663,26 +389,24 @@ async fn a_key_request_limit_answers_429_with_the_reset_time() {
 async fn an_organization_token_limit_counts_what_the_provider_reported() {
     let upstream = ok_upstream().await; // 15 tokens per answer
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "acme", json!({"monthly_tokens_limit": 40})).await;
+    let org = app
+        .create_org("acme", json!({"monthly_tokens_limit": 40}))
+        .await;
     let org_id = org["id"].as_str().unwrap();
-    let (_, k1) = create_key(&app, org_id, json!({})).await;
-    let (_, k2) = create_key(&app, org_id, json!({})).await;
+    let (_, k1) = app.create_key(org_id, json!({})).await;
+    let (_, k2) = app.create_key(org_id, json!({})).await;
     assert_eq!(chat_as(&app, &k1).await.status(), 200); // 15
     assert_eq!(chat_as(&app, &k2).await.status(), 200); // 30
     assert_eq!(chat_as(&app, &k1).await.status(), 200); // 45 ≥ 40 now
     let err = assert_error_envelope(chat_as(&app, &k2).await, 429).await;
     assert!(err["message"].as_str().unwrap().contains("token"));
-    let org: Value = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        &format!("/v1/organizations/{org_id}"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let org: Value = app
+        .admin()
+        .get_organization(&org_id)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(org["usage"]["month_tokens"], 45);
     assert_eq!(
         org["usage"]["month_requests"], 4,
@@ -694,29 +418,19 @@ async fn an_organization_token_limit_counts_what_the_provider_reported() {
 async fn a_cost_limit_uses_registry_prices() {
     let upstream = ok_upstream().await; // 10 prompt + 5 completion tokens of gpt-4o-mini ($0.15 / $0.60 per M)
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "acme", json!({})).await;
+    let org = app.create_org("acme", json!({})).await;
     // 10 * 0.15e-6 + 5 * 0.6e-6 = 4.5e-6 USD per request.
-    let (id, key) = create_key(
-        &app,
-        org["id"].as_str().unwrap(),
-        json!({"monthly_cost_limit": 0.000009}),
-    )
-    .await;
+    let (id, key) = app
+        .create_key(
+            org["id"].as_str().unwrap(),
+            json!({"monthly_cost_limit": 0.000009}),
+        )
+        .await;
     assert_eq!(chat_as(&app, &key).await.status(), 200);
     assert_eq!(chat_as(&app, &key).await.status(), 200);
     let err = assert_error_envelope(chat_as(&app, &key).await, 429).await;
     assert!(err["message"].as_str().unwrap().contains("cost"));
-    let read: Value = call(
-        &app,
-        Some(app.key()),
-        Method::GET,
-        &format!("/v1/api-keys/{id}"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let read: Value = app.admin().get_api_key(&id).await.json().await.unwrap();
     assert!(
         (read["usage"]["month_cost"].as_f64().unwrap() - 0.000009).abs() < 1e-12,
         "{read}"
@@ -727,13 +441,10 @@ async fn a_cost_limit_uses_registry_prices() {
 async fn a_per_minute_limit_answers_429_with_retry_after() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "acme", json!({})).await;
-    let (_, key) = create_key(
-        &app,
-        org["id"].as_str().unwrap(),
-        json!({"rate_limit_rpm": 2}),
-    )
-    .await;
+    let org = app.create_org("acme", json!({})).await;
+    let (_, key) = app
+        .create_key(org["id"].as_str().unwrap(), json!({"rate_limit_rpm": 2}))
+        .await;
     assert_eq!(chat_as(&app, &key).await.status(), 200);
     assert_eq!(chat_as(&app, &key).await.status(), 200);
     let res = chat_as(&app, &key).await;
@@ -753,8 +464,10 @@ async fn a_per_minute_limit_answers_429_with_retry_after() {
 async fn a_concurrent_burst_cannot_pass_a_request_limit() {
     let upstream = ok_upstream().await;
     let app = spawn_app_with_upstream(&upstream.uri()).await;
-    let org = create_org(&app, "acme", json!({"monthly_requests_limit": 25})).await;
-    let (_, key) = create_key(&app, org["id"].as_str().unwrap(), json!({})).await;
+    let org = app
+        .create_org("acme", json!({"monthly_requests_limit": 25}))
+        .await;
+    let (_, key) = app.create_key(org["id"].as_str().unwrap(), json!({})).await;
     let app = std::sync::Arc::new(app);
     let mut tasks = Vec::new();
     for _ in 0..80 {
@@ -792,195 +505,119 @@ async fn users_sign_in_manage_the_gateway_and_brute_force_is_slowed_down() {
     ));
     let app = crate::helpers::spawn_with(settings, dir).await;
 
-    let res = call(
-        &app,
-        None,
-        Method::POST,
-        "/v1/admin/login",
-        Some(json!({"username": "root", "password": "s3cret-pass"})),
-    )
-    .await;
+    let res = app
+        .anonymous()
+        .login(json!({"username": "root", "password": "s3cret-pass"}))
+        .await;
     assert_eq!(res.status(), 200);
     let login: Value = res.json().await.unwrap();
     assert_eq!(login["role"], "admin");
     let token = login["token"].as_str().unwrap().to_owned();
-    let me: Value = call(&app, Some(&token), Method::GET, "/v1/auth/me", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.with(&token).me().await.json().await.unwrap();
     assert_eq!(
         (me["kind"].as_str(), me["username"].as_str()),
         (Some("user"), Some("root"))
     );
     // The token manages the gateway.
-    let res = call(
-        &app,
-        Some(&token),
-        Method::POST,
-        "/v1/organizations",
-        Some(json!({"name": "via-ui"})),
-    )
-    .await;
+    let res = app
+        .with(&token)
+        .create_organization(json!({"name": "via-ui"}))
+        .await;
     assert_eq!(res.status(), 201);
     let org_id = res.json::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
     // Users CRUD; a `user` role reads but cannot write.
-    let res = call(
-        &app,
-        Some(&token),
-        Method::POST,
-        "/v1/admin/users",
-        Some(json!({"username": "viewer", "password": "viewer-pass", "role": "user"})),
-    )
-    .await;
+    let res = app
+        .with(&token)
+        .create_user(json!({"username": "viewer", "password": "viewer-pass", "role": "user"}))
+        .await;
     assert_eq!(res.status(), 201);
     let viewer_id = res.json::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let users: Value = call(&app, Some(&token), Method::GET, "/v1/admin/users", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let users: Value = app.with(&token).list_users("").await.json().await.unwrap();
     assert_eq!(users["pagination"]["total"], 2);
     assert!(
         !users.to_string().contains("argon2"),
         "password hashes never leave the server"
     );
-    let viewer: Value = call(
-        &app,
-        None,
-        Method::POST,
-        "/v1/admin/login",
-        Some(json!({"username": "viewer", "password": "viewer-pass"})),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let viewer: Value = app
+        .anonymous()
+        .login(json!({"username": "viewer", "password": "viewer-pass"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let vt = viewer["token"].as_str().unwrap();
-    assert_eq!(
-        call(&app, Some(vt), Method::GET, "/v1/organizations", None)
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.with(vt).list_organizations("").await.status(), 200);
     assert_error_envelope(
-        call(
-            &app,
-            Some(vt),
-            Method::POST,
-            "/v1/organizations",
-            Some(json!({"name": "nope"})),
-        )
-        .await,
+        app.with(vt)
+            .create_organization(json!({"name": "nope"}))
+            .await,
         403,
     )
     .await;
     // Deactivated users' tokens stop working.
-    call(
-        &app,
-        Some(&token),
-        Method::DELETE,
-        &format!("/v1/admin/users/{viewer_id}"),
-        None,
-    )
-    .await;
-    assert_error_envelope(
-        call(&app, Some(vt), Method::GET, "/v1/organizations", None).await,
-        401,
-    )
-    .await;
+    app.with(&token).delete_user(&viewer_id).await;
+    assert_error_envelope(app.with(vt).list_organizations("").await, 401).await;
     // The last admin cannot be demoted.
     let root_id = login["user_id"].as_str().unwrap();
-    let res = call(
-        &app,
-        Some(&token),
-        Method::PATCH,
-        &format!("/v1/admin/users/{root_id}"),
-        Some(json!({"role": "user"})),
-    )
-    .await;
+    let res = app
+        .with(&token)
+        .update_user(&root_id, json!({"role": "user"}))
+        .await;
     assert_error_envelope(res, 409).await;
 
     // Key login: scoped to the key, refused once revoked.
-    let (key_id, key) = create_key(&app, &org_id, json!({"permissions": ["read"]})).await;
-    let kl: Value = call(
-        &app,
-        None,
-        Method::POST,
-        "/v1/auth/key-login",
-        Some(json!({"api_key": key})),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let (key_id, key) = app
+        .create_key(&org_id, json!({"permissions": ["read"]}))
+        .await;
+    let kl: Value = app
+        .anonymous()
+        .key_login(json!({"api_key": key}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let kt = kl["token"].as_str().unwrap().to_owned();
     assert_eq!(kl["permissions"], json!(["read"]));
-    let orgs: Value = call(&app, Some(&kt), Method::GET, "/v1/organizations", None)
+    let orgs: Value = app
+        .with(&kt)
+        .list_organizations("")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(orgs["pagination"]["total"], 1);
-    call(
-        &app,
-        Some(app.key()),
-        Method::DELETE,
-        &format!("/v1/api-keys/{key_id}"),
-        None,
-    )
-    .await;
-    assert_error_envelope(
-        call(&app, Some(&kt), Method::GET, "/v1/organizations", None).await,
-        401,
-    )
-    .await;
+    app.admin().revoke_api_key(&key_id).await;
+    assert_error_envelope(app.with(&kt).list_organizations("").await, 401).await;
 
     // Tampered tokens are refused.
     let mut tampered = token.clone();
     tampered.push('x');
-    assert_error_envelope(
-        call(&app, Some(&tampered), Method::GET, "/v1/auth/me", None).await,
-        401,
-    )
-    .await;
+    assert_error_envelope(app.with(&tampered).me().await, 401).await;
 
     // Wrong credentials: 401 without a hint, then 429 after repeated failures.
-    let wrong_user = call(
-        &app,
-        None,
-        Method::POST,
-        "/v1/admin/login",
-        Some(json!({"username": "ghost", "password": "whatever1"})),
-    )
-    .await;
+    let wrong_user = app
+        .anonymous()
+        .login(json!({"username": "ghost", "password": "whatever1"}))
+        .await;
     let e1 = assert_error_envelope(wrong_user, 401).await;
-    let wrong_pass = call(
-        &app,
-        None,
-        Method::POST,
-        "/v1/admin/login",
-        Some(json!({"username": "root", "password": "whatever1"})),
-    )
-    .await;
+    let wrong_pass = app
+        .anonymous()
+        .login(json!({"username": "root", "password": "whatever1"}))
+        .await;
     let e2 = assert_error_envelope(wrong_pass, 401).await;
     assert_eq!(e1["message"], e2["message"]);
     let mut throttled = false;
     for _ in 0..6 {
-        let res = call(
-            &app,
-            None,
-            Method::POST,
-            "/v1/admin/login",
-            Some(json!({"username": "root", "password": "nope-nope"})),
-        )
-        .await;
+        let res = app
+            .anonymous()
+            .login(json!({"username": "root", "password": "nope-nope"}))
+            .await;
         if res.status() == 429 {
             assert!(res.headers().contains_key("retry-after"));
             throttled = true;
