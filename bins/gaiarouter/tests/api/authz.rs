@@ -125,7 +125,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             json!({"permissions": ["read", "write", "admin"]}),
         )
         .await;
-    let res = app.admin().deactivate_organization(&closing_id).await;
+    let res = app.admin().deactivate_organization(closing_id).await;
     assert_eq!(res.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let mut tokens = std::collections::HashMap::new();

@@ -390,7 +390,7 @@ async fn a_bad_request_stops_the_chain_and_refused_credentials_everywhere_give_5
         ("broken", json!(["openai/gpt-4o", "openai/gpt-4o-mini"])),
     ] {
         app.admin()
-            .put_alias(&alias, json!({ "targets": targets }))
+            .put_alias(alias, json!({ "targets": targets }))
             .await;
     }
     let res = app
@@ -523,7 +523,7 @@ async fn an_unpriced_model_is_refused_under_a_cost_limit_and_counted_for_everyon
 
     // An organization's cost limit binds its keys the same way.
     app.admin()
-        .update_organization(&org_id, json!({"monthly_cost_limit": 100.0}))
+        .update_organization(org_id, json!({"monthly_cost_limit": 100.0}))
         .await;
     let res = call(free.clone(), ask("openai/local-x")).await;
     assert_eq!(

@@ -80,27 +80,21 @@ async fn organizations_are_created_listed_updated_and_soft_deleted() {
         "default + acme + globex"
     );
 
-    let patched: Value = app.admin().update_organization(&id, json!({"monthly_cost_limit": null, "monthly_requests_limit": 1000, "description": "new"})).await.json().await.unwrap();
+    let patched: Value = app.admin().update_organization(id, json!({"monthly_cost_limit": null, "monthly_requests_limit": 1000, "description": "new"})).await.json().await.unwrap();
     assert_eq!(patched["monthly_cost_limit"], Value::Null);
     assert_eq!(patched["monthly_requests_limit"], 1000);
     assert_eq!(patched["rate_limit_rpm"], 100, "untouched fields stay");
 
     let (_, key) = app.create_key(id, json!({})).await;
     assert_eq!(chat_as(&app, &key).await.status(), 200);
-    let res = app.admin().deactivate_organization(&id).await;
+    let res = app.admin().deactivate_organization(id).await;
     assert_eq!(res.status(), 200);
     assert!(
         res.json::<Value>().await.unwrap()["message"]
             .as_str()
             .is_some()
     );
-    let org: Value = app
-        .admin()
-        .get_organization(&id)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let org: Value = app.admin().get_organization(id).await.json().await.unwrap();
     assert_eq!(org["status"], "inactive");
     assert_error_envelope(chat_as(&app, &key).await, 401).await;
     // No key can be added to it: the organization's state conflicts with the request (409).
@@ -129,7 +123,7 @@ async fn names_keep_any_unicode_text_and_compare_exactly_and_times_keep_their_ra
         .create_org(name, json!({"description": description}))
         .await;
     let id = org["id"].as_str().unwrap();
-    let res = app.admin().get_organization(&id).await;
+    let res = app.admin().get_organization(id).await;
     assert_eq!(res.status(), 200);
     let read: Value = res.json().await.unwrap();
     assert_eq!(
@@ -167,7 +161,7 @@ async fn names_keep_any_unicode_text_and_compare_exactly_and_times_keep_their_ra
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     let key_id = created["id"].as_str().unwrap();
-    let res = app.admin().get_api_key(&key_id).await;
+    let res = app.admin().get_api_key(key_id).await;
     let read: Value = res.json().await.unwrap();
     assert_eq!(read["expires_at"], "2100-01-01T00:00:00Z", "{read}");
     assert_eq!(read["status"], "active");
@@ -191,7 +185,7 @@ async fn keys_show_their_secret_once_and_only_a_hint_afterwards() {
     assert_eq!(created["organization_name"], "acme");
     assert_eq!(created["status"], "active");
     let id = created["id"].as_str().unwrap();
-    let read: Value = app.admin().get_api_key(&id).await.json().await.unwrap();
+    let read: Value = app.admin().get_api_key(id).await.json().await.unwrap();
     assert_eq!(read["key"], Value::Null);
     let hint = read["key_hint"].as_str().unwrap();
     assert!(hint.ends_with(&secret[secret.len() - 4..]));
@@ -211,19 +205,19 @@ async fn keys_show_their_secret_once_and_only_a_hint_afterwards() {
 
     // last_used_at appears without a database write per request.
     assert_eq!(chat_as(&app, secret).await.status(), 200);
-    let read: Value = app.admin().get_api_key(&id).await.json().await.unwrap();
+    let read: Value = app.admin().get_api_key(id).await.json().await.unwrap();
     assert!(read["last_used_at"].is_string(), "{read}");
 
     // Revoke: 401 everywhere, reads as revoked, cannot be edited back.
-    assert_eq!(app.admin().revoke_api_key(&id).await.status(), 200);
+    assert_eq!(app.admin().revoke_api_key(id).await.status(), 200);
     assert_error_envelope(chat_as(&app, secret).await, 401).await;
     let me = app.with(secret).me().await;
     assert_error_envelope(me, 401).await;
-    let read: Value = app.admin().get_api_key(&id).await.json().await.unwrap();
+    let read: Value = app.admin().get_api_key(id).await.json().await.unwrap();
     assert_eq!(read["status"], "revoked");
     let revive = app
         .admin()
-        .update_api_key(&id, json!({"status": "active"}))
+        .update_api_key(id, json!({"status": "active"}))
         .await;
     assert_error_envelope(revive, 409).await;
 }
@@ -335,7 +329,7 @@ async fn a_key_can_never_grant_more_than_it_has_nor_reach_another_organization()
         .await
         .unwrap();
     assert_eq!(other["pagination"]["total"], 0);
-    assert_error_envelope(app.with(&reader).get_organization(&b_id).await, 404).await;
+    assert_error_envelope(app.with(&reader).get_organization(b_id).await, 404).await;
     assert_error_envelope(app.with(&reader).get_api_key(&b_key_id).await, 404).await;
     // Organization management and the registry are admin-only.
     assert_error_envelope(
@@ -347,7 +341,7 @@ async fn a_key_can_never_grant_more_than_it_has_nor_reach_another_organization()
     .await;
     assert_error_envelope(
         app.with(&writer)
-            .update_organization(&a_id, json!({"name": "z"}))
+            .update_organization(a_id, json!({"name": "z"}))
             .await,
         403,
     )
@@ -402,7 +396,7 @@ async fn an_organization_token_limit_counts_what_the_provider_reported() {
     assert!(err["message"].as_str().unwrap().contains("token"));
     let org: Value = app
         .admin()
-        .get_organization(&org_id)
+        .get_organization(org_id)
         .await
         .json()
         .await
@@ -567,7 +561,7 @@ async fn users_sign_in_manage_the_gateway_and_brute_force_is_slowed_down() {
     let root_id = login["user_id"].as_str().unwrap();
     let res = app
         .with(&token)
-        .update_user(&root_id, json!({"role": "user"}))
+        .update_user(root_id, json!({"role": "user"}))
         .await;
     assert_error_envelope(res, 409).await;
 
