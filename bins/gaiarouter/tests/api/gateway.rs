@@ -7,32 +7,13 @@ use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::helpers::{assert_error_envelope, spawn_app_with_upstream};
+use crate::helpers::{chunks, sse_data};
 
 fn sse(events: &[&str]) -> ResponseTemplate {
     let body: String = events.iter().map(|e| format!("{e}\n\n")).collect();
     ResponseTemplate::new(200)
         .insert_header("content-type", "text/event-stream")
         .set_body_raw(body, "text/event-stream")
-}
-
-/// The `data:` payloads of an SSE body, `[DONE]` included.
-fn sse_data(body: &str) -> Vec<String> {
-    body.split("\n\n")
-        .filter_map(|frame| {
-            frame
-                .lines()
-                .find_map(|l| l.strip_prefix("data: "))
-                .map(str::to_owned)
-        })
-        .collect()
-}
-
-fn chunks(body: &str) -> Vec<Value> {
-    sse_data(body)
-        .into_iter()
-        .filter(|d| d != "[DONE]")
-        .map(|d| serde_json::from_str(&d).unwrap())
-        .collect()
 }
 
 fn streamed_text(chunks: &[Value]) -> String {

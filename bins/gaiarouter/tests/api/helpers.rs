@@ -181,3 +181,69 @@ pub async fn assert_error_envelope(res: reqwest::Response, status: u16) -> serde
     assert!(error["code"].as_str().is_some(), "{body}");
     error
 }
+
+/// bins/mock-upstream (built with the workspace) running as a process: the OpenAI, Anthropic, Gemini and
+/// OpenRouter wire formats on one port. Killed when dropped.
+pub struct MockUpstream {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+impl MockUpstream {
+    /// Starts it on a free port with the given flags (see `mock-upstream --help`).
+    pub fn start(args: &[&str]) -> Self {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/debug/mock-upstream");
+        assert!(
+            path.exists(),
+            "{} is missing: build the workspace (cargo build --workspace)",
+            path.display()
+        );
+        let mut child = Command::new(path)
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("mock-upstream listening on ")
+            .unwrap()
+            .to_owned();
+        Self { child, url }
+    }
+}
+
+impl Drop for MockUpstream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `data:` payloads of an SSE body, `[DONE]` included.
+pub fn sse_data(body: &str) -> Vec<String> {
+    body.split("\n\n")
+        .filter_map(|frame| {
+            frame
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The JSON chunks of an SSE body (`[DONE]` left out).
+pub fn chunks(body: &str) -> Vec<serde_json::Value> {
+    sse_data(body)
+        .into_iter()
+        .filter(|d| d != "[DONE]")
+        .map(|d| serde_json::from_str(&d).unwrap())
+        .collect()
+}

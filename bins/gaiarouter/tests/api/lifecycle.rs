@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use gaiarouter::configuration::Settings;
 use gaiarouter::startup::Application;
 
-use crate::helpers::{Db, fresh_database};
+use crate::helpers::{Db, MockUpstream, fresh_database};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gaiarouter");
 
@@ -316,36 +316,11 @@ async fn usage_records_queued_at_sigterm_are_written_before_exit() {
     assert_eq!(store.count_usage_records().await.unwrap(), n + 1);
 }
 
-/// Starts bins/mock-upstream (built with the workspace) with the given flags; returns it and its URL.
-fn start_mock(args: &[&str]) -> (std::process::Child, String) {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/mock-upstream");
-    assert!(
-        path.exists(),
-        "{} is missing: build the workspace (cargo build --workspace)",
-        path.display()
-    );
-    let mut child = Command::new(path)
-        .args(["--bind", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("mock-upstream listening on ")
-        .unwrap()
-        .to_owned();
-    (child, url)
-}
-
 #[tokio::test]
 async fn sigterm_during_200_streams_lets_them_finish_and_records_every_one() {
     // Each stream: 30 chunks 100 ms apart, about three seconds.
-    let (mut mock, upstream) = start_mock(&["--chunk-ms", "100", "--chunks", "30"]);
+    let mock = MockUpstream::start(&["--chunk-ms", "100", "--chunks", "30"]);
+    let upstream = mock.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/streams.db?mode=rwc", dir.path().display());
     let (mut child, port) = start_binary(dir.path(), &db, &upstream);
@@ -399,7 +374,7 @@ async fn sigterm_during_200_streams_lets_them_finish_and_records_every_one() {
         .await
         .unwrap();
     assert!(exit.success(), "{exit:?}");
-    let _ = mock.kill();
+    drop(mock);
     let store = gaia_store::Store::connect(&db, &Default::default())
         .await
         .unwrap();

@@ -18,6 +18,7 @@ mod lifecycle;
 mod outage;
 mod recording;
 mod registry;
+mod scenarios;
 mod schema_regressions;
 mod secrets;
 mod stats;
