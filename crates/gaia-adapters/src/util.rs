@@ -1,8 +1,9 @@
 //! Small helpers shared by the dialect modules.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use gaia_core::GaiaError;
+use gaia_core::{ContentPart, GaiaError, Message, ToolCall};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -25,6 +26,35 @@ pub(crate) fn json_type(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// The arguments of `messages[i].tool_calls[k]` as the JSON object Anthropic and Gemini want (blank
+/// arguments mean "no arguments"); anything but an object is a 400 naming the call.
+pub(crate) fn call_arguments(call: &ToolCall, i: usize, k: usize) -> Result<Value, GaiaError> {
+    let object = if call.arguments.trim().is_empty() {
+        Some(Value::Object(serde_json::Map::new()))
+    } else {
+        serde_json::from_str::<Value>(&call.arguments)
+            .ok()
+            .filter(Value::is_object)
+    };
+    object.ok_or_else(|| {
+        invalid(
+            format!("messages[{i}].tool_calls[{k}].function.arguments"),
+            format!(
+                "the arguments of tool call '{}' must be a JSON object",
+                call.id
+            ),
+        )
+    })
+}
+
+/// A message's text: borrowed when it is one text part (the usual case), else its text parts joined.
+pub(crate) fn text_of(message: &Message) -> Cow<'_, str> {
+    match message.content.as_slice() {
+        [ContentPart::Text(text)] => Cow::Borrowed(text),
+        _ => Cow::Owned(message.text_content()),
     }
 }
 
@@ -90,6 +120,31 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn call_arguments_are_a_json_object_or_a_400_naming_the_call() {
+        let call = |arguments: &str| ToolCall {
+            id: "call_1".into(),
+            name: "f".into(),
+            arguments: arguments.into(),
+        };
+        assert_eq!(
+            call_arguments(&call(" "), 0, 0).unwrap(),
+            serde_json::json!({})
+        );
+        assert_eq!(
+            call_arguments(&call(r#"{"a":1}"#), 0, 0).unwrap(),
+            serde_json::json!({"a": 1})
+        );
+        for bad in ["[1]", "not json", "3"] {
+            let err = call_arguments(&call(bad), 2, 1).unwrap_err();
+            assert_eq!(
+                err.param.as_deref(),
+                Some("messages[2].tool_calls[1].function.arguments"),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn json_strings_are_escaped_like_serde_json_does() {

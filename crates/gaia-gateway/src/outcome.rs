@@ -53,6 +53,17 @@ pub(crate) struct Outcome {
     pub(crate) ended: Option<(DateTime<Utc>, u32)>,
 }
 
+/// The status code and error code a request is recorded with.
+fn status_of(result: Result<(), &GaiaError>) -> (u16, Option<String>) {
+    match result {
+        Ok(()) => (200, None),
+        // 499 ("client closed request"), as reverse proxies log it: not a failure of ours or the
+        // provider's, and distinct from every status a client can receive.
+        Err(e) if e.code() == "client_disconnected" => (499, Some(e.code().to_owned())),
+        Err(e) => (e.status(), Some(e.code().to_owned())),
+    }
+}
+
 pub(crate) fn elapsed_ms(since: Instant) -> u32 {
     u32::try_from(since.elapsed().as_millis()).unwrap_or(u32::MAX)
 }
@@ -72,7 +83,7 @@ impl Outcome {
     /// Queues the request's usage record (consuming the outcome: a request is recorded exactly once).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn record(
-        self,
+        mut self,
         recorder: &Recorder,
         target: Option<&Target>,
         result: Result<(), &GaiaError>,
@@ -87,29 +98,12 @@ impl Outcome {
             t.model
                 .cost_nanos(usage.prompt_tokens, usage.completion_tokens)
         });
-        let (status_code, error_code) = match result {
-            Ok(()) => (200, None),
-            // 499 ("client closed request"), as reverse proxies log it: not a failure of ours or the
-            // provider's, and distinct from every status a client can receive.
-            Err(e) if e.code() == "client_disconnected" => (499, Some(e.code().to_owned())),
-            Err(e) => (e.status(), Some(e.code().to_owned())),
-        };
+        let (status_code, error_code) = status_of(result);
         let (now, total_latency_ms) = self
             .ended
             .unwrap_or_else(|| (Utc::now(), elapsed_ms(self.context.started)));
+        self.charge(recorder, &usage, cost_nanos, now);
         let context = self.context;
-        if let Some(key) = &context.key {
-            let admission = self.admission.unwrap_or_else(|| Admission {
-                key_id: key.id.clone(),
-                organization_id: key.organization_id.clone(),
-            });
-            recorder.limiter.add_usage(
-                &admission,
-                i64::try_from(usage.total_tokens).unwrap_or(i64::MAX),
-                cost_nanos,
-                now,
-            );
-        }
         let record = NewUsageRecord {
             request_id: context.request_id,
             created_at: now,
@@ -136,6 +130,24 @@ impl Outcome {
             unpriced: target.is_some_and(|t| !t.model.priced),
         };
         recorder.usage.record(record);
+    }
+
+    /// Adds the request's tokens and cost to its key's and organization's limit counters (none for the
+    /// bootstrap key).
+    fn charge(&mut self, recorder: &Recorder, usage: &Usage, cost_nanos: i64, now: DateTime<Utc>) {
+        let Some(key) = &self.context.key else {
+            return;
+        };
+        let admission = self.admission.take().unwrap_or_else(|| Admission {
+            key_id: key.id.clone(),
+            organization_id: key.organization_id.clone(),
+        });
+        recorder.limiter.add_usage(
+            &admission,
+            i64::try_from(usage.total_tokens).unwrap_or(i64::MAX),
+            cost_nanos,
+            now,
+        );
     }
 
     /// [`record`](Self::record), counting the tokens first when the provider reported no usage
@@ -197,5 +209,28 @@ impl Outcome {
                 ttft_ms,
             );
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gaia_core::ErrorKind;
+
+    use super::*;
+
+    #[test]
+    fn a_request_is_recorded_with_its_status_and_error_code() {
+        assert_eq!(status_of(Ok(())), (200, None));
+        let upstream = GaiaError::upstream("down");
+        assert_eq!(
+            status_of(Err(&upstream)),
+            (upstream.status(), Some(upstream.code().to_owned()))
+        );
+        let gone =
+            GaiaError::new(ErrorKind::InvalidRequest, "gone").with_code("client_disconnected");
+        assert_eq!(
+            status_of(Err(&gone)),
+            (499, Some("client_disconnected".to_owned()))
+        );
     }
 }

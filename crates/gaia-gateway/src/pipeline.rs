@@ -135,22 +135,9 @@ impl Pipeline {
         meta: ResponseMeta,
     ) -> Result<Routed, (Option<Target>, GaiaError)> {
         let targets = self
-            .registry
-            .load()
-            .resolve(&request.model)
+            .admitted_targets(outcome, &request)
+            .await
             .map_err(|e| (None, e))?;
-        let targets = within_output_limit(targets, request.max_tokens).map_err(|e| (None, e))?;
-        let targets = priced_for(targets, outcome.context.key.as_ref().map(|k| &k.limits))
-            .map_err(|e| (None, e))?;
-        if let Some(key) = &outcome.context.key {
-            let admission = self
-                .recorder
-                .limiter
-                .admit(&key.id, &key.organization_id, &key.limits, Utc::now())
-                .await
-                .map_err(|e| (None, e))?;
-            outcome.admission = Some(admission);
-        }
         let upstream_started = Instant::now();
         // A failed route still tells which target it tried last and how often.
         let failed = |outcome: &mut Outcome, f: RouteFailure| {
@@ -178,22 +165,7 @@ impl Pipeline {
         // A provider that reported no usage: counted with the tokenizer (in the background) and marked
         // estimated.
         let to_count = response.usage.is_none().then(|| {
-            let completion: String = response
-                .choices
-                .iter()
-                .flat_map(|c| {
-                    c.message
-                        .text_content()
-                        .chars()
-                        .chain(
-                            c.message
-                                .tool_calls
-                                .iter()
-                                .flat_map(|t| t.arguments.chars()),
-                        )
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let completion = completion_text(&response);
             (request, completion)
         });
         Ok(Routed::Complete {
@@ -203,6 +175,39 @@ impl Pipeline {
             upstream_ms,
         })
     }
+
+    /// The targets of the requested model that can serve this caller, once the caller's limits admitted
+    /// the request (the admission is kept in `outcome`, for the usage record).
+    async fn admitted_targets(
+        &self,
+        outcome: &mut Outcome,
+        request: &ChatRequest,
+    ) -> Result<Vec<Target>, GaiaError> {
+        let targets = self.registry.load().resolve(&request.model)?;
+        let targets = within_output_limit(targets, request.max_tokens)?;
+        let targets = priced_for(targets, outcome.context.key.as_ref().map(|k| &k.limits))?;
+        if let Some(key) = &outcome.context.key {
+            let admission = self
+                .recorder
+                .limiter
+                .admit(&key.id, &key.organization_id, &key.limits, Utc::now())
+                .await?;
+            outcome.admission = Some(admission);
+        }
+        Ok(targets)
+    }
+}
+
+/// The text an answer produced (its choices' text and tool-call arguments), for counting its tokens.
+fn completion_text(response: &ChatResponse) -> String {
+    let mut text = String::new();
+    for choice in &response.choices {
+        text.push_str(&choice.message.text_content());
+        for call in &choice.message.tool_calls {
+            text.push_str(&call.arguments);
+        }
+    }
+    text
 }
 
 /// What routing produced, before it is recorded.
@@ -276,5 +281,32 @@ fn priced_for(
         .with_param("model")
         .with_code("model_not_priced")),
         _ => Ok(priced),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gaia_core::{Choice, ToolCall};
+
+    use super::*;
+
+    #[test]
+    fn the_completion_text_is_every_choice_text_and_tool_call_arguments() {
+        let call = ToolCall {
+            id: "call_0".into(),
+            name: "f".into(),
+            arguments: r#"{"a":1}"#.into(),
+        };
+        let response = ChatResponse {
+            id: "id".into(),
+            created: 0,
+            model: "m".into(),
+            choices: vec![
+                Choice::assistant(0, "hello ".into(), vec![call], None),
+                Choice::assistant(1, "world".into(), Vec::new(), None),
+            ],
+            usage: None,
+        };
+        assert_eq!(completion_text(&response), r#"hello {"a":1}world"#);
     }
 }

@@ -34,8 +34,8 @@ use std::borrow::Cow;
 use serde_json::{Value, json};
 
 use crate::codec::ResponseMeta;
-use crate::util::{invalid, malformed};
-use upstream::{Block, Turn, text_of};
+use crate::util::{call_arguments, invalid, malformed, text_of};
+use upstream::{Block, Turn};
 
 pub use stream::AnthropicStreamDecoder;
 
@@ -170,15 +170,7 @@ fn image_block(part: &ContentPart, i: usize, j: usize) -> Result<Block<'_>, Gaia
 fn assistant_blocks(message: &Message, i: usize) -> Result<Vec<Block<'_>>, GaiaError> {
     let mut blocks: Vec<Block<'_>> = text_block(text_of(message)).into_iter().collect();
     for (k, call) in message.tool_calls.iter().enumerate() {
-        let input = parse_arguments(&call.arguments).ok_or_else(|| {
-            invalid(
-                format!("messages[{i}].tool_calls[{k}].function.arguments"),
-                format!(
-                    "the arguments of tool call '{}' must be a JSON object",
-                    call.id
-                ),
-            )
-        })?;
+        let input = call_arguments(call, i, k)?;
         blocks.push(Block::ToolUse {
             id: safe_id(&call.id),
             name: &call.name,
@@ -186,16 +178,6 @@ fn assistant_blocks(message: &Message, i: usize) -> Result<Vec<Block<'_>>, GaiaE
         });
     }
     Ok(blocks)
-}
-
-/// Tool-call arguments as the JSON object Anthropic wants; blank arguments mean "no arguments".
-fn parse_arguments(arguments: &str) -> Option<Value> {
-    if arguments.trim().is_empty() {
-        return Some(json!({}));
-    }
-    serde_json::from_str::<Value>(arguments)
-        .ok()
-        .filter(Value::is_object)
 }
 
 fn tool_result_block(message: &Message) -> Block<'_> {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use gaia_core::{GaiaError, StreamEvent};
 
-use super::wire::{Block, BlockDelta, StreamWire};
+use super::wire::{Block, BlockDelta, MessageDeltaBody, StreamWire, WireUsage};
 use super::{DIALECT, UsageCounts, error_kind, finish_reason};
 use crate::codec::{ResponseMeta, StreamDecoder};
 use crate::sse::SseEvent;
@@ -69,61 +69,10 @@ impl AnthropicStreamDecoder {
             StreamWire::ContentBlockStart {
                 index,
                 content_block,
-            } => match content_block {
-                Block::Text { text } => push_text(out, text),
-                Block::Thinking { thinking } => push_reasoning(out, thinking),
-                Block::ToolUse { id, name, .. } => {
-                    let tool_index = self.next_tool_index;
-                    self.next_tool_index += 1;
-                    self.tool_blocks.insert(index, (tool_index, false));
-                    out.push(StreamEvent::ToolCallStart {
-                        choice: 0,
-                        index: tool_index,
-                        id,
-                        name,
-                    });
-                }
-                Block::Other => {}
-            },
-            StreamWire::ContentBlockDelta { index, delta } => match delta {
-                BlockDelta::TextDelta { text } => push_text(out, text),
-                BlockDelta::ThinkingDelta { thinking } => push_reasoning(out, thinking),
-                BlockDelta::InputJsonDelta { partial_json } => {
-                    let block = self.tool_blocks.get_mut(&index);
-                    if let Some((tool_index, has_args)) = block.filter(|_| !partial_json.is_empty())
-                    {
-                        *has_args = true;
-                        out.push(StreamEvent::ToolCallArgsDelta {
-                            choice: 0,
-                            index: *tool_index,
-                            arguments: partial_json,
-                        });
-                    }
-                }
-                BlockDelta::Other => {}
-            },
-            StreamWire::ContentBlockStop { index } => {
-                // A call without parameters streams no argument text; clients still expect valid JSON.
-                if let Some((tool_index, false)) = self.tool_blocks.get(&index).copied() {
-                    out.push(StreamEvent::ToolCallArgsDelta {
-                        choice: 0,
-                        index: tool_index,
-                        arguments: "{}".into(),
-                    });
-                }
-            }
-            StreamWire::MessageDelta { delta, usage } => {
-                if let Some(usage) = &usage {
-                    self.usage.update(usage);
-                }
-                if let Some(reason) = delta.stop_reason {
-                    out.push(StreamEvent::Finish {
-                        choice: 0,
-                        reason: finish_reason(&reason),
-                    });
-                }
-                out.push(StreamEvent::Usage(self.usage.to_usage()));
-            }
+            } => self.block_start(index, content_block, out),
+            StreamWire::ContentBlockDelta { index, delta } => self.block_delta(index, delta, out),
+            StreamWire::ContentBlockStop { index } => self.block_stop(index, out),
+            StreamWire::MessageDelta { delta, usage } => self.message_delta(delta, usage, out),
             StreamWire::MessageStop => {
                 self.done = true;
                 out.push(StreamEvent::Done);
@@ -138,6 +87,75 @@ impl AnthropicStreamDecoder {
             }
             StreamWire::Ping | StreamWire::Other => {}
         }
+    }
+
+    /// A new content block: its first text, or (a `tool_use` block) a tool call of its own index.
+    fn block_start(&mut self, index: u32, block: Block, out: &mut Vec<StreamEvent>) {
+        match block {
+            Block::Text { text } => push_text(out, text),
+            Block::Thinking { thinking } => push_reasoning(out, thinking),
+            Block::ToolUse { id, name, .. } => {
+                let tool_index = self.next_tool_index;
+                self.next_tool_index += 1;
+                self.tool_blocks.insert(index, (tool_index, false));
+                out.push(StreamEvent::ToolCallStart {
+                    choice: 0,
+                    index: tool_index,
+                    id,
+                    name,
+                });
+            }
+            Block::Other => {}
+        }
+    }
+
+    fn block_delta(&mut self, index: u32, delta: BlockDelta, out: &mut Vec<StreamEvent>) {
+        match delta {
+            BlockDelta::TextDelta { text } => push_text(out, text),
+            BlockDelta::ThinkingDelta { thinking } => push_reasoning(out, thinking),
+            BlockDelta::InputJsonDelta { partial_json } => {
+                let block = self.tool_blocks.get_mut(&index);
+                if let Some((tool_index, has_args)) = block.filter(|_| !partial_json.is_empty()) {
+                    *has_args = true;
+                    out.push(StreamEvent::ToolCallArgsDelta {
+                        choice: 0,
+                        index: *tool_index,
+                        arguments: partial_json,
+                    });
+                }
+            }
+            BlockDelta::Other => {}
+        }
+    }
+
+    fn block_stop(&self, index: u32, out: &mut Vec<StreamEvent>) {
+        // A call without parameters streams no argument text; clients still expect valid JSON.
+        if let Some((tool_index, false)) = self.tool_blocks.get(&index).copied() {
+            out.push(StreamEvent::ToolCallArgsDelta {
+                choice: 0,
+                index: tool_index,
+                arguments: "{}".into(),
+            });
+        }
+    }
+
+    /// The stop reason and the output half of the usage, emitted combined with the input half.
+    fn message_delta(
+        &mut self,
+        delta: MessageDeltaBody,
+        usage: Option<WireUsage>,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        if let Some(usage) = &usage {
+            self.usage.update(usage);
+        }
+        if let Some(reason) = delta.stop_reason {
+            out.push(StreamEvent::Finish {
+                choice: 0,
+                reason: finish_reason(&reason),
+            });
+        }
+        out.push(StreamEvent::Usage(self.usage.to_usage()));
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use gaia_core::{ContentPart, ImageSource, Message, Tool};
+use gaia_core::{ImageSource, Tool};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
@@ -182,13 +182,5 @@ impl Serialize for EmptyObjectSchema {
         map.serialize_entry("type", "object")?;
         map.serialize_entry("properties", &serde_json::Map::new())?;
         map.end()
-    }
-}
-
-/// A message's text: borrowed when it is one text part (the usual case), else its text parts joined.
-pub(super) fn text_of(message: &Message) -> Cow<'_, str> {
-    match message.content.as_slice() {
-        [ContentPart::Text(text)] => Cow::Borrowed(text),
-        _ => Cow::Owned(message.text_content()),
     }
 }

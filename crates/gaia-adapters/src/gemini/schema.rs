@@ -56,121 +56,145 @@ impl Converter<'_> {
             return json!({});
         };
         if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
-            let target = match self.resolve(reference) {
-                Some(target) if depth < MAX_REF_DEPTH => self.convert(target, depth + 1),
-                _ => json!({}),
-            };
-            // Keywords next to the `$ref` (usually a description) are more specific than the target's.
-            let mut siblings = map.clone();
-            siblings.remove("$ref");
-            return merge(self.convert(&Value::Object(siblings), depth), target);
+            return self.convert_ref(map, reference, depth);
         }
-
-        let mut out = Map::new();
-        let mut nullable = false;
-        let mut type_name: Option<String> = None;
+        let mut node = Node::default();
         for (key, value) in map {
-            match key.as_str() {
-                "type" => match value {
-                    Value::String(name) if name == "null" => nullable = true,
-                    Value::String(name) => type_name = Some(name.clone()),
-                    Value::Array(names) => {
-                        for name in names.iter().filter_map(Value::as_str) {
-                            if name == "null" {
-                                nullable = true;
-                            } else if type_name.is_none() {
-                                type_name = Some(name.to_owned());
-                            }
-                        }
-                    }
-                    _ => {}
-                },
-                "nullable" => nullable |= value.as_bool().unwrap_or(false),
-                "description" | "pattern" | "minLength" | "maxLength" | "minItems" | "maxItems"
-                | "minimum" | "maximum" | "minProperties" | "maxProperties"
-                | "propertyOrdering" => {
-                    out.insert(key.clone(), value.clone());
+            self.keyword(&mut node, key, value, depth);
+        }
+        finish(node.out, node.type_name, node.nullable)
+    }
+
+    /// A schema with a `$ref`: the target inlined (within [`MAX_REF_DEPTH`]), under the keywords beside it.
+    fn convert_ref(&self, map: &Map<String, Value>, reference: &str, depth: usize) -> Value {
+        let target = match self.resolve(reference) {
+            Some(target) if depth < MAX_REF_DEPTH => self.convert(target, depth + 1),
+            _ => json!({}),
+        };
+        // Keywords next to the `$ref` (usually a description) are more specific than the target's.
+        let mut siblings = map.clone();
+        siblings.remove("$ref");
+        merge(self.convert(&Value::Object(siblings), depth), target)
+    }
+
+    /// One JSON Schema keyword: translated into `node`, or dropped.
+    fn keyword(&self, node: &mut Node, key: &str, value: &Value, depth: usize) {
+        match key {
+            "type" => node.read_type(value),
+            "nullable" => node.nullable |= value.as_bool().unwrap_or(false),
+            "description" | "pattern" | "minLength" | "maxLength" | "minItems" | "maxItems"
+            | "minimum" | "maximum" | "minProperties" | "maxProperties" | "propertyOrdering" => {
+                node.out.insert(key.to_owned(), value.clone());
+            }
+            "enum" => {
+                if let Value::Array(values) = value {
+                    node.nullable |= values.iter().any(Value::is_null);
+                    node.out.insert("enum".into(), enum_strings(values).into());
                 }
-                "enum" => {
-                    if let Value::Array(values) = value {
-                        nullable |= values.iter().any(Value::is_null);
-                        out.insert("enum".into(), enum_strings(values).into());
-                    }
+            }
+            "const" if !value.is_null() => {
+                let values = enum_strings(std::slice::from_ref(value));
+                node.out.insert("enum".into(), values.into());
+            }
+            "properties" => {
+                if let Value::Object(properties) = value {
+                    let converted: Map<String, Value> = properties
+                        .iter()
+                        .map(|(name, property)| (name.clone(), self.convert(property, depth)))
+                        .collect();
+                    node.out.insert("properties".into(), converted.into());
                 }
-                "const" if !value.is_null() => {
-                    out.insert(
-                        "enum".into(),
-                        enum_strings(std::slice::from_ref(value)).into(),
-                    );
+            }
+            "required" => {
+                if let Value::Array(names) = value {
+                    node.out.insert("required".into(), names.clone().into());
                 }
-                "properties" => {
-                    if let Value::Object(properties) = value {
-                        let converted: Map<String, Value> = properties
-                            .iter()
-                            .map(|(name, property)| (name.clone(), self.convert(property, depth)))
-                            .collect();
-                        out.insert("properties".into(), converted.into());
-                    }
+            }
+            "items" => {
+                let items = match value {
+                    // Tuple validation has no equivalent; the first item type is the best guess.
+                    Value::Array(tuple) => tuple.first().cloned().unwrap_or_else(|| json!({})),
+                    single => single.clone(),
+                };
+                node.out.insert("items".into(), self.convert(&items, depth));
+            }
+            "anyOf" | "oneOf" => {
+                if let Value::Array(branches) = value {
+                    self.any_of(node, branches, depth);
                 }
-                "required" => {
-                    if let Value::Array(names) = value {
-                        out.insert("required".into(), names.clone().into());
-                    }
-                }
-                "items" => {
-                    let items = match value {
-                        // Tuple validation has no equivalent; the first item type is the best guess.
-                        Value::Array(tuple) => tuple.first().cloned().unwrap_or_else(|| json!({})),
-                        single => single.clone(),
-                    };
-                    out.insert("items".into(), self.convert(&items, depth));
-                }
-                "anyOf" | "oneOf" => {
-                    if let Value::Array(branches) = value {
-                        let mut converted = Vec::new();
-                        for branch in branches {
-                            if branch.get("type").and_then(Value::as_str) == Some("null") {
-                                nullable = true;
-                            } else {
-                                converted.push(self.convert(branch, depth));
-                            }
-                        }
-                        match converted.len() {
-                            0 => {}
-                            1 => {
-                                let only = converted.pop().unwrap_or_default();
-                                out = match merge(Value::Object(out), only) {
-                                    Value::Object(merged) => merged,
-                                    _ => Map::new(),
-                                };
-                            }
-                            _ => {
-                                out.insert("anyOf".into(), converted.into());
-                            }
-                        }
+            }
+            "allOf" => {
+                if let Value::Array(branches) = value {
+                    for branch in branches {
+                        node.merge_in(self.convert(branch, depth));
                     }
                 }
-                "allOf" => {
-                    if let Value::Array(branches) = value {
-                        for branch in branches {
-                            let converted = self.convert(branch, depth);
-                            out = match merge(Value::Object(out), converted) {
-                                Value::Object(merged) => merged,
-                                _ => Map::new(),
-                            };
-                        }
-                    }
+            }
+            "format" => {
+                if let Value::String(format) = value {
+                    node.out.insert("format".into(), format.clone().into());
                 }
-                "format" => {
-                    if let Value::String(format) = value {
-                        out.insert("format".into(), format.clone().into());
-                    }
-                }
-                // $schema, $id, $defs, definitions, additionalProperties, title, default, examples, …
-                _ => {}
+            }
+            // $schema, $id, $defs, definitions, additionalProperties, title, default, examples, …
+            _ => {}
+        }
+    }
+
+    /// `anyOf` / `oneOf`: a `null` branch makes the schema nullable; a single other branch is merged in.
+    fn any_of(&self, node: &mut Node, branches: &[Value], depth: usize) {
+        let mut converted = Vec::new();
+        for branch in branches {
+            if branch.get("type").and_then(Value::as_str) == Some("null") {
+                node.nullable = true;
+            } else {
+                converted.push(self.convert(branch, depth));
             }
         }
-        finish(out, type_name, nullable)
+        match converted.len() {
+            0 => {}
+            1 => node.merge_in(converted.pop().unwrap_or_default()),
+            _ => {
+                node.out.insert("anyOf".into(), converted.into());
+            }
+        }
+    }
+}
+
+/// A schema being converted: its Gemini keywords so far, and what `type` and `nullable` said.
+#[derive(Default)]
+struct Node {
+    out: Map<String, Value>,
+    nullable: bool,
+    type_name: Option<String>,
+}
+
+impl Node {
+    /// `type`: one name or a list of them; `"null"` makes the schema nullable, the first other name is its
+    /// type.
+    fn read_type(&mut self, value: &Value) {
+        match value {
+            Value::String(name) if name == "null" => self.nullable = true,
+            Value::String(name) => self.type_name = Some(name.clone()),
+            Value::Array(names) => {
+                for name in names.iter().filter_map(Value::as_str) {
+                    if name == "null" {
+                        self.nullable = true;
+                    } else if self.type_name.is_none() {
+                        self.type_name = Some(name.to_owned());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Merges a converted schema into this one (see [`merge`]).
+    fn merge_in(&mut self, converted: Value) {
+        let out = std::mem::take(&mut self.out);
+        self.out = match merge(Value::Object(out), converted) {
+            Value::Object(merged) => merged,
+            _ => Map::new(),
+        };
     }
 }
 
@@ -180,24 +204,40 @@ fn finish(mut out: Map<String, Value>, type_name: Option<String>, nullable: bool
     let type_name = type_name
         .map(|name| name.to_ascii_uppercase())
         .or_else(|| out.get("type").and_then(Value::as_str).map(str::to_owned))
-        .or_else(|| {
-            if out.contains_key("properties") {
-                Some("OBJECT".into())
-            } else if out.contains_key("items") {
-                Some("ARRAY".into())
-            } else if out.contains_key("enum") {
-                Some("STRING".into())
-            } else {
-                None
-            }
-        });
+        .or_else(|| infer_type(&out).map(str::to_owned));
     if let Some(type_name) = &type_name {
         out.insert("type".into(), type_name.clone().into());
     }
-    let is = |name: &str| type_name.as_deref() == Some(name);
+    let type_name = type_name.as_deref();
+    drop_unsupported_format(&mut out, type_name);
+    // Gemini enums are strings; on other types the allowed values can only be described.
+    if type_name.is_some_and(|name| name != "STRING") {
+        describe_enum(&mut out);
+    }
+    fit_required(&mut out, type_name == Some("OBJECT"));
+    if nullable {
+        out.insert("nullable".into(), true.into());
+    }
+    Value::Object(out)
+}
 
+/// The type a schema without one evidently has.
+fn infer_type(out: &Map<String, Value>) -> Option<&'static str> {
+    if out.contains_key("properties") {
+        Some("OBJECT")
+    } else if out.contains_key("items") {
+        Some("ARRAY")
+    } else if out.contains_key("enum") {
+        Some("STRING")
+    } else {
+        None
+    }
+}
+
+/// Keeps `format` only where Gemini supports it for the type.
+fn drop_unsupported_format(out: &mut Map<String, Value>, type_name: Option<&str>) {
     if let Some(Value::String(format)) = out.get("format") {
-        let supported = match type_name.as_deref() {
+        let supported = match type_name {
             Some("STRING") => matches!(format.as_str(), "enum" | "date-time"),
             Some("NUMBER") => matches!(format.as_str(), "float" | "double"),
             Some("INTEGER") => matches!(format.as_str(), "int32" | "int64"),
@@ -207,14 +247,11 @@ fn finish(mut out: Map<String, Value>, type_name: Option<String>, nullable: bool
             out.remove("format");
         }
     }
-    // Gemini enums are strings; on other types the allowed values can only be described.
-    let enum_misplaced = !is("STRING") && type_name.is_some();
-    let misplaced_enum = if enum_misplaced {
-        out.remove("enum")
-    } else {
-        None
-    };
-    if let Some(Value::Array(values)) = misplaced_enum {
+}
+
+/// Moves `enum` into the description (`Allowed values: …`).
+fn describe_enum(out: &mut Map<String, Value>) {
+    if let Some(Value::Array(values)) = out.remove("enum") {
         let allowed: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
         let note = format!("Allowed values: {}.", allowed.join(", "));
         let description = match out.get("description").and_then(Value::as_str) {
@@ -223,7 +260,12 @@ fn finish(mut out: Map<String, Value>, type_name: Option<String>, nullable: bool
         };
         out.insert("description".into(), description.into());
     }
-    if is("OBJECT") || out.contains_key("properties") {
+}
+
+/// Keeps `required` only on objects, naming only their properties, and never empty; drops an empty
+/// `properties` map, which Gemini rejects on an OBJECT.
+fn fit_required(out: &mut Map<String, Value>, is_object: bool) {
+    if is_object || out.contains_key("properties") {
         let names: Vec<String> = out
             .get("properties")
             .and_then(Value::as_object)
@@ -233,7 +275,6 @@ fn finish(mut out: Map<String, Value>, type_name: Option<String>, nullable: bool
             required.retain(|name| name.as_str().is_some_and(|n| names.iter().any(|p| p == n)));
         }
         if names.is_empty() {
-            // Gemini rejects an OBJECT with an empty `properties` map.
             out.remove("properties");
             out.remove("required");
         }
@@ -243,10 +284,6 @@ fn finish(mut out: Map<String, Value>, type_name: Option<String>, nullable: bool
     if matches!(out.get("required"), Some(Value::Array(required)) if required.is_empty()) {
         out.remove("required");
     }
-    if nullable {
-        out.insert("nullable".into(), true.into());
-    }
-    Value::Object(out)
 }
 
 /// Gemini enums are strings: strings stay, numbers and booleans are written out, `null` is dropped.

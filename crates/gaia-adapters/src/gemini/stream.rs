@@ -73,6 +73,7 @@ impl GeminiStreamDecoder {
             .prompt_feedback
             .is_some_and(|feedback| feedback.block_reason.is_some());
         if chunk.candidates.is_empty() && prompt_blocked {
+            // A refused prompt gets no candidate: choice 0 ends, filtered.
             self.tool_calls.entry(0).or_insert(0);
             if self.finished.insert(0) {
                 out.push(StreamEvent::Finish {
@@ -82,45 +83,64 @@ impl GeminiStreamDecoder {
             }
         }
         for (position, candidate) in (0u32..).zip(chunk.candidates) {
-            let choice = candidate.index.unwrap_or(position);
-            let calls_so_far = *self.tool_calls.entry(choice).or_insert(0);
-            let mut calls = calls_so_far;
-            for part in candidate.content.unwrap_or_default().parts {
-                if let Some(call) = part.function_call {
-                    // Gemini streams each call whole: announce it and send all arguments at once.
-                    out.push(StreamEvent::ToolCallStart {
-                        choice,
-                        index: calls,
-                        id: call_id(self.call_counter, part.thought_signature.as_deref()),
-                        name: call.name,
-                    });
-                    out.push(StreamEvent::ToolCallArgsDelta {
-                        choice,
-                        index: calls,
-                        arguments: call
-                            .args
-                            .unwrap_or_else(|| serde_json::json!({}))
-                            .to_string(),
-                    });
-                    calls += 1;
-                    self.call_counter += 1;
-                } else if let Some(text) = part.text.filter(|text| !text.is_empty()) {
-                    out.push(if part.thought == Some(true) {
-                        StreamEvent::ReasoningDelta { choice, text }
-                    } else {
-                        StreamEvent::TextDelta { choice, text }
-                    });
-                }
-            }
-            self.tool_calls.insert(choice, calls);
-            match candidate.finish_reason {
-                Some(reason) if self.finished.insert(choice) => out.push(StreamEvent::Finish {
-                    choice,
-                    reason: finish_reason(&reason, calls > 0),
-                }),
-                _ => {}
+            self.decode_candidate(candidate.index.unwrap_or(position), candidate, out);
+        }
+    }
+
+    /// One candidate's parts (text, thoughts, whole function calls) and its finish.
+    fn decode_candidate(
+        &mut self,
+        choice: u32,
+        candidate: wire::Candidate,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        let mut calls = *self.tool_calls.entry(choice).or_insert(0);
+        for part in candidate.content.unwrap_or_default().parts {
+            if let Some(call) = part.function_call {
+                self.push_call(choice, calls, call, part.thought_signature.as_deref(), out);
+                calls += 1;
+            } else if let Some(text) = part.text.filter(|text| !text.is_empty()) {
+                out.push(if part.thought == Some(true) {
+                    StreamEvent::ReasoningDelta { choice, text }
+                } else {
+                    StreamEvent::TextDelta { choice, text }
+                });
             }
         }
+        self.tool_calls.insert(choice, calls);
+        match candidate.finish_reason {
+            Some(reason) if self.finished.insert(choice) => out.push(StreamEvent::Finish {
+                choice,
+                reason: finish_reason(&reason, calls > 0),
+            }),
+            _ => {}
+        }
+    }
+
+    /// Gemini streams each call whole: announce it and send all arguments at once.
+    fn push_call(
+        &mut self,
+        choice: u32,
+        index: u32,
+        call: wire::FunctionCall,
+        signature: Option<&str>,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        out.push(StreamEvent::ToolCallStart {
+            choice,
+            index,
+            id: call_id(self.call_counter, signature),
+            name: call.name,
+        });
+        out.push(StreamEvent::ToolCallArgsDelta {
+            choice,
+            index,
+            arguments: call
+                .args
+                .unwrap_or_else(|| serde_json::json!({}))
+                .to_string(),
+        });
+        self.call_counter += 1;
     }
 }
 

@@ -49,11 +49,7 @@ impl OpenAiStreamDecoder {
 
     fn decode_chunk(&mut self, chunk: wire::Chunk, out: &mut Vec<StreamEvent>) {
         if let Some(error) = chunk.error {
-            let message = error
-                .get("message")
-                .and_then(|m| m.as_str())
-                .or_else(|| error.as_str())
-                .unwrap_or("the upstream stream reported an error");
+            let message = error_message(&error);
             out.push(StreamEvent::Error(GaiaError::upstream(message)));
             self.done = true;
             return;
@@ -67,49 +63,73 @@ impl OpenAiStreamDecoder {
             });
         }
         for choice_chunk in chunk.choices {
-            let choice = choice_chunk.index;
-            self.open_choices.insert(choice);
-            let delta = choice_chunk.delta;
-            let reasoning = delta.reasoning_content.or(delta.reasoning);
-            if let Some(text) = reasoning.filter(|text| !text.is_empty()) {
-                out.push(StreamEvent::ReasoningDelta { choice, text });
-            }
-            for text in [delta.content, delta.refusal].into_iter().flatten() {
-                if !text.is_empty() {
-                    out.push(StreamEvent::TextDelta { choice, text });
-                }
-            }
-            for (position, call) in (0u32..).zip(delta.tool_calls) {
-                let index = call.index.unwrap_or(position);
-                if self.announced_calls.insert((choice, index)) {
-                    out.push(StreamEvent::ToolCallStart {
-                        choice,
-                        index,
-                        id: call.id.unwrap_or_else(|| format!("call_{choice}_{index}")),
-                        name: call.function.name.unwrap_or_default(),
-                    });
-                }
-                let arguments = call.function.arguments.filter(|a| !a.is_empty());
-                if let Some(arguments) = arguments {
-                    out.push(StreamEvent::ToolCallArgsDelta {
-                        choice,
-                        index,
-                        arguments,
-                    });
-                }
-            }
-            if let Some(reason) = choice_chunk.finish_reason {
-                self.finished_choices.insert(choice);
-                out.push(StreamEvent::Finish {
-                    choice,
-                    reason: finish_reason(&reason),
-                });
-            }
+            self.decode_choice(choice_chunk, out);
         }
         if let Some(usage) = chunk.usage {
             out.push(StreamEvent::Usage(convert_usage(&usage)));
         }
     }
+
+    /// One choice's delta: reasoning, text (a refusal is text too), tool-call fragments, its finish.
+    fn decode_choice(&mut self, choice_chunk: wire::ChunkChoice, out: &mut Vec<StreamEvent>) {
+        let choice = choice_chunk.index;
+        self.open_choices.insert(choice);
+        let delta = choice_chunk.delta;
+        let reasoning = delta.reasoning_content.or(delta.reasoning);
+        if let Some(text) = reasoning.filter(|text| !text.is_empty()) {
+            out.push(StreamEvent::ReasoningDelta { choice, text });
+        }
+        for text in [delta.content, delta.refusal].into_iter().flatten() {
+            if !text.is_empty() {
+                out.push(StreamEvent::TextDelta { choice, text });
+            }
+        }
+        for (position, call) in (0u32..).zip(delta.tool_calls) {
+            self.decode_tool_call(choice, call.index.unwrap_or(position), call, out);
+        }
+        if let Some(reason) = choice_chunk.finish_reason {
+            self.finished_choices.insert(choice);
+            out.push(StreamEvent::Finish {
+                choice,
+                reason: finish_reason(&reason),
+            });
+        }
+    }
+
+    /// A tool-call fragment: announced the first time its `(choice, index)` is seen, then its arguments.
+    fn decode_tool_call(
+        &mut self,
+        choice: u32,
+        index: u32,
+        call: wire::ToolCallDelta,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        if self.announced_calls.insert((choice, index)) {
+            out.push(StreamEvent::ToolCallStart {
+                choice,
+                index,
+                id: call.id.unwrap_or_else(|| format!("call_{choice}_{index}")),
+                name: call.function.name.unwrap_or_default(),
+            });
+        }
+        let arguments = call.function.arguments.filter(|a| !a.is_empty());
+        if let Some(arguments) = arguments {
+            out.push(StreamEvent::ToolCallArgsDelta {
+                choice,
+                index,
+                arguments,
+            });
+        }
+    }
+}
+
+/// The message of an in-stream `{"error":…}`: an object's `message`, or the error itself as a string.
+fn error_message(error: &serde_json::Value) -> &str {
+    error
+        .get("message")
+        .and_then(|m| m.as_str())
+        .or_else(|| error.as_str())
+        .unwrap_or("the upstream stream reported an error")
 }
 
 impl StreamDecoder for OpenAiStreamDecoder {
@@ -272,6 +292,61 @@ impl OpenAiStreamEncoder {
         }
         out.push_str("}\n\n");
     }
+
+    /// A one-field delta chunk: `"{field}":"{text}"` (`content` or `reasoning_content`).
+    fn write_text(&mut self, out: &mut String, choice: u32, field: &str, text: &str) {
+        self.open_delta(out, choice);
+        out.push('"');
+        out.push_str(field);
+        out.push_str("\":");
+        push_json_str(out, text);
+        self.close_delta(out, None);
+    }
+
+    fn write_tool_call_start(
+        &mut self,
+        out: &mut String,
+        choice: u32,
+        index: u32,
+        id: &str,
+        name: &str,
+    ) {
+        self.open_delta(out, choice);
+        let _ = write!(out, "\"tool_calls\":[{{\"index\":{index},\"id\":");
+        push_json_str(out, id);
+        out.push_str(",\"type\":\"function\",\"function\":{\"name\":");
+        push_json_str(out, name);
+        out.push_str(",\"arguments\":\"\"}}]");
+        self.close_delta(out, None);
+    }
+
+    fn write_tool_args(&mut self, out: &mut String, choice: u32, index: u32, arguments: &str) {
+        self.open_delta(out, choice);
+        let _ = write!(
+            out,
+            "\"tool_calls\":[{{\"index\":{index},\"function\":{{\"arguments\":"
+        );
+        push_json_str(out, arguments);
+        out.push_str("}}]");
+        self.close_delta(out, None);
+    }
+
+    /// `data: {"error":…}`, which ends the stream without `[DONE]`.
+    fn write_error(&mut self, out: &mut String, error: &GaiaError) {
+        out.push_str("data: ");
+        out.push_str(&error.to_envelope().to_string());
+        out.push_str("\n\n");
+        self.ended = true;
+    }
+
+    /// The usage chunk (if the client asked for it), then `[DONE]`.
+    fn write_done(&mut self, out: &mut String) {
+        if let Some(usage) = self.usage.filter(|_| self.include_usage) {
+            self.write_usage_chunk(out, &usage);
+        }
+        out.push_str("data: [DONE]\n\n");
+        self.ended = true;
+    }
 }
 
 impl StreamEncoder for OpenAiStreamEncoder {
@@ -284,70 +359,34 @@ impl StreamEncoder for OpenAiStreamEncoder {
                 self.set_prefix(id, *created);
                 if !self.role_sent.contains(&0) {
                     // An immediate first chunk, so the client sees the response begin.
-                    self.open_delta(out, 0);
-                    out.push_str("\"content\":\"\"");
-                    self.close_delta(out, None);
+                    self.write_text(out, 0, "content", "");
                 }
             }
             StreamEvent::TextDelta { choice, text } => {
-                self.open_delta(out, *choice);
-                out.push_str("\"content\":");
-                push_json_str(out, text);
-                self.close_delta(out, None);
+                self.write_text(out, *choice, "content", text)
             }
+            // The field DeepSeek and most compatible servers use; OpenAI clients ignore it.
             StreamEvent::ReasoningDelta { choice, text } => {
-                // The field DeepSeek and most compatible servers use; OpenAI clients ignore it.
-                self.open_delta(out, *choice);
-                out.push_str("\"reasoning_content\":");
-                push_json_str(out, text);
-                self.close_delta(out, None);
+                self.write_text(out, *choice, "reasoning_content", text);
             }
             StreamEvent::ToolCallStart {
                 choice,
                 index,
                 id,
                 name,
-            } => {
-                self.open_delta(out, *choice);
-                let _ = write!(out, "\"tool_calls\":[{{\"index\":{index},\"id\":");
-                push_json_str(out, id);
-                out.push_str(",\"type\":\"function\",\"function\":{\"name\":");
-                push_json_str(out, name);
-                out.push_str(",\"arguments\":\"\"}}]");
-                self.close_delta(out, None);
-            }
+            } => self.write_tool_call_start(out, *choice, *index, id, name),
             StreamEvent::ToolCallArgsDelta {
                 choice,
                 index,
                 arguments,
-            } => {
-                self.open_delta(out, *choice);
-                let _ = write!(
-                    out,
-                    "\"tool_calls\":[{{\"index\":{index},\"function\":{{\"arguments\":"
-                );
-                push_json_str(out, arguments);
-                out.push_str("}}]");
-                self.close_delta(out, None);
-            }
+            } => self.write_tool_args(out, *choice, *index, arguments),
             StreamEvent::Finish { choice, reason } => {
                 self.open_empty_delta(out, *choice);
                 self.close_delta(out, Some(reason.as_str()));
             }
             StreamEvent::Usage(usage) => self.usage = Some(*usage),
-            StreamEvent::Error(error) => {
-                out.push_str("data: ");
-                out.push_str(&error.to_envelope().to_string());
-                out.push_str("\n\n");
-                self.ended = true;
-            }
-            StreamEvent::Done => {
-                if let Some(usage) = self.usage.filter(|_| self.include_usage) {
-                    self.write_usage_chunk(out, &usage);
-                }
-                out.push_str("data: [DONE]\n\n");
-                self.ended = true;
-            }
+            StreamEvent::Error(error) => self.write_error(out, error),
+            StreamEvent::Done => self.write_done(out),
         }
     }
 }

@@ -60,40 +60,7 @@ impl Serialize for Body<'_> {
                 flavor: self.flavor,
             }),
         )?;
-        if let Some(t) = r.temperature {
-            put(&mut map, &mut written, "temperature", &t)?;
-        }
-        if let Some(p) = r.top_p {
-            put(&mut map, &mut written, "top_p", &p)?;
-        }
-        if let Some(max) = r.max_tokens {
-            let key = match self.flavor {
-                Flavor::OpenAi => "max_completion_tokens",
-                Flavor::Compatible => "max_tokens",
-            };
-            put(&mut map, &mut written, key, &max)?;
-        }
-        if !r.stop.is_empty() {
-            put(&mut map, &mut written, "stop", &r.stop)?;
-        }
-        if let Some(n) = r.n {
-            put(&mut map, &mut written, "n", &n)?;
-        }
-        if let Some(p) = r.presence_penalty {
-            put(&mut map, &mut written, "presence_penalty", &p)?;
-        }
-        if let Some(p) = r.frequency_penalty {
-            put(&mut map, &mut written, "frequency_penalty", &p)?;
-        }
-        if let Some(seed) = r.seed {
-            put(&mut map, &mut written, "seed", &seed)?;
-        }
-        if let Some(user) = &r.user {
-            put(&mut map, &mut written, "user", user)?;
-        }
-        if let Some(format) = &r.response_format {
-            put(&mut map, &mut written, "response_format", &Format(format))?;
-        }
+        self.put_parameters(&mut map, &mut written)?;
         if !r.tools.is_empty() {
             put(&mut map, &mut written, "tools", &SeqOf(&r.tools, out_tool))?;
             if let Some(choice) = &r.tool_choice {
@@ -108,20 +75,77 @@ impl Serialize for Body<'_> {
             put(&mut map, &mut written, "stream", &true)?;
             put(&mut map, &mut written, "stream_options", &IncludeUsage)?;
         }
-        for (key, value) in &r.extra {
-            let canonical = CANONICAL
-                .iter()
-                .position(|k| *k == key)
-                .is_some_and(|i| written & (1 << i) != 0);
-            // Not streaming: the client's own stream flags are dropped too (the gateway decides).
-            let stream_flag = key == "stream" || key == "stream_options";
-            if canonical || stream_flag {
-                continue;
-            }
-            map.serialize_entry(key, value)?;
-        }
+        put_extra(&mut map, &r.extra, written)?;
         map.end()
     }
+}
+
+impl Body<'_> {
+    /// The sampling and output parameters the request sets, `max_tokens` under the flavor's name.
+    fn put_parameters<M: SerializeMap>(
+        &self,
+        map: &mut M,
+        written: &mut u32,
+    ) -> Result<(), M::Error> {
+        let r = self.request;
+        if let Some(t) = r.temperature {
+            put(map, written, "temperature", &t)?;
+        }
+        if let Some(p) = r.top_p {
+            put(map, written, "top_p", &p)?;
+        }
+        if let Some(max) = r.max_tokens {
+            let key = match self.flavor {
+                Flavor::OpenAi => "max_completion_tokens",
+                Flavor::Compatible => "max_tokens",
+            };
+            put(map, written, key, &max)?;
+        }
+        if !r.stop.is_empty() {
+            put(map, written, "stop", &r.stop)?;
+        }
+        if let Some(n) = r.n {
+            put(map, written, "n", &n)?;
+        }
+        if let Some(p) = r.presence_penalty {
+            put(map, written, "presence_penalty", &p)?;
+        }
+        if let Some(p) = r.frequency_penalty {
+            put(map, written, "frequency_penalty", &p)?;
+        }
+        if let Some(seed) = r.seed {
+            put(map, written, "seed", &seed)?;
+        }
+        if let Some(user) = &r.user {
+            put(map, written, "user", user)?;
+        }
+        if let Some(format) = &r.response_format {
+            put(map, written, "response_format", &Format(format))?;
+        }
+        Ok(())
+    }
+}
+
+/// The client's unknown fields, except any a canonical field already wrote (`written`) and the client's
+/// own stream flags (the gateway decides those).
+fn put_extra<M: SerializeMap>(
+    map: &mut M,
+    extra: &serde_json::Map<String, serde_json::Value>,
+    written: u32,
+) -> Result<(), M::Error> {
+    for (key, value) in extra {
+        let canonical = CANONICAL
+            .iter()
+            .position(|k| *k == key)
+            .is_some_and(|i| written & (1 << i) != 0);
+        // Not streaming: the client's own stream flags are dropped too (the gateway decides).
+        let stream_flag = key == "stream" || key == "stream_options";
+        if canonical || stream_flag {
+            continue;
+        }
+        map.serialize_entry(key, value)?;
+    }
+    Ok(())
 }
 
 /// Writes a canonical field and notes its name in `written`.
@@ -247,10 +271,11 @@ struct CalledFunction<'a> {
 fn out_tool(tool: &Tool) -> OutTool<'_> {
     OutTool {
         kind: "function",
-        function: FunctionSpec {
+        function: NamedSchema {
             name: &tool.name,
             description: tool.description.as_deref(),
-            parameters: tool.parameters.as_ref(),
+            schema_key: "parameters",
+            schema: tool.parameters.as_ref(),
             strict: tool.strict,
         },
     }
@@ -260,18 +285,34 @@ fn out_tool(tool: &Tool) -> OutTool<'_> {
 struct OutTool<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
-    function: FunctionSpec<'a>,
+    function: NamedSchema<'a>,
 }
 
-#[derive(serde::Serialize)]
-struct FunctionSpec<'a> {
+/// A named JSON Schema: a tool's `function` (schema under `parameters`) or a response format's
+/// `json_schema` (under `schema`). Absent options are left out.
+struct NamedSchema<'a> {
     name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parameters: Option<&'a serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_key: &'static str,
+    schema: Option<&'a serde_json::Value>,
     strict: Option<bool>,
+}
+
+impl Serialize for NamedSchema<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("name", self.name)?;
+        if let Some(description) = self.description {
+            map.serialize_entry("description", description)?;
+        }
+        if let Some(schema) = self.schema {
+            map.serialize_entry(self.schema_key, schema)?;
+        }
+        if let Some(strict) = self.strict {
+            map.serialize_entry("strict", &strict)?;
+        }
+        map.end()
+    }
 }
 
 struct Choice<'a>(&'a ToolChoice);
@@ -314,9 +355,10 @@ impl Serialize for Format<'_> {
                 map.serialize_entry("type", "json_schema")?;
                 map.serialize_entry(
                     "json_schema",
-                    &SchemaSpec {
+                    &NamedSchema {
                         name,
                         description: description.as_deref(),
+                        schema_key: "schema",
                         schema: schema.as_ref(),
                         strict: *strict,
                     },
@@ -325,15 +367,4 @@ impl Serialize for Format<'_> {
         }
         map.end()
     }
-}
-
-#[derive(serde::Serialize)]
-struct SchemaSpec<'a> {
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    schema: Option<&'a serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    strict: Option<bool>,
 }

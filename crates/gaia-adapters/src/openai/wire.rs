@@ -8,8 +8,17 @@ use serde_json::Value;
 
 use crate::util::nullable;
 
+/// A `chat.completion` body.
+pub(super) type Completion = Envelope<CompletionChoice>;
+
+/// One `chat.completion.chunk` (or an in-stream `{"error":…}`).
+pub(super) type Chunk = Envelope<ChunkChoice>;
+
+/// What a completion and a stream chunk share; they differ in their choices (`message` or `delta`).
+/// Only the stream decoder reads `error`.
 #[derive(Debug, Deserialize)]
-pub(super) struct Completion {
+#[serde(bound(deserialize = "C: Deserialize<'de>"))]
+pub(super) struct Envelope<C> {
     #[serde(default)]
     pub id: Option<String>,
     #[serde(default)]
@@ -17,9 +26,11 @@ pub(super) struct Completion {
     #[serde(default)]
     pub model: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    pub choices: Vec<CompletionChoice>,
+    pub choices: Vec<C>,
     #[serde(default)]
     pub usage: Option<WireUsage>,
+    #[serde(default)]
+    pub error: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,23 +94,6 @@ pub(super) struct PromptDetails {
 pub(super) struct CompletionDetails {
     #[serde(default)]
     pub reasoning_tokens: Option<u64>,
-}
-
-/// One `chat.completion.chunk` (or an in-stream `{"error":…}`).
-#[derive(Debug, Deserialize)]
-pub(super) struct Chunk {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub created: Option<i64>,
-    #[serde(default)]
-    pub model: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub choices: Vec<ChunkChoice>,
-    #[serde(default)]
-    pub usage: Option<WireUsage>,
-    #[serde(default)]
-    pub error: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
