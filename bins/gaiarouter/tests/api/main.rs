@@ -21,6 +21,7 @@ mod registry;
 mod scenarios;
 mod schema_regressions;
 mod secrets;
+mod snapshots;
 mod stats;
 mod system;
 mod tenancy;
