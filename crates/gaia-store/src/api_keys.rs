@@ -6,7 +6,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 
 use crate::entity::api_key::{self, ActiveModel, Column, Entity};
 use crate::limit_columns::{LimitColumns, LimitsRow};
-use crate::{Store, StoreError, is_unique_violation, new_id};
+use crate::rows::{conflict_if_unique, fetch_page, find_by_id};
+use crate::{Store, StoreError, new_id};
 
 /// Fields of a new key. The caller generates the key and passes only its public parts and hash.
 #[derive(Debug, Clone)]
@@ -89,20 +90,17 @@ impl Store {
             ..Default::default()
         };
         model.set_limits(new.limits);
-        match model.insert(self.conn()).await {
-            Ok(m) => to_domain(m),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(
-                "key id collision; generate a new key".to_owned(),
-            )),
-            Err(e) => Err(e.into()),
-        }
+        let collision = || "key id collision; generate a new key".to_owned();
+        let m = model
+            .insert(self.conn())
+            .await
+            .map_err(conflict_if_unique(collision))?;
+        to_domain(m)
     }
 
     pub async fn get_api_key(&self, id: &str) -> Result<ApiKey, StoreError> {
-        Entity::find_by_id(id.to_owned())
-            .one(self.conn())
-            .await?
-            .ok_or_else(|| StoreError::NotFound("api key".to_owned()))
+        find_by_id::<Entity>(self.conn(), id, "api key")
+            .await
             .and_then(to_domain)
     }
 
@@ -112,10 +110,7 @@ impl Store {
         patch: ApiKeyPatch,
         now: DateTime<Utc>,
     ) -> Result<ApiKey, StoreError> {
-        let row = Entity::find_by_id(id.to_owned())
-            .one(self.conn())
-            .await?
-            .ok_or_else(|| StoreError::NotFound("api key".to_owned()))?;
+        let row = find_by_id::<Entity>(self.conn(), id, "api key").await?;
         let mut model: ActiveModel = row.into();
         if let Some(v) = patch.name {
             model.name = Set(v);
@@ -163,19 +158,11 @@ impl Store {
                     .add(Column::Description.contains(q)),
             );
         }
-        let paginator = Entity::find()
+        let select = Entity::find()
             .filter(cond)
             .order_by_desc(Column::CreatedAt)
-            .order_by_desc(Column::Id)
-            .paginate(self.conn(), page.limit);
-        let total = paginator.num_items().await?;
-        let rows = paginator.fetch_page(page.page - 1).await?;
-        Ok(crate::Page {
-            items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
-            total,
-            page: page.page,
-            limit: page.limit,
-        })
+            .order_by_desc(Column::Id);
+        fetch_page(self.conn(), select, page, to_domain).await
     }
 
     /// Records when keys were last used (batched from memory; never moves a timestamp backwards).

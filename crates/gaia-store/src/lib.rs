@@ -17,6 +17,7 @@ pub mod models;
 pub mod organizations;
 pub mod quota;
 pub mod rejects;
+mod rows;
 pub mod testing;
 pub mod text;
 pub mod usage;

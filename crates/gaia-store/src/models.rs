@@ -6,6 +6,7 @@ use sea_orm::{EntityTrait, QueryOrder, Set};
 
 use crate::entity::model::{self, ActiveModel, Column, Entity};
 use crate::entity::model_alias;
+use crate::rows::{conflict_if_unique, fetch_page};
 use crate::{Store, StoreError};
 
 fn to_domain(m: model::Model) -> ModelInfo {
@@ -163,7 +164,7 @@ impl Store {
         filter: &ModelFilter,
         page: crate::PageRequest,
     ) -> Result<crate::Page<ModelInfo>, StoreError> {
-        use sea_orm::{ColumnTrait, Condition, PaginatorTrait, QueryFilter};
+        use sea_orm::{ColumnTrait, Condition, QueryFilter};
         let mut cond = Condition::all();
         if let Some(p) = &filter.provider {
             cond = cond.add(Column::Provider.eq(p.as_str()));
@@ -178,23 +179,8 @@ impl Store {
                     .add(Column::DisplayName.contains(q)),
             );
         }
-        let paginator = Entity::find()
-            .filter(cond)
-            .order_by_asc(Column::Id)
-            .paginate(self.conn(), page.limit);
-        let total = paginator.num_items().await?;
-        let items = paginator
-            .fetch_page(page.page - 1)
-            .await?
-            .into_iter()
-            .map(to_domain)
-            .collect();
-        Ok(crate::Page {
-            items,
-            total,
-            page: page.page,
-            limit: page.limit,
-        })
+        let select = Entity::find().filter(cond).order_by_asc(Column::Id);
+        fetch_page(self.conn(), select, page, |m| Ok(to_domain(m))).await
     }
 
     pub async fn get_model(&self, id: &str) -> Result<ModelInfo, StoreError> {
@@ -212,14 +198,12 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ModelInfo, StoreError> {
         use sea_orm::ActiveModelTrait;
-        match to_active(model, now).insert(self.conn()).await {
-            Ok(m) => Ok(to_domain(m)),
-            Err(e) if crate::is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "the model '{}' is already registered",
-                model.id
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        let registered = || format!("the model '{}' is already registered", model.id);
+        let m = to_active(model, now)
+            .insert(self.conn())
+            .await
+            .map_err(conflict_if_unique(registered))?;
+        Ok(to_domain(m))
     }
 
     /// Replaces a model's editable fields (prices, limits, display name, enabled) by id.

@@ -3,13 +3,13 @@
 use chrono::{DateTime, Utc};
 use gaia_core::{Limits, LimitsChange, Organization, Status};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::entity::organization::{self, ActiveModel, Column, Entity};
 use crate::limit_columns::{LimitColumns, LimitsRow};
-use crate::{Page, PageRequest, Store, StoreError, is_unique_violation, new_id};
+use crate::rows::{conflict_if_unique, fetch_page, find_by_id};
+use crate::{Page, PageRequest, Store, StoreError, new_id};
 
 /// Fields of a new organization.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +36,11 @@ pub struct OrganizationFilter {
     pub search: Option<String>,
     /// Restrict to one organization (scoped callers).
     pub id: Option<String>,
+}
+
+/// The conflict message of a duplicate name.
+fn name_taken(name: &str) -> String {
+    format!("an organization named '{name}' already exists")
 }
 
 fn to_domain(m: organization::Model) -> Result<Organization, StoreError> {
@@ -69,21 +74,16 @@ impl Store {
             ..Default::default()
         };
         model.set_limits(new.limits);
-        match model.insert(self.conn()).await {
-            Ok(m) => to_domain(m),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "an organization named '{}' already exists",
-                new.name
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        let m = model
+            .insert(self.conn())
+            .await
+            .map_err(conflict_if_unique(|| name_taken(&new.name)))?;
+        to_domain(m)
     }
 
     pub async fn get_organization(&self, id: &str) -> Result<Organization, StoreError> {
-        Entity::find_by_id(id.to_owned())
-            .one(self.conn())
-            .await?
-            .ok_or_else(|| StoreError::NotFound("organization".to_owned()))
+        find_by_id::<Entity>(self.conn(), id, "organization")
+            .await
             .and_then(to_domain)
     }
 
@@ -106,10 +106,7 @@ impl Store {
         patch: OrganizationPatch,
         now: DateTime<Utc>,
     ) -> Result<Organization, StoreError> {
-        let row = Entity::find_by_id(id.to_owned())
-            .one(self.conn())
-            .await?
-            .ok_or_else(|| StoreError::NotFound("organization".to_owned()))?;
+        let row = find_by_id::<Entity>(self.conn(), id, "organization").await?;
         let mut model: ActiveModel = row.into();
         let new_name = patch.name.clone();
         if let Some(v) = patch.name {
@@ -123,14 +120,13 @@ impl Store {
         }
         model.apply_limits(patch.limits);
         model.updated_at = Set(now);
-        match model.update(self.conn()).await {
-            Ok(m) => to_domain(m),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "an organization named '{}' already exists",
-                new_name.unwrap_or_default()
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        let m = model
+            .update(self.conn())
+            .await
+            .map_err(conflict_if_unique(|| {
+                name_taken(&new_name.unwrap_or_default())
+            }))?;
+        to_domain(m)
     }
 
     /// Names of the given organizations (for key listings).
@@ -169,19 +165,11 @@ impl Store {
                     .add(Column::Description.contains(search)),
             );
         }
-        let paginator = Entity::find()
+        let select = Entity::find()
             .filter(cond)
             .order_by_asc(Column::CreatedAt)
-            .order_by_asc(Column::Id)
-            .paginate(self.conn(), page.limit);
-        let total = paginator.num_items().await?;
-        let rows = paginator.fetch_page(page.page - 1).await?;
-        Ok(Page {
-            items: rows.into_iter().map(to_domain).collect::<Result<_, _>>()?,
-            total,
-            page: page.page,
-            limit: page.limit,
-        })
+            .order_by_asc(Column::Id);
+        fetch_page(self.conn(), select, page, to_domain).await
     }
 }
 

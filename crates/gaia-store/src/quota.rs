@@ -31,6 +31,11 @@ pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
     }
 }
 
+/// The first `N` placeholders of a statement, in order (`$1`, `$2`, … or `?` each).
+fn placeholders<const N: usize>(backend: DbBackend) -> [String; N] {
+    std::array::from_fn(|i| placeholder(backend, i + 1))
+}
+
 impl Store {
     /// Totals since `month_start` (a `YYYY-MM-DD` day) from the rollup, grouped by organization and by key.
     pub async fn month_usage(&self, month_start: &str) -> Result<MonthUsage, StoreError> {
@@ -91,51 +96,13 @@ impl Store {
         initial: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let backend = self.conn().get_database_backend();
-        let p = |i| placeholder(backend, i);
-        // Make sure the row exists (a no-op when it does).
-        let insert = match backend {
-            DbBackend::MySql => format!(
-                "INSERT IGNORE INTO quota_reservations (scope, scope_id, period, admitted, updated_at) VALUES ({}, {}, {}, {}, {})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5)
-            ),
-            _ => format!(
-                "INSERT INTO quota_reservations (scope, scope_id, period, admitted, updated_at) VALUES ({}, {}, {}, {}, {}) \
-                 ON CONFLICT (scope, scope_id, period) DO NOTHING",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5)
-            ),
-        };
-        self.conn()
-            .execute_raw(Statement::from_sql_and_values(
-                backend,
-                insert,
-                [
-                    scope.into(),
-                    scope_id.into(),
-                    period.into(),
-                    Value::from(initial.max(0)),
-                    Value::from(now),
-                ],
-            ))
+        self.ensure_reservation(scope, scope_id, period, initial, now)
             .await?;
+        let backend = self.conn().get_database_backend();
+        let [n1, at, s, id, p, n2, max] = placeholders(backend);
         let update = format!(
-            "UPDATE quota_reservations SET admitted = admitted + {}, updated_at = {} \
-             WHERE scope = {} AND scope_id = {} AND period = {} AND admitted + {} <= {}",
-            p(1),
-            p(2),
-            p(3),
-            p(4),
-            p(5),
-            p(6),
-            p(7)
+            "UPDATE quota_reservations SET admitted = admitted + {n1}, updated_at = {at} \
+             WHERE scope = {s} AND scope_id = {id} AND period = {p} AND admitted + {n2} <= {max}"
         );
         let res = self
             .conn()
@@ -156,6 +123,42 @@ impl Store {
         Ok(res.rows_affected() == 1)
     }
 
+    /// Makes sure the reservation row of `(scope, scope_id, period)` exists, starting at `initial`
+    /// (a no-op when it does).
+    async fn ensure_reservation(
+        &self,
+        scope: &str,
+        scope_id: &str,
+        period: &str,
+        initial: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let backend = self.conn().get_database_backend();
+        let [s, id, p, admitted, at] = placeholders(backend);
+        let columns = "quota_reservations (scope, scope_id, period, admitted, updated_at)";
+        let values = format!("VALUES ({s}, {id}, {p}, {admitted}, {at})");
+        let insert = match backend {
+            DbBackend::MySql => format!("INSERT IGNORE INTO {columns} {values}"),
+            _ => format!(
+                "INSERT INTO {columns} {values} ON CONFLICT (scope, scope_id, period) DO NOTHING"
+            ),
+        };
+        self.conn()
+            .execute_raw(Statement::from_sql_and_values(
+                backend,
+                insert,
+                [
+                    scope.into(),
+                    scope_id.into(),
+                    period.into(),
+                    Value::from(initial.max(0)),
+                    Value::from(now),
+                ],
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Returns unused slots (on shutdown), never below zero.
     pub async fn release_admissions(
         &self,
@@ -168,15 +171,10 @@ impl Store {
             return Ok(());
         }
         let backend = self.conn().get_database_backend();
-        let p = |i| placeholder(backend, i);
+        let [n1, n2, s, id, p] = placeholders(backend);
         let sql = format!(
-            "UPDATE quota_reservations SET admitted = CASE WHEN admitted > {} THEN admitted - {} ELSE 0 END \
-             WHERE scope = {} AND scope_id = {} AND period = {}",
-            p(1),
-            p(2),
-            p(3),
-            p(4),
-            p(5)
+            "UPDATE quota_reservations SET admitted = CASE WHEN admitted > {n1} THEN admitted - {n2} ELSE 0 END \
+             WHERE scope = {s} AND scope_id = {id} AND period = {p}"
         );
         self.conn()
             .execute_raw(Statement::from_sql_and_values(
@@ -202,12 +200,9 @@ impl Store {
         period: &str,
     ) -> Result<i64, StoreError> {
         let backend = self.conn().get_database_backend();
-        let p = |i| placeholder(backend, i);
+        let [s, id, p] = placeholders(backend);
         let sql = format!(
-            "SELECT admitted FROM quota_reservations WHERE scope = {} AND scope_id = {} AND period = {}",
-            p(1),
-            p(2),
-            p(3)
+            "SELECT admitted FROM quota_reservations WHERE scope = {s} AND scope_id = {id} AND period = {p}"
         );
         let row = self
             .conn()
@@ -244,48 +239,25 @@ mod tests {
     use super::*;
     use crate::test_support::memory_store;
 
+    /// Claims `n` slots of key `k1` in `period` under a limit of 5.
+    async fn claim(store: &Store, period: &str, n: i64, initial: i64) -> bool {
+        store
+            .claim_admissions("key", "k1", period, n, 5, initial, Utc::now())
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn claims_never_pass_the_limit() {
         let store = memory_store().await;
-        let now = Utc::now();
-        assert!(
-            store
-                .claim_admissions("key", "k1", "2026-11", 3, 5, 0, now)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !store
-                .claim_admissions("key", "k1", "2026-11", 3, 5, 0, now)
-                .await
-                .unwrap()
-        );
-        assert!(
-            store
-                .claim_admissions("key", "k1", "2026-11", 2, 5, 0, now)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !store
-                .claim_admissions("key", "k1", "2026-11", 1, 5, 0, now)
-                .await
-                .unwrap()
-        );
+        assert!(claim(&store, "2026-11", 3, 0).await);
+        assert!(!claim(&store, "2026-11", 3, 0).await);
+        assert!(claim(&store, "2026-11", 2, 0).await);
+        assert!(!claim(&store, "2026-11", 1, 0).await);
         assert_eq!(store.admitted("key", "k1", "2026-11").await.unwrap(), 5);
         // A new month starts from what was already recorded in it.
-        assert!(
-            store
-                .claim_admissions("key", "k1", "2026-12", 1, 5, 4, now)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !store
-                .claim_admissions("key", "k1", "2026-12", 1, 5, 4, now)
-                .await
-                .unwrap()
-        );
+        assert!(claim(&store, "2026-12", 1, 4).await);
+        assert!(!claim(&store, "2026-12", 1, 4).await);
         store
             .release_admissions("key", "k1", "2026-11", 2)
             .await

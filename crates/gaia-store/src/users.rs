@@ -5,7 +5,8 @@ use gaia_core::{UserId, UserRole};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::entity::user::{self, ActiveModel, Column, Entity};
-use crate::{Store, StoreError, is_unique_violation, new_id};
+use crate::rows::{conflict_if_unique, fetch_page, find_by_id};
+use crate::{Store, StoreError, new_id};
 
 /// A stored user (the password hash never leaves gaia-orgs' verification).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,13 +53,12 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        match model.insert(self.conn()).await {
-            Ok(m) => Ok(to_row(m)),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "a user named '{username}' already exists"
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        let taken = || format!("a user named '{username}' already exists");
+        let m = model
+            .insert(self.conn())
+            .await
+            .map_err(conflict_if_unique(taken))?;
+        Ok(to_row(m))
     }
 
     pub async fn find_user_by_username(
@@ -73,11 +73,9 @@ impl Store {
     }
 
     pub async fn get_user(&self, id: &str) -> Result<UserRow, StoreError> {
-        Entity::find_by_id(id.to_owned())
-            .one(self.conn())
-            .await?
+        find_by_id::<Entity>(self.conn(), id, "user")
+            .await
             .map(to_row)
-            .ok_or_else(|| StoreError::NotFound("user".to_owned()))
     }
 
     /// Lists users by username.
@@ -95,23 +93,8 @@ impl Store {
         if let Some(q) = search.filter(|q| !q.is_empty()) {
             cond = cond.add(Column::Username.contains(q));
         }
-        let paginator = Entity::find()
-            .filter(cond)
-            .order_by_asc(Column::Username)
-            .paginate(self.conn(), page.limit);
-        let total = paginator.num_items().await?;
-        let items = paginator
-            .fetch_page(page.page - 1)
-            .await?
-            .into_iter()
-            .map(to_row)
-            .collect();
-        Ok(crate::Page {
-            items,
-            total,
-            page: page.page,
-            limit: page.limit,
-        })
+        let select = Entity::find().filter(cond).order_by_asc(Column::Username);
+        fetch_page(self.conn(), select, page, |m| Ok(to_row(m))).await
     }
 
     /// Updates role, status and/or password hash.
@@ -123,10 +106,7 @@ impl Store {
         password_hash: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<UserRow, StoreError> {
-        let row = Entity::find_by_id(id.to_owned())
-            .one(self.conn())
-            .await?
-            .ok_or_else(|| StoreError::NotFound("user".to_owned()))?;
+        let row = find_by_id::<Entity>(self.conn(), id, "user").await?;
         let mut model: ActiveModel = row.into();
         if let Some(v) = role {
             model.role = Set(v.as_str().to_owned());

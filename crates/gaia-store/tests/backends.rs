@@ -6,7 +6,9 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use gaia_core::{Limits, Permission, Permissions};
 use gaia_store::api_keys::NewApiKey;
 use gaia_store::organizations::NewOrganization;
-use gaia_store::usage::NewUsageRecord;
+use gaia_store::usage::{
+    DailyDimension, DailyFilter, NewUsageRecord, StatusFilter, UsageRecordFilter,
+};
 use gaia_store::{Store, StoreError, StoreOptions, testing};
 
 async fn exercise(url: &str) {
@@ -99,7 +101,47 @@ async fn exercise(url: &str) {
         .collect();
     store.insert_usage_records(&records).await.unwrap();
     assert_eq!(store.count_usage_records().await.unwrap(), 750);
+    rollup_reads_agree(&store, org.id.as_str()).await;
     store.close().await.unwrap();
+}
+
+/// The rollup's grouped reads and the request log's total (partly counted from the rollup) on the 750
+/// records `exercise` wrote today.
+async fn rollup_reads_agree(store: &Store, org_id: &str) {
+    let today = Utc::now().date_naive();
+    let all = DailyFilter {
+        first_day: today - chrono::Days::new(1),
+        last_day: today + chrono::Days::new(1),
+        organization_id: None,
+        api_key_id: None,
+    };
+    let by_model = store
+        .usage_daily_totals(&all, DailyDimension::Model)
+        .await
+        .unwrap();
+    assert_eq!(by_model.len(), 1);
+    assert_eq!(by_model[0].0, "gpt-4o-mini");
+    assert_eq!(by_model[0].1.requests, 750);
+    assert_eq!(by_model[0].1.cost_nanos, 750 * 1234);
+    let breakdown = store.usage_daily_breakdown(&all).await.unwrap();
+    assert_eq!(breakdown.len(), 1);
+    assert_eq!(breakdown[0].totals.total_tokens, 750 * 30);
+    let owners = store
+        .usage_daily_by_owner(&DailyFilter {
+            organization_id: Some(org_id.to_owned()),
+            ..all
+        })
+        .await
+        .unwrap();
+    assert_eq!(owners.len(), 1);
+    assert_eq!(owners[0].totals.requests, 750);
+    let whole_days = UsageRecordFilter {
+        organization_id: Some(org_id.to_owned()),
+        status: Some(StatusFilter::Success),
+        ..Default::default()
+    };
+    let page = store.list_usage_records(&whole_days, 1, 5).await.unwrap();
+    assert_eq!((page.total, page.items.len()), (750, 5));
 }
 
 #[tokio::test]
