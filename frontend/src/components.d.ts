@@ -74,7 +74,6 @@ declare module 'vue' {
     IconStop: typeof import('@arco-design/web-vue/es/icon')['IconStop']
     IconSync: typeof import('@arco-design/web-vue/es/icon')['IconSync']
     IconUser: typeof import('@arco-design/web-vue/es/icon')['IconUser']
-    IconUserAdd: typeof import('@arco-design/web-vue/es/icon')['IconUserAdd']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
   }

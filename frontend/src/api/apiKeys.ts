@@ -1,7 +1,7 @@
 // API keys: `/v1/api-keys` (tenancy issue #4). The secret `key` is only in the create response.
 
 import { http } from './http'
-import type { KeyStatus, MessageResponse, PageQuery, Paginated, Schemas } from './types'
+import type { KeyStatus, MessageResponse, Paginated, QueryOf, Schemas } from './types'
 
 /** An API key; `key` (the secret) is only in the create response, `null` on every later read. */
 export type ApiKey = Schemas['ApiKeyResponse']
@@ -9,11 +9,8 @@ export type ApiKey = Schemas['ApiKeyResponse']
 /** A key as lists show it: never the secret. */
 export type ApiKeyListed = Omit<ApiKey, 'key'>
 
-export interface ApiKeyQuery extends PageQuery {
-  organization_id?: string
-  status?: KeyStatus
-  search?: string
-}
+/** A page of keys: `organization_id`, `status` (one of the UI's) and `search` filter it. */
+export type ApiKeyQuery = QueryOf<'list_api_keys'> & { status?: KeyStatus }
 
 export type ApiKeyCreate = Schemas['CreateApiKeyBody']
 

@@ -1,7 +1,7 @@
 // The model registry: the public OpenAI-style list and the admin registry with aliases.
 
 import { http } from './http'
-import type { MessageResponse, PageQuery, Paginated, Schemas } from './types'
+import type { MessageResponse, Paginated, QueryOf, Schemas } from './types'
 
 /**
  * An entry of `GET /v1/models`. Prices in USD per million tokens; they are only real when `priced` is true
@@ -13,11 +13,8 @@ export type ModelList = Schemas['ModelList']
 /** A registry entry as admins see it; `priced: false` = unpriced: its prices read 0 but are not real. */
 export type AdminModel = Schemas['AdminModel']
 
-export interface AdminModelQuery extends PageQuery {
-  provider?: string
-  enabled?: boolean
-  search?: string
-}
+/** A page of the registry: `provider`, `enabled` and `search` filter it. */
+export type AdminModelQuery = QueryOf<'list_admin_models'>
 
 /** A model registered by hand. Leave both prices out to register it unpriced; either (0 allowed) prices it. */
 export type NewModel = Schemas['NewModel']
@@ -34,7 +31,8 @@ export function priceState(m: Pick<AdminModel, 'priced' | 'input_price_per_mtok'
 }
 
 export type PriceInput = number | null | undefined
-type PriceField = 'input_price_per_mtok' | 'output_price_per_mtok'
+/** The two price fields of a model (USD per million tokens). */
+export type PriceField = 'input_price_per_mtok' | 'output_price_per_mtok'
 /** Both prices, as a price form sends them. */
 export type PricePair = { [K in PriceField]-?: NonNullable<ModelPatch[K]> }
 /** The prices given: a missing one is not sent. */

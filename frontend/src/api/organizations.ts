@@ -1,15 +1,13 @@
 // Organizations: `/v1/organizations` (tenancy issue #4). Reads carry the current month's usage.
 
 import { http } from './http'
-import type { MessageResponse, PageQuery, Paginated, Schemas, Status } from './types'
+import type { MessageResponse, Paginated, QueryOf, Schemas, Status } from './types'
 
 /** An organization with this month's usage. */
 export type Organization = Schemas['OrganizationResponse']
 
-export interface OrganizationQuery extends PageQuery {
-  search?: string
-  status?: Status
-}
+/** A page of organizations: `search` and `status` (one of the UI's) filter it. */
+export type OrganizationQuery = QueryOf<'list_organizations'> & { status?: Status }
 
 export type OrganizationCreate = Schemas['CreateOrganizationBody']
 

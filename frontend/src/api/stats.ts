@@ -1,7 +1,7 @@
 // Statistics (issue #5): aggregated usage and the request log, both exportable as CSV (`?format=csv`).
 
 import { http } from './http'
-import type { PageQuery, Paginated, Schemas } from './types'
+import type { Paginated, QueryOf, Schemas } from './types'
 
 export type GroupBy = 'day' | 'week' | 'month' | 'model' | 'provider'
 
@@ -45,17 +45,12 @@ export function statsUrl(scope: StatsScope): string {
  */
 export type RequestRecord = Schemas['RequestLogEntry']
 
-export interface RequestQuery extends PageQuery {
-  key_id?: string
-  organization_id?: string
-  model?: string
-  provider?: string
-  /** `success` (< 400) or `error` (>= 400). */
-  status?: 'success' | 'error'
-  /** Inclusive bounds: a date (`2026-11-27`, its whole day) or an RFC 3339 date-time, UTC. */
-  start_date?: string
-  end_date?: string
-}
+/**
+ * A page of the request log: `key_id`, `organization_id`, `model`, `provider` and `status` (`success`:
+ * < 400, `error`: >= 400) filter it; `start_date` / `end_date` are inclusive bounds, a date (`2026-11-27`,
+ * its whole day) or an RFC 3339 date-time, UTC.
+ */
+export type RequestQuery = QueryOf<'request_log'> & { status?: 'success' | 'error' }
 
 export const statsApi = {
   get: (scope: StatsScope, q: StatsQuery) => http.get<StatsResponse>(statsUrl(scope), q),

@@ -2,7 +2,7 @@
 // (docs/api/openapi.json → schema.d.ts, `npm run gen:api`; `npm run check:api` fails when they drift), so
 // what is declared here is only what the document has no name for.
 
-import type { components } from './schema'
+import type { components, operations } from './schema'
 
 /** Every schema of the OpenAPI document, by name: `Schemas['OrganizationResponse']`. */
 export type Schemas = components['schemas']
@@ -21,9 +21,14 @@ export interface Paginated<T> {
   pagination: Pagination
 }
 
-export interface PageQuery {
-  page?: number
-  limit?: number
+type QueryParams<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>
+
+/**
+ * The query of an operation of the document, by its operationId (`QueryOf<'list_api_keys'>`: page, limit
+ * and its filters), as the UI sends it: an unset filter is left out, never sent as `null`.
+ */
+export type QueryOf<Op extends keyof operations> = {
+  [K in keyof QueryParams<Op>]?: NonNullable<QueryParams<Op>[K]>
 }
 
 /**

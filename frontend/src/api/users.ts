@@ -1,7 +1,7 @@
 // Admin-UI users: `/v1/admin/users` (admins only).
 
 import { http } from './http'
-import type { MessageResponse, PageQuery, Paginated, Schemas } from './types'
+import type { MessageResponse, Paginated, QueryOf, Schemas } from './types'
 
 /** An admin-UI user (never the password hash). */
 export type User = Schemas['UserResponse']
@@ -9,7 +9,7 @@ export type UserCreate = Schemas['CreateUserBody']
 export type UserUpdate = Schemas['UpdateUserBody']
 
 export const usersApi = {
-  list: (q: PageQuery & { search?: string } = {}) => http.get<Paginated<User>>('/v1/admin/users', q),
+  list: (q: QueryOf<'list_users'> = {}) => http.get<Paginated<User>>('/v1/admin/users', q),
   create: (body: UserCreate) => http.post<User>('/v1/admin/users', body),
   update: (id: string, body: UserUpdate) =>
     http.patch<User>(`/v1/admin/users/${encodeURIComponent(id)}`, body),

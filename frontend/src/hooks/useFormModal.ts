@@ -1,9 +1,10 @@
-// The submit of a form dialog: validate, run the request with the dialog busy, and show a refusal where it
-// belongs — under the field the server names (`param`), otherwise above the form or as a toast. Used as the
-// dialog's `on-before-ok`, so the dialog closes only when `submit` resolves to true.
+// A form dialog's state (components/FormModal.vue shows it): whether it is open, filling the form each time
+// it opens, and the submit: validate, run the request with the dialog busy, and show a refusal where it
+// belongs — under the field the server names (`param`), otherwise above the form or as a toast. `submit` is
+// the dialog's `save` (its `on-before-ok`), so the dialog closes only when it resolves to true.
 
 import type { FormInstance } from '@arco-design/web-vue'
-import { ref, type Ref } from 'vue'
+import { ref, watch, type Ref } from 'vue'
 
 import { ApiError } from '@/api/http'
 import { notifyError } from '@/hooks/useNotify'
@@ -21,6 +22,16 @@ export interface FormModalOptions<M extends object> {
    * (network, timeout) are always a toast.
    */
   otherErrors?: 'above' | 'toast'
+  /** The dialog's `visible` (its `v-model:visible`). Each time it opens, the last submit's errors are forgotten. */
+  visible: Ref<boolean>
+  /** Sets the form up each time the dialog opens (blank, or the record it edits). */
+  fill?: () => void
+}
+
+/** What components/FormModal.vue shows of a form dialog. */
+export interface FormDialog {
+  visible: Ref<boolean>
+  busy: Ref<boolean>
 }
 
 export function useFormModal<M extends object>(options: FormModalOptions<M>) {
@@ -71,5 +82,11 @@ export function useFormModal<M extends object>(options: FormModalOptions<M>) {
     formRef.value?.clearValidate()
   }
 
-  return { busy, formError, submit, reset }
+  watch(options.visible, (open) => {
+    if (!open) return
+    options.fill?.()
+    reset()
+  })
+
+  return { visible: options.visible, busy, formError, submit }
 }

@@ -21,11 +21,23 @@ export function dismissToasts(): void {
   Message.clear()
 }
 
+export interface DangerOptions {
+  title: string
+  content: string
+  okText: string
+  action: () => Promise<unknown>
+  /** Once the action is done: its success toast. */
+  success?: string
+  /** Once the action is done: what to read again (the list). */
+  reload?: () => unknown
+}
+
 /**
  * Asks before a destructive action (deactivate, revoke, delete) and runs it on OK: the dialog stays open,
- * its button busy, until the action is done; a failure is a toast and leaves the dialog open.
+ * its button busy, until the action is done; then the `success` toast and the `reload`. A failure is a toast
+ * and leaves the dialog open.
  */
-export function confirmDanger(o: { title: string; content: string; okText: string; action: () => Promise<void> }): void {
+export function confirmDanger(o: DangerOptions): void {
   Modal.warning({
     title: o.title,
     content: o.content,
@@ -36,6 +48,8 @@ export function confirmDanger(o: { title: string; content: string; okText: strin
     onBeforeOk: async () => {
       try {
         await o.action()
+        if (o.success) notifySuccess(o.success)
+        void o.reload?.()
         return true
       } catch (e) {
         notifyError(e)

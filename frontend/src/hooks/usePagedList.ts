@@ -6,6 +6,9 @@ import { reactive, ref, shallowRef, type Ref, type ShallowRef, type UnwrapRef } 
 import { errorMessage } from '@/api/http'
 import type { Paginated } from '@/api/types'
 
+/** The page sizes a list screen offers (components/PagedTable.vue `page-sizes`). */
+export const PAGE_SIZES = [10, 20, 50, 100]
+
 /** What a paged table shows and calls (components/PagedTable.vue): a `usePagedList` without its filters. */
 export interface PagedState<T> {
   rows: ShallowRef<T[]>

@@ -10,54 +10,47 @@ import {
   IconUserGroup,
   IconUser,
 } from '@arco-design/web-vue/es/icon'
-import type { RouteRecordRaw } from 'vue-router'
+import type { RouteMeta, RouteRecordRaw, RouteRecordSingleView } from 'vue-router'
 
 import DefaultLayout from '@/layout/DefaultLayout.vue'
 
+/** A page of the side menu: its name (also its path), its menu entry and what it shows. */
+interface MenuPage extends Omit<RouteMeta, 'group'> {
+  name: string
+  component: RouteRecordSingleView['component']
+}
+
+/** The pages of one group of the side menu, in menu order; each one's path is its name. */
+function menuGroup(group: RouteMeta['group'], pages: MenuPage[]): RouteRecordRaw[] {
+  return pages.map(({ name, component, ...meta }) => ({ path: name, name, component, meta: { ...meta, group } }))
+}
+
 export const appRoutes: RouteRecordRaw[] = [
-  {
-    path: 'dashboard',
-    name: 'dashboard',
-    component: () => import('@/views/stats/dashboard/index.vue'),
-    meta: { title: 'menu.dashboard', icon: IconBarChart, permission: 'read', group: 'manage' },
-  },
-  {
-    path: 'organizations',
-    name: 'organizations',
-    component: () => import('@/views/organizations/list/index.vue'),
-    meta: { title: 'menu.organizations', icon: IconUserGroup, permission: 'read', group: 'manage' },
-  },
-  {
-    path: 'api-keys',
-    name: 'api-keys',
-    component: () => import('@/views/api-keys/list/index.vue'),
-    meta: { title: 'menu.apiKeys', icon: IconSafe, permission: 'read', group: 'manage' },
-  },
-  {
-    path: 'models',
-    name: 'models',
-    component: () => import('@/views/models/registry/index.vue'),
-    meta: { title: 'menu.models', icon: IconApps, permission: 'admin', group: 'manage' },
-  },
-  {
-    path: 'users',
-    name: 'users',
-    component: () => import('@/views/users/list/index.vue'),
-    meta: { title: 'menu.users', icon: IconUser, permission: 'admin', group: 'manage' },
-  },
-  {
-    path: 'playground',
-    name: 'playground',
-    component: () => import('@/views/playground/chat/index.vue'),
-    meta: { title: 'menu.playground', icon: IconExperiment, group: 'develop' },
-  },
-  {
-    path: 'api-usage',
-    name: 'api-usage',
-    component: () => import('@/views/api-usage/guide/index.vue'),
-    meta: { title: 'menu.usage', icon: IconCode, group: 'develop' },
-  },
+  ...menuGroup('manage', [
+    { name: 'dashboard', title: 'menu.dashboard', icon: IconBarChart, permission: 'read',
+      component: () => import('@/views/stats/dashboard/index.vue') },
+    { name: 'organizations', title: 'menu.organizations', icon: IconUserGroup, permission: 'read',
+      component: () => import('@/views/organizations/list/index.vue') },
+    { name: 'api-keys', title: 'menu.apiKeys', icon: IconSafe, permission: 'read',
+      component: () => import('@/views/api-keys/list/index.vue') },
+    { name: 'models', title: 'menu.models', icon: IconApps, permission: 'admin',
+      component: () => import('@/views/models/registry/index.vue') },
+    { name: 'users', title: 'menu.users', icon: IconUser, permission: 'admin',
+      component: () => import('@/views/users/list/index.vue') },
+  ]),
+  ...menuGroup('develop', [
+    { name: 'playground', title: 'menu.playground', icon: IconExperiment,
+      component: () => import('@/views/playground/chat/index.vue') },
+    { name: 'api-usage', title: 'menu.usage', icon: IconCode,
+      component: () => import('@/views/api-usage/guide/index.vue') },
+  ]),
 ]
+
+/** The page that says the session may not open a page (403) or that there is none (404). */
+function exceptionRoute(status: '403' | '404', name: string, path: string): RouteRecordRaw {
+  const component = () => import('@/views/exception/ExceptionPage.vue')
+  return { path, name, component, props: { status }, meta: { title: `exception.${status}` } }
+}
 
 export const routes: RouteRecordRaw[] = [
   {
@@ -70,20 +63,6 @@ export const routes: RouteRecordRaw[] = [
     path: '/',
     component: DefaultLayout,
     redirect: { name: 'dashboard' },
-    children: [
-      ...appRoutes,
-      {
-        path: '403',
-        name: 'forbidden',
-        component: () => import('@/views/exception/ForbiddenPage.vue'),
-        meta: { title: 'exception.403' },
-      },
-      {
-        path: ':pathMatch(.*)*',
-        name: 'not-found',
-        component: () => import('@/views/exception/NotFoundPage.vue'),
-        meta: { title: 'exception.404' },
-      },
-    ],
+    children: [...appRoutes, exceptionRoute('403', 'forbidden', '403'), exceptionRoute('404', 'not-found', ':pathMatch(.*)*')],
   },
 ]

@@ -62,69 +62,34 @@ export function formatDuration(ms: Num): string {
   return `${m}m ${s}s`
 }
 
-function parse(value: string | number | Date): Date | null {
+type When = string | number | Date | null | undefined
+
+const DAY = { year: 'numeric', month: '2-digit', day: '2-digit' } as const
+const CLOCK = { hour: '2-digit', minute: '2-digit', hour12: false } as const
+
+/** `value` written by `Intl.DateTimeFormat` with `options`; missing or not a date: the em dash. */
+function formatWhen(value: When, locale: string, options: Intl.DateTimeFormatOptions): string {
+  if (value === null || value === undefined || value === '') return EMPTY
   const d = value instanceof Date ? value : new Date(value)
-  return Number.isNaN(d.getTime()) ? null : d
+  return Number.isNaN(d.getTime()) ? EMPTY : new Intl.DateTimeFormat(locale, options).format(d)
 }
 
 /**
  * A timestamp in the viewer's time zone (or `timeZone`), e.g. "11/27/2026, 09:54:02"; tables pass
  * `seconds = false` for a narrower column.
  */
-export function formatDateTime(
-  value: string | number | Date | null | undefined,
-  locale = 'en-US',
-  timeZone?: string,
-  seconds = true,
-): string {
-  if (value === null || value === undefined || value === '') return EMPTY
-  const d = parse(value)
-  if (!d) return EMPTY
-  return new Intl.DateTimeFormat(locale, {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: seconds ? '2-digit' : undefined,
-    hour12: false,
-    timeZone,
-  }).format(d)
+export function formatDateTime(value: When, locale = 'en-US', timeZone?: string, seconds = true): string {
+  return formatWhen(value, locale, { ...DAY, ...CLOCK, second: seconds ? '2-digit' : undefined, timeZone })
 }
 
 /** A calendar date, e.g. "2026-11-27" / "11/27/2026" depending on the locale. */
-export function formatDate(
-  value: string | number | Date | null | undefined,
-  locale = 'en-US',
-  timeZone?: string,
-): string {
-  if (value === null || value === undefined || value === '') return EMPTY
-  const d = parse(value)
-  if (!d) return EMPTY
-  return new Intl.DateTimeFormat(locale, {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    timeZone,
-  }).format(d)
+export function formatDate(value: When, locale = 'en-US', timeZone?: string): string {
+  return formatWhen(value, locale, { ...DAY, timeZone })
 }
 
 /** The time of day, e.g. "09:54:02" (24-hour clock in every locale). */
-export function formatTime(
-  value: string | number | Date | null | undefined,
-  locale = 'en-US',
-  timeZone?: string,
-): string {
-  if (value === null || value === undefined || value === '') return EMPTY
-  const d = parse(value)
-  if (!d) return EMPTY
-  return new Intl.DateTimeFormat(locale, {
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hour12: false,
-    timeZone,
-  }).format(d)
+export function formatTime(value: When, locale = 'en-US', timeZone?: string): string {
+  return formatWhen(value, locale, { ...CLOCK, second: '2-digit', timeZone })
 }
 
 /** `YYYY-MM-DD` of a date in UTC (the statistics API counts days in UTC). */

@@ -1,6 +1,6 @@
 import type { FormInstance } from '@arco-design/web-vue'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { ref } from 'vue'
+import { nextTick, ref } from 'vue'
 
 import { ApiError } from '@/api/http'
 import { notifyError } from '@/hooks/useNotify'
@@ -18,11 +18,14 @@ function fakeForm(errors?: Record<string, unknown>) {
   }
 }
 
-function setup(options: Partial<FormModalOptions<{ name: string; limit: number | undefined }>> = {}, errors?: Record<string, unknown>) {
+type Model = { name: string; limit: number | undefined }
+
+function setup(options: Partial<FormModalOptions<Model>> = {}, errors?: Record<string, unknown>) {
   const form = fakeForm(errors)
   const formRef = ref(form as unknown as FormInstance)
-  const modal = useFormModal({ formRef, model: { name: '', limit: undefined }, ...options })
-  return { form, modal }
+  const model: Model = { name: '', limit: undefined }
+  const modal = useFormModal({ formRef, model, visible: ref(false), ...options })
+  return { form, model, modal }
 }
 
 beforeEach(() => {
@@ -108,13 +111,47 @@ describe('useFormModal', () => {
 
   it('forgets the last errors when the dialog opens again', async () => {
     const { form, modal } = setup({ otherErrors: 'above' })
+    modal.visible.value = true
+    await nextTick()
     await modal.submit(async () => {
       throw new ApiError('refused', 403)
     })
+    modal.visible.value = false
+    await nextTick()
+    expect(modal.formError.value).toBe('refused')
+    form.clearValidate.mockClear()
 
-    modal.reset()
+    modal.visible.value = true
+    await nextTick()
 
     expect(modal.formError.value).toBeNull()
-    expect(form.clearValidate).toHaveBeenCalled()
+    expect(form.clearValidate).toHaveBeenCalledOnce()
+  })
+
+  it('fills the form each time the dialog opens, and only then', async () => {
+    const visible = ref(false)
+    let n = 0
+    const { model } = setup({
+      visible,
+      fill: () => {
+        n += 1
+        model.name = `edit ${n}`
+      },
+    })
+    await nextTick()
+    expect(model.name).toBe('')
+
+    visible.value = true
+    await nextTick()
+    expect(model.name).toBe('edit 1')
+
+    model.name = 'typed'
+    visible.value = false
+    await nextTick()
+    expect(model.name).toBe('typed')
+
+    visible.value = true
+    await nextTick()
+    expect(model.name).toBe('edit 2')
   })
 })
