@@ -87,38 +87,8 @@ pub async fn request_context(
 
     let res = next.call(req).instrument(span.clone()).await?;
     let status = res.status();
-    let needs_envelope = status.is_client_error() || status.is_server_error();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let mut res = if needs_envelope && !is_json {
-        let envelope = envelope_for_status(status, &method, &path)
-            .to_envelope()
-            .to_string();
-        let mut res = res.map_body(|_, _| BoxBody::new(envelope));
-        res.headers_mut().insert(header::CONTENT_TYPE, JSON);
-        res.headers_mut().remove(header::CONTENT_LENGTH);
-        res
-    } else {
-        res.map_into_boxed_body()
-    };
-    // The admin UI's pages get a strict content security policy (the API docs pages load their own
-    // bundles and workers and are left as their authors built them).
-    let is_html = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if is_html && !path.starts_with("/docs") && !path.starts_with("/redoc") {
-        res.headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, UI_CSP);
-    }
-    // The UI's build output under /assets/ is content-hashed: cache it for a year.
-    if path.starts_with("/assets/") && status.is_success() {
-        res.headers_mut().insert(header::CACHE_CONTROL, IMMUTABLE);
-    }
+    let mut res = with_error_envelope(res, &method, &path);
+    add_page_headers(&mut res, &path);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
@@ -131,6 +101,48 @@ pub async fn request_context(
         }
     });
     Ok(res)
+}
+
+fn content_type_starts_with(res: &ServiceResponse<impl MessageBody>, prefix: &str) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(prefix))
+}
+
+/// A 4xx or 5xx that is not JSON (actix's own answers: no route, wrong method, …) gets the error
+/// envelope, so every error a client sees has the same shape.
+fn with_error_envelope(
+    res: ServiceResponse<impl MessageBody + 'static>,
+    method: &str,
+    path: &str,
+) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let needs_envelope = status.is_client_error() || status.is_server_error();
+    if !needs_envelope || content_type_starts_with(&res, "application/json") {
+        return res.map_into_boxed_body();
+    }
+    let envelope = envelope_for_status(status, method, path)
+        .to_envelope()
+        .to_string();
+    let mut res = res.map_body(|_, _| BoxBody::new(envelope));
+    res.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    res.headers_mut().remove(header::CONTENT_LENGTH);
+    res
+}
+
+/// The admin UI's pages get a strict content security policy (the API docs pages load their own
+/// bundles and workers and are left as their authors built them); the UI's build output under
+/// `/assets/` is content-hashed, so it is cached for a year.
+fn add_page_headers(res: &mut ServiceResponse<BoxBody>, path: &str) {
+    let is_html = content_type_starts_with(res, "text/html");
+    if is_html && !path.starts_with("/docs") && !path.starts_with("/redoc") {
+        res.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, UI_CSP);
+    }
+    if path.starts_with("/assets/") && res.status().is_success() {
+        res.headers_mut().insert(header::CACHE_CONTROL, IMMUTABLE);
+    }
 }
 
 /// Marks everything an inference request does while it is served — extractors (authentication) and the

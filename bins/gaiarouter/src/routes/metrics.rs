@@ -37,16 +37,34 @@ pub async fn metrics(
     _admin: AdminOnly,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let db = state.store.statement_counts();
-    let usage = state.usage.counters();
-    let mut out = String::with_capacity(1024);
-    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, u64)]| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    let mut out = Exposition(String::with_capacity(1024));
+    database_and_auth(&state, &mut out);
+    usage_sink(&state, &mut out);
+    state.overhead.write_prometheus(
+        &mut out.0,
+        "gaia_request_overhead_seconds",
+        "Time GaiaRouter itself added to each answered chat completion: time on the route minus time waiting on the provider.",
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(out.0))
+}
+
+/// Prometheus text exposition, one metric family at a time.
+struct Exposition(String);
+
+impl Exposition {
+    fn family(&mut self, name: &str, kind: &str, help: &str, samples: &[(&str, u64)]) {
+        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for (labels, value) in samples {
-            let _ = writeln!(out, "{name}{labels} {value}");
+            let _ = writeln!(self.0, "{name}{labels} {value}");
         }
-    };
-    metric(
+    }
+}
+
+fn database_and_auth(state: &AppState, out: &mut Exposition) {
+    let db = state.store.statement_counts();
+    out.family(
         "gaia_db_statements_total",
         "counter",
         "Database statements executed, by where they ran (request = while serving an inference request).",
@@ -56,7 +74,7 @@ pub async fn metrics(
         ],
     );
     let unknown = state.keys.unknown_keys();
-    metric(
+    out.family(
         "gaia_auth_unknown_keys_total",
         "counter",
         "Well-formed API keys that exist nowhere, by how they were refused: from memory (remembered as absent, or past the lookup budget) or after a database lookup.",
@@ -65,48 +83,49 @@ pub async fn metrics(
             ("{answered=\"database\"}", unknown.from_database),
         ],
     );
-    metric(
-        "gaia_usage_records_written_total",
-        "counter",
-        "Usage records written to the database.",
-        &[("", usage.written)],
-    );
-    metric(
-        "gaia_usage_batches_written_total",
-        "counter",
-        "Batches of usage records written.",
-        &[("", usage.batches)],
-    );
-    metric(
-        "gaia_usage_records_dropped_total",
-        "counter",
-        "Usage records dropped because the queue was full (statistics and limits under-count).",
-        &[("", usage.dropped)],
-    );
-    metric(
-        "gaia_usage_records_rejected_total",
-        "counter",
-        "Usage records the database refused even alone, set aside in the usage_rejects table (the others are written).",
-        &[("", usage.rejected)],
-    );
-    metric(
-        "gaia_usage_write_failures_total",
-        "counter",
-        "Failed attempts to write a batch (transient ones are retried; refused rows split the batch).",
-        &[("", usage.failed_attempts)],
-    );
-    metric(
-        "gaia_usage_records_queued",
-        "gauge",
-        "Usage records waiting to be written, including the batch being written.",
-        &[("", usage.queued + usage.in_flight)],
-    );
-    state.overhead.write_prometheus(
-        &mut out,
-        "gaia_request_overhead_seconds",
-        "Time GaiaRouter itself added to each answered chat completion: time on the route minus time waiting on the provider.",
-    );
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(out))
+}
+
+fn usage_sink(state: &AppState, out: &mut Exposition) {
+    let usage = state.usage.counters();
+    let families: [(&str, &str, &str, u64); 6] = [
+        (
+            "gaia_usage_records_written_total",
+            "counter",
+            "Usage records written to the database.",
+            usage.written,
+        ),
+        (
+            "gaia_usage_batches_written_total",
+            "counter",
+            "Batches of usage records written.",
+            usage.batches,
+        ),
+        (
+            "gaia_usage_records_dropped_total",
+            "counter",
+            "Usage records dropped because the queue was full (statistics and limits under-count).",
+            usage.dropped,
+        ),
+        (
+            "gaia_usage_records_rejected_total",
+            "counter",
+            "Usage records the database refused even alone, set aside in the usage_rejects table (the others are written).",
+            usage.rejected,
+        ),
+        (
+            "gaia_usage_write_failures_total",
+            "counter",
+            "Failed attempts to write a batch (transient ones are retried; refused rows split the batch).",
+            usage.failed_attempts,
+        ),
+        (
+            "gaia_usage_records_queued",
+            "gauge",
+            "Usage records waiting to be written, including the batch being written.",
+            usage.queued + usage.in_flight,
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        out.family(name, kind, help, &[("", value)]);
+    }
 }

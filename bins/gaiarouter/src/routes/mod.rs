@@ -25,6 +25,16 @@ use crate::middleware::on_request_path;
 /// mounted by `startup::build_server`). The inference endpoints run inside `on_request_path`, which counts
 /// database statements on the hot path, and the chat route inside the overhead histogram's middleware.
 pub fn table(cfg: &mut web::ServiceConfig) {
+    cfg.configure(inference)
+        .configure(registry)
+        .configure(statistics)
+        .configure(accounts)
+        .configure(tenancy)
+        .configure(system);
+}
+
+/// The OpenAI-compatible endpoints clients call with their keys.
+fn inference(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v1/chat/completions")
             .wrap(from_fn(on_request_path))
@@ -40,8 +50,12 @@ pub fn table(cfg: &mut web::ServiceConfig) {
         web::resource("/v1/models/{id:.+}")
             .wrap(from_fn(on_request_path))
             .route(web::get().to(models::get_model)),
-    )
-    .service(
+    );
+}
+
+/// The model registry and aliases (admin).
+fn registry(cfg: &mut web::ServiceConfig) {
+    cfg.service(
         web::resource("/v1/admin/models")
             .route(web::get().to(admin_models::list))
             .route(web::post().to(admin_models::create)),
@@ -54,29 +68,43 @@ pub fn table(cfg: &mut web::ServiceConfig) {
         web::resource("/v1/admin/aliases/{alias}")
             .route(web::put().to(admin_models::put_alias))
             .route(web::delete().to(admin_models::delete_alias)),
-    )
-    .service(web::resource("/v1/stats").route(web::get().to(stats::global_stats)))
-    .service(
-        web::resource("/v1/organizations/{org_id}/stats")
-            .route(web::get().to(stats::organization_stats)),
-    )
-    .service(web::resource("/v1/api-keys/{key_id}/stats").route(web::get().to(stats::key_stats)))
-    .service(web::resource("/v1/requests").route(web::get().to(stats::request_log)))
-    .service(web::resource("/v1/admin/login").route(web::post().to(users::login)))
-    .service(web::resource("/v1/auth/key-login").route(web::post().to(users::key_login)))
-    .service(web::resource("/v1/auth/me").route(web::get().to(users::me)))
-    .service(
-        web::resource("/v1/admin/users")
-            .route(web::get().to(users::list))
-            .route(web::post().to(users::create)),
-    )
-    .service(
-        web::resource("/v1/admin/users/{user_id}")
-            .route(web::get().to(users::get))
-            .route(web::patch().to(users::update))
-            .route(web::delete().to(users::delete)),
-    )
-    .service(
+    );
+}
+
+/// Usage statistics and the request log.
+fn statistics(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/stats").route(web::get().to(stats::global_stats)))
+        .service(
+            web::resource("/v1/organizations/{org_id}/stats")
+                .route(web::get().to(stats::organization_stats)),
+        )
+        .service(
+            web::resource("/v1/api-keys/{key_id}/stats").route(web::get().to(stats::key_stats)),
+        )
+        .service(web::resource("/v1/requests").route(web::get().to(stats::request_log)));
+}
+
+/// Sign-in and admin-UI users.
+fn accounts(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/admin/login").route(web::post().to(users::login)))
+        .service(web::resource("/v1/auth/key-login").route(web::post().to(users::key_login)))
+        .service(web::resource("/v1/auth/me").route(web::get().to(users::me)))
+        .service(
+            web::resource("/v1/admin/users")
+                .route(web::get().to(users::list))
+                .route(web::post().to(users::create)),
+        )
+        .service(
+            web::resource("/v1/admin/users/{user_id}")
+                .route(web::get().to(users::get))
+                .route(web::patch().to(users::update))
+                .route(web::delete().to(users::delete)),
+        );
+}
+
+/// Organizations and their API keys.
+fn tenancy(cfg: &mut web::ServiceConfig) {
+    cfg.service(
         web::resource("/v1/organizations")
             .route(web::get().to(organizations::list))
             .route(web::post().to(organizations::create)),
@@ -97,8 +125,12 @@ pub fn table(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(api_keys::get))
             .route(web::patch().to(api_keys::update))
             .route(web::delete().to(api_keys::delete)),
-    )
-    .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
-    .service(web::resource("/health").route(web::get().to(health::health)))
-    .service(web::resource("/ready").route(web::get().to(health::ready)));
+    );
+}
+
+/// Health, readiness and metrics.
+fn system(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
+        .service(web::resource("/health").route(web::get().to(health::health)))
+        .service(web::resource("/ready").route(web::get().to(health::ready)));
 }
