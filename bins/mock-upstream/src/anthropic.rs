@@ -3,27 +3,40 @@
 //! message_delta → message_stop.
 
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Value, json};
 
 use crate::conversation::{
-    Conversation, Reply, TOOL_ARGUMENT_PIECES, TOOL_ARGUMENTS, count_words, text_pieces,
+    Conversation, Reply, TOOL_ARGUMENT_PIECES, TOOL_ARGUMENTS, count_words, json_object,
+    text_pieces,
 };
-use crate::knobs::{self, Defaults, Frames, Knobs};
+use crate::knobs::{self, Frames, Knobs, Outcome};
 use crate::next_id;
 
 /// `POST /v1/messages`.
-pub async fn messages(
-    req: HttpRequest,
-    body: Bytes,
-    defaults: web::Data<Defaults>,
-) -> HttpResponse {
-    let knobs = match Knobs::from_request(&req, &defaults) {
-        Ok(k) => k,
-        Err(message) => return knobs::rejected(message),
-    };
-    knobs.before_first_byte().await;
+pub fn messages(req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
+    check_headers(req)?;
+    if let Some(status) = knobs.error_status() {
+        return Err(injected_error(status).into());
+    }
+    let request = json_object(body).ok_or_else(|| {
+        invalid_request("There was an issue with your request body: invalid JSON")
+    })?;
+    let model = validate(&request)?;
+    let conversation = Conversation::from_anthropic(&request);
+    let id = next_id();
+    Ok(if request["stream"] == true {
+        knobs.stream(
+            stream(&conversation, model, id, knobs.chunks),
+            "text/event-stream",
+        )
+    } else {
+        knobs.json(message(&conversation, model, id))
+    })
+}
+
+/// A key in `x-api-key` and a version in `anthropic-version`, both required.
+fn check_headers(req: &HttpRequest) -> Result<(), Box<HttpResponse>> {
     let header = |name: &str| {
         req.headers()
             .get(name)
@@ -31,63 +44,31 @@ pub async fn messages(
             .map(str::trim)
     };
     if header("x-api-key").is_none_or(str::is_empty) {
-        return error(
+        return Err(error(
             StatusCode::UNAUTHORIZED,
             "authentication_error",
             "invalid x-api-key",
-        );
+        )
+        .into());
     }
     if header("anthropic-version").is_none_or(str::is_empty) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "anthropic-version: header is required",
-        );
+        return Err(invalid_request("anthropic-version: header is required").into());
     }
-    if let Some(status) = knobs.error_status() {
-        return injected_error(status);
-    }
-    let request: Value = match serde_json::from_slice(&body) {
-        Ok(v @ Value::Object(_)) => v,
-        _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                "There was an issue with your request body: invalid JSON",
-            );
-        }
-    };
-    let Some(model) = request["model"].as_str() else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "model: Field required",
-        );
-    };
+    Ok(())
+}
+
+/// The required fields of a request; its model.
+fn validate(request: &Value) -> Result<&str, Box<HttpResponse>> {
+    let model = request["model"]
+        .as_str()
+        .ok_or_else(|| invalid_request("model: Field required"))?;
     if !request["max_tokens"].is_u64() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "max_tokens: Field required",
-        );
+        return Err(invalid_request("max_tokens: Field required").into());
     }
     if request["messages"].as_array().is_none_or(Vec::is_empty) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "messages: at least one message is required",
-        );
+        return Err(invalid_request("messages: at least one message is required").into());
     }
-    let conversation = Conversation::from_anthropic(&request);
-    let id = next_id();
-    if request["stream"] == true {
-        knobs.stream(
-            stream(&conversation, model, id, knobs.chunks),
-            "text/event-stream",
-        )
-    } else {
-        knobs.json(message(&conversation, model, id))
-    }
+    Ok(model)
 }
 
 fn message(conversation: &Conversation, model: &str, id: u64) -> Vec<u8> {
@@ -171,22 +152,20 @@ fn tool_input() -> Value {
 }
 
 fn injected_error(status: StatusCode) -> HttpResponse {
-    match status.as_u16() {
-        429 => {
-            let mut response = error(
-                status,
-                "rate_limit_error",
-                "Number of request tokens has exceeded your rate limit (mock).",
-            );
-            response.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from_static("1"),
-            );
-            response
-        }
+    knobs::with_retry_after(match status.as_u16() {
+        429 => error(
+            status,
+            "rate_limit_error",
+            "Number of request tokens has exceeded your rate limit (mock).",
+        ),
         503 => error(status, "overloaded_error", "Overloaded (mock)"),
         _ => error(status, "api_error", "Internal server error (mock)"),
-    }
+    })
+}
+
+/// A 400 `invalid_request_error`.
+fn invalid_request(message: &str) -> HttpResponse {
+    error(StatusCode::BAD_REQUEST, "invalid_request_error", message)
 }
 
 /// `{"type": "error", "error": {"type": …, "message": …}}`.

@@ -171,6 +171,14 @@ impl Conversation {
     }
 }
 
+/// A request body that is a JSON object; anything else (not JSON, or another JSON value) is `None`.
+pub fn json_object(body: &[u8]) -> Option<Value> {
+    match serde_json::from_slice(body) {
+        Ok(v @ Value::Object(_)) => Some(v),
+        _ => None,
+    }
+}
+
 pub fn count_words(text: &str) -> u64 {
     text.split_whitespace().count() as u64
 }
@@ -277,6 +285,14 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn only_a_json_object_is_a_request_body() {
+        assert_eq!(json_object(br#"{"a": 1}"#), Some(json!({"a": 1})));
+        for body in [&b"nope"[..], b"[1]", b"\"text\"", b"", b"{\"a\":"] {
+            assert_eq!(json_object(body), None, "{body:?}");
+        }
+    }
 
     #[test]
     fn pieces_join_back_to_the_exact_text() {

@@ -3,62 +3,33 @@
 //! key comes in `x-goog-api-key` or the `key` query parameter.
 
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Value, json};
 
-use crate::conversation::{Conversation, Reply, TOOL_ARGUMENTS, count_words, text_pieces};
-use crate::knobs::{self, Defaults, Frames, Knobs};
+use crate::conversation::{
+    Conversation, Reply, TOOL_ARGUMENTS, count_words, json_object, text_pieces,
+};
+use crate::knobs::{self, Frames, Knobs, Outcome};
 use crate::next_id;
 
 /// `POST /v1beta/models/{model}:{method}`.
-pub async fn generate(
-    req: HttpRequest,
-    body: Bytes,
-    defaults: web::Data<Defaults>,
-) -> HttpResponse {
-    let knobs = match Knobs::from_request(&req, &defaults) {
-        Ok(k) => k,
-        Err(message) => return knobs::rejected(message),
-    };
-    knobs.before_first_byte().await;
-    let target = req.match_info().get("target").unwrap_or("");
-    let (model, method) = target.rsplit_once(':').unwrap_or((target, ""));
-    let streaming = match method {
-        "generateContent" => false,
-        "streamGenerateContent" => true,
-        _ => {
-            return error(
-                StatusCode::NOT_FOUND,
-                &format!("Method '{method}' is not supported (mock)."),
-            );
-        }
-    };
-    let query = req.query_string();
-    let query_key = query
-        .split('&')
-        .any(|p| p.strip_prefix("key=").is_some_and(|k| !k.is_empty()));
-    let header_key = req
-        .headers()
-        .get("x-goog-api-key")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|k| !k.trim().is_empty());
-    if !header_key && !query_key {
+pub fn generate(req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
+    let (model, streaming) = model_and_method(req)?;
+    if !has_key(req) {
         let message = "Request is missing required authentication credential. Expected an API key in x-goog-api-key.";
-        return error(StatusCode::UNAUTHORIZED, message);
+        return Err(error(StatusCode::UNAUTHORIZED, message).into());
     }
     if let Some(status) = knobs.error_status() {
-        return injected_error(status);
+        return Err(injected_error(status).into());
     }
-    let request: Value = match serde_json::from_slice(&body) {
-        Ok(v @ Value::Object(_)) => v,
-        _ => return error(StatusCode::BAD_REQUEST, "Invalid JSON payload received."),
-    };
+    let request = json_object(body)
+        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "Invalid JSON payload received."))?;
     if request["contents"].as_array().is_none_or(Vec::is_empty) {
-        return error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "* GenerateContentRequest.contents: contents is not specified\n",
-        );
+        )
+        .into());
     }
     let conversation = Conversation::from_gemini(&request);
     let answer = Answer {
@@ -66,12 +37,49 @@ pub async fn generate(
         response_id: format!("mock{:012}", next_id()),
     };
     if !streaming {
-        return knobs.json(serde_json::to_vec(&answer.whole(&conversation)).unwrap_or_default());
+        return Ok(knobs.json(serde_json::to_vec(&answer.whole(&conversation)).unwrap_or_default()));
     }
     let chunks = answer.chunks(&conversation, knobs.chunks);
+    let sse = query_params(req).any(|p| p == "alt=sse");
+    Ok(stream(&knobs, &chunks, sse))
+}
+
+/// `{model}:generateContent` or `{model}:streamGenerateContent` (streaming); another method is a 404.
+fn model_and_method(req: &HttpRequest) -> Result<(&str, bool), Box<HttpResponse>> {
+    let target = req.match_info().get("target").unwrap_or("");
+    let (model, method) = target.rsplit_once(':').unwrap_or((target, ""));
+    match method {
+        "generateContent" => Ok((model, false)),
+        "streamGenerateContent" => Ok((model, true)),
+        _ => Err(error(
+            StatusCode::NOT_FOUND,
+            &format!("Method '{method}' is not supported (mock)."),
+        )
+        .into()),
+    }
+}
+
+/// A non-empty key in `x-goog-api-key` or the `key` query parameter.
+fn has_key(req: &HttpRequest) -> bool {
+    let query_key =
+        query_params(req).any(|p| p.strip_prefix("key=").is_some_and(|k| !k.is_empty()));
+    let header_key = req
+        .headers()
+        .get("x-goog-api-key")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|k| !k.trim().is_empty());
+    header_key || query_key
+}
+
+fn query_params(req: &HttpRequest) -> std::str::Split<'_, char> {
+    req.query_string().split('&')
+}
+
+/// The chunks as server-sent events (CRLF-framed), or as the elements of one JSON array.
+fn stream(knobs: &Knobs, chunks: &[Value], sse: bool) -> HttpResponse {
     let mut frames = Frames::default();
-    if query.split('&').any(|p| p == "alt=sse") {
-        for chunk in &chunks {
+    if sse {
+        for chunk in chunks {
             frames.event(None, chunk, "\r\n\r\n");
         }
         knobs.stream(frames, "text/event-stream")
@@ -154,24 +162,17 @@ fn usage(prompt: u64, completion: u64) -> Value {
 }
 
 fn injected_error(status: StatusCode) -> HttpResponse {
-    match status.as_u16() {
-        429 => {
-            let mut response = error(
-                status,
-                "Resource has been exhausted (e.g. check quota). (mock)",
-            );
-            response.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from_static("1"),
-            );
-            response
-        }
+    knobs::with_retry_after(match status.as_u16() {
+        429 => error(
+            status,
+            "Resource has been exhausted (e.g. check quota). (mock)",
+        ),
         503 => error(
             status,
             "The model is overloaded. Please try again later. (mock)",
         ),
         _ => error(status, "An internal error has occurred. (mock)"),
-    }
+    })
 }
 
 /// Google's error envelope: `{"error": {"code", "message", "status"}}`.

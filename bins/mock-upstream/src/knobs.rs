@@ -1,12 +1,12 @@
-//! Latency and fault knobs, and delivering a built body under them. Defaults come from the command line;
-//! the request headers `x-mock-ttfb-ms`, `x-mock-chunk-ms`, `x-mock-chunks` and `x-mock-fault` override
-//! them per request.
+//! Latency and fault knobs, the `POST` route every endpoint is served through ([`endpoint`]), and delivering
+//! a built body under them. Defaults come from the command line; the request headers `x-mock-ttfb-ms`,
+//! `x-mock-chunk-ms`, `x-mock-chunks` and `x-mock-fault` override them per request.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::web::Bytes;
+use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use futures_util::stream;
 
@@ -265,6 +265,42 @@ fn huge_line(content_type: &str) -> Vec<Bytes> {
     parts
 }
 
+/// What an endpoint answers: `Ok`, its answer; `Err`, an error response to send as it is (boxed, as an
+/// `HttpResponse` is large).
+pub type Outcome = Result<HttpResponse, Box<HttpResponse>>;
+
+/// The `POST` route of an endpoint: reads the knobs (a malformed one is answered with [`rejected`] at
+/// once), waits out the first-byte delay (forever for `hang`), then answers with `respond`.
+pub fn endpoint<F>(respond: F) -> actix_web::Route
+where
+    F: Fn(&HttpRequest, &[u8], Knobs) -> Outcome + Clone + 'static,
+{
+    actix_web::web::post().to(
+        move |req: HttpRequest, body: Bytes, defaults: Data<Defaults>| {
+            let respond = respond.clone();
+            async move {
+                let knobs = match Knobs::from_request(&req, &defaults) {
+                    Ok(k) => k,
+                    Err(message) => return rejected(message),
+                };
+                knobs.before_first_byte().await;
+                respond(&req, &body, knobs).unwrap_or_else(|response| *response)
+            }
+        },
+    )
+}
+
+/// An injected error response as the providers send it: a 429 says `retry-after: 1`.
+pub fn with_retry_after(mut response: HttpResponse) -> HttpResponse {
+    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("1"),
+        );
+    }
+    response
+}
+
 /// The plain-text 400 for a malformed knob header.
 pub fn rejected(message: String) -> HttpResponse {
     HttpResponse::BadRequest()
@@ -324,4 +360,27 @@ fn feed(
         feed.sent += 1;
         Some((Ok(part), feed))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::RETRY_AFTER;
+
+    use super::*;
+
+    #[test]
+    fn only_a_429_gets_a_retry_after() {
+        let limited = with_retry_after(HttpResponse::TooManyRequests().finish());
+        assert_eq!(
+            limited.headers().get(RETRY_AFTER).map(|v| v.as_bytes()),
+            Some(&b"1"[..])
+        );
+        for status in [
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ] {
+            let response = with_retry_after(HttpResponse::build(status).finish());
+            assert!(response.headers().get(RETRY_AFTER).is_none(), "{status}");
+        }
+    }
 }

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use clap::Parser;
 
-use crate::knobs::{ConnSocket, Defaults, Fault};
+use crate::knobs::{ConnSocket, Defaults, Fault, endpoint};
 
 /// A mock of the OpenAI, Anthropic, Gemini and OpenRouter APIs for tests and benchmarks.
 ///
@@ -116,14 +116,14 @@ fn server(
             .app_data(defaults.clone())
             .app_data(models.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-            .route("/v1/chat/completions", web::post().to(openai::openai_chat))
+            .route("/v1/chat/completions", endpoint(openai::openai_chat))
             .route(
                 "/api/v1/chat/completions",
-                web::post().to(openai::openrouter_chat),
+                endpoint(openai::openrouter_chat),
             )
             .route("/api/v1/models", web::get().to(openai::openrouter_models))
-            .route("/v1/messages", web::post().to(anthropic::messages))
-            .route("/v1beta/models/{target}", web::post().to(gemini::generate))
+            .route("/v1/messages", endpoint(anthropic::messages))
+            .route("/v1beta/models/{target}", endpoint(gemini::generate))
             .route(
                 "/health",
                 web::get().to(|| async { HttpResponse::Ok().body("ok") }),

@@ -8,9 +8,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Value, json};
 
 use crate::conversation::{
-    Conversation, Reply, TOOL_ARGUMENT_PIECES, TOOL_ARGUMENTS, count_words, text_pieces,
+    Conversation, Reply, TOOL_ARGUMENT_PIECES, TOOL_ARGUMENTS, count_words, json_object,
+    text_pieces,
 };
-use crate::knobs::{self, Defaults, Frames, Knobs};
+use crate::knobs::{self, Frames, Knobs, Outcome};
 use crate::{next_id, unix_now};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,21 +21,13 @@ enum Flavor {
 }
 
 /// `POST /v1/chat/completions`.
-pub async fn openai_chat(
-    req: HttpRequest,
-    body: Bytes,
-    defaults: web::Data<Defaults>,
-) -> HttpResponse {
-    chat(Flavor::OpenAi, req, body, &defaults).await
+pub fn openai_chat(req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
+    chat(Flavor::OpenAi, req, body, knobs)
 }
 
 /// `POST /api/v1/chat/completions`.
-pub async fn openrouter_chat(
-    req: HttpRequest,
-    body: Bytes,
-    defaults: web::Data<Defaults>,
-) -> HttpResponse {
-    chat(Flavor::OpenRouter, req, body, &defaults).await
+pub fn openrouter_chat(req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
+    chat(Flavor::OpenRouter, req, body, knobs)
 }
 
 /// `GET /api/v1/models`: public, like OpenRouter's (no key needed). The body is built once at start-up.
@@ -44,76 +37,21 @@ pub async fn openrouter_models(list: web::Data<Bytes>) -> HttpResponse {
         .body(list.get_ref().clone())
 }
 
-async fn chat(flavor: Flavor, req: HttpRequest, body: Bytes, defaults: &Defaults) -> HttpResponse {
-    let knobs = match Knobs::from_request(&req, defaults) {
-        Ok(k) => k,
-        Err(message) => return knobs::rejected(message),
-    };
-    knobs.before_first_byte().await;
-    if !has_bearer_key(&req) {
-        return match flavor {
-            Flavor::OpenAi => error(
-                flavor,
-                StatusCode::UNAUTHORIZED,
-                "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-                "invalid_request_error",
-                Some("invalid_api_key"),
-            ),
-            Flavor::OpenRouter => error(
-                flavor,
-                StatusCode::UNAUTHORIZED,
-                "No auth credentials found",
-                "",
-                None,
-            ),
-        };
+fn chat(flavor: Flavor, req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
+    if !has_bearer_key(req) {
+        return Err(missing_key(flavor).into());
     }
     if let Some(status) = knobs.error_status() {
-        return injected_error(flavor, status);
+        return Err(injected_error(flavor, status).into());
     }
-    let request: Value = match serde_json::from_slice(&body) {
-        Ok(v @ Value::Object(_)) => v,
-        _ => {
-            let message = "We could not parse the JSON body of your request.";
-            return error(
-                flavor,
-                StatusCode::BAD_REQUEST,
-                message,
-                "invalid_request_error",
-                None,
-            );
-        }
-    };
-    let Some(model) = request["model"].as_str() else {
-        return error(
-            flavor,
-            StatusCode::BAD_REQUEST,
-            "you must provide a model parameter",
-            "invalid_request_error",
-            None,
-        );
-    };
-    if request["messages"].as_array().is_none_or(Vec::is_empty) {
-        let message = "Invalid 'messages': empty array. Expected an array with minimum length 1.";
-        return error(
-            flavor,
-            StatusCode::BAD_REQUEST,
-            message,
-            "invalid_request_error",
-            Some("empty_array"),
-        );
-    }
+    let request = json_object(body).ok_or_else(|| {
+        let message = "We could not parse the JSON body of your request.";
+        invalid_request(flavor, message, None)
+    })?;
+    let model = validate(flavor, &request)?;
     let conversation = Conversation::from_openai(&request);
-    let answer = Answer {
-        flavor,
-        id: match flavor {
-            Flavor::OpenAi => format!("chatcmpl-mock{:012}", next_id()),
-            Flavor::OpenRouter => format!("gen-mock{:012}", next_id()),
-        },
-        created: unix_now(),
-        model,
-    };
-    if request["stream"] == true {
+    let answer = Answer::new(flavor, model);
+    Ok(if request["stream"] == true {
         let include_usage = request["stream_options"]["include_usage"] == true
             || (flavor == Flavor::OpenRouter && request["usage"]["include"] == true);
         knobs.stream(
@@ -122,7 +60,19 @@ async fn chat(flavor: Flavor, req: HttpRequest, body: Bytes, defaults: &Defaults
         )
     } else {
         knobs.json(answer.completion(&conversation))
+    })
+}
+
+/// The required fields of a request; its model.
+fn validate(flavor: Flavor, request: &Value) -> Result<&str, Box<HttpResponse>> {
+    let model = request["model"]
+        .as_str()
+        .ok_or_else(|| invalid_request(flavor, "you must provide a model parameter", None))?;
+    if request["messages"].as_array().is_none_or(Vec::is_empty) {
+        let message = "Invalid 'messages': empty array. Expected an array with minimum length 1.";
+        return Err(invalid_request(flavor, message, Some("empty_array")).into());
     }
+    Ok(model)
 }
 
 struct Answer<'a> {
@@ -132,7 +82,19 @@ struct Answer<'a> {
     model: &'a str,
 }
 
-impl Answer<'_> {
+impl<'a> Answer<'a> {
+    fn new(flavor: Flavor, model: &'a str) -> Self {
+        Self {
+            flavor,
+            id: match flavor {
+                Flavor::OpenAi => format!("chatcmpl-mock{:012}", next_id()),
+                Flavor::OpenRouter => format!("gen-mock{:012}", next_id()),
+            },
+            created: unix_now(),
+            model,
+        }
+    }
+
     fn completion(&self, conversation: &Conversation) -> Vec<u8> {
         let (message, finish) = match &conversation.reply {
             Reply::Text(text) => (
@@ -282,6 +244,26 @@ fn has_bearer_key(req: &HttpRequest) -> bool {
         .is_some_and(|key| !key.is_empty())
 }
 
+/// The 401 for a missing key.
+fn missing_key(flavor: Flavor) -> HttpResponse {
+    match flavor {
+        Flavor::OpenAi => error(
+            flavor,
+            StatusCode::UNAUTHORIZED,
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            "invalid_request_error",
+            Some("invalid_api_key"),
+        ),
+        Flavor::OpenRouter => error(
+            flavor,
+            StatusCode::UNAUTHORIZED,
+            "No auth credentials found",
+            "",
+            None,
+        ),
+    }
+}
+
 fn injected_error(flavor: Flavor, status: StatusCode) -> HttpResponse {
     let (message, kind, code) = match status.as_u16() {
         429 => (
@@ -300,14 +282,18 @@ fn injected_error(flavor: Flavor, status: StatusCode) -> HttpResponse {
             None,
         ),
     };
-    let mut response = error(flavor, status, message, kind, code);
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        response.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from_static("1"),
-        );
-    }
-    response
+    knobs::with_retry_after(error(flavor, status, message, kind, code))
+}
+
+/// A 400 `invalid_request_error`.
+fn invalid_request(flavor: Flavor, message: &str, code: Option<&str>) -> HttpResponse {
+    error(
+        flavor,
+        StatusCode::BAD_REQUEST,
+        message,
+        "invalid_request_error",
+        code,
+    )
 }
 
 /// OpenAI: `{"error": {message, type, param, code}}`; OpenRouter: `{"error": {code: <status>, message}}`.
