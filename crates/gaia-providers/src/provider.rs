@@ -183,16 +183,7 @@ impl Provider {
         let body =
             self.dialect
                 .encode(&self.config, request, upstream_model, max_tokens_default)?;
-        let url = match &self.fixed_url {
-            Some(url) => url.clone(),
-            None => reqwest::Url::parse(&self.dialect.url(&self.base, upstream_model, stream))
-                .map_err(|e| {
-                    GaiaError::invalid_request(format!(
-                        "provider '{}': invalid upstream URL for model '{upstream_model}': {e}",
-                        self.config.name
-                    ))
-                })?,
-        };
+        let url = self.url(upstream_model, stream)?;
         let send = self.client()?.post(url).body(body).send();
         let response =
             match timing::waited(tokio::time::timeout(self.timeouts.first_byte, send)).await {
@@ -200,10 +191,29 @@ impl Provider {
                 Ok(Err(e)) => return Err(upstream_error::from_transport(&self.config.name, &e)),
                 Ok(Ok(r)) => r,
             };
-        let status = response.status();
-        if status.is_success() {
+        if response.status().is_success() {
             return Ok(response);
         }
+        Err(self.refusal(response).await)
+    }
+
+    /// Where a request for `upstream_model` goes.
+    fn url(&self, upstream_model: &str, stream: bool) -> Result<reqwest::Url, GaiaError> {
+        match &self.fixed_url {
+            Some(url) => Ok(url.clone()),
+            None => reqwest::Url::parse(&self.dialect.url(&self.base, upstream_model, stream))
+                .map_err(|e| {
+                    GaiaError::invalid_request(format!(
+                        "provider '{}': invalid upstream URL for model '{upstream_model}': {e}",
+                        self.config.name
+                    ))
+                }),
+        }
+    }
+
+    /// The error an unsuccessful upstream answer maps to (its body read up to a bound, the key redacted).
+    async fn refusal(&self, response: reqwest::Response) -> GaiaError {
+        let status = response.status();
         let retry_after = parse_retry_after(
             response
                 .headers()
@@ -222,7 +232,7 @@ impl Provider {
         );
         let err = self.redact(err);
         tracing::warn!(provider = %self.config.name, status = status.as_u16(), error = %err.message, "upstream error");
-        Err(err)
+        err
     }
 
     /// The error with the provider key scrubbed from its message (see [`upstream_error::redact`]).
