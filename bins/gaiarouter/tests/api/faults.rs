@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-use crate::helpers::{TestApp, assert_error_envelope, spawn_app_with_upstream};
+use crate::helpers::{TestApp, assert_error_envelope, spawn_app_with_upstream, sse_data};
 
 // ---------------------------------------------------------------- the raw upstream
 
@@ -401,18 +401,6 @@ async fn chat(app: &TestApp, body: &Value) -> reqwest::Response {
 
 fn chat_body(dialect: Dialect, prompt: &str, stream: bool) -> Value {
     json!({"model": dialect.model(), "stream": stream, "messages": [{"role": "user", "content": prompt}]})
-}
-
-/// The `data:` payloads of an SSE body, `[DONE]` included.
-fn sse_data(body: &str) -> Vec<String> {
-    body.split("\n\n")
-        .filter_map(|frame| {
-            frame
-                .lines()
-                .find_map(|l| l.strip_prefix("data: "))
-                .map(str::to_owned)
-        })
-        .collect()
 }
 
 /// The concatenated `delta.content` of a client stream.
