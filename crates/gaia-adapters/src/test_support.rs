@@ -171,6 +171,7 @@ fn arb_message() -> impl Strategy<Value = Message> {
         arb_id(),
     )
         .prop_map(|(role, content, name, tool_calls, id)| Message {
+            tool_error: false,
             role,
             content,
             name,
@@ -214,6 +215,7 @@ fn arb_tool() -> impl Strategy<Value = Tool> {
             description,
             parameters,
             strict,
+            cache_control: None,
         })
 }
 
@@ -292,6 +294,8 @@ pub(crate) fn arb_request() -> impl Strategy<Value = ChatRequest> {
                     messages,
                     temperature,
                     top_p,
+                    top_k: None,
+                    reasoning: None,
                     max_tokens,
                     stop,
                     n,

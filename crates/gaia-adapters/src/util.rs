@@ -98,6 +98,52 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Reads a `cache_control` object (`{"type":"ephemeral","ttl":"5m"|"1h"}`), naming `path` when it is not
+/// one.
+pub(crate) fn parse_cache_control(
+    value: Value,
+    path: &str,
+) -> Result<gaia_core::CacheControl, GaiaError> {
+    let Value::Object(obj) = value else {
+        return Err(invalid(
+            path,
+            format!("`{path}` must be an object, not {}", json_type(&value)),
+        ));
+    };
+    match obj.get("type") {
+        Some(Value::String(kind)) if kind == "ephemeral" => {}
+        _ => {
+            return Err(invalid(
+                format!("{path}.type"),
+                "the only cache_control type is 'ephemeral'",
+            ));
+        }
+    }
+    let ttl = match obj.get("ttl") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(ttl)) if ttl == "5m" || ttl == "1h" => Some(ttl.clone()),
+        Some(_) => {
+            return Err(invalid(format!("{path}.ttl"), "`ttl` must be '5m' or '1h'"));
+        }
+    };
+    Ok(gaia_core::CacheControl { ttl })
+}
+
+/// `{"type":"ephemeral"[,"ttl":…]}`: a cache breakpoint as Anthropic and OpenRouter write it.
+pub(crate) struct CacheControlWire<'a>(pub &'a gaia_core::CacheControl);
+
+impl serde::Serialize for CacheControlWire<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", "ephemeral")?;
+        if let Some(ttl) = &self.0.ttl {
+            map.serialize_entry("ttl", ttl)?;
+        }
+        map.end()
+    }
+}
+
 /// Serialises `items` as a JSON array, each element through `view` (a borrowed wire view of it), so the
 /// upstream encoders need no wrapper type per list.
 pub(crate) struct SeqOf<'a, T, F>(pub &'a [T], pub F);

@@ -19,6 +19,10 @@ pub struct ChatRequest {
     pub temperature: Option<f64>,
     /// Nucleus sampling, `[0, 1]`.
     pub top_p: Option<f64>,
+    /// Sample only from the `k` likeliest tokens (Anthropic, Gemini); OpenAI-format providers have none.
+    pub top_k: Option<u32>,
+    /// How much the model should reason before answering, when the client said (see [`Reasoning`]).
+    pub reasoning: Option<Reasoning>,
     /// The output token budget (OpenAI's `max_tokens` and `max_completion_tokens` folded together).
     pub max_tokens: Option<u32>,
     /// Stop sequences; empty when none.
@@ -98,6 +102,9 @@ pub struct Message {
     pub tool_calls: Vec<ToolCall>,
     /// Which call a tool message answers; only on tool messages.
     pub tool_call_id: Option<String>,
+    /// A tool message reporting that the call failed (Anthropic `is_error`); dialects without the flag
+    /// prefix the text with `Error: `.
+    pub tool_error: bool,
 }
 
 impl Message {
@@ -109,6 +116,7 @@ impl Message {
             name: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            tool_error: false,
         }
     }
 
@@ -149,6 +157,14 @@ impl Message {
             .iter()
             .any(|part| matches!(part, ContentPart::Image { .. }))
     }
+
+    /// The cache breakpoint that ends this message's content, if its last part is one.
+    pub fn trailing_cache_control(&self) -> Option<&CacheControl> {
+        match self.content.last() {
+            Some(ContentPart::CacheBreakpoint(control)) => Some(control),
+            _ => None,
+        }
+    }
 }
 
 /// A piece of message content.
@@ -162,17 +178,131 @@ pub enum ContentPart {
         /// OpenAI's `low` / `high` / `auto`; other dialects ignore it.
         detail: Option<String>,
     },
+    /// A document (a PDF) by URL: `https://…` or a base64 `data:` URL.
+    Document {
+        url: String,
+        /// A title or file name, where the client gave one.
+        name: Option<String>,
+    },
+    /// The model's reasoning from an assistant turn, sent back so the provider can continue it.
+    /// `signature` is the provider's opaque proof (Anthropic `signature`), passed on byte for byte.
+    Thinking {
+        text: String,
+        signature: Option<String>,
+    },
+    /// Reasoning the provider returned encrypted (Anthropic `redacted_thinking`), passed on untouched.
+    RedactedThinking {
+        data: String,
+    },
+    /// A prompt-cache breakpoint: the prompt up to and including the part before it may be cached
+    /// (Anthropic `cache_control`). A marker rather than a field so every other part stays as it is;
+    /// dialects without explicit caching skip it.
+    CacheBreakpoint(CacheControl),
+}
+
+/// Anthropic's `cache_control` (`{"type":"ephemeral","ttl":"5m"|"1h"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CacheControl {
+    /// `5m` or `1h`; `None` for the provider's default.
+    pub ttl: Option<String>,
+}
+
+/// How much a reasoning model should think: one scale for every dialect (specs/messages.md, M-14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reasoning {
+    /// No reasoning, where the model allows turning it off.
+    Off,
+    /// An effort level (OpenAI `reasoning_effort`).
+    Effort(ReasoningEffort),
+    /// A token budget (Anthropic `thinking.budget_tokens`, Gemini `thinkingBudget`).
+    Budget(u32),
+}
+
+/// OpenAI's reasoning effort levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasoningEffort {
+    Minimal,
+    Low,
+    Medium,
+    High,
+}
+
+impl ReasoningEffort {
+    /// The levels with their budgets, smallest first.
+    const BUDGETS: [(ReasoningEffort, u32); 4] = [
+        (ReasoningEffort::Minimal, 1_024),
+        (ReasoningEffort::Low, 2_048),
+        (ReasoningEffort::Medium, 8_192),
+        (ReasoningEffort::High, 24_576),
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ReasoningEffort::Minimal => "minimal",
+            ReasoningEffort::Low => "low",
+            ReasoningEffort::Medium => "medium",
+            ReasoningEffort::High => "high",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::BUDGETS
+            .iter()
+            .map(|(effort, _)| *effort)
+            .find(|effort| effort.as_str() == s)
+    }
+
+    /// The thinking budget this effort stands for.
+    pub fn budget(self) -> u32 {
+        Self::BUDGETS
+            .iter()
+            .find(|(effort, _)| *effort == self)
+            .map_or(1_024, |(_, budget)| *budget)
+    }
+
+    /// The largest effort whose budget is at most `budget` (`Minimal` below every budget).
+    pub fn for_budget(budget: u32) -> Self {
+        Self::BUDGETS
+            .iter()
+            .rev()
+            .find(|(_, b)| *b <= budget)
+            .map_or(ReasoningEffort::Minimal, |(effort, _)| *effort)
+    }
+}
+
+impl Reasoning {
+    /// The effort level, whichever way the client said it; `None` when reasoning is off.
+    pub fn effort(self) -> Option<ReasoningEffort> {
+        match self {
+            Reasoning::Off => None,
+            Reasoning::Effort(effort) => Some(effort),
+            Reasoning::Budget(budget) => Some(ReasoningEffort::for_budget(budget)),
+        }
+    }
+
+    /// The token budget, whichever way the client said it; `None` when reasoning is off.
+    pub fn budget(self) -> Option<u32> {
+        match self {
+            Reasoning::Off => None,
+            Reasoning::Effort(effort) => Some(effort.budget()),
+            Reasoning::Budget(budget) => Some(budget),
+        }
+    }
 }
 
 impl ContentPart {
-    /// Where an image part's bytes come from, or `None` for text parts.
+    /// Where an image's or a document's bytes come from, or `None` for other parts.
     pub fn image_source(&self) -> Option<ImageSource<'_>> {
         match self {
-            ContentPart::Text(_) => None,
-            ContentPart::Image { url, .. } => Some(match parse_data_url(url) {
-                Some(data) => ImageSource::Data(data),
-                None => ImageSource::Url(url),
-            }),
+            ContentPart::Image { url, .. } | ContentPart::Document { url, .. } => {
+                Some(match parse_data_url(url) {
+                    Some(data) => ImageSource::Data(data),
+                    None => ImageSource::Url(url),
+                })
+            }
+            _ => None,
         }
     }
 }
@@ -234,6 +364,9 @@ pub struct Tool {
     pub parameters: Option<Value>,
     /// OpenAI structured-outputs strictness; other dialects ignore it.
     pub strict: Option<bool>,
+    /// A prompt-cache breakpoint after this tool's definition (Anthropic); other dialects ignore it.
+    #[serde(default)]
+    pub cache_control: Option<CacheControl>,
 }
 
 /// Whether and which tool the model must call.

@@ -25,6 +25,9 @@ pub struct Choice {
     /// Always an assistant message; its text is a single part (or none when it only calls tools).
     pub message: Message,
     pub finish_reason: Option<FinishReason>,
+    /// The stop sequence that ended the choice, where the provider names it (Anthropic).
+    #[serde(default)]
+    pub stop_sequence: Option<String>,
 }
 
 impl Choice {
@@ -48,9 +51,33 @@ impl Choice {
                 name: None,
                 tool_calls,
                 tool_call_id: None,
+                tool_error: false,
             },
             finish_reason,
+            stop_sequence: None,
         }
+    }
+
+    /// The reasoning parts ([`ContentPart::Thinking`], [`ContentPart::RedactedThinking`]) of the answer.
+    pub fn reasoning_parts(&self) -> impl Iterator<Item = &crate::request::ContentPart> {
+        self.message.content.iter().filter(|part| {
+            matches!(
+                part,
+                crate::request::ContentPart::Thinking { .. }
+                    | crate::request::ContentPart::RedactedThinking { .. }
+            )
+        })
+    }
+
+    /// The reasoning text of the answer, joined; empty when there is none.
+    pub fn reasoning_text(&self) -> String {
+        let mut out = String::new();
+        for part in &self.message.content {
+            if let crate::request::ContentPart::Thinking { text, .. } = part {
+                out.push_str(text);
+            }
+        }
+        out
     }
 }
 

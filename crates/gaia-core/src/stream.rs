@@ -27,6 +27,11 @@ pub enum StreamEvent {
     /// Reasoning/thinking text (Anthropic thinking, Gemini thought summaries, `reasoning_content` of
     /// OpenAI-compatible servers). Kept apart from text so it is never mixed into the answer.
     ReasoningDelta { choice: u32, text: String },
+    /// The signature closing the reasoning streamed so far (Anthropic `signature_delta`): the reasoning
+    /// block it belongs to is complete.
+    ReasoningSignature { choice: u32, signature: String },
+    /// A block of encrypted reasoning (Anthropic `redacted_thinking`), whole.
+    RedactedReasoning { choice: u32, data: String },
     /// A new tool call `index` (0-based within the choice) with its id and function name.
     ToolCallStart {
         choice: u32,
@@ -40,6 +45,8 @@ pub enum StreamEvent {
         index: u32,
         arguments: String,
     },
+    /// The stop sequence that ended choice `choice`, where the provider names it; just before its `Finish`.
+    StopSequence { choice: u32, sequence: String },
     /// Choice `choice` is complete.
     Finish { choice: u32, reason: FinishReason },
     /// Token usage so far; cumulative, so the last one is the total.

@@ -62,7 +62,13 @@ pub fn prompt_tokens(request: &ChatRequest) -> u64 {
         for part in &m.content {
             total += match part {
                 ContentPart::Text(t) => text_tokens(t),
+                ContentPart::Thinking { text, .. } => text_tokens(text),
                 ContentPart::Image { .. } => 85,
+                // A PDF page costs about as much as a high-detail image; its size is unknown here.
+                ContentPart::Document { .. } => 1_500,
+                // Encrypted reasoning: its size in tokens is roughly its size in bytes over 4.
+                ContentPart::RedactedThinking { data } => (data.len() / 4) as u64,
+                ContentPart::CacheBreakpoint(_) => 0,
             };
         }
         for call in &m.tool_calls {

@@ -27,7 +27,7 @@ mod tests;
 
 use gaia_core::{
     ChatRequest, ChatResponse, Choice, ContentPart, ErrorKind, FinishReason, GaiaError,
-    ImageSource, Message, ResponseFormat, Role, ToolCall, ToolChoice, Usage,
+    ImageSource, Message, Reasoning, ResponseFormat, Role, ToolCall, ToolChoice, Usage,
 };
 use std::borrow::Cow;
 
@@ -35,7 +35,7 @@ use serde_json::{Value, json};
 
 use crate::codec::ResponseMeta;
 use crate::util::{call_arguments, invalid, malformed, text_of};
-use upstream::{Block, Turn};
+use upstream::{Block, Kind, System, ToolResultContent, Turn};
 
 pub use stream::AnthropicStreamDecoder;
 
@@ -77,40 +77,39 @@ fn body<'a>(
             "Anthropic models return one choice per request; `n` must be 1",
         ));
     }
-    let mut system: Vec<Cow<'a, str>> = Vec::new();
+    let mut system: Vec<Block<'a>> = Vec::new();
     let mut turns: Vec<Turn<'a>> = Vec::new();
     for (i, message) in request.messages.iter().enumerate() {
         match message.role {
-            Role::System | Role::Developer => {
-                let text = text_of(message);
-                if !text.is_empty() {
-                    system.push(text);
-                }
-            }
-            Role::User => push_turn(&mut turns, "user", user_blocks(message, i)?),
+            Role::System | Role::Developer => system.extend(content_blocks(message, i)?),
+            Role::User => push_turn(&mut turns, "user", content_blocks(message, i)?),
             Role::Assistant => push_turn(&mut turns, "assistant", assistant_blocks(message, i)?),
-            Role::Tool => push_turn(&mut turns, "user", vec![tool_result_block(message)]),
+            Role::Tool => push_turn(&mut turns, "user", vec![tool_result_block(message, i)?]),
         }
     }
     if let Some(note) = request.response_format.as_ref().and_then(json_instruction) {
-        system.push(Cow::Owned(note));
+        system.push(Kind::Text(Cow::Owned(note)).into());
     }
     for turn in &mut turns {
         // Anthropic wants tool results before anything else in a user turn; keep the rest in order.
         turn.blocks.sort_by_key(|block| !block.is_tool_result());
     }
-    let system = match system.len() {
-        0 => None,
-        1 => system.pop(),
-        _ => Some(Cow::Owned(system.join("\n\n"))),
-    };
+    let max_tokens = request.max_tokens.unwrap_or(default_max_tokens);
+    let thinking = thinking(request, max_tokens);
+    let thinking_on = matches!(thinking, Some(Some(_)));
     Ok(upstream::Body {
         model: upstream_model,
-        max_tokens: request.max_tokens.unwrap_or(default_max_tokens),
+        max_tokens,
         turns,
-        system,
-        temperature: request.temperature.map(|t| t.clamp(0.0, MAX_TEMPERATURE)),
+        system: system_prompt(system),
+        // Extended thinking takes neither a temperature nor top-k (Anthropic refuses them).
+        temperature: request
+            .temperature
+            .filter(|_| !thinking_on)
+            .map(|t| t.clamp(0.0, MAX_TEMPERATURE)),
         top_p: request.top_p,
+        top_k: request.top_k.filter(|_| !thinking_on),
+        thinking,
         stop: &request.stop,
         user: request.user.as_deref(),
         tools: &request.tools,
@@ -121,6 +120,42 @@ fn body<'a>(
         },
         stream: request.stream,
     })
+}
+
+/// The smallest thinking budget Anthropic accepts.
+const MIN_THINKING_BUDGET: u32 = 1_024;
+
+/// `thinking` for the request's reasoning setting (specs/messages.md, M-14): the budget kept below
+/// `max_tokens` as Anthropic requires; a budget that cannot fit (`max_tokens` ≤ 1,024) leaves the choice
+/// to the model rather than failing the request.
+fn thinking(request: &ChatRequest, max_tokens: u32) -> Option<Option<u32>> {
+    match request.reasoning? {
+        Reasoning::Off => Some(None),
+        reasoning => {
+            let budget = reasoning.budget()?.max(MIN_THINKING_BUDGET);
+            let budget = budget.min(max_tokens.saturating_sub(1));
+            (budget >= MIN_THINKING_BUDGET).then_some(Some(budget))
+        }
+    }
+}
+
+/// One string when no system block carries a cache breakpoint (the common case), else the blocks.
+fn system_prompt(mut blocks: Vec<Block<'_>>) -> System<'_> {
+    if blocks.iter().any(|block| block.cache.is_some()) {
+        return System::Blocks(blocks);
+    }
+    let texts: Vec<Cow<'_, str>> = blocks
+        .drain(..)
+        .filter_map(|block| match block.kind {
+            Kind::Text(text) => Some(text),
+            _ => None,
+        })
+        .collect();
+    match texts.len() {
+        0 => System::None,
+        1 => texts.into_iter().next().map_or(System::None, System::Text),
+        _ => System::Text(Cow::Owned(texts.join("\n\n"))),
+    }
 }
 
 fn push_turn<'a>(turns: &mut Vec<Turn<'a>>, role: &'static str, blocks: Vec<Block<'a>>) {
@@ -134,57 +169,102 @@ fn push_turn<'a>(turns: &mut Vec<Turn<'a>>, role: &'static str, blocks: Vec<Bloc
     }
 }
 
-fn text_block(text: Cow<'_, str>) -> Option<Block<'_>> {
-    // Anthropic rejects empty text blocks.
-    (!text.is_empty()).then_some(Block::Text(text))
-}
-
-fn user_blocks(message: &Message, i: usize) -> Result<Vec<Block<'_>>, GaiaError> {
-    let mut blocks = Vec::with_capacity(message.content.len());
+/// A message's content as blocks: text (empty text dropped, Anthropic rejects it), images, documents
+/// and signed reasoning, each cache breakpoint set on the block before it.
+fn content_blocks(message: &Message, i: usize) -> Result<Vec<Block<'_>>, GaiaError> {
+    let mut blocks: Vec<Block<'_>> = Vec::with_capacity(message.content.len());
     for (j, part) in message.content.iter().enumerate() {
-        match part {
-            ContentPart::Text(text) => blocks.extend(text_block(Cow::Borrowed(text))),
-            ContentPart::Image { .. } => blocks.push(image_block(part, i, j)?),
-        }
+        let kind = match part {
+            ContentPart::Text(text) if text.is_empty() => continue,
+            ContentPart::Text(text) => Kind::Text(Cow::Borrowed(text)),
+            ContentPart::Image { .. } => Kind::Image(media_source(part, i, j, "image_url.url")?),
+            ContentPart::Document { .. } => Kind::Document(media_source(part, i, j, "file")?),
+            // Only Anthropic's own signed reasoning can go back to it; other providers' is dropped.
+            ContentPart::Thinking {
+                text,
+                signature: Some(signature),
+            } if message.role == Role::Assistant => Kind::Thinking { text, signature },
+            ContentPart::RedactedThinking { data } if message.role == Role::Assistant => {
+                Kind::RedactedThinking(data)
+            }
+            ContentPart::Thinking { .. } | ContentPart::RedactedThinking { .. } => continue,
+            ContentPart::CacheBreakpoint(control) => {
+                if let Some(last) = blocks.last_mut() {
+                    last.cache = Some(control);
+                }
+                continue;
+            }
+        };
+        blocks.push(kind.into());
     }
     Ok(blocks)
 }
 
-fn image_block(part: &ContentPart, i: usize, j: usize) -> Result<Block<'_>, GaiaError> {
+fn media_source<'a>(
+    part: &'a ContentPart,
+    i: usize,
+    j: usize,
+    field: &str,
+) -> Result<ImageSource<'a>, GaiaError> {
     match part.image_source() {
-        Some(source @ ImageSource::Data(_)) => Ok(Block::Image(source)),
+        Some(source @ ImageSource::Data(_)) => Ok(source),
         Some(ImageSource::Url(url))
             if !url
                 .get(..5)
                 .is_some_and(|s| s.eq_ignore_ascii_case("data:")) =>
         {
-            Ok(Block::Image(ImageSource::Url(url)))
+            Ok(ImageSource::Url(url))
         }
         _ => Err(invalid(
-            format!("messages[{i}].content[{j}].image_url.url"),
+            format!("messages[{i}].content[{j}].{field}"),
             "data URLs must be base64-encoded (data:<mime>;base64,<data>)",
         )),
     }
 }
 
+/// An assistant turn: its reasoning, text and the rest in order, then its tool calls. A breakpoint
+/// ending the content applies to the turn's last block, a tool call included.
 fn assistant_blocks(message: &Message, i: usize) -> Result<Vec<Block<'_>>, GaiaError> {
-    let mut blocks: Vec<Block<'_>> = text_block(text_of(message)).into_iter().collect();
+    let mut blocks = content_blocks(message, i)?;
+    let trailing = message.trailing_cache_control();
+    if trailing.is_some() && !message.tool_calls.is_empty() {
+        if let Some(last) = blocks.last_mut() {
+            last.cache = None;
+        }
+    }
     for (k, call) in message.tool_calls.iter().enumerate() {
         let input = call_arguments(call, i, k)?;
-        blocks.push(Block::ToolUse {
-            id: safe_id(&call.id),
-            name: &call.name,
-            input,
-        });
+        blocks.push(
+            Kind::ToolUse {
+                id: safe_id(&call.id),
+                name: &call.name,
+                input,
+            }
+            .into(),
+        );
+    }
+    if let (Some(control), false) = (trailing, message.tool_calls.is_empty()) {
+        if let Some(last) = blocks.last_mut() {
+            last.cache = Some(control);
+        }
     }
     Ok(blocks)
 }
 
-fn tool_result_block(message: &Message) -> Block<'_> {
-    Block::ToolResult {
-        tool_use_id: safe_id(message.tool_call_id.as_deref().unwrap_or_default()),
-        content: text_of(message),
-    }
+fn tool_result_block(message: &Message, i: usize) -> Result<Block<'_>, GaiaError> {
+    let content = if message.has_images() {
+        ToolResultContent::Blocks(content_blocks(message, i)?)
+    } else {
+        ToolResultContent::Text(text_of(message))
+    };
+    Ok(Block {
+        kind: Kind::ToolResult {
+            tool_use_id: safe_id(message.tool_call_id.as_deref().unwrap_or_default()),
+            content,
+            is_error: message.tool_error,
+        },
+        cache: message.trailing_cache_control(),
+    })
 }
 
 /// Anthropic tool ids must match `^[a-zA-Z0-9_-]+$`; other providers' ids may not.
@@ -242,6 +322,7 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
     let response: wire::MessageResponse =
         serde_json::from_slice(body).map_err(|err| malformed(DIALECT, "response", err))?;
     let mut text = String::new();
+    let mut reasoning = Vec::new();
     let mut tool_calls = Vec::new();
     for block in response.content {
         match block {
@@ -251,19 +332,33 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
                 name,
                 arguments: input.to_string(),
             }),
-            wire::Block::Thinking { .. } | wire::Block::Other => {}
+            wire::Block::Thinking {
+                thinking,
+                signature,
+            } => reasoning.push(ContentPart::Thinking {
+                text: thinking,
+                signature,
+            }),
+            wire::Block::RedactedThinking { data } => {
+                reasoning.push(ContentPart::RedactedThinking { data });
+            }
+            wire::Block::Other => {}
         }
     }
+    let mut choice = Choice::assistant(
+        0,
+        text,
+        tool_calls,
+        response.stop_reason.as_deref().map(finish_reason),
+    );
+    // Reasoning comes first, as Anthropic wants it back on the next turn.
+    choice.message.content.splice(0..0, reasoning);
+    choice.stop_sequence = response.stop_sequence;
     Ok(ChatResponse {
         id: response.id.unwrap_or_else(|| meta.id.clone()),
         created: meta.created,
         model: response.model.unwrap_or_else(|| meta.model.clone()),
-        choices: vec![Choice::assistant(
-            0,
-            text,
-            tool_calls,
-            response.stop_reason.as_deref().map(finish_reason),
-        )],
+        choices: vec![choice],
         usage: response.usage.as_ref().map(|usage| {
             let mut counts = UsageCounts::default();
             counts.update(usage);

@@ -93,7 +93,10 @@ impl AnthropicStreamDecoder {
     fn block_start(&mut self, index: u32, block: Block, out: &mut Vec<StreamEvent>) {
         match block {
             Block::Text { text } => push_text(out, text),
-            Block::Thinking { thinking } => push_reasoning(out, thinking),
+            Block::Thinking { thinking, .. } => push_reasoning(out, thinking),
+            Block::RedactedThinking { data } => {
+                out.push(StreamEvent::RedactedReasoning { choice: 0, data });
+            }
             Block::ToolUse { id, name, .. } => {
                 let tool_index = self.next_tool_index;
                 self.next_tool_index += 1;
@@ -113,6 +116,12 @@ impl AnthropicStreamDecoder {
         match delta {
             BlockDelta::TextDelta { text } => push_text(out, text),
             BlockDelta::ThinkingDelta { thinking } => push_reasoning(out, thinking),
+            BlockDelta::SignatureDelta { signature } => {
+                out.push(StreamEvent::ReasoningSignature {
+                    choice: 0,
+                    signature,
+                });
+            }
             BlockDelta::InputJsonDelta { partial_json } => {
                 let block = self.tool_blocks.get_mut(&index);
                 if let Some((tool_index, has_args)) = block.filter(|_| !partial_json.is_empty()) {
@@ -148,6 +157,12 @@ impl AnthropicStreamDecoder {
     ) {
         if let Some(usage) = &usage {
             self.usage.update(usage);
+        }
+        if let Some(sequence) = delta.stop_sequence {
+            out.push(StreamEvent::StopSequence {
+                choice: 0,
+                sequence,
+            });
         }
         if let Some(reason) = delta.stop_reason {
             out.push(StreamEvent::Finish {

@@ -38,6 +38,7 @@ fn tool(name: &str) -> Tool {
         description: None,
         parameters: None,
         strict: None,
+        cache_control: None,
     }
 }
 
@@ -350,22 +351,31 @@ proptest! {
 #[test]
 fn a_tool_use_response_parses_into_canonical_form() {
     let response = parse_response(RESPONSE_TOOL_USE.as_bytes(), &meta()).unwrap();
+    let mut choice = Choice::assistant(
+        0,
+        "I'll check the current weather in Paris for you.".into(),
+        vec![ToolCall {
+            id: "toolu_01A09q90qw90lq917835lq9".into(),
+            name: "get_weather".into(),
+            arguments: "{\"city\":\"Paris\",\"unit\":\"celsius\"}".into(),
+        }],
+        Some(FinishReason::ToolCalls),
+    );
+    // The signed thinking block comes first, signature byte for byte, for the next turn.
+    choice.message.content.insert(
+        0,
+        ContentPart::Thinking {
+            text: "The user wants the weather; I should call the tool.".into(),
+            signature: Some("EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds".into()),
+        },
+    );
     assert_eq!(
         response,
         ChatResponse {
             id: "msg_01Aq9w938a90dw8q".into(),
             created: 1_700_000_000,
             model: "claude-sonnet-4-5-20250929".into(),
-            choices: vec![Choice::assistant(
-                0,
-                "I'll check the current weather in Paris for you.".into(),
-                vec![ToolCall {
-                    id: "toolu_01A09q90qw90lq917835lq9".into(),
-                    name: "get_weather".into(),
-                    arguments: "{\"city\":\"Paris\",\"unit\":\"celsius\"}".into(),
-                }],
-                Some(FinishReason::ToolCalls),
-            )],
+            choices: vec![choice],
             usage: Some(Usage {
                 prompt_tokens: 472 + 2048 + 100,
                 completion_tokens: 91,
@@ -444,6 +454,10 @@ fn expected_stream() -> Vec<StreamEvent> {
         StreamEvent::ReasoningDelta {
             choice: 0,
             text: "Need the weather tool.".into(),
+        },
+        StreamEvent::ReasoningSignature {
+            choice: 0,
+            signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds".into(),
         },
         StreamEvent::TextDelta {
             choice: 0,

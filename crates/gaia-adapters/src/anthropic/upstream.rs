@@ -4,20 +4,23 @@
 
 use std::borrow::Cow;
 
-use gaia_core::{ImageSource, Tool};
+use gaia_core::{CacheControl, ImageSource, Tool};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use crate::util::SeqOf;
+use crate::util::{CacheControlWire, SeqOf};
 
 /// The whole body; built (and validated) by [`super::body`].
 pub(super) struct Body<'a> {
     pub(super) model: &'a str,
     pub(super) max_tokens: u32,
     pub(super) turns: Vec<Turn<'a>>,
-    pub(super) system: Option<Cow<'a, str>>,
+    pub(super) system: System<'a>,
     pub(super) temperature: Option<f64>,
     pub(super) top_p: Option<f64>,
+    pub(super) top_k: Option<u32>,
+    /// `thinking`: a budget to enable, `Some(None)` to disable, `None` to leave to the model.
+    pub(super) thinking: Option<Option<u32>>,
     pub(super) stop: &'a [String],
     pub(super) user: Option<&'a str>,
     pub(super) tools: &'a [Tool],
@@ -31,13 +34,23 @@ impl Serialize for Body<'_> {
         map.serialize_entry("model", self.model)?;
         map.serialize_entry("max_tokens", &self.max_tokens)?;
         map.serialize_entry("messages", &self.turns)?;
-        if let Some(system) = &self.system {
-            map.serialize_entry("system", system)?;
+        match &self.system {
+            System::None => {}
+            System::Text(text) => map.serialize_entry("system", text)?,
+            System::Blocks(blocks) => map.serialize_entry("system", blocks)?,
         }
         if let Some(temperature) = self.temperature {
             map.serialize_entry("temperature", &temperature)?;
         } else if let Some(top_p) = self.top_p {
             map.serialize_entry("top_p", &top_p)?;
+        }
+        if let Some(top_k) = self.top_k {
+            map.serialize_entry("top_k", &top_k)?;
+        }
+        match self.thinking {
+            Some(Some(budget)) => map.serialize_entry("thinking", &Thinking::Enabled(budget))?,
+            Some(None) => map.serialize_entry("thinking", &Thinking::Disabled)?,
+            None => {}
         }
         if !self.stop.is_empty() {
             map.serialize_entry("stop_sequences", self.stop)?;
@@ -53,6 +66,32 @@ impl Serialize for Body<'_> {
         }
         if self.stream {
             map.serialize_entry("stream", &true)?;
+        }
+        map.end()
+    }
+}
+
+/// The system prompt: one string, or text blocks when some carry a cache breakpoint.
+pub(super) enum System<'a> {
+    None,
+    Text(Cow<'a, str>),
+    Blocks(Vec<Block<'a>>),
+}
+
+enum Thinking {
+    Enabled(u32),
+    Disabled,
+}
+
+impl Serialize for Thinking {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            Thinking::Enabled(budget) => {
+                map.serialize_entry("type", "enabled")?;
+                map.serialize_entry("budget_tokens", budget)?;
+            }
+            Thinking::Disabled => map.serialize_entry("type", "disabled")?,
         }
         map.end()
     }
@@ -78,11 +117,25 @@ impl Serialize for Turn<'_> {
     }
 }
 
-/// A content block.
-pub(super) enum Block<'a> {
+/// A content block, with the cache breakpoint that follows it.
+pub(super) struct Block<'a> {
+    pub(super) kind: Kind<'a>,
+    pub(super) cache: Option<&'a CacheControl>,
+}
+
+/// What a content block holds.
+pub(super) enum Kind<'a> {
     Text(Cow<'a, str>),
     /// A base64 `data:` image or a link (validated by the builder).
     Image(ImageSource<'a>),
+    /// A PDF: base64 `data:` or a link.
+    Document(ImageSource<'a>),
+    /// Reasoning from an earlier turn with its signature, byte for byte.
+    Thinking {
+        text: &'a str,
+        signature: &'a str,
+    },
+    RedactedThinking(&'a str),
     ToolUse {
         id: String,
         name: &'a str,
@@ -90,45 +143,80 @@ pub(super) enum Block<'a> {
     },
     ToolResult {
         tool_use_id: String,
-        /// Omitted when empty.
-        content: Cow<'a, str>,
+        /// Omitted when empty; blocks when the result holds images.
+        content: ToolResultContent<'a>,
+        is_error: bool,
     },
+}
+
+/// A tool result's content: text, or blocks (text and images).
+pub(super) enum ToolResultContent<'a> {
+    Text(Cow<'a, str>),
+    Blocks(Vec<Block<'a>>),
+}
+
+impl<'a> From<Kind<'a>> for Block<'a> {
+    fn from(kind: Kind<'a>) -> Self {
+        Block { kind, cache: None }
+    }
 }
 
 impl Block<'_> {
     pub(super) fn is_tool_result(&self) -> bool {
-        matches!(self, Block::ToolResult { .. })
+        matches!(self.kind, Kind::ToolResult { .. })
     }
 }
 
 impl Serialize for Block<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        match self {
-            Block::Text(text) => {
+        match &self.kind {
+            Kind::Text(text) => {
                 map.serialize_entry("type", "text")?;
                 map.serialize_entry("text", text)?;
             }
-            Block::Image(source) => {
+            Kind::Image(source) => {
                 map.serialize_entry("type", "image")?;
                 map.serialize_entry("source", &Source(*source))?;
             }
-            Block::ToolUse { id, name, input } => {
+            Kind::Document(source) => {
+                map.serialize_entry("type", "document")?;
+                map.serialize_entry("source", &Source(*source))?;
+            }
+            Kind::Thinking { text, signature } => {
+                map.serialize_entry("type", "thinking")?;
+                map.serialize_entry("thinking", text)?;
+                map.serialize_entry("signature", signature)?;
+            }
+            Kind::RedactedThinking(data) => {
+                map.serialize_entry("type", "redacted_thinking")?;
+                map.serialize_entry("data", data)?;
+            }
+            Kind::ToolUse { id, name, input } => {
                 map.serialize_entry("type", "tool_use")?;
                 map.serialize_entry("id", id)?;
                 map.serialize_entry("name", name)?;
                 map.serialize_entry("input", input)?;
             }
-            Block::ToolResult {
+            Kind::ToolResult {
                 tool_use_id,
                 content,
+                is_error,
             } => {
                 map.serialize_entry("type", "tool_result")?;
                 map.serialize_entry("tool_use_id", tool_use_id)?;
-                if !content.is_empty() {
-                    map.serialize_entry("content", content)?;
+                match content {
+                    ToolResultContent::Text(text) if text.is_empty() => {}
+                    ToolResultContent::Text(text) => map.serialize_entry("content", text)?,
+                    ToolResultContent::Blocks(blocks) => map.serialize_entry("content", blocks)?,
+                }
+                if *is_error {
+                    map.serialize_entry("is_error", &true)?;
                 }
             }
+        }
+        if let Some(control) = self.cache {
+            map.serialize_entry("cache_control", &CacheControlWire(control))?;
         }
         map.end()
     }
@@ -168,6 +256,9 @@ impl Serialize for OutTool<'_> {
             Some(schema) => map.serialize_entry("input_schema", schema)?,
             // A function without parameters: an object with none.
             None => map.serialize_entry("input_schema", &EmptyObjectSchema)?,
+        }
+        if let Some(control) = &tool.cache_control {
+            map.serialize_entry("cache_control", &CacheControlWire(control))?;
         }
         map.end()
     }

@@ -19,6 +19,8 @@ pub(super) struct MessageResponse {
     #[serde(default)]
     pub stop_reason: Option<String>,
     #[serde(default)]
+    pub stop_sequence: Option<String>,
+    #[serde(default)]
     pub usage: Option<WireUsage>,
 }
 
@@ -40,6 +42,12 @@ pub(super) enum Block {
     Thinking {
         #[serde(default)]
         thinking: String,
+        #[serde(default)]
+        signature: Option<String>,
+    },
+    RedactedThinking {
+        #[serde(default)]
+        data: String,
     },
     #[serde(other)]
     Other,
@@ -116,6 +124,10 @@ pub(super) enum BlockDelta {
         #[serde(default)]
         thinking: String,
     },
+    SignatureDelta {
+        #[serde(default)]
+        signature: String,
+    },
     #[serde(other)]
     Other,
 }
@@ -124,6 +136,8 @@ pub(super) enum BlockDelta {
 pub(super) struct MessageDeltaBody {
     #[serde(default)]
     pub stop_reason: Option<String>,
+    #[serde(default)]
+    pub stop_sequence: Option<String>,
 }
 
 /// `{"type":"error","error":{"type":…,"message":…}}`, in error bodies and in-stream `error` events.

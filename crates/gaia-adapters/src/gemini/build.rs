@@ -4,8 +4,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use gaia_core::{
-    ChatRequest, ContentPart, GaiaError, ImageSource, Message, ResponseFormat, Role, Tool,
-    ToolChoice,
+    ChatRequest, ContentPart, GaiaError, ImageSource, Message, Reasoning, ResponseFormat, Role,
+    Tool, ToolChoice,
 };
 use serde_json::{Map, Value, json};
 
@@ -130,6 +130,14 @@ fn user_parts(message: &Message, i: usize) -> Result<Vec<Part<'_>>, GaiaError> {
     let mut parts = Vec::with_capacity(message.content.len());
     for (j, part) in message.content.iter().enumerate() {
         match (part, part.image_source()) {
+            // Gemini has no explicit cache markers (its caching is implicit) and takes no reasoning
+            // of other providers back; its own signatures travel in tool-call ids.
+            (
+                ContentPart::CacheBreakpoint(_)
+                | ContentPart::Thinking { .. }
+                | ContentPart::RedactedThinking { .. },
+                _,
+            ) => {}
             (ContentPart::Text(text), _) if text.is_empty() => {}
             (ContentPart::Text(text), _) => parts.push(Part::Text(Cow::Borrowed(text))),
             (_, Some(ImageSource::Data(data))) => parts.push(Part::InlineData {
@@ -179,6 +187,9 @@ fn model_parts(message: &Message, i: usize) -> Result<Vec<Part<'_>>, GaiaError> 
 
 fn tool_response(message: &Message) -> Value {
     let text = message.text_content();
+    if message.tool_error {
+        return json!({ "error": text });
+    }
     match serde_json::from_str::<Value>(&text) {
         Ok(object @ Value::Object(_)) => object,
         Ok(other) => json!({ "output": other }),
@@ -213,6 +224,8 @@ fn generation_config(request: &ChatRequest) -> Map<String, Value> {
     };
     put("temperature", request.temperature.map(Value::from));
     put("topP", request.top_p.map(Value::from));
+    put("topK", request.top_k.map(Value::from));
+    put("thinkingConfig", request.reasoning.map(thinking_config));
     put("maxOutputTokens", request.max_tokens.map(Value::from));
     put(
         "stopSequences",
@@ -242,6 +255,15 @@ fn generation_config(request: &ChatRequest) -> Map<String, Value> {
         Some(ResponseFormat::Text) | None => {}
     }
     config
+}
+
+/// `thinkingConfig` for a reasoning setting (specs/messages.md, M-14): the budget, with the thought
+/// summaries asked for so they reach the client; off is a budget of 0.
+fn thinking_config(reasoning: Reasoning) -> Value {
+    match reasoning.budget() {
+        Some(budget) => json!({ "thinkingBudget": budget, "includeThoughts": true }),
+        None => json!({ "thinkingBudget": 0 }),
+    }
 }
 
 /// Gemini's seed is an int32; larger seeds keep their low 31 bits (deterministic, always valid).

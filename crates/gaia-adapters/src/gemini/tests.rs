@@ -43,6 +43,7 @@ fn tool_with(parameters: Option<Value>) -> Tool {
         description: None,
         parameters,
         strict: None,
+        cache_control: None,
     }
 }
 
@@ -99,6 +100,8 @@ fn a_full_openai_request_becomes_the_exact_generate_content_body() {
             "generationConfig": {
                 "temperature": 0.7,
                 "topP": 0.9,
+                // reasoning_effort "low" (specs/messages.md, M-14).
+                "thinkingConfig": { "thinkingBudget": 2048, "includeThoughts": true },
                 "maxOutputTokens": 256,
                 "stopSequences": ["\n\nUser:", "END"],
                 "candidateCount": 1,

@@ -15,7 +15,9 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-use gaia_core::{ChatRequest, ChatResponse, Choice, FinishReason, GaiaError, ToolCall, Usage};
+use gaia_core::{
+    ChatRequest, ChatResponse, Choice, ContentPart, FinishReason, GaiaError, ToolCall, Usage,
+};
 use serde_json::Value;
 
 use crate::codec::ResponseMeta;
@@ -44,10 +46,15 @@ pub fn build_compatible_request(request: &ChatRequest, upstream_model: &str) -> 
     build(request, upstream_model, Flavor::Compatible)
 }
 
+/// Which OpenAI-format server a body is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Flavor {
+pub enum Flavor {
+    /// OpenAI itself.
     OpenAi,
+    /// A third-party server (vLLM, Ollama, DeepSeek, …): `max_tokens`, `developer` sent as `system`.
     Compatible,
+    /// OpenRouter: OpenAI's fields plus its `reasoning` object, `top_k` and content-part `cache_control`.
+    OpenRouter,
 }
 
 fn build(request: &ChatRequest, upstream_model: &str, flavor: Flavor) -> Value {
@@ -65,13 +72,8 @@ fn build(request: &ChatRequest, upstream_model: &str, flavor: Flavor) -> Value {
 pub fn encode_request(
     request: &ChatRequest,
     upstream_model: &str,
-    compatible: bool,
+    flavor: Flavor,
 ) -> Result<Vec<u8>, GaiaError> {
-    let flavor = if compatible {
-        Flavor::Compatible
-    } else {
-        Flavor::OpenAi
-    };
     serde_json::to_vec(&upstream::Body {
         request,
         model: upstream_model,
@@ -90,6 +92,7 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
         .zip(0u32..)
         .map(|(choice, position)| {
             let message = choice.message;
+            let reasoning = message.reasoning_content.or(message.reasoning);
             let mut text = message
                 .content
                 .as_ref()
@@ -109,12 +112,22 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
                     arguments: call.function.arguments.unwrap_or_default(),
                 })
                 .collect();
-            Choice::assistant(
+            let mut answer = Choice::assistant(
                 choice.index.unwrap_or(position),
                 text,
                 tool_calls,
                 choice.finish_reason.as_deref().map(finish_reason),
-            )
+            );
+            if let Some(reasoning) = reasoning.filter(|r| !r.is_empty()) {
+                answer.message.content.insert(
+                    0,
+                    ContentPart::Thinking {
+                        text: reasoning,
+                        signature: None,
+                    },
+                );
+            }
+            answer
         })
         .collect();
     Ok(ChatResponse {

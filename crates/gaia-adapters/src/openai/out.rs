@@ -54,6 +54,9 @@ struct AssistantMessage<'a> {
     role: &'static str,
     /// `null` for a turn that only calls tools.
     content: Option<Cow<'a, str>>,
+    /// The model's reasoning, as DeepSeek and OpenRouter send it; absent when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<String>,
     refusal: (),
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_calls: Vec<OutToolCall<'a>>,
@@ -67,9 +70,18 @@ impl<'a> AssistantMessage<'a> {
             _ => Cow::Owned(message.text_content()),
         };
         let content = (!text.is_empty() || message.tool_calls.is_empty()).then_some(text);
+        let reasoning: String = message
+            .content
+            .iter()
+            .filter_map(|part| match part {
+                ContentPart::Thinking { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
         AssistantMessage {
             role: "assistant",
             content,
+            reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
             refusal: (),
             tool_calls: message.tool_calls.iter().map(OutToolCall::from).collect(),
         }

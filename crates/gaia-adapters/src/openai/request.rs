@@ -8,8 +8,8 @@ mod fields;
 mod messages;
 mod tools;
 
-use gaia_core::{ChatRequest, GaiaError, ResponseFormat};
-use serde_json::Value;
+use gaia_core::{ChatRequest, GaiaError, Reasoning, ReasoningEffort, ResponseFormat};
+use serde_json::{Map, Value};
 
 use self::fields::{
     check_max, expect_object, opt_bool, opt_bool_at, opt_f64, opt_i64, opt_schema, opt_string,
@@ -55,12 +55,15 @@ pub fn parse_request(body: &[u8]) -> Result<ChatRequest, GaiaError> {
     let max_tokens = opt_u32(&mut obj, "max_tokens", 1)?;
     let max_completion_tokens = opt_u32(&mut obj, "max_completion_tokens", 1)?;
     let include_usage = parse_stream_options(take(&mut obj, "stream_options"))?;
+    let reasoning = parse_reasoning_effort(&mut obj)?;
 
     Ok(ChatRequest {
         model,
         messages,
         temperature: opt_f64(&mut obj, "temperature", 0.0, 2.0)?,
         top_p: opt_f64(&mut obj, "top_p", 0.0, 1.0)?,
+        top_k: opt_u32(&mut obj, "top_k", 1)?,
+        reasoning,
         // The newer name wins: it is what current clients mean when they send both.
         max_tokens: max_completion_tokens.or(max_tokens),
         stop: parse_stop(take(&mut obj, "stop"))?,
@@ -131,6 +134,21 @@ fn parse_stop(value: Option<Value>) -> Result<Vec<String>, GaiaError> {
             &other,
         )),
     }
+}
+
+/// `reasoning_effort` (specs/messages.md, M-14): a level this gateway knows becomes the canonical setting;
+/// any other string stays in `extra` for OpenAI-format providers, which may know newer levels.
+fn parse_reasoning_effort(obj: &mut Map<String, Value>) -> Result<Option<Reasoning>, GaiaError> {
+    let known = match obj.get("reasoning_effort") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(effort)) if effort == "none" => Some(Reasoning::Off),
+        Some(Value::String(effort)) => ReasoningEffort::parse(effort).map(Reasoning::Effort),
+        Some(other) => return Err(type_error("reasoning_effort", "a string", other)),
+    };
+    if known.is_some() {
+        obj.remove("reasoning_effort");
+    }
+    Ok(known)
 }
 
 fn parse_stream_options(value: Option<Value>) -> Result<bool, GaiaError> {

@@ -387,6 +387,11 @@ impl StreamEncoder for OpenAiStreamEncoder {
             StreamEvent::Usage(usage) => self.usage = Some(*usage),
             StreamEvent::Error(error) => self.write_error(out, error),
             StreamEvent::Done => self.write_done(out),
+            // Chat Completions has no field for reasoning signatures, encrypted reasoning or the matched
+            // stop sequence.
+            StreamEvent::ReasoningSignature { .. }
+            | StreamEvent::RedactedReasoning { .. }
+            | StreamEvent::StopSequence { .. } => {}
         }
     }
 }

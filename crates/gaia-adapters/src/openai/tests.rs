@@ -112,7 +112,14 @@ fn a_full_request_parses_every_documented_field() {
     assert!(request.include_usage);
     assert_eq!(
         Value::Object(request.extra),
-        json!({ "logprobs": false, "reasoning_effort": "low", "metadata": { "session": "s-1" } })
+        json!({ "logprobs": false, "metadata": { "session": "s-1" } })
+    );
+    assert_eq!(
+        request.reasoning,
+        Some(gaia_core::Reasoning::Effort(
+            gaia_core::ReasoningEffort::Low
+        )),
+        "a known reasoning_effort becomes the canonical setting"
     );
 }
 
@@ -702,7 +709,12 @@ fn the_encoded_body_is_the_built_one_with_every_key_once() {
     }
     for (stream, compatible) in [(true, false), (false, false), (true, true), (false, true)] {
         request.stream = stream;
-        let bytes = encode_request(&request, "gpt-4o", compatible).unwrap();
+        let flavor = if compatible {
+            Flavor::Compatible
+        } else {
+            Flavor::OpenAi
+        };
+        let bytes = encode_request(&request, "gpt-4o", flavor).unwrap();
         let built = if compatible {
             build_compatible_request(&request, "gpt-4o")
         } else {
@@ -742,6 +754,7 @@ fn tool_choice_variants_are_written_in_openai_form() {
         description: None,
         parameters: None,
         strict: None,
+        cache_control: None,
     }];
     for (choice, wire) in [
         (ToolChoice::Auto, json!("auto")),

@@ -6,7 +6,8 @@
 //! callers that want one.
 
 use gaia_core::{
-    ChatRequest, ContentPart, Message, ResponseFormat, Role, Tool, ToolCall, ToolChoice,
+    CacheControl, ChatRequest, ContentPart, Message, Reasoning, ResponseFormat, Role, Tool,
+    ToolCall, ToolChoice,
 };
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -23,7 +24,7 @@ pub(super) struct Body<'a> {
 }
 
 /// Field names a canonical value can take; at most one `extra` entry is skipped per name written.
-const CANONICAL: [&str; 17] = [
+const CANONICAL: [&str; 20] = [
     "model",
     "messages",
     "temperature",
@@ -41,6 +42,9 @@ const CANONICAL: [&str; 17] = [
     "tool_choice",
     "parallel_tool_calls",
     "stream",
+    "top_k",
+    "reasoning_effort",
+    "reasoning",
 ];
 
 impl Serialize for Body<'_> {
@@ -96,7 +100,7 @@ impl Body<'_> {
         }
         if let Some(max) = r.max_tokens {
             let key = match self.flavor {
-                Flavor::OpenAi => "max_completion_tokens",
+                Flavor::OpenAi | Flavor::OpenRouter => "max_completion_tokens",
                 Flavor::Compatible => "max_tokens",
             };
             put(map, written, key, &max)?;
@@ -122,7 +126,35 @@ impl Body<'_> {
         if let Some(format) = &r.response_format {
             put(map, written, "response_format", &Format(format))?;
         }
+        // OpenAI has no top-k; OpenRouter and the common compatible servers (vLLM, Ollama) take it.
+        if let Some(k) = r.top_k.filter(|_| self.flavor != Flavor::OpenAi) {
+            put(map, written, "top_k", &k)?;
+        }
+        if let Some(reasoning) = r.reasoning {
+            self.put_reasoning(map, written, reasoning)?;
+        }
         Ok(())
+    }
+
+    /// The reasoning setting: OpenRouter's `reasoning` object (a budget stays a budget), elsewhere
+    /// `reasoning_effort` (specs/messages.md, M-14); "off" is `none`, which OpenAI's newer models take.
+    fn put_reasoning<M: SerializeMap>(
+        &self,
+        map: &mut M,
+        written: &mut u32,
+        reasoning: Reasoning,
+    ) -> Result<(), M::Error> {
+        if self.flavor == Flavor::OpenRouter {
+            let mut object = serde_json::Map::new();
+            match reasoning {
+                Reasoning::Off => object.insert("enabled".into(), false.into()),
+                Reasoning::Effort(effort) => object.insert("effort".into(), effort.as_str().into()),
+                Reasoning::Budget(budget) => object.insert("max_tokens".into(), budget.into()),
+            };
+            return put(map, written, "reasoning", &object);
+        }
+        let effort = reasoning.effort().map_or("none", |effort| effort.as_str());
+        put(map, written, "reasoning_effort", effort)
     }
 }
 
@@ -186,17 +218,22 @@ impl Serialize for OutMessage<'_> {
         };
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("role", role)?;
-        match m.content.as_slice() {
+        let parts = visible_parts(m, self.flavor);
+        match parts.as_slice() {
             // An assistant turn that only calls tools has `null` content.
             [] if !m.tool_calls.is_empty() => map.serialize_entry("content", &())?,
-            [ContentPart::Text(text)] if text.is_empty() && !m.tool_calls.is_empty() => {
+            [(ContentPart::Text(text), None)] if text.is_empty() && !m.tool_calls.is_empty() => {
                 map.serialize_entry("content", &())?;
+            }
+            // A failed tool call's result, marked for the model (OpenAI has no error flag).
+            _ if m.tool_error => {
+                map.serialize_entry("content", &format!("Error: {}", m.text_content()))?;
             }
             // A single text part (or none) as a plain string, the form every compatible server accepts.
             [] => map.serialize_entry("content", "")?,
-            [ContentPart::Text(text)] => map.serialize_entry("content", text)?,
+            [(ContentPart::Text(text), None)] => map.serialize_entry("content", text)?,
             // Richer content: an array of typed parts.
-            parts => map.serialize_entry("content", &SeqOf(parts, Part))?,
+            parts => map.serialize_entry("content", &SeqOf(parts, part_view))?,
         }
         if let Some(name) = &m.name {
             map.serialize_entry("name", name)?;
@@ -211,16 +248,40 @@ impl Serialize for OutMessage<'_> {
     }
 }
 
-struct Part<'a>(&'a ContentPart);
+/// The parts a message shows an OpenAI-format server, each with the cache breakpoint that follows it
+/// where the flavor passes breakpoints on (OpenRouter, as the content part's `cache_control`). Reasoning
+/// from earlier turns is not sent: Chat Completions has no input field for it.
+fn visible_parts(message: &Message, flavor: Flavor) -> Vec<(&ContentPart, Option<&CacheControl>)> {
+    let mut parts: Vec<(&ContentPart, Option<&CacheControl>)> =
+        Vec::with_capacity(message.content.len());
+    for part in &message.content {
+        match part {
+            ContentPart::Text(_) | ContentPart::Image { .. } | ContentPart::Document { .. } => {
+                parts.push((part, None));
+            }
+            ContentPart::CacheBreakpoint(control) if flavor == Flavor::OpenRouter => {
+                if let Some(last) = parts.last_mut() {
+                    last.1 = Some(control);
+                }
+            }
+            ContentPart::CacheBreakpoint(_)
+            | ContentPart::Thinking { .. }
+            | ContentPart::RedactedThinking { .. } => {}
+        }
+    }
+    parts
+}
+
+struct Part<'a>(&'a ContentPart, Option<&'a CacheControl>);
+
+fn part_view<'a>(entry: &'a (&'a ContentPart, Option<&'a CacheControl>)) -> Part<'a> {
+    Part(entry.0, entry.1)
+}
 
 impl Serialize for Part<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(2))?;
+        let mut map = serializer.serialize_map(None)?;
         match self.0 {
-            ContentPart::Text(text) => {
-                map.serialize_entry("type", "text")?;
-                map.serialize_entry("text", text)?;
-            }
             ContentPart::Image { url, detail } => {
                 map.serialize_entry("type", "image_url")?;
                 map.serialize_entry(
@@ -231,7 +292,48 @@ impl Serialize for Part<'_> {
                     },
                 )?;
             }
+            ContentPart::Document { url, name } => {
+                map.serialize_entry("type", "file")?;
+                map.serialize_entry(
+                    "file",
+                    &FileData {
+                        url,
+                        name: name.as_deref(),
+                    },
+                )?;
+            }
+            ContentPart::Text(text) => {
+                map.serialize_entry("type", "text")?;
+                map.serialize_entry("text", text)?;
+            }
+            // Filtered out by `visible_parts`; written as empty text should one slip through.
+            _ => {
+                map.serialize_entry("type", "text")?;
+                map.serialize_entry("text", "")?;
+            }
         }
+        if let Some(control) = self.1 {
+            map.serialize_entry("cache_control", &crate::util::CacheControlWire(control))?;
+        }
+        map.end()
+    }
+}
+
+/// A document as OpenAI's `file` part: inline bytes as `file_data` (a data URL), a link as `file_url`.
+struct FileData<'a> {
+    url: &'a str,
+    name: Option<&'a str>,
+}
+
+impl Serialize for FileData<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if gaia_core::parse_data_url(self.url).is_some() {
+            map.serialize_entry("file_data", self.url)?;
+        } else {
+            map.serialize_entry("file_url", self.url)?;
+        }
+        map.serialize_entry("filename", self.name.unwrap_or("document.pdf"))?;
         map.end()
     }
 }

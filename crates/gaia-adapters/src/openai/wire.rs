@@ -50,6 +50,12 @@ pub(super) struct CompletionMessage {
     pub content: Option<Value>,
     #[serde(default)]
     pub refusal: Option<String>,
+    /// DeepSeek and several compatible servers.
+    #[serde(default)]
+    pub reasoning_content: Option<String>,
+    /// OpenRouter.
+    #[serde(default)]
+    pub reasoning: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub tool_calls: Vec<WireToolCall>,
 }

@@ -25,8 +25,12 @@ impl Dialect for OpenAi {
         _max_tokens_default: u32,
     ) -> Result<Vec<u8>, GaiaError> {
         // OpenRouter speaks OpenAI's newest dialect; other OpenAI-kind servers may be older copies of it.
-        let compatible = config.kind == ProviderKind::OpenAi && config.openai_compatible;
-        openai::encode_request(request, upstream_model, compatible)
+        let flavor = match config.kind {
+            ProviderKind::OpenRouter => openai::Flavor::OpenRouter,
+            _ if config.openai_compatible => openai::Flavor::Compatible,
+            _ => openai::Flavor::OpenAi,
+        };
+        openai::encode_request(request, upstream_model, flavor)
     }
 
     fn parse_response(&self, body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, GaiaError> {

@@ -7,7 +7,7 @@ use super::fields::{
     expect_array, expect_object, missing, opt_string_at, required_string, take, type_error,
 };
 use super::tools::take_function;
-use crate::util::invalid;
+use crate::util::{invalid, parse_cache_control};
 
 pub(super) fn parse_messages(value: Option<Value>) -> Result<Vec<Message>, GaiaError> {
     let Some(value) = value else {
@@ -71,6 +71,7 @@ fn parse_message(value: Value, i: usize) -> Result<Message, GaiaError> {
         name,
         tool_calls,
         tool_call_id,
+        tool_error: false,
     })
 }
 
@@ -129,15 +130,29 @@ fn parse_content(value: Value, role: Role, path: &str) -> Result<Vec<ContentPart
             ));
         }
     };
-    parts
-        .into_iter()
-        .enumerate()
-        .map(|(j, part)| parse_part(part, role, &format!("{path}[{j}]")))
-        .collect()
+    let mut out = Vec::with_capacity(parts.len());
+    for (j, part) in parts.into_iter().enumerate() {
+        let path = format!("{path}[{j}]");
+        let mut obj = expect_object(part, &path)?;
+        // OpenRouter's prompt-caching marker on a content part (specs/messages.md, M-17).
+        let cache = match take(&mut obj, "cache_control") {
+            Some(value) => Some(parse_cache_control(
+                value,
+                &format!("{path}.cache_control"),
+            )?),
+            None => None,
+        };
+        out.push(parse_part(obj, role, &path)?);
+        out.extend(cache.map(ContentPart::CacheBreakpoint));
+    }
+    Ok(out)
 }
 
-fn parse_part(value: Value, role: Role, path: &str) -> Result<ContentPart, GaiaError> {
-    let mut obj = expect_object(value, path)?;
+fn parse_part(
+    mut obj: Map<String, Value>,
+    role: Role,
+    path: &str,
+) -> Result<ContentPart, GaiaError> {
     let kind = required_string(&mut obj, "type", &format!("{path}.type"))?;
     match (kind.as_str(), role) {
         ("text", _) => Ok(ContentPart::Text(required_string(

@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 
 use super::fields::{
     expect_array, expect_object, opt_bool_at, opt_schema, opt_string_at, required_object,
-    required_string, type_error,
+    required_string, take, type_error,
 };
-use crate::util::invalid;
+use crate::util::{invalid, parse_cache_control};
 
 /// OpenAI's limit on function names (`^[a-zA-Z0-9_-]{1,64}$`).
 const MAX_FUNCTION_NAME: usize = 64;
@@ -47,6 +47,13 @@ pub(super) fn parse_tools(value: Value) -> Result<Vec<Tool>, GaiaError> {
 /// `tools[i]`, at `path`.
 fn parse_tool(value: Value, path: &str) -> Result<Tool, GaiaError> {
     let mut obj = expect_object(value, path)?;
+    let cache_control = match take(&mut obj, "cache_control") {
+        Some(value) => Some(parse_cache_control(
+            value,
+            &format!("{path}.cache_control"),
+        )?),
+        None => None,
+    };
     let (mut function, function_path) = take_function(&mut obj, path)?;
     let name_param = format!("{function_path}.name");
     let name = required_string(&mut function, "name", &name_param)?;
@@ -65,6 +72,7 @@ fn parse_tool(value: Value, path: &str) -> Result<Tool, GaiaError> {
         )?,
         parameters,
         strict: opt_bool_at(&mut function, "strict", &format!("{function_path}.strict"))?,
+        cache_control,
     })
 }
 
