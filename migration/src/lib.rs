@@ -25,6 +25,8 @@ mod m20261204_000012_create_usage_rejects;
 mod m20261204_000013_alter_usage_records;
 mod m20261204_000014_alter_usage_daily;
 mod m20261204_000015_alter_models;
+mod m20261205_000016_alter_usage_records_api;
+mod m20261205_000017_alter_models_cache_prices;
 
 pub struct Migrator;
 
@@ -47,6 +49,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_alter_usage_records::Migration),
             Box::new(m20261204_000014_alter_usage_daily::Migration),
             Box::new(m20261204_000015_alter_models::Migration),
+            Box::new(m20261205_000016_alter_usage_records_api::Migration),
+            Box::new(m20261205_000017_alter_models_cache_prices::Migration),
         ]
     }
 }

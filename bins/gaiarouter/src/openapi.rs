@@ -181,6 +181,7 @@ with organizations, API keys, limits and usage statistics. Errors always use the
         routes::models::Capabilities,
         routes::pagination::Pagination,
         routes::admin_models::AdminModel,
+        routes::admin_models::EffectivePrices,
         routes::admin_models::NewModel,
         routes::admin_models::ModelPatch,
         routes::admin_models::BulkToggle,

@@ -14,6 +14,7 @@
 
 pub mod anthropic;
 mod codec;
+mod fields;
 pub mod gemini;
 pub mod openai;
 pub mod sse;

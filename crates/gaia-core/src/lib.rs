@@ -7,6 +7,7 @@
 //! Rules: no I/O, no actix, reqwest or sea-orm here — only `serde`, `serde_json`, `chrono` (types) and `thiserror`. Anything that talks to
 //! the network or a database belongs in a crate above this one.
 
+pub mod api;
 pub mod error;
 pub mod ids;
 pub mod model;
@@ -18,11 +19,12 @@ pub mod stream;
 pub mod tenancy;
 pub mod usage;
 
+pub use api::InboundApi;
 pub use error::{ErrorKind, GaiaError, GaiaResult};
 pub use ids::{ApiKeyId, OrganizationId, UserId};
 pub use model::{ModelRef, ProviderKind};
 pub use money::Nanos;
-pub use registry::ModelInfo;
+pub use registry::{CacheRatios, ModelInfo, TokenPrices};
 pub use request::*;
 pub use response::*;
 pub use stream::*;

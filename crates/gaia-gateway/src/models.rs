@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use chrono::Utc;
-use gaia_core::{GaiaError, ModelInfo, ModelRef};
+use gaia_core::{GaiaError, ModelInfo, ModelRef, TokenPrices};
 use gaia_providers::config::usd_per_mtok_to_nanos;
 use gaia_providers::{Provider, Registry};
 use gaia_store::models::{ModelAlias, ModelFilter};
@@ -32,6 +32,10 @@ pub struct NewModel {
     pub max_completion_tokens: Option<i64>,
     pub input_price_per_mtok: Option<f64>,
     pub output_price_per_mtok: Option<f64>,
+    /// Prompt tokens read from a cache; `None`: the provider's ratio of the input price.
+    pub cached_input_price_per_mtok: Option<f64>,
+    /// Prompt tokens written to a cache; `None`: the provider's ratio of the input price.
+    pub cache_write_price_per_mtok: Option<f64>,
     pub supports_vision: bool,
     pub supports_tools: bool,
     pub enabled: bool,
@@ -43,6 +47,9 @@ pub struct ModelChange {
     pub enabled: Option<bool>,
     pub input_price_per_mtok: Option<f64>,
     pub output_price_per_mtok: Option<f64>,
+    /// `Some(None)` goes back to the provider's ratio of the input price.
+    pub cached_input_price_per_mtok: Option<Option<f64>>,
+    pub cache_write_price_per_mtok: Option<Option<f64>>,
     pub context_length: Option<i64>,
     pub max_completion_tokens: Option<i64>,
     pub display_name: Option<String>,
@@ -86,15 +93,23 @@ fn positive_limits(
     Ok(())
 }
 
-/// Prices, when given, are non-negative amounts.
-fn prices(input: Option<f64>, output: Option<f64>) -> Result<(), GaiaError> {
+/// Prices, when given, are non-negative amounts that fit in nano-dollars (the cache prices too: all four
+/// token classes follow one rule). A larger one would be stored as 0 — free — by the conversion.
+fn prices(
+    input: Option<f64>,
+    output: Option<f64>,
+    cached_input: Option<f64>,
+    cache_write: Option<f64>,
+) -> Result<(), GaiaError> {
     for (name, v) in [
         ("input_price_per_mtok", input),
         ("output_price_per_mtok", output),
+        ("cached_input_price_per_mtok", cached_input),
+        ("cache_write_price_per_mtok", cache_write),
     ] {
-        if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
+        if v.is_some_and(|v| !v.is_finite() || v < 0.0 || gaia_core::Nanos::from_usd(v).is_none()) {
             return Err(GaiaError::invalid_request(format!(
-                "`{name}` must be a non-negative number"
+                "`{name}` must be a non-negative number (USD per million tokens, at most 9e9)"
             ))
             .with_param(name));
         }
@@ -134,6 +149,12 @@ impl Models {
         );
         self.snapshot.store(Arc::new(registry));
         Ok(())
+    }
+
+    /// The price of every token class of a model as requests are billed: its own prices, and for an unset
+    /// cache price its provider's ratio of the input price ([`gaia_core::CacheRatios::of`]).
+    pub fn token_prices(&self, model: &ModelInfo) -> TokenPrices {
+        model.token_prices(self.snapshot.load().cache_ratios_of(&model.provider))
     }
 
     /// Whether the provider of a model has credentials on this gateway.
@@ -178,7 +199,12 @@ impl Models {
             .with_param("id")
             .with_code("unknown_provider"));
         }
-        prices(new.input_price_per_mtok, new.output_price_per_mtok)?;
+        prices(
+            new.input_price_per_mtok,
+            new.output_price_per_mtok,
+            new.cached_input_price_per_mtok,
+            new.cache_write_price_per_mtok,
+        )?;
         positive_limits(new.context_length, new.max_completion_tokens)?;
         printable("upstream_name", new.upstream_name.as_deref())?;
         printable("display_name", new.display_name.as_deref())?;
@@ -195,6 +221,14 @@ impl Models {
             output_price_nanos_per_mtok: usd_per_mtok_to_nanos(
                 new.output_price_per_mtok.unwrap_or(0.0),
             ),
+            cached_input_price_nanos_per_mtok: new
+                .cached_input_price_per_mtok
+                .map(usd_per_mtok_to_nanos),
+            cache_write_price_nanos_per_mtok: new
+                .cache_write_price_per_mtok
+                .map(usd_per_mtok_to_nanos),
+            // Only the input and output prices make a model priced: cache prices alone say nothing of
+            // what its other tokens cost.
             priced: new.input_price_per_mtok.is_some() || new.output_price_per_mtok.is_some(),
             supports_vision: new.supports_vision,
             supports_tools: new.supports_tools,
@@ -211,7 +245,12 @@ impl Models {
     /// limits and display name.
     pub async fn change(&self, id: &str, change: ModelChange) -> Result<ModelInfo, GaiaError> {
         let mut model = self.store.get_model(id).await?;
-        prices(change.input_price_per_mtok, change.output_price_per_mtok)?;
+        prices(
+            change.input_price_per_mtok,
+            change.output_price_per_mtok,
+            change.cached_input_price_per_mtok.flatten(),
+            change.cache_write_price_per_mtok.flatten(),
+        )?;
         positive_limits(change.context_length, change.max_completion_tokens)?;
         printable("display_name", change.display_name.as_deref())?;
         if let Some(e) = change.enabled {
@@ -222,6 +261,12 @@ impl Models {
         }
         if let Some(v) = change.output_price_per_mtok {
             model.output_price_nanos_per_mtok = usd_per_mtok_to_nanos(v);
+        }
+        if let Some(v) = change.cached_input_price_per_mtok {
+            model.cached_input_price_nanos_per_mtok = v.map(usd_per_mtok_to_nanos);
+        }
+        if let Some(v) = change.cache_write_price_per_mtok {
+            model.cache_write_price_nanos_per_mtok = v.map(usd_per_mtok_to_nanos);
         }
         if change.input_price_per_mtok.is_some() || change.output_price_per_mtok.is_some() {
             // A price given by an operator is a known price (0: free).
@@ -322,5 +367,39 @@ impl Models {
     pub async fn delete_alias(&self, alias: &str) -> Result<(), GaiaError> {
         self.store.delete_model_alias(alias).await?;
         self.reload().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_price_given_is_a_non_negative_number() {
+        assert!(prices(Some(3.0), Some(15.0), Some(0.3), Some(3.75)).is_ok());
+        assert!(prices(None, None, None, None).is_ok());
+        assert!(prices(Some(0.0), Some(0.0), Some(0.0), Some(0.0)).is_ok());
+        for (args, param) in [
+            ((Some(-1.0), None, None, None), "input_price_per_mtok"),
+            (
+                (None, Some(f64::INFINITY), None, None),
+                "output_price_per_mtok",
+            ),
+            (
+                (None, None, Some(-0.3), None),
+                "cached_input_price_per_mtok",
+            ),
+            (
+                (None, None, None, Some(f64::NAN)),
+                "cache_write_price_per_mtok",
+            ),
+            (
+                (None, None, Some(1e300), None),
+                "cached_input_price_per_mtok",
+            ),
+        ] {
+            let e = prices(args.0, args.1, args.2, args.3).unwrap_err();
+            assert_eq!((e.status(), e.param.as_deref()), (400, Some(param)));
+        }
     }
 }

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use gaia_core::{ChatRequest, GaiaError, Usage};
+use gaia_core::{ChatRequest, GaiaError, InboundApi, Usage};
 use gaia_orgs::auth::{KeyCaller, Principal};
 use gaia_orgs::limits::{Admission, Limiter};
 use gaia_providers::Target;
@@ -17,6 +17,8 @@ pub struct RequestContext {
     pub(crate) started: Instant,
     /// The calling key; `None` for the bootstrap key (whose requests no limit binds).
     pub(crate) key: Option<KeyCaller>,
+    /// The API the request came in through (chat completions unless the handler says otherwise).
+    pub(crate) api: InboundApi,
 }
 
 impl RequestContext {
@@ -26,7 +28,19 @@ impl RequestContext {
             request_id,
             started: Instant::now(),
             key: principal.key().cloned(),
+            api: InboundApi::ChatCompletions,
         }
+    }
+
+    /// The same context for a request that came in through `api`.
+    #[must_use]
+    pub fn with_api(mut self, api: InboundApi) -> Self {
+        self.api = api;
+        self
+    }
+
+    pub fn api(&self) -> InboundApi {
+        self.api
     }
 
     pub fn request_id(&self) -> &str {
@@ -94,10 +108,7 @@ impl Outcome {
     ) {
         let is_estimate = usage.is_none() && estimated.is_some();
         let usage = usage.or(estimated).unwrap_or_default();
-        let cost_nanos = target.map_or(0, |t| {
-            t.model
-                .cost_nanos(usage.prompt_tokens, usage.completion_tokens)
-        });
+        let cost_nanos = target.map_or(0, |t| t.model.cost_nanos(&usage));
         let (status_code, error_code) = status_of(result);
         let (now, total_latency_ms) = self
             .ended
@@ -118,6 +129,9 @@ impl Outcome {
             prompt_tokens: usage.prompt_tokens,
             completion_tokens: usage.completion_tokens,
             cached_tokens: usage.cached_tokens,
+            cache_creation_tokens: usage.cache_creation_tokens,
+            reasoning_tokens: usage.reasoning_tokens,
+            api: context.api,
             total_tokens: usage.total_tokens,
             cost_nanos,
             // An answer without the provider's usage (a cut stream, a client that left) was counted

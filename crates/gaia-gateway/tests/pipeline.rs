@@ -41,6 +41,8 @@ fn model() -> ModelInfo {
         max_completion_tokens: Some(16_384),
         input_price_nanos_per_mtok: 150_000_000,
         output_price_nanos_per_mtok: 600_000_000,
+        cached_input_price_nanos_per_mtok: None,
+        cache_write_price_nanos_per_mtok: None,
         priced: true,
         supports_vision: true,
         supports_tools: true,
@@ -148,6 +150,33 @@ async fn a_complete_answer_is_served_and_recorded_once_with_its_cost_and_attempt
     assert_eq!((r.prompt_tokens, r.completion_tokens), (10, 5));
     assert_eq!(r.cost_nanos, 10 * 150 + 5 * 600);
     assert_eq!(r.provider.as_deref(), Some("openai"));
+}
+
+/// Cached prompt tokens are billed at the cached price — here OpenAI's default, half of gpt-4o-mini's
+/// $0.15 — and reasoning tokens as output.
+#[tokio::test]
+async fn cached_tokens_are_billed_at_the_cached_price() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "x", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100,
+                "prompt_tokens_details": {"cached_tokens": 400},
+                "completion_tokens_details": {"reasoning_tokens": 40}}})))
+        .mount(&upstream)
+        .await;
+    let w = world(&upstream).await;
+    let context = RequestContext::new("req-cached".into(), &Principal::BootstrapKey);
+    w.pipeline
+        .serve(context, request("openai/gpt-4o-mini", false), meta())
+        .await
+        .unwrap();
+    let r = &records(&w).await[0].record;
+    assert_eq!((r.prompt_tokens, r.cached_tokens), (1000, 400));
+    // 600 × $0.15 + 400 × $0.075 + 100 × $0.60 per million = $0.00018.
+    assert_eq!(r.cost_nanos, 600 * 150 + 400 * 75 + 100 * 600);
 }
 
 #[tokio::test]

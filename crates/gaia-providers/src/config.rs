@@ -117,6 +117,8 @@ impl ProviderConfig {
 /// name = "deepseek-chat"
 /// input_price = 0.27                   # USD per million tokens
 /// output_price = 1.10
+/// cached_input_price = 0.07            # optional: prompt tokens read from a cache
+/// cache_write_price = 0.27             # optional: prompt tokens written to a cache
 /// context_length = 65536
 ///
 /// [[aliases]]
@@ -172,6 +174,13 @@ pub struct FileModel {
     pub input_price: Option<f64>,
     /// USD per million output tokens (0 when only `input_price` is given).
     pub output_price: Option<f64>,
+    /// USD per million prompt tokens read from a cache; absent: the provider's ratio of the input price
+    /// (`gaia_core::CacheRatios::of`).
+    #[serde(alias = "cached_input_price_per_mtok")]
+    pub cached_input_price: Option<f64>,
+    /// USD per million prompt tokens written to a cache; absent: the provider's ratio of the input price.
+    #[serde(alias = "cache_write_price_per_mtok")]
+    pub cache_write_price: Option<f64>,
     pub context_length: Option<i64>,
     pub max_completion_tokens: Option<i64>,
     #[serde(default)]
@@ -227,6 +236,20 @@ impl FileConfig {
             url::Url::parse(&p.base_url).map_err(|e| {
                 GaiaError::invalid_request(format!("provider '{}': base_url: {e}", p.name))
             })?;
+            for m in &p.models {
+                for (key, price) in [
+                    ("cached_input_price", m.cached_input_price),
+                    ("cache_write_price", m.cache_write_price),
+                ] {
+                    let fits = |usd: f64| usd >= 0.0 && gaia_core::Nanos::from_usd(usd).is_some();
+                    if price.is_some_and(|usd| !fits(usd)) {
+                        return Err(GaiaError::invalid_request(format!(
+                            "provider '{}', model '{}': {key} must be a non-negative number (USD per million tokens, at most 9e9)",
+                            p.name, m.name
+                        )));
+                    }
+                }
+            }
         }
         Ok(cfg)
     }
@@ -279,6 +302,12 @@ impl FileConfig {
                     output_price_nanos_per_mtok: usd_per_mtok_to_nanos(
                         m.output_price.unwrap_or(0.0),
                     ),
+                    cached_input_price_nanos_per_mtok: m
+                        .cached_input_price
+                        .map(usd_per_mtok_to_nanos),
+                    cache_write_price_nanos_per_mtok: m
+                        .cache_write_price
+                        .map(usd_per_mtok_to_nanos),
                     priced: (m.input_price.is_some() || m.output_price.is_some())
                         && [m.input_price, m.output_price]
                             .into_iter()
@@ -362,6 +391,54 @@ mod tests {
             cfg.timeouts().max_response_bytes,
             DEFAULT_MAX_RESPONSE_BYTES
         );
+    }
+
+    #[test]
+    fn a_config_model_may_price_cache_reads_and_writes() {
+        let cfg = FileConfig::parse(
+            r#"
+            [[providers]]
+            name = "deepseek"
+            base_url = "https://api.deepseek.com/v1"
+            [[providers.models]]
+            name = "deepseek-chat"
+            input_price = 0.27
+            output_price = 1.10
+            cached_input_price = 0.07
+            [[providers.models]]
+            name = "deepseek-reasoner"
+            input_price = 0.55
+            cached_input_price_per_mtok = 0.14
+            cache_write_price_per_mtok = 0.55
+            "#,
+        )
+        .unwrap();
+        let models = cfg.models();
+        assert_eq!(
+            (
+                models[0].cached_input_price_nanos_per_mtok,
+                models[0].cache_write_price_nanos_per_mtok
+            ),
+            (Some(70_000_000), None)
+        );
+        assert_eq!(
+            (
+                models[1].cached_input_price_nanos_per_mtok,
+                models[1].cache_write_price_nanos_per_mtok
+            ),
+            (Some(140_000_000), Some(550_000_000))
+        );
+        for bad in [
+            "cached_input_price = -0.1",
+            "cache_write_price = nan",
+            "cache_write_price = 1e300",
+        ] {
+            let err = FileConfig::parse(&format!(
+                "[[providers]]\nname='x'\nbase_url='http://x'\n[[providers.models]]\nname='m'\n{bad}"
+            ))
+            .unwrap_err();
+            assert!(err.message.contains("non-negative"), "{}", err.message);
+        }
     }
 
     #[test]

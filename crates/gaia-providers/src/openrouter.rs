@@ -27,10 +27,28 @@ struct OrModel {
     supported_parameters: Vec<String>,
 }
 
+/// USD per token, as decimal strings. `internal_reasoning` is not read: reasoning tokens are output tokens
+/// and billed at the output price.
 #[derive(Deserialize, Default)]
 struct Pricing {
     prompt: Option<String>,
     completion: Option<String>,
+    /// Prompt tokens read from a cache, where the model has a cache price (a string, though a number is
+    /// taken too: the field is newer and one odd entry must not fail the whole sync).
+    #[serde(default)]
+    input_cache_read: Option<serde_json::Value>,
+    /// Prompt tokens written to a cache.
+    #[serde(default)]
+    input_cache_write: Option<serde_json::Value>,
+}
+
+/// A per-token price given as a string or a number, as text.
+fn price_text(value: Option<&serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -67,6 +85,13 @@ pub fn parse_models(body: &[u8]) -> Result<Vec<ModelInfo>, GaiaError> {
             (m, input, output)
         })
         .map(|(m, input, output)| ModelInfo {
+            // Unknown (missing, "variable") cache prices fall back to OpenRouter's ratio: the input price.
+            cached_input_price_nanos_per_mtok: per_token_to_nanos_per_mtok(
+                price_text(m.pricing.input_cache_read.as_ref()).as_deref(),
+            ),
+            cache_write_price_nanos_per_mtok: per_token_to_nanos_per_mtok(
+                price_text(m.pricing.input_cache_write.as_ref()).as_deref(),
+            ),
             id: format!("openrouter/{}", m.id),
             provider: "openrouter".to_owned(),
             upstream_name: m.id,
@@ -143,9 +168,41 @@ mod tests {
             {"id":"a/half","pricing":{"prompt":"0.000001"}}, {"id":"a/none"}]}"#;
         let models = parse_models(body).unwrap();
         assert!(models[0].priced);
-        assert_eq!(models[0].cost_nanos(1000, 1000), 0);
+        assert_eq!(models[0].cost_nanos(&gaia_core::Usage::new(1000, 1000)), 0);
         assert!(!models[1].priced);
         assert!(!models[2].priced);
+    }
+
+    #[test]
+    fn cache_read_and_write_prices_are_imported_where_the_list_has_them() {
+        let body = br#"{"data":[
+            {"id":"anthropic/claude-sonnet-4.5","pricing":{"prompt":"0.000003","completion":"0.000015",
+             "input_cache_read":"0.0000003","input_cache_write":"0.00000375","internal_reasoning":"0.000015"}},
+            {"id":"openai/gpt-4o-mini","pricing":{"prompt":"0.00000015","completion":"0.0000006",
+             "input_cache_read":0.000000075}},
+            {"id":"a/odd","pricing":{"prompt":"0.000001","completion":"0.000002",
+             "input_cache_read":"-1","input_cache_write":{"per":"token"}}}]}"#;
+        let models = parse_models(body).unwrap();
+        let cache = |m: &ModelInfo| {
+            (
+                m.cached_input_price_nanos_per_mtok,
+                m.cache_write_price_nanos_per_mtok,
+            )
+        };
+        assert_eq!(cache(&models[0]), (Some(300_000_000), Some(3_750_000_000)));
+        assert_eq!(cache(&models[1]), (Some(75_000_000), None));
+        // A "variable" or unreadable cache price is unknown: the input price applies.
+        assert_eq!(cache(&models[2]), (None, None));
+        assert!(models.iter().all(|m| m.priced));
+        // 1,000 input incl. 600 read and 200 written, 500 output incl. 100 reasoning:
+        // 200 × $3 + 600 × $0.30 + 200 × $3.75 + 500 × $15 per million = $0.00903.
+        let usage = gaia_core::Usage {
+            cached_tokens: 600,
+            cache_creation_tokens: 200,
+            reasoning_tokens: 100,
+            ..gaia_core::Usage::new(1_000, 500)
+        };
+        assert_eq!(models[0].cost_nanos(&usage), 9_030_000);
     }
 
     #[test]

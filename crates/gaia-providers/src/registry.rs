@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use gaia_core::{GaiaError, ModelInfo, ModelRef};
+use gaia_core::{CacheRatios, GaiaError, ModelInfo, ModelRef};
 
 use crate::provider::Provider;
 
@@ -39,23 +39,44 @@ fn model_not_found(id: &str, why: &str) -> GaiaError {
         .with_param("model")
 }
 
+/// The default cache-price ratios of a provider's models ([`CacheRatios::of`] its kind); reads and writes
+/// at the input price for a model whose provider is not set up here (it cannot be served anyway).
+pub fn cache_ratios(provider: Option<&Provider>) -> CacheRatios {
+    provider.map_or(CacheRatios::AT_INPUT, |p| {
+        CacheRatios::of(p.kind(), p.config().openai_compatible)
+    })
+}
+
 impl Registry {
+    /// A snapshot of these providers, models and aliases. Every model's unset cache prices are filled in
+    /// from its provider's ratios here, once, so pricing a request looks nothing up.
     pub fn new(
         providers: impl IntoIterator<Item = Arc<Provider>>,
         models: impl IntoIterator<Item = ModelInfo>,
         aliases: impl IntoIterator<Item = (String, Vec<String>)>,
     ) -> Self {
+        let providers: HashMap<String, Arc<Provider>> = providers
+            .into_iter()
+            .map(|p| (p.name().to_owned(), p))
+            .collect();
+        let models = models
+            .into_iter()
+            .map(|m| {
+                let provider = providers.get(canonical_provider(&m.provider));
+                let m = m.with_default_cache_prices(cache_ratios(provider.map(|p| &**p)));
+                (m.id.clone(), Arc::new(m))
+            })
+            .collect();
         Self {
-            providers: providers
-                .into_iter()
-                .map(|p| (p.name().to_owned(), p))
-                .collect(),
-            models: models
-                .into_iter()
-                .map(|m| (m.id.clone(), Arc::new(m)))
-                .collect(),
+            providers,
+            models,
             aliases: aliases.into_iter().collect(),
         }
+    }
+
+    /// The default cache-price ratios of the models of provider `name` (see [`cache_ratios`]).
+    pub fn cache_ratios_of(&self, name: &str) -> CacheRatios {
+        cache_ratios(self.provider(name).map(|p| &**p))
     }
 
     /// A snapshot of the providers, the stored models and aliases, and the aliases of the `GAIA_CONFIG` file.
@@ -191,8 +212,10 @@ mod tests {
             display_name: None,
             context_length: None,
             max_completion_tokens: None,
-            input_price_nanos_per_mtok: 0,
+            input_price_nanos_per_mtok: 1_000_000_000, // $1 per million tokens
             output_price_nanos_per_mtok: 0,
+            cached_input_price_nanos_per_mtok: None,
+            cache_write_price_nanos_per_mtok: None,
             priced: true,
             supports_vision: false,
             supports_tools: true,
@@ -303,5 +326,63 @@ mod tests {
         let r = registry();
         let ids: Vec<_> = r.available_models().iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["google/gemini-2.5-flash", "openai/gpt-4o-mini"]);
+    }
+
+    #[test]
+    fn the_snapshot_fills_in_unset_cache_prices_from_the_providers_kind() {
+        let p = |name: &str, kind, compatible: bool| {
+            let mut config =
+                ProviderConfig::new(name, kind, "http://127.0.0.1:9", Some("k".to_owned()));
+            config.openai_compatible = compatible;
+            Provider::new(config, Timeouts::default()).unwrap()
+        };
+        let mut own = model("anthropic/own", true);
+        own.cached_input_price_nanos_per_mtok = Some(7);
+        let r = Registry::new(
+            [
+                p("openai", ProviderKind::OpenAi, false),
+                p("anthropic", ProviderKind::Anthropic, false),
+                p("google", ProviderKind::Gemini, false),
+                p("openrouter", ProviderKind::OpenRouter, false),
+                p("deepseek", ProviderKind::OpenAi, true),
+            ],
+            [
+                model("openai/a", true),
+                model("anthropic/b", true),
+                own,
+                model("google/c", true),
+                model("openrouter/x/d", true),
+                model("deepseek/e", true),
+                model("gone/f", true),
+            ],
+            [],
+        );
+        let cache = |id: &str| {
+            let m = &r.models[id];
+            (
+                m.cached_input_price_nanos_per_mtok,
+                m.cache_write_price_nanos_per_mtok,
+            )
+        };
+        // Every model's input price is $1 per million tokens.
+        assert_eq!(cache("openai/a"), (Some(500_000_000), Some(1_000_000_000)));
+        assert_eq!(
+            cache("anthropic/b"),
+            (Some(100_000_000), Some(1_250_000_000))
+        );
+        assert_eq!(cache("anthropic/own"), (Some(7), Some(1_250_000_000)));
+        assert_eq!(cache("google/c"), (Some(250_000_000), Some(1_000_000_000)));
+        for at_input in ["openrouter/x/d", "deepseek/e", "gone/f"] {
+            assert_eq!(
+                cache(at_input),
+                (Some(1_000_000_000), Some(1_000_000_000)),
+                "{at_input}"
+            );
+        }
+        assert_eq!(
+            r.cache_ratios_of("gemini"),
+            CacheRatios::of(ProviderKind::Gemini, false)
+        );
+        assert_eq!(r.cache_ratios_of("nowhere"), CacheRatios::AT_INPUT);
     }
 }

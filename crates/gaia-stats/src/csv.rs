@@ -56,7 +56,7 @@ fn line(out: &mut String, fields: &[String]) {
     out.push_str("\r\n");
 }
 
-fn totals_fields(t: &UsageTotals) -> [String; 8] {
+fn totals_fields(t: &UsageTotals) -> [String; 11] {
     [
         t.requests.to_string(),
         t.prompt_tokens.to_string(),
@@ -66,6 +66,9 @@ fn totals_fields(t: &UsageTotals) -> [String; 8] {
         t.errors.to_string(),
         avg_latency_ms(t).to_string(),
         t.unpriced_requests.to_string(),
+        t.cached_tokens.to_string(),
+        t.cache_creation_tokens.to_string(),
+        t.reasoning_tokens.to_string(),
     ]
 }
 
@@ -89,6 +92,9 @@ pub fn stats_csv(report: &StatsReport) -> String {
         "avg_latency_ms",
         // Added last, so existing column positions hold.
         "unpriced_requests",
+        "cached_tokens",
+        "cache_creation_tokens",
+        "reasoning_tokens",
     ];
     line(&mut out, &header.map(str::to_owned));
     for g in groups {
@@ -130,6 +136,9 @@ pub fn requests_csv(records: &[StoredUsageRecord]) -> String {
         // Added last, so existing column positions hold.
         "attempts",
         "unpriced",
+        "api",
+        "cache_creation_tokens",
+        "reasoning_tokens",
     ];
     line(&mut out, &header.map(str::to_owned));
     for s in records {
@@ -158,6 +167,9 @@ pub fn requests_csv(records: &[StoredUsageRecord]) -> String {
             r.total_latency_ms.to_string(),
             opt(r.attempts),
             r.unpriced.to_string(),
+            r.api.as_str().to_owned(),
+            r.cache_creation_tokens.to_string(),
+            r.reasoning_tokens.to_string(),
         ];
         line(&mut out, &fields);
     }
@@ -211,6 +223,8 @@ mod tests {
                     cost_nanos: 1_500,
                     total_latency_ms_sum: 30,
                     unpriced_requests: 0,
+                    cache_creation_tokens: 0,
+                    reasoning_tokens: 0,
                 },
             }],
             by_model: vec![],
@@ -218,9 +232,65 @@ mod tests {
         };
         assert_eq!(
             stats_csv(&report),
-            "date,requests,prompt_tokens,completion_tokens,total_tokens,cost,errors,avg_latency_ms,unpriced_requests\r\n\
-             2026-11-01,2,10,5,15,0.000001500,1,15,0\r\n"
+            "date,requests,prompt_tokens,completion_tokens,total_tokens,cost,errors,avg_latency_ms,unpriced_requests,\
+             cached_tokens,cache_creation_tokens,reasoning_tokens\r\n\
+             2026-11-01,2,10,5,15,0.000001500,1,15,0,0,0,0\r\n"
         );
+    }
+
+    #[test]
+    fn the_request_log_appends_the_api_and_the_token_breakdown_as_its_last_columns() {
+        use chrono::TimeZone;
+        use gaia_core::InboundApi;
+        use gaia_store::usage::NewUsageRecord;
+        let record = StoredUsageRecord {
+            id: 7,
+            record: NewUsageRecord {
+                request_id: "req-7".into(),
+                created_at: chrono::Utc.with_ymd_and_hms(2026, 12, 5, 10, 0, 0).unwrap(),
+                api_key_id: None,
+                organization_id: None,
+                model_requested: "anthropic/claude-sonnet-4-5".into(),
+                model_served: Some("anthropic/claude-sonnet-4-5".into()),
+                provider: Some("anthropic".into()),
+                stream: true,
+                status_code: 200,
+                error_code: None,
+                prompt_tokens: 1000,
+                completion_tokens: 200,
+                cached_tokens: 300,
+                total_tokens: 1200,
+                cost_nanos: 1_500,
+                estimated: false,
+                upstream_latency_ms: Some(40),
+                ttft_ms: Some(12),
+                total_latency_ms: 50,
+                attempts: Some(1),
+                unpriced: false,
+                api: InboundApi::Messages,
+                cache_creation_tokens: 100,
+                reasoning_tokens: 60,
+            },
+        };
+        let csv = requests_csv(&[record]);
+        let mut lines = csv.split("\r\n");
+        assert_eq!(
+            lines.next(),
+            Some(
+                "id,request_id,created_at,api_key_id,organization_id,model,model_served,provider,stream,\
+                 status_code,error_code,prompt_tokens,completion_tokens,cached_tokens,total_tokens,cost,\
+                 estimated,upstream_latency_ms,ttft_ms,total_latency_ms,attempts,unpriced,api,\
+                 cache_creation_tokens,reasoning_tokens"
+            )
+        );
+        assert_eq!(
+            lines.next(),
+            Some(
+                "7,req-7,2026-12-05T10:00:00.000Z,,,anthropic/claude-sonnet-4-5,anthropic/claude-sonnet-4-5,\
+                 anthropic,true,200,,1000,200,300,1200,0.000001500,false,40,12,50,1,false,messages,100,60"
+            )
+        );
+        assert_eq!(lines.next(), Some(""));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! scopes and status filters. Every failure is a 400 naming the parameter at fault.
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, TimeDelta, Utc};
-use gaia_core::GaiaError;
+use gaia_core::{GaiaError, InboundApi};
 use gaia_store::usage::StatusFilter;
 
 /// The default statistics period: the last 30 days, today included.
@@ -245,6 +245,22 @@ pub fn parse_status(value: Option<&str>) -> Result<Option<StatusFilter>, GaiaErr
     }
 }
 
+/// Parses a request-log `api` filter: an inbound API's wire name (`chat.completions`, `messages`,
+/// `responses`, `embeddings`). Surrounding spaces are ignored; empty means any.
+pub fn parse_api(value: Option<&str>) -> Result<Option<InboundApi>, GaiaError> {
+    let Some(v) = value.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    InboundApi::parse(v).map(Some).ok_or_else(|| {
+        let names: Vec<&str> = InboundApi::ALL.iter().map(|a| a.as_str()).collect();
+        GaiaError::invalid_request(format!(
+            "`api` must be one of {}; got '{v}'",
+            names.join(", ")
+        ))
+        .with_param("api")
+    })
+}
+
 /// The first day of the month `day` falls in.
 pub fn month_start(day: NaiveDate) -> NaiveDate {
     day.with_day(1).unwrap_or(day)
@@ -386,6 +402,25 @@ mod tests {
         assert_eq!(parse_status(None).unwrap(), None);
         for bad in ["ok", "99", "600", "-1"] {
             assert!(parse_status(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn api_filters_are_the_wire_names_of_the_inbound_apis() {
+        for api in InboundApi::ALL {
+            assert_eq!(parse_api(Some(api.as_str())).unwrap(), Some(api));
+        }
+        assert_eq!(
+            parse_api(Some(" messages ")).unwrap(),
+            Some(InboundApi::Messages)
+        );
+        assert_eq!(parse_api(None).unwrap(), None);
+        assert_eq!(parse_api(Some("  ")).unwrap(), None);
+        for bad in ["bogus", "chat", "Messages", "chat_completions"] {
+            let err = parse_api(Some(bad)).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad}");
+            assert_eq!(err.param.as_deref(), Some("api"), "{bad}");
+            assert!(err.message.contains("chat.completions"), "{}", err.message);
         }
     }
 

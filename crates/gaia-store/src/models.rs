@@ -19,6 +19,8 @@ fn to_domain(m: model::Model) -> ModelInfo {
         max_completion_tokens: m.max_completion_tokens,
         input_price_nanos_per_mtok: m.input_price_nanos_per_mtok,
         output_price_nanos_per_mtok: m.output_price_nanos_per_mtok,
+        cached_input_price_nanos_per_mtok: m.cached_input_price_nanos_per_mtok,
+        cache_write_price_nanos_per_mtok: m.cache_write_price_nanos_per_mtok,
         priced: m.priced,
         supports_vision: m.supports_vision,
         supports_tools: m.supports_tools,
@@ -57,6 +59,8 @@ fn to_active(m: &ModelInfo, now: DateTime<Utc>) -> ActiveModel {
         max_completion_tokens: Set(m.max_completion_tokens),
         input_price_nanos_per_mtok: Set(m.input_price_nanos_per_mtok),
         output_price_nanos_per_mtok: Set(m.output_price_nanos_per_mtok),
+        cached_input_price_nanos_per_mtok: Set(m.cached_input_price_nanos_per_mtok),
+        cache_write_price_nanos_per_mtok: Set(m.cache_write_price_nanos_per_mtok),
         priced: Set(m.priced),
         supports_vision: Set(m.supports_vision),
         supports_tools: Set(m.supports_tools),
@@ -324,6 +328,8 @@ mod tests {
             max_completion_tokens: Some(16_384),
             input_price_nanos_per_mtok: 150_000_000,
             output_price_nanos_per_mtok: 600_000_000,
+            cached_input_price_nanos_per_mtok: None,
+            cache_write_price_nanos_per_mtok: None,
             priced: true,
             supports_vision: true,
             supports_tools: true,
@@ -444,5 +450,38 @@ mod tests {
         other.source = "catalog".into();
         other.output_price_nanos_per_mtok = 5;
         assert_eq!(store.seed_models(&[other], now).await.unwrap(), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn cache_prices_are_stored_unset_or_set_and_refreshed_by_seeding() {
+        let store = memory_store().await;
+        let now = Utc::now();
+        store
+            .seed_models(&[model("anthropic/a", true)], now)
+            .await
+            .unwrap();
+        let a = store.get_model("anthropic/a").await.unwrap();
+        assert_eq!(
+            (
+                a.cached_input_price_nanos_per_mtok,
+                a.cache_write_price_nanos_per_mtok
+            ),
+            (None, None)
+        );
+        // A source that now knows the cache prices refreshes its entry.
+        let mut priced = model("anthropic/a", true);
+        priced.cached_input_price_nanos_per_mtok = Some(15_000_000);
+        priced.cache_write_price_nanos_per_mtok = Some(0);
+        assert_eq!(
+            store.seed_models(&[priced.clone()], now).await.unwrap(),
+            (0, 1)
+        );
+        assert_eq!(store.get_model("anthropic/a").await.unwrap(), priced);
+        // An operator's change sets one and clears the other.
+        let mut changed = priced.clone();
+        changed.cached_input_price_nanos_per_mtok = None;
+        changed.cache_write_price_nanos_per_mtok = Some(187_500_000);
+        assert_eq!(store.update_model(&changed, now).await.unwrap(), changed);
+        assert_eq!(store.get_model("anthropic/a").await.unwrap(), changed);
     }
 }

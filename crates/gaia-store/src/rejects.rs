@@ -50,6 +50,9 @@ pub fn record_json(r: &NewUsageRecord) -> String {
         "total_latency_ms": r.total_latency_ms,
         "attempts": r.attempts,
         "unpriced": r.unpriced,
+        "api": r.api.as_str(),
+        "cache_creation_tokens": r.cache_creation_tokens,
+        "reasoning_tokens": r.reasoning_tokens,
     })
     .to_string()
 }

@@ -97,6 +97,9 @@ async fn exercise(url: &str) {
             total_latency_ms: 13,
             attempts: Some(1),
             unpriced: false,
+            api: gaia_core::InboundApi::ChatCompletions,
+            cache_creation_tokens: 0,
+            reasoning_tokens: 0,
         })
         .collect();
     store.insert_usage_records(&records).await.unwrap();
@@ -284,7 +287,7 @@ async fn a_latin1_mysql_database_upgrades_to_utf8mb4_keeping_its_text() {
 
 /// Migration 15 on a registry made before it: the catalog's entries keep known prices (free ones too),
 /// an entry from another source with both prices at 0 — which meant "nobody said" as often as "free" —
-/// becomes unpriced, and a priced manual entry stays priced.
+/// becomes unpriced, and a priced manual entry stays priced. Migration 17 then adds the cache prices.
 async fn models_without_prices_become_unpriced_on_upgrade(url: &str) {
     use migration::{Migrator, MigratorTrait};
     use sea_orm::{ConnectionTrait, Database};
@@ -319,6 +322,24 @@ async fn models_without_prices_become_unpriced_on_upgrade(url: &str) {
     assert!(!priced("openai/manual-zero").await);
     assert!(!priced("openrouter/a/variable").await);
     assert!(priced("openai/manual-priced").await);
+
+    // Migration 17: an entry made before it has no cache prices of its own (its provider's ratio of the
+    // input price applies) and can be given any, up to the largest amount.
+    let mut manual = store.get_model("openai/manual-priced").await.unwrap();
+    assert_eq!(
+        (
+            manual.cached_input_price_nanos_per_mtok,
+            manual.cache_write_price_nanos_per_mtok
+        ),
+        (None, None)
+    );
+    manual.cached_input_price_nanos_per_mtok = Some(75_000_000);
+    manual.cache_write_price_nanos_per_mtok = Some(i64::MAX);
+    store.update_model(&manual, Utc::now()).await.unwrap();
+    assert_eq!(
+        store.get_model("openai/manual-priced").await.unwrap(),
+        manual
+    );
 }
 
 #[tokio::test]

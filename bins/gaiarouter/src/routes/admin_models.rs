@@ -29,6 +29,14 @@ pub struct AdminModel {
     pub input_price_per_mtok: f64,
     /// USD per million output tokens.
     pub output_price_per_mtok: f64,
+    /// USD per million prompt tokens read from a cache; `null`: the provider's default ratio of the input
+    /// price (the price that applies is in `effective_prices`).
+    pub cached_input_price_per_mtok: Option<f64>,
+    /// USD per million prompt tokens written to a cache; `null`: the provider's default ratio of the input
+    /// price.
+    pub cache_write_price_per_mtok: Option<f64>,
+    /// The price of every token class as requests are billed.
+    pub effective_prices: EffectivePrices,
     pub supports_vision: bool,
     pub supports_tools: bool,
     pub supports_streaming: bool,
@@ -43,11 +51,33 @@ pub struct AdminModel {
     pub priced: bool,
 }
 
+/// The price of every token class as requests are billed (USD per million tokens): the model's own prices,
+/// and for a cache price it does not set, its provider's default ratio of the input price (Anthropic: reads
+/// 0.1×, writes 1.25×; OpenAI: 0.5×, 1×; Gemini: 0.25×, 1×; OpenRouter and OpenAI-compatible servers: 1×,
+/// 1×). A request costs `(prompt − cached − cache writes) × input + cached × cached_input + cache writes ×
+/// cache_write + completion × output` (reasoning tokens are completion tokens).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EffectivePrices {
+    pub input_price_per_mtok: f64,
+    pub cached_input_price_per_mtok: f64,
+    pub cache_write_price_per_mtok: f64,
+    pub output_price_per_mtok: f64,
+}
+
 fn to_admin(m: ModelInfo, state: &AppState) -> AdminModel {
     let configured = state.models.provider_configured(&m.provider);
+    let effective = state.models.token_prices(&m);
     AdminModel {
         input_price_per_mtok: usd(m.input_price_nanos_per_mtok),
         output_price_per_mtok: usd(m.output_price_nanos_per_mtok),
+        cached_input_price_per_mtok: m.cached_input_price_nanos_per_mtok.map(usd),
+        cache_write_price_per_mtok: m.cache_write_price_nanos_per_mtok.map(usd),
+        effective_prices: EffectivePrices {
+            input_price_per_mtok: usd(effective.input),
+            cached_input_price_per_mtok: usd(effective.cached_input),
+            cache_write_price_per_mtok: usd(effective.cache_write),
+            output_price_per_mtok: usd(effective.output),
+        },
         id: m.id,
         provider: m.provider,
         upstream_name: m.upstream_name,
@@ -130,6 +160,14 @@ pub struct NewModel {
     /// USD per million output tokens (0 when only the input price is given).
     #[schema(minimum = 0)]
     pub output_price_per_mtok: Option<f64>,
+    /// USD per million prompt tokens read from a cache. Left out or `null`: the provider's default ratio
+    /// of the input price (see `effective_prices` in the answer).
+    #[schema(minimum = 0)]
+    pub cached_input_price_per_mtok: Option<f64>,
+    /// USD per million prompt tokens written to a cache. Left out or `null`: the provider's default ratio
+    /// of the input price.
+    #[schema(minimum = 0)]
+    pub cache_write_price_per_mtok: Option<f64>,
     #[serde(default)]
     pub supports_vision: bool,
     #[serde(default = "yes")]
@@ -167,6 +205,8 @@ pub async fn create(
             max_completion_tokens: new.max_completion_tokens,
             input_price_per_mtok: new.input_price_per_mtok,
             output_price_per_mtok: new.output_price_per_mtok,
+            cached_input_price_per_mtok: new.cached_input_price_per_mtok,
+            cache_write_price_per_mtok: new.cache_write_price_per_mtok,
             supports_vision: new.supports_vision,
             supports_tools: new.supports_tools,
             enabled: new.enabled,
@@ -187,6 +227,16 @@ pub struct ModelPatch {
     /// USD per million output tokens.
     #[schema(minimum = 0)]
     pub output_price_per_mtok: Option<f64>,
+    /// USD per million prompt tokens read from a cache; `null` goes back to the provider's default ratio
+    /// of the input price.
+    #[serde(default, deserialize_with = "crate::routes::patch::nullable")]
+    #[schema(value_type = Option<f64>, minimum = 0)]
+    pub cached_input_price_per_mtok: Option<Option<f64>>,
+    /// USD per million prompt tokens written to a cache; `null` goes back to the provider's default ratio
+    /// of the input price.
+    #[serde(default, deserialize_with = "crate::routes::patch::nullable")]
+    #[schema(value_type = Option<f64>, minimum = 0)]
+    pub cache_write_price_per_mtok: Option<Option<f64>>,
     #[schema(minimum = 1)]
     #[serde(default, deserialize_with = "crate::routes::patch::integer")]
     pub context_length: Option<i64>,
@@ -220,6 +270,8 @@ pub async fn patch(
                 enabled: p.enabled,
                 input_price_per_mtok: p.input_price_per_mtok,
                 output_price_per_mtok: p.output_price_per_mtok,
+                cached_input_price_per_mtok: p.cached_input_price_per_mtok,
+                cache_write_price_per_mtok: p.cache_write_price_per_mtok,
                 context_length: p.context_length,
                 max_completion_tokens: p.max_completion_tokens,
                 display_name: p.display_name,

@@ -1,7 +1,7 @@
 //! `GET /v1/models` and `GET /v1/models/{id}` in OpenAI's list format.
 
 use actix_web::{HttpResponse, web};
-use gaia_core::{GaiaError, ModelInfo};
+use gaia_core::{CacheRatios, GaiaError, ModelInfo};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -29,6 +29,12 @@ pub struct ModelObject {
     pub input_price_per_mtok: f64,
     /// USD per million output tokens.
     pub output_price_per_mtok: f64,
+    /// USD per million prompt tokens read from a cache (cached input), as billed: the model's own price or
+    /// its provider's default ratio of the input price.
+    pub cached_input_price_per_mtok: f64,
+    /// USD per million prompt tokens written to a cache, as billed: the model's own price or its
+    /// provider's default ratio of the input price.
+    pub cache_write_price_per_mtok: f64,
     /// Whether the prices are known (`false`: the prices read 0 but the cost is unknown; a key or
     /// organization with a monthly cost limit is refused on this model).
     pub priced: bool,
@@ -50,7 +56,9 @@ pub struct ModelList {
 }
 
 impl From<&ModelInfo> for ModelObject {
+    /// `m` comes from the registry snapshot, whose models have their cache prices filled in.
     fn from(m: &ModelInfo) -> Self {
+        let prices = m.token_prices(CacheRatios::AT_INPUT);
         Self {
             id: m.id.clone(),
             object: "model",
@@ -61,6 +69,8 @@ impl From<&ModelInfo> for ModelObject {
             max_completion_tokens: m.max_completion_tokens,
             input_price_per_mtok: gaia_core::money::usd(m.input_price_nanos_per_mtok),
             output_price_per_mtok: gaia_core::money::usd(m.output_price_nanos_per_mtok),
+            cached_input_price_per_mtok: gaia_core::money::usd(prices.cached_input),
+            cache_write_price_per_mtok: gaia_core::money::usd(prices.cache_write),
             priced: m.priced,
             capabilities: Capabilities {
                 vision: m.supports_vision,

@@ -10,7 +10,7 @@ use gaia_core::GaiaError;
 use gaia_orgs::auth::Principal;
 use gaia_orgs::tenants;
 use gaia_stats::csv::{ExportFormat, requests_csv, stats_csv};
-use gaia_stats::query::parse_status;
+use gaia_stats::query::{parse_api, parse_status};
 use gaia_stats::{GroupBy, Period, Scope, StatsQuery, TimeRange, UsageRecordFilter};
 use gaia_store::PageRequest;
 use serde::Deserialize;
@@ -169,6 +169,10 @@ pub struct RequestLogParams {
     /// Model as served or as requested.
     pub model: Option<String>,
     pub provider: Option<String>,
+    /// The API the requests came in through: `chat.completions`, `messages`, `responses` or
+    /// `embeddings`. Surrounding spaces are ignored; empty means any.
+    #[param(pattern = "^\\s*(chat\\.completions|messages|responses|embeddings)?\\s*$")]
+    pub api: Option<String>,
     /// `success` (< 400), `error` (>= 400) or an HTTP status code (100–599). Surrounding spaces are
     /// ignored; empty means any.
     #[param(pattern = "^\\s*(success|error|\\+?0*[1-5][0-9]{2})?\\s*$")]
@@ -235,6 +239,7 @@ impl RequestLogParams {
             organization_id,
             model: self.model.clone(),
             provider: self.provider.clone(),
+            api: parse_api(self.api.as_deref())?,
             status: parse_status(self.status.as_deref())?,
             start: range.start,
             end_before: range.end_before,
@@ -250,7 +255,7 @@ impl RequestLogParams {
                 ("x-total-count" = u64, description = "With `format=csv`: how many requests match the filter (all pages)"),
                 ("content-disposition" = String, description = "With `format=csv`: `attachment; filename=\"requests.csv\"`"),
             )),
-        (status = 400, description = "Invalid dates, status, paging or format", body = crate::routes::schemas::ErrorBody),
+        (status = 400, description = "Invalid dates, status, api, paging or format", body = crate::routes::schemas::ErrorBody),
         (status = 422, description = "Well-formed dates in the wrong order", body = crate::routes::schemas::ErrorBody),
         (status = 403, description = "The caller lacks the `read` permission", body = crate::routes::schemas::ErrorBody),
         (status = 404, description = "The organization or key is not the caller's", body = crate::routes::schemas::ErrorBody),

@@ -137,7 +137,7 @@ async fn openrouter_sync_imports_models_with_prices() {
         .and(path("/api/v1/models"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
             {"id": "mistralai/mistral-small", "name": "Mistral Small", "context_length": 32000,
-             "pricing": {"prompt": "0.0000002", "completion": "0.0000006"},
+             "pricing": {"prompt": "0.0000002", "completion": "0.0000006", "input_cache_read": "0.00000005"},
              "architecture": {"input_modalities": ["text"]}, "top_provider": {"max_completion_tokens": 8192},
              "supported_parameters": ["tools"]},
             {"id": "meta-llama/llama-3.1-8b-instruct", "name": "Llama", "context_length": 131072,
@@ -160,6 +160,9 @@ async fn openrouter_sync_imports_models_with_prices() {
         .await
         .unwrap();
     assert_eq!(models["input_price_per_mtok"], 0.2);
+    // The cache-read price of OpenRouter's list; no write price listed: the input price.
+    assert_eq!(models["cached_input_price_per_mtok"], 0.05);
+    assert_eq!(models["cache_write_price_per_mtok"], 0.2);
     assert_eq!(models["context_length"], 32000);
 }
 
@@ -544,5 +547,221 @@ async fn an_unpriced_model_is_refused_under_a_cost_limit_and_counted_for_everyon
     assert_eq!(
         call(capped.clone(), ask("openai/local-x")).await.status(),
         200
+    );
+}
+
+/// The two cache prices through the admin API: set on registration, read back (with the prices that
+/// apply in `effective_prices`), changed, reset to the provider's ratio with `null`, listed by
+/// `/v1/models`; a negative one is a 400 in the envelope naming it.
+#[tokio::test]
+async fn cache_prices_are_set_read_back_and_reset_through_the_admin_api() {
+    let upstream = MockServer::start().await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let admin = app.admin();
+    let res = admin
+        .create_model(
+            json!({"id": "anthropic/claude-house", "input_price_per_mtok": 3.0,
+            "output_price_per_mtok": 15.0, "cached_input_price_per_mtok": 0.25}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["cached_input_price_per_mtok"], 0.25);
+    assert_eq!(created["cache_write_price_per_mtok"], Value::Null);
+    // The unset write price is Anthropic's 1.25× of the input price.
+    assert_eq!(
+        created["effective_prices"],
+        json!({"input_price_per_mtok": 3.0, "cached_input_price_per_mtok": 0.25,
+            "cache_write_price_per_mtok": 3.75, "output_price_per_mtok": 15.0})
+    );
+
+    let res = admin
+        .update_model(
+            "anthropic/claude-house",
+            json!({"cache_write_price_per_mtok": 6.0}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let listed: Value = admin
+        .list_admin_models("search=claude-house")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let m = &listed["data"][0];
+    assert_eq!(
+        (
+            &m["cached_input_price_per_mtok"],
+            &m["cache_write_price_per_mtok"]
+        ),
+        (&json!(0.25), &json!(6.0))
+    );
+    assert_eq!(m["effective_prices"]["cache_write_price_per_mtok"], 6.0);
+    let public: Value = app
+        .get_authed("/v1/models/anthropic/claude-house")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            &public["cached_input_price_per_mtok"],
+            &public["cache_write_price_per_mtok"]
+        ),
+        (&json!(0.25), &json!(6.0))
+    );
+
+    // `null` goes back to the provider's ratio; a field left out stays.
+    let res = admin
+        .update_model(
+            "anthropic/claude-house",
+            json!({"cached_input_price_per_mtok": null}),
+        )
+        .await;
+    let m: Value = res.json().await.unwrap();
+    assert_eq!(m["cached_input_price_per_mtok"], Value::Null);
+    assert_eq!(m["cache_write_price_per_mtok"], 6.0);
+    assert_eq!(m["effective_prices"]["cached_input_price_per_mtok"], 0.3);
+    let public: Value = app
+        .get_authed("/v1/models/anthropic/claude-house")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["cached_input_price_per_mtok"], 0.3);
+
+    // A catalog model without cache prices of its own shows its provider's defaults: OpenAI's 0.5×.
+    let public: Value = app
+        .get_authed("/v1/models/openai/gpt-4o-mini")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            &public["input_price_per_mtok"],
+            &public["cached_input_price_per_mtok"],
+            &public["cache_write_price_per_mtok"]
+        ),
+        (&json!(0.15), &json!(0.075), &json!(0.15))
+    );
+
+    for (field, body) in [
+        (
+            "cached_input_price_per_mtok",
+            json!({"cached_input_price_per_mtok": -0.1}),
+        ),
+        (
+            "cache_write_price_per_mtok",
+            json!({"cache_write_price_per_mtok": -3}),
+        ),
+    ] {
+        let res = admin.update_model("anthropic/claude-house", body).await;
+        assert_eq!(assert_error_envelope(res, 400).await["param"], field);
+    }
+    let res = admin
+        .create_model(json!({"id": "openai/neg", "cache_write_price_per_mtok": -1}))
+        .await;
+    assert_eq!(
+        assert_error_envelope(res, 400).await["param"],
+        "cache_write_price_per_mtok"
+    );
+    let res = admin
+        .update_model(
+            "anthropic/claude-house",
+            json!({"cached_input_price_per_mtok": "cheap"}),
+        )
+        .await;
+    assert_error_envelope(res, 400).await;
+    // Nothing of the refused changes was applied.
+    let listed: Value = admin
+        .list_admin_models("search=claude-house")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["data"][0]["cache_write_price_per_mtok"], 6.0);
+}
+
+/// A request that read from and wrote to Anthropic's prompt cache is billed per token class at the
+/// catalog's Claude Sonnet 4.5 prices.
+#[tokio::test]
+async fn cache_reads_and_writes_are_billed_at_their_prices() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn",
+            "usage": {"input_tokens": 200, "cache_creation_input_tokens": 200,
+                "cache_read_input_tokens": 600, "output_tokens": 500}})))
+        .mount(&upstream)
+        .await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let res = app
+        .chat(&json!({"model": "anthropic/claude-sonnet-4-5", "messages": [{"role": "user", "content": "x"}]}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let r = &crate::recording::records(&app, 1).await[0].record;
+    assert_eq!((r.prompt_tokens, r.cached_tokens), (1_000, 600));
+    // 200 × $3 + 600 × $0.30 + 200 × $3.75 + 500 × $15 per million = $0.00903.
+    assert_eq!(r.cost_nanos, 9_030_000);
+}
+
+/// `GAIA_CONFIG` models take the two cache prices too; an OpenAI-compatible server's default is the input
+/// price.
+#[tokio::test]
+async fn config_file_models_take_cache_prices() {
+    let upstream = MockServer::start().await;
+    let toml = format!(
+        r#"
+        [[providers]]
+        name = "deepseek"
+        base_url = "{}/v1"
+        api_key = "sk-deepseek"
+        [[providers.models]]
+        name = "deepseek-chat"
+        input_price = 0.27
+        output_price = 1.10
+        cached_input_price = 0.07
+        [[providers.models]]
+        name = "deepseek-plain"
+        input_price = 0.27
+        output_price = 1.10
+        "#,
+        upstream.uri()
+    );
+    let app = crate::gateway::spawn_with_config_file(&upstream.uri(), &toml).await;
+    let chat: Value = app
+        .get_authed("/v1/models/deepseek/deepseek-chat")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            &chat["cached_input_price_per_mtok"],
+            &chat["cache_write_price_per_mtok"]
+        ),
+        (&json!(0.07), &json!(0.27))
+    );
+    let plain: Value = app
+        .get_authed("/v1/models/deepseek/deepseek-plain")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plain["cached_input_price_per_mtok"], 0.27);
+    let listed: Value = app
+        .admin()
+        .list_admin_models("provider=deepseek")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["data"][0]["cached_input_price_per_mtok"], 0.07);
+    assert_eq!(
+        listed["data"][1]["cached_input_price_per_mtok"],
+        Value::Null
     );
 }

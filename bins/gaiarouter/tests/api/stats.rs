@@ -527,7 +527,8 @@ async fn statistics_and_the_request_log_export_as_csv() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "date,requests,prompt_tokens,completion_tokens,total_tokens,cost,errors,avg_latency_ms,unpriced_requests"
+        "date,requests,prompt_tokens,completion_tokens,total_tokens,cost,errors,avg_latency_ms,unpriced_requests,\
+         cached_tokens,cache_creation_tokens,reasoning_tokens"
     );
     assert_eq!(lines.len(), 31);
     assert!(
@@ -544,6 +545,37 @@ async fn statistics_and_the_request_log_export_as_csv() {
     assert_eq!(lines.len(), 3);
     assert!(lines[0].starts_with("id,request_id,created_at,api_key_id,organization_id,model,"));
     assert!(lines[1].contains(",openai/gpt-4o-mini,"), "{}", lines[1]);
+    assert!(
+        lines[0].ends_with(",unpriced,api,cache_creation_tokens,reasoning_tokens"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].ends_with(",chat.completions,0,0"), "{}", lines[1]);
+
+    // The log names the inbound API and filters by it; an unknown API is a 400 naming `api`.
+    let page: Value = app
+        .with(&secret)
+        .request_log("api=chat.completions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["pagination"]["total"], 2);
+    assert_eq!(page["data"][0]["api"], "chat.completions");
+    assert_eq!(page["data"][0]["cache_creation_tokens"], 0);
+    assert_eq!(page["data"][0]["reasoning_tokens"], 0);
+    let page: Value = app
+        .with(&secret)
+        .request_log("api=messages")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["pagination"]["total"], 0);
+    let res = app.with(&secret).request_log("api=chat").await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["param"], "api");
 }
 
 // ---------------------------------------------------------------- docs

@@ -1,6 +1,6 @@
-//! The Anthropic Messages API dialect (outbound only): [`encode_request`] (or [`build_request`] for a
-//! `Value`), [`parse_response`],
-//! [`AnthropicStreamDecoder`] and [`parse_error`].
+//! The Anthropic Messages API dialect. Outbound (to Anthropic): [`encode_request`] (or [`build_request`]
+//! for a `Value`), [`parse_response`], [`AnthropicStreamDecoder`] and [`parse_error`]. Inbound (clients
+//! calling `POST /v1/messages`): the [`inbound`] module.
 //!
 //! Where the canonical (OpenAI-shaped) request asks for something Anthropic cannot express, the choice
 //! made here, and why:
@@ -18,6 +18,7 @@
 //! - tool-call ids are made Anthropic-safe (`[A-Za-z0-9_-]`) the same way in `tool_use` and `tool_result`,
 //!   so a conversation started on another provider still pairs up.
 
+pub mod inbound;
 mod stream;
 mod upstream;
 mod wire;

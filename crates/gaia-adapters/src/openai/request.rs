@@ -4,19 +4,18 @@
 //! parameter (`messages[2].content[0].image_url.url`) the way OpenAI's own errors do, and fields we do not
 //! model are kept in `extra` instead of being rejected or lost.
 
-mod fields;
 mod messages;
 mod tools;
 
 use gaia_core::{ChatRequest, GaiaError, Reasoning, ReasoningEffort, ResponseFormat};
 use serde_json::{Map, Value};
 
-use self::fields::{
+use self::messages::parse_messages;
+use self::tools::{parse_tool_choice, parse_tools};
+use crate::fields::{
     check_max, expect_object, opt_bool, opt_bool_at, opt_f64, opt_i64, opt_schema, opt_string,
     opt_string_at, opt_u32, required_object, required_string, take, type_error,
 };
-use self::messages::parse_messages;
-use self::tools::{parse_tool_choice, parse_tools};
 use crate::util::{invalid, json_type};
 
 /// OpenAI's limit on `n`.

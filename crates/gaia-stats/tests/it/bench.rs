@@ -50,6 +50,9 @@ fn record(i: u64, end: chrono::DateTime<Utc>) -> NewUsageRecord {
         total_latency_ms: ((mix >> 32) % 3000) as u32 + 5,
         attempts: Some(1),
         unpriced: false,
+        api: gaia_core::InboundApi::ChatCompletions,
+        cache_creation_tokens: 0,
+        reasoning_tokens: 0,
     }
 }
 

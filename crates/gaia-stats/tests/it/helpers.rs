@@ -96,6 +96,9 @@ pub fn record(i: u64, key: &str, org: &str, model: &str, provider: &str) -> NewU
         total_latency_ms: 25,
         attempts: Some(1),
         unpriced: false,
+        api: gaia_core::InboundApi::ChatCompletions,
+        cache_creation_tokens: 0,
+        reasoning_tokens: 0,
     }
 }
 

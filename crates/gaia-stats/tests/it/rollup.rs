@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
+use gaia_core::InboundApi;
 use gaia_stats::{
     GroupBy, NewUsageRecord, Period, Scope, SinkConfig, StatsQuery, StatsService, StatusFilter,
     UsageRecordFilter, UsageSink,
@@ -30,7 +31,7 @@ fn build(
     served: usize,
     provider: usize,
     status: usize,
-    tokens: (u64, u64, u64),
+    tokens: (u64, u64, u64, u64, u64),
     cost: i64,
     latency: u32,
 ) -> NewUsageRecord {
@@ -56,6 +57,9 @@ fn build(
         total_latency_ms: latency,
         attempts: Some(1),
         unpriced: false,
+        api: InboundApi::ALL[secs as usize % InboundApi::ALL.len()],
+        cache_creation_tokens: tokens.3,
+        reasoning_tokens: tokens.4,
     }
 }
 
@@ -68,7 +72,13 @@ fn arb_record() -> impl Strategy<Value = NewUsageRecord> {
         0..SERVED.len(),
         0..PROVIDERS.len(),
         0..STATUSES.len(),
-        (0u64..100_000, 0u64..100_000, 0u64..1_000),
+        (
+            0u64..100_000,
+            0u64..100_000,
+            0u64..1_000,
+            0u64..1_000,
+            0u64..1_000,
+        ),
         0i64..10_000_000_000,
         0u32..120_000,
     )
@@ -94,7 +104,13 @@ fn random_records(seed: u64, n: usize) -> Vec<NewUsageRecord> {
                 next(4) as usize,
                 next(3) as usize,
                 next(6) as usize,
-                (next(100_000), next(100_000), next(1_000)),
+                (
+                    next(100_000),
+                    next(100_000),
+                    next(1_000),
+                    next(1_000),
+                    next(1_000),
+                ),
                 next(10_000_000_000) as i64,
                 next(120_000) as u32,
             )
@@ -105,8 +121,8 @@ fn random_records(seed: u64, n: usize) -> Vec<NewUsageRecord> {
 type Dims = (String, String, String, String, String);
 
 /// The reference aggregate, written independently of gaia-store's rollup code.
-fn aggregate(records: &[NewUsageRecord]) -> BTreeMap<Dims, [i64; 8]> {
-    let mut out: BTreeMap<Dims, [i64; 8]> = BTreeMap::new();
+fn aggregate(records: &[NewUsageRecord]) -> BTreeMap<Dims, [i64; 10]> {
+    let mut out: BTreeMap<Dims, [i64; 10]> = BTreeMap::new();
     for r in records {
         let model = match r.model_served.as_deref() {
             Some(m) if !m.is_empty() => m,
@@ -128,6 +144,8 @@ fn aggregate(records: &[NewUsageRecord]) -> BTreeMap<Dims, [i64; 8]> {
         e[5] += r.total_tokens as i64;
         e[6] += r.cost_nanos;
         e[7] += i64::from(r.total_latency_ms);
+        e[8] += r.cache_creation_tokens as i64;
+        e[9] += r.reasoning_tokens as i64;
     }
     out
 }
@@ -142,7 +160,7 @@ fn everything() -> DailyFilter {
 }
 
 /// The rollup as stored, in the reference shape.
-async fn stored_rollup(store: &Store) -> BTreeMap<Dims, [i64; 8]> {
+async fn stored_rollup(store: &Store) -> BTreeMap<Dims, [i64; 10]> {
     store
         .list_usage_daily(&everything())
         .await
@@ -162,6 +180,8 @@ async fn stored_rollup(store: &Store) -> BTreeMap<Dims, [i64; 8]> {
                     t.total_tokens,
                     t.cost_nanos,
                     t.total_latency_ms_sum,
+                    t.cache_creation_tokens,
+                    t.reasoning_tokens,
                 ],
             )
         })
@@ -322,6 +342,11 @@ async fn log_totals_match_raw(store: &Store, raw: &[NewUsageRecord]) {
                 ..base.clone()
             });
             filters.push(UsageRecordFilter {
+                api: Some(InboundApi::Messages),
+                api_key_id: Some("k2".into()),
+                ..base.clone()
+            });
+            filters.push(UsageRecordFilter {
                 organization_id: Some("org-b".into()),
                 provider: Some("openai".into()),
                 ..base
@@ -341,6 +366,7 @@ async fn log_totals_match_raw(store: &Store, raw: &[NewUsageRecord]) {
                     && f.provider
                         .as_ref()
                         .is_none_or(|p| r.provider.as_ref() == Some(p))
+                    && f.api.is_none_or(|a| r.api == a)
                     && match f.status {
                         Some(StatusFilter::Error) => r.status_code >= 400,
                         Some(StatusFilter::Success) => r.status_code < 400,

@@ -285,7 +285,9 @@ fn a_queued_record_is_a_few_hundred_bytes() {
     .iter()
     .sum();
     eprintln!("NewUsageRecord: {inline} bytes inline + {heap} bytes of strings (test values)");
-    assert!(inline <= 256, "{inline}");
+    // 272 since the record names its inbound API and keeps cache-write and reasoning tokens (two
+    // counters and a one-byte enum): the bound is the queue's memory budget per record, not a timing.
+    assert!(inline <= 288, "{inline}");
 }
 
 // ---------------------------------------------------------------- a record the database refuses

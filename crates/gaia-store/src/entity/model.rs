@@ -12,6 +12,9 @@ pub struct Model {
     pub max_completion_tokens: Option<i64>,
     pub input_price_nanos_per_mtok: i64,
     pub output_price_nanos_per_mtok: i64,
+    /// `NULL`: the provider's ratio of the input price (migration 17).
+    pub cached_input_price_nanos_per_mtok: Option<i64>,
+    pub cache_write_price_nanos_per_mtok: Option<i64>,
     pub priced: bool,
     pub supports_vision: bool,
     pub supports_tools: bool,

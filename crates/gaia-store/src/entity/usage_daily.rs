@@ -23,6 +23,8 @@ pub struct Model {
     pub cost_nanos: i64,
     pub total_latency_ms_sum: i64,
     pub unpriced_requests: i64,
+    pub cache_creation_tokens: i64,
+    pub reasoning_tokens: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,10 @@ pub struct Model {
     pub total_latency_ms: i32,
     pub attempts: Option<i32>,
     pub unpriced: bool,
+    /// `gaia_core::InboundApi::as_str` of the API the request came in through.
+    pub api: String,
+    pub cache_creation_tokens: i64,
+    pub reasoning_tokens: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -147,6 +147,8 @@ fn to_daily_row(m: usage_daily::Model) -> DailyUsageRow {
             cost_nanos: m.cost_nanos,
             total_latency_ms_sum: m.total_latency_ms_sum,
             unpriced_requests: m.unpriced_requests,
+            cache_creation_tokens: m.cache_creation_tokens,
+            reasoning_tokens: m.reasoning_tokens,
         },
     }
 }

@@ -19,6 +19,7 @@ mod writer;
 mod tests;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use gaia_core::InboundApi;
 
 pub use rollup::{daily_key, day_key, rollup};
 
@@ -49,6 +50,22 @@ pub struct NewUsageRecord {
     pub attempts: Option<u32>,
     /// Served by a model without a known price: its cost (0) is not a real cost.
     pub unpriced: bool,
+    /// The API the request came in through; stored as its wire name (`chat.completions`, `messages`, …).
+    ///
+    /// The enum rather than a `String`: a record can only name an API that exists (a misspelt name would
+    /// be a row the `api` filter never finds and a rollup of its own), the request path allocates nothing
+    /// for it (the record is built per request; the enum is `Copy`), and readers match on it instead of
+    /// comparing text. The price is on reading: a stored name this version does not know — only a newer
+    /// version or a hand edit writes one; migrations are forward-only — is reported as
+    /// [`StoreError::Corrupt`](crate::StoreError::Corrupt), as an unknown organization status is, rather
+    /// than shown as some other API. Records from before the column read as `chat.completions` (the
+    /// column's default), the only inbound API there was.
+    pub api: InboundApi,
+    /// Part of `prompt_tokens` written to a prompt cache (Anthropic `cache_creation_input_tokens`).
+    pub cache_creation_tokens: u64,
+    /// Part of `completion_tokens` spent on hidden reasoning (OpenAI `reasoning_tokens`, Gemini
+    /// `thoughtsTokenCount`).
+    pub reasoning_tokens: u64,
 }
 
 /// A usage record as stored, with its row id.
@@ -85,6 +102,8 @@ pub struct UsageTotals {
     pub total_latency_ms_sum: i64,
     /// Requests served by a model without a known price (their cost is not counted).
     pub unpriced_requests: i64,
+    pub cache_creation_tokens: i64,
+    pub reasoning_tokens: i64,
 }
 
 impl UsageTotals {
@@ -100,6 +119,8 @@ impl UsageTotals {
             cost_nanos: r.cost_nanos,
             total_latency_ms_sum: i64::from(r.total_latency_ms),
             unpriced_requests: i64::from(r.unpriced),
+            cache_creation_tokens: clamp_i64(r.cache_creation_tokens),
+            reasoning_tokens: clamp_i64(r.reasoning_tokens),
         });
     }
 
@@ -115,6 +136,10 @@ impl UsageTotals {
             .total_latency_ms_sum
             .saturating_add(o.total_latency_ms_sum);
         self.unpriced_requests = self.unpriced_requests.saturating_add(o.unpriced_requests);
+        self.cache_creation_tokens = self
+            .cache_creation_tokens
+            .saturating_add(o.cache_creation_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_add(o.reasoning_tokens);
     }
 }
 
@@ -167,6 +192,8 @@ pub struct UsageRecordFilter {
     /// Matches the model as served or as requested.
     pub model: Option<String>,
     pub provider: Option<String>,
+    /// The inbound API the requests came in through.
+    pub api: Option<InboundApi>,
     pub status: Option<StatusFilter>,
     /// Inclusive.
     pub start: Option<DateTime<Utc>>,

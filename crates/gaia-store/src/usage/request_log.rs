@@ -2,6 +2,7 @@
 //! rollup where that is exact, and only the rest row by row.
 
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use gaia_core::InboundApi;
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -17,8 +18,12 @@ use crate::entity::usage_daily;
 use crate::entity::usage_record::{self, Column, Entity};
 use crate::{Page, Store, StoreError};
 
-fn to_stored(m: usage_record::Model) -> StoredUsageRecord {
-    StoredUsageRecord {
+/// A stored row as a record; `Corrupt` when its `api` names no [`InboundApi`] (see `NewUsageRecord::api`).
+fn to_stored(m: usage_record::Model) -> Result<StoredUsageRecord, StoreError> {
+    let api = InboundApi::parse(&m.api).ok_or_else(|| {
+        StoreError::Corrupt(format!("usage record {}: api '{}'", m.id, m.api))
+    })?;
+    Ok(StoredUsageRecord {
         id: m.id,
         record: NewUsageRecord {
             request_id: m.request_id,
@@ -42,8 +47,11 @@ fn to_stored(m: usage_record::Model) -> StoredUsageRecord {
             total_latency_ms: unclamp_u32(m.total_latency_ms),
             attempts: m.attempts.map(unclamp_u32),
             unpriced: m.unpriced,
+            api,
+            cache_creation_tokens: unclamp_u64(m.cache_creation_tokens),
+            reasoning_tokens: unclamp_u64(m.reasoning_tokens),
         },
-    }
+    })
 }
 
 /// The raw records `f` matches.
@@ -65,6 +73,9 @@ pub(super) fn record_condition(f: &UsageRecordFilter) -> Condition {
     if let Some(provider) = &f.provider {
         cond = cond.add(Column::Provider.eq(provider.as_str()));
     }
+    if let Some(api) = f.api {
+        cond = cond.add(Column::Api.eq(api.as_str()));
+    }
     match f.status {
         Some(StatusFilter::Success) => cond = cond.add(Column::StatusCode.lt(400)),
         Some(StatusFilter::Error) => cond = cond.add(Column::StatusCode.gte(400)),
@@ -84,13 +95,14 @@ pub(super) fn record_condition(f: &UsageRecordFilter) -> Condition {
 
 /// Whether the rollup can count the records `filter` matches over whole days: its dimensions hold
 /// the filtered values exactly as the records do (a model filter matches served *or* requested model,
-/// which the rollup does not keep apart; an exact status code is not kept either).
+/// which the rollup does not keep apart; neither an exact status code nor the inbound API is kept).
 fn rollup_expressible(f: &UsageRecordFilter) -> bool {
     let exact = |v: &Option<String>, max: usize| {
         v.as_deref()
             .is_none_or(|v| !v.is_empty() && v.chars().count() <= max)
     };
     f.model.is_none()
+        && f.api.is_none()
         && !matches!(f.status, Some(StatusFilter::Code(_)))
         && exact(&f.api_key_id, ID_CHARS)
         && exact(&f.organization_id, ID_CHARS)
@@ -243,7 +255,10 @@ impl Store {
         let total = self.count_matching_records(filter).await?;
         let rows = paginator.fetch_page(page.max(1) - 1).await?;
         Ok(Page {
-            items: rows.into_iter().map(to_stored).collect(),
+            items: rows
+                .into_iter()
+                .map(to_stored)
+                .collect::<Result<_, _>>()?,
             total,
             page: page.max(1),
             limit,

@@ -47,7 +47,7 @@ pub fn rollup(records: &[NewUsageRecord]) -> BTreeMap<DailyKey, UsageTotals> {
 }
 
 /// The counters of `usage_daily`, each added to on conflict.
-pub(super) const COUNTERS: [usage_daily::Column; 9] = [
+pub(super) const COUNTERS: [usage_daily::Column; 11] = [
     usage_daily::Column::Requests,
     usage_daily::Column::Errors,
     usage_daily::Column::PromptTokens,
@@ -57,6 +57,8 @@ pub(super) const COUNTERS: [usage_daily::Column; 9] = [
     usage_daily::Column::CostNanos,
     usage_daily::Column::TotalLatencyMsSum,
     usage_daily::Column::UnpricedRequests,
+    usage_daily::Column::CacheCreationTokens,
+    usage_daily::Column::ReasoningTokens,
 ];
 
 pub(super) const DIMENSIONS: [usage_daily::Column; 5] = [
@@ -68,7 +70,7 @@ pub(super) const DIMENSIONS: [usage_daily::Column; 5] = [
 ];
 
 /// `t`'s values in `COUNTERS` order.
-pub(super) fn counter_values(t: &UsageTotals) -> [i64; 9] {
+pub(super) fn counter_values(t: &UsageTotals) -> [i64; 11] {
     [
         t.requests,
         t.errors,
@@ -79,6 +81,8 @@ pub(super) fn counter_values(t: &UsageTotals) -> [i64; 9] {
         t.cost_nanos,
         t.total_latency_ms_sum,
         t.unpriced_requests,
+        t.cache_creation_tokens,
+        t.reasoning_tokens,
     ]
 }
 
@@ -131,6 +135,8 @@ pub(super) fn read_counters(row: &QueryResult) -> Result<UsageTotals, DbErr> {
         cost_nanos: get(usage_daily::Column::CostNanos)?,
         total_latency_ms_sum: get(usage_daily::Column::TotalLatencyMsSum)?,
         unpriced_requests: get(usage_daily::Column::UnpricedRequests)?,
+        cache_creation_tokens: get(usage_daily::Column::CacheCreationTokens)?,
+        reasoning_tokens: get(usage_daily::Column::ReasoningTokens)?,
     })
 }
 

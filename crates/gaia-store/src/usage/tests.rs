@@ -34,13 +34,13 @@ fn the_insert_writes_every_column_of_the_table_but_the_id_in_order() {
         sql.starts_with("INSERT INTO \"usage_records\" (\"request_id\", \"created_at\""),
         "{sql}"
     );
-    assert!(sql.ends_with("($22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42)"), "{sql}");
+    assert!(sql.ends_with("($25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48)"), "{sql}");
     let sql = insert_records_sql(DbBackend::MySql, 1);
     assert!(
         sql.starts_with("INSERT INTO `usage_records` (`request_id`"),
         "{sql}"
     );
-    assert_eq!(sql.matches('?').count(), 21);
+    assert_eq!(sql.matches('?').count(), 24);
     // Cached sizes and others build the same text.
     assert_eq!(
         insert_records_sql(DbBackend::Sqlite, 4),
@@ -104,6 +104,9 @@ fn record(i: u64) -> NewUsageRecord {
         total_latency_ms: 6,
         attempts: Some(1),
         unpriced: false,
+        api: gaia_core::InboundApi::ChatCompletions,
+        cache_creation_tokens: 0,
+        reasoning_tokens: 0,
     }
 }
 
@@ -400,4 +403,85 @@ async fn global_reads_come_from_the_model_rollup_and_agree_with_the_full_one() {
         .collect();
     assert_eq!(got, expected);
     assert_eq!(got.len(), 3);
+}
+
+#[tokio::test]
+async fn the_api_and_every_token_class_round_trip_and_roll_up() {
+    use gaia_core::InboundApi;
+    let store = memory_store().await;
+    let batch: Vec<_> = InboundApi::ALL
+        .into_iter()
+        .enumerate()
+        .map(|(i, api)| {
+            let i = i as u64;
+            let mut r = record(10 + i);
+            r.created_at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+                + chrono::Duration::minutes(i as i64);
+            r.api = api;
+            r.cached_tokens = 1 + i;
+            r.cache_creation_tokens = 2 + i;
+            r.reasoning_tokens = 3 + i;
+            r
+        })
+        .collect();
+    store.insert_usage_records(&batch).await.unwrap();
+
+    // Every field reads back as written, newest first.
+    let page = store
+        .list_usage_records(&UsageRecordFilter::default(), 1, 10)
+        .await
+        .unwrap();
+    let read: Vec<NewUsageRecord> = page.items.into_iter().rev().map(|s| s.record).collect();
+    assert_eq!(read, batch);
+
+    // The `api` filter selects exactly the records of that API, and counts them row by row (the rollup
+    // does not keep the API).
+    for (i, api) in InboundApi::ALL.into_iter().enumerate() {
+        let filter = UsageRecordFilter {
+            api: Some(api),
+            ..Default::default()
+        };
+        let page = store.list_usage_records(&filter, 1, 10).await.unwrap();
+        assert_eq!(page.total, 1, "{api}");
+        assert_eq!(page.items[0].record, batch[i]);
+    }
+    let messages_today = UsageRecordFilter {
+        api: Some(InboundApi::Messages),
+        start: Some(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()),
+        end_before: Some(Utc.with_ymd_and_hms(2026, 3, 3, 0, 0, 0).unwrap()),
+        ..Default::default()
+    };
+    assert_totals_match_count(&store, &[messages_today]).await;
+
+    // Both rollups sum the new counters like `cached_tokens`.
+    let rows = store.list_usage_daily(&all_days()).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let t = rows[0].totals;
+    assert_eq!(
+        (t.cached_tokens, t.cache_creation_tokens, t.reasoning_tokens),
+        (1 + 2 + 3 + 4, 2 + 3 + 4 + 5, 3 + 4 + 5 + 6)
+    );
+    let global = store.usage_daily_breakdown(&all_days()).await.unwrap();
+    assert_eq!(global.len(), 1);
+    assert_eq!(global[0].totals, t);
+}
+
+#[tokio::test]
+async fn a_record_naming_an_unknown_api_is_reported_corrupt_not_misread() {
+    use sea_orm::ConnectionTrait;
+    let store = memory_store().await;
+    store.insert_usage_records(&[record(1)]).await.unwrap();
+    store
+        .conn()
+        .execute_unprepared("UPDATE usage_records SET api = 'batches'")
+        .await
+        .unwrap();
+    let err = store
+        .list_usage_records(&UsageRecordFilter::default(), 1, 10)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, crate::StoreError::Corrupt(m) if m.contains("'batches'")),
+        "{err:?}"
+    );
 }

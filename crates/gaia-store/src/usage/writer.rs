@@ -18,7 +18,7 @@ use crate::quota::placeholder;
 use crate::{Backend, Store, StoreError};
 
 /// The columns `insert_usage_records` writes, in order (all but the generated id).
-pub(super) const RECORD_COLUMNS: [&str; 21] = [
+pub(super) const RECORD_COLUMNS: [&str; 24] = [
     "request_id",
     "created_at",
     "api_key_id",
@@ -40,10 +40,13 @@ pub(super) const RECORD_COLUMNS: [&str; 21] = [
     "total_latency_ms",
     "attempts",
     "unpriced",
+    "api",
+    "cache_creation_tokens",
+    "reasoning_tokens",
 ];
 
 /// One record's values, in `RECORD_COLUMNS` order, each text fitted to its column.
-fn record_values(r: &NewUsageRecord) -> [Value; 21] {
+fn record_values(r: &NewUsageRecord) -> [Value; 24] {
     [
         fit(&r.request_id, REQUEST_ID_CHARS).into(),
         r.created_at.into(),
@@ -66,6 +69,9 @@ fn record_values(r: &NewUsageRecord) -> [Value; 21] {
         clamp_i32(r.total_latency_ms).into(),
         r.attempts.map(clamp_i32).into(),
         r.unpriced.into(),
+        r.api.as_str().into(),
+        clamp_i64(r.cache_creation_tokens).into(),
+        clamp_i64(r.reasoning_tokens).into(),
     ]
 }
 
@@ -181,7 +187,7 @@ fn upsert_statement(
 }
 
 /// The raw rows, in statements of a few fixed sizes (see `sized_chunks`), well under every backend's
-/// bound-parameter limit (SQLite: 32766; 21 columns a row).
+/// bound-parameter limit (SQLite: 32766; 24 columns a row).
 async fn insert_raw_records(txn: &Txn, records: &[NewUsageRecord]) -> Result<(), StoreError> {
     let backend = txn.get_database_backend();
     for chunk in sized_chunks(records) {
@@ -226,7 +232,7 @@ async fn upsert_rows(
     Ok(())
 }
 
-/// Adds `groups` to the full rollup — one upsert row per distinct group, 14 columns a row — then the
+/// Adds `groups` to the full rollup — one upsert row per distinct group, 16 columns a row — then the
 /// same without organization and key to the global rollup.
 async fn upsert_rollups(
     txn: &Txn,

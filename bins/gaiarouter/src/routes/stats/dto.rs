@@ -32,6 +32,12 @@ pub struct StatsSummary {
     pub avg_latency_ms: f64,
     /// Requests served by a model without a known price: `total_cost` does not include them.
     pub unpriced_requests: i64,
+    /// Part of `total_prompt_tokens` read from a prompt cache.
+    pub total_cached_tokens: i64,
+    /// Part of `total_prompt_tokens` written to a prompt cache.
+    pub total_cache_creation_tokens: i64,
+    /// Part of `total_completion_tokens` spent on reasoning.
+    pub total_reasoning_tokens: i64,
     /// Global statistics only: every API key ever created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_keys: Option<u64>,
@@ -53,6 +59,12 @@ pub struct GroupTotals {
     pub avg_latency_ms: f64,
     /// Requests served by a model without a known price (not in `cost`).
     pub unpriced_requests: i64,
+    /// Part of `prompt_tokens` read from a prompt cache.
+    pub cached_tokens: i64,
+    /// Part of `prompt_tokens` written to a prompt cache.
+    pub cache_creation_tokens: i64,
+    /// Part of `completion_tokens` spent on reasoning.
+    pub reasoning_tokens: i64,
 }
 
 impl From<&UsageTotals> for GroupTotals {
@@ -66,6 +78,9 @@ impl From<&UsageTotals> for GroupTotals {
             errors: t.errors,
             avg_latency_ms: avg_latency_ms(t),
             unpriced_requests: t.unpriced_requests,
+            cached_tokens: t.cached_tokens,
+            cache_creation_tokens: t.cache_creation_tokens,
+            reasoning_tokens: t.reasoning_tokens,
         }
     }
 }
@@ -150,6 +165,9 @@ impl From<&StatsReport> for StatsResponse {
                 errors: s.errors,
                 avg_latency_ms: avg_latency_ms(s),
                 unpriced_requests: s.unpriced_requests,
+                total_cached_tokens: s.cached_tokens,
+                total_cache_creation_tokens: s.cache_creation_tokens,
+                total_reasoning_tokens: s.reasoning_tokens,
                 total_keys: keys.map(|k| k.total),
                 active_keys: keys.map(|k| k.active),
             },
@@ -204,6 +222,14 @@ pub struct RequestLogEntry {
     pub attempts: Option<u32>,
     /// Served by a model without a known price: `cost` (0) is not its real cost.
     pub unpriced: bool,
+    /// The API the request came in through: `chat.completions`, `messages`, `responses` or
+    /// `embeddings`.
+    #[schema(example = "messages")]
+    pub api: String,
+    /// Part of `prompt_tokens` written to a prompt cache.
+    pub cache_creation_tokens: u64,
+    /// Part of `completion_tokens` spent on reasoning.
+    pub reasoning_tokens: u64,
 }
 
 impl From<StoredUsageRecord> for RequestLogEntry {
@@ -232,6 +258,9 @@ impl From<StoredUsageRecord> for RequestLogEntry {
             total_latency_ms: r.total_latency_ms,
             attempts: r.attempts,
             unpriced: r.unpriced,
+            api: r.api.as_str().to_owned(),
+            cache_creation_tokens: r.cache_creation_tokens,
+            reasoning_tokens: r.reasoning_tokens,
         }
     }
 }

@@ -3,10 +3,10 @@
 use gaia_core::{ContentPart, GaiaError, Message, Role, ToolCall, parse_data_url};
 use serde_json::{Map, Value};
 
-use super::fields::{
+use super::tools::take_function;
+use crate::fields::{
     expect_array, expect_object, missing, opt_string_at, required_string, take, type_error,
 };
-use super::tools::take_function;
 use crate::util::{invalid, parse_cache_control};
 
 pub(super) fn parse_messages(value: Option<Value>) -> Result<Vec<Message>, GaiaError> {

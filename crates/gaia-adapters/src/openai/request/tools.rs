@@ -3,7 +3,7 @@
 use gaia_core::{GaiaError, Tool, ToolChoice};
 use serde_json::{Map, Value};
 
-use super::fields::{
+use crate::fields::{
     expect_array, expect_object, opt_bool_at, opt_schema, opt_string_at, required_object,
     required_string, take, type_error,
 };

@@ -1,5 +1,5 @@
 //! Readers for one field of a JSON object: each takes the field out, checks its type (and range), and
-//! names the parameter in its error the way OpenAI does.
+//! names the parameter in its error (OpenAI and Anthropic request parsers share them).
 
 use gaia_core::GaiaError;
 use serde_json::{Map, Value};
@@ -7,11 +7,11 @@ use serde_json::{Map, Value};
 use crate::util::{invalid, json_type};
 
 /// Removes a field, treating `null` as absent (OpenAI does the same).
-pub(super) fn take(obj: &mut Map<String, Value>, key: &str) -> Option<Value> {
+pub(crate) fn take(obj: &mut Map<String, Value>, key: &str) -> Option<Value> {
     obj.remove(key).filter(|value| !value.is_null())
 }
 
-pub(super) fn type_error(param: &str, expected: &str, got: &Value) -> GaiaError {
+pub(crate) fn type_error(param: &str, expected: &str, got: &Value) -> GaiaError {
     invalid(
         param,
         format!("`{param}` must be {expected}, not {}", json_type(got)),
@@ -19,13 +19,13 @@ pub(super) fn type_error(param: &str, expected: &str, got: &Value) -> GaiaError 
 }
 
 /// The error for a required parameter that is absent.
-pub(super) fn missing(param: impl Into<String>) -> GaiaError {
+pub(crate) fn missing(param: impl Into<String>) -> GaiaError {
     let param = param.into();
     let message = format!("missing required parameter `{param}`");
     invalid(param, message)
 }
 
-pub(super) fn check_max(param: &str, value: u64, max: u64) -> Result<(), GaiaError> {
+pub(crate) fn check_max(param: &str, value: u64, max: u64) -> Result<(), GaiaError> {
     if value > max {
         return Err(invalid(
             param,
@@ -35,7 +35,7 @@ pub(super) fn check_max(param: &str, value: u64, max: u64) -> Result<(), GaiaErr
     Ok(())
 }
 
-pub(super) fn opt_f64(
+pub(crate) fn opt_f64(
     obj: &mut Map<String, Value>,
     key: &str,
     min: f64,
@@ -78,7 +78,7 @@ fn integral(value: &Value) -> Option<i128> {
         .map(|f| f as i128)
 }
 
-pub(super) fn opt_u32(
+pub(crate) fn opt_u32(
     obj: &mut Map<String, Value>,
     key: &str,
     min: u32,
@@ -102,7 +102,7 @@ pub(super) fn opt_u32(
     }
 }
 
-pub(super) fn opt_i64(obj: &mut Map<String, Value>, key: &str) -> Result<Option<i64>, GaiaError> {
+pub(crate) fn opt_i64(obj: &mut Map<String, Value>, key: &str) -> Result<Option<i64>, GaiaError> {
     let Some(value) = take(obj, key) else {
         return Ok(None);
     };
@@ -115,12 +115,12 @@ pub(super) fn opt_i64(obj: &mut Map<String, Value>, key: &str) -> Result<Option<
     }
 }
 
-pub(super) fn opt_bool(obj: &mut Map<String, Value>, key: &str) -> Result<Option<bool>, GaiaError> {
+pub(crate) fn opt_bool(obj: &mut Map<String, Value>, key: &str) -> Result<Option<bool>, GaiaError> {
     opt_bool_at(obj, key, key)
 }
 
 /// Like [`opt_bool`], reporting `param` (a full path) in errors.
-pub(super) fn opt_bool_at(
+pub(crate) fn opt_bool_at(
     obj: &mut Map<String, Value>,
     key: &str,
     param: &str,
@@ -132,7 +132,7 @@ pub(super) fn opt_bool_at(
     }
 }
 
-pub(super) fn opt_string(
+pub(crate) fn opt_string(
     obj: &mut Map<String, Value>,
     key: &str,
 ) -> Result<Option<String>, GaiaError> {
@@ -140,7 +140,7 @@ pub(super) fn opt_string(
 }
 
 /// Like [`opt_string`], reporting `param` (a full path) in errors.
-pub(super) fn opt_string_at(
+pub(crate) fn opt_string_at(
     obj: &mut Map<String, Value>,
     key: &str,
     param: &str,
@@ -152,7 +152,7 @@ pub(super) fn opt_string_at(
     }
 }
 
-pub(super) fn required_string(
+pub(crate) fn required_string(
     obj: &mut Map<String, Value>,
     key: &str,
     param: &str,
@@ -161,7 +161,7 @@ pub(super) fn required_string(
 }
 
 /// A JSON Schema field (`parameters`, `schema`): any object, kept as it is.
-pub(super) fn opt_schema(
+pub(crate) fn opt_schema(
     obj: &mut Map<String, Value>,
     key: &str,
     param: &str,
@@ -173,7 +173,7 @@ pub(super) fn opt_schema(
     }
 }
 
-pub(super) fn required_object(
+pub(crate) fn required_object(
     obj: &mut Map<String, Value>,
     key: &str,
     param: &str,
@@ -184,14 +184,14 @@ pub(super) fn required_object(
     }
 }
 
-pub(super) fn expect_object(value: Value, param: &str) -> Result<Map<String, Value>, GaiaError> {
+pub(crate) fn expect_object(value: Value, param: &str) -> Result<Map<String, Value>, GaiaError> {
     match value {
         Value::Object(obj) => Ok(obj),
         other => Err(type_error(param, "an object", &other)),
     }
 }
 
-pub(super) fn expect_array(value: Value, param: &str) -> Result<Vec<Value>, GaiaError> {
+pub(crate) fn expect_array(value: Value, param: &str) -> Result<Vec<Value>, GaiaError> {
     match value {
         Value::Array(items) => Ok(items),
         other => Err(type_error(param, "an array", &other)),
