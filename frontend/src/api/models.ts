@@ -33,6 +33,22 @@ export function priceState(m: Pick<AdminModel, 'priced' | 'input_price_per_mtok'
 export type PriceInput = number | null | undefined
 /** The two price fields of a model (USD per million tokens). */
 export type PriceField = 'input_price_per_mtok' | 'output_price_per_mtok'
+/**
+ * The two cache prices of a model (USD per million prompt tokens read from / written to a prompt cache).
+ * `null` = the provider's default ratio of the input price; `effective_prices` shows what applies.
+ */
+export type CachePriceField = 'cached_input_price_per_mtok' | 'cache_write_price_per_mtok'
+/** Both cache prices as a form sends them: `null` for an empty field (the provider's default). */
+export type CachePrices = { [K in CachePriceField]: number | null }
+
+/**
+ * The cache price fields of a form as the API takes them, on registration and on a PATCH alike: an empty
+ * field is `null`, the provider's default ratio (a PATCH with `null` goes back to it).
+ */
+export function cachePrices(cachedInput: PriceInput, cacheWrite: PriceInput): CachePrices {
+  const price = (v: PriceInput) => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+  return { cached_input_price_per_mtok: price(cachedInput), cache_write_price_per_mtok: price(cacheWrite) }
+}
 /** Both prices, as a price form sends them. */
 export type PricePair = { [K in PriceField]-?: NonNullable<ModelPatch[K]> }
 /** The prices given: a missing one is not sent. */
@@ -78,8 +94,8 @@ export const modelsApi = {
   list: (q: AdminModelQuery = {}) => http.get<Paginated<AdminModel>>('/v1/admin/models', q),
   create: (body: NewModel) => http.post<AdminModel>('/v1/admin/models', body),
   setEnabled: (id: string, enabled: boolean) => http.patch<AdminModel>(modelPath(id), { enabled }),
-  /** Prices a model; 0 and 0 declare it free. */
-  setPrices: (id: string, prices: PricePair) => http.patch<AdminModel>(modelPath(id), prices),
+  /** Prices a model; 0 and 0 declare it free. Cache prices given as `null` go back to the provider's default. */
+  setPrices: (id: string, prices: PricePair & Partial<CachePrices>) => http.patch<AdminModel>(modelPath(id), prices),
   bulk: (ids: string[], enabled: boolean) =>
     http.post<BulkResult>('/v1/admin/models/bulk', { ids, enabled }),
   sync: () => http.post<SyncResult>('/v1/admin/models/sync', undefined, { timeout: 120_000 }),

@@ -473,9 +473,23 @@ export interface components {
     schemas: {
         /** @description A registry entry as admins see it. */
         AdminModel: {
+            /**
+             * Format: double
+             * @description USD per million prompt tokens written to a cache; `null`: the provider's default ratio of the input
+             *     price.
+             */
+            cache_write_price_per_mtok?: number | null;
+            /**
+             * Format: double
+             * @description USD per million prompt tokens read from a cache; `null`: the provider's default ratio of the input
+             *     price (the price that applies is in `effective_prices`).
+             */
+            cached_input_price_per_mtok?: number | null;
             /** Format: int64 */
             context_length?: number | null;
             display_name?: string | null;
+            /** @description The price of every token class as requests are billed. */
+            effective_prices: components["schemas"]["EffectivePrices"];
             enabled: boolean;
             /** @example openai/gpt-4o-mini */
             id: string;
@@ -852,6 +866,23 @@ export interface components {
             date: string;
         };
         /**
+         * @description The price of every token class as requests are billed (USD per million tokens): the model's own prices,
+         *     and for a cache price it does not set, its provider's default ratio of the input price (Anthropic: reads
+         *     0.1×, writes 1.25×; OpenAI: 0.5×, 1×; Gemini: 0.25×, 1×; OpenRouter and OpenAI-compatible servers: 1×,
+         *     1×). A request costs `(prompt − cached − cache writes) × input + cached × cached_input + cache writes ×
+         *     cache_write + completion × output` (reasoning tokens are completion tokens).
+         */
+        EffectivePrices: {
+            /** Format: double */
+            cache_write_price_per_mtok: number;
+            /** Format: double */
+            cached_input_price_per_mtok: number;
+            /** Format: double */
+            input_price_per_mtok: number;
+            /** Format: double */
+            output_price_per_mtok: number;
+        };
+        /**
          * @description The OpenAI-style error envelope every error response uses.
          * @example {
          *       "error": {
@@ -883,6 +914,16 @@ export interface components {
         GroupTotals: {
             /** Format: double */
             avg_latency_ms: number;
+            /**
+             * Format: int64
+             * @description Part of `prompt_tokens` written to a prompt cache.
+             */
+            cache_creation_tokens: number;
+            /**
+             * Format: int64
+             * @description Part of `prompt_tokens` read from a prompt cache.
+             */
+            cached_tokens: number;
             /** Format: int64 */
             completion_tokens: number;
             /**
@@ -894,6 +935,11 @@ export interface components {
             errors: number;
             /** Format: int64 */
             prompt_tokens: number;
+            /**
+             * Format: int64
+             * @description Part of `completion_tokens` spent on reasoning.
+             */
+            reasoning_tokens: number;
             /** Format: int64 */
             requests: number;
             /** Format: int64 */
@@ -996,6 +1042,18 @@ export interface components {
         };
         /** @description A model as OpenAI lists it, plus GaiaRouter's registry details. */
         ModelObject: {
+            /**
+             * Format: double
+             * @description USD per million prompt tokens written to a cache, as billed: the model's own price or its
+             *     provider's default ratio of the input price.
+             */
+            cache_write_price_per_mtok: number;
+            /**
+             * Format: double
+             * @description USD per million prompt tokens read from a cache (cached input), as billed: the model's own price or
+             *     its provider's default ratio of the input price.
+             */
+            cached_input_price_per_mtok: number;
             capabilities: components["schemas"]["Capabilities"];
             /** Format: int64 */
             context_length?: number | null;
@@ -1040,6 +1098,18 @@ export interface components {
          *     catalog or OpenRouter sync of the same source may refresh prices again.
          */
         ModelPatch: {
+            /**
+             * Format: double
+             * @description USD per million prompt tokens written to a cache; `null` goes back to the provider's default ratio
+             *     of the input price.
+             */
+            cache_write_price_per_mtok?: number | null;
+            /**
+             * Format: double
+             * @description USD per million prompt tokens read from a cache; `null` goes back to the provider's default ratio
+             *     of the input price.
+             */
+            cached_input_price_per_mtok?: number | null;
             /** Format: int64 */
             context_length?: number | null;
             display_name?: string | null;
@@ -1071,6 +1141,18 @@ export interface components {
         };
         /** @description A model to register by hand. */
         NewModel: {
+            /**
+             * Format: double
+             * @description USD per million prompt tokens written to a cache. Left out or `null`: the provider's default ratio
+             *     of the input price.
+             */
+            cache_write_price_per_mtok?: number | null;
+            /**
+             * Format: double
+             * @description USD per million prompt tokens read from a cache. Left out or `null`: the provider's default ratio
+             *     of the input price (see `effective_prices` in the answer).
+             */
+            cached_input_price_per_mtok?: number | null;
             /** Format: int64 */
             context_length?: number | null;
             display_name?: string | null;
@@ -1141,6 +1223,12 @@ export interface components {
         };
         /** @description One inference request in the log. */
         RequestLogEntry: {
+            /**
+             * @description The API the request came in through: `chat.completions`, `messages`, `responses` or
+             *     `embeddings`.
+             * @example messages
+             */
+            api: string;
             api_key_id?: string | null;
             /**
              * Format: int32
@@ -1149,6 +1237,11 @@ export interface components {
              *     answered, or the last one tried.
              */
             attempts?: number | null;
+            /**
+             * Format: int64
+             * @description Part of `prompt_tokens` written to a prompt cache.
+             */
+            cache_creation_tokens: number;
             /** Format: int64 */
             cached_tokens: number;
             /** Format: int64 */
@@ -1173,6 +1266,11 @@ export interface components {
             /** Format: int64 */
             prompt_tokens: number;
             provider?: string | null;
+            /**
+             * Format: int64
+             * @description Part of `completion_tokens` spent on reasoning.
+             */
+            reasoning_tokens: number;
             /** @description The `x-request-id` of the request. */
             request_id: string;
             /** Format: int32 */
@@ -1250,6 +1348,16 @@ export interface components {
              * @description Requests answered with a status >= 400.
              */
             errors: number;
+            /**
+             * Format: int64
+             * @description Part of `total_prompt_tokens` written to a prompt cache.
+             */
+            total_cache_creation_tokens: number;
+            /**
+             * Format: int64
+             * @description Part of `total_prompt_tokens` read from a prompt cache.
+             */
+            total_cached_tokens: number;
             /** Format: int64 */
             total_completion_tokens: number;
             /**
@@ -1265,6 +1373,11 @@ export interface components {
             total_keys?: number | null;
             /** Format: int64 */
             total_prompt_tokens: number;
+            /**
+             * Format: int64
+             * @description Part of `total_completion_tokens` spent on reasoning.
+             */
+            total_reasoning_tokens: number;
             /** Format: int64 */
             total_requests: number;
             /** Format: int64 */
@@ -1773,9 +1886,23 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /**
+                             * Format: double
+                             * @description USD per million prompt tokens written to a cache; `null`: the provider's default ratio of the input
+                             *     price.
+                             */
+                            cache_write_price_per_mtok?: number | null;
+                            /**
+                             * Format: double
+                             * @description USD per million prompt tokens read from a cache; `null`: the provider's default ratio of the input
+                             *     price (the price that applies is in `effective_prices`).
+                             */
+                            cached_input_price_per_mtok?: number | null;
                             /** Format: int64 */
                             context_length?: number | null;
                             display_name?: string | null;
+                            /** @description The price of every token class as requests are billed. */
+                            effective_prices: components["schemas"]["EffectivePrices"];
                             enabled: boolean;
                             /** @example openai/gpt-4o-mini */
                             id: string;
@@ -3888,6 +4015,11 @@ export interface operations {
                 model?: string | null;
                 provider?: string | null;
                 /**
+                 * @description The API the requests came in through: `chat.completions`, `messages`, `responses` or
+                 *     `embeddings`. Surrounding spaces are ignored; empty means any.
+                 */
+                api?: string | null;
+                /**
                  * @description `success` (< 400), `error` (>= 400) or an HTTP status code (100–599). Surrounding spaces are
                  *     ignored; empty means any.
                  */
@@ -3915,6 +4047,12 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /**
+                             * @description The API the request came in through: `chat.completions`, `messages`, `responses` or
+                             *     `embeddings`.
+                             * @example messages
+                             */
+                            api: string;
                             api_key_id?: string | null;
                             /**
                              * Format: int32
@@ -3923,6 +4061,11 @@ export interface operations {
                              *     answered, or the last one tried.
                              */
                             attempts?: number | null;
+                            /**
+                             * Format: int64
+                             * @description Part of `prompt_tokens` written to a prompt cache.
+                             */
+                            cache_creation_tokens: number;
                             /** Format: int64 */
                             cached_tokens: number;
                             /** Format: int64 */
@@ -3947,6 +4090,11 @@ export interface operations {
                             /** Format: int64 */
                             prompt_tokens: number;
                             provider?: string | null;
+                            /**
+                             * Format: int64
+                             * @description Part of `completion_tokens` spent on reasoning.
+                             */
+                            reasoning_tokens: number;
                             /** @description The `x-request-id` of the request. */
                             request_id: string;
                             /** Format: int32 */
@@ -3971,7 +4119,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description Invalid dates, status, paging or format */
+            /** @description Invalid dates, status, api, paging or format */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -12,12 +12,18 @@ export interface StatsQuery {
   group_by?: GroupBy
 }
 
-/** The figures every group carries. Cost in USD; `unpriced_requests` are not in `cost`. */
+/**
+ * The figures every group carries. Cost in USD; `unpriced_requests` are not in `cost`. `cached_tokens` and
+ * `cache_creation_tokens` are parts of `prompt_tokens`, `reasoning_tokens` a part of `completion_tokens`.
+ */
 export type UsageFigures = Schemas['GroupTotals']
 export type DateGroup = Schemas['DateGroup']
 export type ModelGroup = Schemas['ModelGroup']
 export type ProviderGroup = Schemas['ProviderGroup']
-/** Totals over the period; `total_keys` / `active_keys` in global statistics only. */
+/**
+ * Totals over the period, the token parts (`total_cached_tokens`, `total_cache_creation_tokens`,
+ * `total_reasoning_tokens`) as in a group; `total_keys` / `active_keys` in global statistics only.
+ */
 export type StatsSummary = Schemas['StatsSummary']
 /** A report; `group_by` says how `by_date` is bucketed (`day`, `week` labelled by its Monday, `month`). */
 export type StatsResponse = Schemas['StatsResponse']
@@ -40,17 +46,25 @@ export function statsUrl(scope: StatsScope): string {
 }
 
 /**
- * One recorded inference request. Cost in USD. `attempts`: upstream calls made (retries and fallbacks
- * included), 0 when refused before any, `null` on records from before attempts were recorded.
+ * One recorded inference request. Cost in USD. `api`: the inbound API it came in through (see
+ * `INBOUND_APIS`). `cached_tokens` / `cache_creation_tokens` are the parts of `prompt_tokens` read from and
+ * written to a prompt cache, `reasoning_tokens` the part of `completion_tokens` spent on reasoning.
+ * `attempts`: upstream calls made (retries and fallbacks included), 0 when refused before any, `null` on
+ * records from before attempts were recorded.
  */
 export type RequestRecord = Schemas['RequestLogEntry']
 
+/** The inbound APIs a request can come in through, as the request log names them (its `api`). */
+export const INBOUND_APIS = ['chat.completions', 'messages', 'responses', 'embeddings'] as const
+export type InboundApi = (typeof INBOUND_APIS)[number]
+
 /**
- * A page of the request log: `key_id`, `organization_id`, `model`, `provider` and `status` (`success`:
- * < 400, `error`: >= 400) filter it; `start_date` / `end_date` are inclusive bounds, a date (`2026-11-27`,
- * its whole day) or an RFC 3339 date-time, UTC.
+ * A page of the request log: `key_id`, `organization_id`, `model`, `provider`, `api` (one of
+ * `INBOUND_APIS`; the server refuses any other name) and `status` (`success`: < 400, `error`: >= 400)
+ * filter it; `start_date` / `end_date` are inclusive bounds, a date (`2026-11-27`, its whole day) or an
+ * RFC 3339 date-time, UTC.
  */
-export type RequestQuery = QueryOf<'request_log'> & { status?: 'success' | 'error' }
+export type RequestQuery = QueryOf<'request_log'> & { status?: 'success' | 'error'; api?: InboundApi }
 
 export const statsApi = {
   get: (scope: StatsScope, q: StatsQuery) => http.get<StatsResponse>(statsUrl(scope), q),

@@ -2,7 +2,7 @@ import { AxiosError, AxiosHeaders, type AxiosAdapter } from 'axios'
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { client } from '../http'
-import { formPriceState, modelsApi, patchPrices, priceFields, priceState, type AdminModel } from '../models'
+import { cachePrices, formPriceState, modelsApi, patchPrices, priceFields, priceState, type AdminModel } from '../models'
 
 const model = (over: Partial<AdminModel> = {}): AdminModel => ({
   id: 'openai/local-x',
@@ -13,6 +13,9 @@ const model = (over: Partial<AdminModel> = {}): AdminModel => ({
   max_completion_tokens: null,
   input_price_per_mtok: 0,
   output_price_per_mtok: 0,
+  cached_input_price_per_mtok: null,
+  cache_write_price_per_mtok: null,
+  effective_prices: { input_price_per_mtok: 0, cached_input_price_per_mtok: 0, cache_write_price_per_mtok: 0, output_price_per_mtok: 0 },
   supports_vision: false,
   supports_tools: true,
   supports_streaming: true,
@@ -63,6 +66,12 @@ describe('price states', () => {
     expect(priceFields(Number.NaN, 1)).toEqual({ output_price_per_mtok: 1 })
   })
 
+  it('sends an empty cache price as null: the provider’s default ratio of the input price', () => {
+    expect(cachePrices(undefined, null)).toEqual({ cached_input_price_per_mtok: null, cache_write_price_per_mtok: null })
+    expect(cachePrices(0.3, 3.75)).toEqual({ cached_input_price_per_mtok: 0.3, cache_write_price_per_mtok: 3.75 })
+    expect(cachePrices(0, Number.NaN)).toEqual({ cached_input_price_per_mtok: 0, cache_write_price_per_mtok: null })
+  })
+
   it('prices with both fields, the empty one as 0, and has nothing to send when both are empty', () => {
     expect(patchPrices(1.25, undefined)).toEqual({ input_price_per_mtok: 1.25, output_price_per_mtok: 0 })
     expect(patchPrices(0, 0)).toEqual({ input_price_per_mtok: 0, output_price_per_mtok: 0 })
@@ -83,6 +92,23 @@ describe('modelsApi', () => {
       },
     ])
     expect(priceState(updated)).toBe('free')
+  })
+
+  it('sets and resets the cache prices with the other prices in one PATCH', async () => {
+    const seen: Seen[] = []
+    client.defaults.adapter = server(seen, (body) => [200, model({ priced: true, ...(body as object) })])
+    const updated = await modelsApi.setPrices('anthropic/x', {
+      input_price_per_mtok: 3,
+      output_price_per_mtok: 15,
+      ...cachePrices(0.3, undefined),
+    })
+    expect(seen[0]?.body).toEqual({
+      input_price_per_mtok: 3,
+      output_price_per_mtok: 15,
+      cached_input_price_per_mtok: 0.3,
+      cache_write_price_per_mtok: null,
+    })
+    expect(updated.cached_input_price_per_mtok).toBe(0.3)
   })
 
   it('registers without prices when the form left them empty', async () => {

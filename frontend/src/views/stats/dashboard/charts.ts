@@ -4,6 +4,8 @@ import type { DateGroup, ModelGroup, StatsResponse, UsageFigures } from '@/api/s
 import type { ChartOption } from '@/components/chart/echarts'
 import { formatMoney, formatTokens } from '@/utils/format'
 
+import { tokenParts, type TokenPart } from './log'
+
 const BLUE = '#165DFF'
 const GOLD = '#F7BA1E'
 const RED = '#F53F3F'
@@ -32,6 +34,13 @@ export function errorSummary(s: StatsResponse | null): { errors: number; rate: n
 /** Mean latency over the period (the server's, 0 without requests). */
 export function avgLatency(s: StatsResponse | null): number | null {
   return s ? s.summary.avg_latency_ms : null
+}
+
+/** The period's tokens billed apart (prompt cache reads and writes, reasoning) that are not zero. */
+export function summaryTokenParts(s: StatsResponse | null): TokenPart[] {
+  if (!s) return []
+  const { total_cached_tokens, total_cache_creation_tokens, total_reasoning_tokens } = s.summary
+  return tokenParts({ cached: total_cached_tokens, cacheWrite: total_cache_creation_tokens, reasoning: total_reasoning_tokens })
 }
 
 /** Models that served requests without a known price (their cost is not counted), most such requests first. */

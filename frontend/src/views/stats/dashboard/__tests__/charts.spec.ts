@@ -2,13 +2,16 @@ import { describe, expect, it } from 'vitest'
 
 import type { StatsResponse } from '@/api/stats'
 
-import { avgLatency, barOption, errorSummary, trendOption, unpricedModels } from '../charts'
+import { avgLatency, barOption, errorSummary, summaryTokenParts, trendOption, unpricedModels } from '../charts'
 
 const figures = (requests: number, errors: number, avg: number, unpriced = 0) => ({
   requests,
   prompt_tokens: 0,
   completion_tokens: 0,
   total_tokens: 0,
+  cached_tokens: 0,
+  cache_creation_tokens: 0,
+  reasoning_tokens: 0,
   cost: requests / 100,
   errors,
   avg_latency_ms: avg,
@@ -23,6 +26,9 @@ const report = (summary: Partial<StatsResponse['summary']>): StatsResponse => ({
     total_prompt_tokens: 0,
     total_completion_tokens: 0,
     total_tokens: 0,
+    total_cached_tokens: 0,
+    total_cache_creation_tokens: 0,
+    total_reasoning_tokens: 0,
     total_cost: 0.4,
     errors: 4,
     avg_latency_ms: 175,
@@ -42,6 +48,18 @@ describe('dashboard figures', () => {
     expect(errorSummary(report({ errors: 8 }))).toEqual({ errors: 8, rate: 0.2 })
     expect(errorSummary(report({ errors: 0, total_requests: 0 }))).toEqual({ errors: 0, rate: null })
     expect(errorSummary(null)).toEqual({ errors: 0, rate: null })
+  })
+
+  it('takes the cache reads, cache writes and reasoning of the Tokens card from the summary, zeros left out', () => {
+    expect(
+      summaryTokenParts(report({ total_cached_tokens: 9000, total_cache_creation_tokens: 0, total_reasoning_tokens: 1200 })),
+    ).toEqual([
+      { label: 'stats.tokens.cached', n: 9000 },
+      { label: 'stats.tokens.reasoning', n: 1200 },
+    ])
+    expect(summaryTokenParts(report({ total_cache_creation_tokens: 40 }))).toEqual([{ label: 'stats.tokens.cacheWrite', n: 40 }])
+    expect(summaryTokenParts(report({}))).toEqual([])
+    expect(summaryTokenParts(null)).toEqual([])
   })
 
   it('takes the average latency from the summary', () => {
