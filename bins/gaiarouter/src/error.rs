@@ -28,19 +28,72 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self.0.kind {
-            // The client gets a generic message; the whole cause chain stays in the logs.
-            ErrorKind::Internal => tracing::error!(error = %self.0.chain(), "internal error"),
-            ErrorKind::Unavailable => {
-                tracing::warn!(error = %self.0.chain(), "service unavailable")
-            }
-            _ => {}
+        respond(&self.0, self.0.to_envelope())
+    }
+}
+
+/// Logs what the client is not told, and answers `envelope` with the error's status and `retry-after`.
+fn respond(error: &GaiaError, envelope: serde_json::Value) -> HttpResponse {
+    match error.kind {
+        // The client gets a generic message; the whole cause chain stays in the logs.
+        ErrorKind::Internal => tracing::error!(error = %error.chain(), "internal error"),
+        ErrorKind::Unavailable => {
+            tracing::warn!(error = %error.chain(), "service unavailable")
         }
-        let mut res = HttpResponse::build(self.status_code());
-        if let Some(secs) = self.0.retry_after {
-            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        _ => {}
+    }
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = HttpResponse::build(status);
+    if let Some(secs) = error.retry_after {
+        res.insert_header((header::RETRY_AFTER, secs.to_string()));
+    }
+    res.json(envelope)
+}
+
+/// A [`GaiaError`] on the Messages API routes: Anthropic's envelope
+/// `{"type":"error","error":{"type","message"},"request_id"}`, with the same statuses, and the request id
+/// also in `request-id`, where Anthropic's SDKs read it.
+#[derive(Debug)]
+pub struct AnthropicError {
+    pub error: GaiaError,
+    pub request_id: Option<String>,
+}
+
+impl AnthropicError {
+    pub fn new(error: impl Into<GaiaError>, request_id: &str) -> Self {
+        Self {
+            error: error.into(),
+            request_id: Some(request_id.to_owned()).filter(|id| !id.is_empty()),
         }
-        res.json(self.0.to_envelope())
+    }
+}
+
+impl std::fmt::Display for AnthropicError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl ResponseError for AnthropicError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let envelope = gaia_adapters::anthropic::inbound::error_envelope(
+            &self.error,
+            self.request_id.as_deref(),
+        );
+        let mut res = respond(&self.error, envelope);
+        if let Some(value) = self
+            .request_id
+            .as_deref()
+            .and_then(|id| header::HeaderValue::from_str(id).ok())
+        {
+            res.headers_mut()
+                .insert(header::HeaderName::from_static("request-id"), value);
+        }
+        res
     }
 }
 

@@ -122,9 +122,14 @@ fn with_error_envelope(
     if !needs_envelope || content_type_starts_with(&res, "application/json") {
         return res.map_into_boxed_body();
     }
-    let envelope = envelope_for_status(status, method, path)
-        .to_envelope()
-        .to_string();
+    let error = envelope_for_status(status, method, path);
+    // The Messages API routes answer in Anthropic's envelope, like their handlers.
+    let envelope = if path.starts_with("/v1/messages") {
+        gaia_adapters::anthropic::inbound::error_envelope(&error, None)
+    } else {
+        error.to_envelope()
+    }
+    .to_string();
     let mut res = res.map_body(|_, _| BoxBody::new(envelope));
     res.headers_mut().insert(header::CONTENT_TYPE, JSON);
     res.headers_mut().remove(header::CONTENT_LENGTH);

@@ -38,13 +38,13 @@ struct StandardErrors;
 /// Operations any authenticated caller may use: they never answer 403.
 const NO_PERMISSION_NEEDED: &[&str] = &["/v1/auth/me", "/v1/models", "/v1/models/{id}"];
 
-fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+fn error_response(description: &str, schema: &str) -> RefOr<utoipa::openapi::Response> {
     ResponseBuilder::new()
         .description(description)
         .content(
             "application/json",
             ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .schema(Some(Ref::from_schema_name(schema)))
                 .build(),
         )
         .build()
@@ -66,11 +66,17 @@ fn add_standard_errors(path: &str, op: &mut Operation) {
     let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let has_body = op.request_body.is_some();
     let bearer = needs_bearer(op);
+    // The Messages API answers errors in Anthropic's envelope.
+    let schema = if path.starts_with("/v1/messages") {
+        "AnthropicErrorBody"
+    } else {
+        "ErrorBody"
+    };
     let mut add = |status: &str, description: &str| {
         op.responses
             .responses
             .entry(status.to_owned())
-            .or_insert_with(|| error_response(description));
+            .or_insert_with(|| error_response(description, schema));
     };
     if has_params || has_body {
         add(
@@ -129,8 +135,9 @@ impl Modify for StandardErrors {
     info(
         title = "GaiaRouter API",
         description = "One OpenAI-compatible API in front of OpenAI, Anthropic, Google Gemini and OpenRouter, \
-with organizations, API keys, limits and usage statistics. Errors always use the OpenAI envelope \
-`{\"error\":{\"message\",\"type\",\"code\",\"param\"}}`.",
+with organizations, API keys, limits and usage statistics; the Anthropic Messages API too. Errors use the \
+OpenAI envelope `{\"error\":{\"message\",\"type\",\"code\",\"param\"}}`, except on `/v1/messages`, which \
+answers in Anthropic's `{\"type\":\"error\",\"error\":{\"type\",\"message\"}}`.",
         license(name = "Apache-2.0")
     ),
     paths(
@@ -138,6 +145,8 @@ with organizations, API keys, limits and usage statistics. Errors always use the
         routes::health::ready,
         routes::metrics::metrics,
         routes::chat::chat_completions,
+        routes::messages::messages,
+        routes::messages::count_tokens,
         routes::models::list_models,
         routes::models::get_model,
         routes::admin_models::list,
@@ -174,6 +183,9 @@ with organizations, API keys, limits and usage statistics. Errors always use the
     components(schemas(
         ErrorBody,
         ErrorDetail,
+        routes::schemas::AnthropicErrorBody,
+        routes::schemas::AnthropicErrorDetail,
+        routes::messages::TokenCount,
         routes::health::Health,
         routes::health::Ready,
         routes::models::ModelObject,

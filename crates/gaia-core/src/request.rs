@@ -47,6 +47,10 @@ pub struct ChatRequest {
     /// Top-level fields we do not model (`logprobs`, `reasoning_effort`, `metadata`, …), kept verbatim so
     /// OpenAI-format providers still receive them. Other dialects ignore them: their meaning is OpenAI's.
     pub extra: Map<String, Value>,
+    /// Anthropic beta features the client opted into (its `anthropic-beta` header, comma-separated
+    /// names), passed on to Anthropic upstreams as that header; other dialects have no such switch.
+    #[serde(default)]
+    pub anthropic_beta: Option<String>,
 }
 
 impl ChatRequest {

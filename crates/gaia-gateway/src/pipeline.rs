@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use chrono::Utc;
 use gaia_adapters::ResponseMeta;
-use gaia_core::{ChatRequest, ChatResponse, GaiaError};
+use gaia_core::{ChatRequest, ChatResponse, GaiaError, InboundApi};
 use gaia_orgs::auth::AppliedLimits;
 use gaia_orgs::limits::Limiter;
 use gaia_providers::router::{self, RetryPolicy, RouteFailure};
@@ -67,6 +67,19 @@ impl Pipeline {
             None,
             None,
         );
+    }
+
+    /// The input tokens `request` would be charged, for `POST /v1/messages/count_tokens`: the model must
+    /// exist (404 otherwise), and the count is GaiaRouter's tokenizer estimate (`o200k_base` over the
+    /// messages, tools and per-message framing) — no provider is called and nothing is recorded.
+    /// The tokenizer runs on the (bounded) blocking pool, off the workers that serve other requests.
+    pub async fn count_tokens(&self, request: ChatRequest) -> Result<u64, GaiaError> {
+        self.registry.load().resolve(&request.model)?;
+        Ok(
+            gaia_stats::estimate::usage_off_thread(request, String::new())
+                .await
+                .prompt_tokens,
+        )
     }
 
     /// Serves `request`: the model resolved (memory), targets that cannot serve the caller dropped, the
@@ -131,11 +144,11 @@ impl Pipeline {
     async fn route(
         &self,
         outcome: &mut Outcome,
-        request: ChatRequest,
+        mut request: ChatRequest,
         meta: ResponseMeta,
     ) -> Result<Routed, (Option<Target>, GaiaError)> {
         let targets = self
-            .admitted_targets(outcome, &request)
+            .admitted_targets(outcome, &mut request)
             .await
             .map_err(|e| (None, e))?;
         let upstream_started = Instant::now();
@@ -181,9 +194,12 @@ impl Pipeline {
     async fn admitted_targets(
         &self,
         outcome: &mut Outcome,
-        request: &ChatRequest,
+        request: &mut ChatRequest,
     ) -> Result<Vec<Target>, GaiaError> {
         let targets = self.registry.load().resolve(&request.model)?;
+        if outcome.context.api == InboundApi::Messages {
+            lower_to_output_limit(&targets, &mut request.max_tokens);
+        }
         let targets = within_output_limit(targets, request.max_tokens)?;
         let targets = priced_for(targets, outcome.context.key.as_ref().map(|k| &k.limits))?;
         if let Some(key) = &outcome.context.key {
@@ -224,6 +240,26 @@ enum Routed {
         request: ChatRequest,
         upstream_ms: u32,
     },
+}
+
+/// The Messages API requires `max_tokens`, so its clients send a ceiling (Claude Code asks 32,000 of
+/// every model) rather than a deliberate ask: above what every target can produce, it is lowered to the
+/// largest limit among them instead of refused, and the answer stops at `max_tokens` as it would have.
+fn lower_to_output_limit(targets: &[Target], max_tokens: &mut Option<u32>) {
+    let Some(asked) = *max_tokens else {
+        return;
+    };
+    let limits: Option<Vec<i64>> = targets
+        .iter()
+        .map(|t| t.model.max_completion_tokens.filter(|m| *m > 0))
+        .collect();
+    // A target without a known limit takes the request as it is.
+    let Some(largest) = limits.and_then(|l| l.into_iter().max()) else {
+        return;
+    };
+    if i64::from(asked) > largest {
+        *max_tokens = u32::try_from(largest).ok().or(*max_tokens);
+    }
 }
 
 /// Drops targets whose model cannot produce `max_tokens`; refuses (422) when none is left, rather than

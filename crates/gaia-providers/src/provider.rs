@@ -184,7 +184,11 @@ impl Provider {
             self.dialect
                 .encode(&self.config, request, upstream_model, max_tokens_default)?;
         let url = self.url(upstream_model, stream)?;
-        let send = self.client()?.post(url).body(body).send();
+        let mut builder = self.client()?.post(url).body(body);
+        if let Some((name, value)) = self.dialect.request_headers(request) {
+            builder = builder.header(name, value);
+        }
+        let send = builder.send();
         let response =
             match timing::waited(tokio::time::timeout(self.timeouts.first_byte, send)).await {
                 Err(_) => return Err(upstream_error::timeout(&self.config.name)),

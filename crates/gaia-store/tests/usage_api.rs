@@ -130,8 +130,16 @@ async fn records_before_the_migration_read_as_chat_completions(url: &str) {
             ..Default::default()
         };
         let page = store.list_usage_records(&filter, 1, 10).await.unwrap();
-        let ids: Vec<_> = page.items.iter().map(|s| s.record.request_id.as_str()).collect();
-        assert_eq!((page.total, ids), (expected.len() as u64, expected), "{api}");
+        let ids: Vec<_> = page
+            .items
+            .iter()
+            .map(|s| s.record.request_id.as_str())
+            .collect();
+        assert_eq!(
+            (page.total, ids),
+            (expected.len() as u64, expected),
+            "{api}"
+        );
     }
 
     // Both rollups kept the old row's sums and added the new counters to it.

@@ -114,7 +114,7 @@ pub async fn chat_completions(
 }
 
 /// The model named in a body that did not parse, for the record (best effort, bounded).
-fn sniff_model(body: &[u8]) -> String {
+pub(crate) fn sniff_model(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct JustModel {
         model: Option<String>,

@@ -6,6 +6,7 @@ pub mod chat;
 pub mod docs;
 pub mod health;
 pub mod limits;
+pub mod messages;
 pub mod metrics;
 pub mod models;
 pub mod organizations;
@@ -40,6 +41,17 @@ fn inference(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(on_request_path))
             .wrap(from_fn(crate::overhead::measure))
             .route(web::post().to(chat::chat_completions)),
+    )
+    .service(
+        web::resource("/v1/messages")
+            .wrap(from_fn(on_request_path))
+            .wrap(from_fn(crate::overhead::measure))
+            .route(web::post().to(messages::messages)),
+    )
+    .service(
+        web::resource("/v1/messages/count_tokens")
+            .wrap(from_fn(on_request_path))
+            .route(web::post().to(messages::count_tokens)),
     )
     .service(
         web::resource("/v1/models")

@@ -76,6 +76,30 @@ pub struct SseEvent {
     pub retry: Option<u64>,
 }
 
+/// Anthropic's error envelope, which the Messages API routes (`/v1/messages…`) answer errors in.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: `max_tokens` is required"}, "request_id": "01a21b5c4b4971f1b6a35a732ad14862"}))]
+pub struct AnthropicErrorBody {
+    /// Always `error`.
+    #[schema(rename = "type")]
+    pub r#type: String,
+    pub error: AnthropicErrorDetail,
+    /// The request's id (also in the `request-id` and `x-request-id` headers).
+    pub request_id: Option<String>,
+}
+
+/// The inside of Anthropic's error envelope.
+#[derive(Debug, ToSchema)]
+pub struct AnthropicErrorDetail {
+    /// `invalid_request_error`, `authentication_error`, `permission_error`, `not_found_error`,
+    /// `request_too_large`, `rate_limit_error`, `api_error`, `overloaded_error` or `timeout_error`.
+    #[schema(rename = "type")]
+    pub r#type: String,
+    /// Human-readable; starts with the field at fault (`messages.0.content: …`), and ends with
+    /// GaiaRouter's error code in brackets when it says more than the type (`[model_not_found]`).
+    pub message: String,
+}
+
 /// The OpenAI-style error envelope every error response uses.
 #[derive(Debug, ToSchema)]
 #[schema(example = json!({"error": {"message": "no route for GET /v1/nope", "type": "invalid_request_error", "code": "unknown_route", "param": null}}))]

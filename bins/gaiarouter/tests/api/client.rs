@@ -274,6 +274,30 @@ impl Caller<'_> {
             .await
     }
 
+    /// `POST /v1/messages` as the Anthropic SDKs send it: the credential in `x-api-key`, with
+    /// `anthropic-version`.
+    pub async fn messages(&self, body: &Value) -> reqwest::Response {
+        self.anthropic("/v1/messages", body).await
+    }
+
+    /// `POST /v1/messages/count_tokens`, as [`messages`](Self::messages).
+    pub async fn count_tokens(&self, body: &Value) -> reqwest::Response {
+        self.anthropic("/v1/messages/count_tokens", body).await
+    }
+
+    async fn anthropic(&self, path: &str, body: &Value) -> reqwest::Response {
+        let mut req = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header("anthropic-version", "2023-06-01")
+            .json(body);
+        if let Some(t) = self.token {
+            req = req.header("x-api-key", t);
+        }
+        req.send().await.unwrap()
+    }
+
     pub async fn global_stats(&self, query: &str) -> reqwest::Response {
         self.get(&with_query("/v1/stats", query)).await
     }

@@ -15,6 +15,7 @@ mod faults;
 mod gateway;
 mod hot_path;
 mod lifecycle;
+mod messages;
 mod outage;
 mod recording;
 mod registry;

@@ -13,7 +13,7 @@ use crate::gateway::spawn_with_config_file;
 use crate::helpers::{MockUpstream, TestApp, chunks, sse_data};
 
 /// (model id as clients send it, provider name GaiaRouter reports in `x-gaia-provider`).
-const PROVIDERS: &[(&str, &str)] = &[
+pub const PROVIDERS: &[(&str, &str)] = &[
     ("openai/gpt-4o-mini", "openai"),
     ("anthropic/claude-sonnet-4-5", "anthropic"),
     ("google/gemini-2.5-flash", "google"),
@@ -236,9 +236,9 @@ async fn run(
     }
 }
 
-#[tokio::test]
-async fn every_provider_answers_every_scenario_alike_plain_and_streamed() {
-    let mock = MockUpstream::start(&[]);
+/// An app whose built-in providers point at `mock`, plus the OpenAI-compatible provider `compat` of
+/// [`PROVIDERS`] declared in a config file.
+pub async fn spawn_every_provider(mock: &MockUpstream) -> TestApp {
     let toml = format!(
         r#"
         [[providers]]
@@ -253,7 +253,13 @@ async fn every_provider_answers_every_scenario_alike_plain_and_streamed() {
         "#,
         mock.url
     );
-    let app = spawn_with_config_file(&mock.url, &toml).await;
+    spawn_with_config_file(&mock.url, &toml).await
+}
+
+#[tokio::test]
+async fn every_provider_answers_every_scenario_alike_plain_and_streamed() {
+    let mock = MockUpstream::start(&[]);
+    let app = spawn_every_provider(&mock).await;
     let mut failures = Vec::new();
     let mut sent = 0;
     for (model, provider) in PROVIDERS {

@@ -83,6 +83,7 @@ pub fn parse_request(body: &[u8]) -> Result<ChatRequest, GaiaError> {
         stream: opt_bool(&mut obj, "stream")?.unwrap_or(false),
         include_usage,
         extra: obj,
+        anthropic_beta: None,
     })
 }
 

@@ -20,6 +20,14 @@ impl Dialect for Anthropic {
         &[("anthropic-version", ANTHROPIC_VERSION)]
     }
 
+    /// The client's `anthropic-beta` features (Messages API callers), so beta-gated fields it sends work.
+    fn request_headers(&self, request: &ChatRequest) -> Option<(&'static str, String)> {
+        request
+            .anthropic_beta
+            .as_ref()
+            .map(|beta| ("anthropic-beta", beta.clone()))
+    }
+
     fn url(&self, base: &str, _upstream_model: &str, _stream: bool) -> String {
         format!("{base}/v1/messages")
     }

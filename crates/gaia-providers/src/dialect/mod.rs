@@ -26,6 +26,11 @@ pub(crate) trait Dialect: Sync {
         &[]
     }
 
+    /// Headers this request adds (from what the client asked of this dialect), besides the fixed ones.
+    fn request_headers(&self, _request: &ChatRequest) -> Option<(&'static str, String)> {
+        None
+    }
+
     /// The endpoint for a request; `base` has no trailing slash.
     fn url(&self, base: &str, upstream_model: &str, stream: bool) -> String;
 

@@ -20,9 +20,8 @@ use crate::{Page, Store, StoreError};
 
 /// A stored row as a record; `Corrupt` when its `api` names no [`InboundApi`] (see `NewUsageRecord::api`).
 fn to_stored(m: usage_record::Model) -> Result<StoredUsageRecord, StoreError> {
-    let api = InboundApi::parse(&m.api).ok_or_else(|| {
-        StoreError::Corrupt(format!("usage record {}: api '{}'", m.id, m.api))
-    })?;
+    let api = InboundApi::parse(&m.api)
+        .ok_or_else(|| StoreError::Corrupt(format!("usage record {}: api '{}'", m.id, m.api)))?;
     Ok(StoredUsageRecord {
         id: m.id,
         record: NewUsageRecord {
@@ -255,10 +254,7 @@ impl Store {
         let total = self.count_matching_records(filter).await?;
         let rows = paginator.fetch_page(page.max(1) - 1).await?;
         Ok(Page {
-            items: rows
-                .into_iter()
-                .map(to_stored)
-                .collect::<Result<_, _>>()?,
+            items: rows.into_iter().map(to_stored).collect::<Result<_, _>>()?,
             total,
             page: page.max(1),
             limit,
