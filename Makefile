@@ -19,7 +19,7 @@ frontend: ## build the admin UI into frontend/dist (skipped until the UI exists)
 	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build; \
 	else echo "frontend: no package.json yet, skipping"; fi
 
-test: test-rust test-sdk test-schema test-frontend ## run every test (Rust on SQLite, PostgreSQL and MySQL, the OpenAI SDK end to end, the OpenAPI fuzzer, the UI)
+test: test-rust test-sdk test-schema test-frontend ## run every test (Rust on SQLite, PostgreSQL and MySQL, the OpenAI and Anthropic SDKs end to end, the OpenAPI fuzzer, the UI)
 
 # PostgreSQL and MySQL (MariaDB) are provided by scripts/ensure-postgres.sh and scripts/ensure-mysql.sh
 # (throwaway servers; installed with apt when missing on Debian as root). GAIA_REQUIRE_POSTGRES=1 and
@@ -37,7 +37,7 @@ test-rust:
 	echo "== the API suite again, every server on MySQL (MariaDB) =="; \
 	GAIA_TEST_BACKEND=mysql $$run -p gaiarouter --test api --no-fail-fast
 
-# The official OpenAI Python SDK against the real binary and the mock upstream.
+# The official OpenAI and Anthropic Python SDKs against the real binary and the mock upstream.
 test-sdk:
 	$(CARGO) build --workspace --all-targets  # same feature set as the test run: no rebuild
 	bash tests/sdk/run.sh

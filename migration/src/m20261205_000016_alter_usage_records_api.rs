@@ -28,10 +28,7 @@ async fn add_column(
     table: &'static str,
     column: ColumnDef,
 ) -> Result<(), DbErr> {
-    if manager
-        .has_column(table, &column.get_column_name())
-        .await?
-    {
+    if manager.has_column(table, &column.get_column_name()).await? {
         return Ok(());
     }
     manager

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The OpenAI Python SDK against a real GaiaRouter whose four providers all point at mock-upstream.
+# The official OpenAI and Anthropic Python SDKs (test_openai_sdk.py, test_anthropic_sdk.py) against a real
+# GaiaRouter whose four providers all point at mock-upstream.
 #
 #   tests/sdk/run.sh [pytest arguments...]
 #
 # Needs target/debug/gaiarouter and target/debug/mock-upstream (built here only when missing), python3 and
-# curl. The SDK and pytest live in a venv under target/sdk-venv, reinstalled when requirements.txt changes.
+# curl. The SDKs and pytest live in a venv under target/sdk-venv, reinstalled when requirements.txt changes.
 # Both servers are stopped on exit; the exit code is pytest's.
 set -euo pipefail
 

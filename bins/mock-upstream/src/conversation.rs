@@ -5,7 +5,10 @@
 //! - prompt tokens = whitespace-separated words in the text of every message (system prompts and tool
 //!   results included) + 3; completion tokens = words in the answer (for a tool call: in its arguments);
 //! - when tools are declared (and not disabled by a "none" tool choice) and the last message is the
-//!   user's, the answer is a call to the first declared tool with [`TOOL_ARGUMENTS`].
+//!   user's, the answer is a call to the first declared tool with [`TOOL_ARGUMENTS`];
+//! - when the request asks for reasoning (each dialect's own switch, see [`Conversation::reasoning`]), the
+//!   answer also carries the reasoning `"thinking about: " + <text of the last user message>`, whose words
+//!   are the reasoning tokens, and the dialects sign it with [`signature`].
 
 use std::borrow::Cow;
 
@@ -26,11 +29,18 @@ pub enum Reply {
     ToolCall(String),
 }
 
+/// The start of every reasoning text.
+const REASONING_PREFIX: &str = "thinking about: ";
+
 /// A request reduced to what the answer depends on.
 #[derive(Debug)]
 pub struct Conversation {
     pub prompt_tokens: u64,
     pub reply: Reply,
+    /// The reasoning text, when the request asked for reasoning: Anthropic `thinking.type: "enabled"`;
+    /// OpenAI-format `reasoning_effort` other than "none", or a `reasoning` object other than
+    /// `{"enabled": false}` / effort "none"; Gemini `generationConfig.thinkingConfig.includeThoughts`.
+    pub reasoning: Option<String>,
 }
 
 impl Conversation {
@@ -39,7 +49,9 @@ impl Conversation {
         last_user_text: String,
         tool: Option<&str>,
         last_is_user: bool,
+        reasoning: bool,
     ) -> Self {
+        let reasoning = reasoning.then(|| format!("{REASONING_PREFIX}{last_user_text}"));
         let reply = match tool {
             Some(name) if last_is_user => Reply::ToolCall(name.to_owned()),
             _ => Reply::Text(format!("echo: {last_user_text}")),
@@ -47,7 +59,13 @@ impl Conversation {
         Self {
             prompt_tokens: prompt_words + PROMPT_OVERHEAD,
             reply,
+            reasoning,
         }
+    }
+
+    /// Reasoning tokens: the words of the reasoning (0 without it).
+    pub fn reasoning_tokens(&self) -> u64 {
+        self.reasoning.as_deref().map_or(0, count_words)
     }
 
     /// Completion tokens of the non-streamed answer.
@@ -83,7 +101,13 @@ impl Conversation {
                     .and_then(|f| f["name"].as_str())
             })
             .filter(|_| body["tool_choice"] != "none");
-        Self::new(words, last_user_text, tool, last_is_user)
+        Self::new(
+            words,
+            last_user_text,
+            tool,
+            last_is_user,
+            openai_reasoning(body),
+        )
     }
 
     /// Anthropic messages: a top-level `system`, content blocks, tool results inside user messages.
@@ -119,7 +143,8 @@ impl Conversation {
             .first()
             .and_then(|t| t["name"].as_str())
             .filter(|_| body["tool_choice"]["type"] != "none");
-        Self::new(words, last_user_text, tool, last_is_user)
+        let thinking = body["thinking"]["type"] == "enabled";
+        Self::new(words, last_user_text, tool, last_is_user, thinking)
     }
 
     /// Gemini generateContent: `systemInstruction`, `contents[].parts[]`, roles `user` / `model`.
@@ -167,8 +192,44 @@ impl Conversation {
             })
             .and_then(|d| d["name"].as_str())
             .filter(|_| config["mode"] != "NONE");
-        Self::new(words, last_user_text, tool, last_is_user)
+        Self::new(
+            words,
+            last_user_text,
+            tool,
+            last_is_user,
+            gemini_thoughts(body),
+        )
     }
+}
+
+/// OpenAI's `reasoning_effort` (anything but "none"), or OpenRouter's `reasoning` object (unless it is
+/// `{"enabled": false}` or has effort "none"); either route accepts either.
+fn openai_reasoning(body: &Value) -> bool {
+    let effort = &body["reasoning_effort"];
+    let object = &body["reasoning"];
+    (!effort.is_null() && effort != "none")
+        || (object.is_object() && object["enabled"] != false && object["effort"] != "none")
+}
+
+/// Gemini's `generationConfig.thinkingConfig.includeThoughts` (either spelling).
+fn gemini_thoughts(body: &Value) -> bool {
+    let config = either(body, "generationConfig", "generation_config");
+    either(
+        either(config, "thinkingConfig", "thinking_config"),
+        "includeThoughts",
+        "include_thoughts",
+    ) == true
+}
+
+/// The signature of a reasoning text or tool call: `"mocksig-"` + the FNV-1a 64-bit hash of its UTF-8
+/// bytes in 16 lowercase hex digits. What the mock signs and what it checks a replayed signature against.
+pub fn signature(text: &str) -> String {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let hash = text.bytes().fold(OFFSET_BASIS, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    });
+    format!("mocksig-{hash:016x}")
 }
 
 /// A request body that is a JSON object; anything else (not JSON, or another JSON value) is `None`.
@@ -225,12 +286,12 @@ pub fn text_pieces(text: &str, forced: usize) -> Vec<Cow<'_, str>> {
         .collect()
 }
 
-fn as_slice(value: &Value) -> &[Value] {
+pub fn as_slice(value: &Value) -> &[Value] {
     value.as_array().map_or(&[], Vec::as_slice)
 }
 
 /// `value[camel]`, or `value[snake]` when absent: the Gemini API accepts both spellings.
-fn either<'a>(value: &'a Value, camel: &str, snake: &str) -> &'a Value {
+pub fn either<'a>(value: &'a Value, camel: &str, snake: &str) -> &'a Value {
     match &value[camel] {
         Value::Null => &value[snake],
         found => found,
@@ -368,5 +429,103 @@ mod tests {
             Conversation::from_anthropic(&body).reply,
             Reply::Text("echo: hi".into())
         );
+    }
+
+    #[test]
+    fn the_signature_is_fnv1a_64_in_hex() {
+        assert_eq!(signature(""), "mocksig-cbf29ce484222325");
+        assert_eq!(signature("a"), "mocksig-af63dc4c8601ec8c");
+        assert_eq!(
+            signature("thinking about: hi there"),
+            "mocksig-e9796a7e291bc4db"
+        );
+        assert_eq!(
+            signature(r#"get_weather{"city":"Paris"}"#),
+            "mocksig-bd987c961591f9d2"
+        );
+    }
+
+    /// The reasoning of every request in these tests.
+    fn reasoning() -> Option<String> {
+        Some("thinking about: hi there".to_owned())
+    }
+
+    #[test]
+    fn openai_format_reasoning_is_effort_or_a_reasoning_object() {
+        let openai = |extra: Value| {
+            let mut body = json!({"messages": [{"role": "user", "content": "hi there"}]});
+            if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+                b.extend(e);
+            }
+            Conversation::from_openai(&body).reasoning
+        };
+        for extra in [
+            json!({"reasoning_effort": "low"}),
+            json!({"reasoning_effort": "minimal"}),
+            json!({"reasoning": {}}),
+            json!({"reasoning": {"effort": "high"}}),
+            json!({"reasoning": {"max_tokens": 100}}),
+            json!({"reasoning": {"enabled": true}}),
+        ] {
+            assert_eq!(openai(extra.clone()), reasoning(), "{extra}");
+        }
+        for extra in [
+            json!({}),
+            json!({"reasoning_effort": "none"}),
+            json!({"reasoning_effort": null}),
+            json!({"reasoning": {"enabled": false}}),
+            json!({"reasoning": {"effort": "none"}}),
+        ] {
+            assert_eq!(openai(extra.clone()), None, "{extra}");
+        }
+    }
+
+    #[test]
+    fn anthropic_and_gemini_reasoning_have_their_own_switches() {
+        let messages = json!([{"role": "user", "content": "hi there"}]);
+        let anthropic = |thinking: Value| {
+            let body = json!({"thinking": thinking, "messages": messages});
+            Conversation::from_anthropic(&body).reasoning
+        };
+        assert_eq!(
+            anthropic(json!({"type": "enabled", "budget_tokens": 1024})),
+            reasoning()
+        );
+        assert_eq!(anthropic(json!({"type": "disabled"})), None);
+        assert_eq!(anthropic(Value::Null), None);
+        let contents = json!([{"role": "user", "parts": [{"text": "hi there"}]}]);
+        let gemini = |config: Value| {
+            let body = json!({"contents": contents, "generationConfig": config});
+            Conversation::from_gemini(&body).reasoning
+        };
+        assert_eq!(
+            gemini(json!({"thinkingConfig": {"includeThoughts": true}})),
+            reasoning()
+        );
+        assert_eq!(
+            gemini(json!({"thinking_config": {"include_thoughts": true}})),
+            reasoning()
+        );
+        assert_eq!(
+            gemini(json!({"thinkingConfig": {"includeThoughts": false}})),
+            None
+        );
+        assert_eq!(
+            gemini(json!({"thinkingConfig": {"thinkingBudget": 512}})),
+            None
+        );
+    }
+
+    #[test]
+    fn a_tool_call_reasons_about_the_last_user_text_too() {
+        let body = json!({"tools": [{"name": "get_weather"}], "thinking": {"type": "enabled"},
+            "messages": [{"role": "user", "content": "Weather in Paris?"}]});
+        let c = Conversation::from_anthropic(&body);
+        assert_eq!(c.reply, Reply::ToolCall("get_weather".into()));
+        assert_eq!(
+            c.reasoning.as_deref(),
+            Some("thinking about: Weather in Paris?")
+        );
+        assert_eq!((c.reasoning_tokens(), c.completion_tokens()), (5, 1));
     }
 }

@@ -226,6 +226,16 @@ impl Frames {
         // Writing a `Value` into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut self.buf, value);
     }
+
+    /// The SSE events' `data` payloads, parsed (for tests).
+    #[cfg(test)]
+    pub fn data(&self) -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&self.buf)
+            .lines()
+            .filter_map(|line| line.strip_prefix("data: "))
+            .filter_map(|data| serde_json::from_str(data).ok())
+            .collect()
+    }
 }
 
 /// `count` blocks of 1 MiB of `byte`, sharing one allocation.

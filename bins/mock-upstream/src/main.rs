@@ -1,8 +1,9 @@
 //! `mock-upstream`: a fast, deterministic stand-in for the OpenAI, Anthropic, Gemini and OpenRouter APIs,
 //! speaking each one's own wire format. It answers `"echo: " + <last user message>` (or a call to the first
-//! declared tool), with usage a test can predict, and has latency and fault knobs for benchmarks and
-//! failure tests. See README.md. It depends on none of our crates: it is what GaiaRouter is measured
-//! against, so it must not share its code or its bugs.
+//! declared tool), with usage a test can predict, signed reasoning when a request asks for it (and the
+//! providers' checks of replayed signatures), and latency and fault knobs for benchmarks and failure
+//! tests. See README.md. It depends on none of our crates: it is what GaiaRouter is measured against, so it
+//! must not share its code or its bugs.
 //!
 //! It logs nothing per request: it is the baseline of the performance benchmark.
 
@@ -305,5 +306,91 @@ mod tests {
         let headers = format!("{OPENAI_AUTH}x-mock-fault: none\r\n");
         let (got, _) = exchange(addr, "/v1/chat/completions", &headers, OPENAI);
         assert!(got.len() < 10_000);
+    }
+
+    /// A JSON exchange: the status and the parsed body.
+    fn post(
+        addr: SocketAddr,
+        path: &str,
+        headers: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let (got, _) = exchange(addr, path, headers, &body.to_string());
+        let status = String::from_utf8_lossy(&got[9..12]).parse().unwrap();
+        let head_end = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        (status, serde_json::from_slice(&got[head_end..]).unwrap())
+    }
+
+    #[test]
+    fn anthropic_thinking_round_trips_and_a_broken_replay_is_a_400() {
+        let addr = start(None);
+        let tools =
+            serde_json::json!([{"name": "get_weather", "input_schema": {"type": "object"}}]);
+        let ask = serde_json::json!({"role": "user", "content": "Weather?"});
+        let mut request = serde_json::json!({"model": "claude-sonnet-4-5", "max_tokens": 2000,
+            "thinking": {"type": "enabled", "budget_tokens": 1024}, "tools": tools, "messages": [ask]});
+        let (status, answer) = post(addr, "/v1/messages", ANTHROPIC_AUTH, &request);
+        assert_eq!(status, 200);
+        let mut content = answer["content"].clone();
+        assert_eq!(content[0]["type"], "thinking");
+        assert_eq!(content[1]["type"], "tool_use");
+        let result = serde_json::json!({"role": "user", "content": [{"type": "tool_result",
+            "tool_use_id": content[1]["id"], "content": "sunny"}]});
+        request["messages"] =
+            serde_json::json!([ask, {"role": "assistant", "content": content}, result]);
+        let (status, answer) = post(addr, "/v1/messages", ANTHROPIC_AUTH, &request);
+        assert_eq!(
+            (status, &answer["content"][1]["text"]),
+            (200, &"echo: Weather?".into())
+        );
+
+        content[0]["thinking"] = "edited thoughts".into();
+        request["messages"][1]["content"] = content.clone();
+        let (status, error) = post(addr, "/v1/messages", ANTHROPIC_AUTH, &request);
+        assert_eq!((status, &error["type"]), (400, &"error".into()));
+        assert_eq!(error["error"]["type"], "invalid_request_error");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("messages.1.content.0: "), "{message}");
+        // Without thinking, thinking blocks in the history are ignored.
+        request.as_object_mut().unwrap().remove("thinking");
+        let (status, answer) = post(addr, "/v1/messages", ANTHROPIC_AUTH, &request);
+        assert_eq!(
+            (status, answer["content"].as_array().unwrap().len()),
+            (200, 1)
+        );
+    }
+
+    #[test]
+    fn gemini_thought_signatures_round_trip_and_a_missing_one_is_a_400() {
+        let addr = start(None);
+        let path = "/v1beta/models/gemini-2.5-flash:generateContent";
+        let key = "x-goog-api-key: k\r\n";
+        let ask = serde_json::json!({"role": "user", "parts": [{"text": "Weather?"}]});
+        let mut request = serde_json::json!({"contents": [ask],
+            "tools": [{"functionDeclarations": [{"name": "get_weather"}]}],
+            "generationConfig": {"thinkingConfig": {"includeThoughts": true}}});
+        let (status, answer) = post(addr, path, key, &request);
+        assert_eq!(status, 200);
+        let mut turn = answer["candidates"][0]["content"].clone();
+        assert_eq!(turn["parts"][0]["thought"], true);
+        let result = serde_json::json!({"role": "user", "parts": [{"functionResponse":
+            {"name": "get_weather", "response": {"sky": "sunny"}}}]});
+        request["contents"] = serde_json::json!([ask, turn, result]);
+        let (status, answer) = post(addr, path, key, &request);
+        let text = &answer["candidates"][0]["content"]["parts"][1]["text"];
+        assert_eq!((status, text), (200, &"echo: Weather?".into()));
+
+        turn["parts"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("thoughtSignature");
+        request["contents"][1] = turn;
+        let (status, error) = post(addr, path, key, &request);
+        assert_eq!((status, &error["error"]["code"]), (400, &400.into()));
+        assert_eq!(error["error"]["status"], "INVALID_ARGUMENT");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains("thought signature"), "{message}");
+        request["generationConfig"] = serde_json::json!({});
+        assert_eq!(post(addr, path, key, &request).0, 200);
     }
 }

@@ -96,7 +96,7 @@ impl<'a> Answer<'a> {
     }
 
     fn completion(&self, conversation: &Conversation) -> Vec<u8> {
-        let (message, finish) = match &conversation.reply {
+        let (mut message, finish) = match &conversation.reply {
             Reply::Text(text) => (
                 json!({"role": "assistant", "content": text, "refusal": null, "annotations": []}),
                 "stop",
@@ -108,12 +108,19 @@ impl<'a> Answer<'a> {
                 "tool_calls",
             ),
         };
+        if let Some(reasoning) = &conversation.reasoning {
+            message["reasoning_content"] = json!(reasoning);
+        }
         let mut choice =
             json!({"index": 0, "message": message, "logprobs": null, "finish_reason": finish});
+        let usage = self.usage(
+            conversation.prompt_tokens,
+            conversation.completion_tokens(),
+            conversation.reasoning_tokens(),
+        );
         let mut body = json!({
             "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
-            "choices": [],
-            "usage": self.usage(conversation.prompt_tokens, conversation.completion_tokens()),
+            "choices": [], "usage": usage,
         });
         self.decorate(&mut body, &mut choice, finish);
         body["choices"] = json!([choice]);
@@ -130,43 +137,66 @@ impl<'a> Answer<'a> {
         if self.flavor == Flavor::OpenRouter {
             frames.raw(": OPENROUTER PROCESSING\n\n");
         }
-        let completion_tokens = match &conversation.reply {
-            Reply::Text(text) => {
-                let pieces = text_pieces(text, forced_chunks);
-                self.chunk(
-                    &mut frames,
-                    json!({"role": "assistant", "content": "", "refusal": null}),
-                    None,
-                    include_usage,
-                );
-                for piece in &pieces {
-                    self.chunk(&mut frames, json!({"content": piece}), None, include_usage);
-                }
-                self.chunk(&mut frames, json!({}), Some("stop"), include_usage);
-                pieces.iter().map(|p| count_words(p)).sum()
+        if let Some(reasoning) = &conversation.reasoning {
+            // DeepSeek-style `reasoning_content` deltas, one per word, before the answer's chunks.
+            for (i, piece) in text_pieces(reasoning, 0).iter().enumerate() {
+                let delta = if i == 0 {
+                    json!({"role": "assistant", "reasoning_content": piece})
+                } else {
+                    json!({"reasoning_content": piece})
+                };
+                self.chunk(&mut frames, delta, None, include_usage);
             }
-            Reply::ToolCall(name) => {
-                let call = json!([{"index": 0, "id": tool_call_id(&self.id), "type": "function",
-                    "function": {"name": name, "arguments": ""}}]);
-                let first = json!({"role": "assistant", "content": null, "refusal": null, "tool_calls": call});
-                self.chunk(&mut frames, first, None, include_usage);
-                for piece in TOOL_ARGUMENT_PIECES {
-                    let delta =
-                        json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]});
-                    self.chunk(&mut frames, delta, None, include_usage);
-                }
-                self.chunk(&mut frames, json!({}), Some("tool_calls"), include_usage);
-                count_words(TOOL_ARGUMENTS)
-            }
+        }
+        let answer_tokens = match &conversation.reply {
+            Reply::Text(text) => self.stream_text(&mut frames, text, include_usage, forced_chunks),
+            Reply::ToolCall(name) => self.stream_tool_call(&mut frames, name, include_usage),
         };
         if include_usage {
             let mut usage = self.base_chunk();
             usage["choices"] = json!([]);
-            usage["usage"] = self.usage(conversation.prompt_tokens, completion_tokens);
+            usage["usage"] = self.usage(
+                conversation.prompt_tokens,
+                answer_tokens,
+                conversation.reasoning_tokens(),
+            );
             frames.event(None, &usage, "\n\n");
         }
         frames.raw("data: [DONE]\n\n");
         frames
+    }
+
+    /// The chunks of a text answer; its completion tokens.
+    fn stream_text(
+        &self,
+        frames: &mut Frames,
+        text: &str,
+        include_usage: bool,
+        forced_chunks: usize,
+    ) -> u64 {
+        let pieces = text_pieces(text, forced_chunks);
+        let first = json!({"role": "assistant", "content": "", "refusal": null});
+        self.chunk(frames, first, None, include_usage);
+        for piece in &pieces {
+            self.chunk(frames, json!({"content": piece}), None, include_usage);
+        }
+        self.chunk(frames, json!({}), Some("stop"), include_usage);
+        pieces.iter().map(|p| count_words(p)).sum()
+    }
+
+    /// The chunks of a tool call answer; its completion tokens.
+    fn stream_tool_call(&self, frames: &mut Frames, name: &str, include_usage: bool) -> u64 {
+        let call = json!([{"index": 0, "id": tool_call_id(&self.id), "type": "function",
+            "function": {"name": name, "arguments": ""}}]);
+        let first =
+            json!({"role": "assistant", "content": null, "refusal": null, "tool_calls": call});
+        self.chunk(frames, first, None, include_usage);
+        for piece in TOOL_ARGUMENT_PIECES {
+            let delta = json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]});
+            self.chunk(frames, delta, None, include_usage);
+        }
+        self.chunk(frames, json!({}), Some("tool_calls"), include_usage);
+        count_words(TOOL_ARGUMENTS)
     }
 
     fn chunk(&self, frames: &mut Frames, delta: Value, finish: Option<&str>, include_usage: bool) {
@@ -210,17 +240,19 @@ impl<'a> Answer<'a> {
         }
     }
 
-    fn usage(&self, prompt: u64, completion: u64) -> Value {
+    /// Usage; completion tokens = `answer` + `reasoning`, with `reasoning` in `completion_tokens_details`.
+    fn usage(&self, prompt: u64, answer: u64, reasoning: u64) -> Value {
+        let completion = answer + reasoning;
         let mut usage = json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion});
         match self.flavor {
             Flavor::OpenAi => {
                 usage["prompt_tokens_details"] = json!({"cached_tokens": 0, "audio_tokens": 0});
-                usage["completion_tokens_details"] = json!({"reasoning_tokens": 0, "audio_tokens": 0,
+                usage["completion_tokens_details"] = json!({"reasoning_tokens": reasoning, "audio_tokens": 0,
                     "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0});
             }
             Flavor::OpenRouter => {
                 usage["prompt_tokens_details"] = json!({"cached_tokens": 0});
-                usage["completion_tokens_details"] = json!({"reasoning_tokens": 0});
+                usage["completion_tokens_details"] = json!({"reasoning_tokens": reasoning});
             }
         }
         usage
@@ -343,4 +375,106 @@ pub fn openrouter_model_list() -> Bytes {
         model("openrouter/auto", "Auto Router", 2_000_000, "-1", "-1", &["text", "image"], None),
     ]});
     Bytes::from(serde_json::to_vec(&list).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn conversation(extra: Value, tools: bool) -> Conversation {
+        let mut body = json!({"messages": [{"role": "user", "content": "hi there"}]});
+        if tools {
+            body["tools"] = json!([{"type": "function", "function": {"name": "get_weather"}}]);
+        }
+        if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+            b.extend(e);
+        }
+        Conversation::from_openai(&body)
+    }
+
+    fn completion(flavor: Flavor, conversation: &Conversation) -> Value {
+        serde_json::from_slice(&Answer::new(flavor, "m").completion(conversation)).unwrap()
+    }
+
+    #[test]
+    fn reasoning_comes_as_reasoning_content_and_counts_in_completion_tokens() {
+        let on = conversation(json!({"reasoning_effort": "low"}), false);
+        let body = completion(Flavor::OpenAi, &on);
+        let message = &body["choices"][0]["message"];
+        assert_eq!(message["reasoning_content"], "thinking about: hi there");
+        assert_eq!(message["content"], "echo: hi there");
+        let usage = &body["usage"];
+        assert_eq!(usage["completion_tokens"], 3 + 4);
+        assert_eq!(usage["total_tokens"], 5 + 7);
+        assert_eq!(usage["completion_tokens_details"]["reasoning_tokens"], 4);
+
+        let call = conversation(json!({"reasoning": {"effort": "high"}}), true);
+        let body = completion(Flavor::OpenRouter, &call);
+        let message = &body["choices"][0]["message"];
+        assert_eq!(message["reasoning_content"], "thinking about: hi there");
+        assert_eq!(
+            message["tool_calls"][0]["function"]["arguments"],
+            TOOL_ARGUMENTS
+        );
+        assert_eq!(
+            body["usage"],
+            json!({"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10,
+                "prompt_tokens_details": {"cached_tokens": 0},
+                "completion_tokens_details": {"reasoning_tokens": 4}})
+        );
+    }
+
+    #[test]
+    fn without_reasoning_there_is_no_reasoning_content() {
+        let off = conversation(json!({"reasoning_effort": "none"}), false);
+        let body = completion(Flavor::OpenAi, &off);
+        assert!(
+            body["choices"][0]["message"]
+                .get("reasoning_content")
+                .is_none()
+        );
+        assert_eq!(body["usage"]["completion_tokens"], 3);
+        assert_eq!(
+            body["usage"]["completion_tokens_details"]["reasoning_tokens"],
+            0
+        );
+        let chunks = Answer::new(Flavor::OpenAi, "m")
+            .stream(&off, true, 0)
+            .data();
+        assert!(
+            chunks
+                .iter()
+                .all(|c| c["choices"][0]["delta"].get("reasoning_content").is_none())
+        );
+        assert_eq!(chunks[0]["choices"][0]["delta"]["content"], "");
+    }
+
+    #[test]
+    fn streamed_reasoning_comes_first() {
+        for (flavor, tools) in [(Flavor::OpenAi, false), (Flavor::OpenRouter, true)] {
+            let on = conversation(json!({"reasoning": {}}), tools);
+            let chunks = Answer::new(flavor, "m").stream(&on, true, 0).data();
+            let deltas: Vec<&Value> = chunks
+                .iter()
+                .filter_map(|c| c["choices"].get(0).map(|ch| &ch["delta"]))
+                .collect();
+            let reasoning: Vec<&str> = deltas
+                .iter()
+                .map_while(|d| d["reasoning_content"].as_str())
+                .collect();
+            assert_eq!(reasoning, ["thinking", " about:", " hi", " there"]);
+            assert_eq!(deltas[0]["role"], "assistant");
+            assert!(
+                deltas[reasoning.len()..]
+                    .iter()
+                    .all(|d| d.get("reasoning_content").is_none())
+            );
+            let answer_tokens = if tools { 1 } else { 3 };
+            let usage = &chunks.last().unwrap()["usage"];
+            assert_eq!(usage["completion_tokens"], answer_tokens + 4);
+            assert_eq!(usage["completion_tokens_details"]["reasoning_tokens"], 4);
+        }
+    }
 }

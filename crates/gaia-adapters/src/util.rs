@@ -50,11 +50,27 @@ pub(crate) fn call_arguments(call: &ToolCall, i: usize, k: usize) -> Result<Valu
     })
 }
 
-/// A message's text: borrowed when it is one text part (the usual case), else its text parts joined.
+/// A request message's text as one string: borrowed when it is one text part (the usual case), else its
+/// text parts joined by newlines — they are separate blocks (system blocks, a tool result's blocks), which
+/// glued together would merge the last word of one with the first of the next.
 pub(crate) fn text_of(message: &Message) -> Cow<'_, str> {
-    match message.content.as_slice() {
-        [ContentPart::Text(text)] => Cow::Borrowed(text),
-        _ => Cow::Owned(message.text_content()),
+    let mut texts = message.content.iter().filter_map(|part| match part {
+        ContentPart::Text(text) => Some(text.as_str()),
+        _ => None,
+    });
+    let Some(first) = texts.next() else {
+        return Cow::Borrowed("");
+    };
+    match texts.next() {
+        None => Cow::Borrowed(first),
+        Some(second) => {
+            let mut joined = format!("{first}\n{second}");
+            for text in texts {
+                joined.push('\n');
+                joined.push_str(text);
+            }
+            Cow::Owned(joined)
+        }
     }
 }
 

@@ -345,6 +345,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a message (the Anthropic Messages API).
+         * @description Anthropic's `POST /v1/messages` for every registered model — Claude, GPT, Gemini, OpenRouter and
+         *     OpenAI-compatible servers alike. Authenticate with `x-api-key: <GaiaRouter key>` (as the Anthropic
+         *     SDKs and Claude Code do) or `Authorization: Bearer`. `anthropic-version` is accepted;
+         *     `anthropic-beta` is passed on to Anthropic upstreams. With `"stream": true` the answer is Anthropic's
+         *     event stream (`message_start`, `content_block_start` / `_delta` / `_stop`, `message_delta`,
+         *     `message_stop`, `ping` while the provider is silent, `error` on a failure after the first byte).
+         *     Errors use Anthropic's envelope.
+         */
+        post: operations["messages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/count_tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Count the tokens of a message request.
+         * @description Anthropic's `POST /v1/messages/count_tokens`: the same body as `POST /v1/messages` (`max_tokens` not
+         *     required) for any registered model. The count is GaiaRouter's tokenizer estimate (`o200k_base` over
+         *     the system prompt, messages, tool calls and tool definitions, with per-message framing), which the
+         *     `x-gaia-token-count: estimate` header says; no provider is called and no usage is recorded.
+         */
+        post: operations["count_tokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -537,6 +586,37 @@ export interface components {
         AliasTargets: {
             /** @description Model ids tried in order (fallbacks), 1–10. */
             targets: string[];
+        };
+        /**
+         * @description Anthropic's error envelope, which the Messages API routes (`/v1/messages…`) answer errors in.
+         * @example {
+         *       "error": {
+         *         "message": "max_tokens: `max_tokens` is required",
+         *         "type": "invalid_request_error"
+         *       },
+         *       "request_id": "01a21b5c4b4971f1b6a35a732ad14862",
+         *       "type": "error"
+         *     }
+         */
+        AnthropicErrorBody: {
+            error: components["schemas"]["AnthropicErrorDetail"];
+            /** @description The request's id (also in the `request-id` and `x-request-id` headers). */
+            request_id?: string | null;
+            /** @description Always `error`. */
+            type: string;
+        };
+        /** @description The inside of Anthropic's error envelope. */
+        AnthropicErrorDetail: {
+            /**
+             * @description Human-readable; starts with the field at fault (`messages.0.content: …`), and ends with
+             *     GaiaRouter's error code in brackets when it says more than the type (`[model_not_found]`).
+             */
+            message: string;
+            /**
+             * @description `invalid_request_error`, `authentication_error`, `permission_error`, `not_found_error`,
+             *     `request_too_large`, `rate_limit_error`, `api_error`, `overloaded_error` or `timeout_error`.
+             */
+            type: string;
         };
         /** @description An API key. `key` holds the secret only in the answer to its creation. */
         ApiKeyResponse: components["schemas"]["LimitsView"] & {
@@ -1405,6 +1485,14 @@ export interface components {
              * @description Existing OpenRouter entries whose prices or limits changed.
              */
             updated: number;
+        };
+        /** @description The answer of `POST /v1/messages/count_tokens`. */
+        TokenCount: {
+            /**
+             * Format: int64
+             * @description The input tokens the request would use.
+             */
+            input_tokens: number;
         };
         /** @description Changes to a key; omitted fields stay, `null` clears. */
         UpdateApiKeyBody: {
@@ -3428,6 +3516,244 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    messages: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Accepted (`2023-06-01`); GaiaRouter speaks that version to Anthropic */
+                "anthropic-version"?: string | null;
+                /** @description Beta features, passed on to Anthropic upstreams */
+                "anthropic-beta"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description An Anthropic Messages API request */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "max_tokens": 1024,
+                 *       "messages": [
+                 *         {
+                 *           "content": "Hello!",
+                 *           "role": "user"
+                 *         }
+                 *       ],
+                 *       "model": "anthropic/claude-sonnet-4-5"
+                 *     }
+                 */
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description A `message` object, or Anthropic's event stream when `stream` is true */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "content": [
+                     *         {
+                     *           "text": "Hello! How can I help?",
+                     *           "type": "text"
+                     *         }
+                     *       ],
+                     *       "id": "msg_01a21b5c4b4971f1b6a35a732ad14862",
+                     *       "model": "anthropic/claude-sonnet-4-5",
+                     *       "role": "assistant",
+                     *       "stop_reason": "end_turn",
+                     *       "stop_sequence": null,
+                     *       "type": "message",
+                     *       "usage": {
+                     *         "cache_creation_input_tokens": 0,
+                     *         "cache_read_input_tokens": 0,
+                     *         "input_tokens": 9,
+                     *         "output_tokens": 7
+                     *       }
+                     *     }
+                     */
+                    "application/json": Record<string, never>;
+                    "text/event-stream": components["schemas"]["SseEvent"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`; the message starts with the field at fault), or the model's provider is not configured */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`authentication_error`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description The model has no known price and the key or its organization has a cost limit (`permission_error`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Unknown or disabled model (`not_found_error`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Body larger than GAIA_MAX_BODY_BYTES (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description A limit is reached or the provider is rate limiting (`rate_limit_error`); see `retry-after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description The provider failed (`api_error`) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description The provider did not answer in time (`timeout_error`) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+        };
+    };
+    count_tokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description An Anthropic Messages API request (`max_tokens` optional) */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "messages": [
+                 *         {
+                 *           "content": "Hello!",
+                 *           "role": "user"
+                 *         }
+                 *       ],
+                 *       "model": "anthropic/claude-sonnet-4-5"
+                 *     }
+                 */
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The input tokens */
+            200: {
+                headers: {
+                    /** @description `estimate`: counted by GaiaRouter's tokenizer, not the provider */
+                    "x-gaia-token-count"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenCount"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`authentication_error`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description The caller lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description Unknown or disabled model (`not_found_error`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description The request body exceeds `GAIA_MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
                 };
             };
         };

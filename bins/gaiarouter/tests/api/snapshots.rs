@@ -188,6 +188,24 @@ async fn one_answer_of_every_endpoint_keeps_its_shape() {
     )
     .await;
     snap("key_stats", admin.key_stats(key_id, "").await, 200).await;
+    snap(
+        "messages",
+        caller
+            .messages(&json!({"model": "openai/gpt-4o-mini", "max_tokens": 50,
+                "messages": [{"role": "user", "content": "hello there"}]}))
+            .await,
+        200,
+    )
+    .await;
+    snap(
+        "count_tokens",
+        caller
+            .count_tokens(&json!({"model": "openai/gpt-4o-mini",
+                "messages": [{"role": "user", "content": "hello there"}]}))
+            .await,
+        200,
+    )
+    .await;
 
     // Sign-in and users.
     snap(
@@ -334,6 +352,15 @@ async fn the_error_envelope_keeps_its_shape() {
         "error_unknown_model",
         app.admin()
             .chat(&json!({"model": "openai/no-such-model", "messages": [{"role": "user", "content": "hi"}]}))
+            .await,
+        404,
+    )
+    .await;
+    snap(
+        "error_messages_unknown_model",
+        app.admin()
+            .messages(&json!({"model": "openai/no-such-model", "max_tokens": 10,
+                "messages": [{"role": "user", "content": "hi"}]}))
             .await,
         404,
     )

@@ -253,7 +253,13 @@ fn assistant_blocks(message: &Message, i: usize) -> Result<Vec<Block<'_>>, GaiaE
 }
 
 fn tool_result_block(message: &Message, i: usize) -> Result<Block<'_>, GaiaError> {
-    let content = if message.has_images() {
+    // Blocks when there is more than one text (or any image), so each stays its own block.
+    let texts = message
+        .content
+        .iter()
+        .filter(|part| matches!(part, ContentPart::Text(_)))
+        .count();
+    let content = if message.has_images() || texts > 1 {
         ToolResultContent::Blocks(content_blocks(message, i)?)
     } else {
         ToolResultContent::Text(text_of(message))

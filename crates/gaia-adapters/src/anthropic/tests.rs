@@ -641,3 +641,23 @@ fn cumulative_usage_in_message_delta_replaces_the_start_counts() {
         ]
     );
 }
+
+#[test]
+fn a_tool_result_of_several_text_blocks_keeps_them_as_blocks() {
+    let mut result = Message::tool("toolu_1", "first block");
+    result.content.push(ContentPart::Text("second block".into()));
+    let body = build_request(
+        &request(vec![
+            Message::user("hi"),
+            assistant_calling("toolu_1", "f", "{}"),
+            result,
+        ]),
+        "m",
+        100,
+    )
+    .unwrap();
+    assert_eq!(
+        body["messages"][2]["content"][0]["content"],
+        json!([{"type": "text", "text": "first block"}, {"type": "text", "text": "second block"}])
+    );
+}

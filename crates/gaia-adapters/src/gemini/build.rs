@@ -42,12 +42,18 @@ fn turns(messages: &[Message]) -> Result<(Vec<Part<'_>>, Vec<Content<'_>>), Gaia
     let mut call_names: HashMap<&str, &str> = HashMap::new();
     for (i, message) in messages.iter().enumerate() {
         match message.role {
-            Role::System | Role::Developer => {
-                let text = text_of(message);
-                if !text.is_empty() {
-                    system.push(Part::Text(text));
-                }
-            }
+            // One part per block, so separate blocks stay separate.
+            Role::System | Role::Developer => system.extend(
+                message
+                    .content
+                    .iter()
+                    .filter_map(|part| match part {
+                        ContentPart::Text(text) if !text.is_empty() => {
+                            Some(Part::Text(Cow::Borrowed(text.as_str())))
+                        }
+                        _ => None,
+                    }),
+            ),
             Role::User => push_content(&mut contents, "user", user_parts(message, i)?),
             Role::Assistant => {
                 for call in &message.tool_calls {
@@ -186,14 +192,14 @@ fn model_parts(message: &Message, i: usize) -> Result<Vec<Part<'_>>, GaiaError> 
 }
 
 fn tool_response(message: &Message) -> Value {
-    let text = message.text_content();
+    let text = text_of(message);
     if message.tool_error {
-        return json!({ "error": text });
+        return json!({ "error": text.as_ref() });
     }
     match serde_json::from_str::<Value>(&text) {
         Ok(object @ Value::Object(_)) => object,
         Ok(other) => json!({ "output": other }),
-        Err(_) => json!({ "output": text }),
+        Err(_) => json!({ "output": text.as_ref() }),
     }
 }
 

@@ -26,7 +26,9 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-use gaia_core::{ChatRequest, ChatResponse, Choice, FinishReason, GaiaError, ToolCall, Usage};
+use gaia_core::{
+    ChatRequest, ChatResponse, Choice, ContentPart, FinishReason, GaiaError, ToolCall, Usage,
+};
 use serde_json::{Value, json};
 
 use crate::codec::ResponseMeta;
@@ -74,6 +76,7 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
         .zip(0u32..)
         .map(|(candidate, position)| {
             let mut text = String::new();
+            let mut thoughts = String::new();
             let mut tool_calls = Vec::new();
             for part in candidate.content.unwrap_or_default().parts {
                 if let Some(call) = part.function_call {
@@ -83,20 +86,35 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
                         arguments: call.args.unwrap_or_else(|| json!({})).to_string(),
                     });
                     call_counter += 1;
-                } else if let Some(part_text) = part.text.filter(|_| part.thought != Some(true)) {
-                    text.push_str(&part_text);
+                } else if let Some(part_text) = part.text {
+                    // Thought summaries are reasoning, kept apart from the answer.
+                    if part.thought == Some(true) {
+                        thoughts.push_str(&part_text);
+                    } else {
+                        text.push_str(&part_text);
+                    }
                 }
             }
             let finish = candidate
                 .finish_reason
                 .as_deref()
                 .map(|reason| finish_reason(reason, !tool_calls.is_empty()));
-            Choice::assistant(
+            let mut choice = Choice::assistant(
                 candidate.index.unwrap_or(position),
                 text,
                 tool_calls,
                 finish,
-            )
+            );
+            if !thoughts.is_empty() {
+                choice.message.content.insert(
+                    0,
+                    ContentPart::Thinking {
+                        text: thoughts,
+                        signature: None,
+                    },
+                );
+            }
+            choice
         })
         .collect();
     let prompt_blocked = response

@@ -811,3 +811,52 @@ fn a_self_referencing_schema_cannot_blow_up_the_conversion() {
     );
     assert_eq!(converted["type"], "OBJECT");
 }
+
+#[test]
+fn thought_parts_of_a_complete_answer_are_reasoning_before_the_text() {
+    let body = json!({"candidates": [{"index": 0, "finishReason": "STOP", "content": {"role": "model", "parts": [
+        {"text": "thinking about: ", "thought": true},
+        {"text": "the weather", "thought": true},
+        {"text": "It is sunny.", "thoughtSignature": "c2ln"}]}}],
+        "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 3, "thoughtsTokenCount": 4, "totalTokenCount": 12}});
+    let response = parse_response(body.to_string().as_bytes(), &meta()).unwrap();
+    let choice = &response.choices[0];
+    assert_eq!(
+        choice.message.content,
+        vec![
+            ContentPart::Thinking {
+                text: "thinking about: the weather".into(),
+                signature: None
+            },
+            ContentPart::Text("It is sunny.".into())
+        ]
+    );
+    assert_eq!(response.usage.unwrap().reasoning_tokens, 4);
+}
+
+#[test]
+fn separate_system_blocks_stay_separate_parts_and_tool_result_blocks_keep_a_line_between() {
+    let mut system = Message::system("You are terse.");
+    system
+        .content
+        .push(ContentPart::Text("Answer in English.".into()));
+    let mut result = Message::tool("call_0", "first block");
+    result.content.push(ContentPart::Text("second block".into()));
+    let body = build_request(
+        &request(vec![
+            system,
+            Message::user("hi"),
+            assistant_calling(&[("call_0", "f", "{}")]),
+            result,
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        body["systemInstruction"]["parts"],
+        json!([{"text": "You are terse."}, {"text": "Answer in English."}])
+    );
+    assert_eq!(
+        body["contents"][2]["parts"][0]["functionResponse"]["response"],
+        json!({"output": "first block\nsecond block"})
+    );
+}
