@@ -668,3 +668,178 @@ async fn streamed_thinking_keeps_its_signature_and_a_failure_mid_stream_is_an_er
     assert_eq!(events[2].1["delta"]["text"], "partial");
     assert_eq!(events[3].1["error"]["type"], "overloaded_error", "{text}");
 }
+
+// ---------------------------------------------------------------- a Claude Code conversation
+
+/// Words of every text the mock counts: system blocks, text blocks and string contents, tool results.
+fn words_of(request: &Value) -> u64 {
+    fn text_words(content: &Value) -> u64 {
+        match content {
+            Value::String(text) => text.split_whitespace().count() as u64,
+            Value::Array(blocks) => blocks
+                .iter()
+                .map(|block| match block["type"].as_str() {
+                    Some("text") => text_words(&block["text"]),
+                    Some("tool_result") => text_words(&block["content"]),
+                    _ => 0,
+                })
+                .sum(),
+            _ => 0,
+        }
+    }
+    let messages: u64 = request["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| text_words(&m["content"]))
+        .sum();
+    text_words(&request["system"]) + messages
+}
+
+/// A turn of a Claude Code session as it sends it — cached system blocks, nine tools with JSON-schema
+/// inputs, earlier turns with a parallel tool call and their results, a system reminder, a stream with
+/// a 32,000-token ceiling — replayed to every provider's mock.
+#[tokio::test]
+async fn a_claude_code_turn_replays_through_every_provider() {
+    let mock = MockUpstream::start(&[]);
+    let app = spawn_every_provider(&mock).await;
+    let recorded: Value =
+        serde_json::from_str(include_str!("fixtures/claude_code_turn.json")).unwrap();
+    let input_tokens = words_of(&recorded) + 3;
+    for (model, provider) in PROVIDERS {
+        let mut body = recorded.clone();
+        body["model"] = json!(model);
+        let res = app.admin().messages(&body).await;
+        let status = res.status();
+        let served_by = res.headers().get("x-gaia-provider").cloned();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, 200, "{model}: {text}");
+        assert_eq!(served_by.unwrap(), *provider);
+        let message = without_ids(fold(&text).unwrap_or_else(|e| panic!("{model}: {e}")));
+        // The mocks answer by their dialect's rule: Anthropic and Gemini see a last user turn holding
+        // tool results and answer the text; OpenAI-format servers see the text as the last message
+        // (tool results are messages of their own there) and call the first tool.
+        let (content, stop_reason, output_tokens) = if matches!(*provider, "anthropic" | "google") {
+            (
+                json!([{"type": "text", "text": "echo: please go ahead and fix it"}]),
+                "end_turn",
+                7,
+            )
+        } else {
+            (
+                json!([{"type": "tool_use", "id": "*", "name": "Task", "input": {"city": "Paris"}}]),
+                "tool_use",
+                1,
+            )
+        };
+        assert_eq!(message["content"], content, "{model}: {text}");
+        assert_eq!(message["stop_reason"], stop_reason, "{model}");
+        assert_eq!(
+            message["usage"],
+            json!({"input_tokens": input_tokens, "output_tokens": output_tokens,
+                   "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}),
+            "{model}: every text reached the provider, none twice"
+        );
+    }
+    request_log(&app, "api=messages&status=success", PROVIDERS.len()).await;
+}
+
+// ---------------------------------------------------------------- parallel tool calls
+
+fn openai_chunk(delta: Value, finish: Option<&str>) -> Value {
+    json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+}
+
+/// Each provider streams two tool calls of one turn in its own way — OpenAI with the fragments of the two
+/// calls interleaved, Gemini as two whole calls in one chunk, Anthropic as two blocks — and each arrives on
+/// `/v1/messages` as two complete `tool_use` blocks, in order.
+#[tokio::test]
+async fn parallel_tool_calls_from_every_dialect_arrive_complete_and_in_order() {
+    let upstream = MockServer::start().await;
+    let call = |index: u32, id: Option<&str>, name: Option<&str>, args: &str| {
+        let mut tool = json!({"index": index, "function": {"arguments": args}});
+        if let (Some(id), Some(name)) = (id, name) {
+            tool["id"] = json!(id);
+            tool["type"] = json!("function");
+            tool["function"]["name"] = json!(name);
+        }
+        json!({"tool_calls": [tool]})
+    };
+    let openai: String = [
+        openai_chunk(json!({"role": "assistant", "content": null}), None),
+        openai_chunk(call(0, Some("call_a"), Some("get_weather"), ""), None),
+        openai_chunk(call(0, None, None, "{\"city\":"), None),
+        openai_chunk(call(1, Some("call_b"), Some("get_time"), ""), None),
+        openai_chunk(call(1, None, None, "{\"tz\":\"CET\"}"), None),
+        openai_chunk(call(0, None, None, "\"Paris\"}"), None),
+        openai_chunk(json!({}), Some("tool_calls")),
+        json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+               "choices": [], "usage": {"prompt_tokens": 20, "completion_tokens": 9, "total_tokens": 29}}),
+    ]
+    .iter()
+    .map(|c| format!("data: {c}\n\n"))
+    .collect::<String>()
+        + "data: [DONE]\n\n";
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(openai, "text/event-stream"))
+        .mount(&upstream)
+        .await;
+    let gemini = format!(
+        "data: {}\n\n",
+        json!({"candidates": [{"index": 0, "finishReason": "STOP", "content": {"role": "model", "parts": [
+            {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}},
+            {"functionCall": {"name": "get_time", "args": {"tz": "CET"}}}]}}],
+            "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 9, "totalTokenCount": 29}})
+    );
+    Mock::given(method("POST"))
+        .and(path(
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(gemini, "text/event-stream"))
+        .mount(&upstream)
+        .await;
+    let anthropic = sse(&[
+        json!({"type": "message_start", "message": {"id": "msg_up", "type": "message", "role": "assistant",
+            "model": "claude-sonnet-4-5", "content": [], "stop_reason": null, "stop_sequence": null,
+            "usage": {"input_tokens": 20, "output_tokens": 1}}}),
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "toolu_a", "name": "get_weather", "input": {}}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "{\"city\":"}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "\"Paris\"}"}}),
+        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "toolu_b", "name": "get_time", "input": {}}}),
+        json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"tz\":\"CET\"}"}}),
+        json!({"type": "content_block_stop", "index": 1}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null}, "usage": {"output_tokens": 9}}),
+        json!({"type": "message_stop"}),
+    ]);
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(anthropic, "text/event-stream"))
+        .mount(&upstream)
+        .await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    let tools = json!([
+        {"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}},
+        {"name": "get_time", "input_schema": {"type": "object", "properties": {"tz": {"type": "string"}}}}]);
+    for model in [
+        "openai/gpt-4o-mini",
+        "google/gemini-2.5-flash",
+        "anthropic/claude-sonnet-4-5",
+    ] {
+        let body = json!({"model": model, "max_tokens": 100, "stream": true, "tools": tools,
+                          "messages": [{"role": "user", "content": "weather and time in Paris"}]});
+        let text = app.admin().messages(&body).await.text().await.unwrap();
+        let message = without_ids(fold(&text).unwrap_or_else(|e| panic!("{model}: {e}")));
+        assert_eq!(
+            message["content"],
+            json!([{"type": "tool_use", "id": "*", "name": "get_weather", "input": {"city": "Paris"}},
+                   {"type": "tool_use", "id": "*", "name": "get_time", "input": {"tz": "CET"}}]),
+            "{model}: {text}"
+        );
+        assert_eq!(message["stop_reason"], "tool_use", "{model}");
+        assert_eq!(message["usage"]["input_tokens"], 20, "{model}");
+        assert_eq!(message["usage"]["output_tokens"], 9, "{model}");
+    }
+}
