@@ -55,14 +55,15 @@ fn respond(error: &GaiaError, envelope: serde_json::Value) -> HttpResponse {
 /// also in `request-id`, where Anthropic's SDKs read it.
 #[derive(Debug)]
 pub struct AnthropicError {
-    pub error: GaiaError,
+    /// Boxed: handlers return it in `Result`s, which stay small.
+    pub error: Box<GaiaError>,
     pub request_id: Option<String>,
 }
 
 impl AnthropicError {
     pub fn new(error: impl Into<GaiaError>, request_id: &str) -> Self {
         Self {
-            error: error.into(),
+            error: Box::new(error.into()),
             request_id: Some(request_id.to_owned()).filter(|id| !id.is_empty()),
         }
     }

@@ -23,7 +23,7 @@ fn record(i: u64, api: InboundApi) -> NewUsageRecord {
         model_requested: "anthropic/claude-sonnet-4-5".into(),
         model_served: Some("anthropic/claude-sonnet-4-5".into()),
         provider: Some("anthropic".into()),
-        stream: i % 2 == 0,
+        stream: i.is_multiple_of(2),
         status_code: 200,
         error_code: None,
         prompt_tokens: 1000,

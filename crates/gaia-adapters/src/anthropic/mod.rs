@@ -228,10 +228,11 @@ fn media_source<'a>(
 fn assistant_blocks(message: &Message, i: usize) -> Result<Vec<Block<'_>>, GaiaError> {
     let mut blocks = content_blocks(message, i)?;
     let trailing = message.trailing_cache_control();
-    if trailing.is_some() && !message.tool_calls.is_empty() {
-        if let Some(last) = blocks.last_mut() {
-            last.cache = None;
-        }
+    if trailing.is_some()
+        && !message.tool_calls.is_empty()
+        && let Some(last) = blocks.last_mut()
+    {
+        last.cache = None;
     }
     for (k, call) in message.tool_calls.iter().enumerate() {
         let input = call_arguments(call, i, k)?;
@@ -244,10 +245,10 @@ fn assistant_blocks(message: &Message, i: usize) -> Result<Vec<Block<'_>>, GaiaE
             .into(),
         );
     }
-    if let (Some(control), false) = (trailing, message.tool_calls.is_empty()) {
-        if let Some(last) = blocks.last_mut() {
-            last.cache = Some(control);
-        }
+    if let (Some(control), false) = (trailing, message.tool_calls.is_empty())
+        && let Some(last) = blocks.last_mut()
+    {
+        last.cache = Some(control);
     }
     Ok(blocks)
 }

@@ -28,11 +28,11 @@ pub fn error_type(kind: ErrorKind) -> &'static str {
 /// GaiaRouter code follows in brackets when it says more than the type (`[organization_limit_error]`).
 pub fn error_envelope(error: &GaiaError, request_id: Option<&str>) -> Value {
     let mut message = String::new();
-    if let Some(param) = error.param.as_deref().filter(|p| !p.is_empty()) {
-        if !error.public_message().starts_with(param) {
-            message.push_str(param);
-            message.push_str(": ");
-        }
+    if let Some(param) = error.param.as_deref().filter(|p| !p.is_empty())
+        && !error.public_message().starts_with(param)
+    {
+        message.push_str(param);
+        message.push_str(": ");
     }
     message.push_str(error.public_message());
     let code = error.code();

@@ -427,15 +427,15 @@ fn parse_tools(value: Value) -> Result<Vec<Tool>, GaiaError> {
         let path = format!("tools.{i}");
         let mut obj = expect_object(item, &path)?;
         let cache_control = take_cache_control(&mut obj, &path)?;
-        if let Some(kind) = opt_string_at(&mut obj, "type", &format!("{path}.type"))? {
-            if kind != "custom" {
-                return Err(invalid(
-                    format!("{path}.type"),
-                    format!(
-                        "server tool '{kind}' is not supported; declare custom tools with an input_schema"
-                    ),
-                ));
-            }
+        if let Some(kind) = opt_string_at(&mut obj, "type", &format!("{path}.type"))?
+            && kind != "custom"
+        {
+            return Err(invalid(
+                format!("{path}.type"),
+                format!(
+                    "server tool '{kind}' is not supported; declare custom tools with an input_schema"
+                ),
+            ));
         }
         let name = required_string(&mut obj, "name", &format!("{path}.name"))?;
         let valid = !name.is_empty()
