@@ -310,7 +310,7 @@ pub(crate) fn arb_request() -> impl Strategy<Value = ChatRequest> {
                     stream,
                     include_usage,
                     extra,
-                    anthropic_beta: None,
+                    anthropic: Default::default(),
                 }
             },
         )

@@ -47,10 +47,32 @@ pub struct ChatRequest {
     /// Top-level fields we do not model (`logprobs`, `reasoning_effort`, `metadata`, …), kept verbatim so
     /// OpenAI-format providers still receive them. Other dialects ignore them: their meaning is OpenAI's.
     pub extra: Map<String, Value>,
-    /// Anthropic beta features the client opted into (its `anthropic-beta` header, comma-separated
-    /// names), passed on to Anthropic upstreams as that header; other dialects have no such switch.
+    /// What a Messages API client sent that only Anthropic understands, for Anthropic upstreams.
     #[serde(default)]
-    pub anthropic_beta: Option<String>,
+    pub anthropic: AnthropicExtras,
+}
+
+/// The parts of an Anthropic Messages request the canonical model does not hold, passed on to Anthropic
+/// upstreams as they came (specs/messages.md, M-3b) so that a request to Claude loses nothing. Other
+/// dialects ignore the fields and the beta header; they cannot run server tools, so a request carrying
+/// any is refused when it reaches one of them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnthropicExtras {
+    /// The `anthropic-beta` header (comma-separated feature names).
+    pub beta: Option<String>,
+    /// Top-level fields not modelled (`service_tier`, `context_management`, `container`, `mcp_servers`, …).
+    pub fields: Map<String, Value>,
+    /// Server tools (`web_search_20250305`, `code_execution_…`, …), each as the client wrote it.
+    pub server_tools: Vec<Value>,
+}
+
+impl AnthropicExtras {
+    /// The `type` of the first server tool, if there is one.
+    pub fn first_server_tool(&self) -> Option<&str> {
+        self.server_tools
+            .first()
+            .map(|tool| tool.get("type").and_then(Value::as_str).unwrap_or("?"))
+    }
 }
 
 impl ChatRequest {

@@ -171,6 +171,16 @@ impl Provider {
             ))
             .with_code("provider_not_configured"));
         }
+        if let Some(tool) = request.anthropic.first_server_tool()
+            && self.config.kind != ProviderKind::Anthropic
+        {
+            return Err(GaiaError::invalid_request(format!(
+                "the server tool '{tool}' runs only on Anthropic models; '{}' is served by '{}'",
+                upstream_model, self.config.name
+            ))
+            .with_param("tools")
+            .with_code("server_tool_unsupported"));
+        }
         let mut stream_request;
         let request = if request.stream != stream {
             stream_request = request.clone();

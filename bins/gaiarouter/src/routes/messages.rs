@@ -131,7 +131,7 @@ pub async fn messages(
             return Err(AnthropicError::new(e, &request_id));
         }
     };
-    request.anthropic_beta = anthropic_beta(&req);
+    request.anthropic.beta = anthropic_beta(&req);
     let meta = ResponseMeta::new(
         format!("msg_{request_id}"),
         request.model.clone(),

@@ -17,6 +17,7 @@ mod hot_path;
 mod lifecycle;
 mod messages;
 mod outage;
+mod reasoning;
 mod recording;
 mod registry;
 mod scenarios;

@@ -422,6 +422,26 @@ async fn a_key_over_its_rate_limit_gets_a_429_rate_limit_error() {
     anthropic_error(res, 429, "rate_limit_error").await;
 }
 
+#[tokio::test]
+async fn a_server_tool_is_refused_by_providers_that_cannot_run_it() {
+    let mock = MockUpstream::start(&[]);
+    let app = spawn_every_provider(&mock).await;
+    for model in ["openai/gpt-4o-mini", "google/gemini-2.5-flash"] {
+        let body = json!({"model": model, "max_tokens": 10,
+            "tools": [{"type": "web_search_20250305", "name": "web_search"}],
+            "messages": [{"role": "user", "content": "news?"}]});
+        let message = anthropic_error(
+            app.admin().messages(&body).await,
+            400,
+            "invalid_request_error",
+        )
+        .await;
+        assert!(message.starts_with("tools: "), "{message}");
+        assert!(message.contains("web_search_20250305"), "{message}");
+        assert!(message.ends_with("[server_tool_unsupported]"), "{message}");
+    }
+}
+
 // ---------------------------------------------------------------- count_tokens
 
 #[tokio::test]
@@ -510,7 +530,9 @@ async fn an_anthropic_upstream_gets_thinking_signatures_and_cache_breakpoints_un
             "system": [{"type": "text", "text": "You are terse."},
                        {"type": "text", "text": "Long project rules.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
             "tools": [{"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"},
-                       "cache_control": {"type": "ephemeral"}}],
+                       "cache_control": {"type": "ephemeral"}},
+                      {"type": "web_search_20250305", "name": "web_search", "max_uses": 2}],
+            "service_tier": "auto",
             "stop_sequences": ["END"], "metadata": {"user_id": "u-42"},
             "messages": [
                 {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?", "cache_control": {"type": "ephemeral"}}]},
@@ -567,6 +589,12 @@ async fn an_anthropic_upstream_gets_thinking_signatures_and_cache_breakpoints_un
     assert_eq!(result["type"], "tool_result", "{sent}");
     assert_eq!(result["is_error"], true, "{sent}");
     assert_eq!(sent["stop_sequences"], json!(["END"]));
+    // What only Anthropic understands goes through as it came: server tools, unknown fields.
+    assert_eq!(
+        sent["tools"][1],
+        json!({"type": "web_search_20250305", "name": "web_search", "max_uses": 2})
+    );
+    assert_eq!(sent["service_tier"], "auto");
     assert_eq!(sent["metadata"]["user_id"], "u-42");
 
     // Cache reads and writes are recorded apart, and priced as Anthropic bills them: $3 / M input,

@@ -114,12 +114,13 @@ fn body<'a>(
         stop: &request.stop,
         user: request.user.as_deref(),
         tools: &request.tools,
-        tool_choice: if request.tools.is_empty() {
+        tool_choice: if request.tools.is_empty() && request.anthropic.server_tools.is_empty() {
             None
         } else {
             tool_choice(request)
         },
         stream: request.stream,
+        extras: &request.anthropic,
     })
 }
 

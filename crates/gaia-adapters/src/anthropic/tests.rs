@@ -645,7 +645,9 @@ fn cumulative_usage_in_message_delta_replaces_the_start_counts() {
 #[test]
 fn a_tool_result_of_several_text_blocks_keeps_them_as_blocks() {
     let mut result = Message::tool("toolu_1", "first block");
-    result.content.push(ContentPart::Text("second block".into()));
+    result
+        .content
+        .push(ContentPart::Text("second block".into()));
     let body = build_request(
         &request(vec![
             Message::user("hi"),

@@ -4,11 +4,11 @@
 
 use std::borrow::Cow;
 
-use gaia_core::{CacheControl, ImageSource, Tool};
+use gaia_core::{AnthropicExtras, CacheControl, ImageSource, Tool};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use crate::util::{CacheControlWire, SeqOf};
+use crate::util::CacheControlWire;
 
 /// The whole body; built (and validated) by [`super::body`].
 pub(super) struct Body<'a> {
@@ -26,6 +26,9 @@ pub(super) struct Body<'a> {
     pub(super) tools: &'a [Tool],
     pub(super) tool_choice: Option<Value>,
     pub(super) stream: bool,
+    /// What a Messages API client sent that only Anthropic understands: server tools (after the custom
+    /// ones) and top-level fields, written as they came.
+    pub(super) extras: &'a AnthropicExtras,
 }
 
 impl Serialize for Body<'_> {
@@ -58,14 +61,19 @@ impl Serialize for Body<'_> {
         if let Some(user) = self.user {
             map.serialize_entry("metadata", &Metadata { user_id: user })?;
         }
-        if !self.tools.is_empty() {
-            map.serialize_entry("tools", &SeqOf(self.tools, OutTool))?;
+        let server_tools = &self.extras.server_tools;
+        if !self.tools.is_empty() || !server_tools.is_empty() {
+            map.serialize_entry("tools", &AllTools(self.tools, server_tools))?;
             if let Some(choice) = &self.tool_choice {
                 map.serialize_entry("tool_choice", choice)?;
             }
         }
         if self.stream {
             map.serialize_entry("stream", &true)?;
+        }
+        // Only fields the canonical request does not model are here, so none repeats a key above.
+        for (key, value) in &self.extras.fields {
+            map.serialize_entry(key, value)?;
         }
         map.end()
     }
@@ -239,6 +247,23 @@ impl Serialize for Source<'_> {
             }
         }
         map.end()
+    }
+}
+
+/// The custom tools, then the server tools as the client wrote them.
+struct AllTools<'a>(&'a [Tool], &'a [Value]);
+
+impl Serialize for AllTools<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len() + self.1.len()))?;
+        for tool in self.0 {
+            seq.serialize_element(&OutTool(tool))?;
+        }
+        for tool in self.1 {
+            seq.serialize_element(tool)?;
+        }
+        seq.end()
     }
 }
 

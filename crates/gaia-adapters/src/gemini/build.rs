@@ -43,17 +43,14 @@ fn turns(messages: &[Message]) -> Result<(Vec<Part<'_>>, Vec<Content<'_>>), Gaia
     for (i, message) in messages.iter().enumerate() {
         match message.role {
             // One part per block, so separate blocks stay separate.
-            Role::System | Role::Developer => system.extend(
-                message
-                    .content
-                    .iter()
-                    .filter_map(|part| match part {
-                        ContentPart::Text(text) if !text.is_empty() => {
-                            Some(Part::Text(Cow::Borrowed(text.as_str())))
-                        }
-                        _ => None,
-                    }),
-            ),
+            Role::System | Role::Developer => {
+                system.extend(message.content.iter().filter_map(|part| match part {
+                    ContentPart::Text(text) if !text.is_empty() => {
+                        Some(Part::Text(Cow::Borrowed(text.as_str())))
+                    }
+                    _ => None,
+                }))
+            }
             Role::User => push_content(&mut contents, "user", user_parts(message, i)?),
             Role::Assistant => {
                 for call in &message.tool_calls {

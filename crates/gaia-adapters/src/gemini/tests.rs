@@ -841,15 +841,15 @@ fn separate_system_blocks_stay_separate_parts_and_tool_result_blocks_keep_a_line
         .content
         .push(ContentPart::Text("Answer in English.".into()));
     let mut result = Message::tool("call_0", "first block");
-    result.content.push(ContentPart::Text("second block".into()));
-    let body = build_request(
-        &request(vec![
-            system,
-            Message::user("hi"),
-            assistant_calling(&[("call_0", "f", "{}")]),
-            result,
-        ]),
-    )
+    result
+        .content
+        .push(ContentPart::Text("second block".into()));
+    let body = build_request(&request(vec![
+        system,
+        Message::user("hi"),
+        assistant_calling(&[("call_0", "f", "{}")]),
+        result,
+    ]))
     .unwrap();
     assert_eq!(
         body["systemInstruction"]["parts"],

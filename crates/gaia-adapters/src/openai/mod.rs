@@ -5,8 +5,12 @@
 //! - outbound: [`encode_request`] writes the body for OpenAI itself or a third-party server straight to bytes
 //!   ([`build_request`] / [`build_compatible_request`] give the same document as a `Value`), then
 //!   [`parse_response`] / [`OpenAiStreamDecoder`], and [`parse_error`] for error bodies.
+//!
+//! Reasoning travels as text in `reasoning_content` (or OpenRouter's `reasoning`) and, with its signatures
+//! and encrypted blocks, as OpenRouter's `reasoning_details` (see `reasoning.rs`), both ways.
 
 mod out;
+mod reasoning;
 mod request;
 mod stream;
 mod upstream;
@@ -15,9 +19,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-use gaia_core::{
-    ChatRequest, ChatResponse, Choice, ContentPart, FinishReason, GaiaError, ToolCall, Usage,
-};
+use gaia_core::{ChatRequest, ChatResponse, Choice, FinishReason, GaiaError, ToolCall, Usage};
 use serde_json::Value;
 
 use crate::codec::ResponseMeta;
@@ -90,45 +92,7 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
         .choices
         .into_iter()
         .zip(0u32..)
-        .map(|(choice, position)| {
-            let message = choice.message;
-            let reasoning = message.reasoning_content.or(message.reasoning);
-            let mut text = message
-                .content
-                .as_ref()
-                .map(content_text)
-                .unwrap_or_default();
-            if text.is_empty() {
-                // A refusal is what the user gets to read instead of an answer.
-                text = message.refusal.unwrap_or_default();
-            }
-            let tool_calls = message
-                .tool_calls
-                .into_iter()
-                .zip(0u32..)
-                .map(|(call, k)| ToolCall {
-                    id: call.id.unwrap_or_else(|| format!("call_{position}_{k}")),
-                    name: call.function.name.unwrap_or_default(),
-                    arguments: call.function.arguments.unwrap_or_default(),
-                })
-                .collect();
-            let mut answer = Choice::assistant(
-                choice.index.unwrap_or(position),
-                text,
-                tool_calls,
-                choice.finish_reason.as_deref().map(finish_reason),
-            );
-            if let Some(reasoning) = reasoning.filter(|r| !r.is_empty()) {
-                answer.message.content.insert(
-                    0,
-                    ContentPart::Thinking {
-                        text: reasoning,
-                        signature: None,
-                    },
-                );
-            }
-            answer
-        })
+        .map(|(choice, position)| convert_choice(choice, position))
         .collect();
     Ok(ChatResponse {
         id: completion.id.unwrap_or_else(|| meta.id.clone()),
@@ -137,6 +101,47 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
         choices,
         usage: completion.usage.map(|usage| convert_usage(&usage)),
     })
+}
+
+/// One choice of a `chat.completion`: reasoning parts first, then the text (or refusal) and tool calls.
+fn convert_choice(choice: wire::CompletionChoice, position: u32) -> Choice {
+    let message = choice.message;
+    // OpenRouter sends the text both as `reasoning` and in `reasoning_details`: it is read once.
+    let reasoning = reasoning::message_parts(
+        message
+            .reasoning_details
+            .into_iter()
+            .filter_map(reasoning::wire_detail)
+            .collect(),
+        message.reasoning_content.or(message.reasoning),
+    );
+    let mut text = message
+        .content
+        .as_ref()
+        .map(content_text)
+        .unwrap_or_default();
+    if text.is_empty() {
+        // A refusal is what the user gets to read instead of an answer.
+        text = message.refusal.unwrap_or_default();
+    }
+    let tool_calls = message
+        .tool_calls
+        .into_iter()
+        .zip(0u32..)
+        .map(|(call, k)| ToolCall {
+            id: call.id.unwrap_or_else(|| format!("call_{position}_{k}")),
+            name: call.function.name.unwrap_or_default(),
+            arguments: call.function.arguments.unwrap_or_default(),
+        })
+        .collect();
+    let mut answer = Choice::assistant(
+        choice.index.unwrap_or(position),
+        text,
+        tool_calls,
+        choice.finish_reason.as_deref().map(finish_reason),
+    );
+    answer.message.content.splice(0..0, reasoning);
+    answer
 }
 
 /// Text of a message `content`: a string, or the text parts of an array.
@@ -175,7 +180,11 @@ fn convert_usage(usage: &wire::WireUsage) -> Usage {
             .as_ref()
             .and_then(|details| details.cached_tokens)
             .unwrap_or(0),
-        cache_creation_tokens: 0,
+        cache_creation_tokens: usage
+            .prompt_tokens_details
+            .as_ref()
+            .and_then(|details| details.cache_write_tokens)
+            .unwrap_or(0),
         reasoning_tokens: usage
             .completion_tokens_details
             .as_ref()

@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use gaia_core::{ChatResponse, ContentPart, FinishReason, Message, ToolCall, Usage};
 use serde::Serialize;
 
+use super::reasoning::{DetailView, detail_views};
+
 #[derive(Serialize)]
 pub(super) struct Completion<'a> {
     id: &'a str,
@@ -54,9 +56,13 @@ struct AssistantMessage<'a> {
     role: &'static str,
     /// `null` for a turn that only calls tools.
     content: Option<Cow<'a, str>>,
-    /// The model's reasoning, as DeepSeek and OpenRouter send it; absent when there is none.
+    /// The model's reasoning text, as DeepSeek sends it; absent when there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     reasoning_content: Option<String>,
+    /// The reasoning blocks with their signatures and encrypted reasoning, as OpenRouter sends them, for the
+    /// client to send back on its next turn; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    reasoning_details: Vec<DetailView<'a>>,
     refusal: (),
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_calls: Vec<OutToolCall<'a>>,
@@ -82,6 +88,8 @@ impl<'a> AssistantMessage<'a> {
             role: "assistant",
             content,
             reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
+            // The provider's own format is not kept with the parts.
+            reasoning_details: detail_views(&message.content, "unknown"),
             refusal: (),
             tool_calls: message.tool_calls.iter().map(OutToolCall::from).collect(),
         }
@@ -127,6 +135,14 @@ pub(super) struct OutUsage {
 #[derive(Serialize)]
 struct CachedTokens {
     cached_tokens: u64,
+    /// Tokens written to a prompt cache (Anthropic's cache writes), under OpenRouter's name; only when
+    /// there were some, so answers without them keep OpenAI's exact shape.
+    #[serde(skip_serializing_if = "is_zero")]
+    cache_write_tokens: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -142,6 +158,7 @@ impl From<&Usage> for OutUsage {
             total_tokens: usage.total_tokens,
             prompt_tokens_details: CachedTokens {
                 cached_tokens: usage.cached_tokens,
+                cache_write_tokens: usage.cache_creation_tokens,
             },
             completion_tokens_details: ReasoningTokens {
                 reasoning_tokens: usage.reasoning_tokens,

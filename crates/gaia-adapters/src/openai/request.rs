@@ -5,6 +5,7 @@
 //! model are kept in `extra` instead of being rejected or lost.
 
 mod messages;
+mod reasoning;
 mod tools;
 
 use gaia_core::{ChatRequest, GaiaError, Reasoning, ReasoningEffort, ResponseFormat};
@@ -83,7 +84,7 @@ pub fn parse_request(body: &[u8]) -> Result<ChatRequest, GaiaError> {
         stream: opt_bool(&mut obj, "stream")?.unwrap_or(false),
         include_usage,
         extra: obj,
-        anthropic_beta: None,
+        anthropic: Default::default(),
     })
 }
 

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use gaia_core::{GaiaError, StreamEvent, Usage};
 
 use super::out::OutUsage;
+use super::reasoning::{self, BlockCounter};
 use super::{DIALECT, convert_usage, finish_reason, wire};
 use crate::codec::{ResponseMeta, StreamDecoder, StreamEncoder};
 use crate::sse::SseEvent;
@@ -76,9 +77,12 @@ impl OpenAiStreamDecoder {
         self.open_choices.insert(choice);
         let delta = choice_chunk.delta;
         let reasoning = delta.reasoning_content.or(delta.reasoning);
-        if let Some(text) = reasoning.filter(|text| !text.is_empty()) {
+        let reasoning = reasoning.filter(|text| !text.is_empty());
+        let text_sent = reasoning.is_some();
+        if let Some(text) = reasoning {
             out.push(StreamEvent::ReasoningDelta { choice, text });
         }
+        reasoning::push_detail_events(choice, delta.reasoning_details, text_sent, out);
         for text in [delta.content, delta.refusal].into_iter().flatten() {
             if !text.is_empty() {
                 out.push(StreamEvent::TextDelta { choice, text });
@@ -182,6 +186,12 @@ impl StreamDecoder for OpenAiStreamDecoder {
 ///
 /// The common id/created/model prefix is rendered once; each frame is then appended straight into the
 /// caller's buffer, so a delta costs one escape pass over its text and no intermediate JSON values.
+///
+/// Reasoning text streams as `delta.reasoning_content`, as DeepSeek sends it. A reasoning block's signature
+/// and encrypted reasoning go in `delta.reasoning_details` (OpenRouter's field), without the text again:
+/// `[{"type":"reasoning.text","signature":…,"index":N}]` closes block N, and
+/// `[{"type":"reasoning.encrypted","data":…,"index":N}]` is block N, N counting a choice's blocks from 0.
+/// A client rebuilds block N from the `reasoning_content` text since block N-1 and its signature.
 #[derive(Debug)]
 pub struct OpenAiStreamEncoder {
     model: String,
@@ -190,6 +200,7 @@ pub struct OpenAiStreamEncoder {
     /// `data: {"id":…,"object":"chat.completion.chunk","created":…,"model":…,` — ready to append to.
     prefix: String,
     role_sent: Vec<u32>,
+    reasoning_blocks: BlockCounter,
     usage: Option<Usage>,
     ended: bool,
 }
@@ -204,6 +215,7 @@ impl OpenAiStreamEncoder {
             fixed_id: None,
             prefix: String::new(),
             role_sent: Vec::new(),
+            reasoning_blocks: BlockCounter::default(),
             usage: None,
             ended: false,
         }
@@ -303,6 +315,20 @@ impl OpenAiStreamEncoder {
         self.close_delta(out, None);
     }
 
+    /// A one-entry `reasoning_details` delta: `{"type":kind,"{key}":"{value}","index":index}`.
+    fn write_detail(&mut self, out: &mut String, choice: u32, entry: [&str; 3], index: u32) {
+        let [kind, key, value] = entry;
+        self.open_delta(out, choice);
+        out.push_str("\"reasoning_details\":[{\"type\":\"");
+        out.push_str(kind);
+        out.push_str("\",\"");
+        out.push_str(key);
+        out.push_str("\":");
+        push_json_str(out, value);
+        let _ = write!(out, ",\"index\":{index}}}]");
+        self.close_delta(out, None);
+    }
+
     fn write_tool_call_start(
         &mut self,
         out: &mut String,
@@ -367,7 +393,19 @@ impl StreamEncoder for OpenAiStreamEncoder {
             }
             // The field DeepSeek and most compatible servers use; OpenAI clients ignore it.
             StreamEvent::ReasoningDelta { choice, text } => {
+                if !text.is_empty() {
+                    self.reasoning_blocks.text(*choice);
+                }
                 self.write_text(out, *choice, "reasoning_content", text);
+            }
+            StreamEvent::ReasoningSignature { choice, signature } => {
+                let index = self.reasoning_blocks.signature(*choice);
+                let entry = ["reasoning.text", "signature", signature];
+                self.write_detail(out, *choice, entry, index);
+            }
+            StreamEvent::RedactedReasoning { choice, data } => {
+                let index = self.reasoning_blocks.encrypted(*choice);
+                self.write_detail(out, *choice, ["reasoning.encrypted", "data", data], index);
             }
             StreamEvent::ToolCallStart {
                 choice,
@@ -387,11 +425,8 @@ impl StreamEncoder for OpenAiStreamEncoder {
             StreamEvent::Usage(usage) => self.usage = Some(*usage),
             StreamEvent::Error(error) => self.write_error(out, error),
             StreamEvent::Done => self.write_done(out),
-            // Chat Completions has no field for reasoning signatures, encrypted reasoning or the matched
-            // stop sequence.
-            StreamEvent::ReasoningSignature { .. }
-            | StreamEvent::RedactedReasoning { .. }
-            | StreamEvent::StopSequence { .. } => {}
+            // Chat Completions has no field for the matched stop sequence.
+            StreamEvent::StopSequence { .. } => {}
         }
     }
 }

@@ -925,7 +925,7 @@ fn encode_response_has_the_exact_chat_completion_shape() {
                 "prompt_tokens": 20,
                 "completion_tokens": 10,
                 "total_tokens": 30,
-                "prompt_tokens_details": { "cached_tokens": 5 },
+                "prompt_tokens_details": { "cached_tokens": 5, "cache_write_tokens": 7 },
                 "completion_tokens_details": { "reasoning_tokens": 3 }
             }
         })
@@ -1435,6 +1435,11 @@ fn arb_event() -> impl Strategy<Value = StreamEvent> {
         (0u32..3, "\\PC{0,12}").prop_map(|(choice, text)| StreamEvent::TextDelta { choice, text }),
         (0u32..3, "\\PC{0,12}")
             .prop_map(|(choice, text)| StreamEvent::ReasoningDelta { choice, text }),
+        (0u32..3, "\\PC{0,12}").prop_map(|(choice, signature)| {
+            StreamEvent::ReasoningSignature { choice, signature }
+        }),
+        (0u32..3, "\\PC{0,12}")
+            .prop_map(|(choice, data)| StreamEvent::RedactedReasoning { choice, data }),
         (0u32..3, 0u32..3, "\\PC{0,8}", "\\PC{0,8}").prop_map(|(choice, index, id, name)| {
             StreamEvent::ToolCallStart {
                 choice,
@@ -1523,4 +1528,573 @@ fn integers_written_as_numbers_without_a_fraction_are_integers() {
             "{key}={value}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reasoning blocks: `reasoning_details`
+// ---------------------------------------------------------------------------------------------------
+
+fn signed(text: &str, signature: &str) -> ContentPart {
+    ContentPart::Thinking {
+        text: text.into(),
+        signature: Some(signature.into()),
+    }
+}
+
+fn unsigned(text: &str) -> ContentPart {
+    ContentPart::Thinking {
+        text: text.into(),
+        signature: None,
+    }
+}
+
+fn redacted(data: &str) -> ContentPart {
+    ContentPart::RedactedThinking { data: data.into() }
+}
+
+/// An assistant turn with two signed thinking blocks and a redacted one, then its answer and a call.
+fn reasoning_turn() -> Message {
+    Message {
+        content: vec![
+            signed("First, the city.", "sig-1"),
+            signed(" Then the weather.", "sig-2"),
+            redacted("ENCRYPTED=="),
+            ContentPart::Text("Checking.".into()),
+        ],
+        tool_calls: vec![ToolCall {
+            id: "call_1".into(),
+            name: "get_weather".into(),
+            arguments: "{\"city\":\"Paris\"}".into(),
+        }],
+        ..Message::assistant("")
+    }
+}
+
+#[test]
+fn reasoning_blocks_survive_a_round_trip_through_a_chat_completion() {
+    let turn = reasoning_turn();
+    let response = ChatResponse {
+        id: "chatcmpl-1".into(),
+        created: 1,
+        model: "claude".into(),
+        choices: vec![Choice {
+            message: turn.clone(),
+            ..Choice::assistant(0, String::new(), Vec::new(), Some(FinishReason::ToolCalls))
+        }],
+        usage: None,
+    };
+    let body = encode_response(&response, "anthropic/claude-sonnet-4-5");
+    let message = &body["choices"][0]["message"];
+    assert_eq!(
+        message["reasoning_content"],
+        "First, the city. Then the weather."
+    );
+    assert_eq!(
+        message["reasoning_details"],
+        json!([
+            { "type": "reasoning.text", "text": "First, the city.", "signature": "sig-1", "format": "unknown", "index": 0 },
+            { "type": "reasoning.text", "text": " Then the weather.", "signature": "sig-2", "format": "unknown", "index": 1 },
+            { "type": "reasoning.encrypted", "data": "ENCRYPTED==", "format": "unknown", "index": 2 }
+        ])
+    );
+    let bytes = encode_response_bytes(&response, "m", "chatcmpl-1").unwrap();
+    let from_bytes: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        from_bytes["choices"][0]["message"]["reasoning_details"],
+        message["reasoning_details"]
+    );
+
+    let next_turn = json!({ "model": "m", "messages": [
+        { "role": "user", "content": "Weather in Paris?" },
+        message,
+        { "role": "tool", "tool_call_id": "call_1", "content": "sunny" }
+    ] });
+    let request = parse(next_turn).unwrap();
+    assert_eq!(request.messages[1], turn);
+}
+
+#[test]
+fn answers_without_reasoning_have_no_reasoning_fields() {
+    let response = ChatResponse {
+        id: "x".into(),
+        created: 1,
+        model: "m".into(),
+        choices: vec![Choice::assistant(0, "hi".into(), Vec::new(), None)],
+        usage: None,
+    };
+    let message = &encode_response(&response, "m")["choices"][0]["message"];
+    assert_eq!(
+        message,
+        &json!({ "role": "assistant", "content": "hi", "refusal": null })
+    );
+}
+
+#[test]
+fn reasoning_content_alone_is_one_unsigned_block_before_the_text() {
+    let request = parse(json!({ "model": "m", "messages": [
+        { "role": "user", "content": "hi" },
+        { "role": "assistant", "content": "hello", "reasoning_content": "greet back" },
+        { "role": "assistant", "content": "again", "reasoning": "OpenRouter's name" },
+        { "role": "user", "content": "x", "reasoning_content": "not read on user turns", "reasoning_details": 5 }
+    ] }))
+    .unwrap();
+    assert_eq!(
+        request.messages[1].content,
+        vec![unsigned("greet back"), ContentPart::Text("hello".into())]
+    );
+    assert_eq!(
+        request.messages[2].content,
+        vec![
+            unsigned("OpenRouter's name"),
+            ContentPart::Text("again".into())
+        ]
+    );
+    assert_eq!(request.messages[3], Message::user("x"));
+}
+
+#[test]
+fn client_reasoning_details_merge_by_index_and_skip_unknown_types() {
+    let details = json!([
+        { "type": "reasoning.text", "text": "a", "index": 0, "format": "anthropic-claude-v1" },
+        { "type": "reasoning.text", "text": "b", "index": 0 },
+        { "type": "reasoning.text", "signature": "sig-ab", "index": 0, "id": null },
+        { "type": "reasoning.future", "whatever": [1, 2] },
+        { "type": "reasoning.encrypted", "data": "E", "index": 1.0 },
+        { "type": "reasoning.summary", "summary": "s1", "index": 2 },
+        { "type": "reasoning.summary", "summary": "s2", "index": 2 },
+        { "type": "reasoning.text", "text": "no index" },
+        { "type": "reasoning.text", "text": " twice" },
+        { "type": "reasoning.text", "text": "", "signature": "" }
+    ]);
+    let request = parse(json!({ "model": "m", "messages": [
+        { "role": "user", "content": "hi" },
+        { "role": "assistant", "content": null, "reasoning_details": details,
+          "reasoning_content": "the same text again", "tool_calls": [
+            { "id": "c", "type": "function", "function": { "name": "f", "arguments": "{}" } }
+        ] }
+    ] }))
+    .unwrap();
+    assert_eq!(
+        request.messages[1].content,
+        vec![
+            signed("ab", "sig-ab"),
+            redacted("E"),
+            unsigned("s1s2"),
+            unsigned("no index"),
+            unsigned(" twice"),
+        ]
+    );
+}
+
+/// A client that streamed its answer may send the details as they came: a signature without the text,
+/// which then is its `reasoning_content`.
+#[test]
+fn details_that_only_sign_take_their_text_from_reasoning_content() {
+    let request = parse(json!({ "model": "m", "messages": [
+        { "role": "user", "content": "hi" },
+        { "role": "assistant", "content": "hello", "reasoning_content": "greet back",
+          "reasoning_details": [{ "type": "reasoning.text", "signature": "sig", "index": 0 }] },
+        { "role": "assistant", "content": "bye", "reasoning_content": "visible",
+          "reasoning_details": [{ "type": "reasoning.encrypted", "data": "E", "index": 0 }] }
+    ] }))
+    .unwrap();
+    assert_eq!(
+        request.messages[1].content,
+        vec![
+            signed("greet back", "sig"),
+            ContentPart::Text("hello".into())
+        ]
+    );
+    assert_eq!(
+        request.messages[2].content,
+        vec![
+            unsigned("visible"),
+            redacted("E"),
+            ContentPart::Text("bye".into())
+        ]
+    );
+}
+
+#[test]
+fn malformed_reasoning_details_are_400s_that_name_the_path() {
+    let turn = |fields: Value| {
+        let mut message = json!({ "role": "assistant", "content": "ok" });
+        for (key, value) in fields.as_object().unwrap() {
+            message[key] = value.clone();
+        }
+        json!({ "model": "m", "messages": [
+            { "role": "system", "content": "s" }, { "role": "user", "content": "u" }, message
+        ] })
+    };
+    let details = |entry: Value| turn(json!({ "reasoning_details": [entry] }));
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            turn(json!({ "reasoning_details": "x" })),
+            "messages[2].reasoning_details",
+        ),
+        (
+            turn(json!({ "reasoning_details": { "type": "reasoning.text" } })),
+            "messages[2].reasoning_details",
+        ),
+        (details(json!("text")), "messages[2].reasoning_details[0]"),
+        (
+            details(json!({ "text": "no type" })),
+            "messages[2].reasoning_details[0].type",
+        ),
+        (
+            details(json!({ "type": 1 })),
+            "messages[2].reasoning_details[0].type",
+        ),
+        (
+            details(json!({ "type": "reasoning.text", "text": 1 })),
+            "messages[2].reasoning_details[0].text",
+        ),
+        (
+            details(json!({ "type": "reasoning.text", "text": "t", "signature": ["s"] })),
+            "messages[2].reasoning_details[0].signature",
+        ),
+        (
+            details(json!({ "type": "reasoning.text", "text": "t", "index": "0" })),
+            "messages[2].reasoning_details[0].index",
+        ),
+        (
+            details(json!({ "type": "reasoning.text", "text": "t", "index": -1 })),
+            "messages[2].reasoning_details[0].index",
+        ),
+        (
+            details(json!({ "type": "reasoning.text", "text": "t", "index": 0.5 })),
+            "messages[2].reasoning_details[0].index",
+        ),
+        (
+            details(json!({ "type": "reasoning.encrypted" })),
+            "messages[2].reasoning_details[0].data",
+        ),
+        (
+            details(json!({ "type": "reasoning.encrypted", "data": false })),
+            "messages[2].reasoning_details[0].data",
+        ),
+        (
+            details(json!({ "type": "reasoning.summary", "text": "not summary" })),
+            "messages[2].reasoning_details[0].summary",
+        ),
+        (
+            turn(json!({ "reasoning_content": 3 })),
+            "messages[2].reasoning_content",
+        ),
+        (
+            turn(json!({ "reasoning": { "effort": "high" } })),
+            "messages[2].reasoning",
+        ),
+    ];
+    for (body, param) in cases {
+        let err = parse(body.clone()).unwrap_err();
+        assert_eq!(err.status(), 400, "{body}");
+        assert_eq!(err.param.as_deref(), Some(param), "{body}");
+    }
+    let second = turn(json!({ "reasoning_details": [
+        { "type": "reasoning.text", "text": "ok" }, { "type": "reasoning.encrypted", "data": 1 }
+    ] }));
+    assert_eq!(
+        parse(second).unwrap_err().param.as_deref(),
+        Some("messages[2].reasoning_details[1].data")
+    );
+}
+
+fn reasoning_request() -> ChatRequest {
+    ChatRequest::new(
+        "m",
+        vec![
+            Message::user("Weather in Paris?"),
+            Message {
+                content: vec![unsigned("Unsigned, from elsewhere.")]
+                    .into_iter()
+                    .chain(reasoning_turn().content)
+                    .collect(),
+                ..reasoning_turn()
+            },
+            Message::tool("call_1", "sunny"),
+        ],
+    )
+}
+
+#[test]
+fn openrouter_gets_reasoning_back_as_reasoning_details() {
+    let request = reasoning_request();
+    let body = build(&request, "google/gemini-2.5-pro", Flavor::OpenRouter);
+    let assistant = &body["messages"][1];
+    assert_eq!(assistant["content"], "Checking.");
+    assert_eq!(
+        assistant["reasoning_details"],
+        json!([
+            { "type": "reasoning.text", "text": "Unsigned, from elsewhere.", "format": "google-gemini-v1", "index": 0 },
+            { "type": "reasoning.text", "text": "First, the city.", "signature": "sig-1", "format": "google-gemini-v1", "index": 1 },
+            { "type": "reasoning.text", "text": " Then the weather.", "signature": "sig-2", "format": "google-gemini-v1", "index": 2 },
+            { "type": "reasoning.encrypted", "data": "ENCRYPTED==", "format": "google-gemini-v1", "index": 3 }
+        ])
+    );
+    assert!(body["messages"][0].get("reasoning_details").is_none());
+    assert!(body["messages"][2].get("reasoning_details").is_none());
+
+    // Anthropic rejects thinking without a valid signature: unsigned text is not sent to it.
+    let body = build(&request, "anthropic/claude-sonnet-4.5", Flavor::OpenRouter);
+    assert_eq!(
+        body["messages"][1]["reasoning_details"],
+        json!([
+            { "type": "reasoning.text", "text": "First, the city.", "signature": "sig-1", "format": "anthropic-claude-v1", "index": 0 },
+            { "type": "reasoning.text", "text": " Then the weather.", "signature": "sig-2", "format": "anthropic-claude-v1", "index": 1 },
+            { "type": "reasoning.encrypted", "data": "ENCRYPTED==", "format": "anthropic-claude-v1", "index": 2 }
+        ])
+    );
+    let body = build(&request, "deepseek/deepseek-r1", Flavor::OpenRouter);
+    assert_eq!(
+        body["messages"][1]["reasoning_details"][0]["format"],
+        "unknown"
+    );
+
+    let only_unsigned = ChatRequest::new(
+        "m",
+        vec![Message {
+            content: vec![unsigned("x"), ContentPart::Text("y".into())],
+            ..Message::assistant("")
+        }],
+    );
+    let body = build(
+        &only_unsigned,
+        "anthropic/claude-sonnet-4.5",
+        Flavor::OpenRouter,
+    );
+    assert_eq!(
+        body["messages"][0],
+        json!({ "role": "assistant", "content": "y" })
+    );
+}
+
+#[test]
+fn openai_and_compatible_servers_get_no_reasoning_back() {
+    let request = reasoning_request();
+    for flavor in [Flavor::OpenAi, Flavor::Compatible] {
+        let bytes = encode_request(&request, "anthropic/claude-sonnet-4.5", flavor).unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            body["messages"][1],
+            json!({ "role": "assistant", "content": "Checking.", "tool_calls": [
+                { "id": "call_1", "type": "function", "function": { "name": "get_weather", "arguments": "{\"city\":\"Paris\"}" } }
+            ] }),
+            "{flavor:?}"
+        );
+    }
+}
+
+#[test]
+fn an_openrouter_answer_with_reasoning_and_reasoning_details_is_read_once() {
+    let body = json!({
+        "id": "gen-1", "created": 5, "model": "anthropic/claude-sonnet-4.5",
+        "choices": [{ "index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": "",
+            "reasoning": "First, the city. Then the weather.",
+            "reasoning_details": [
+                { "type": "reasoning.text", "text": "First, the city.", "signature": "sig-1", "format": "anthropic-claude-v1", "index": 0 },
+                { "type": "reasoning.text", "text": " Then the weather.", "signature": "sig-2", "format": "anthropic-claude-v1", "index": 1 },
+                { "type": "reasoning.encrypted", "data": "ENCRYPTED==", "format": "anthropic-claude-v1", "index": 2 },
+                { "type": "reasoning.new_kind", "stuff": 1 },
+                "not an object"
+            ],
+            "tool_calls": [{ "id": "call_1", "type": "function", "function": { "name": "get_weather", "arguments": "{\"city\":\"Paris\"}" } }]
+        } }]
+    });
+    let response = parse_response(body.to_string().as_bytes(), &meta()).unwrap();
+    let mut expected = reasoning_turn();
+    expected
+        .content
+        .retain(|part| !matches!(part, ContentPart::Text(_)));
+    assert_eq!(response.choices[0].message, expected);
+
+    // Without details, the reasoning string is the one unsigned block.
+    let plain = json!({ "choices": [{ "message": { "content": "a", "reasoning": "r" } }] });
+    let response = parse_response(plain.to_string().as_bytes(), &meta()).unwrap();
+    assert_eq!(
+        response.choices[0].message.content,
+        vec![unsigned("r"), ContentPart::Text("a".into())]
+    );
+}
+
+#[test]
+fn an_openrouter_stream_with_reasoning_and_reasoning_details_is_read_once() {
+    let delta = |delta: Value| chunk(json!({ "choices": [{ "index": 0, "delta": delta }] }));
+    let text = |text: &str| json!({ "type": "reasoning.text", "text": text, "format": "anthropic-claude-v1", "index": 0 });
+    let transcript = [
+        delta(
+            json!({ "role": "assistant", "reasoning": "First,", "reasoning_details": [text("First,")] }),
+        ),
+        delta(json!({ "reasoning": " the city.", "reasoning_details": [text(" the city.")] })),
+        delta(
+            json!({ "reasoning_details": [{ "type": "reasoning.text", "signature": "sig-1", "index": 0 }] }),
+        ),
+        delta(
+            json!({ "reasoning_details": [{ "type": "reasoning.encrypted", "data": "ENCRYPTED==", "index": 1 }] }),
+        ),
+        // Details alone carry their text.
+        delta(
+            json!({ "reasoning_details": [{ "type": "reasoning.summary", "summary": "Sum", "index": 2 }, { "type": "reasoning.unknown" }] }),
+        ),
+        delta(json!({ "content": "Sunny." })),
+    ];
+    let mut decoder = OpenAiStreamDecoder::new(meta());
+    let mut events = Vec::new();
+    for event in &transcript {
+        events.extend(decoder.decode(event).unwrap());
+    }
+    let reasoning = |text: &str| StreamEvent::ReasoningDelta {
+        choice: 0,
+        text: text.into(),
+    };
+    assert_eq!(
+        events[1..],
+        [
+            reasoning("First,"),
+            reasoning(" the city."),
+            StreamEvent::ReasoningSignature {
+                choice: 0,
+                signature: "sig-1".into()
+            },
+            StreamEvent::RedactedReasoning {
+                choice: 0,
+                data: "ENCRYPTED==".into()
+            },
+            reasoning("Sum"),
+            StreamEvent::TextDelta {
+                choice: 0,
+                text: "Sunny.".into()
+            },
+        ]
+    );
+}
+
+fn reasoning_stream() -> Vec<StreamEvent> {
+    let reasoning = |text: &str| StreamEvent::ReasoningDelta {
+        choice: 0,
+        text: text.into(),
+    };
+    vec![
+        StreamEvent::Start {
+            id: "msg_1".into(),
+            model: "claude".into(),
+            created: 1_700_000_000,
+        },
+        reasoning("First,"),
+        reasoning(" the city."),
+        StreamEvent::ReasoningSignature {
+            choice: 0,
+            signature: "sig-1".into(),
+        },
+        StreamEvent::RedactedReasoning {
+            choice: 0,
+            data: "ENCRYPTED==".into(),
+        },
+        reasoning("Unsigned."),
+        StreamEvent::RedactedReasoning {
+            choice: 0,
+            data: "E2".into(),
+        },
+        StreamEvent::TextDelta {
+            choice: 0,
+            text: "Sunny.".into(),
+        },
+        StreamEvent::Finish {
+            choice: 0,
+            reason: FinishReason::Stop,
+        },
+        StreamEvent::Done,
+    ]
+}
+
+#[test]
+fn signatures_and_redacted_blocks_stream_as_reasoning_details_deltas() {
+    let mut encoder = OpenAiStreamEncoder::new("m", false);
+    let out = encode_all(&mut encoder, &reasoning_stream());
+    let prefix =
+        r#"data: {"id":"msg_1","object":"chat.completion.chunk","created":1700000000,"model":"m","#;
+    let expected = [
+        r#""choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}"#,
+        r#""choices":[{"index":0,"delta":{"reasoning_content":"First,"},"logprobs":null,"finish_reason":null}]}"#,
+        r#""choices":[{"index":0,"delta":{"reasoning_content":" the city."},"logprobs":null,"finish_reason":null}]}"#,
+        r#""choices":[{"index":0,"delta":{"reasoning_details":[{"type":"reasoning.text","signature":"sig-1","index":0}]},"logprobs":null,"finish_reason":null}]}"#,
+        r#""choices":[{"index":0,"delta":{"reasoning_details":[{"type":"reasoning.encrypted","data":"ENCRYPTED==","index":1}]},"logprobs":null,"finish_reason":null}]}"#,
+        r#""choices":[{"index":0,"delta":{"reasoning_content":"Unsigned."},"logprobs":null,"finish_reason":null}]}"#,
+        // The unsigned block is block 2: the encrypted one after it is block 3.
+        r#""choices":[{"index":0,"delta":{"reasoning_details":[{"type":"reasoning.encrypted","data":"E2","index":3}]},"logprobs":null,"finish_reason":null}]}"#,
+        r#""choices":[{"index":0,"delta":{"content":"Sunny."},"logprobs":null,"finish_reason":null}]}"#,
+        r#""choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}"#,
+    ]
+    .iter()
+    .map(|frame| format!("{prefix}{frame}\n\n"))
+    .collect::<String>()
+        + "data: [DONE]\n\n";
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn reasoning_block_indexes_count_per_choice() {
+    let mut encoder = OpenAiStreamEncoder::new("m", false);
+    let signature = |choice: u32| StreamEvent::ReasoningSignature {
+        choice,
+        signature: format!("s{choice}"),
+    };
+    let out = encode_all(
+        &mut encoder,
+        &[signature(1), signature(0), signature(1), signature(0)],
+    );
+    let indexes: Vec<(Value, Value)> = frames(&out)
+        .iter()
+        .map(|frame| {
+            let choice = &frame["choices"][0];
+            (
+                choice["index"].clone(),
+                choice["delta"]["reasoning_details"][0]["index"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        indexes,
+        [
+            (json!(1), json!(0)),
+            (json!(0), json!(0)),
+            (json!(1), json!(1)),
+            (json!(0), json!(1))
+        ]
+    );
+}
+
+#[test]
+fn our_reasoning_stream_decodes_back_to_the_same_events() {
+    let mut encoder = OpenAiStreamEncoder::new("claude", false);
+    let sse = encode_all(&mut encoder, &reasoning_stream());
+    let mut decoder = OpenAiStreamDecoder::new(meta());
+    let events = decode_transcript(&mut decoder, &sse, &[]).unwrap();
+    assert_eq!(events, reasoning_stream());
+}
+
+#[test]
+fn openrouter_cache_writes_are_read_and_reported_back_only_when_there_are_some() {
+    let body = json!({"id": "gen-1", "object": "chat.completion", "created": 1, "model": "anthropic/claude-sonnet-4.5",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1000, "completion_tokens": 10, "total_tokens": 1010,
+                  "prompt_tokens_details": {"cached_tokens": 600, "cache_write_tokens": 300}}});
+    let response = parse_response(body.to_string().as_bytes(), &meta()).unwrap();
+    let usage = response.usage.unwrap();
+    assert_eq!(
+        (usage.cached_tokens, usage.cache_creation_tokens),
+        (600, 300)
+    );
+    let out = encode_response(&response, "m");
+    assert_eq!(
+        out["usage"]["prompt_tokens_details"],
+        json!({"cached_tokens": 600, "cache_write_tokens": 300})
+    );
+    let mut plain = response.clone();
+    plain.usage = Some(Usage::new(5, 1));
+    assert_eq!(
+        encode_response(&plain, "m")["usage"]["prompt_tokens_details"],
+        json!({"cached_tokens": 0})
+    );
 }

@@ -11,7 +11,7 @@ use gaia_core::{
 };
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::Flavor;
+use super::{Flavor, reasoning};
 use crate::util::SeqOf;
 
 /// The whole body. Canonical fields first; then the client's unknown (`extra`) fields, except any a
@@ -55,6 +55,12 @@ impl Serialize for Body<'_> {
         let mut written: u32 = 0;
         let mut map = serializer.serialize_map(None)?;
         put(&mut map, &mut written, "model", &self.model)?;
+        // Earlier turns' reasoning goes back only to OpenRouter, as `reasoning_details`: it needs the
+        // signatures and encrypted blocks to continue Anthropic's and Gemini's reasoning across tool calls.
+        // OpenAI's Chat Completions has no input field for reasoning and compatible servers do not agree on
+        // one (some reject unknown message fields), so for them it is dropped.
+        let reasoning_format =
+            (self.flavor == Flavor::OpenRouter).then(|| reasoning::openrouter_format(self.model));
         put(
             &mut map,
             &mut written,
@@ -62,6 +68,7 @@ impl Serialize for Body<'_> {
             &SeqOf(&r.messages, |message| OutMessage {
                 message,
                 flavor: self.flavor,
+                reasoning_format,
             }),
         )?;
         self.put_parameters(&mut map, &mut written)?;
@@ -207,6 +214,8 @@ impl Serialize for IncludeUsage {
 struct OutMessage<'a> {
     message: &'a Message,
     flavor: Flavor,
+    /// The `format` of the `reasoning_details` an assistant turn carries; `None`: reasoning is dropped.
+    reasoning_format: Option<&'static str>,
 }
 
 impl Serialize for OutMessage<'_> {
@@ -227,7 +236,7 @@ impl Serialize for OutMessage<'_> {
             }
             // A failed tool call's result, marked for the model (OpenAI has no error flag).
             _ if m.tool_error => {
-                map.serialize_entry("content", &format!("Error: {}", m.text_content()))?;
+                map.serialize_entry("content", &format!("Error: {}", crate::util::text_of(m)))?;
             }
             // A single text part (or none) as a plain string, the form every compatible server accepts.
             [] => map.serialize_entry("content", "")?,
@@ -244,13 +253,19 @@ impl Serialize for OutMessage<'_> {
         if let Some(id) = &m.tool_call_id {
             map.serialize_entry("tool_call_id", id)?;
         }
+        if let Some(format) = self.reasoning_format.filter(|_| m.role == Role::Assistant) {
+            let details = reasoning::detail_views(&m.content, format);
+            if !details.is_empty() {
+                map.serialize_entry("reasoning_details", &details)?;
+            }
+        }
         map.end()
     }
 }
 
 /// The parts a message shows an OpenAI-format server, each with the cache breakpoint that follows it
 /// where the flavor passes breakpoints on (OpenRouter, as the content part's `cache_control`). Reasoning
-/// from earlier turns is not sent: Chat Completions has no input field for it.
+/// is not content: it goes as OpenRouter's `reasoning_details`, or not at all.
 fn visible_parts(message: &Message, flavor: Flavor) -> Vec<(&ContentPart, Option<&CacheControl>)> {
     let mut parts: Vec<(&ContentPart, Option<&CacheControl>)> =
         Vec::with_capacity(message.content.len());

@@ -56,6 +56,9 @@ pub(super) struct CompletionMessage {
     /// OpenRouter.
     #[serde(default)]
     pub reasoning: Option<String>,
+    /// OpenRouter's reasoning blocks, read entry by entry (`reasoning::wire_detail`).
+    #[serde(default, deserialize_with = "nullable")]
+    pub reasoning_details: Vec<Value>,
     #[serde(default, deserialize_with = "nullable")]
     pub tool_calls: Vec<WireToolCall>,
 }
@@ -94,6 +97,9 @@ pub(super) struct WireUsage {
 pub(super) struct PromptDetails {
     #[serde(default)]
     pub cached_tokens: Option<u64>,
+    /// Tokens written to a prompt cache, as OpenRouter reports them for providers that bill writes.
+    #[serde(default)]
+    pub cache_write_tokens: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +130,9 @@ pub(super) struct Delta {
     /// OpenRouter.
     #[serde(default)]
     pub reasoning: Option<String>,
+    /// OpenRouter's reasoning blocks, in pieces: text, then a signature, or encrypted data.
+    #[serde(default, deserialize_with = "nullable")]
+    pub reasoning_details: Vec<Value>,
     #[serde(default, deserialize_with = "nullable")]
     pub tool_calls: Vec<ToolCallDelta>,
 }

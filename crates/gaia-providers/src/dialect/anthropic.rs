@@ -23,7 +23,8 @@ impl Dialect for Anthropic {
     /// The client's `anthropic-beta` features (Messages API callers), so beta-gated fields it sends work.
     fn request_headers(&self, request: &ChatRequest) -> Option<(&'static str, String)> {
         request
-            .anthropic_beta
+            .anthropic
+            .beta
             .as_ref()
             .map(|beta| ("anthropic-beta", beta.clone()))
     }

@@ -6,8 +6,8 @@
 //! OpenAI's meaning and goes to OpenAI-format providers verbatim.
 
 use gaia_core::{
-    CacheControl, ChatRequest, ContentPart, GaiaError, Message, Reasoning, Role, Tool, ToolCall,
-    ToolChoice,
+    AnthropicExtras, CacheControl, ChatRequest, ContentPart, GaiaError, Message, Reasoning, Role,
+    Tool, ToolCall, ToolChoice,
 };
 use serde_json::{Map, Value};
 
@@ -54,19 +54,19 @@ fn parse(body: &[u8], require_max_tokens: bool) -> Result<ChatRequest, GaiaError
         None => Vec::new(),
     };
     parse_messages(take(&mut obj, "messages"), &mut messages)?;
-    let tools = match take(&mut obj, "tools") {
+    let (tools, server_tools) = match take(&mut obj, "tools") {
         Some(value) => parse_tools(value)?,
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     let (tool_choice, parallel_tool_calls) = match take(&mut obj, "tool_choice") {
-        Some(value) => parse_tool_choice(value, &tools)?,
+        Some(value) => parse_tool_choice(value, &tools, &server_tools)?,
         None => (None, None),
     };
     let reasoning = match take(&mut obj, "thinking") {
         Some(value) => parse_thinking(value, max_tokens)?,
         None => None,
     };
-    Ok(ChatRequest {
+    let mut request = ChatRequest {
         model,
         messages,
         temperature: opt_f64(&mut obj, "temperature", 0.0, 1.0)?,
@@ -83,7 +83,14 @@ fn parse(body: &[u8], require_max_tokens: bool) -> Result<ChatRequest, GaiaError
         // The Messages API always reports usage in its stream.
         include_usage: true,
         ..ChatRequest::default()
-    })
+    };
+    // What is left is Anthropic's alone: kept for Anthropic upstreams (M-3b).
+    request.anthropic = AnthropicExtras {
+        beta: None,
+        fields: obj,
+        server_tools,
+    };
+    Ok(request)
 }
 
 /// `system`: a string or a list of text blocks (each may carry `cache_control`).
@@ -418,25 +425,26 @@ fn tool_use(block: &mut RawBlock) -> Result<ToolCall, GaiaError> {
     })
 }
 
-/// `tools`: custom tools (`name`, `description`, `input_schema`). Anthropic's server tools (`type` such as
-/// `web_search_20250305`) run on Anthropic's side and cannot be served by other providers.
-fn parse_tools(value: Value) -> Result<Vec<Tool>, GaiaError> {
+/// `tools`: custom tools (`name`, `description`, `input_schema`), and apart, as they came, Anthropic's
+/// server tools (a `type` such as `web_search_20250305`), which only Anthropic runs.
+fn parse_tools(value: Value) -> Result<(Vec<Tool>, Vec<Value>), GaiaError> {
     let items = expect_array(value, "tools")?;
     let mut tools = Vec::with_capacity(items.len());
+    let mut server_tools = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         let path = format!("tools.{i}");
-        let mut obj = expect_object(item, &path)?;
-        let cache_control = take_cache_control(&mut obj, &path)?;
-        if let Some(kind) = opt_string_at(&mut obj, "type", &format!("{path}.type"))?
-            && kind != "custom"
-        {
-            return Err(invalid(
-                format!("{path}.type"),
-                format!(
-                    "server tool '{kind}' is not supported; declare custom tools with an input_schema"
-                ),
-            ));
+        let kind = match item.get("type") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(kind)) => Some(kind.as_str()),
+            Some(other) => return Err(type_error(&format!("{path}.type"), "a string", other)),
+        };
+        if kind.is_some_and(|kind| kind != "custom") {
+            server_tools.push(item);
+            continue;
         }
+        let mut obj = expect_object(item, &path)?;
+        obj.remove("type");
+        let cache_control = take_cache_control(&mut obj, &path)?;
         let name = required_string(&mut obj, "name", &format!("{path}.name"))?;
         let valid = !name.is_empty()
             && name.len() <= 128
@@ -463,13 +471,14 @@ fn parse_tools(value: Value) -> Result<Vec<Tool>, GaiaError> {
             cache_control,
         });
     }
-    Ok(tools)
+    Ok((tools, server_tools))
 }
 
 /// `tool_choice` and its `disable_parallel_tool_use` (→ `parallel_tool_calls: false`).
 fn parse_tool_choice(
     value: Value,
     tools: &[Tool],
+    server_tools: &[Value],
 ) -> Result<(Option<ToolChoice>, Option<bool>), GaiaError> {
     let mut obj = expect_object(value, "tool_choice")?;
     let kind = required_string(&mut obj, "type", "tool_choice.type")?;
@@ -484,7 +493,11 @@ fn parse_tool_choice(
         "none" => ToolChoice::None,
         "tool" => {
             let name = required_string(&mut obj, "name", "tool_choice.name")?;
-            if !tools.iter().any(|tool| tool.name == name) {
+            let declared = tools.iter().any(|tool| tool.name == name)
+                || server_tools
+                    .iter()
+                    .any(|tool| tool.get("name").and_then(Value::as_str) == Some(name.as_str()));
+            if !declared {
                 return Err(invalid(
                     "tool_choice.name",
                     format!("tool_choice names '{name}', which is not in `tools`"),

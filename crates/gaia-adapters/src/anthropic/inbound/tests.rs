@@ -119,6 +119,47 @@ fn a_claude_code_style_request_becomes_the_canonical_conversation() {
 }
 
 #[test]
+fn what_only_anthropic_understands_is_kept_for_anthropic() {
+    let search = json!({"type": "web_search_20250305", "name": "web_search", "max_uses": 3});
+    let request = parse(json!({
+        "model": "m", "max_tokens": 10,
+        "messages": [{"role": "user", "content": "news?"}],
+        "tools": [search, {"type": "custom", "name": "f", "input_schema": {"type": "object"}}],
+        "tool_choice": {"type": "tool", "name": "web_search"},
+        "service_tier": "auto", "context_management": {"edits": []}
+    }))
+    .unwrap();
+    assert_eq!(request.tools.len(), 1);
+    assert_eq!(request.tools[0].name, "f");
+    assert_eq!(request.anthropic.server_tools, vec![search.clone()]);
+    assert_eq!(
+        request.anthropic.first_server_tool(),
+        Some("web_search_20250305")
+    );
+    assert_eq!(
+        Value::Object(request.anthropic.fields.clone()),
+        json!({"service_tier": "auto", "context_management": {"edits": []}})
+    );
+    assert_eq!(
+        request.tool_choice,
+        Some(ToolChoice::Function("web_search".into()))
+    );
+
+    // And the Anthropic encoder writes them back: server tools after the custom ones, fields at the top.
+    let body: Value =
+        serde_json::from_slice(&crate::anthropic::encode_request(&request, "claude", 100).unwrap())
+            .unwrap();
+    assert_eq!(body["tools"][1], search);
+    assert_eq!(body["tools"][0]["name"], "f");
+    assert_eq!(body["service_tier"], "auto");
+    assert_eq!(body["context_management"], json!({"edits": []}));
+    assert_eq!(
+        body["tool_choice"],
+        json!({"type": "tool", "name": "web_search"})
+    );
+}
+
+#[test]
 fn images_and_documents_become_urls() {
     let request = parse(json!({
         "model": "m", "max_tokens": 10,
@@ -208,7 +249,7 @@ fn bad_requests_name_the_field_at_fault() {
         ),
         (
             json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}],
-                "tools": [{"type": "web_search_20250305", "name": "web_search"}]}),
+                "tools": [{"type": 7, "name": "web_search"}]}),
             "tools.0.type",
         ),
         (

@@ -1,8 +1,10 @@
-//! `messages`: roles, content parts (text, refusals, images) and the tool calls of assistant turns.
+//! `messages`: roles, content parts (text, refusals, images) and the reasoning and tool calls of assistant
+//! turns.
 
 use gaia_core::{ContentPart, GaiaError, Message, Role, ToolCall, parse_data_url};
 use serde_json::{Map, Value};
 
+use super::reasoning::parse_reasoning;
 use super::tools::take_function;
 use crate::fields::{
     expect_array, expect_object, missing, opt_string_at, required_string, take, type_error,
@@ -40,7 +42,11 @@ fn parse_message(value: Value, i: usize) -> Result<Message, GaiaError> {
         other => return Err(type_error(&format!("messages[{i}]"), "an object", &other)),
     };
     let role = parse_role(take(&mut obj, "role"), i)?;
-    let content = parse_message_content(take(&mut obj, "content"), role, i)?;
+    let mut content = parse_message_content(take(&mut obj, "content"), role, i)?;
+    // Reasoning the client sends back goes before the turn's text; on other roles it is not read.
+    if role == Role::Assistant {
+        content.splice(0..0, parse_reasoning(&mut obj, i)?);
+    }
     let tool_calls = match take(&mut obj, "tool_calls") {
         Some(value) => parse_tool_calls(value, &at(i, "tool_calls"))?,
         None => Vec::new(),
