@@ -88,6 +88,14 @@ fn body<'a>(
             Role::Tool => push_turn(&mut turns, "user", vec![tool_result_block(message, i)?]),
         }
     }
+    // Well-formed, yet nothing Anthropic can take: only system text, or every message empty (empty
+    // messages are dropped). A rule of this provider that no schema states: 422, before any call.
+    if turns.is_empty() {
+        return Err(GaiaError::unprocessable(
+            "Anthropic needs at least one user or assistant message with content; every message is empty or a system message",
+        )
+        .with_param("messages"));
+    }
     if let Some(note) = request.response_format.as_ref().and_then(json_instruction) {
         system.push(Kind::Text(Cow::Owned(note)).into());
     }

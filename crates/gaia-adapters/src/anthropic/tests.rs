@@ -339,7 +339,8 @@ proptest! {
                     prop_assert!(t.as_f64().unwrap() <= 1.0);
                 }
             }
-            Err(err) => prop_assert_eq!(err.status(), 400),
+            // 400 for what the request says wrong, 422 for a conversation with nothing Anthropic takes.
+            Err(err) => prop_assert!(matches!(err.status(), 400 | 422), "{}", err.status()),
         }
     }
 }

@@ -497,11 +497,12 @@ fn parse_tool_choice(
                 || server_tools
                     .iter()
                     .any(|tool| tool.get("name").and_then(Value::as_str) == Some(name.as_str()));
+            // Well-formed, but naming a tool the request does not declare: a rule no schema states (422).
             if !declared {
-                return Err(invalid(
-                    "tool_choice.name",
-                    format!("tool_choice names '{name}', which is not in `tools`"),
-                ));
+                return Err(GaiaError::unprocessable(format!(
+                    "tool_choice names '{name}', which is not in `tools`"
+                ))
+                .with_param("tool_choice.name"));
             }
             ToolChoice::Function(name)
         }
@@ -525,11 +526,12 @@ fn parse_thinking(value: Value, max_tokens: Option<u32>) -> Result<Option<Reason
             let budget = opt_u32(&mut obj, "budget_tokens", MIN_THINKING_BUDGET)
                 .map_err(|e| e.with_param("thinking.budget_tokens"))?
                 .ok_or_else(|| missing("thinking.budget_tokens"))?;
+            // A relation between two fields, which no schema states: 422, as for the model's limits.
             if max_tokens.is_some_and(|max| budget >= max) {
-                return Err(invalid(
-                    "thinking.budget_tokens",
+                return Err(GaiaError::unprocessable(
                     "`max_tokens` must be greater than `thinking.budget_tokens`",
-                ));
+                )
+                .with_param("thinking.budget_tokens"));
             }
             Ok(Some(Reasoning::Budget(budget)))
         }

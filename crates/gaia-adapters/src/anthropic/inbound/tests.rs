@@ -258,16 +258,6 @@ fn bad_requests_name_the_field_at_fault() {
             "tools.0.input_schema",
         ),
         (
-            json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}],
-                "tool_choice": {"type": "tool", "name": "g"}}),
-            "tool_choice.name",
-        ),
-        (
-            json!({"model": "m", "max_tokens": 2000, "messages": [{"role": "user", "content": "x"}],
-                "thinking": {"type": "enabled", "budget_tokens": 2000}}),
-            "thinking.budget_tokens",
-        ),
-        (
             json!({"model": "m", "max_tokens": 5000, "messages": [{"role": "user", "content": "x"}],
                 "thinking": {"type": "enabled", "budget_tokens": 100}}),
             "thinking.budget_tokens",
@@ -290,6 +280,23 @@ fn bad_requests_name_the_field_at_fault() {
     ];
     for (body, param) in cases {
         let err = refusal(body.clone());
+        assert_eq!(err.param.as_deref(), Some(param), "{body}: {err:?}");
+    }
+    // Rules between fields, which no schema states, are 422s.
+    for (body, param) in [
+        (
+            json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}],
+                "tool_choice": {"type": "tool", "name": "g"}}),
+            "tool_choice.name",
+        ),
+        (
+            json!({"model": "m", "max_tokens": 2000, "messages": [{"role": "user", "content": "x"}],
+                "thinking": {"type": "enabled", "budget_tokens": 2000}}),
+            "thinking.budget_tokens",
+        ),
+    ] {
+        let err = parse(body.clone()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unprocessable, "{body}");
         assert_eq!(err.param.as_deref(), Some(param), "{body}: {err:?}");
     }
     assert!(parse(base()).is_ok());
