@@ -8,6 +8,7 @@ mod helpers;
 
 mod authz;
 mod bad_input;
+mod caching;
 mod crash;
 mod docs;
 mod errors;
