@@ -43,6 +43,45 @@ pub fn messages(req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
     })
 }
 
+/// `POST /v1/messages/count_tokens`: `{"input_tokens": n}`, the prompt tokens a message would have. Like
+/// Anthropic, it refuses the fields that only shape generation (`max_tokens`, `stream`, sampling).
+pub fn count_tokens(req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
+    check_headers(req)?;
+    if let Some(status) = knobs.error_status() {
+        return Err(injected_error(status).into());
+    }
+    let request = json_object(body).ok_or_else(|| {
+        invalid_request("There was an issue with your request body: invalid JSON")
+    })?;
+    if !request["model"].is_string() {
+        return Err(invalid_request("model: Field required").into());
+    }
+    for field in [
+        "max_tokens",
+        "stream",
+        "temperature",
+        "top_p",
+        "top_k",
+        "stop_sequences",
+        "metadata",
+    ] {
+        if request.get(field).is_some() {
+            return Err(
+                invalid_request(&format!("{field}: Extra inputs are not permitted")).into(),
+            );
+        }
+    }
+    if request["messages"].as_array().is_none_or(Vec::is_empty) {
+        return Err(invalid_request("messages: at least one message is required").into());
+    }
+    let input_tokens = Conversation::from_anthropic(&request).prompt_tokens;
+    Ok(knobs.json(
+        serde_json::json!({ "input_tokens": input_tokens })
+            .to_string()
+            .into_bytes(),
+    ))
+}
+
 /// A key in `x-api-key` and a version in `anthropic-version`, both required.
 fn check_headers(req: &HttpRequest) -> Result<(), Box<HttpResponse>> {
     let header = |name: &str| {

@@ -19,6 +19,13 @@ use crate::next_id;
 
 /// `POST /v1beta/models/{model}:{method}`.
 pub fn generate(req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
+    if let Some(model) = req
+        .match_info()
+        .get("target")
+        .and_then(|target| target.strip_suffix(":countTokens"))
+    {
+        return count_tokens(req, model, body, knobs);
+    }
     let (model, streaming) = model_and_method(req)?;
     if !has_key(req) {
         let message = "Request is missing required authentication credential. Expected an API key in x-goog-api-key.";
@@ -51,6 +58,41 @@ pub fn generate(req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
     let chunks = answer.chunks(&conversation, knobs.chunks);
     let sse = query_params(req).any(|p| p == "alt=sse");
     Ok(stream(&knobs, &chunks, sse))
+}
+
+/// `{model}:countTokens` with a `generateContentRequest` naming `models/{model}`: `{"totalTokens": n}`, the
+/// prompt tokens the request would have.
+fn count_tokens(req: &HttpRequest, model: &str, body: &[u8], knobs: Knobs) -> Outcome {
+    if !has_key(req) {
+        let message = "Request is missing required authentication credential. Expected an API key in x-goog-api-key.";
+        return Err(error(StatusCode::UNAUTHORIZED, message).into());
+    }
+    if let Some(status) = knobs.error_status() {
+        return Err(injected_error(status).into());
+    }
+    let request = json_object(body)
+        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "Invalid JSON payload received."))?;
+    let inner = &request["generateContentRequest"];
+    if inner["model"] != format!("models/{model}") {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "* CountTokensRequest.generate_content_request.model: must name the model of the URL (mock)\n",
+        )
+        .into());
+    }
+    if inner["contents"].as_array().is_none_or(Vec::is_empty) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "* GenerateContentRequest.contents: contents is not specified\n",
+        )
+        .into());
+    }
+    let total = Conversation::from_gemini(inner).prompt_tokens;
+    Ok(knobs.json(
+        serde_json::json!({ "totalTokens": total })
+            .to_string()
+            .into_bytes(),
+    ))
 }
 
 /// `{model}:generateContent` or `{model}:streamGenerateContent` (streaming); another method is a 404.

@@ -124,6 +124,10 @@ fn server(
             )
             .route("/api/v1/models", web::get().to(openai::openrouter_models))
             .route("/v1/messages", endpoint(anthropic::messages))
+            .route(
+                "/v1/messages/count_tokens",
+                endpoint(anthropic::count_tokens),
+            )
             .route("/v1beta/models/{target}", endpoint(gemini::generate))
             .route(
                 "/health",

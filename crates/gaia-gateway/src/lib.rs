@@ -21,5 +21,5 @@ mod pipeline;
 mod stream;
 
 pub use outcome::RequestContext;
-pub use pipeline::{Pipeline, Served};
+pub use pipeline::{Pipeline, Served, TokenCount};
 pub use stream::{RecordedStream, StreamItem};

@@ -25,6 +25,14 @@ pub struct Pipeline {
     keepalive: Duration,
 }
 
+/// A request's input tokens, and who counted them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenCount {
+    pub input_tokens: u64,
+    /// The provider's own count; else GaiaRouter's tokenizer estimate.
+    pub counted_by_provider: bool,
+}
+
 /// What the pipeline produced for a request.
 pub enum Served {
     /// A complete answer; its usage is recorded (or being counted, when the provider reported none).
@@ -69,17 +77,40 @@ impl Pipeline {
         );
     }
 
-    /// The input tokens `request` would be charged, for `POST /v1/messages/count_tokens`: the model must
-    /// exist (404 otherwise), and the count is GaiaRouter's tokenizer estimate (`o200k_base` over the
-    /// messages, tools and per-message framing) — no provider is called and nothing is recorded.
-    /// The tokenizer runs on the (bounded) blocking pool, off the workers that serve other requests.
-    pub async fn count_tokens(&self, request: ChatRequest) -> Result<u64, GaiaError> {
-        self.registry.load().resolve(&request.model)?;
-        Ok(
-            gaia_stats::estimate::usage_off_thread(request, String::new())
+    /// The input tokens `request` would use on its model's first target, for
+    /// `POST /v1/messages/count_tokens`: the model must resolve (404 / 400 otherwise). Counted by the
+    /// provider where it offers a count (Anthropic, Gemini), else — or when that call fails — estimated
+    /// with GaiaRouter's tokenizer (`o200k_base` over the messages, tools and per-message framing) on the
+    /// bounded blocking pool. Nothing is recorded and no limit is charged.
+    pub async fn count_tokens(&self, request: ChatRequest) -> Result<TokenCount, GaiaError> {
+        let targets = self.registry.load().resolve(&request.model)?;
+        if let Some(target) = targets.first() {
+            match target
+                .provider
+                .count_tokens(&request, &target.model.upstream_name)
                 .await
-                .prompt_tokens,
-        )
+            {
+                Ok(Some(input_tokens)) => {
+                    return Ok(TokenCount {
+                        input_tokens,
+                        counted_by_provider: true,
+                    });
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(
+                    provider = target.provider.name(),
+                    error = %e.message,
+                    "the provider's token count failed; estimating"
+                ),
+            }
+        }
+        let input_tokens = gaia_stats::estimate::usage_off_thread(request, String::new())
+            .await
+            .prompt_tokens;
+        Ok(TokenCount {
+            input_tokens,
+            counted_by_provider: false,
+        })
     }
 
     /// Serves `request`: the model resolved (memory), targets that cannot serve the caller dropped, the

@@ -179,9 +179,10 @@ pub async fn messages(
 /// Count the tokens of a message request.
 ///
 /// Anthropic's `POST /v1/messages/count_tokens`: the same body as `POST /v1/messages` (`max_tokens` not
-/// required) for any registered model. The count is GaiaRouter's tokenizer estimate (`o200k_base` over
-/// the system prompt, messages, tool calls and tool definitions, with per-message framing), which the
-/// `x-gaia-token-count: estimate` header says; no provider is called and no usage is recorded.
+/// required) for any registered model. Anthropic and Gemini models are counted by their provider
+/// (`x-gaia-token-count: provider`); other models — or when that call fails — by GaiaRouter's tokenizer
+/// (`o200k_base` over the system prompt, messages, tool calls and tool definitions, with per-message
+/// framing; `x-gaia-token-count: estimate`). No usage is recorded and no limit is charged.
 #[utoipa::path(
     post,
     path = "/v1/messages/count_tokens",
@@ -190,7 +191,7 @@ pub async fn messages(
         example = json!({"model": "anthropic/claude-sonnet-4-5", "messages": [{"role": "user", "content": "Hello!"}]})),
     responses(
         (status = 200, description = "The input tokens", body = TokenCount,
-            headers(("x-gaia-token-count" = String, description = "`estimate`: counted by GaiaRouter's tokenizer, not the provider"))),
+            headers(("x-gaia-token-count" = String, description = "`provider`: the provider's own count (Anthropic, Gemini); `estimate`: GaiaRouter's tokenizer"))),
         (status = 400, description = "Invalid request (`invalid_request_error`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 401, description = "Missing or invalid API key (`authentication_error`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 404, description = "Unknown or disabled model (`not_found_error`)", body = crate::routes::schemas::AnthropicErrorBody),
@@ -207,13 +208,20 @@ pub async fn count_tokens(
     let (_caller, body) = admitted(auth, body, &request_id)?;
     let request = inbound::parse_count_tokens_request(&body)
         .map_err(|e| AnthropicError::new(e, &request_id))?;
-    let input_tokens = state
+    let count = state
         .pipeline
         .count_tokens(request)
         .await
         .map_err(|e| AnthropicError::new(e, &request_id))?;
+    let source = if count.counted_by_provider {
+        "provider"
+    } else {
+        "estimate"
+    };
     Ok(HttpResponse::Ok()
-        .insert_header(("x-gaia-token-count", "estimate"))
+        .insert_header(("x-gaia-token-count", source))
         .insert_header(("request-id", request_id))
-        .json(TokenCount { input_tokens }))
+        .json(TokenCount {
+            input_tokens: count.input_tokens,
+        }))
 }

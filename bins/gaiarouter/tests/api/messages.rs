@@ -447,7 +447,7 @@ async fn a_server_tool_is_refused_by_providers_that_cannot_run_it() {
 #[tokio::test]
 async fn count_tokens_estimates_without_a_provider_or_a_record() {
     // Providers configured (a model of an unconfigured one is refused as on /v1/messages) but pointing at
-    // a port nothing listens on: counting never calls them.
+    // a port nothing listens on: Anthropic's count cannot be had, so GaiaRouter's tokenizer answers.
     let app = spawn_app_with_upstream("http://127.0.0.1:9").await;
     let short = json!({"model": "anthropic/claude-sonnet-4-5",
                        "messages": [{"role": "user", "content": "hello there"}]});
@@ -486,6 +486,29 @@ async fn count_tokens_estimates_without_a_provider_or_a_record() {
     // requests are written within a few hundred milliseconds; none comes).
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     request_log(&app, "", 0).await;
+}
+
+#[tokio::test]
+async fn count_tokens_asks_anthropic_and_gemini_and_estimates_for_the_others() {
+    let mock = MockUpstream::start(&[]);
+    let app = spawn_every_provider(&mock).await;
+    let body = |model: &str| {
+        json!({"model": model, "system": "be brief", "max_tokens": 1000, "stream": true,
+               "temperature": 0.5, "tools": [weather_tool()],
+               "messages": [{"role": "user", "content": "hello there gateway"}]})
+    };
+    // The mock counts words + 3, as it does for a message; the fields a count refuses (max_tokens,
+    // stream, temperature) are not sent to it.
+    for model in ["anthropic/claude-sonnet-4-5", "google/gemini-2.5-flash"] {
+        let res = app.admin().count_tokens(&body(model)).await;
+        let source = res.headers().get("x-gaia-token-count").cloned();
+        let count = ok_json(res).await;
+        assert_eq!(source.unwrap(), "provider", "{model}");
+        assert_eq!(count, json!({"input_tokens": 2 + 3 + 3}), "{model}");
+    }
+    let res = app.admin().count_tokens(&body("openai/gpt-4o-mini")).await;
+    assert_eq!(res.headers()["x-gaia-token-count"], "estimate");
+    assert!(ok_json(res).await["input_tokens"].as_u64().unwrap() > 5);
 }
 
 // ---------------------------------------------------------------- an Anthropic upstream

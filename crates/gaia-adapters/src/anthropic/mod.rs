@@ -56,6 +56,39 @@ pub fn build_request(
     Ok(serde_json::to_value(&body).unwrap_or(Value::Null))
 }
 
+/// The fields of a Messages body that Anthropic's `POST /v1/messages/count_tokens` takes.
+const COUNTED_FIELDS: [&str; 6] = [
+    "model",
+    "messages",
+    "system",
+    "tools",
+    "tool_choice",
+    "thinking",
+];
+
+/// The body of `POST /v1/messages/count_tokens` for `request`: the message body without the fields that
+/// only shape generation (`max_tokens`, sampling, stop sequences, `stream`), which that endpoint refuses.
+pub fn encode_count_tokens_request(
+    request: &ChatRequest,
+    upstream_model: &str,
+) -> Result<Vec<u8>, GaiaError> {
+    // A budget Anthropic accepts, so `thinking` is kept (it changes the count); not sent.
+    let mut body = build_request(request, upstream_model, u32::MAX)?;
+    if let Value::Object(map) = &mut body {
+        map.retain(|key, _| COUNTED_FIELDS.contains(&key.as_str()));
+    }
+    serde_json::to_vec(&body)
+        .map_err(|e| GaiaError::internal("could not encode the count request").with_source(e))
+}
+
+/// The `input_tokens` of a `count_tokens` answer.
+pub fn parse_count_tokens(body: &[u8]) -> Option<u64> {
+    serde_json::from_slice::<Value>(body)
+        .ok()?
+        .get("input_tokens")?
+        .as_u64()
+}
+
 /// [`build_request`] written straight to bytes: message text and inline images are not copied.
 pub fn encode_request(
     request: &ChatRequest,

@@ -61,6 +61,31 @@ pub fn encode_request(request: &ChatRequest) -> Result<Vec<u8>, GaiaError> {
         .map_err(|e| GaiaError::internal(format!("serialising the upstream body: {e}")))
 }
 
+/// The body of `models/{model}:countTokens` for `request`: the whole `generateContent` request (tools
+/// and system instruction count too), named with its model as that endpoint requires.
+pub fn encode_count_tokens_request(
+    request: &ChatRequest,
+    upstream_model: &str,
+) -> Result<Vec<u8>, GaiaError> {
+    let mut inner = build_request(request)?;
+    if let Value::Object(map) = &mut inner {
+        map.insert(
+            "model".to_owned(),
+            Value::String(format!("models/{upstream_model}")),
+        );
+    }
+    serde_json::to_vec(&json!({ "generateContentRequest": inner }))
+        .map_err(|e| GaiaError::internal("could not encode the count request").with_source(e))
+}
+
+/// The `totalTokens` of a `countTokens` answer.
+pub fn parse_count_tokens(body: &[u8]) -> Option<u64> {
+    serde_json::from_slice::<Value>(body)
+        .ok()?
+        .get("totalTokens")?
+        .as_u64()
+}
+
 /// Parses a `generateContent` response. Gemini sends no id and no creation time: `meta` supplies them
 /// (and the model when the response lacks `modelVersion`).
 pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, GaiaError> {

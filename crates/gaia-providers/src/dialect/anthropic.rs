@@ -29,6 +29,22 @@ impl Dialect for Anthropic {
             .map(|beta| ("anthropic-beta", beta.clone()))
     }
 
+    fn count_request(
+        &self,
+        base: &str,
+        request: &ChatRequest,
+        upstream_model: &str,
+    ) -> Option<Result<(String, Vec<u8>), GaiaError>> {
+        Some(
+            anthropic::encode_count_tokens_request(request, upstream_model)
+                .map(|body| (format!("{base}/v1/messages/count_tokens"), body)),
+        )
+    }
+
+    fn parse_count(&self, body: &[u8]) -> Option<u64> {
+        anthropic::parse_count_tokens(body)
+    }
+
     fn url(&self, base: &str, _upstream_model: &str, _stream: bool) -> String {
         format!("{base}/v1/messages")
     }

@@ -23,6 +23,26 @@ impl Dialect for Gemini {
         format!("{base}/v1beta/models/{upstream_model}:{method}")
     }
 
+    fn count_request(
+        &self,
+        base: &str,
+        request: &ChatRequest,
+        upstream_model: &str,
+    ) -> Option<Result<(String, Vec<u8>), GaiaError>> {
+        Some(
+            gemini::encode_count_tokens_request(request, upstream_model).map(|body| {
+                (
+                    format!("{base}/v1beta/models/{upstream_model}:countTokens"),
+                    body,
+                )
+            }),
+        )
+    }
+
+    fn parse_count(&self, body: &[u8]) -> Option<u64> {
+        gemini::parse_count_tokens(body)
+    }
+
     fn url_varies(&self) -> bool {
         true
     }

@@ -31,6 +31,21 @@ pub(crate) trait Dialect: Sync {
         None
     }
 
+    /// The provider's own token-count endpoint for a request and its body, where it has one.
+    fn count_request(
+        &self,
+        _base: &str,
+        _request: &ChatRequest,
+        _upstream_model: &str,
+    ) -> Option<Result<(String, Vec<u8>), GaiaError>> {
+        None
+    }
+
+    /// The input tokens in the answer of [`count_request`](Self::count_request)'s endpoint.
+    fn parse_count(&self, _body: &[u8]) -> Option<u64> {
+        None
+    }
+
     /// The endpoint for a request; `base` has no trailing slash.
     fn url(&self, base: &str, upstream_model: &str, stream: bool) -> String;
 
