@@ -894,3 +894,57 @@ async fn parallel_tool_calls_from_every_dialect_arrive_complete_and_in_order() {
         assert_eq!(message["usage"]["output_tokens"], 9, "{model}");
     }
 }
+
+/// An OpenAI stream that ends without `[DONE]` and a Gemini stream that reports an error part-way both
+/// end the Messages stream with an `error` event after what was already sent, and no `message_stop`.
+#[tokio::test]
+async fn a_failure_mid_stream_from_openai_or_gemini_is_an_error_event() {
+    let upstream = MockServer::start().await;
+    let openai = format!(
+        "data: {}\n\n",
+        openai_chunk(json!({"role": "assistant", "content": "partial"}), None)
+    );
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(openai, "text/event-stream"))
+        .mount(&upstream)
+        .await;
+    let gemini = format!(
+        "data: {}\n\ndata: {}\n\n",
+        json!({"candidates": [{"index": 0, "content": {"role": "model", "parts": [{"text": "partial"}]}}]}),
+        json!({"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}})
+    );
+    Mock::given(method("POST"))
+        .and(path(
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(gemini, "text/event-stream"))
+        .mount(&upstream)
+        .await;
+    let app = spawn_app_with_upstream(&upstream.uri()).await;
+    for model in ["openai/gpt-4o-mini", "google/gemini-2.5-flash"] {
+        let body = json!({"model": model, "max_tokens": 100, "stream": true,
+                          "messages": [{"role": "user", "content": "hi"}]});
+        let text = app.admin().messages(&body).await.text().await.unwrap();
+        let events = events(&text);
+        let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "message_start",
+                "content_block_start",
+                "content_block_delta",
+                "error"
+            ],
+            "{model}: {text}"
+        );
+        assert_eq!(events[2].1["delta"]["text"], "partial", "{model}");
+        // A cut connection and Gemini's in-stream error are both the provider failing (502).
+        assert_eq!(events[3].1["error"]["type"], "api_error", "{model}: {text}");
+    }
+    // Both are recorded as failures, with the tokens counted so far.
+    let log = request_log(&app, "api=messages&status=error", 2).await;
+    for record in log["data"].as_array().unwrap() {
+        assert_eq!(record["estimated"], true, "{record}");
+    }
+}
