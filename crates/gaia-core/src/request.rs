@@ -60,6 +60,8 @@ pub struct ChatRequest {
 pub struct AnthropicExtras {
     /// The `anthropic-beta` header (comma-separated feature names).
     pub beta: Option<String>,
+    /// The `anthropic-version` header the client sent, when it sent one.
+    pub version: Option<String>,
     /// Top-level fields not modelled (`service_tier`, `context_management`, `container`, `mcp_servers`, …).
     pub fields: Map<String, Value>,
     /// Server tools (`web_search_20250305`, `code_execution_…`, …), each as the client wrote it.

@@ -195,7 +195,7 @@ impl Provider {
                 .encode(&self.config, request, upstream_model, max_tokens_default)?;
         let url = self.url(upstream_model, stream)?;
         let mut builder = self.client()?.post(url).body(body);
-        if let Some((name, value)) = self.dialect.request_headers(request) {
+        for (name, value) in self.dialect.request_headers(request) {
             builder = builder.header(name, value);
         }
         let send = builder.send();
@@ -270,7 +270,7 @@ impl Provider {
         };
         let (url, body) = count?;
         let mut builder = self.client()?.post(url).body(body);
-        if let Some((name, value)) = self.dialect.request_headers(request) {
+        for (name, value) in self.dialect.request_headers(request) {
             builder = builder.header(name, value);
         }
         let read = async {

@@ -63,7 +63,19 @@ fn admitted(
     Ok((auth, body))
 }
 
-/// The client's `anthropic-beta` features, passed on to Anthropic upstreams.
+/// The client's `anthropic-beta` and `anthropic-version`, for Anthropic upstreams.
+fn pass_anthropic_headers(req: &HttpRequest, request: &mut gaia_core::ChatRequest) {
+    request.anthropic.beta = anthropic_beta(req);
+    request.anthropic.version = req
+        .headers()
+        .get("anthropic-version")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+}
+
+/// The client's `anthropic-beta` features (every header of that name, joined).
 fn anthropic_beta(req: &HttpRequest) -> Option<String> {
     let values: Vec<&str> = req
         .headers()
@@ -79,8 +91,8 @@ fn anthropic_beta(req: &HttpRequest) -> Option<String> {
 ///
 /// Anthropic's `POST /v1/messages` for every registered model — Claude, GPT, Gemini, OpenRouter and
 /// OpenAI-compatible servers alike. Authenticate with `x-api-key: <GaiaRouter key>` (as the Anthropic
-/// SDKs and Claude Code do) or `Authorization: Bearer`. `anthropic-version` is accepted;
-/// `anthropic-beta` is passed on to Anthropic upstreams. With `"stream": true` the answer is Anthropic's
+/// SDKs and Claude Code do) or `Authorization: Bearer`. `anthropic-version` and `anthropic-beta` are
+/// accepted and passed on to Anthropic upstreams. With `"stream": true` the answer is Anthropic's
 /// event stream (`message_start`, `content_block_start` / `_delta` / `_stop`, `message_delta`,
 /// `message_stop`, `ping` while the provider is silent, `error` on a failure after the first byte).
 /// Errors use Anthropic's envelope.
@@ -89,10 +101,10 @@ fn anthropic_beta(req: &HttpRequest) -> Option<String> {
     path = "/v1/messages",
     tag = "inference",
     params(
-        ("anthropic-version" = Option<String>, Header, description = "Accepted (`2023-06-01`); GaiaRouter speaks that version to Anthropic"),
+        ("anthropic-version" = Option<String>, Header, description = "Passed on to Anthropic upstreams (default `2023-06-01`)"),
         ("anthropic-beta" = Option<String>, Header, description = "Beta features, passed on to Anthropic upstreams"),
     ),
-    request_body(content = Object, description = "An Anthropic Messages API request", content_type = "application/json",
+    request_body(content = Object, description = "An Anthropic Messages API request (schema: `MessagesRequest`)", content_type = "application/json",
         example = json!({"model": "anthropic/claude-sonnet-4-5", "max_tokens": 1024, "messages": [{"role": "user", "content": "Hello!"}]})),
     responses(
         (status = 200, description = "A `message` object, or Anthropic's event stream when `stream` is true",
@@ -105,6 +117,7 @@ fn anthropic_beta(req: &HttpRequest) -> Option<String> {
         (status = 401, description = "Missing or invalid API key (`authentication_error`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 403, description = "The model has no known price and the key or its organization has a cost limit (`permission_error`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 404, description = "Unknown or disabled model (`not_found_error`)", body = crate::routes::schemas::AnthropicErrorBody),
+        (status = 422, description = "A well-formed request refused by a rule no schema states (`invalid_request_error`): a `thinking.budget_tokens` not below `max_tokens`, a `tool_choice` naming a tool not in `tools`, or a conversation with nothing an Anthropic model can take (every message empty)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 413, description = "Body larger than GAIA_MAX_BODY_BYTES (`request_too_large`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 429, description = "A limit is reached or the provider is rate limiting (`rate_limit_error`); see `retry-after`", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 502, description = "The provider failed (`api_error`)", body = crate::routes::schemas::AnthropicErrorBody),
@@ -131,7 +144,7 @@ pub async fn messages(
             return Err(AnthropicError::new(e, &request_id));
         }
     };
-    request.anthropic.beta = anthropic_beta(&req);
+    pass_anthropic_headers(&req, &mut request);
     let meta = ResponseMeta::new(
         format!("msg_{request_id}"),
         request.model.clone(),
@@ -187,7 +200,7 @@ pub async fn messages(
     post,
     path = "/v1/messages/count_tokens",
     tag = "inference",
-    request_body(content = Object, description = "An Anthropic Messages API request (`max_tokens` optional)", content_type = "application/json",
+    request_body(content = Object, description = "An Anthropic Messages API request, `max_tokens` optional (schema: `MessagesCountTokensRequest`)", content_type = "application/json",
         example = json!({"model": "anthropic/claude-sonnet-4-5", "messages": [{"role": "user", "content": "Hello!"}]})),
     responses(
         (status = 200, description = "The input tokens", body = TokenCount,
@@ -195,6 +208,7 @@ pub async fn messages(
         (status = 400, description = "Invalid request (`invalid_request_error`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 401, description = "Missing or invalid API key (`authentication_error`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 404, description = "Unknown or disabled model (`not_found_error`)", body = crate::routes::schemas::AnthropicErrorBody),
+        (status = 422, description = "A well-formed request refused by a rule no schema states (`invalid_request_error`): a `thinking.budget_tokens` not below `max_tokens`, or a `tool_choice` naming a tool not in `tools`", body = crate::routes::schemas::AnthropicErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -206,8 +220,9 @@ pub async fn count_tokens(
 ) -> Result<HttpResponse, AnthropicError> {
     let request_id = request_id(&req);
     let (_caller, body) = admitted(auth, body, &request_id)?;
-    let request = inbound::parse_count_tokens_request(&body)
+    let mut request = inbound::parse_count_tokens_request(&body)
         .map_err(|e| AnthropicError::new(e, &request_id))?;
+    pass_anthropic_headers(&req, &mut request);
     let count = state
         .pipeline
         .count_tokens(request)

@@ -545,7 +545,8 @@ async fn an_anthropic_upstream_gets_thinking_signatures_and_cache_breakpoints_un
         .client
         .post(app.url("/v1/messages"))
         .header("x-api-key", app.key())
-        .header("anthropic-version", "2023-06-01")
+        // A version GaiaRouter does not know goes on as it came (Anthropic decides).
+        .header("anthropic-version", "2099-01-01")
         .header("anthropic-beta", "interleaved-thinking-2025-05-14")
         .json(&json!({
             "model": "anthropic/claude-sonnet-4-5", "max_tokens": 4096,
@@ -582,9 +583,14 @@ async fn an_anthropic_upstream_gets_thinking_signatures_and_cache_breakpoints_un
                "cache_creation_input_tokens": 50, "cache_read_input_tokens": 100})
     );
 
-    let sent: Value = upstream.received_requests().await.unwrap()[0]
-        .body_json()
-        .unwrap();
+    let received = &upstream.received_requests().await.unwrap()[0];
+    let versions: Vec<_> = received
+        .headers
+        .get_all("anthropic-version")
+        .iter()
+        .collect();
+    assert_eq!(versions, ["2099-01-01"], "the client's version, once");
+    let sent: Value = received.body_json().unwrap();
     assert_eq!(
         sent["thinking"],
         json!({"type": "enabled", "budget_tokens": 2048})

@@ -20,13 +20,16 @@ impl Dialect for Anthropic {
         &[("anthropic-version", ANTHROPIC_VERSION)]
     }
 
-    /// The client's `anthropic-beta` features (Messages API callers), so beta-gated fields it sends work.
-    fn request_headers(&self, request: &ChatRequest) -> Option<(&'static str, String)> {
-        request
-            .anthropic
-            .beta
+    /// A Messages API caller's `anthropic-beta` features (so beta-gated fields it sends work) and its
+    /// `anthropic-version`, in place of ours, as it came.
+    fn request_headers(&self, request: &ChatRequest) -> Vec<(&'static str, String)> {
+        let extras = &request.anthropic;
+        let beta = extras.beta.as_ref().map(|b| ("anthropic-beta", b.clone()));
+        let version = extras
+            .version
             .as_ref()
-            .map(|beta| ("anthropic-beta", beta.clone()))
+            .map(|v| ("anthropic-version", v.clone()));
+        beta.into_iter().chain(version).collect()
     }
 
     fn count_request(

@@ -26,9 +26,10 @@ pub(crate) trait Dialect: Sync {
         &[]
     }
 
-    /// Headers this request adds (from what the client asked of this dialect), besides the fixed ones.
-    fn request_headers(&self, _request: &ChatRequest) -> Option<(&'static str, String)> {
-        None
+    /// Headers this request adds (from what the client asked of this dialect), besides the fixed ones;
+    /// one of the same name replaces the fixed one.
+    fn request_headers(&self, _request: &ChatRequest) -> Vec<(&'static str, String)> {
+        Vec::new()
     }
 
     /// The provider's own token-count endpoint for a request and its body, where it has one.

@@ -87,6 +87,7 @@ fn parse(body: &[u8], require_max_tokens: bool) -> Result<ChatRequest, GaiaError
     // What is left is Anthropic's alone: kept for Anthropic upstreams (M-3b).
     request.anthropic = AnthropicExtras {
         beta: None,
+        version: None,
         fields: obj,
         server_tools,
     };
@@ -308,7 +309,12 @@ fn source_url(
                     format!("`media_type` must be {media_prefix}…, not '{media}'"),
                 ));
             }
-            let data = required_string(&mut source, "data", &format!("{source_path}.data"))?;
+            let data_path = format!("{source_path}.data");
+            let data = required_string(&mut source, "data", &data_path)?;
+            // No bytes is no image: every provider would refuse the empty data URL.
+            if data.is_empty() {
+                return Err(invalid(data_path, "`data` must not be empty"));
+            }
             Ok(format!("data:{media};base64,{data}"))
         }
         "url" => {

@@ -196,6 +196,40 @@ fn images_and_documents_become_urls() {
     assert_eq!(parts[3], ContentPart::Text("plain words".into()));
 }
 
+/// Empty base64 data made `data:image/png;base64,`, which is no data URL: Anthropic and Gemini models
+/// then refused it naming a field the caller never sent. It is refused here, naming the field, as the
+/// published schema says (`minLength: 1`); an empty plain-text document stays valid.
+#[test]
+fn an_empty_base64_source_is_refused_at_its_data() {
+    let with = |block: Value| json!({"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": [block]}]});
+    for (block, param) in [
+        (
+            json!({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": ""}}),
+            "messages.0.content.0.source.data",
+        ),
+        (
+            json!({"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": ""}}),
+            "messages.0.content.0.source.data",
+        ),
+        (
+            json!({"type": "tool_result", "tool_use_id": "t", "content": [
+                {"type": "image", "source": {"type": "base64", "media_type": "image/gif", "data": ""}}]}),
+            "messages.0.content.0.content.0.source.data",
+        ),
+    ] {
+        let err = refusal(with(block.clone()));
+        assert_eq!(err.param.as_deref(), Some(param), "{block}: {err:?}");
+    }
+    let text = parse(with(
+        json!({"type": "document", "source": {"type": "text", "data": ""}}),
+    ))
+    .unwrap();
+    assert_eq!(
+        text.messages[0].content,
+        vec![ContentPart::Text(String::new())]
+    );
+}
+
 #[test]
 fn an_empty_signature_is_no_signature() {
     let request = parse(json!({
