@@ -226,7 +226,7 @@ answers in Anthropic's `{\"type\":\"error\",\"error\":{\"type\",\"message\"}}`."
         routes::stats::ProviderGroup,
         routes::stats::RequestLogEntry,
     )),
-    modifiers(&BearerAuth, &StandardErrors, &ChatRequestSchema),
+    modifiers(&BearerAuth, &StandardErrors, &RequestSchemas),
     tags(
         (name = "organizations", description = "Tenants: organizations with limits and current-month usage"),
         (name = "api-keys", description = "API keys: created once with their secret, then only hinted"),
@@ -249,17 +249,59 @@ const CHAT_COMPLETION_REQUEST: &str = include_str!("chat_completion_request.sche
 /// The component name of [`CHAT_COMPLETION_REQUEST`].
 const CHAT_COMPLETION_REQUEST_NAME: &str = "ChatCompletionRequest";
 
-/// Puts the chat request's schema into the document and points the chat operation's body at it.
-struct ChatRequestSchema;
+/// The body of `POST /v1/messages`, as `anthropic::inbound::parse_request` accepts it, written by hand
+/// like [`CHAT_COMPLETION_REQUEST`] and faithful both ways in the same sense (rules between fields — a
+/// thinking budget not below `max_tokens`, a `tool_choice` naming an undeclared tool — answer 422).
+const MESSAGES_REQUEST: &str = include_str!("messages_request.schema.json");
 
-impl Modify for ChatRequestSchema {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let schema: utoipa::openapi::Schema = match serde_json::from_str(CHAT_COMPLETION_REQUEST) {
+/// The component name of [`MESSAGES_REQUEST`].
+const MESSAGES_REQUEST_NAME: &str = "MessagesRequest";
+
+/// The component name of the `POST /v1/messages/count_tokens` body, derived from [`MESSAGES_REQUEST`] by
+/// [`count_tokens_request`].
+const MESSAGES_COUNT_TOKENS_REQUEST_NAME: &str = "MessagesCountTokensRequest";
+
+/// The body of `POST /v1/messages/count_tokens` (`parse_count_tokens_request`): the Messages body with
+/// `max_tokens` optional (and, like every optional field, `null` when omitted) — derived here rather than
+/// written twice, so the two cannot drift apart.
+fn count_tokens_request(messages: &serde_json::Value) -> serde_json::Value {
+    let mut schema = messages.clone();
+    schema["title"] = MESSAGES_COUNT_TOKENS_REQUEST_NAME.into();
+    schema["description"] = format!(
+        "The body of `POST /v1/messages/count_tokens`: a `{MESSAGES_REQUEST_NAME}` in which `max_tokens` is \
+optional. {}",
+        messages["description"].as_str().unwrap_or_default()
+    )
+    .into();
+    if let Some(required) = schema["required"].as_array_mut() {
+        required.retain(|field| field != "max_tokens");
+    }
+    let max_tokens = &mut schema["properties"]["max_tokens"];
+    max_tokens["type"] = serde_json::json!(["integer", "null"]);
+    max_tokens["description"] = "Optional here; counted requests generate nothing.".into();
+    if let Some(example) = schema["example"].as_object_mut() {
+        example.remove("max_tokens");
+    }
+    schema
+}
+
+/// Puts the hand-written request schemas into the document and points the operations' bodies at them.
+struct RequestSchemas;
+
+impl RequestSchemas {
+    /// Publishes `schema` as the component `name` and makes it the JSON body of `POST path`.
+    fn publish(
+        openapi: &mut utoipa::openapi::OpenApi,
+        path: &str,
+        name: &str,
+        schema: Result<utoipa::openapi::Schema, serde_json::Error>,
+    ) {
+        let schema = match schema {
             Ok(schema) => schema,
             Err(e) => {
                 // Covered by a test; at run time the body stays a plain object rather than the
                 // document failing.
-                tracing::error!(error = %e, "the chat request schema does not parse");
+                tracing::error!(error = %e, schema = name, "a request schema does not parse");
                 return;
             }
         };
@@ -267,11 +309,11 @@ impl Modify for ChatRequestSchema {
             .components
             .get_or_insert_with(Default::default)
             .schemas
-            .insert(CHAT_COMPLETION_REQUEST_NAME.to_owned(), RefOr::T(schema));
+            .insert(name.to_owned(), RefOr::T(schema));
         let body = openapi
             .paths
             .paths
-            .get_mut("/v1/chat/completions")
+            .get_mut(path)
             .and_then(|item| item.post.as_mut())
             .and_then(|op| op.request_body.as_mut())
             .and_then(|body| match body {
@@ -279,10 +321,38 @@ impl Modify for ChatRequestSchema {
                 RefOr::Ref(_) => None,
             });
         if let Some(RefOr::T(content)) = body {
-            content.schema = Some(RefOr::Ref(Ref::from_schema_name(
-                CHAT_COMPLETION_REQUEST_NAME,
-            )));
+            content.schema = Some(RefOr::Ref(Ref::from_schema_name(name)));
         }
+    }
+}
+
+impl Modify for RequestSchemas {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        Self::publish(
+            openapi,
+            "/v1/chat/completions",
+            CHAT_COMPLETION_REQUEST_NAME,
+            serde_json::from_str(CHAT_COMPLETION_REQUEST),
+        );
+        let messages: serde_json::Value = match serde_json::from_str(MESSAGES_REQUEST) {
+            Ok(messages) => messages,
+            Err(e) => {
+                tracing::error!(error = %e, "the messages request schema is not JSON");
+                return;
+            }
+        };
+        Self::publish(
+            openapi,
+            "/v1/messages/count_tokens",
+            MESSAGES_COUNT_TOKENS_REQUEST_NAME,
+            serde_json::from_value(count_tokens_request(&messages)),
+        );
+        Self::publish(
+            openapi,
+            "/v1/messages",
+            MESSAGES_REQUEST_NAME,
+            serde_json::from_value(messages),
+        );
     }
 }
 
@@ -308,5 +378,54 @@ mod tests {
                 ["schema"]["$ref"],
             "#/components/schemas/ChatCompletionRequest"
         );
+    }
+
+    /// The same for the Messages API: both bodies published keyword for keyword, count_tokens differing
+    /// from the Messages body only in `max_tokens` (optional, nullable) and its texts.
+    #[test]
+    fn the_messages_request_schemas_survive_utoipa_unchanged_and_are_the_messages_bodies() {
+        let written: serde_json::Value = serde_json::from_str(MESSAGES_REQUEST).unwrap();
+        let doc = serde_json::to_value(document()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(&schemas[MESSAGES_REQUEST_NAME], &written);
+        let count = &schemas[MESSAGES_COUNT_TOKENS_REQUEST_NAME];
+        assert_eq!(count, &count_tokens_request(&written));
+        for (path, name) in [
+            ("/v1/messages", MESSAGES_REQUEST_NAME),
+            (
+                "/v1/messages/count_tokens",
+                MESSAGES_COUNT_TOKENS_REQUEST_NAME,
+            ),
+        ] {
+            assert_eq!(
+                doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+                    ["$ref"],
+                format!("#/components/schemas/{name}"),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            written["required"],
+            serde_json::json!(["model", "max_tokens", "messages"])
+        );
+        assert_eq!(count["required"], serde_json::json!(["model", "messages"]));
+        assert_eq!(
+            count["properties"]["max_tokens"]["type"],
+            serde_json::json!(["integer", "null"])
+        );
+        let (mut a, mut b) = (written.clone(), count.clone());
+        for schema in [&mut a, &mut b] {
+            for key in ["title", "description", "required", "example"] {
+                schema.as_object_mut().unwrap().remove(key);
+            }
+            schema["properties"]
+                .as_object_mut()
+                .unwrap()
+                .remove("max_tokens");
+        }
+        assert_eq!(a, b, "count_tokens differs from messages beyond max_tokens");
+        // The model is resolved by the same registry on both APIs: the same rule.
+        let chat: serde_json::Value = serde_json::from_str(CHAT_COMPLETION_REQUEST).unwrap();
+        assert_eq!(written["properties"]["model"], chat["properties"]["model"]);
     }
 }

@@ -93,6 +93,9 @@ fn positive_limits(
     Ok(())
 }
 
+/// The largest price per million tokens, in USD (as the API documents it).
+const MAX_PRICE_USD: f64 = 9e9;
+
 /// Prices, when given, are non-negative amounts that fit in nano-dollars (the cache prices too: all four
 /// token classes follow one rule). A larger one would be stored as 0 — free — by the conversion.
 fn prices(
@@ -107,7 +110,8 @@ fn prices(
         ("cached_input_price_per_mtok", cached_input),
         ("cache_write_price_per_mtok", cache_write),
     ] {
-        if v.is_some_and(|v| !v.is_finite() || v < 0.0 || gaia_core::Nanos::from_usd(v).is_none()) {
+        // 9e9 (the documented maximum) fits in nano-dollars with room to spare.
+        if v.is_some_and(|v| !v.is_finite() || !(0.0..=MAX_PRICE_USD).contains(&v)) {
             return Err(GaiaError::invalid_request(format!(
                 "`{name}` must be a non-negative number (USD per million tokens, at most 9e9)"
             ))

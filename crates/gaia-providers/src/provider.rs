@@ -174,7 +174,8 @@ impl Provider {
         if let Some(tool) = request.anthropic.first_server_tool()
             && self.config.kind != ProviderKind::Anthropic
         {
-            return Err(GaiaError::invalid_request(format!(
+            // Well-formed, but for a provider that cannot run it: a rule no schema states (422).
+            return Err(GaiaError::unprocessable(format!(
                 "the server tool '{tool}' runs only on Anthropic models; '{}' is served by '{}'",
                 upstream_model, self.config.name
             ))

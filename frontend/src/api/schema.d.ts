@@ -358,8 +358,8 @@ export interface paths {
          * Create a message (the Anthropic Messages API).
          * @description Anthropic's `POST /v1/messages` for every registered model — Claude, GPT, Gemini, OpenRouter and
          *     OpenAI-compatible servers alike. Authenticate with `x-api-key: <GaiaRouter key>` (as the Anthropic
-         *     SDKs and Claude Code do) or `Authorization: Bearer`. `anthropic-version` is accepted;
-         *     `anthropic-beta` is passed on to Anthropic upstreams. With `"stream": true` the answer is Anthropic's
+         *     SDKs and Claude Code do) or `Authorization: Bearer`. `anthropic-version` and `anthropic-beta` are
+         *     accepted and passed on to Anthropic upstreams. With `"stream": true` the answer is Anthropic's
          *     event stream (`message_start`, `content_block_start` / `_delta` / `_stop`, `message_delta`,
          *     `message_stop`, `ping` while the provider is silent, `error` on a failure after the first byte).
          *     Errors use Anthropic's envelope.
@@ -383,9 +383,10 @@ export interface paths {
         /**
          * Count the tokens of a message request.
          * @description Anthropic's `POST /v1/messages/count_tokens`: the same body as `POST /v1/messages` (`max_tokens` not
-         *     required) for any registered model. The count is GaiaRouter's tokenizer estimate (`o200k_base` over
-         *     the system prompt, messages, tool calls and tool definitions, with per-message framing), which the
-         *     `x-gaia-token-count: estimate` header says; no provider is called and no usage is recorded.
+         *     required) for any registered model. Anthropic and Gemini models are counted by their provider
+         *     (`x-gaia-token-count: provider`); other models — or when that call fails — by GaiaRouter's tokenizer
+         *     (`o200k_base` over the system prompt, messages, tool calls and tool definitions, with per-message
+         *     framing; `x-gaia-token-count: estimate`). No usage is recorded and no limit is charged.
          */
         post: operations["count_tokens"];
         delete?: never;
@@ -1109,6 +1110,715 @@ export interface components {
         /** @description A confirmation. */
         Message: {
             message: string;
+        };
+        /**
+         * MessagesCountTokensRequest
+         * @description The body of `POST /v1/messages/count_tokens`: a `MessagesRequest` in which `max_tokens` is optional. An Anthropic Messages API request. `null` counts as omitted for every optional field. Top-level fields not listed here (`service_tier`, `container`, `mcp_servers`, …) are not checked: they are passed through unchanged to Anthropic models and ignored by the others.
+         * @example {
+         *       "messages": [
+         *         {
+         *           "content": "Hello!",
+         *           "role": "user"
+         *         }
+         *       ],
+         *       "model": "anthropic/claude-sonnet-4-5",
+         *       "system": "You are a helpful assistant."
+         *     }
+         */
+        MessagesCountTokensRequest: {
+            /** @description Optional here; counted requests generate nothing. */
+            max_tokens?: number | null;
+            /** @description The conversation so far, oldest first: user and assistant turns. */
+            messages: ({
+                /** @description The text, or text, image, document and tool result blocks. */
+                content: string | ({
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description The text. */
+                    text: string;
+                    /** @enum {string} */
+                    type: "text";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description Base64 bytes of an `image/…` media type, or a link. */
+                    source: {
+                        /** @description The bytes, base64-encoded. */
+                        data: string;
+                        /** @description `image/…` (`image/png`, `image/jpeg`, `image/gif`, `image/webp`), without parameters. */
+                        media_type: string;
+                        /** @enum {string} */
+                        type: "base64";
+                    } | {
+                        /** @enum {string} */
+                        type: "url";
+                        /** @description An `http(s)://` link the provider fetches. */
+                        url: string;
+                    };
+                    /** @enum {string} */
+                    type: "image";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description A base64 PDF, a link, or plain text. */
+                    source: {
+                        /** @description The bytes, base64-encoded. */
+                        data: string;
+                        /** @description `application/pdf`. */
+                        media_type: string;
+                        /** @enum {string} */
+                        type: "base64";
+                    } | {
+                        /** @enum {string} */
+                        type: "url";
+                        /** @description An `http(s)://` link the provider fetches. */
+                        url: string;
+                    } | {
+                        /** @description The document's text (sent as text to every provider). */
+                        data: string;
+                        /** @enum {string} */
+                        type: "text";
+                    };
+                    /** @description The document's title. */
+                    title?: string | null;
+                    /** @enum {string} */
+                    type: "document";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description The result: text, or text, image and document blocks; may be omitted. */
+                    content?: string | ({
+                        /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                        cache_control?: {
+                            /**
+                             * @description `5m` (the default) or `1h`.
+                             * @enum {string|null}
+                             */
+                            ttl?: "5m" | "1h" | null;
+                            /** @enum {string} */
+                            type: "ephemeral";
+                        } | null;
+                        /** @description The text. */
+                        text: string;
+                        /** @enum {string} */
+                        type: "text";
+                    } | {
+                        /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                        cache_control?: {
+                            /**
+                             * @description `5m` (the default) or `1h`.
+                             * @enum {string|null}
+                             */
+                            ttl?: "5m" | "1h" | null;
+                            /** @enum {string} */
+                            type: "ephemeral";
+                        } | null;
+                        /** @description Base64 bytes of an `image/…` media type, or a link. */
+                        source: {
+                            /** @description The bytes, base64-encoded. */
+                            data: string;
+                            /** @description `image/…` (`image/png`, `image/jpeg`, `image/gif`, `image/webp`), without parameters. */
+                            media_type: string;
+                            /** @enum {string} */
+                            type: "base64";
+                        } | {
+                            /** @enum {string} */
+                            type: "url";
+                            /** @description An `http(s)://` link the provider fetches. */
+                            url: string;
+                        };
+                        /** @enum {string} */
+                        type: "image";
+                    } | {
+                        /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                        cache_control?: {
+                            /**
+                             * @description `5m` (the default) or `1h`.
+                             * @enum {string|null}
+                             */
+                            ttl?: "5m" | "1h" | null;
+                            /** @enum {string} */
+                            type: "ephemeral";
+                        } | null;
+                        /** @description A base64 PDF, a link, or plain text. */
+                        source: {
+                            /** @description The bytes, base64-encoded. */
+                            data: string;
+                            /** @description `application/pdf`. */
+                            media_type: string;
+                            /** @enum {string} */
+                            type: "base64";
+                        } | {
+                            /** @enum {string} */
+                            type: "url";
+                            /** @description An `http(s)://` link the provider fetches. */
+                            url: string;
+                        } | {
+                            /** @description The document's text (sent as text to every provider). */
+                            data: string;
+                            /** @enum {string} */
+                            type: "text";
+                        };
+                        /** @description The document's title. */
+                        title?: string | null;
+                        /** @enum {string} */
+                        type: "document";
+                    })[] | null;
+                    /** @description Whether the tool failed. */
+                    is_error?: boolean | null;
+                    /** @description The `id` of the `tool_use` block this answers. */
+                    tool_use_id: string;
+                    /** @enum {string} */
+                    type: "tool_result";
+                })[];
+                /** @enum {string} */
+                role: "user";
+            } | {
+                /** @description The text, or text, thinking, redacted thinking and tool use blocks. */
+                content: string | ({
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description The text. */
+                    text: string;
+                    /** @enum {string} */
+                    type: "text";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description Its signature, sent back unchanged (empty or omitted for reasoning from a provider without signatures). */
+                    signature?: string | null;
+                    /** @description The reasoning the model gave earlier. */
+                    thinking: string;
+                    /** @enum {string} */
+                    type: "thinking";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description The encrypted reasoning, sent back unchanged. */
+                    data: string;
+                    /** @enum {string} */
+                    type: "redacted_thinking";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description The call's id, which a later `tool_result` block answers. */
+                    id: string;
+                    /** @description The arguments; `{}` when omitted. */
+                    input?: Record<string, never> | null;
+                    /** @description The tool called. */
+                    name: string;
+                    /** @enum {string} */
+                    type: "tool_use";
+                })[];
+                /** @enum {string} */
+                role: "assistant";
+            })[];
+            /** @description Request metadata. */
+            metadata?: {
+                /** @description Your end user's id, passed on for the provider's abuse monitoring. */
+                user_id?: string | null;
+            } | null;
+            /** @description The model: `provider/model` (`openai/gpt-4o-mini`, `openrouter/meta-llama/llama-3.1-8b-instruct`), a bare well-known name (`gpt-4o-mini`, `claude-…`, `gemini-…`) or an alias. An unknown or disabled model answers 404. */
+            model: string;
+            /** @description Texts that stop the generation. */
+            stop_sequences?: string[] | null;
+            /** @description Answer with Anthropic's event stream. */
+            stream?: boolean | null;
+            /** @description The system prompt: a string, or text blocks (each may carry `cache_control`). */
+            system?: string | {
+                /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                cache_control?: {
+                    /**
+                     * @description `5m` (the default) or `1h`.
+                     * @enum {string|null}
+                     */
+                    ttl?: "5m" | "1h" | null;
+                    /** @enum {string} */
+                    type: "ephemeral";
+                } | null;
+                /** @description The text. */
+                text: string;
+                /** @enum {string} */
+                type: "text";
+            }[] | null;
+            /** @description Sampling temperature, 0 to 1. */
+            temperature?: number | null;
+            /** @description Extended thinking: `enabled` with a `budget_tokens` of at least 1,024 (and below `max_tokens`, else 422), or `disabled`. */
+            thinking?: {
+                /** @description The most tokens to think with. */
+                budget_tokens: number;
+                /** @enum {string} */
+                type: "enabled";
+            } | {
+                /** @enum {string} */
+                type: "disabled";
+            } | null;
+            /** @description How the model uses the tools: `auto`, `any` (at least one), `none`, or `tool` with the `name` of one of `tools` (another name answers 422). */
+            tool_choice?: {
+                /** @description At most one tool call. */
+                disable_parallel_tool_use?: boolean | null;
+                /** @enum {string} */
+                type: "auto" | "any" | "none";
+            } | {
+                /** @description At most one tool call. */
+                disable_parallel_tool_use?: boolean | null;
+                /** @description The tool the model must call. */
+                name: string;
+                /** @enum {string} */
+                type: "tool";
+            } | null;
+            /** @description Tools the model may call: custom tools, and Anthropic's server tools. */
+            tools?: ({
+                /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                cache_control?: {
+                    /**
+                     * @description `5m` (the default) or `1h`.
+                     * @enum {string|null}
+                     */
+                    ttl?: "5m" | "1h" | null;
+                    /** @enum {string} */
+                    type: "ephemeral";
+                } | null;
+                /** @description What the tool does. */
+                description?: string | null;
+                /** @description JSON Schema of the tool's input. */
+                input_schema: Record<string, never>;
+                /** @description 1 to 128 characters of a-z, A-Z, 0-9, `_` or `-`. */
+                name: string;
+                /**
+                 * @description `custom`, or omitted.
+                 * @enum {string|null}
+                 */
+                type?: "custom" | null;
+            } | {
+                /** @description Any type but `custom`. */
+                type: string;
+            })[] | null;
+            /** @description Sample only from the top K options (providers without it ignore it). */
+            top_k?: number | null;
+            /** @description Nucleus sampling, 0 to 1. */
+            top_p?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * MessagesRequest
+         * @description An Anthropic Messages API request. `null` counts as omitted for every optional field. Top-level fields not listed here (`service_tier`, `container`, `mcp_servers`, …) are not checked: they are passed through unchanged to Anthropic models and ignored by the others.
+         * @example {
+         *       "max_tokens": 1024,
+         *       "messages": [
+         *         {
+         *           "content": "Hello!",
+         *           "role": "user"
+         *         }
+         *       ],
+         *       "model": "anthropic/claude-sonnet-4-5",
+         *       "system": "You are a helpful assistant."
+         *     }
+         */
+        MessagesRequest: {
+            /** @description The most tokens to generate; above the model's output limit it is lowered to that limit. */
+            max_tokens: number;
+            /** @description The conversation so far, oldest first: user and assistant turns. */
+            messages: ({
+                /** @description The text, or text, image, document and tool result blocks. */
+                content: string | ({
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description The text. */
+                    text: string;
+                    /** @enum {string} */
+                    type: "text";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description Base64 bytes of an `image/…` media type, or a link. */
+                    source: {
+                        /** @description The bytes, base64-encoded. */
+                        data: string;
+                        /** @description `image/…` (`image/png`, `image/jpeg`, `image/gif`, `image/webp`), without parameters. */
+                        media_type: string;
+                        /** @enum {string} */
+                        type: "base64";
+                    } | {
+                        /** @enum {string} */
+                        type: "url";
+                        /** @description An `http(s)://` link the provider fetches. */
+                        url: string;
+                    };
+                    /** @enum {string} */
+                    type: "image";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description A base64 PDF, a link, or plain text. */
+                    source: {
+                        /** @description The bytes, base64-encoded. */
+                        data: string;
+                        /** @description `application/pdf`. */
+                        media_type: string;
+                        /** @enum {string} */
+                        type: "base64";
+                    } | {
+                        /** @enum {string} */
+                        type: "url";
+                        /** @description An `http(s)://` link the provider fetches. */
+                        url: string;
+                    } | {
+                        /** @description The document's text (sent as text to every provider). */
+                        data: string;
+                        /** @enum {string} */
+                        type: "text";
+                    };
+                    /** @description The document's title. */
+                    title?: string | null;
+                    /** @enum {string} */
+                    type: "document";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description The result: text, or text, image and document blocks; may be omitted. */
+                    content?: string | ({
+                        /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                        cache_control?: {
+                            /**
+                             * @description `5m` (the default) or `1h`.
+                             * @enum {string|null}
+                             */
+                            ttl?: "5m" | "1h" | null;
+                            /** @enum {string} */
+                            type: "ephemeral";
+                        } | null;
+                        /** @description The text. */
+                        text: string;
+                        /** @enum {string} */
+                        type: "text";
+                    } | {
+                        /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                        cache_control?: {
+                            /**
+                             * @description `5m` (the default) or `1h`.
+                             * @enum {string|null}
+                             */
+                            ttl?: "5m" | "1h" | null;
+                            /** @enum {string} */
+                            type: "ephemeral";
+                        } | null;
+                        /** @description Base64 bytes of an `image/…` media type, or a link. */
+                        source: {
+                            /** @description The bytes, base64-encoded. */
+                            data: string;
+                            /** @description `image/…` (`image/png`, `image/jpeg`, `image/gif`, `image/webp`), without parameters. */
+                            media_type: string;
+                            /** @enum {string} */
+                            type: "base64";
+                        } | {
+                            /** @enum {string} */
+                            type: "url";
+                            /** @description An `http(s)://` link the provider fetches. */
+                            url: string;
+                        };
+                        /** @enum {string} */
+                        type: "image";
+                    } | {
+                        /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                        cache_control?: {
+                            /**
+                             * @description `5m` (the default) or `1h`.
+                             * @enum {string|null}
+                             */
+                            ttl?: "5m" | "1h" | null;
+                            /** @enum {string} */
+                            type: "ephemeral";
+                        } | null;
+                        /** @description A base64 PDF, a link, or plain text. */
+                        source: {
+                            /** @description The bytes, base64-encoded. */
+                            data: string;
+                            /** @description `application/pdf`. */
+                            media_type: string;
+                            /** @enum {string} */
+                            type: "base64";
+                        } | {
+                            /** @enum {string} */
+                            type: "url";
+                            /** @description An `http(s)://` link the provider fetches. */
+                            url: string;
+                        } | {
+                            /** @description The document's text (sent as text to every provider). */
+                            data: string;
+                            /** @enum {string} */
+                            type: "text";
+                        };
+                        /** @description The document's title. */
+                        title?: string | null;
+                        /** @enum {string} */
+                        type: "document";
+                    })[] | null;
+                    /** @description Whether the tool failed. */
+                    is_error?: boolean | null;
+                    /** @description The `id` of the `tool_use` block this answers. */
+                    tool_use_id: string;
+                    /** @enum {string} */
+                    type: "tool_result";
+                })[];
+                /** @enum {string} */
+                role: "user";
+            } | {
+                /** @description The text, or text, thinking, redacted thinking and tool use blocks. */
+                content: string | ({
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description The text. */
+                    text: string;
+                    /** @enum {string} */
+                    type: "text";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description Its signature, sent back unchanged (empty or omitted for reasoning from a provider without signatures). */
+                    signature?: string | null;
+                    /** @description The reasoning the model gave earlier. */
+                    thinking: string;
+                    /** @enum {string} */
+                    type: "thinking";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description The encrypted reasoning, sent back unchanged. */
+                    data: string;
+                    /** @enum {string} */
+                    type: "redacted_thinking";
+                } | {
+                    /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                    cache_control?: {
+                        /**
+                         * @description `5m` (the default) or `1h`.
+                         * @enum {string|null}
+                         */
+                        ttl?: "5m" | "1h" | null;
+                        /** @enum {string} */
+                        type: "ephemeral";
+                    } | null;
+                    /** @description The call's id, which a later `tool_result` block answers. */
+                    id: string;
+                    /** @description The arguments; `{}` when omitted. */
+                    input?: Record<string, never> | null;
+                    /** @description The tool called. */
+                    name: string;
+                    /** @enum {string} */
+                    type: "tool_use";
+                })[];
+                /** @enum {string} */
+                role: "assistant";
+            })[];
+            /** @description Request metadata. */
+            metadata?: {
+                /** @description Your end user's id, passed on for the provider's abuse monitoring. */
+                user_id?: string | null;
+            } | null;
+            /** @description The model: `provider/model` (`openai/gpt-4o-mini`, `openrouter/meta-llama/llama-3.1-8b-instruct`), a bare well-known name (`gpt-4o-mini`, `claude-…`, `gemini-…`) or an alias. An unknown or disabled model answers 404. */
+            model: string;
+            /** @description Texts that stop the generation. */
+            stop_sequences?: string[] | null;
+            /** @description Answer with Anthropic's event stream. */
+            stream?: boolean | null;
+            /** @description The system prompt: a string, or text blocks (each may carry `cache_control`). */
+            system?: string | {
+                /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                cache_control?: {
+                    /**
+                     * @description `5m` (the default) or `1h`.
+                     * @enum {string|null}
+                     */
+                    ttl?: "5m" | "1h" | null;
+                    /** @enum {string} */
+                    type: "ephemeral";
+                } | null;
+                /** @description The text. */
+                text: string;
+                /** @enum {string} */
+                type: "text";
+            }[] | null;
+            /** @description Sampling temperature, 0 to 1. */
+            temperature?: number | null;
+            /** @description Extended thinking: `enabled` with a `budget_tokens` of at least 1,024 (and below `max_tokens`, else 422), or `disabled`. */
+            thinking?: {
+                /** @description The most tokens to think with. */
+                budget_tokens: number;
+                /** @enum {string} */
+                type: "enabled";
+            } | {
+                /** @enum {string} */
+                type: "disabled";
+            } | null;
+            /** @description How the model uses the tools: `auto`, `any` (at least one), `none`, or `tool` with the `name` of one of `tools` (another name answers 422). */
+            tool_choice?: {
+                /** @description At most one tool call. */
+                disable_parallel_tool_use?: boolean | null;
+                /** @enum {string} */
+                type: "auto" | "any" | "none";
+            } | {
+                /** @description At most one tool call. */
+                disable_parallel_tool_use?: boolean | null;
+                /** @description The tool the model must call. */
+                name: string;
+                /** @enum {string} */
+                type: "tool";
+            } | null;
+            /** @description Tools the model may call: custom tools, and Anthropic's server tools. */
+            tools?: ({
+                /** @description A prompt-cache breakpoint after this block: `{"type": "ephemeral"}`, with an optional `ttl` of `5m` or `1h`. Passed on to Anthropic (and OpenRouter); other providers cache on their own. */
+                cache_control?: {
+                    /**
+                     * @description `5m` (the default) or `1h`.
+                     * @enum {string|null}
+                     */
+                    ttl?: "5m" | "1h" | null;
+                    /** @enum {string} */
+                    type: "ephemeral";
+                } | null;
+                /** @description What the tool does. */
+                description?: string | null;
+                /** @description JSON Schema of the tool's input. */
+                input_schema: Record<string, never>;
+                /** @description 1 to 128 characters of a-z, A-Z, 0-9, `_` or `-`. */
+                name: string;
+                /**
+                 * @description `custom`, or omitted.
+                 * @enum {string|null}
+                 */
+                type?: "custom" | null;
+            } | {
+                /** @description Any type but `custom`. */
+                type: string;
+            })[] | null;
+            /** @description Sample only from the top K options (providers without it ignore it). */
+            top_k?: number | null;
+            /** @description Nucleus sampling, 0 to 1. */
+            top_p?: number | null;
+        } & {
+            [key: string]: unknown;
         };
         /** @description One model, as served (as requested when nothing was served). */
         ModelGroup: components["schemas"]["GroupTotals"] & {
@@ -3524,7 +4234,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Accepted (`2023-06-01`); GaiaRouter speaks that version to Anthropic */
+                /** @description Passed on to Anthropic upstreams (default `2023-06-01`) */
                 "anthropic-version"?: string | null;
                 /** @description Beta features, passed on to Anthropic upstreams */
                 "anthropic-beta"?: string | null;
@@ -3532,7 +4242,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description An Anthropic Messages API request */
+        /** @description An Anthropic Messages API request (schema: `MessagesRequest`) */
         requestBody: {
             content: {
                 /**
@@ -3547,7 +4257,7 @@ export interface operations {
                  *       "model": "anthropic/claude-sonnet-4-5"
                  *     }
                  */
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["MessagesRequest"];
             };
         };
         responses: {
@@ -3628,6 +4338,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorBody"];
                 };
             };
+            /** @description A well-formed request refused by a rule no schema states (`invalid_request_error`): a `thinking.budget_tokens` not below `max_tokens`, a `tool_choice` naming a tool not in `tools`, or a conversation with nothing an Anthropic model can take (every message empty) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
             /** @description A limit is reached or the provider is rate limiting (`rate_limit_error`); see `retry-after` */
             429: {
                 headers: {
@@ -3673,7 +4392,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description An Anthropic Messages API request (`max_tokens` optional) */
+        /** @description An Anthropic Messages API request, `max_tokens` optional (schema: `MessagesCountTokensRequest`) */
         requestBody: {
             content: {
                 /**
@@ -3687,14 +4406,14 @@ export interface operations {
                  *       "model": "anthropic/claude-sonnet-4-5"
                  *     }
                  */
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["MessagesCountTokensRequest"];
             };
         };
         responses: {
             /** @description The input tokens */
             200: {
                 headers: {
-                    /** @description `estimate`: counted by GaiaRouter's tokenizer, not the provider */
+                    /** @description `provider`: the provider's own count (Anthropic, Gemini); `estimate`: GaiaRouter's tokenizer */
                     "x-gaia-token-count"?: string;
                     [name: string]: unknown;
                 };
@@ -3740,6 +4459,15 @@ export interface operations {
             };
             /** @description The request body exceeds `GAIA_MAX_BODY_BYTES` */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorBody"];
+                };
+            };
+            /** @description A well-formed request refused by a rule no schema states (`invalid_request_error`): a `thinking.budget_tokens` not below `max_tokens`, or a `tool_choice` naming a tool not in `tools` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

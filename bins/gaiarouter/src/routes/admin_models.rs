@@ -155,18 +155,18 @@ pub struct NewModel {
     pub max_completion_tokens: Option<i64>,
     /// USD per million input tokens. Give at least one price (0 for a free model): a model registered
     /// without prices is unpriced, and keys or organizations with a monthly cost limit are refused on it.
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 9e9)]
     pub input_price_per_mtok: Option<f64>,
     /// USD per million output tokens (0 when only the input price is given).
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 9e9)]
     pub output_price_per_mtok: Option<f64>,
     /// USD per million prompt tokens read from a cache. Left out or `null`: the provider's default ratio
     /// of the input price (see `effective_prices` in the answer).
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 9e9)]
     pub cached_input_price_per_mtok: Option<f64>,
     /// USD per million prompt tokens written to a cache. Left out or `null`: the provider's default ratio
     /// of the input price.
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 9e9)]
     pub cache_write_price_per_mtok: Option<f64>,
     #[serde(default)]
     pub supports_vision: bool,
@@ -222,10 +222,10 @@ pub async fn create(
 pub struct ModelPatch {
     pub enabled: Option<bool>,
     /// USD per million input tokens.
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 9e9)]
     pub input_price_per_mtok: Option<f64>,
     /// USD per million output tokens.
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 9e9)]
     pub output_price_per_mtok: Option<f64>,
     /// USD per million prompt tokens read from a cache; `null` goes back to the provider's default ratio
     /// of the input price.

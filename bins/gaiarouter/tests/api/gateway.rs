@@ -610,8 +610,9 @@ async fn bad_requests_get_precise_400s_and_unknown_models_404() {
         assert_error_envelope(res, 404).await["code"],
         "model_not_found"
     );
+    // A rule of one provider, which no schema states: 422.
     let res = app.chat(&json!({"model": "anthropic/claude-sonnet-4-5", "n": 2, "messages": [{"role": "user", "content": "x"}]})).await;
-    assert_error_envelope(res, 400).await;
+    assert_error_envelope(res, 422).await;
 }
 
 #[tokio::test]

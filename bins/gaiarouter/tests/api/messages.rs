@@ -432,7 +432,7 @@ async fn a_server_tool_is_refused_by_providers_that_cannot_run_it() {
             "messages": [{"role": "user", "content": "news?"}]});
         let message = anthropic_error(
             app.admin().messages(&body).await,
-            400,
+            422,
             "invalid_request_error",
         )
         .await;

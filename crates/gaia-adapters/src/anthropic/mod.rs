@@ -11,7 +11,7 @@
 //! - `temperature` is clamped to Anthropic's `[0, 1]` rather than scaled: 0.7 means the same thing to
 //!   both, and OpenAI's hotter values have no Anthropic equivalent beyond 1;
 //! - `top_p` is only sent when `temperature` is not, since newer Claude models reject both together;
-//! - `n > 1` is a 400 (Anthropic generates one choice); `presence_penalty`, `frequency_penalty`, `seed`,
+//! - `n > 1` is a 422 (Anthropic generates one choice); `presence_penalty`, `frequency_penalty`, `seed`,
 //!   message `name`, image `detail`, tool `strict` and `extra` have no equivalent and are dropped;
 //! - `response_format` json_object / json_schema becomes an instruction appended to `system` (Anthropic's
 //!   native structured outputs need a beta header the provider layer would have to manage);
@@ -105,11 +105,12 @@ fn body<'a>(
     upstream_model: &'a str,
     default_max_tokens: u32,
 ) -> Result<upstream::Body<'a>, GaiaError> {
+    // A rule of this provider, which no schema states: 422.
     if request.n.is_some_and(|n| n > 1) {
-        return Err(invalid(
-            "n",
+        return Err(GaiaError::unprocessable(
             "Anthropic models return one choice per request; `n` must be 1",
-        ));
+        )
+        .with_param("n"));
     }
     let mut system: Vec<Block<'a>> = Vec::new();
     let mut turns: Vec<Turn<'a>> = Vec::new();

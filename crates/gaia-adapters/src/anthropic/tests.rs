@@ -185,11 +185,11 @@ fn options_without_an_anthropic_equivalent_are_dropped() {
 }
 
 #[test]
-fn more_than_one_choice_is_a_400_on_n() {
+fn more_than_one_choice_is_a_422_on_n() {
     let mut req = request(vec![Message::user("hi")]);
     req.n = Some(2);
     let err = build_request(&req, "claude", 1).unwrap_err();
-    assert_eq!(err.status(), 400);
+    assert_eq!(err.status(), 422);
     assert_eq!(err.param.as_deref(), Some("n"));
 }
 

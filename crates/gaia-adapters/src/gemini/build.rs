@@ -64,7 +64,19 @@ fn turns(messages: &[Message]) -> Result<(Vec<Part<'_>>, Vec<Content<'_>>), Gaia
             }
         }
     }
+    // Well-formed, yet nothing Gemini can take (only system text, or every message empty): 422 before any
+    // call, as the provider would refuse it.
+    if contents.is_empty() {
+        return Err(GaiaError::unprocessable(
+            "Gemini needs at least one user or model message with content; every message is empty or a system message",
+        )
+        .with_param("messages"));
+    }
     Ok((system, contents))
+}
+
+fn unprocessable(param: String, message: String) -> GaiaError {
+    GaiaError::unprocessable(message).with_param(param)
 }
 
 /// A tool message as the `functionResponse` to the earlier call its `tool_call_id` names.
@@ -74,8 +86,9 @@ fn function_response<'a>(
     call_names: &HashMap<&str, &'a str>,
 ) -> Result<Part<'a>, GaiaError> {
     let id = message.tool_call_id.as_deref().unwrap_or_default();
+    // Well-formed, but answering no call of the conversation (Gemini answers calls by name): 422.
     let name = call_names.get(id).ok_or_else(|| {
-        invalid(
+        unprocessable(
             format!("messages[{i}].tool_call_id"),
             format!(
                 "tool_call_id '{id}' does not match a tool call of an earlier assistant message"
