@@ -66,6 +66,37 @@ pub struct AnthropicExtras {
     pub fields: Map<String, Value>,
     /// Server tools (`web_search_20250305`, `code_execution_…`, …), each as the client wrote it.
     pub server_tools: Vec<Value>,
+    /// The Messages body as the client sent it: an Anthropic upstream is sent this, with only the model,
+    /// `max_tokens`, `thinking` and `stream` set by the gateway, so nothing the client wrote is lost —
+    /// not even a field inside a block that GaiaRouter does not model (M-3c). Shared, not copied.
+    #[serde(skip)]
+    pub raw: Option<RawBody>,
+}
+
+/// A request body as it arrived, shared by reference count (the HTTP layer's own buffer: no copy).
+#[derive(Clone)]
+pub struct RawBody(std::sync::Arc<dyn AsRef<[u8]> + Send + Sync>);
+
+impl RawBody {
+    pub fn new(bytes: impl AsRef<[u8]> + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(bytes))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        (*self.0).as_ref()
+    }
+}
+
+impl std::fmt::Debug for RawBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RawBody({} bytes)", self.as_bytes().len())
+    }
+}
+
+impl PartialEq for RawBody {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
 }
 
 impl AnthropicExtras {

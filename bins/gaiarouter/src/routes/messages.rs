@@ -145,6 +145,8 @@ pub async fn messages(
         }
     };
     pass_anthropic_headers(&req, &mut request);
+    // The body itself, for an Anthropic upstream (a reference to the same buffer, not a copy).
+    request.anthropic.raw = Some(gaia_core::RawBody::new(body.clone()));
     let meta = ResponseMeta::new(
         format!("msg_{request_id}"),
         request.model.clone(),

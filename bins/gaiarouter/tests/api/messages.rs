@@ -559,7 +559,9 @@ async fn an_anthropic_upstream_gets_thinking_signatures_and_cache_breakpoints_un
             "service_tier": "auto",
             "stop_sequences": ["END"], "metadata": {"user_id": "u-42"},
             "messages": [
-                {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?", "cache_control": {"type": "ephemeral"}}]},
+                {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?", "cache_control": {"type": "ephemeral"}},
+                    {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Paris is in France."},
+                     "title": "Atlas", "context": "geography", "citations": {"enabled": true}}]},
                 {"role": "assistant", "content": [thinking, redacted,
                     {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Paris"}}]},
                 {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "is_error": true,
@@ -624,6 +626,16 @@ async fn an_anthropic_upstream_gets_thinking_signatures_and_cache_breakpoints_un
         json!({"type": "web_search_20250305", "name": "web_search", "max_uses": 2})
     );
     assert_eq!(sent["service_tier"], "auto");
+    // Even a block GaiaRouter reads differently (a text document) and fields it does not model inside a
+    // block (citations, context) reach Anthropic as the client wrote them.
+    assert_eq!(
+        sent["messages"][0]["content"][1],
+        json!({"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Paris is in France."},
+               "title": "Atlas", "context": "geography", "citations": {"enabled": true}})
+    );
+    assert_eq!(sent["model"], "claude-sonnet-4-5");
+    assert_eq!(sent["max_tokens"], 4096);
+    assert!(sent.get("stream").is_none(), "{sent}");
     assert_eq!(sent["metadata"]["user_id"], "u-42");
 
     // Cache reads and writes are recorded apart, and priced as Anthropic bills them: $3 / M input,

@@ -95,7 +95,45 @@ pub fn encode_request(
     upstream_model: &str,
     default_max_tokens: u32,
 ) -> Result<Vec<u8>, GaiaError> {
+    if let Some(raw) = &request.anthropic.raw
+        && let Ok(Value::Object(client_body)) = serde_json::from_slice::<Value>(raw.as_bytes())
+    {
+        return forward(client_body, request, upstream_model, default_max_tokens);
+    }
     let body = body(request, upstream_model, default_max_tokens)?;
+    serde_json::to_vec(&body)
+        .map_err(|e| GaiaError::internal(format!("serialising the upstream body: {e}")))
+}
+
+/// A Messages client's own body, for Anthropic (M-3c): the fewest changes — the upstream model's name,
+/// `max_tokens` (lowered to the model's limit where the gateway did), `thinking` (its budget kept below
+/// `max_tokens`, or left out when it cannot be) and `stream` (as the provider call needs) — and every
+/// other byte of meaning as the client wrote it, fields GaiaRouter does not model included.
+fn forward(
+    mut body: serde_json::Map<String, Value>,
+    request: &ChatRequest,
+    upstream_model: &str,
+    default_max_tokens: u32,
+) -> Result<Vec<u8>, GaiaError> {
+    let max_tokens = request.max_tokens.unwrap_or(default_max_tokens);
+    body.insert("model".to_owned(), Value::String(upstream_model.to_owned()));
+    body.insert("max_tokens".to_owned(), Value::from(max_tokens));
+    match thinking(request, max_tokens) {
+        Some(Some(budget)) => {
+            if let Some(Value::Object(thinking)) = body.get_mut("thinking") {
+                thinking.insert("budget_tokens".to_owned(), Value::from(budget));
+            }
+        }
+        Some(None) => {}
+        None => {
+            body.remove("thinking");
+        }
+    }
+    if request.stream {
+        body.insert("stream".to_owned(), Value::Bool(true));
+    } else {
+        body.remove("stream");
+    }
     serde_json::to_vec(&body)
         .map_err(|e| GaiaError::internal(format!("serialising the upstream body: {e}")))
 }

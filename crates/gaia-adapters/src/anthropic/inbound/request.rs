@@ -2,8 +2,9 @@
 //!
 //! Parsed from a `serde_json::Value`, like the OpenAI parser, so every refusal names its field the way
 //! Anthropic does (`messages.1.content.0.source.media_type`). Anthropic-only top-level fields the
-//! canonical request cannot hold (`service_tier`, `container`, …) are dropped: [`ChatRequest::extra`] has
-//! OpenAI's meaning and goes to OpenAI-format providers verbatim.
+//! canonical request cannot hold (`service_tier`, `container`, …) and server tools go to
+//! [`ChatRequest::anthropic`] (M-3b), not to [`ChatRequest::extra`], which has OpenAI's meaning; the handler
+//! adds the raw body there too, which Anthropic upstreams are sent (M-3c).
 
 use gaia_core::{
     AnthropicExtras, CacheControl, ChatRequest, ContentPart, GaiaError, Message, Reasoning, Role,
@@ -90,6 +91,7 @@ fn parse(body: &[u8], require_max_tokens: bool) -> Result<ChatRequest, GaiaError
         version: None,
         fields: obj,
         server_tools,
+        raw: None,
     };
     Ok(request)
 }

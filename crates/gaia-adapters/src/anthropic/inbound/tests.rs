@@ -877,3 +877,38 @@ fn errors_use_anthropic_types_and_name_the_field() {
         "monthly token limit reached"
     );
 }
+
+#[test]
+fn an_anthropic_upstream_is_sent_the_clients_own_body_with_the_fewest_changes() {
+    let client = json!({
+        "model": "claude-sonnet-4-5", "max_tokens": 32000, "stream": true,
+        "thinking": {"type": "enabled", "budget_tokens": 20000},
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "hi", "citations": [{"type": "char_location", "cited_text": "x"}],
+             "some_future_field": 1}]}],
+        "unknown_top_level": {"a": [1, 2]}
+    });
+    let bytes = client.to_string().into_bytes();
+    let mut request = parse_request(&bytes).unwrap();
+    request.anthropic.raw = Some(gaia_core::RawBody::new(bytes));
+    // The gateway lowered the ceiling to the model's limit and calls without streaming.
+    request.max_tokens = Some(16000);
+    request.stream = false;
+    let sent: Value = serde_json::from_slice(
+        &crate::anthropic::encode_request(&request, "claude-up", 1).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sent["model"], "claude-up");
+    assert_eq!(sent["max_tokens"], 16000);
+    assert!(sent.get("stream").is_none());
+    // The budget kept below the lowered max_tokens.
+    assert_eq!(
+        sent["thinking"],
+        json!({"type": "enabled", "budget_tokens": 15999})
+    );
+    assert_eq!(
+        sent["messages"], client["messages"],
+        "blocks as the client wrote them"
+    );
+    assert_eq!(sent["unknown_top_level"], client["unknown_top_level"]);
+}
