@@ -25,6 +25,26 @@ pub(crate) fn missing(param: impl Into<String>) -> GaiaError {
     invalid(param, message)
 }
 
+/// OpenAI's limit on function names (`^[a-zA-Z0-9_-]{1,64}$`).
+const MAX_FUNCTION_NAME: usize = 64;
+
+/// A function name as OpenAI accepts it (Chat Completions and Responses): 1 to 64 characters of
+/// letters, digits, `_` and `-`.
+pub(crate) fn check_function_name(name: &str, param: &str) -> Result<(), GaiaError> {
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if name.is_empty() || name.len() > MAX_FUNCTION_NAME || !valid_chars {
+        return Err(invalid(
+            param,
+            format!(
+                "function name '{name}' must be 1 to {MAX_FUNCTION_NAME} characters of a-z, A-Z, 0-9, '_' or '-'"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_max(param: &str, value: u64, max: u64) -> Result<(), GaiaError> {
     if value > max {
         return Err(invalid(

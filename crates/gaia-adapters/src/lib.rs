@@ -1,7 +1,8 @@
 //! # gaia-adapters
 //!
 //! Pure conversions between GaiaRouter's canonical chat model ([`gaia_core`]) and each provider's wire
-//! format: one module per dialect ([`openai`], [`anthropic`], [`gemini`]), each with its private serde
+//! format: one module per dialect ([`openai`], [`anthropic`], [`gemini`], and [`responses`] for clients of
+//! OpenAI's Responses API), each with its private serde
 //! wire types, request/response conversion both ways where the gateway needs them, and a stateful stream
 //! decoder (provider SSE → [`StreamEvent`](gaia_core::StreamEvent)) — plus an encoder for the dialects
 //! clients speak. Hub and spoke: every dialect converts to and from the canonical model, never to another
@@ -17,6 +18,7 @@ mod codec;
 mod fields;
 pub mod gemini;
 pub mod openai;
+pub mod responses;
 pub mod sse;
 #[cfg(test)]
 mod test_support;

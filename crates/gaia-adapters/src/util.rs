@@ -17,6 +17,12 @@ pub(crate) fn malformed(dialect: &str, what: &str, err: impl std::fmt::Display) 
     GaiaError::upstream(format!("{dialect} returned a malformed {what}: {err}"))
 }
 
+/// Whether `url` starts with `http://` or `https://` (in any case).
+pub(crate) fn is_http_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
 /// The JSON type name, for error messages.
 pub(crate) fn json_type(value: &Value) -> &'static str {
     match value {

@@ -16,7 +16,7 @@ use crate::fields::{
     expect_array, expect_object, missing, opt_bool_at, opt_f64, opt_string_at, opt_u32,
     required_string, take, type_error,
 };
-use crate::util::{invalid, json_type, parse_cache_control};
+use crate::util::{invalid, is_http_url, json_type, parse_cache_control};
 
 /// The smallest thinking budget Anthropic accepts.
 const MIN_THINKING_BUDGET: u32 = 1_024;
@@ -322,8 +322,7 @@ fn source_url(
         "url" => {
             let url_path = format!("{source_path}.url");
             let url = required_string(&mut source, "url", &url_path)?;
-            let lower = url.get(..8).unwrap_or(&url).to_ascii_lowercase();
-            if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+            if !is_http_url(&url) {
                 return Err(invalid(url_path, "the source URL must be an http(s) URL"));
             }
             Ok(url)

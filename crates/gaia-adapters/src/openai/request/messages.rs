@@ -9,7 +9,7 @@ use super::tools::take_function;
 use crate::fields::{
     expect_array, expect_object, missing, opt_string_at, required_string, take, type_error,
 };
-use crate::util::{invalid, parse_cache_control};
+use crate::util::{invalid, is_http_url, parse_cache_control};
 
 pub(super) fn parse_messages(value: Option<Value>) -> Result<Vec<Message>, GaiaError> {
     let Some(value) = value else {
@@ -205,9 +205,7 @@ fn parse_image(obj: &mut Map<String, Value>, path: &str) -> Result<ContentPart, 
             ));
         }
     };
-    let lower = url.get(..8).unwrap_or(&url).to_ascii_lowercase();
-    let is_link = lower.starts_with("https://") || lower.starts_with("http://");
-    if !is_link && parse_data_url(&url).is_none() {
+    if !is_http_url(&url) && parse_data_url(&url).is_none() {
         return Err(invalid(
             url_param,
             "image URLs must be http(s) URLs or base64 data URLs (data:<mime>;base64,<data>)",

@@ -4,13 +4,10 @@ use gaia_core::{GaiaError, Tool, ToolChoice};
 use serde_json::{Map, Value};
 
 use crate::fields::{
-    expect_array, expect_object, opt_bool_at, opt_schema, opt_string_at, required_object,
-    required_string, take, type_error,
+    check_function_name, expect_array, expect_object, opt_bool_at, opt_schema, opt_string_at,
+    required_object, required_string, take, type_error,
 };
 use crate::util::{invalid, parse_cache_control};
-
-/// OpenAI's limit on function names (`^[a-zA-Z0-9_-]{1,64}$`).
-const MAX_FUNCTION_NAME: usize = 64;
 
 /// `type` is optional on input but, when present, must be `function` (the only kind we translate).
 fn check_function_type(obj: &mut Map<String, Value>, path: &str) -> Result<(), GaiaError> {
@@ -74,21 +71,6 @@ fn parse_tool(value: Value, path: &str) -> Result<Tool, GaiaError> {
         strict: opt_bool_at(&mut function, "strict", &format!("{function_path}.strict"))?,
         cache_control,
     })
-}
-
-fn check_function_name(name: &str, param: &str) -> Result<(), GaiaError> {
-    let valid_chars = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if name.is_empty() || name.len() > MAX_FUNCTION_NAME || !valid_chars {
-        return Err(invalid(
-            param,
-            format!(
-                "function name '{name}' must be 1 to {MAX_FUNCTION_NAME} characters of a-z, A-Z, 0-9, '_' or '-'"
-            ),
-        ));
-    }
-    Ok(())
 }
 
 pub(super) fn parse_tool_choice(value: Value, tools: &[Tool]) -> Result<ToolChoice, GaiaError> {
