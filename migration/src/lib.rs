@@ -27,6 +27,7 @@ mod m20261204_000014_alter_usage_daily;
 mod m20261204_000015_alter_models;
 mod m20261205_000016_alter_usage_records_api;
 mod m20261205_000017_alter_models_cache_prices;
+mod m20261205_000018_create_responses;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_alter_models::Migration),
             Box::new(m20261205_000016_alter_usage_records_api::Migration),
             Box::new(m20261205_000017_alter_models_cache_prices::Migration),
+            Box::new(m20261205_000018_create_responses::Migration),
         ]
     }
 }

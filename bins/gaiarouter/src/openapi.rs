@@ -147,6 +147,10 @@ answers in Anthropic's `{\"type\":\"error\",\"error\":{\"type\",\"message\"}}`."
         routes::chat::chat_completions,
         routes::messages::messages,
         routes::messages::count_tokens,
+        routes::responses::create,
+        routes::responses::get,
+        routes::responses::delete,
+        routes::responses::input_items,
         routes::models::list_models,
         routes::models::get_model,
         routes::admin_models::list,
@@ -285,6 +289,15 @@ optional. {}",
     schema
 }
 
+/// The body of `POST /v1/responses`, as `responses::parse_request` accepts it and the handler serves it
+/// (function tools only: a built-in tool is a 400 there, so the schema has none), written by hand like
+/// [`CHAT_COMPLETION_REQUEST`] and faithful both ways in the same sense (rules between fields — `input`
+/// absent without `previous_response_id`, a `tool_choice` naming an undeclared function — answer 422).
+const RESPONSES_REQUEST: &str = include_str!("responses_request.schema.json");
+
+/// The component name of [`RESPONSES_REQUEST`].
+const RESPONSES_REQUEST_NAME: &str = "ResponsesRequest";
+
 /// Puts the hand-written request schemas into the document and points the operations' bodies at them.
 struct RequestSchemas;
 
@@ -333,6 +346,12 @@ impl Modify for RequestSchemas {
             "/v1/chat/completions",
             CHAT_COMPLETION_REQUEST_NAME,
             serde_json::from_str(CHAT_COMPLETION_REQUEST),
+        );
+        Self::publish(
+            openapi,
+            "/v1/responses",
+            RESPONSES_REQUEST_NAME,
+            serde_json::from_str(RESPONSES_REQUEST),
         );
         let messages: serde_json::Value = match serde_json::from_str(MESSAGES_REQUEST) {
             Ok(messages) => messages,
@@ -427,5 +446,30 @@ mod tests {
         // The model is resolved by the same registry on both APIs: the same rule.
         let chat: serde_json::Value = serde_json::from_str(CHAT_COMPLETION_REQUEST).unwrap();
         assert_eq!(written["properties"]["model"], chat["properties"]["model"]);
+    }
+
+    /// The same for the Responses API: published keyword for keyword as the body of `POST /v1/responses`,
+    /// with the chat schema's `model`, and no built-in tool (refused by the handler for every model).
+    #[test]
+    fn the_responses_request_schema_survives_utoipa_unchanged_and_is_the_responses_body() {
+        let written: serde_json::Value = serde_json::from_str(RESPONSES_REQUEST).unwrap();
+        let doc = serde_json::to_value(document()).unwrap();
+        assert_eq!(
+            &doc["components"]["schemas"][RESPONSES_REQUEST_NAME],
+            &written
+        );
+        assert_eq!(
+            doc["paths"]["/v1/responses"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/ResponsesRequest"
+        );
+        // `input` may be omitted with `previous_response_id`: a relation the parser answers with 422.
+        assert_eq!(written["required"], serde_json::json!(["model"]));
+        let chat: serde_json::Value = serde_json::from_str(CHAT_COMPLETION_REQUEST).unwrap();
+        assert_eq!(written["properties"]["model"], chat["properties"]["model"]);
+        assert_eq!(
+            written["properties"]["tools"]["items"]["properties"]["type"]["enum"],
+            serde_json::json!(["function"])
+        );
     }
 }

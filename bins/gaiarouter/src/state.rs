@@ -40,6 +40,8 @@ pub struct AppState {
     pub pipeline: gaia_gateway::Pipeline,
     /// The model registry: admin changes, and the snapshot reloads.
     pub models: gaia_gateway::models::Models,
+    /// Stored Responses API responses and the conversations they continue.
+    pub conversations: gaia_gateway::conversations::Conversations,
 }
 
 impl AppState {

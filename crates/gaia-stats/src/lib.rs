@@ -9,7 +9,7 @@
 //!   database outage loses nothing until the queue is full. [`UsageSink::shutdown`] writes what is queued.
 //! - [`StatsService`]: statistics answered from the rollup (summary, by date/week/month, by model, by
 //!   provider), the request log over the raw records, and month-to-date usage per organization and key.
-//! - [`retention`]: periodic deletion of old raw records (the rollup is kept).
+//! - [`retention`]: periodic deletion of old raw records and stored responses (the rollup is kept).
 //! - [`csv`]: CSV renderings of a statistics report and of the request log.
 //!
 //! Depends on gaia-core and gaia-store only — never on actix. Errors are [`gaia_core::GaiaError`]s

@@ -6,7 +6,7 @@
 //! schema up to date with the `migration` crate.
 //!
 //! Errors: [`StoreError`], which converts into [`gaia_core::GaiaError`] (`NotFound` → 404, `Conflict` → 409,
-//! database failures → 503/500 with the cause kept for logs only).
+//! `TooLarge` → 413, `Conversation` → 400, database failures → 503/500 with the cause kept for logs only).
 
 pub mod api_keys;
 mod conn;
@@ -17,6 +17,7 @@ pub mod models;
 pub mod organizations;
 pub mod quota;
 pub mod rejects;
+pub mod responses;
 mod rows;
 pub mod testing;
 pub mod text;
@@ -40,6 +41,13 @@ pub enum StoreError {
     Conflict(String),
     #[error("invalid stored data: {0}")]
     Corrupt(String),
+    /// A value some backend could not hold whole — longer than its column, a row larger than the database
+    /// takes, JSON nested deeper than can be read back — refused before anything is written, never cut.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A stored conversation cannot be followed back to its start ([`responses::Responses::conversation`]).
+    #[error(transparent)]
+    Conversation(#[from] responses::ConversationError),
     #[error("database error: {0}")]
     Db(#[from] DbErr),
 }
@@ -100,6 +108,20 @@ impl From<StoreError> for GaiaError {
         match err {
             StoreError::NotFound(what) => GaiaError::not_found(format!("{what} not found")),
             StoreError::Conflict(msg) => GaiaError::conflict(msg),
+            StoreError::TooLarge(msg) => {
+                GaiaError::new(ErrorKind::PayloadTooLarge, msg).with_code("too_large_to_store")
+            }
+            StoreError::Conversation(e) => {
+                let code = match e {
+                    responses::ConversationError::MissingLink { .. } => {
+                        "previous_response_not_found"
+                    }
+                    responses::ConversationError::TooLong { .. } => "conversation_too_long",
+                };
+                GaiaError::invalid_request(e.to_string())
+                    .with_code(code)
+                    .with_param("previous_response_id")
+            }
             StoreError::Db(ref e) if is_unstorable_text(e) => {
                 GaiaError::invalid_request("text must not contain NUL characters (U+0000)")
                     .with_code("invalid_text")
@@ -169,6 +191,8 @@ pub struct Store {
     db: conn::Db,
     backend: Backend,
     statements: std::sync::Arc<metrics::StatementCounters>,
+    /// MySQL's `max_allowed_packet`, read once (see [`Store::mysql_max_packet`]).
+    mysql_max_packet: std::sync::Arc<tokio::sync::OnceCell<u64>>,
 }
 
 impl Store {
@@ -208,6 +232,7 @@ impl Store {
             db: conn::Db::new(db),
             backend,
             statements,
+            mysql_max_packet: Default::default(),
         })
     }
 
@@ -250,6 +275,29 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &conn::Db {
         &self.db
+    }
+
+    /// The MySQL server's `max_allowed_packet` in bytes: the largest statement it takes and the largest row
+    /// it sends. Read on first use and then kept (a server takes a new value only on new connections,
+    /// and an operator raises it rather than lowers it). MySQL only.
+    pub(crate) async fn mysql_max_packet(&self) -> Result<u64, StoreError> {
+        use sea_orm::ConnectionTrait as _;
+        self.mysql_max_packet
+            .get_or_try_init(|| async {
+                let row = self
+                    .db
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::MySql,
+                        "SELECT CAST(@@max_allowed_packet AS SIGNED) AS n",
+                    ))
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt("no max_allowed_packet".to_owned()))?;
+                let n: i64 = row.try_get("", "n")?;
+                u64::try_from(n)
+                    .map_err(|_| StoreError::Corrupt(format!("max_allowed_packet is {n}")))
+            })
+            .await
+            .copied()
     }
 
     /// Closes the pool (on shutdown, after the last write).

@@ -500,6 +500,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a model response (the OpenAI Responses API).
+         * @description OpenAI's `POST /v1/responses` for every registered model — GPT, Claude, Gemini, OpenRouter and
+         *     OpenAI-compatible servers alike: `input` as a string or items (messages, function calls and their
+         *     outputs, reasoning items sent back as received), function tools, `reasoning.effort`, `text.format`.
+         *     With `"stream": true` the answer is OpenAI's typed event stream (`response.created` …
+         *     `response.completed`, each with a `sequence_number`). Built-in tools are refused (400
+         *     `builtin_tool_unsupported`).
+         */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a stored response.
+         * @description A response created with `store: true`, as it was answered. Another organization's id (or one deleted
+         *     or past the usage retention) answers 404.
+         */
+        get: operations["get"];
+        put?: never;
+        post?: never;
+        /** Delete a stored response. */
+        delete: operations["delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses/{id}/input_items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the input items of a stored response.
+         * @description The request's own input items (a string input is one user message), each with an `id`
+         *     (`<response id>_in_<n>` when the client gave none), as OpenAI's cursor list.
+         */
+        get: operations["input_items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stats": {
         parameters: {
             query?: never;
@@ -2079,6 +2147,298 @@ export interface components {
             unpriced: boolean;
             /** Format: int32 */
             upstream_latency_ms?: number | null;
+        };
+        /**
+         * ResponsesRequest
+         * @description An OpenAI Responses API request. `null` counts as omitted for every optional field. Function tools only: built-in tools are refused (400 `builtin_tool_unsupported`). `service_tier`, `prompt_cache_key`, `safety_identifier` and `prompt_cache_retention` are passed on unchanged to OpenAI-format providers; other fields not listed here (`include`, `truncation`, `max_tool_calls`, `top_logprobs`, `stream_options`, …) are not checked and not forwarded.
+         * @example {
+         *       "input": [
+         *         {
+         *           "content": "Weather in Paris?",
+         *           "role": "user"
+         *         }
+         *       ],
+         *       "instructions": "You are terse.",
+         *       "model": "openai/gpt-4o-mini",
+         *       "reasoning": {
+         *         "effort": "low"
+         *       },
+         *       "tools": [
+         *         {
+         *           "name": "get_weather",
+         *           "parameters": {
+         *             "properties": {
+         *               "city": {
+         *                 "type": "string"
+         *               }
+         *             },
+         *             "type": "object"
+         *           },
+         *           "type": "function"
+         *         }
+         *       ]
+         *     }
+         */
+        ResponsesRequest: {
+            /**
+             * @description Background responses are not supported: `true` answers 400.
+             * @enum {boolean|null}
+             */
+            background?: false | null;
+            /** @description Not supported (conversations are kept at OpenAI): any value answers 400. */
+            conversation?: null;
+            /** @description The text (one user message), or a list of items: messages, function calls and their outputs, reasoning — a response's output items may be sent back as they came (fields not read, such as `id` and `status`, are ignored). Required, with something to answer (not only items that say nothing, such as a reasoning item without text), unless `previous_response_id` is set (otherwise 422). */
+            input?: string | ({
+                /** @description The text, or an array of `input_text` parts. */
+                content: string | {
+                    /** @description The text. */
+                    text: string;
+                    /** @enum {string} */
+                    type: "input_text";
+                }[];
+                /**
+                 * @description `system` or `developer` (instructions).
+                 * @enum {string}
+                 */
+                role: "system" | "developer";
+                /**
+                 * @description `message` (may be omitted).
+                 * @enum {string|null}
+                 */
+                type?: "message" | null;
+            } | {
+                /** @description The text, or an array of text, image and file parts. */
+                content: string | ({
+                    /** @description The text. */
+                    text: string;
+                    /** @enum {string} */
+                    type: "input_text";
+                } | {
+                    /** @description OpenAI's `low`, `high` or `auto`; ignored by other providers. */
+                    detail?: string | null;
+                    /** @description Not supported: there is no Files API here (a file id answers 400). */
+                    file_id?: null;
+                    /** @description An `http(s)://` link or a base64 data URL (`data:<mime>;base64,<data>`). */
+                    image_url: string;
+                    /** @enum {string} */
+                    type: "input_image";
+                } | {
+                    /** @description The file as a base64 data URL (`data:<mime>;base64,<data>`). */
+                    file_data: string;
+                    /** @description Not supported: there is no Files API here (a file id answers 400). */
+                    file_id?: null;
+                    /** @description Ignored when `file_data` is given. */
+                    file_url?: string | null;
+                    /** @description The file's name. */
+                    filename?: string | null;
+                    /** @enum {string} */
+                    type: "input_file";
+                } | {
+                    /** @description Absent (or null) when the file is a link. */
+                    file_data?: null;
+                    /** @description Not supported: there is no Files API here (a file id answers 400). */
+                    file_id?: null;
+                    /** @description An `http(s)://` link to the file. */
+                    file_url: string;
+                    /** @description The file's name. */
+                    filename?: string | null;
+                    /** @enum {string} */
+                    type: "input_file";
+                })[];
+                /** @enum {string} */
+                role: "user";
+                /**
+                 * @description `message` (may be omitted).
+                 * @enum {string|null}
+                 */
+                type?: "message" | null;
+            } | {
+                /** @description What the assistant said: the text, or `output_text` (or `input_text`) and `refusal` parts, as a response's `message` item holds them. */
+                content: string | ({
+                    /** @description The text. */
+                    text: string;
+                    /** @enum {string} */
+                    type: "output_text" | "input_text";
+                } | {
+                    /** @description The refusal text. */
+                    refusal: string;
+                    /** @enum {string} */
+                    type: "refusal";
+                })[];
+                /** @enum {string} */
+                role: "assistant";
+                /**
+                 * @description `message` (may be omitted).
+                 * @enum {string|null}
+                 */
+                type?: "message" | null;
+            } | {
+                /** @description The arguments as JSON text (an object is also accepted). */
+                arguments: string | Record<string, never>;
+                /** @description The call's id, which a `function_call_output` answers. */
+                call_id: string;
+                /** @description The function called. */
+                name: string;
+                /** @enum {string} */
+                type: "function_call";
+            } | {
+                /** @description The `call_id` of the call this answers. */
+                call_id: string;
+                /** @description The result: text, or text, image and file parts. */
+                output: string | ({
+                    /** @description The text. */
+                    text: string;
+                    /** @enum {string} */
+                    type: "input_text";
+                } | {
+                    /** @description OpenAI's `low`, `high` or `auto`; ignored by other providers. */
+                    detail?: string | null;
+                    /** @description Not supported: there is no Files API here (a file id answers 400). */
+                    file_id?: null;
+                    /** @description An `http(s)://` link or a base64 data URL (`data:<mime>;base64,<data>`). */
+                    image_url: string;
+                    /** @enum {string} */
+                    type: "input_image";
+                } | {
+                    /** @description The file as a base64 data URL (`data:<mime>;base64,<data>`). */
+                    file_data: string;
+                    /** @description Not supported: there is no Files API here (a file id answers 400). */
+                    file_id?: null;
+                    /** @description Ignored when `file_data` is given. */
+                    file_url?: string | null;
+                    /** @description The file's name. */
+                    filename?: string | null;
+                    /** @enum {string} */
+                    type: "input_file";
+                } | {
+                    /** @description Absent (or null) when the file is a link. */
+                    file_data?: null;
+                    /** @description Not supported: there is no Files API here (a file id answers 400). */
+                    file_id?: null;
+                    /** @description An `http(s)://` link to the file. */
+                    file_url: string;
+                    /** @description The file's name. */
+                    filename?: string | null;
+                    /** @enum {string} */
+                    type: "input_file";
+                })[];
+                /** @enum {string} */
+                type: "function_call_output";
+            } | {
+                /** @description `reasoning_text` parts, read when there is no summary. */
+                content?: {
+                    /** @description The text. */
+                    text: string;
+                    /** @enum {string} */
+                    type: "reasoning_text";
+                }[] | null;
+                /** @description The provider's signature or encrypted reasoning, as received. */
+                encrypted_content?: string | null;
+                /** @description `summary_text` parts; several are joined by a blank line. */
+                summary?: {
+                    /** @description The text. */
+                    text: string;
+                    /** @enum {string} */
+                    type: "summary_text";
+                }[] | null;
+                /** @enum {string} */
+                type: "reasoning";
+            })[] | null;
+            /** @description Instructions for the model: a leading `developer` message (the system prompt for non-OpenAI providers). */
+            instructions?: string | null;
+            /** @description The most tokens to generate (reasoning included), at most the model's output limit. */
+            max_output_tokens?: number | null;
+            /** @description Up to 16 string pairs (keys up to 64 characters, values up to 512), repeated in the response. */
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            /** @description The model: `provider/model` (`openai/gpt-4o-mini`, `openrouter/meta-llama/llama-3.1-8b-instruct`), a bare well-known name (`gpt-4o-mini`, `claude-…`, `gemini-…`) or an alias. An unknown or disabled model answers 404. */
+            model: string;
+            /** @description Whether the model may call several tools at once. */
+            parallel_tool_calls?: boolean | null;
+            /** @description The id of a stored response this continues. */
+            previous_response_id?: string | null;
+            /** @description Not supported (prompt templates are kept at OpenAI): any value answers 400. */
+            prompt?: null;
+            /** @description Reasoning settings. `summary` (and any other field) is accepted and repeated in the response: reasoning text is always returned. */
+            reasoning?: {
+                /**
+                 * @description `none` turns reasoning off; `minimal` to `high` are the levels; `xhigh` and `max` are taken as `high`.
+                 * @enum {string|null}
+                 */
+                effort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh" | "max" | null;
+            } | null;
+            /** @description Keep the response for `previous_response_id`; `false` when omitted. */
+            store?: boolean | null;
+            /** @description Answer with Server-Sent Events: typed `response.*` events. */
+            stream?: boolean | null;
+            /** @description Sampling temperature, 0 to 2 (clamped to 1 for Anthropic models). */
+            temperature?: number | null;
+            /** @description Output settings. */
+            text?: {
+                /** @description The output format: `text`, `json_object`, or `json_schema` with a schema. */
+                format?: {
+                    /** @enum {string} */
+                    type: "text" | "json_object";
+                } | {
+                    /** @description What the output is. */
+                    description?: string | null;
+                    /** @description The schema's name. */
+                    name: string;
+                    /** @description The JSON Schema the output must follow. */
+                    schema?: Record<string, never> | null;
+                    /** @description OpenAI strict mode. */
+                    strict?: boolean | null;
+                    /** @enum {string} */
+                    type: "json_schema";
+                } | null;
+                /** @description Passed on to OpenAI-format providers. */
+                verbosity?: string | null;
+            } | null;
+            /** @description `auto` (the model decides), `none`, `required`, a function of `tools` (`{"type": "function", "name": …}`), or `allowed_tools` narrowing the functions the model sees. A name not in `tools` answers 422; a built-in tool answers 400 (`builtin_tool_unsupported`). */
+            tool_choice?: ("auto" | "none" | "required") | {
+                /** @description The function of `tools` the model must call. */
+                name: string;
+                /** @enum {string} */
+                type: "function";
+            } | {
+                /**
+                 * @description `auto` (the model may call one of them) or `required`.
+                 * @enum {string}
+                 */
+                mode: "auto" | "required";
+                /** @description The functions of `tools` the model sees; the others are left out. */
+                tools: {
+                    /** @description A function of `tools`. */
+                    name: string;
+                    /** @enum {string} */
+                    type: "function";
+                }[];
+                /** @enum {string} */
+                type: "allowed_tools";
+            } | null;
+            /** @description Functions the model may call. */
+            tools?: {
+                /** @description What the function does. */
+                description?: string | null;
+                /** @description 1 to 64 characters of a-z, A-Z, 0-9, `_` or `-`. */
+                name: string;
+                /** @description JSON Schema of the arguments object; omit for a function without parameters. */
+                parameters?: Record<string, never> | null;
+                /** @description OpenAI structured-outputs strictness; ignored by other providers. */
+                strict?: boolean | null;
+                /**
+                 * @description `function`. Built-in tools (`web_search`, `file_search`, `code_interpreter`, `mcp`, …) are not supported (400 `builtin_tool_unsupported`).
+                 * @enum {string}
+                 */
+                type: "function";
+            }[] | null;
+            /** @description Nucleus sampling, 0 to 1. */
+            top_p?: number | null;
+            /** @description Your end user's id, passed on for the provider's abuse monitoring. */
+            user?: string | null;
+        } & {
+            [key: string]: unknown;
         };
         /**
          * @description One Server-Sent Event of a streamed answer, as the OpenAPI document describes `text/event-stream`:
@@ -5211,6 +5571,374 @@ export interface operations {
             };
             /** @description Well-formed dates in the wrong order */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description An OpenAI Responses API request (schema: `ResponsesRequest`) */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": "Say hello in one word.",
+                 *       "model": "openai/gpt-4o-mini"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ResponsesRequest"];
+            };
+        };
+        responses: {
+            /** @description A `response` object, or an SSE stream of typed `response.*` events when `stream` is true */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": 1764200000,
+                     *       "id": "resp_01a21b5c4b4971f1b6a35a732ad14862",
+                     *       "model": "openai/gpt-4o-mini",
+                     *       "object": "response",
+                     *       "output": [
+                     *         {
+                     *           "content": [
+                     *             {
+                     *               "annotations": [],
+                     *               "text": "Hello!",
+                     *               "type": "output_text"
+                     *             }
+                     *           ],
+                     *           "id": "msg_01a21b5c4b4971f1b6a35a732ad14862_0",
+                     *           "role": "assistant",
+                     *           "status": "completed",
+                     *           "type": "message"
+                     *         }
+                     *       ],
+                     *       "status": "completed",
+                     *       "usage": {
+                     *         "input_tokens": 12,
+                     *         "input_tokens_details": {
+                     *           "cached_tokens": 0
+                     *         },
+                     *         "output_tokens": 2,
+                     *         "output_tokens_details": {
+                     *           "reasoning_tokens": 0
+                     *         },
+                     *         "total_tokens": 14
+                     *       }
+                     *     }
+                     */
+                    "application/json": Record<string, never>;
+                    "text/event-stream": components["schemas"]["SseEvent"];
+                };
+            };
+            /** @description Invalid request (the `param` names the field), a built-in tool (`builtin_tool_unsupported`), or the model's provider is not configured */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, inactive, expired or revoked API key or login token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The model has no known price and the key or its organization has a cost limit (`model_not_priced`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown or disabled model (`model_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body exceeds `GAIA_MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A well-formed request refused by a rule no schema states (`input` missing or empty without `previous_response_id`, a `tool_choice` naming a function not in `tools`, a provider's limits, `max_output_tokens` beyond the model) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A limit is reached or the provider is rate limiting; see `retry-after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The provider did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The response id (`resp_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The `response` object */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Invalid request: malformed JSON, a field of the wrong type, an unknown field, a missing `Content-Type: application/json`, or a query or path parameter out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, inactive, expired or revoked API key or login token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such stored response for this caller (`response_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The response id (`resp_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{"id", "object": "response.deleted", "deleted": true}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Invalid request: malformed JSON, a field of the wrong type, an unknown field, a missing `Content-Type: application/json`, or a query or path parameter out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, inactive, expired or revoked API key or login token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such stored response for this caller (`response_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    input_items: {
+        parameters: {
+            query?: {
+                /** @description 1–100 (default 20). */
+                limit?: number | null;
+                /** @description `asc` (oldest first) or `desc` (default: newest first). */
+                order?: string | null;
+                /** @description An item id: list the items after it in `order`. */
+                after?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The response id (`resp_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{"object": "list", "data", "first_id", "last_id", "has_more"}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description `limit` out of range or `order` not `asc` or `desc` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, inactive, expired or revoked API key or login token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such stored response for this caller (`response_not_found`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -89,7 +89,8 @@ pub struct Cli {
     #[arg(long, env = "GAIA_SSE_KEEPALIVE", default_value = "15", global = true)]
     pub sse_keepalive: String,
 
-    /// Days raw usage records are kept (daily rollups are kept forever); 0 keeps them forever.
+    /// Days raw usage records and stored responses are kept (daily rollups are kept forever); 0 keeps
+    /// them forever.
     #[arg(
         long,
         env = "GAIA_USAGE_RETENTION_DAYS",

@@ -12,6 +12,7 @@ pub mod models;
 pub mod organizations;
 pub mod pagination;
 pub mod patch;
+pub mod responses;
 pub mod schemas;
 pub mod stats;
 pub mod ui;
@@ -47,6 +48,21 @@ fn inference(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(on_request_path))
             .wrap(from_fn(crate::overhead::measure))
             .route(web::post().to(messages::messages)),
+    )
+    .service(
+        web::resource("/v1/responses")
+            .wrap(from_fn(on_request_path))
+            .wrap(from_fn(crate::overhead::measure))
+            .route(web::post().to(responses::create)),
+    )
+    .service(
+        web::resource("/v1/responses/{id}")
+            .route(web::get().to(responses::get))
+            .route(web::delete().to(responses::delete)),
+    )
+    .service(
+        web::resource("/v1/responses/{id}/input_items")
+            .route(web::get().to(responses::input_items)),
     )
     .service(
         web::resource("/v1/messages/count_tokens")

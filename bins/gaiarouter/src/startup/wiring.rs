@@ -208,6 +208,7 @@ pub(super) async fn build_state(
     let state = AppState {
         usage,
         stats: Arc::new(gaia_stats::StatsService::new(store.clone())),
+        conversations: gaia_gateway::conversations::Conversations::new(store.clone()),
         store,
         settings: Arc::new(settings),
         keys,

@@ -21,6 +21,7 @@ mod outage;
 mod reasoning;
 mod recording;
 mod registry;
+mod responses;
 mod scenarios;
 mod schema_regressions;
 mod secrets;

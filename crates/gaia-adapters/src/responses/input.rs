@@ -13,15 +13,11 @@ use crate::fields::{
 };
 use crate::util::{invalid, is_http_url};
 
-/// The messages of `input`. `continues`: `previous_response_id` is set, so `input` may be absent or
-/// empty (the stored conversation goes before it).
-pub(super) fn parse_input(
-    value: Option<Value>,
-    continues: bool,
-) -> Result<Vec<Message>, GaiaError> {
+/// The messages of `input` (absent: none). Whether `input` may be absent or empty depends on
+/// `previous_response_id`, a rule between fields the caller checks.
+pub(super) fn parse_input(value: Option<Value>) -> Result<Vec<Message>, GaiaError> {
     let items = match value {
-        None if continues => return Ok(Vec::new()),
-        None => return Err(missing("input")),
+        None => return Ok(Vec::new()),
         Some(Value::String(text)) => return Ok(vec![Message::user(text)]),
         Some(Value::Array(items)) => items,
         Some(other) => {
@@ -32,9 +28,6 @@ pub(super) fn parse_input(
             ));
         }
     };
-    if items.is_empty() && !continues {
-        return Err(invalid("input", "`input` must contain at least one item"));
-    }
     let mut conversation = Conversation::default();
     for (i, item) in items.into_iter().enumerate() {
         parse_item(item, &format!("input[{i}]"), &mut conversation)?;

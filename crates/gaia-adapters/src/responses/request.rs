@@ -29,7 +29,9 @@ const METADATA_PAIRS: usize = 16;
 const METADATA_KEY_CHARS: usize = 64;
 const METADATA_VALUE_CHARS: usize = 512;
 
-/// Parses and validates a Responses API request body. Errors are 400s with `param` set.
+/// Parses and validates a Responses API request body. Errors are 400s with `param` set, except rules
+/// between fields, which no schema states (422): `input` absent, empty or saying nothing without
+/// `previous_response_id`, a `tool_choice` naming a function `tools` does not declare.
 pub fn parse_request(body: &[u8]) -> Result<ResponsesRequest, GaiaError> {
     let mut obj = body_object(body)?;
     let model = match take(&mut obj, "model") {
@@ -50,10 +52,11 @@ pub fn parse_request(body: &[u8]) -> Result<ResponsesRequest, GaiaError> {
         .iter()
         .map(|text| Message::text(Role::Developer, text.clone()))
         .collect();
-    messages.extend(parse_input(
-        take(&mut obj, "input"),
-        previous_response_id.is_some(),
-    )?);
+    let input = parse_input(take(&mut obj, "input"))?;
+    // Absent, empty, or only items that say nothing (a reasoning item without text, an empty assistant
+    // message): with no stored conversation to continue, there is nothing to answer.
+    let input_given = !input.is_empty();
+    messages.extend(input);
     let mut request = ResponsesRequest {
         chat: ChatRequest::new(model, messages),
         store: opt_bool(&mut obj, "store")?.unwrap_or(false),
@@ -64,6 +67,14 @@ pub fn parse_request(body: &[u8]) -> Result<ResponsesRequest, GaiaError> {
     };
     parse_tooling(&mut obj, &mut request)?;
     parse_settings(&mut obj, &mut request)?;
+    // A relation between two fields, which no schema states: 422, once the body is otherwise valid.
+    if !input_given && request.previous_response_id.is_none() {
+        return Err(GaiaError::unprocessable(
+            "`input` must hold a message, a function call or its output, or reasoning with content, unless \
+`previous_response_id` continues a stored response",
+        )
+        .with_param("input"));
+    }
     request.extra = obj;
     Ok(request)
 }
@@ -248,16 +259,22 @@ fn parse_tool_choice(value: Value, tools: &mut Vec<Tool>) -> Result<Choice, Gaia
         "function" => {
             let name = required_string(&mut obj, "name", "tool_choice.name")?;
             if !tools.iter().any(|tool| tool.name == name) {
-                return Err(invalid(
-                    "tool_choice.name",
-                    format!("tool_choice names function '{name}', which is not in `tools`"),
-                ));
+                return Err(undeclared("tool_choice.name", &name));
             }
             Ok(Choice::Canonical(ToolChoice::Function(name)))
         }
         "allowed_tools" => allowed_tools(obj, tools),
         _ => Ok(Choice::Builtin(Value::Object(obj))),
     }
+}
+
+/// A `tool_choice` naming a function `tools` does not declare: well-formed, but refused by a rule between
+/// fields, which no schema states (422, as on the Messages API).
+fn undeclared(param: &str, name: &str) -> GaiaError {
+    GaiaError::unprocessable(format!(
+        "tool_choice names function '{name}', which is not in `tools`"
+    ))
+    .with_param(param)
 }
 
 fn simple_choice(choice: &str, param: &str) -> Result<ToolChoice, GaiaError> {
@@ -300,10 +317,7 @@ fn allowed_tools(mut obj: Map<String, Value>, tools: &mut Vec<Tool>) -> Result<C
         }
         let name = required_string(&mut entry, "name", &format!("{path}.name"))?;
         if !tools.iter().any(|tool| tool.name == name) {
-            return Err(invalid(
-                format!("{path}.name"),
-                format!("allowed_tools names function '{name}', which is not in `tools`"),
-            ));
+            return Err(undeclared(&format!("{path}.name"), &name));
         }
         names.push(name);
     }

@@ -63,6 +63,8 @@ pub struct ResponsesStreamEncoder {
     finish: Option<FinishReason>,
     usage: Option<Usage>,
     ended: bool,
+    /// The final response, kept when the stream ends cleanly.
+    last: Option<serde_json::Value>,
 }
 
 impl ResponsesStreamEncoder {
@@ -82,6 +84,7 @@ impl ResponsesStreamEncoder {
             finish: None,
             usage: None,
             ended: false,
+            last: None,
         }
     }
 
@@ -396,6 +399,22 @@ impl ResponsesStreamEncoder {
         };
         self.response_frame(out, kind, outcome);
         self.ended = true;
+        // The whole response as sent, for `store: true`.
+        self.last = serde_json::to_value(ResponseView {
+            meta: &self.meta,
+            echo: &self.echo,
+            outcome,
+            output: &self.output,
+            last_status: outcome.item_status(true),
+            usage: self.usage.as_ref(),
+        })
+        .ok();
+    }
+
+    /// The final response (as in `response.completed` / `.incomplete`) once the stream ended cleanly,
+    /// taken once: what `store: true` keeps.
+    pub fn take_final_response(&mut self) -> Option<serde_json::Value> {
+        self.last.take()
     }
 }
 

@@ -30,6 +30,13 @@ fn refused_at(body: Value) -> String {
     err.param.unwrap_or_default()
 }
 
+/// The `param` of the 422 `body` is refused with (a rule between fields, which no schema states).
+fn unprocessable_at(body: Value) -> String {
+    let err = parse(body).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Unprocessable, "{err:?}");
+    err.param.unwrap_or_default()
+}
+
 fn call(id: &str, name: &str, arguments: &str) -> ToolCall {
     ToolCall {
         id: id.into(),
@@ -214,9 +221,33 @@ fn input_is_a_string_or_a_list_and_may_be_empty_only_when_continuing() {
     assert_eq!(request.chat.messages, vec![Message::user("Hello")]);
     assert!(!request.store, "nothing is kept unless the client asks");
 
-    assert_eq!(refused_at(json!({"model": "m"})), "input");
-    assert_eq!(refused_at(json!({"model": "m", "input": []})), "input");
+    // Required (with something to answer) unless `previous_response_id` is set: a relation between
+    // fields (422), checked once the rest of the body is valid, so a 400 for a malformed field comes first.
+    assert_eq!(unprocessable_at(json!({"model": "m"})), "input");
+    assert_eq!(
+        unprocessable_at(json!({"model": "m", "input": null})),
+        "input"
+    );
+    assert_eq!(
+        unprocessable_at(json!({"model": "m", "input": []})),
+        "input"
+    );
+    // Items that say nothing leave nothing to answer.
+    assert_eq!(
+        unprocessable_at(json!({"model": "m", "instructions": "be brief",
+                                "input": [{"type": "reasoning", "summary": []},
+                                          {"role": "assistant", "content": []}]})),
+        "input"
+    );
+    assert_eq!(
+        refused_at(json!({"model": "m", "temperature": 5})),
+        "temperature"
+    );
     assert_eq!(refused_at(json!({"model": "m", "input": 3})), "input");
+    assert_eq!(
+        refused_at(json!({"model": "m", "input": [], "previous_response_id": ""})),
+        "previous_response_id"
+    );
 
     let continued = parse(json!({"model": "m", "previous_response_id": "resp_1"})).unwrap();
     assert!(continued.chat.messages.is_empty());
@@ -364,22 +395,30 @@ fn tool_choices_are_canonical_or_kept_for_openai() {
     assert_eq!(request.chat.tool_choice, None);
 
     for (choice, param) in [
-        (
-            json!({"type": "function", "name": "zzz"}),
-            "tool_choice.name",
-        ),
         (json!("sometimes"), "tool_choice"),
         (
             json!({"type": "allowed_tools", "mode": "any", "tools": []}),
             "tool_choice.mode",
         ),
+        (json!(3), "tool_choice"),
+    ] {
+        let err = choose(choice.clone()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidRequest, "{choice}");
+        assert_eq!(err.param.as_deref(), Some(param), "{choice}");
+    }
+    // A well-formed choice naming a function `tools` lacks: a rule between fields (422).
+    for (choice, param) in [
+        (
+            json!({"type": "function", "name": "zzz"}),
+            "tool_choice.name",
+        ),
         (
             json!({"type": "allowed_tools", "mode": "auto", "tools": [{"type": "function", "name": "zzz"}]}),
             "tool_choice.tools[0].name",
         ),
-        (json!(3), "tool_choice"),
     ] {
         let err = choose(choice.clone()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unprocessable, "{choice}");
         assert_eq!(err.param.as_deref(), Some(param), "{choice}");
     }
 }
@@ -1362,4 +1401,46 @@ fn streamed_output_items_sent_back_reproduce_the_assistant_turn() {
         ]
     );
     assert_eq!(turn.tool_calls, vec![call("toolu_1", "f", "{}")]);
+}
+
+#[test]
+fn the_final_response_is_kept_once_a_stream_ends_cleanly_and_not_after_a_failure() {
+    let events = [
+        StreamEvent::Start {
+            id: "up".into(),
+            model: "up".into(),
+            created: 0,
+        },
+        StreamEvent::TextDelta {
+            choice: 0,
+            text: "hello".into(),
+        },
+        StreamEvent::Finish {
+            choice: 0,
+            reason: FinishReason::Stop,
+        },
+        StreamEvent::Usage(Usage::new(3, 1)),
+        StreamEvent::Done,
+    ];
+    let mut encoder = ResponsesStreamEncoder::new(meta(), Echo::default());
+    let mut out = String::new();
+    for event in &events[..4] {
+        encoder.encode(event, &mut out);
+        assert!(encoder.take_final_response().is_none());
+    }
+    encoder.encode(&events[4], &mut out);
+    let kept = encoder.take_final_response().unwrap();
+    let completed = frames(&events).pop().unwrap();
+    assert_eq!(completed.0, "response.completed");
+    assert_eq!(
+        kept, completed.1["response"],
+        "the document the stream ended with"
+    );
+    assert!(encoder.take_final_response().is_none(), "taken once");
+
+    let mut failing = ResponsesStreamEncoder::new(meta(), Echo::default());
+    let mut out = String::new();
+    failing.encode(&events[0], &mut out);
+    failing.encode(&StreamEvent::Error(GaiaError::upstream("cut")), &mut out);
+    assert!(failing.take_final_response().is_none());
 }

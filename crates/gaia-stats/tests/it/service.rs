@@ -1,11 +1,14 @@
-//! Statistics, the request log and month-to-date usage over a known data set, on SQLite and PostgreSQL.
+//! Statistics, the request log, month-to-date usage and retention over a known data set, on SQLite,
+//! PostgreSQL and MySQL.
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use gaia_stats::query::TimeRange;
+use gaia_stats::retention::{Purged, RetentionConfig};
 use gaia_stats::{
     GroupBy, NewUsageRecord, Period, Scope, StatsQuery, StatsService, StatusFilter,
     UsageRecordFilter,
 };
+use gaia_store::responses::StoredResponse;
 
 use crate::helpers::{ScratchDb, at, record};
 
@@ -266,14 +269,69 @@ async fn the_request_log_filters_and_pages_newest_first_on_mysql() {
     }
 }
 
+/// A stored response of organization `org-a` created at `created_at`.
+fn stored_response(id: &str, created_at: chrono::DateTime<Utc>) -> StoredResponse {
+    StoredResponse {
+        id: id.to_owned(),
+        organization_id: Some("org-a".into()),
+        api_key_id: Some("a1".into()),
+        created_at,
+        model: "openai/gpt-4o-mini".to_owned(),
+        previous_response_id: None,
+        status: "completed".to_owned(),
+        input_items: serde_json::json!([{"role": "user", "content": "hi"}]),
+        output: serde_json::json!({"id": id, "object": "response", "output": []}),
+    }
+}
+
 async fn retention_deletes_old_raw_records_and_statistics_still_add_up(db: ScratchDb) {
     let stats = service_on(&db).await;
     let store = db.store().await;
+    let responses = store.responses();
+    for (id, created_at) in [
+        ("resp_nov_2", at(2, 9)),
+        (
+            "resp_nov_29",
+            Utc.with_ymd_and_hms(2026, 11, 29, 23, 59, 59).unwrap(),
+        ),
+        (
+            "resp_nov_30",
+            Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap(),
+        ),
+        (
+            "resp_dec_1",
+            Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
+        ),
+    ] {
+        responses
+            .insert(&stored_response(id, created_at))
+            .await
+            .unwrap();
+    }
     let now = Utc.with_ymd_and_hms(2026, 12, 5, 0, 0, 0).unwrap();
-    // Keep 5 days (from November 30): everything earlier in November goes, December 1 stays.
+    // Keep 5 days (from November 30): everything earlier in November goes, December 1 stays — raw records
+    // and stored responses alike.
     let deleted = gaia_stats::retention::purge(&store, 5, now).await.unwrap();
-    assert_eq!(deleted, 5);
+    assert_eq!(
+        deleted,
+        Purged {
+            usage_records: 5,
+            responses: 2
+        }
+    );
     assert_eq!(store.count_usage_records().await.unwrap(), 1);
+    for (id, kept) in [
+        ("resp_nov_2", false),
+        ("resp_nov_29", false),
+        ("resp_nov_30", true),
+        ("resp_dec_1", true),
+    ] {
+        assert_eq!(
+            responses.get(id, None).await.unwrap().is_some(),
+            kept,
+            "{id}"
+        );
+    }
     let report = stats
         .stats(&StatsQuery {
             scope: Scope::Global,
@@ -283,10 +341,74 @@ async fn retention_deletes_old_raw_records_and_statistics_still_add_up(db: Scrat
         .await
         .unwrap();
     assert_eq!(report.summary.requests, 5);
+    // 0 keeps everything.
     assert_eq!(
         gaia_stats::retention::purge(&store, 0, now).await.unwrap(),
-        0
+        Purged::default()
     );
+    assert!(responses.get("resp_nov_30", None).await.unwrap().is_some());
+}
+
+/// The task started with the server deletes old stored responses at once (its first pass is at start-up)
+/// and keeps the rest.
+async fn the_retention_task_deletes_old_stored_responses(db: ScratchDb) {
+    let store = db.store().await;
+    let responses = store.responses();
+    let now = Utc::now();
+    responses
+        .insert(&stored_response(
+            "resp_old",
+            now - chrono::TimeDelta::days(31),
+        ))
+        .await
+        .unwrap();
+    responses
+        .insert(&stored_response(
+            "resp_new",
+            now - chrono::TimeDelta::days(29),
+        ))
+        .await
+        .unwrap();
+    let task = gaia_stats::retention::spawn(
+        store.clone(),
+        RetentionConfig {
+            days: 30,
+            ..RetentionConfig::default()
+        },
+    );
+    let mut gone = false;
+    for _ in 0..100 {
+        if responses.get("resp_old", None).await.unwrap().is_none() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    task.abort();
+    assert!(
+        gone,
+        "the retention task did not delete the old stored response"
+    );
+    assert!(responses.get("resp_new", None).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn the_retention_task_deletes_old_stored_responses_on_sqlite() {
+    the_retention_task_deletes_old_stored_responses(ScratchDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn the_retention_task_deletes_old_stored_responses_on_postgres() {
+    if let Some(db) = ScratchDb::postgres().await {
+        the_retention_task_deletes_old_stored_responses(db).await;
+    }
+}
+
+#[tokio::test]
+async fn the_retention_task_deletes_old_stored_responses_on_mysql() {
+    if let Some(db) = ScratchDb::mysql().await {
+        the_retention_task_deletes_old_stored_responses(db).await;
+    }
 }
 
 #[tokio::test]

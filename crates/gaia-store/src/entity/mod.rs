@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod model;
 pub mod model_alias;
 pub mod organization;
+pub mod response;
 pub mod usage_daily;
 pub mod usage_record;
 pub mod usage_reject;
