@@ -81,7 +81,7 @@ pub(crate) fn opt_f64(
 /// for anything else (a fraction, a string). Integers written as such are exact up to ±2⁶⁴; a float is
 /// taken only up to ±2⁵³, where every integer has its own float (beyond, `-9223372036854775809` would read
 /// as `i64::MIN`).
-fn integral(value: &Value) -> Option<i128> {
+pub(crate) fn integral(value: &Value) -> Option<i128> {
     let Value::Number(number) = value else {
         return None;
     };

@@ -1,13 +1,14 @@
 //! # gaia-core
 //!
 //! The canonical domain model every other GaiaRouter crate speaks: the chat request, response and stream
-//! event that each provider adapter converts to and from, token usage, model ids, and the one error type
-//! whose [`ErrorKind`] decides the HTTP status.
+//! event that each provider adapter converts to and from, the embeddings request and response, token
+//! usage, model ids, and the one error type whose [`ErrorKind`] decides the HTTP status.
 //!
 //! Rules: no I/O, no actix, reqwest or sea-orm here — only `serde`, `serde_json`, `chrono` (types) and `thiserror`. Anything that talks to
 //! the network or a database belongs in a crate above this one.
 
 pub mod api;
+pub mod embedding;
 pub mod error;
 pub mod ids;
 pub mod model;
@@ -20,6 +21,7 @@ pub mod tenancy;
 pub mod usage;
 
 pub use api::InboundApi;
+pub use embedding::{EmbeddingEncoding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse};
 pub use error::{ErrorKind, GaiaError, GaiaResult};
 pub use ids::{ApiKeyId, OrganizationId, UserId};
 pub use model::{ModelRef, ProviderKind};

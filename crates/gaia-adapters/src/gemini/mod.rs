@@ -1,6 +1,7 @@
 //! The Gemini `generateContent` / `streamGenerateContent?alt=sse` dialect (outbound only):
 //! [`encode_request`] (or [`build_request`] for a `Value`), [`parse_response`], [`GeminiStreamDecoder`] and
-//! [`parse_error`].
+//! [`parse_error`]; for embeddings, [`encode_embeddings_request`] / [`parse_embeddings_response`]
+//! (`batchEmbedContents`, text only).
 //!
 //! Choices made where the dialects differ, and why:
 //! - the model goes in the URL, so the body has none; system and developer messages become
@@ -18,6 +19,7 @@
 //!   `parallel_tool_calls` and `extra` have no equivalent and are dropped.
 
 mod build;
+mod embeddings;
 mod schema;
 mod stream;
 mod upstream;
@@ -40,6 +42,7 @@ use build::{fold_seed, guess_mime};
 #[cfg(test)]
 use gaia_core::Role;
 
+pub use embeddings::{encode_embeddings_request, parse_embeddings_response};
 pub use stream::GeminiStreamDecoder;
 
 const DIALECT: &str = "Gemini";

@@ -4,11 +4,14 @@
 //! - inbound: [`parse_request`] (validated) and [`encode_response`] / [`OpenAiStreamEncoder`];
 //! - outbound: [`encode_request`] writes the body for OpenAI itself or a third-party server straight to bytes
 //!   ([`build_request`] / [`build_compatible_request`] give the same document as a `Value`), then
-//!   [`parse_response`] / [`OpenAiStreamDecoder`], and [`parse_error`] for error bodies.
+//!   [`parse_response`] / [`OpenAiStreamDecoder`], and [`parse_error`] for error bodies;
+//! - embeddings, outbound: [`encode_embeddings_request`] and [`parse_embeddings_response`] (OpenAI,
+//!   OpenRouter and compatible servers alike).
 //!
 //! Reasoning travels as text in `reasoning_content` (or OpenRouter's `reasoning`) and, with its signatures
 //! and encrypted blocks, as OpenRouter's `reasoning_details` (see `reasoning.rs`), both ways.
 
+mod embeddings;
 mod out;
 mod reasoning;
 mod request;
@@ -25,6 +28,7 @@ use serde_json::Value;
 use crate::codec::ResponseMeta;
 use crate::util::malformed;
 
+pub use embeddings::{encode_embeddings_request, parse_embeddings_response};
 pub use request::parse_request;
 pub use stream::{OpenAiStreamDecoder, OpenAiStreamEncoder};
 
