@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The official OpenAI and Anthropic Python SDKs (test_openai_sdk.py, test_anthropic_sdk.py) against a real
-# GaiaRouter whose four providers all point at mock-upstream.
+# The official OpenAI and Anthropic Python SDKs against a real GaiaRouter whose four providers all point at
+# mock-upstream: chat completions (test_openai_sdk.py), the Responses API with its stored responses
+# (test_openai_responses.py) and the Messages API (test_anthropic_sdk.py).
 #
 #   tests/sdk/run.sh [pytest arguments...]
 #

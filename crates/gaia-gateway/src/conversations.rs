@@ -32,17 +32,49 @@ pub struct Answered<'a> {
     pub response: Value,
 }
 
-/// A request's `input` as items: a string is one user message with one `input_text` part; a list is
-/// kept as sent; nothing is no items.
+/// A request's `input` as items in the reference's item shapes, as `input_items` lists them: a string is
+/// one user message with one `input_text` part; in a list, a message written short (a `role` without
+/// `type`, or a string `content`) gets `type: "message"` and its content as parts (`output_text` on an
+/// assistant message, with `status: "completed"`; `input_text` otherwise); other items are kept as sent.
+/// Nothing is no items.
 pub fn input_items(body: &Value) -> Value {
     match body.get("input") {
         Some(Value::String(text)) => json!([{
             "type": "message", "role": "user",
             "content": [{"type": "input_text", "text": text}]
         }]),
-        Some(items @ Value::Array(_)) => items.clone(),
+        Some(Value::Array(items)) => Value::Array(items.iter().map(message_item).collect()),
         _ => Value::Array(Vec::new()),
     }
+}
+
+/// One input item in the reference's shape (see [`input_items`]).
+fn message_item(item: &Value) -> Value {
+    let Value::Object(map) = item else {
+        return item.clone();
+    };
+    let is_message = match map.get("type") {
+        None | Some(Value::Null) => map.contains_key("role"),
+        Some(kind) => kind == "message",
+    };
+    if !is_message {
+        return item.clone();
+    }
+    let mut map = map.clone();
+    map.insert("type".to_owned(), Value::String("message".to_owned()));
+    let assistant = map.get("role").and_then(Value::as_str) == Some("assistant");
+    if let Some(Value::String(text)) = map.get("content") {
+        let part = if assistant {
+            json!({"type": "output_text", "text": text, "annotations": []})
+        } else {
+            json!({"type": "input_text", "text": text})
+        };
+        map.insert("content".to_owned(), Value::Array(vec![part]));
+    }
+    if assistant && !map.contains_key("status") {
+        map.insert("status".to_owned(), Value::String("completed".to_owned()));
+    }
+    Value::Object(map)
 }
 
 fn not_found(id: &str) -> GaiaError {
@@ -229,6 +261,18 @@ mod tests {
         );
         let list = json!([{"type": "function_call_output", "call_id": "c", "output": "x"}]);
         assert_eq!(input_items(&json!({"input": list.clone()})), list);
+        // Messages written short are listed in the reference's item shape.
+        assert_eq!(
+            input_items(&json!({"input": [
+                {"role": "user", "content": "first"},
+                {"role": "assistant", "content": "then"},
+                {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "x"}]}]})),
+            json!([
+                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "first"}]},
+                {"type": "message", "role": "assistant", "status": "completed",
+                 "content": [{"type": "output_text", "text": "then", "annotations": []}]},
+                {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "x"}]}])
+        );
         assert_eq!(input_items(&json!({})), json!([]));
     }
 
