@@ -217,3 +217,17 @@ pub(crate) fn expect_array(value: Value, param: &str) -> Result<Vec<Value>, Gaia
         other => Err(type_error(param, "an array", &other)),
     }
 }
+
+/// A request body as a JSON object, or the 400 every client-facing parser answers.
+pub(crate) fn body_object(body: &[u8]) -> Result<Map<String, Value>, GaiaError> {
+    let value: Value = serde_json::from_slice(body).map_err(|err| {
+        GaiaError::invalid_request(format!("the request body is not valid JSON: {err}"))
+    })?;
+    match value {
+        Value::Object(obj) => Ok(obj),
+        other => Err(GaiaError::invalid_request(format!(
+            "the request body must be a JSON object, not {}",
+            json_type(&other)
+        ))),
+    }
+}

@@ -17,8 +17,8 @@ use gaia_core::{
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::fields::{integral, missing, opt_string, opt_u32, take, type_error};
-use crate::util::{invalid, json_type};
+use crate::fields::{body_object, integral, missing, opt_string, opt_u32, take, type_error};
+use crate::util::invalid;
 
 /// OpenAI's limit on the number of inputs of one request.
 pub const MAX_INPUTS: usize = 2048;
@@ -30,15 +30,7 @@ pub const MAX_INPUTS: usize = 2048;
 ///
 /// Errors are 400s naming the parameter the way OpenAI does (`input[3]`, `input[1][0]`).
 pub fn parse_request(body: &[u8]) -> Result<EmbeddingRequest, GaiaError> {
-    let value: Value = serde_json::from_slice(body).map_err(|err| {
-        GaiaError::invalid_request(format!("the request body is not valid JSON: {err}"))
-    })?;
-    let Value::Object(mut obj) = value else {
-        return Err(GaiaError::invalid_request(format!(
-            "the request body must be a JSON object, not {}",
-            json_type(&value)
-        )));
-    };
+    let mut obj = body_object(body)?;
     let model = match take(&mut obj, "model") {
         Some(Value::String(model)) if !model.trim().is_empty() => model,
         Some(Value::String(_)) | None => {

@@ -14,10 +14,10 @@ use serde_json::{Map, Value};
 use self::messages::parse_messages;
 use self::tools::{parse_tool_choice, parse_tools};
 use crate::fields::{
-    check_max, expect_object, opt_bool, opt_bool_at, opt_f64, opt_i64, opt_schema, opt_string,
-    opt_string_at, opt_u32, required_object, required_string, take, type_error,
+    body_object, check_max, expect_object, opt_bool, opt_bool_at, opt_f64, opt_i64, opt_schema,
+    opt_string, opt_string_at, opt_u32, required_object, required_string, take, type_error,
 };
-use crate::util::{invalid, json_type};
+use crate::util::invalid;
 
 /// OpenAI's limit on `n`.
 const MAX_N: u64 = 128;
@@ -26,15 +26,7 @@ const MAX_N: u64 = 128;
 ///
 /// Errors are 400s with `param` set; unknown top-level fields end up in [`ChatRequest::extra`].
 pub fn parse_request(body: &[u8]) -> Result<ChatRequest, GaiaError> {
-    let value: Value = serde_json::from_slice(body).map_err(|err| {
-        GaiaError::invalid_request(format!("the request body is not valid JSON: {err}"))
-    })?;
-    let Value::Object(mut obj) = value else {
-        return Err(GaiaError::invalid_request(format!(
-            "the request body must be a JSON object, not {}",
-            json_type(&value)
-        )));
-    };
+    let mut obj = body_object(body)?;
 
     let model = match take(&mut obj, "model") {
         Some(Value::String(model)) if !model.trim().is_empty() => model,

@@ -11,10 +11,10 @@ use serde_json::{Map, Value};
 use super::ResponsesRequest;
 use super::input::parse_input;
 use crate::fields::{
-    check_function_name, expect_array, expect_object, missing, opt_bool, opt_bool_at, opt_f64,
-    opt_schema, opt_string, opt_string_at, opt_u32, required_string, take, type_error,
+    body_object, check_function_name, expect_array, expect_object, missing, opt_bool, opt_bool_at,
+    opt_f64, opt_schema, opt_string, opt_string_at, opt_u32, required_string, take, type_error,
 };
-use crate::util::{invalid, json_type};
+use crate::util::invalid;
 
 /// Top-level fields with the same meaning in Chat Completions: passed on to OpenAI-format upstreams.
 const CHAT_FIELDS: [&str; 4] = [
@@ -77,19 +77,6 @@ pub fn parse_request(body: &[u8]) -> Result<ResponsesRequest, GaiaError> {
     }
     request.extra = obj;
     Ok(request)
-}
-
-fn body_object(body: &[u8]) -> Result<Map<String, Value>, GaiaError> {
-    let value: Value = serde_json::from_slice(body).map_err(|err| {
-        GaiaError::invalid_request(format!("the request body is not valid JSON: {err}"))
-    })?;
-    match value {
-        Value::Object(obj) => Ok(obj),
-        other => Err(GaiaError::invalid_request(format!(
-            "the request body must be a JSON object, not {}",
-            json_type(&other)
-        ))),
-    }
 }
 
 /// `conversation`, `prompt` and `background: true` need state kept at OpenAI: refused, not ignored.

@@ -13,10 +13,10 @@ use gaia_core::{
 use serde_json::{Map, Value};
 
 use crate::fields::{
-    expect_array, expect_object, missing, opt_bool_at, opt_f64, opt_string_at, opt_u32,
-    required_string, take, type_error,
+    body_object, expect_array, expect_object, missing, opt_bool_at, opt_f64, opt_string_at,
+    opt_u32, required_string, take, type_error,
 };
-use crate::util::{invalid, is_http_url, json_type, parse_cache_control};
+use crate::util::{invalid, is_http_url, parse_cache_control};
 
 /// The smallest thinking budget Anthropic accepts.
 const MIN_THINKING_BUDGET: u32 = 1_024;
@@ -32,15 +32,7 @@ pub fn parse_count_tokens_request(body: &[u8]) -> Result<ChatRequest, GaiaError>
 }
 
 fn parse(body: &[u8], require_max_tokens: bool) -> Result<ChatRequest, GaiaError> {
-    let value: Value = serde_json::from_slice(body).map_err(|err| {
-        GaiaError::invalid_request(format!("the request body is not valid JSON: {err}"))
-    })?;
-    let Value::Object(mut obj) = value else {
-        return Err(GaiaError::invalid_request(format!(
-            "the request body must be a JSON object, not {}",
-            json_type(&value)
-        )));
-    };
+    let mut obj = body_object(body)?;
     let model = match take(&mut obj, "model") {
         Some(Value::String(model)) if !model.trim().is_empty() => model,
         Some(Value::String(_)) | None => return Err(missing("model")),
