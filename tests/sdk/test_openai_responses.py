@@ -10,7 +10,7 @@ a `response` object or OpenAI's typed event stream (specs/responses.md). mock-up
 - the answer is "echo: <text of the last user message that has text>" — a turn holding only a tool output has
   none, so after a tool round trip the echo is of the question before it;
 - when tools are declared and the user spoke last, the answer is a call to the first tool with the arguments
-  {"city":"Paris"} instead;
+  {"city":"Paris"} instead; otherwise, when a JSON schema is asked for, the answer is the text {"city":"Paris"};
 - input tokens = whitespace words of every message's text (instructions and tool outputs included, reasoning
   and call arguments not) + 3; output tokens = words of the answer (a call: 1), plus the reasoning's words;
 - with reasoning asked for (`reasoning.effort` other than none) the mock first reasons "thinking about: <last
@@ -849,15 +849,6 @@ class Forecast(pydantic.BaseModel):
     temperature_celsius: int
 
 
-def claude_json_instruction(name: str, schema: dict) -> str:
-    """What GaiaRouter appends to Claude's system prompt for a json_schema text format (Anthropic's API has
-    no response format; crates/gaia-adapters/src/anthropic/mod.rs, json_instruction). Only its words count."""
-    return (
-        f'Respond with a single valid JSON object that conforms to the JSON schema named "{name}": '
-        f'{json.dumps(schema, separators=(",", ":"))} Do not write anything before or after the JSON.'
-    )
-
-
 @pytest.mark.parametrize("model", MODELS)
 def test_parse_gives_a_strict_pydantic_tools_arguments_as_the_model(client, model):
     tool = openai.pydantic_responses_function_tool(GetWeather, name="get_weather")
@@ -871,9 +862,11 @@ def test_parse_gives_a_strict_pydantic_tools_arguments_as_the_model(client, mode
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_a_json_schema_text_format_from_parse_is_accepted_echoed_and_reaches_claude(client, model):
-    # The mock ignores response formats and answers with its echo, which is no Forecast: the request is
-    # checked as sent and answered, and the SDK's own parsing step is expected to refuse the echo.
+def test_a_json_schema_text_format_from_parse_is_accepted_echoed_and_reaches_every_provider(client, model):
+    # A JSON schema reaches each provider its own way (OpenAI-format response_format, Gemini responseSchema,
+    # Claude a forced tool read back as text), and the mock then answers {"city":"Paris"} whatever the
+    # schema — which is no Forecast: the request is checked as sent and answered, and the SDK's own parsing
+    # step is expected to refuse the answer (tests/sdk/test_openai_structured.py parses a matching model).
     raw = client.responses.with_raw_response.parse(model=model, input=QUESTION, text_format=Forecast)
     sent = json.loads(raw.http_request.content)["text"]
     answered = raw.http_response.json()
@@ -883,15 +876,11 @@ def test_a_json_schema_text_format_from_parse_is_accepted_echoed_and_reaches_cla
     assert sent["format"]["strict"] is True
     assert answered["status"] == "completed"
     assert answered["text"] == sent
-    assert answered["output"][0]["content"][0]["text"] == f"echo: {QUESTION}"
-    if model.startswith("anthropic/"):
-        # Claude gets the schema as an instruction in its system prompt: its words are input tokens.
-        instruction = claude_json_instruction("Forecast", sent["format"]["schema"])
-        assert answered["usage"]["input_tokens"] == prompt_tokens(QUESTION, instruction)
-    else:
-        # OpenAI-format providers get response_format and Gemini responseSchema, outside the prompt (the
-        # mock does not report them back).
-        assert answered["usage"]["input_tokens"] == prompt_tokens(QUESTION)
+    assert answered["output"][0]["type"] == "message"
+    assert answered["output"][0]["content"][0]["text"] == TOOL_ARGUMENTS
+    # The schema travels outside the prompt everywhere (Claude's in the forced tool's input_schema, which the
+    # mock does not count): the input tokens are the question's.
+    assert answered["usage"]["input_tokens"] == prompt_tokens(QUESTION)
     with pytest.raises(pydantic.ValidationError):
         raw.parse()
 

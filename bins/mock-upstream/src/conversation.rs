@@ -6,6 +6,10 @@
 //!   results included) + 3; completion tokens = words in the answer (for a tool call: in its arguments);
 //! - when tools are declared (and not disabled by a "none" tool choice) and the last message is the
 //!   user's, the answer is a call to the first declared tool with [`TOOL_ARGUMENTS`];
+//! - otherwise, when the request asks for a JSON schema (OpenAI-format `response_format.type:
+//!   "json_schema"`, Gemini `generationConfig.responseSchema` or `responseJsonSchema`), the answer is the
+//!   text [`TOOL_ARGUMENTS`] instead of the echo (Anthropic has no such field: a client forcing a tool
+//!   gets the call above);
 //! - when the request asks for reasoning (each dialect's own switch, see [`Conversation::reasoning`]), the
 //!   answer also carries the reasoning `"thinking about: " + <text of the last user message>`, whose words
 //!   are the reasoning tokens, and the dialects sign it with [`signature`].
@@ -50,10 +54,12 @@ impl Conversation {
         tool: Option<&str>,
         last_is_user: bool,
         reasoning: bool,
+        json_schema: bool,
     ) -> Self {
         let reasoning = reasoning.then(|| format!("{REASONING_PREFIX}{last_user_text}"));
         let reply = match tool {
             Some(name) if last_is_user => Reply::ToolCall(name.to_owned()),
+            _ if json_schema => Reply::Text(TOOL_ARGUMENTS.to_owned()),
             _ => Reply::Text(format!("echo: {last_user_text}")),
         };
         Self {
@@ -107,6 +113,7 @@ impl Conversation {
             tool,
             last_is_user,
             openai_reasoning(body),
+            body["response_format"]["type"] == "json_schema",
         )
     }
 
@@ -144,7 +151,7 @@ impl Conversation {
             .and_then(|t| t["name"].as_str())
             .filter(|_| body["tool_choice"]["type"] != "none");
         let thinking = body["thinking"]["type"] == "enabled";
-        Self::new(words, last_user_text, tool, last_is_user, thinking)
+        Self::new(words, last_user_text, tool, last_is_user, thinking, false)
     }
 
     /// Gemini generateContent: `systemInstruction`, `contents[].parts[]`, roles `user` / `model`.
@@ -198,6 +205,7 @@ impl Conversation {
             tool,
             last_is_user,
             gemini_thoughts(body),
+            gemini_schema(body),
         )
     }
 }
@@ -219,6 +227,13 @@ fn gemini_thoughts(body: &Value) -> bool {
         "includeThoughts",
         "include_thoughts",
     ) == true
+}
+
+/// Gemini's `generationConfig.responseSchema` or `responseJsonSchema` (either spelling).
+fn gemini_schema(body: &Value) -> bool {
+    let config = either(body, "generationConfig", "generation_config");
+    !either(config, "responseSchema", "response_schema").is_null()
+        || !either(config, "responseJsonSchema", "response_json_schema").is_null()
 }
 
 /// The signature of a reasoning text or tool call: `"mocksig-"` + the FNV-1a 64-bit hash of its UTF-8
@@ -428,6 +443,50 @@ mod tests {
         assert_eq!(
             Conversation::from_anthropic(&body).reply,
             Reply::Text("echo: hi".into())
+        );
+    }
+
+    #[test]
+    fn a_json_schema_is_answered_with_the_json_text_unless_a_tool_is_called() {
+        let json = Reply::Text(TOOL_ARGUMENTS.into());
+        let format = json!({"type": "json_schema",
+            "json_schema": {"name": "Weather", "schema": {"type": "object"}, "strict": true}});
+        let asked = json!({"response_format": format,
+            "messages": [{"role": "user", "content": "Weather in Paris?"}]});
+        let c = Conversation::from_openai(&asked);
+        assert_eq!(c.reply, json);
+        assert_eq!(c.completion_tokens(), 1);
+        // Other formats keep the echo; a tool call still wins.
+        for format in [json!({"type": "json_object"}), json!({"type": "text"})] {
+            let body = json!({"response_format": format,
+                "messages": [{"role": "user", "content": "hi"}]});
+            assert_eq!(
+                Conversation::from_openai(&body).reply,
+                Reply::Text("echo: hi".into())
+            );
+        }
+        let mut with_tools = asked.clone();
+        with_tools["tools"] = json!([{"type": "function", "function": {"name": "get_weather"}}]);
+        assert_eq!(
+            Conversation::from_openai(&with_tools).reply,
+            Reply::ToolCall("get_weather".into())
+        );
+
+        let contents = json!([{"role": "user", "parts": [{"text": "Weather in Paris?"}]}]);
+        for config in [
+            json!({"responseMimeType": "application/json", "responseSchema": {"type": "OBJECT"}}),
+            json!({"response_schema": {"type": "OBJECT"}}),
+            json!({"responseJsonSchema": {"type": "object"}}),
+            json!({"response_json_schema": {"type": "object"}}),
+        ] {
+            let body = json!({"contents": contents, "generationConfig": config});
+            assert_eq!(Conversation::from_gemini(&body).reply, json, "{config}");
+        }
+        let mime_only = json!({"contents": contents,
+            "generationConfig": {"responseMimeType": "application/json"}});
+        assert_eq!(
+            Conversation::from_gemini(&mime_only).reply,
+            Reply::Text("echo: Weather in Paris?".into())
         );
     }
 

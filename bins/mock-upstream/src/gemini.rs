@@ -401,6 +401,28 @@ mod tests {
         assert_eq!(parts(&plain[2]), &json!([{"text": " there"}]));
     }
 
+    #[test]
+    fn a_response_schema_is_answered_with_json_text_whole_and_streamed() {
+        let body = json!({"contents": [{"role": "user", "parts": [{"text": "Weather in Paris?"}]}],
+            "generationConfig": {"responseMimeType": "application/json",
+                "responseSchema": {"type": "OBJECT", "properties": {"city": {"type": "STRING"}}}}});
+        let asked = Conversation::from_gemini(&body);
+        let whole = answer().whole(&asked);
+        assert_eq!(parts(&whole), &json!([{"text": TOOL_ARGUMENTS}]));
+        assert_eq!(whole["candidates"][0]["finishReason"], "STOP");
+        assert_eq!(whole["usageMetadata"]["candidatesTokenCount"], 1);
+        let chunks = answer().chunks(&asked, 0);
+        let text: String = chunks
+            .iter()
+            .filter_map(|c| parts(c)[0]["text"].as_str())
+            .collect();
+        assert_eq!(text, TOOL_ARGUMENTS);
+        assert_eq!(
+            chunks.last().unwrap()["candidates"][0]["finishReason"],
+            "STOP"
+        );
+    }
+
     fn replay(call_part: Value, role: &str) -> Value {
         json!({"contents": [
             {"role": "user", "parts": [{"text": "Weather?"}]},

@@ -452,6 +452,36 @@ mod tests {
     }
 
     #[test]
+    fn a_json_schema_is_answered_with_json_text_plain_and_streamed() {
+        let format = json!({"response_format": {"type": "json_schema",
+            "json_schema": {"name": "Weather", "schema": {"type": "object"}}}});
+        let asked = conversation(format, false);
+        for flavor in [Flavor::OpenAi, Flavor::OpenRouter] {
+            let body = completion(flavor, &asked);
+            let choice = &body["choices"][0];
+            assert_eq!(choice["message"]["content"], TOOL_ARGUMENTS);
+            assert_eq!(choice["finish_reason"], "stop");
+            assert_eq!(body["usage"]["completion_tokens"], 1);
+
+            let chunks = Answer::new(flavor, "m").stream(&asked, true, 0).data();
+            let text: String = chunks
+                .iter()
+                .filter_map(|c| c["choices"].get(0))
+                .filter_map(|choice| choice["delta"]["content"].as_str())
+                .collect();
+            assert_eq!(text, TOOL_ARGUMENTS);
+            let finishes: Vec<&Value> = chunks
+                .iter()
+                .filter_map(|c| c["choices"].get(0))
+                .map(|choice| &choice["finish_reason"])
+                .filter(|f| !f.is_null())
+                .collect();
+            assert_eq!(finishes, [&json!("stop")]);
+            assert_eq!(chunks.last().unwrap()["usage"]["completion_tokens"], 1);
+        }
+    }
+
+    #[test]
     fn streamed_reasoning_comes_first() {
         for (flavor, tools) in [(Flavor::OpenAi, false), (Flavor::OpenRouter, true)] {
             let on = conversation(json!({"reasoning": {}}), tools);

@@ -13,8 +13,20 @@
 //! - `top_p` is only sent when `temperature` is not, since newer Claude models reject both together;
 //! - `n > 1` is a 422 (Anthropic generates one choice); `presence_penalty`, `frequency_penalty`, `seed`,
 //!   message `name`, image `detail`, tool `strict` and `extra` have no equivalent and are dropped;
-//! - `response_format` json_object / json_schema becomes an instruction appended to `system` (Anthropic's
-//!   native structured outputs need a beta header the provider layer would have to manage);
+//! - `response_format` json_schema becomes a forced tool (Anthropic's native structured outputs need a beta
+//!   header the provider layer would have to manage; tool use is generally available and schema-guided):
+//!   one tool, [`STRUCTURED_OUTPUT_TOOL`], whose `input_schema` is the schema, with `tool_choice`
+//!   `{"type":"tool","name":…}`; its `tool_use` comes back as the answer's *text* — the input as compact
+//!   JSON in [`parse_response`], the `input_json_delta` fragments as text deltas in a stream — and the
+//!   `tool_use` stop reason as `stop`. The name is fixed (not the schema's) so an answer is recognised
+//!   without the request; it is reserved: a client tool of that name would be read back as text. The
+//!   schema's name and description go into the tool's description; `strict` is dropped as for tools.
+//!   The instruction below is used instead when a forced tool cannot be: the client declared tools of
+//!   its own (they must stay callable, and Anthropic forces one tool or none), extended thinking is on
+//!   (Anthropic refuses a forced tool with thinking), or the schema is missing or not an object schema
+//!   (`input_schema` must be `"type": "object"`);
+//! - `response_format` json_object (Anthropic has no schema-less JSON mode) becomes an instruction appended
+//!   to `system`, the schema included for a json_schema that could not be forced;
 //! - tool-call ids are made Anthropic-safe (`[A-Za-z0-9_-]`) the same way in `tool_use` and `tool_result`,
 //!   so a conversation started on another provider still pairs up.
 
@@ -168,16 +180,31 @@ fn body<'a>(
         )
         .with_param("messages"));
     }
-    if let Some(note) = request.response_format.as_ref().and_then(json_instruction) {
+    let max_tokens = request.max_tokens.unwrap_or(default_max_tokens);
+    let thinking = thinking(request, max_tokens);
+    let thinking_on = matches!(thinking, Some(Some(_)));
+    let structured = structured_tool(request, thinking_on);
+    if structured.is_none()
+        && let Some(note) = request.response_format.as_ref().and_then(json_instruction)
+    {
         system.push(Kind::Text(Cow::Owned(note)).into());
     }
     for turn in &mut turns {
         // Anthropic wants tool results before anything else in a user turn; keep the rest in order.
         turn.blocks.sort_by_key(|block| !block.is_tool_result());
     }
-    let max_tokens = request.max_tokens.unwrap_or(default_max_tokens);
-    let thinking = thinking(request, max_tokens);
-    let thinking_on = matches!(thinking, Some(Some(_)));
+    let tool_choice = if structured.is_some() {
+        // One call of the one tool: the answer.
+        Some(json!({
+            "type": "tool",
+            "name": STRUCTURED_OUTPUT_TOOL,
+            "disable_parallel_tool_use": true,
+        }))
+    } else if request.tools.is_empty() && request.anthropic.server_tools.is_empty() {
+        None
+    } else {
+        tool_choice(request)
+    };
     Ok(upstream::Body {
         model: upstream_model,
         max_tokens,
@@ -194,11 +221,8 @@ fn body<'a>(
         stop: &request.stop,
         user: request.user.as_deref(),
         tools: &request.tools,
-        tool_choice: if request.tools.is_empty() && request.anthropic.server_tools.is_empty() {
-            None
-        } else {
-            tool_choice(request)
-        },
+        structured,
+        tool_choice,
         stream: request.stream,
         extras: &request.anthropic,
     })
@@ -369,6 +393,45 @@ fn safe_id(id: &str) -> String {
         .collect()
 }
 
+/// The tool a JSON schema is asked for through (see the module doc). Reserved: a `tool_use` of this name
+/// in an answer is the answer's text.
+pub const STRUCTURED_OUTPUT_TOOL: &str = "gaia_structured_output";
+
+/// The forced tool for a `json_schema` response format, when one can be used: an object schema, no tools
+/// of the client's own, no extended thinking. `None` leaves the format to [`json_instruction`].
+fn structured_tool(
+    request: &ChatRequest,
+    thinking_on: bool,
+) -> Option<upstream::StructuredTool<'_>> {
+    let Some(ResponseFormat::JsonSchema {
+        name,
+        description,
+        schema: Some(schema),
+        ..
+    }) = &request.response_format
+    else {
+        return None;
+    };
+    let object_schema = schema.get("type").and_then(Value::as_str) == Some("object");
+    let client_tools = !request.tools.is_empty() || !request.anthropic.server_tools.is_empty();
+    if !object_schema || client_tools || thinking_on {
+        return None;
+    }
+    let mut about = format!(
+        "Give your whole answer by calling this tool: its input is the answer, a JSON object \
+         conforming to the schema named \"{name}\"."
+    );
+    if let Some(description) = description.as_deref().filter(|d| !d.is_empty()) {
+        about.push(' ');
+        about.push_str(description);
+    }
+    Some(upstream::StructuredTool {
+        name: STRUCTURED_OUTPUT_TOOL,
+        description: about,
+        schema,
+    })
+}
+
 fn json_instruction(format: &ResponseFormat) -> Option<String> {
     const ONLY: &str = "Do not write anything before or after the JSON.";
     match format {
@@ -413,9 +476,18 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
     let mut text = String::new();
     let mut reasoning = Vec::new();
     let mut tool_calls = Vec::new();
+    let mut structured = false;
     for block in response.content {
         match block {
             wire::Block::Text { text: part } => text.push_str(&part),
+            // The forced tool of a JSON schema: its input is the answer.
+            wire::Block::ToolUse { name, input, .. } if name == STRUCTURED_OUTPUT_TOOL => {
+                structured = true;
+                match input {
+                    Value::Null => text.push_str("{}"),
+                    input => text.push_str(&input.to_string()),
+                }
+            }
             wire::Block::ToolUse { id, name, input } => tool_calls.push(ToolCall {
                 id,
                 name,
@@ -434,12 +506,11 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
             wire::Block::Other => {}
         }
     }
-    let mut choice = Choice::assistant(
-        0,
-        text,
-        tool_calls,
-        response.stop_reason.as_deref().map(finish_reason),
-    );
+    let finish = response
+        .stop_reason
+        .as_deref()
+        .map(|reason| answer_finish_reason(reason, structured && tool_calls.is_empty()));
+    let mut choice = Choice::assistant(0, text, tool_calls, finish);
     // Reasoning comes first, as Anthropic wants it back on the next turn.
     choice.message.content.splice(0..0, reasoning);
     choice.stop_sequence = response.stop_sequence;
@@ -464,6 +535,15 @@ fn finish_reason(reason: &str) -> FinishReason {
         "refusal" => FinishReason::ContentFilter,
         // end_turn, stop_sequence, pause_turn and anything new.
         _ => FinishReason::Stop,
+    }
+}
+
+/// [`finish_reason`], except that a `tool_use` stop whose only tool use was the forced tool of a JSON
+/// schema (`structured_only`) is the end of a text answer: `stop`.
+fn answer_finish_reason(reason: &str, structured_only: bool) -> FinishReason {
+    match finish_reason(reason) {
+        FinishReason::ToolCalls if structured_only => FinishReason::Stop,
+        other => other,
     }
 }
 

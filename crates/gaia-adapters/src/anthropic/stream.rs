@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use gaia_core::{GaiaError, StreamEvent};
 
 use super::wire::{Block, BlockDelta, MessageDeltaBody, StreamWire, WireUsage};
-use super::{DIALECT, UsageCounts, error_kind, finish_reason};
+use super::{DIALECT, STRUCTURED_OUTPUT_TOOL, UsageCounts, answer_finish_reason, error_kind};
 use crate::codec::{ResponseMeta, StreamDecoder};
 use crate::sse::SseEvent;
 use crate::util::malformed;
@@ -17,6 +17,9 @@ use crate::util::malformed;
 /// index to a tool-call index of its own, in order of appearance. Usage arrives in two halves — input
 /// counts in `message_start`, output (and possibly updated input) counts in `message_delta` — and is
 /// emitted once combined. Only `message_stop` ends the stream cleanly.
+///
+/// The forced tool of a JSON schema ([`STRUCTURED_OUTPUT_TOOL`]) is the answer, not a call: its
+/// `input_json_delta` fragments become text deltas and its `tool_use` stop reason `stop`.
 #[derive(Debug)]
 pub struct AnthropicStreamDecoder {
     meta: ResponseMeta,
@@ -26,6 +29,8 @@ pub struct AnthropicStreamDecoder {
     /// Block index → (tool-call index, whether any argument text arrived).
     tool_blocks: HashMap<u32, (u32, bool)>,
     next_tool_index: u32,
+    /// Block index → whether any text arrived, for blocks of the forced JSON-schema tool.
+    structured_blocks: HashMap<u32, bool>,
 }
 
 impl AnthropicStreamDecoder {
@@ -38,6 +43,7 @@ impl AnthropicStreamDecoder {
             usage: UsageCounts::default(),
             tool_blocks: HashMap::new(),
             next_tool_index: 0,
+            structured_blocks: HashMap::new(),
         }
     }
 
@@ -97,6 +103,9 @@ impl AnthropicStreamDecoder {
             Block::RedactedThinking { data } => {
                 out.push(StreamEvent::RedactedReasoning { choice: 0, data });
             }
+            Block::ToolUse { name, .. } if name == STRUCTURED_OUTPUT_TOOL => {
+                self.structured_blocks.insert(index, false);
+            }
             Block::ToolUse { id, name, .. } => {
                 let tool_index = self.next_tool_index;
                 self.next_tool_index += 1;
@@ -123,6 +132,13 @@ impl AnthropicStreamDecoder {
                 });
             }
             BlockDelta::InputJsonDelta { partial_json } => {
+                if let Some(has_text) = self.structured_blocks.get_mut(&index) {
+                    if !partial_json.is_empty() {
+                        *has_text = true;
+                        push_text(out, partial_json);
+                    }
+                    return;
+                }
                 let block = self.tool_blocks.get_mut(&index);
                 if let Some((tool_index, has_args)) = block.filter(|_| !partial_json.is_empty()) {
                     *has_args = true;
@@ -138,6 +154,10 @@ impl AnthropicStreamDecoder {
     }
 
     fn block_stop(&self, index: u32, out: &mut Vec<StreamEvent>) {
+        // The answer of a forced tool that streamed no input is still a JSON object.
+        if self.structured_blocks.get(&index) == Some(&false) {
+            push_text(out, "{}".into());
+        }
         // A call without parameters streams no argument text; clients still expect valid JSON.
         if let Some((tool_index, false)) = self.tool_blocks.get(&index).copied() {
             out.push(StreamEvent::ToolCallArgsDelta {
@@ -167,7 +187,10 @@ impl AnthropicStreamDecoder {
         if let Some(reason) = delta.stop_reason {
             out.push(StreamEvent::Finish {
                 choice: 0,
-                reason: finish_reason(&reason),
+                reason: answer_finish_reason(
+                    &reason,
+                    !self.structured_blocks.is_empty() && self.tool_blocks.is_empty(),
+                ),
             });
         }
         out.push(StreamEvent::Usage(self.usage.to_usage()));

@@ -1,6 +1,6 @@
 use gaia_core::{
     ChatRequest, ChatResponse, Choice, ContentPart, ErrorKind, FinishReason, GaiaError, Message,
-    ResponseFormat, Role, StreamEvent, Tool, ToolCall, ToolChoice, Usage,
+    Reasoning, ResponseFormat, Role, StreamEvent, Tool, ToolCall, ToolChoice, Usage,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -15,6 +15,8 @@ const FULL_REQUEST: &str = fixture!("openai/request_full.json");
 const RESPONSE_TOOL_USE: &str = fixture!("anthropic/response_tool_use.json");
 const STREAM: &str = fixture!("anthropic/stream_text_tool_use.sse");
 const ERROR: &str = fixture!("anthropic/error.json");
+const RESPONSE_STRUCTURED: &str = fixture!("anthropic/response_structured_output.json");
+const STREAM_STRUCTURED: &str = fixture!("anthropic/stream_structured_output.sse");
 
 fn request(messages: Vec<Message>) -> ChatRequest {
     ChatRequest::new("anthropic/claude", messages)
@@ -304,6 +306,115 @@ fn json_response_formats_become_a_system_instruction() {
     assert_eq!(body["system"], "Be terse.");
 }
 
+/// The schema a Pydantic `class Weather(BaseModel): city: str` sends.
+fn weather_schema() -> Value {
+    json!({
+        "properties": { "city": { "title": "City", "type": "string" } },
+        "required": ["city"],
+        "title": "Weather",
+        "type": "object",
+        "additionalProperties": false
+    })
+}
+
+fn weather_format(schema: Option<Value>) -> ResponseFormat {
+    ResponseFormat::JsonSchema {
+        name: "Weather".into(),
+        description: Some("The weather of a city.".into()),
+        schema,
+        strict: Some(true),
+    }
+}
+
+#[test]
+fn a_json_schema_becomes_one_forced_tool_whose_input_schema_is_the_schema() {
+    let mut req = request(vec![
+        Message::system("Be terse."),
+        Message::user("Weather in Paris?"),
+    ]);
+    req.response_format = Some(weather_format(Some(weather_schema())));
+    let body = build_request(&req, "claude-sonnet-4-5", 1024).unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 1024,
+            "messages": [{ "role": "user", "content": [{ "type": "text", "text": "Weather in Paris?" }] }],
+            // No instruction: the tool carries the schema.
+            "system": "Be terse.",
+            "tools": [{
+                "name": STRUCTURED_OUTPUT_TOOL,
+                "description": "Give your whole answer by calling this tool: its input is the answer, a JSON \
+                    object conforming to the schema named \"Weather\". The weather of a city.",
+                "input_schema": weather_schema()
+            }],
+            "tool_choice": { "type": "tool", "name": STRUCTURED_OUTPUT_TOOL, "disable_parallel_tool_use": true }
+        })
+    );
+    // The client's tool choice means nothing without tools of its own; the forced tool stays.
+    req.tool_choice = Some(ToolChoice::None);
+    req.parallel_tool_calls = Some(true);
+    let again = build_request(&req, "claude-sonnet-4-5", 1024).unwrap();
+    assert_eq!(again, body);
+    // The encoded body is the same document.
+    let bytes = encode_request(&req, "claude-sonnet-4-5", 1024).unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap(), body);
+}
+
+#[test]
+fn a_json_schema_falls_back_to_the_instruction_when_no_tool_can_be_forced() {
+    let note = |schema: &Value| {
+        format!(
+            "Respond with a single valid JSON object that conforms to the JSON schema named \
+             \"Weather\": {schema} Do not write anything before or after the JSON."
+        )
+    };
+    let any_json =
+        "Respond with a single valid JSON object. Do not write anything before or after the JSON.";
+    let base = || {
+        let mut req = request(vec![Message::user("Weather in Paris?")]);
+        req.response_format = Some(weather_format(Some(weather_schema())));
+        req
+    };
+
+    // The client's own tools stay callable, as it asked them to be.
+    let mut with_tools = base();
+    with_tools.tools = vec![tool("get_weather")];
+    with_tools.tool_choice = Some(ToolChoice::Auto);
+    let body = build_request(&with_tools, "claude", 1024).unwrap();
+    assert_eq!(body["system"], note(&weather_schema()));
+    assert_eq!(body["tools"].as_array().map(Vec::len), Some(1));
+    assert_eq!(body["tools"][0]["name"], "get_weather");
+    assert_eq!(body["tool_choice"], json!({ "type": "auto" }));
+
+    // Anthropic refuses a forced tool with extended thinking.
+    let mut thinking = base();
+    thinking.reasoning = Some(Reasoning::Budget(2048));
+    let body = build_request(&thinking, "claude", 4096).unwrap();
+    assert_eq!(body["thinking"]["type"], "enabled");
+    assert_eq!(body["system"], note(&weather_schema()));
+    assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
+    // Thinking turned off is no obstacle.
+    thinking.reasoning = Some(Reasoning::Off);
+    let body = build_request(&thinking, "claude", 4096).unwrap();
+    assert_eq!(body["tools"][0]["name"], STRUCTURED_OUTPUT_TOOL);
+
+    // `input_schema` must be an object schema.
+    let array = json!({ "type": "array", "items": { "type": "string" } });
+    let mut not_an_object = base();
+    not_an_object.response_format = Some(weather_format(Some(array.clone())));
+    let body = build_request(&not_an_object, "claude", 1024).unwrap();
+    assert_eq!(body["system"], note(&array));
+    assert!(body.get("tools").is_none());
+
+    // No schema: any JSON object, as json_object.
+    let mut no_schema = base();
+    no_schema.response_format = Some(weather_format(None));
+    let body = build_request(&no_schema, "claude", 1024).unwrap();
+    assert_eq!(body["system"], any_json);
+    assert!(body.get("tools").is_none());
+}
+
 #[test]
 fn malformed_data_urls_are_400s_naming_the_part() {
     let req = request(vec![Message {
@@ -386,6 +497,45 @@ fn a_tool_use_response_parses_into_canonical_form() {
                 reasoning_tokens: 0,
             }),
         }
+    );
+}
+
+#[test]
+fn the_forced_json_schema_tool_comes_back_as_the_answers_text() {
+    let response = parse_response(RESPONSE_STRUCTURED.as_bytes(), &meta()).unwrap();
+    assert_eq!(
+        response,
+        ChatResponse {
+            id: "msg_01StructuredOutput0001".into(),
+            created: 1_700_000_000,
+            model: "claude-sonnet-4-5-20250929".into(),
+            choices: vec![Choice::assistant(
+                0,
+                r#"{"city":"Paris"}"#.into(),
+                Vec::new(),
+                Some(FinishReason::Stop),
+            )],
+            usage: Some(Usage::new(612, 38)),
+        }
+    );
+    // A client tool called beside it stays a call, and the stop reason stays `tool_calls`.
+    let mut body: Value = serde_json::from_str(RESPONSE_STRUCTURED).unwrap();
+    body["content"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "type": "tool_use", "id": "toolu_2", "name": "get_weather", "input": {} }));
+    let response = parse_response(body.to_string().as_bytes(), &meta()).unwrap();
+    let choice = &response.choices[0];
+    assert_eq!(choice.finish_reason, Some(FinishReason::ToolCalls));
+    assert_eq!(choice.message.tool_calls.len(), 1);
+    assert_eq!(choice.message.tool_calls[0].name, "get_weather");
+    // Other stop reasons keep their meaning (a cut-off answer is `length`).
+    body["content"].as_array_mut().unwrap().pop();
+    body["stop_reason"] = json!("max_tokens");
+    let response = parse_response(body.to_string().as_bytes(), &meta()).unwrap();
+    assert_eq!(
+        response.choices[0].finish_reason,
+        Some(FinishReason::Length)
     );
 }
 
@@ -544,6 +694,80 @@ proptest! {
         }
         let _ = decoder.finish();
     }
+}
+
+fn expected_structured_stream() -> Vec<StreamEvent> {
+    let text = |text: &str| StreamEvent::TextDelta {
+        choice: 0,
+        text: text.into(),
+    };
+    vec![
+        StreamEvent::Start {
+            id: "msg_01StructuredStream0001".into(),
+            model: "claude-sonnet-4-5-20250929".into(),
+            created: 1_700_000_000,
+        },
+        text("{\"city\": "),
+        text("\"Paris\"}"),
+        StreamEvent::Finish {
+            choice: 0,
+            reason: FinishReason::Stop,
+        },
+        StreamEvent::Usage(Usage::new(612, 38)),
+        StreamEvent::Done,
+    ]
+}
+
+#[test]
+fn a_streamed_forced_json_schema_tool_becomes_text_deltas_and_a_stop() {
+    let mut decoder = AnthropicStreamDecoder::new(meta());
+    let events = decode_transcript(&mut decoder, STREAM_STRUCTURED, &[]).unwrap();
+    assert_eq!(events, expected_structured_stream());
+    assert!(decoder.is_finished());
+}
+
+proptest! {
+    #[test]
+    fn the_structured_stream_decodes_the_same_however_the_body_is_chunked(
+        cuts in proptest::collection::vec(0usize..2_000, 0..20)
+    ) {
+        let mut decoder = AnthropicStreamDecoder::new(meta());
+        prop_assert_eq!(
+            decode_transcript(&mut decoder, STREAM_STRUCTURED, &cuts).unwrap(),
+            expected_structured_stream()
+        );
+    }
+}
+
+#[test]
+fn a_forced_json_schema_tool_streaming_no_input_answers_an_empty_object() {
+    let mut decoder = AnthropicStreamDecoder::new(meta());
+    let mut events = Vec::new();
+    for data in [
+        json!({ "type": "message_start", "message": { "id": "m", "model": "c" } }),
+        json!({ "type": "content_block_start", "index": 0, "content_block": { "type": "tool_use", "id": "t", "name": STRUCTURED_OUTPUT_TOOL, "input": {} } }),
+        json!({ "type": "content_block_stop", "index": 0 }),
+        json!({ "type": "message_delta", "delta": { "stop_reason": "tool_use" }, "usage": { "output_tokens": 1 } }),
+        json!({ "type": "message_stop" }),
+    ] {
+        events.extend(decoder.decode(&event(data)).unwrap());
+    }
+    assert_eq!(
+        events[1],
+        StreamEvent::TextDelta {
+            choice: 0,
+            text: "{}".into()
+        }
+    );
+    assert!(events.contains(&StreamEvent::Finish {
+        choice: 0,
+        reason: FinishReason::Stop
+    }));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::ToolCallStart { .. }))
+    );
 }
 
 fn event(data: Value) -> SseEvent {

@@ -24,6 +24,8 @@ pub(super) struct Body<'a> {
     pub(super) stop: &'a [String],
     pub(super) user: Option<&'a str>,
     pub(super) tools: &'a [Tool],
+    /// The forced tool of a JSON schema, sent as the only tool (there are no others then).
+    pub(super) structured: Option<StructuredTool<'a>>,
     pub(super) tool_choice: Option<Value>,
     pub(super) stream: bool,
     /// What a Messages API client sent that only Anthropic understands: server tools (after the custom
@@ -62,11 +64,17 @@ impl Serialize for Body<'_> {
             map.serialize_entry("metadata", &Metadata { user_id: user })?;
         }
         let server_tools = &self.extras.server_tools;
-        if !self.tools.is_empty() || !server_tools.is_empty() {
+        let has_tools = if let Some(tool) = &self.structured {
+            map.serialize_entry("tools", std::slice::from_ref(tool))?;
+            true
+        } else if !self.tools.is_empty() || !server_tools.is_empty() {
             map.serialize_entry("tools", &AllTools(self.tools, server_tools))?;
-            if let Some(choice) = &self.tool_choice {
-                map.serialize_entry("tool_choice", choice)?;
-            }
+            true
+        } else {
+            false
+        };
+        if has_tools && let Some(choice) = &self.tool_choice {
+            map.serialize_entry("tool_choice", choice)?;
         }
         if self.stream {
             map.serialize_entry("stream", &true)?;
@@ -264,6 +272,23 @@ impl Serialize for AllTools<'_> {
             seq.serialize_element(tool)?;
         }
         seq.end()
+    }
+}
+
+/// The tool a JSON schema is forced through: `input_schema` is the client's schema as written.
+pub(super) struct StructuredTool<'a> {
+    pub(super) name: &'static str,
+    pub(super) description: String,
+    pub(super) schema: &'a Value,
+}
+
+impl Serialize for StructuredTool<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("name", self.name)?;
+        map.serialize_entry("description", &self.description)?;
+        map.serialize_entry("input_schema", self.schema)?;
+        map.end()
     }
 }
 

@@ -258,6 +258,55 @@ fn json_object_output_only_sets_the_mime_type() {
 }
 
 #[test]
+fn a_json_schema_sets_the_mime_type_and_the_translated_response_schema() {
+    let mut req = request(vec![Message::user("Weather in Paris?")]);
+    // What a Pydantic model sends (the SDKs' `parse` helpers): a title, `$defs`, no extra properties.
+    req.response_format = Some(ResponseFormat::JsonSchema {
+        name: "Weather".into(),
+        description: None,
+        schema: Some(json!({
+            "$defs": { "Unit": { "enum": ["celsius", "fahrenheit"], "title": "Unit", "type": "string" } },
+            "properties": {
+                "city": { "title": "City", "type": "string" },
+                "unit": { "anyOf": [{ "$ref": "#/$defs/Unit" }, { "type": "null" }] }
+            },
+            "required": ["city", "unit"],
+            "title": "Weather",
+            "type": "object",
+            "additionalProperties": false
+        })),
+        strict: Some(true),
+    });
+    let body = build_request(&req).unwrap();
+    assert_eq!(
+        body["generationConfig"],
+        json!({
+            "responseMimeType": "application/json",
+            "responseSchema": {
+                "type": "OBJECT",
+                "properties": {
+                    "city": { "type": "STRING" },
+                    "unit": { "type": "STRING", "enum": ["celsius", "fahrenheit"], "nullable": true }
+                },
+                "required": ["city", "unit"]
+            }
+        })
+    );
+    // A schema-less json_schema is any JSON: the MIME type alone.
+    req.response_format = Some(ResponseFormat::JsonSchema {
+        name: "anything".into(),
+        description: None,
+        schema: None,
+        strict: None,
+    });
+    let body = build_request(&req).unwrap();
+    assert_eq!(
+        body["generationConfig"],
+        json!({ "responseMimeType": "application/json" })
+    );
+}
+
+#[test]
 fn seeds_beyond_32_bits_are_folded_into_range() {
     assert_eq!(fold_seed(42), 42);
     assert_eq!(fold_seed(-7), -7);
