@@ -151,6 +151,7 @@ answers in Anthropic's `{\"type\":\"error\",\"error\":{\"type\",\"message\"}}`."
         routes::responses::get,
         routes::responses::delete,
         routes::responses::input_items,
+        routes::embeddings::create_embeddings,
         routes::models::list_models,
         routes::models::get_model,
         routes::admin_models::list,
@@ -198,6 +199,7 @@ answers in Anthropic's `{\"type\":\"error\",\"error\":{\"type\",\"message\"}}`."
         routes::pagination::Pagination,
         routes::admin_models::AdminModel,
         routes::admin_models::EffectivePrices,
+        routes::admin_models::ModelKind,
         routes::admin_models::NewModel,
         routes::admin_models::ModelPatch,
         routes::admin_models::BulkToggle,
@@ -298,6 +300,14 @@ const RESPONSES_REQUEST: &str = include_str!("responses_request.schema.json");
 /// The component name of [`RESPONSES_REQUEST`].
 const RESPONSES_REQUEST_NAME: &str = "ResponsesRequest";
 
+/// The body of `POST /v1/embeddings`, as `embeddings::parse_request` accepts it, written by hand like
+/// [`CHAT_COMPLETION_REQUEST`] and faithful both ways in the same sense (rules of a model or provider — a
+/// `dimensions` above the model's, token arrays for Gemini — answer 422).
+const EMBEDDINGS_REQUEST: &str = include_str!("embeddings_request.schema.json");
+
+/// The component name of [`EMBEDDINGS_REQUEST`].
+const EMBEDDINGS_REQUEST_NAME: &str = "EmbeddingRequest";
+
 /// Puts the hand-written request schemas into the document and points the operations' bodies at them.
 struct RequestSchemas;
 
@@ -352,6 +362,12 @@ impl Modify for RequestSchemas {
             "/v1/responses",
             RESPONSES_REQUEST_NAME,
             serde_json::from_str(RESPONSES_REQUEST),
+        );
+        Self::publish(
+            openapi,
+            "/v1/embeddings",
+            EMBEDDINGS_REQUEST_NAME,
+            serde_json::from_str(EMBEDDINGS_REQUEST),
         );
         let messages: serde_json::Value = match serde_json::from_str(MESSAGES_REQUEST) {
             Ok(messages) => messages,
@@ -470,6 +486,34 @@ mod tests {
         assert_eq!(
             written["properties"]["tools"]["items"]["properties"]["type"]["enum"],
             serde_json::json!(["function"])
+        );
+    }
+
+    /// The embeddings body: published as written, the body of `POST /v1/embeddings`, and its `model`
+    /// follows the chat schema's rule (one registry resolves both).
+    #[test]
+    fn the_embeddings_request_schema_survives_utoipa_unchanged_and_is_the_embeddings_body() {
+        let written: serde_json::Value = serde_json::from_str(EMBEDDINGS_REQUEST).unwrap();
+        let doc = serde_json::to_value(document()).unwrap();
+        assert_eq!(
+            &doc["components"]["schemas"][EMBEDDINGS_REQUEST_NAME],
+            &written
+        );
+        assert_eq!(
+            doc["paths"]["/v1/embeddings"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/EmbeddingRequest"
+        );
+        let chat: serde_json::Value = serde_json::from_str(CHAT_COMPLETION_REQUEST).unwrap();
+        for keyword in ["type", "minLength", "maxLength", "pattern"] {
+            assert_eq!(
+                written["properties"]["model"][keyword],
+                chat["properties"]["model"][keyword]
+            );
+        }
+        assert_eq!(
+            written["properties"]["input"]["oneOf"][1]["maxItems"],
+            gaia_adapters::embeddings::MAX_INPUTS
         );
     }
 }

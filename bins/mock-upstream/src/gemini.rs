@@ -26,6 +26,13 @@ pub fn generate(req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
     {
         return count_tokens(req, model, body, knobs);
     }
+    if let Some(model) = req
+        .match_info()
+        .get("target")
+        .and_then(|target| target.strip_suffix(":batchEmbedContents"))
+    {
+        return batch_embed(req, model, body, knobs);
+    }
     let (model, streaming) = model_and_method(req)?;
     if !has_key(req) {
         let message = "Request is missing required authentication credential. Expected an API key in x-goog-api-key.";
@@ -93,6 +100,22 @@ fn count_tokens(req: &HttpRequest, model: &str, body: &[u8], knobs: Knobs) -> Ou
             .to_string()
             .into_bytes(),
     ))
+}
+
+/// `{model}:batchEmbedContents`: one vector per request, no usage (see [`crate::embeddings`]).
+fn batch_embed(req: &HttpRequest, model: &str, body: &[u8], knobs: Knobs) -> Outcome {
+    if !has_key(req) {
+        let message = "Request is missing required authentication credential. Expected an API key in x-goog-api-key.";
+        return Err(error(StatusCode::UNAUTHORIZED, message).into());
+    }
+    if let Some(status) = knobs.error_status() {
+        return Err(injected_error(status).into());
+    }
+    let request = json_object(body)
+        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "Invalid JSON payload received."))?;
+    let answer = crate::embeddings::gemini_answer(model, &request)
+        .map_err(|message| error(StatusCode::BAD_REQUEST, &message))?;
+    Ok(knobs.json(serde_json::to_vec(&answer).unwrap_or_default()))
 }
 
 /// `{model}:generateContent` or `{model}:streamGenerateContent` (streaming); another method is a 404.

@@ -9,6 +9,7 @@
 
 mod anthropic;
 mod conversation;
+mod embeddings;
 mod gemini;
 mod knobs;
 mod openai;
@@ -123,6 +124,11 @@ fn server(
                 endpoint(openai::openrouter_chat),
             )
             .route("/api/v1/models", web::get().to(openai::openrouter_models))
+            .route("/v1/embeddings", endpoint(openai::openai_embeddings))
+            .route(
+                "/api/v1/embeddings",
+                endpoint(openai::openrouter_embeddings),
+            )
             .route("/v1/messages", endpoint(anthropic::messages))
             .route(
                 "/v1/messages/count_tokens",

@@ -37,6 +37,35 @@ pub async fn openrouter_models(list: web::Data<Bytes>) -> HttpResponse {
         .body(list.get_ref().clone())
 }
 
+/// `POST /v1/embeddings` (see [`crate::embeddings`]).
+pub fn openai_embeddings(req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
+    embeddings(Flavor::OpenAi, req, body, knobs)
+}
+
+/// `POST /api/v1/embeddings`.
+pub fn openrouter_embeddings(req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
+    embeddings(Flavor::OpenRouter, req, body, knobs)
+}
+
+fn embeddings(flavor: Flavor, req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
+    if !has_bearer_key(req) {
+        return Err(missing_key(flavor).into());
+    }
+    if let Some(status) = knobs.error_status() {
+        return Err(injected_error(flavor, status).into());
+    }
+    let request = json_object(body).ok_or_else(|| {
+        invalid_request(
+            flavor,
+            "We could not parse the JSON body of your request.",
+            None,
+        )
+    })?;
+    let answer = crate::embeddings::openai_answer(&request)
+        .map_err(|message| invalid_request(flavor, &message, None))?;
+    Ok(knobs.json(serde_json::to_vec(&answer).unwrap_or_default()))
+}
+
 fn chat(flavor: Flavor, req: &HttpRequest, body: &[u8], knobs: Knobs) -> Outcome {
     if !has_bearer_key(req) {
         return Err(missing_key(flavor).into());

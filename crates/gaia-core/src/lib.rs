@@ -26,7 +26,7 @@ pub use error::{ErrorKind, GaiaError, GaiaResult};
 pub use ids::{ApiKeyId, OrganizationId, UserId};
 pub use model::{ModelRef, ProviderKind};
 pub use money::Nanos;
-pub use registry::{CacheRatios, ModelInfo, TokenPrices};
+pub use registry::{CacheRatios, ModelInfo, ModelKind, TokenPrices};
 pub use request::*;
 pub use response::*;
 pub use stream::*;

@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::GaiaError;
 use crate::model::ProviderKind;
 use crate::usage::Usage;
 
@@ -112,6 +113,61 @@ impl TokenPrices {
     }
 }
 
+/// What a model does, which decides the routes that serve it (specs/embeddings.md, E-12, E-13).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Generates text: chat completions, messages, responses.
+    #[default]
+    Chat,
+    /// Turns text into vectors: embeddings.
+    Embedding,
+}
+
+impl ModelKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Chat => "chat",
+            ModelKind::Embedding => "embedding",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "chat" => Some(ModelKind::Chat),
+            "embedding" => Some(ModelKind::Embedding),
+            _ => None,
+        }
+    }
+
+    /// The route that serves models of this kind, for error messages.
+    pub const fn route(self) -> &'static str {
+        match self {
+            ModelKind::Chat => "/v1/chat/completions, /v1/messages or /v1/responses",
+            ModelKind::Embedding => "/v1/embeddings",
+        }
+    }
+
+    /// The 400 for a model of this kind named on a route that serves `wanted` models, before any limit is
+    /// charged (E-13).
+    pub fn mismatch(self, model: &str, wanted: ModelKind) -> GaiaError {
+        let article = |kind: ModelKind| match kind {
+            ModelKind::Chat => "a chat",
+            ModelKind::Embedding => "an embedding",
+        };
+        GaiaError::invalid_request(format!(
+            "the model '{model}' is {} model and this route serves {} models; use {}",
+            article(self),
+            article(wanted)
+                .trim_start_matches("a ")
+                .trim_start_matches("an "),
+            self.route()
+        ))
+        .with_param("model")
+        .with_code("model_kind_mismatch")
+    }
+}
+
 /// One registered model. Prices are nano-dollars per million tokens (1 USD per 1M tokens = 1_000_000_000).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelInfo {
@@ -141,6 +197,12 @@ pub struct ModelInfo {
     pub enabled: bool,
     /// `catalog`, `openrouter` or `manual`.
     pub source: String,
+    /// What the model does (`chat` for every model registered before kinds existed).
+    #[serde(default)]
+    pub kind: ModelKind,
+    /// An embedding model's native vector length, when known; the most `dimensions` a request may ask.
+    #[serde(default)]
+    pub dimensions: Option<i64>,
 }
 
 impl ModelInfo {
@@ -203,7 +265,34 @@ mod tests {
             supports_streaming: true,
             enabled: true,
             source: "catalog".into(),
+            kind: ModelKind::Chat,
+            dimensions: None,
         }
+    }
+
+    #[test]
+    fn a_kind_mismatch_is_a_400_naming_the_model_and_the_right_route() {
+        assert_eq!(ModelKind::parse("embedding"), Some(ModelKind::Embedding));
+        assert_eq!(
+            ModelKind::parse(ModelKind::Chat.as_str()),
+            Some(ModelKind::Chat)
+        );
+        assert_eq!(ModelKind::parse("Chat"), None);
+        assert_eq!(ModelKind::default(), ModelKind::Chat);
+        let e = ModelKind::Chat.mismatch("openai/gpt-4o", ModelKind::Embedding);
+        assert_eq!(e.status(), 400);
+        assert_eq!(e.code(), "model_kind_mismatch");
+        assert_eq!(e.param.as_deref(), Some("model"));
+        assert_eq!(
+            e.message,
+            "the model 'openai/gpt-4o' is a chat model and this route serves embedding models; use \
+             /v1/chat/completions, /v1/messages or /v1/responses"
+        );
+        let e = ModelKind::Embedding.mismatch("e", ModelKind::Chat);
+        assert_eq!(
+            e.message,
+            "the model 'e' is an embedding model and this route serves chat models; use /v1/embeddings"
+        );
     }
 
     /// `prompt` input tokens of which `cached` were read from and `written` written to a cache;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use chrono::Utc;
-use gaia_core::{GaiaError, ModelInfo, ModelRef, TokenPrices};
+use gaia_core::{GaiaError, ModelInfo, ModelKind, ModelRef, TokenPrices};
 use gaia_providers::config::usd_per_mtok_to_nanos;
 use gaia_providers::{Provider, Registry};
 use gaia_store::models::{ModelAlias, ModelFilter};
@@ -39,6 +39,10 @@ pub struct NewModel {
     pub supports_vision: bool,
     pub supports_tools: bool,
     pub enabled: bool,
+    /// `chat` or `embedding`.
+    pub kind: ModelKind,
+    /// An embedding model's native vector length.
+    pub dimensions: Option<i64>,
 }
 
 /// Changes to a model; `None` leaves a field as it is.
@@ -53,6 +57,8 @@ pub struct ModelChange {
     pub context_length: Option<i64>,
     pub max_completion_tokens: Option<i64>,
     pub display_name: Option<String>,
+    /// An embedding model's native vector length.
+    pub dimensions: Option<i64>,
 }
 
 /// What a sync did.
@@ -89,6 +95,38 @@ fn positive_limits(
                 GaiaError::invalid_request(format!("`{name}` must be positive")).with_param(name),
             );
         }
+    }
+    Ok(())
+}
+
+/// Only an embedding model has `dimensions` (at least 1), and it is billed for its input alone: an output
+/// or cache price above 0 would be a price no request can ever incur, so it is refused rather than shown.
+fn fits_kind(
+    kind: ModelKind,
+    dimensions: Option<i64>,
+    unused_prices: [(&str, Option<f64>); 3],
+) -> Result<(), GaiaError> {
+    if let Some(d) = dimensions {
+        if kind != ModelKind::Embedding {
+            return Err(GaiaError::invalid_request(
+                "`dimensions` is for embedding models only (`kind: \"embedding\"`)",
+            )
+            .with_param("dimensions"));
+        }
+        if d < 1 {
+            return Err(GaiaError::invalid_request("`dimensions` must be positive")
+                .with_param("dimensions"));
+        }
+    }
+    if kind == ModelKind::Embedding
+        && let Some((name, _)) = unused_prices
+            .iter()
+            .find(|(_, v)| v.is_some_and(|v| v != 0.0))
+    {
+        return Err(GaiaError::invalid_request(format!(
+            "an embedding model is billed for its input tokens only; `{name}` must be 0 or absent"
+        ))
+        .with_param(*name));
     }
     Ok(())
 }
@@ -210,6 +248,32 @@ impl Models {
             new.cache_write_price_per_mtok,
         )?;
         positive_limits(new.context_length, new.max_completion_tokens)?;
+        fits_kind(
+            new.kind,
+            new.dimensions,
+            [
+                ("output_price_per_mtok", new.output_price_per_mtok),
+                (
+                    "cached_input_price_per_mtok",
+                    new.cached_input_price_per_mtok,
+                ),
+                ("cache_write_price_per_mtok", new.cache_write_price_per_mtok),
+            ],
+        )?;
+        let anthropic = self
+            .snapshot
+            .load()
+            .provider(&parsed.provider)
+            .is_some_and(|p| p.kind() == gaia_core::ProviderKind::Anthropic);
+        if new.kind == ModelKind::Embedding && anthropic {
+            // Well-formed, but this provider cannot serve it (a rule of the provider): 422.
+            return Err(GaiaError::unprocessable(format!(
+                "the provider '{}' speaks Anthropic's API, which has no embeddings",
+                parsed.provider
+            ))
+            .with_param("kind")
+            .with_code("embeddings_unsupported"));
+        }
         printable("upstream_name", new.upstream_name.as_deref())?;
         printable("display_name", new.display_name.as_deref())?;
         let model = ModelInfo {
@@ -236,9 +300,11 @@ impl Models {
             priced: new.input_price_per_mtok.is_some() || new.output_price_per_mtok.is_some(),
             supports_vision: new.supports_vision,
             supports_tools: new.supports_tools,
-            supports_streaming: true,
+            supports_streaming: new.kind == ModelKind::Chat,
             enabled: new.enabled,
             source: "manual".to_owned(),
+            kind: new.kind,
+            dimensions: new.dimensions,
         };
         let created = self.store.create_model(&model, Utc::now()).await?;
         self.reload().await?;
@@ -256,6 +322,21 @@ impl Models {
             change.cache_write_price_per_mtok.flatten(),
         )?;
         positive_limits(change.context_length, change.max_completion_tokens)?;
+        fits_kind(
+            model.kind,
+            change.dimensions,
+            [
+                ("output_price_per_mtok", change.output_price_per_mtok),
+                (
+                    "cached_input_price_per_mtok",
+                    change.cached_input_price_per_mtok.flatten(),
+                ),
+                (
+                    "cache_write_price_per_mtok",
+                    change.cache_write_price_per_mtok.flatten(),
+                ),
+            ],
+        )?;
         printable("display_name", change.display_name.as_deref())?;
         if let Some(e) = change.enabled {
             model.enabled = e;
@@ -281,6 +362,9 @@ impl Models {
         }
         if change.max_completion_tokens.is_some() {
             model.max_completion_tokens = change.max_completion_tokens;
+        }
+        if change.dimensions.is_some() {
+            model.dimensions = change.dimensions;
         }
         if let Some(d) = change.display_name {
             model.display_name = Some(d).filter(|d| !d.trim().is_empty());

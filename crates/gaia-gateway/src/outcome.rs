@@ -146,6 +146,16 @@ impl Outcome {
         recorder.usage.record(record);
     }
 
+    /// Queues the record of a request that failed with `error` (after `target`, when one was tried).
+    pub(crate) fn record_failure(
+        self,
+        recorder: &Recorder,
+        target: Option<&Target>,
+        error: &GaiaError,
+    ) {
+        self.record(recorder, target, Err(error), None, None, None, None);
+    }
+
     /// Adds the request's tokens and cost to its key's and organization's limit counters (none for the
     /// bootstrap key).
     fn charge(&mut self, recorder: &Recorder, usage: &Usage, cost_nanos: i64, now: DateTime<Utc>) {

@@ -49,6 +49,8 @@ fn model() -> ModelInfo {
         supports_streaming: true,
         enabled: true,
         source: "catalog".into(),
+        kind: gaia_core::ModelKind::Chat,
+        dimensions: None,
     }
 }
 

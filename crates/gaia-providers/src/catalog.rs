@@ -2,7 +2,7 @@
 //! and limits. It seeds the registry at start; operators change the registry through the admin API, and
 //! maintainers update the file (see docs/maintenance).
 
-use gaia_core::{GaiaError, ModelInfo};
+use gaia_core::{GaiaError, ModelInfo, ModelKind};
 use serde::Deserialize;
 
 use crate::config::usd_per_mtok_to_nanos;
@@ -32,6 +32,12 @@ struct CatalogModel {
     output_price_usd_per_mtok: f64,
     vision: bool,
     tools: bool,
+    /// `chat` (absent) or `embedding`.
+    #[serde(default)]
+    kind: ModelKind,
+    /// An embedding model's native vector length.
+    #[serde(default)]
+    dimensions: Option<i64>,
 }
 
 /// Parses a catalog document.
@@ -62,6 +68,8 @@ pub fn parse(text: &str) -> Result<Vec<ModelInfo>, GaiaError> {
             supports_streaming: true,
             enabled: true,
             source: "catalog".to_owned(),
+            kind: m.kind,
+            dimensions: m.dimensions,
         })
         .collect())
 }
@@ -88,12 +96,38 @@ mod tests {
                 "{}",
                 m.id
             );
-            assert!(
-                m.input_price_nanos_per_mtok > 0 && m.output_price_nanos_per_mtok > 0,
-                "{}",
-                m.id
-            );
+            match m.kind {
+                ModelKind::Chat => assert!(
+                    m.input_price_nanos_per_mtok > 0 && m.output_price_nanos_per_mtok > 0,
+                    "{}",
+                    m.id
+                ),
+                // Billed for input only; never served by Anthropic, which has no embeddings.
+                ModelKind::Embedding => {
+                    assert!(m.input_price_nanos_per_mtok > 0, "{}", m.id);
+                    assert_eq!(m.output_price_nanos_per_mtok, 0, "{}", m.id);
+                    assert!(m.dimensions.is_some_and(|d| d > 0), "{}", m.id);
+                    assert_ne!(m.provider, "anthropic");
+                }
+            }
         }
+        let small = models
+            .iter()
+            .find(|m| m.id == "openai/text-embedding-3-small")
+            .unwrap();
+        assert_eq!(
+            (
+                small.kind,
+                small.dimensions,
+                small.input_price_nanos_per_mtok
+            ),
+            (ModelKind::Embedding, Some(1536), 20_000_000)
+        );
+        assert!(
+            models
+                .iter()
+                .any(|m| m.id == "google/gemini-embedding-001" && m.kind == ModelKind::Embedding)
+        );
         let mini = models
             .iter()
             .find(|m| m.id == "openai/gpt-4o-mini")

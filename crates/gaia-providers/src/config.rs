@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use gaia_core::{GaiaError, ModelInfo, ProviderKind};
+use gaia_core::{GaiaError, ModelInfo, ModelKind, ProviderKind};
 use serde::Deserialize;
 
 /// Time and size bounds for upstream calls (the name predates the size bound).
@@ -187,6 +187,11 @@ pub struct FileModel {
     pub vision: bool,
     #[serde(default = "yes")]
     pub tools: bool,
+    /// `chat` (the default) or `embedding`.
+    #[serde(default)]
+    pub kind: ModelKind,
+    /// An embedding model's native vector length.
+    pub dimensions: Option<i64>,
 }
 
 fn yes() -> bool {
@@ -237,6 +242,20 @@ impl FileConfig {
                 GaiaError::invalid_request(format!("provider '{}': base_url: {e}", p.name))
             })?;
             for m in &p.models {
+                if m.kind == ModelKind::Embedding
+                    && ProviderKind::parse(&p.kind) == Some(ProviderKind::Anthropic)
+                {
+                    return Err(GaiaError::invalid_request(format!(
+                        "provider '{}', model '{}': Anthropic has no embeddings API, so no embedding model can be served by it",
+                        p.name, m.name
+                    )));
+                }
+                if m.dimensions.is_some_and(|d| d < 1) {
+                    return Err(GaiaError::invalid_request(format!(
+                        "provider '{}', model '{}': dimensions must be positive",
+                        p.name, m.name
+                    )));
+                }
                 for (key, price) in [
                     ("cached_input_price", m.cached_input_price),
                     ("cache_write_price", m.cache_write_price),
@@ -318,6 +337,8 @@ impl FileConfig {
                     supports_streaming: true,
                     enabled: true,
                     source: "config".to_owned(),
+                    kind: m.kind,
+                    dimensions: m.dimensions,
                 })
             })
             .collect()

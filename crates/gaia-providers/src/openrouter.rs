@@ -1,7 +1,7 @@
 //! Importing OpenRouter's public model list (`GET {OPENROUTER_BASE_URL}/models`) into the registry, with
 //! prices, as the original GaiaRouter did.
 
-use gaia_core::{GaiaError, ModelInfo};
+use gaia_core::{GaiaError, ModelInfo, ModelKind};
 use serde::Deserialize;
 
 use crate::provider::Provider;
@@ -55,6 +55,9 @@ fn price_text(value: Option<&serde_json::Value>) -> Option<String> {
 struct Architecture {
     #[serde(default)]
     input_modalities: Vec<String>,
+    /// `["embeddings"]` for an embedding model.
+    #[serde(default)]
+    output_modalities: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -107,6 +110,17 @@ pub fn parse_models(body: &[u8]) -> Result<Vec<ModelInfo>, GaiaError> {
             supports_streaming: true,
             enabled: true,
             source: "openrouter".to_owned(),
+            kind: if m
+                .architecture
+                .output_modalities
+                .iter()
+                .any(|x| x == "embeddings")
+            {
+                ModelKind::Embedding
+            } else {
+                ModelKind::Chat
+            },
+            dimensions: None,
         })
         .collect())
 }

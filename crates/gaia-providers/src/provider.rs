@@ -8,7 +8,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use gaia_adapters::ResponseMeta;
-use gaia_core::{ChatRequest, ChatResponse, GaiaError, ProviderKind, StreamEvent};
+use gaia_core::{
+    ChatRequest, ChatResponse, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, GaiaError,
+    ProviderKind, StreamEvent,
+};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::{ProviderConfig, Timeouts};
@@ -164,13 +167,7 @@ impl Provider {
         max_tokens_default: u32,
         stream: bool,
     ) -> Result<reqwest::Response, GaiaError> {
-        if !self.is_configured() {
-            return Err(GaiaError::invalid_request(format!(
-                "provider '{}' is not configured on this gateway (no API key)",
-                self.config.name
-            ))
-            .with_code("provider_not_configured"));
-        }
+        self.require_configured()?;
         if let Some(tool) = request.anthropic.first_server_tool()
             && self.config.kind != ProviderKind::Anthropic
         {
@@ -199,6 +196,15 @@ impl Provider {
         for (name, value) in self.dialect.request_headers(request) {
             builder = builder.header(name, value);
         }
+        self.exchange(builder).await
+    }
+
+    /// Sends a request and returns the response once its headers arrived with a success status, within
+    /// the first-byte timeout; an error status is mapped by [`refusal`](Self::refusal).
+    async fn exchange(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, GaiaError> {
         let send = builder.send();
         let response =
             match timing::waited(tokio::time::timeout(self.timeouts.first_byte, send)).await {
@@ -210,6 +216,17 @@ impl Provider {
             return Ok(response);
         }
         Err(self.refusal(response).await)
+    }
+
+    /// A successful answer's whole body, up to the response size bound.
+    async fn read_body(&self, response: reqwest::Response) -> Result<Bytes, GaiaError> {
+        let limit = self.timeouts.max_response_bytes;
+        timing::waited(read_limited(response, limit))
+            .await
+            .map_err(|e| match e {
+                ReadError::TooLarge => upstream_error::too_large(&self.config.name, limit),
+                ReadError::Transport(e) => upstream_error::from_transport(&self.config.name, &e),
+            })
     }
 
     /// Where a request for `upstream_model` goes.
@@ -302,6 +319,110 @@ impl Provider {
         })
     }
 
+    /// Whether this provider can embed `input`: it has an embeddings API, and takes token arrays if the
+    /// input is token arrays.
+    pub fn embeds(&self, input: &EmbeddingInput) -> bool {
+        let has_api = self.config.kind != ProviderKind::Anthropic;
+        has_api && (matches!(input, EmbeddingInput::Texts(_)) || self.dialect.embeds_tokens())
+    }
+
+    /// One vector per input of `request`, in input order (specs/embeddings.md). A request longer than the
+    /// provider takes in one call (Gemini: 100 inputs) is sent in consecutive calls whose vectors and usage
+    /// are joined; any call failing fails the request. An answer with a vector count other than its input
+    /// count is a 502.
+    pub async fn embed(
+        &self,
+        request: &EmbeddingRequest,
+        upstream_model: &str,
+    ) -> Result<EmbeddingResponse, GaiaError> {
+        self.require_configured()?;
+        let batch = self.dialect.max_embedding_batch().max(1);
+        if request.input.len() <= batch {
+            return self.embed_batch(request, upstream_model).await;
+        }
+        let EmbeddingInput::Texts(texts) = &request.input else {
+            // Only text-only providers have a batch limit; token arrays never reach them.
+            return self.embed_batch(request, upstream_model).await;
+        };
+        let mut joined = EmbeddingResponse {
+            model: String::new(),
+            vectors: Vec::with_capacity(texts.len()),
+            usage: gaia_core::Usage::default(),
+        };
+        for chunk in texts.chunks(batch) {
+            let part = EmbeddingRequest {
+                model: request.model.clone(),
+                input: EmbeddingInput::Texts(chunk.to_vec()),
+                dimensions: request.dimensions,
+                encoding: request.encoding,
+                user: request.user.clone(),
+            };
+            let answer = self.embed_batch(&part, upstream_model).await?;
+            if joined.model.is_empty() {
+                joined.model = answer.model;
+            }
+            joined.vectors.extend(answer.vectors);
+            joined.usage.accumulate(&answer.usage);
+        }
+        Ok(joined)
+    }
+
+    /// One embeddings call.
+    async fn embed_batch(
+        &self,
+        request: &EmbeddingRequest,
+        upstream_model: &str,
+    ) -> Result<EmbeddingResponse, GaiaError> {
+        let Some(call) = self
+            .dialect
+            .embeddings_request(&self.base, request, upstream_model)
+        else {
+            return Err(GaiaError::invalid_request(format!(
+                "the provider '{}' has no embeddings API",
+                self.config.name
+            ))
+            .with_param("model")
+            .with_code("embeddings_unsupported"));
+        };
+        let (url, body) = call?;
+        let response = self.exchange(self.client()?.post(url).body(body)).await?;
+        let content_type = content_type(&response);
+        let body = self.read_body(response).await?;
+        let inputs = request.input.len();
+        let unusable = |detail: &str| {
+            let err = upstream_error::bad_response(
+                &self.config.name,
+                self.config.kind,
+                content_type.as_deref(),
+                &body,
+                detail,
+            );
+            tracing::warn!(provider = %self.config.name, code = err.code(), "unusable embeddings answer");
+            self.redact(err)
+        };
+        match self.dialect.parse_embeddings(&body, inputs) {
+            Err(e) if e.status() == 502 => Err(unusable(&e.message)),
+            Err(e) => Err(self.redact(e)),
+            Ok(answer) if answer.vectors.len() != inputs => Err(unusable(&format!(
+                "{} embeddings for {inputs} inputs",
+                answer.vectors.len()
+            ))),
+            Ok(answer) => Ok(answer),
+        }
+    }
+
+    /// The 400 for a provider without credentials on this gateway.
+    fn require_configured(&self) -> Result<(), GaiaError> {
+        if self.is_configured() {
+            return Ok(());
+        }
+        Err(GaiaError::invalid_request(format!(
+            "provider '{}' is not configured on this gateway (no API key)",
+            self.config.name
+        ))
+        .with_code("provider_not_configured"))
+    }
+
     /// A non-streaming completion.
     pub async fn chat(
         &self,
@@ -314,13 +435,7 @@ impl Provider {
             .send(request, upstream_model, max_tokens_default, false)
             .await?;
         let content_type = content_type(&response);
-        let limit = self.timeouts.max_response_bytes;
-        let body = timing::waited(read_limited(response, limit))
-            .await
-            .map_err(|e| match e {
-                ReadError::TooLarge => upstream_error::too_large(&self.config.name, limit),
-                ReadError::Transport(e) => upstream_error::from_transport(&self.config.name, &e),
-            })?;
+        let body = self.read_body(response).await?;
         let parsed = self.dialect.parse_response(&body, meta);
         let unusable = |detail: &str| {
             let err = upstream_error::bad_response(

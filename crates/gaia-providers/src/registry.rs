@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use gaia_core::{CacheRatios, GaiaError, ModelInfo, ModelRef};
+use gaia_core::{CacheRatios, GaiaError, ModelInfo, ModelKind, ModelRef};
 
 use crate::provider::Provider;
 
@@ -195,6 +195,21 @@ impl Registry {
         }
         self.resolve_one(requested).map(|t| vec![t])
     }
+
+    /// [`resolve`](Self::resolve), keeping the targets whose model is of `kind` (an alias may mix kinds);
+    /// none left is the 400 `model_kind_mismatch` of the first target's kind (E-13).
+    pub fn resolve_kind(&self, requested: &str, kind: ModelKind) -> Result<Vec<Target>, GaiaError> {
+        let targets = self.resolve(requested)?;
+        let other = targets.first().map(|t| t.model.kind);
+        let fitting: Vec<Target> = targets
+            .into_iter()
+            .filter(|t| t.model.kind == kind)
+            .collect();
+        match other {
+            Some(other) if fitting.is_empty() => Err(other.mismatch(requested.trim(), kind)),
+            _ => Ok(fitting),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -222,7 +237,85 @@ mod tests {
             supports_streaming: true,
             enabled,
             source: "catalog".into(),
+            kind: ModelKind::Chat,
+            dimensions: None,
         }
+    }
+
+    fn embedding(id: &str) -> ModelInfo {
+        ModelInfo {
+            kind: ModelKind::Embedding,
+            dimensions: Some(1536),
+            ..model(id, true)
+        }
+    }
+
+    #[test]
+    fn a_route_resolves_only_models_of_its_kind() {
+        let openai = Provider::new(
+            ProviderConfig::new(
+                "openai",
+                ProviderKind::OpenAi,
+                "http://127.0.0.1:9",
+                Some("k".into()),
+            ),
+            Timeouts::default(),
+        )
+        .unwrap();
+        let r = Registry::new(
+            [openai],
+            [
+                model("openai/gpt-4o-mini", true),
+                embedding("openai/text-embedding-3-small"),
+                embedding("openai/text-embedding-3-large"),
+            ],
+            [
+                (
+                    "mixed".to_owned(),
+                    vec![
+                        "openai/gpt-4o-mini".to_owned(),
+                        "openai/text-embedding-3-large".to_owned(),
+                    ],
+                ),
+                (
+                    "vectors".to_owned(),
+                    vec!["openai/text-embedding-3-small".to_owned()],
+                ),
+            ],
+        );
+        let ids = |targets: Vec<Target>| -> Vec<String> {
+            targets.into_iter().map(|t| t.model.id.clone()).collect()
+        };
+        assert_eq!(
+            ids(r
+                .resolve_kind("openai/text-embedding-3-small", ModelKind::Embedding)
+                .unwrap()),
+            ["openai/text-embedding-3-small"]
+        );
+        assert_eq!(
+            ids(r.resolve_kind("mixed", ModelKind::Embedding).unwrap()),
+            ["openai/text-embedding-3-large"]
+        );
+        assert_eq!(
+            ids(r.resolve_kind("mixed", ModelKind::Chat).unwrap()),
+            ["openai/gpt-4o-mini"]
+        );
+        let e = r
+            .resolve_kind("openai/gpt-4o-mini", ModelKind::Embedding)
+            .unwrap_err();
+        assert_eq!((e.status(), e.code()), (400, "model_kind_mismatch"));
+        assert!(
+            e.message.contains("'openai/gpt-4o-mini' is a chat model"),
+            "{}",
+            e.message
+        );
+        let e = r.resolve_kind("vectors", ModelKind::Chat).unwrap_err();
+        assert!(e.message.contains("use /v1/embeddings"), "{}", e.message);
+        // Unknown models stay 404s.
+        let e = r
+            .resolve_kind("openai/nope", ModelKind::Embedding)
+            .unwrap_err();
+        assert_eq!(e.status(), 404);
     }
 
     fn registry() -> Registry {

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use gaia_adapters::ResponseMeta;
-use gaia_core::{ChatRequest, ChatResponse, GaiaError, StreamEvent};
+use gaia_core::{
+    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, GaiaError, StreamEvent,
+};
 
 use crate::provider::EventStream;
 use crate::registry::Target;
@@ -142,6 +144,18 @@ pub async fn chat<'a>(
                 )
                 .await
         }
+    })
+    .await
+}
+
+/// Embeddings over the targets (never streamed).
+pub async fn embed<'a>(
+    targets: &'a [Target],
+    request: &'a EmbeddingRequest,
+    policy: RetryPolicy,
+) -> Result<(EmbeddingResponse, Target, Attempts), RouteFailure> {
+    route(targets, policy, |t: &'a Target| async move {
+        t.provider.embed(request, &t.model.upstream_name).await
     })
     .await
 }

@@ -41,6 +41,17 @@ pub async fn usage_off_thread(request: ChatRequest, completion: String) -> Usage
     tokio::task::spawn_blocking(count).await.unwrap_or_default()
 }
 
+/// Tokens in `texts` (the inputs of an embeddings request whose provider reported no usage), counted on
+/// the blocking pool like [`usage_off_thread`].
+pub async fn texts_off_thread(texts: Vec<String>) -> u64 {
+    let count = move || texts.iter().map(|t| text_tokens(t)).sum();
+    let Ok(_permit) = counting_permits().acquire().await else {
+        return count();
+    };
+    let texts_count = tokio::task::spawn_blocking(count).await;
+    texts_count.unwrap_or_default()
+}
+
 /// Tokens in a piece of text (falls back to ~4 characters a token if the tables failed to load).
 pub fn text_tokens(text: &str) -> u64 {
     if text.is_empty() {

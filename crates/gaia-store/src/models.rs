@@ -1,7 +1,7 @@
 //! The model registry: models, their prices and capabilities, and aliases.
 
 use chrono::{DateTime, Utc};
-use gaia_core::ModelInfo;
+use gaia_core::{ModelInfo, ModelKind};
 use sea_orm::{EntityTrait, QueryOrder, Set};
 
 use crate::entity::model::{self, ActiveModel, Column, Entity};
@@ -27,6 +27,9 @@ fn to_domain(m: model::Model) -> ModelInfo {
         supports_streaming: m.supports_streaming,
         enabled: m.enabled,
         source: m.source,
+        // A kind this build does not know (written by a newer one) is served as nothing it cannot do.
+        kind: ModelKind::parse(&m.kind).unwrap_or_default(),
+        dimensions: m.dimensions,
     }
 }
 
@@ -67,6 +70,8 @@ fn to_active(m: &ModelInfo, now: DateTime<Utc>) -> ActiveModel {
         supports_streaming: Set(m.supports_streaming),
         enabled: Set(m.enabled),
         source: Set(m.source.clone()),
+        kind: Set(m.kind.as_str().to_owned()),
+        dimensions: Set(m.dimensions),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -78,6 +83,7 @@ pub struct ModelFilter {
     pub provider: Option<String>,
     pub enabled: Option<bool>,
     pub search: Option<String>,
+    pub kind: Option<ModelKind>,
 }
 
 /// An alias and the model ids it resolves to, in fallback order.
@@ -175,6 +181,9 @@ impl Store {
         }
         if let Some(e) = filter.enabled {
             cond = cond.add(Column::Enabled.eq(e));
+        }
+        if let Some(k) = filter.kind {
+            cond = cond.add(Column::Kind.eq(k.as_str()));
         }
         if let Some(q) = filter.search.as_deref().filter(|q| !q.is_empty()) {
             cond = cond.add(
@@ -336,6 +345,8 @@ mod tests {
             supports_streaming: true,
             enabled,
             source: "catalog".into(),
+            kind: gaia_core::ModelKind::Chat,
+            dimensions: None,
         }
     }
 

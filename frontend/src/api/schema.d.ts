@@ -345,6 +345,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create embeddings.
+         * @description OpenAI's embeddings request and response for every registered embedding model (kind `embedding` in
+         *     `/v1/models`): `openai/text-embedding-3-small`, `google/gemini-embedding-001`,
+         *     `openrouter/<vendor>/<model>` or an alias. `input` is a string, a list of strings, a token array (a list
+         *     of integers) or a list of token arrays — at most 2048 inputs; token arrays only for OpenAI-format
+         *     providers. `encoding_format: "base64"` returns each vector as its little-endian `f32` bytes in base64.
+         *     A chat model named here is a 400 (`model_kind_mismatch`).
+         */
+        post: operations["create_embeddings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/messages": {
         parameters: {
             query?: never;
@@ -605,6 +630,11 @@ export interface components {
             cached_input_price_per_mtok?: number | null;
             /** Format: int64 */
             context_length?: number | null;
+            /**
+             * Format: int64
+             * @description An embedding model's native vector length (the most `dimensions` a request may ask), when known.
+             */
+            dimensions?: number | null;
             display_name?: string | null;
             /** @description The price of every token class as requests are billed. */
             effective_prices: components["schemas"]["EffectivePrices"];
@@ -616,6 +646,7 @@ export interface components {
              * @description USD per million input tokens.
              */
             input_price_per_mtok: number;
+            kind: components["schemas"]["ModelKind"];
             /** Format: int64 */
             max_completion_tokens?: number | null;
             /**
@@ -1030,6 +1061,35 @@ export interface components {
             input_price_per_mtok: number;
             /** Format: double */
             output_price_per_mtok: number;
+        };
+        /**
+         * EmbeddingRequest
+         * @description An OpenAI embeddings request. `null` counts as omitted for every optional field; fields not listed here are ignored. A `dimensions` above the model's own length, or token arrays for a provider that embeds text only (Gemini), answer 422.
+         * @example {
+         *       "dimensions": 256,
+         *       "input": [
+         *         "The first text",
+         *         "The second"
+         *       ],
+         *       "model": "openai/text-embedding-3-small"
+         *     }
+         */
+        EmbeddingRequest: {
+            /** @description The length of the vectors (OpenAI `dimensions`, Gemini `outputDimensionality`); at most the model's own. */
+            dimensions?: number | null;
+            /**
+             * @description `float` (the default): arrays of numbers; `base64`: each vector's little-endian `f32` bytes in standard base64.
+             * @enum {string|null}
+             */
+            encoding_format?: "float" | "base64" | null;
+            /** @description What to embed, one vector per input: a string, a list of strings, a list of token ids (one token array) or a list of token arrays; at most 2048 inputs, none empty. A list's first element decides its form. */
+            input: string | string[] | number[] | number[][];
+            /** @description The embedding model: `provider/model` (`openai/text-embedding-3-small`, `google/gemini-embedding-001`, `openrouter/openai/text-embedding-3-small`), a bare well-known name or an alias. An unknown or disabled model answers 404; a chat model answers 400 `model_kind_mismatch`. */
+            model: string;
+            /** @description Your end user's id, passed on to OpenAI-format providers. */
+            user?: string | null;
+        } & {
+            [key: string]: unknown;
         };
         /**
          * @description The OpenAI-style error envelope every error response uses.
@@ -1893,6 +1953,11 @@ export interface components {
             /** @example gpt-4o-mini */
             model: string;
         };
+        /**
+         * @description What a model does: `chat` (chat completions, messages, responses) or `embedding` (embeddings).
+         * @enum {string}
+         */
+        ModelKind: "chat" | "embedding";
         /** @description `{"object":"list","data":[…]}`. */
         ModelList: {
             data: components["schemas"]["ModelObject"][];
@@ -1920,6 +1985,11 @@ export interface components {
              * @description Unix seconds (0: unknown).
              */
             created: number;
+            /**
+             * Format: int64
+             * @description An embedding model's native vector length, when known.
+             */
+            dimensions?: number | null;
             display_name?: string | null;
             /**
              * @description `provider/model`, the id to send as `model`.
@@ -1931,6 +2001,8 @@ export interface components {
              * @description USD per million input tokens.
              */
             input_price_per_mtok: number;
+            /** @description `chat` (chat completions, messages, responses) or `embedding` (`/v1/embeddings`). */
+            kind: components["schemas"]["ModelKind"];
             /** Format: int64 */
             max_completion_tokens?: number | null;
             /** @description Always `model`. */
@@ -1970,6 +2042,11 @@ export interface components {
             cached_input_price_per_mtok?: number | null;
             /** Format: int64 */
             context_length?: number | null;
+            /**
+             * Format: int64
+             * @description An embedding model's native vector length (embedding models only).
+             */
+            dimensions?: number | null;
             display_name?: string | null;
             enabled?: boolean | null;
             /**
@@ -2013,6 +2090,11 @@ export interface components {
             cached_input_price_per_mtok?: number | null;
             /** Format: int64 */
             context_length?: number | null;
+            /**
+             * Format: int64
+             * @description An embedding model's native vector length: requests asking more `dimensions` are refused (422).
+             */
+            dimensions?: number | null;
             display_name?: string | null;
             enabled?: boolean;
             /**
@@ -2026,6 +2108,11 @@ export interface components {
              *     without prices is unpriced, and keys or organizations with a monthly cost limit are refused on it.
              */
             input_price_per_mtok?: number | null;
+            /**
+             * @description `chat` (the default) or `embedding`. An embedding model is billed for its input tokens only (its
+             *     output and cache prices must be 0 or absent) and cannot be served by an Anthropic provider (422).
+             */
+            kind?: components["schemas"]["ModelKind"];
             /** Format: int64 */
             max_completion_tokens?: number | null;
             /**
@@ -3029,6 +3116,8 @@ export interface operations {
                 enabled?: boolean | null;
                 /** @description Substring of the id or display name. */
                 search?: string | null;
+                /** @description Only models of this kind. */
+                kind?: components["schemas"]["ModelKind"] | null;
             };
             header?: never;
             path?: never;
@@ -3058,6 +3147,11 @@ export interface operations {
                             cached_input_price_per_mtok?: number | null;
                             /** Format: int64 */
                             context_length?: number | null;
+                            /**
+                             * Format: int64
+                             * @description An embedding model's native vector length (the most `dimensions` a request may ask), when known.
+                             */
+                            dimensions?: number | null;
                             display_name?: string | null;
                             /** @description The price of every token class as requests are billed. */
                             effective_prices: components["schemas"]["EffectivePrices"];
@@ -3069,6 +3163,7 @@ export interface operations {
                              * @description USD per million input tokens.
                              */
                             input_price_per_mtok: number;
+                            kind: components["schemas"]["ModelKind"];
                             /** Format: int64 */
                             max_completion_tokens?: number | null;
                             /**
@@ -3201,7 +3296,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed, but the provider does not exist on this gateway (`unknown_provider`) */
+            /** @description Well-formed, but the provider does not exist on this gateway (`unknown_provider`), or an embedding model on an Anthropic provider (`embeddings_unsupported`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4562,6 +4657,142 @@ export interface operations {
                 };
             };
             /** @description The provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The provider did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_embeddings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description An OpenAI embeddings request (schema: `EmbeddingRequest`) */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "dimensions": 256,
+                 *       "input": [
+                 *         "The first text",
+                 *         "The second"
+                 *       ],
+                 *       "model": "openai/text-embedding-3-small"
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmbeddingRequest"];
+            };
+        };
+        responses: {
+            /** @description A `list` of `embedding` objects, one per input, in input order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "embedding": [
+                     *             0.0123,
+                     *             -0.0456
+                     *           ],
+                     *           "index": 0,
+                     *           "object": "embedding"
+                     *         }
+                     *       ],
+                     *       "model": "openai/text-embedding-3-small",
+                     *       "object": "list",
+                     *       "usage": {
+                     *         "prompt_tokens": 4,
+                     *         "total_tokens": 4
+                     *       }
+                     *     }
+                     */
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Invalid request (`param` names the field), a chat model (`model_kind_mismatch`), token arrays for Gemini, `dimensions` beyond the model's, or the model's provider is not configured */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The model has no known price and the key or its organization has a cost limit (`model_not_priced`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown or disabled model (`model_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body larger than GAIA_MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A limit is reached (`organization_limit_error` monthly, `rate_limit_error` per minute) or the provider is rate limiting; see `retry-after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The provider failed or answered something that is not embeddings */
             502: {
                 headers: {
                     [name: string]: unknown;

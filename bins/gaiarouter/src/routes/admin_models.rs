@@ -15,6 +15,33 @@ use crate::routes::pagination::{PageQuery, Paginated};
 use crate::state::AppState;
 use gaia_core::money::usd;
 
+/// What a model does: `chat` (chat completions, messages, responses) or `embedding` (embeddings).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    #[default]
+    Chat,
+    Embedding,
+}
+
+impl From<ModelKind> for gaia_core::ModelKind {
+    fn from(kind: ModelKind) -> Self {
+        match kind {
+            ModelKind::Chat => gaia_core::ModelKind::Chat,
+            ModelKind::Embedding => gaia_core::ModelKind::Embedding,
+        }
+    }
+}
+
+impl From<gaia_core::ModelKind> for ModelKind {
+    fn from(kind: gaia_core::ModelKind) -> Self {
+        match kind {
+            gaia_core::ModelKind::Chat => ModelKind::Chat,
+            gaia_core::ModelKind::Embedding => ModelKind::Embedding,
+        }
+    }
+}
+
 /// A registry entry as admins see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdminModel {
@@ -49,6 +76,9 @@ pub struct AdminModel {
     /// or organizations with a monthly cost limit are refused on it; set its prices (0 for free) to
     /// allow them.
     pub priced: bool,
+    pub kind: ModelKind,
+    /// An embedding model's native vector length (the most `dimensions` a request may ask), when known.
+    pub dimensions: Option<i64>,
 }
 
 /// The price of every token class as requests are billed (USD per million tokens): the model's own prices,
@@ -91,6 +121,8 @@ fn to_admin(m: ModelInfo, state: &AppState) -> AdminModel {
         source: m.source,
         provider_configured: configured,
         priced: m.priced,
+        kind: m.kind.into(),
+        dimensions: m.dimensions,
     }
 }
 
@@ -103,6 +135,8 @@ pub struct ModelListQuery {
     pub enabled: Option<bool>,
     /// Substring of the id or display name.
     pub search: Option<String>,
+    /// Only models of this kind.
+    pub kind: Option<ModelKind>,
 }
 
 /// List the registry (paginated, filterable).
@@ -126,6 +160,7 @@ pub async fn list(
         provider: filter.provider,
         enabled: filter.enabled,
         search: filter.search,
+        kind: filter.kind.map(Into::into),
     };
     let result = state.models.list(&filter, page).await?;
     Ok(HttpResponse::Ok().json(Paginated::from_page(result, |m| to_admin(m, &state))))
@@ -174,6 +209,14 @@ pub struct NewModel {
     pub supports_tools: bool,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// `chat` (the default) or `embedding`. An embedding model is billed for its input tokens only (its
+    /// output and cache prices must be 0 or absent) and cannot be served by an Anthropic provider (422).
+    #[serde(default)]
+    pub kind: ModelKind,
+    /// An embedding model's native vector length: requests asking more `dimensions` are refused (422).
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::routes::patch::integer")]
+    pub dimensions: Option<i64>,
 }
 
 fn yes() -> bool {
@@ -185,7 +228,7 @@ fn yes() -> bool {
     responses(
         (status = 201, description = "Registered", body = AdminModel),
         (status = 400, description = "Invalid id or negative price", body = crate::routes::schemas::ErrorBody),
-        (status = 422, description = "Well-formed, but the provider does not exist on this gateway (`unknown_provider`)", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "Well-formed, but the provider does not exist on this gateway (`unknown_provider`), or an embedding model on an Anthropic provider (`embeddings_unsupported`)", body = crate::routes::schemas::ErrorBody),
         (status = 409, description = "Already registered", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -210,6 +253,8 @@ pub async fn create(
             supports_vision: new.supports_vision,
             supports_tools: new.supports_tools,
             enabled: new.enabled,
+            kind: new.kind.into(),
+            dimensions: new.dimensions,
         })
         .await?;
     Ok(HttpResponse::Created().json(to_admin(created, &state)))
@@ -245,6 +290,10 @@ pub struct ModelPatch {
     pub max_completion_tokens: Option<i64>,
     #[schema(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub display_name: Option<String>,
+    /// An embedding model's native vector length (embedding models only).
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::routes::patch::integer")]
+    pub dimensions: Option<i64>,
 }
 
 /// Enable or disable a model, or correct its prices and limits.
@@ -275,6 +324,7 @@ pub async fn patch(
                 context_length: p.context_length,
                 max_completion_tokens: p.max_completion_tokens,
                 display_name: p.display_name,
+                dimensions: p.dimensions,
             },
         )
         .await?;

@@ -4,6 +4,7 @@ pub mod admin_models;
 pub mod api_keys;
 pub mod chat;
 pub mod docs;
+pub mod embeddings;
 pub mod health;
 pub mod limits;
 pub mod messages;
@@ -54,6 +55,12 @@ fn inference(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(on_request_path))
             .wrap(from_fn(crate::overhead::measure))
             .route(web::post().to(responses::create)),
+    )
+    .service(
+        web::resource("/v1/embeddings")
+            .wrap(from_fn(on_request_path))
+            .wrap(from_fn(crate::overhead::measure))
+            .route(web::post().to(embeddings::create_embeddings)),
     )
     .service(
         web::resource("/v1/responses/{id}")

@@ -39,6 +39,11 @@ pub struct ModelObject {
     /// organization with a monthly cost limit is refused on this model).
     pub priced: bool,
     pub capabilities: Capabilities,
+    /// `chat` (chat completions, messages, responses) or `embedding` (`/v1/embeddings`).
+    pub kind: crate::routes::admin_models::ModelKind,
+    /// An embedding model's native vector length, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -77,6 +82,8 @@ impl From<&ModelInfo> for ModelObject {
                 tools: m.supports_tools,
                 streaming: m.supports_streaming,
             },
+            kind: m.kind.into(),
+            dimensions: m.dimensions,
         }
     }
 }

@@ -169,6 +169,11 @@ pub async fn assert_error_envelope(res: reqwest::Response, status: u16) -> serde
         .to_owned();
     assert!(ct.starts_with("application/json"), "content-type was {ct}");
     let body: serde_json::Value = res.json().await.unwrap();
+    error_of(&body)
+}
+
+/// The `error` of an OpenAI error envelope, checking that it has a message, a type and a code.
+pub fn error_of(body: &serde_json::Value) -> serde_json::Value {
     let error = body
         .get("error")
         .unwrap_or_else(|| panic!("no error in {body}"))

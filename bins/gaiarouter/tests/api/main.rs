@@ -11,6 +11,7 @@ mod bad_input;
 mod caching;
 mod crash;
 mod docs;
+mod embeddings;
 mod errors;
 mod faults;
 mod gateway;

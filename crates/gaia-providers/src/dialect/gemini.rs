@@ -1,7 +1,7 @@
 //! Google's Gemini API (`generateContent`, `streamGenerateContent`).
 
 use gaia_adapters::{ResponseMeta, StreamDecoder, gemini};
-use gaia_core::{ChatRequest, ChatResponse, GaiaError};
+use gaia_core::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, GaiaError};
 
 use super::Dialect;
 use crate::config::ProviderConfig;
@@ -41,6 +41,31 @@ impl Dialect for Gemini {
 
     fn parse_count(&self, body: &[u8]) -> Option<u64> {
         gemini::parse_count_tokens(body)
+    }
+
+    fn embeddings_request(
+        &self,
+        base: &str,
+        request: &EmbeddingRequest,
+        upstream_model: &str,
+    ) -> Option<Result<(String, Vec<u8>), GaiaError>> {
+        Some(
+            gemini::encode_embeddings_request(request, upstream_model).map(|body| {
+                (
+                    format!("{base}/v1beta/models/{upstream_model}:batchEmbedContents"),
+                    body,
+                )
+            }),
+        )
+    }
+
+    fn parse_embeddings(&self, body: &[u8], inputs: usize) -> Result<EmbeddingResponse, GaiaError> {
+        gemini::parse_embeddings_response(body, inputs)
+    }
+
+    /// `batchEmbedContents` takes at most 100 requests.
+    fn max_embedding_batch(&self) -> usize {
+        100
     }
 
     fn url_varies(&self) -> bool {

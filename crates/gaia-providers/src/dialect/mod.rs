@@ -12,7 +12,9 @@ mod gemini;
 mod openai;
 
 use gaia_adapters::{ResponseMeta, StreamDecoder};
-use gaia_core::{ChatRequest, ChatResponse, GaiaError, ProviderKind};
+use gaia_core::{
+    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, GaiaError, ProviderKind,
+};
 
 use crate::config::ProviderConfig;
 
@@ -45,6 +47,38 @@ pub(crate) trait Dialect: Sync {
     /// The input tokens in the answer of [`count_request`](Self::count_request)'s endpoint.
     fn parse_count(&self, _body: &[u8]) -> Option<u64> {
         None
+    }
+
+    /// The embeddings endpoint and body for `request` (specs/embeddings.md), where this kind has an
+    /// embeddings API (`None`: Anthropic has none).
+    fn embeddings_request(
+        &self,
+        _base: &str,
+        _request: &EmbeddingRequest,
+        _upstream_model: &str,
+    ) -> Option<Result<(String, Vec<u8>), GaiaError>> {
+        None
+    }
+
+    /// The vectors in an embeddings answer to a request of `inputs` inputs.
+    fn parse_embeddings(
+        &self,
+        _body: &[u8],
+        _inputs: usize,
+    ) -> Result<EmbeddingResponse, GaiaError> {
+        Err(GaiaError::internal(
+            "this provider kind has no embeddings API",
+        ))
+    }
+
+    /// The most inputs one embeddings call may carry; a longer request is split into several calls.
+    fn max_embedding_batch(&self) -> usize {
+        usize::MAX
+    }
+
+    /// Whether the kind embeds token arrays (else text only).
+    fn embeds_tokens(&self) -> bool {
+        false
     }
 
     /// The endpoint for a request; `base` has no trailing slash.

@@ -1,7 +1,9 @@
 //! OpenAI, OpenRouter and every OpenAI-compatible server (vLLM, Ollama, DeepSeek, …).
 
 use gaia_adapters::{ResponseMeta, StreamDecoder, openai};
-use gaia_core::{ChatRequest, ChatResponse, GaiaError, ProviderKind};
+use gaia_core::{
+    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, GaiaError, ProviderKind,
+};
 
 use super::Dialect;
 use crate::config::ProviderConfig;
@@ -15,6 +17,30 @@ impl Dialect for OpenAi {
 
     fn url(&self, base: &str, _upstream_model: &str, _stream: bool) -> String {
         format!("{base}/chat/completions")
+    }
+
+    fn embeddings_request(
+        &self,
+        base: &str,
+        request: &EmbeddingRequest,
+        upstream_model: &str,
+    ) -> Option<Result<(String, Vec<u8>), GaiaError>> {
+        Some(Ok((
+            format!("{base}/embeddings"),
+            openai::encode_embeddings_request(request, upstream_model),
+        )))
+    }
+
+    fn parse_embeddings(
+        &self,
+        body: &[u8],
+        _inputs: usize,
+    ) -> Result<EmbeddingResponse, GaiaError> {
+        openai::parse_embeddings_response(body)
+    }
+
+    fn embeds_tokens(&self) -> bool {
+        true
     }
 
     fn encode(

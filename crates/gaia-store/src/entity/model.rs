@@ -21,6 +21,9 @@ pub struct Model {
     pub supports_streaming: bool,
     pub enabled: bool,
     pub source: String,
+    /// `chat` or `embedding` (migration 19).
+    pub kind: String,
+    pub dimensions: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
