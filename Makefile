@@ -37,8 +37,9 @@ test-rust:
 	echo "== the API suite again, every server on MySQL (MariaDB) =="; \
 	GAIA_TEST_BACKEND=mysql $$run -p gaiarouter --test api --no-fail-fast
 
-# The official OpenAI and Anthropic Python SDKs against the real binary and the mock upstream.
-test-sdk:
+# The official SDKs (openai and anthropic for Python, openai for Node) against the real binary and the mock
+# upstream; the run must match docs/sdk-matrix.md.
+test-sdk: ## the official SDKs end to end: openai and anthropic for Python, openai for Node (writes docs/sdk-matrix.md with GAIA_UPDATE_SDK_MATRIX=1)
 	$(CARGO) build --workspace --all-targets  # same feature set as the test run: no rebuild
 	bash tests/sdk/run.sh
 

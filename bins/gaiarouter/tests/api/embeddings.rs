@@ -61,7 +61,7 @@ async fn direct(
     provider: &str,
     texts: &[&str],
     dimensions: Option<u32>,
-) -> Vec<Vec<f32>> {
+) -> Vec<Vec<f64>> {
     let client = reqwest::Client::builder().build().unwrap();
     if provider == "google" {
         let requests: Vec<Value> = texts
@@ -121,26 +121,28 @@ async fn direct(
         .collect()
 }
 
-fn floats(v: &Value) -> Vec<f32> {
+/// The numbers as a JSON reader reads them: `f64`s, not narrowed (a float answer must read back as the
+/// exact values a base64 one decodes to).
+fn floats(v: &Value) -> Vec<f64> {
     v.as_array()
         .unwrap()
         .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
+        .map(|x| x.as_f64().unwrap())
         .collect()
 }
 
-fn from_base64(v: &Value) -> Vec<f32> {
+fn from_base64(v: &Value) -> Vec<f64> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(v.as_str().unwrap())
         .unwrap();
     bytes
         .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
         .collect()
 }
 
 /// The vectors of an answer, checking the list's shape: `object`s, `index` in order, one per input.
-fn vectors(answer: &Value, inputs: usize, base64: bool) -> Vec<Vec<f32>> {
+fn vectors(answer: &Value, inputs: usize, base64: bool) -> Vec<Vec<f64>> {
     assert_eq!(answer["object"], "list", "{answer}");
     let data = answer["data"].as_array().unwrap();
     assert_eq!(data.len(), inputs, "{answer}");

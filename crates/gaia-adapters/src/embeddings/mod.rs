@@ -151,7 +151,8 @@ fn tokens(ids: Vec<Value>, param: &str) -> Result<Vec<u32>, GaiaError> {
 
 /// The client-facing body: `{"object":"list","data":[{"object":"embedding","index":i,"embedding":…}],
 /// "model":…,"usage":{"prompt_tokens","total_tokens"}}`, `model` as the client should see it and each
-/// vector a JSON array of numbers (written in the shortest form that reads back as the same `f32`) or,
+/// vector a JSON array of numbers (each the exact value of its `f32`, as the shortest decimal of the widened
+/// `f64`, so a float answer equals a base64 one as clients read them) or,
 /// with [`EmbeddingEncoding::Base64`], its little-endian `f32` bytes in standard base64.
 pub fn encode_response(
     response: &EmbeddingResponse,
@@ -166,7 +167,7 @@ pub fn encode_response(
             object: "embedding",
             index,
             embedding: match encoding {
-                EmbeddingEncoding::Float => OutVector::Float(vector),
+                EmbeddingEncoding::Float => OutVector::Float(Exact(vector)),
                 EmbeddingEncoding::Base64 => OutVector::Base64(base64::encode_f32s(vector)),
             },
         })
@@ -203,8 +204,20 @@ struct OutEmbedding<'a> {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum OutVector<'a> {
-    Float(&'a [f32]),
+    Float(Exact<'a>),
     Base64(String),
+}
+
+/// A vector written as numbers whose `f64` reading is exactly each `f32` (the shortest decimal of the
+/// widened value). Clients read JSON numbers as `f64` (Python, JavaScript) and the SDKs widen a base64
+/// vector's `f32`s to `f64`: written this way, a vector asked for in floats is the very vector asked for
+/// in base64. (The shortest `f32` form, `0.1` for `0.1f32`, would read back as a different `f64`.)
+struct Exact<'a>(&'a [f32]);
+
+impl Serialize for Exact<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|x| f64::from(*x)))
+    }
 }
 
 #[derive(Serialize)]

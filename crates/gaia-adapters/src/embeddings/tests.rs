@@ -205,18 +205,18 @@ fn float_responses_are_openai_lists() {
         json!({
             "object": "list",
             "data": [
-                {"object": "embedding", "index": 0, "embedding": [0.5, -1.25, 0.1]},
+                {"object": "embedding", "index": 0, "embedding": [0.5, -1.25, f64::from(0.1f32)]},
                 {"object": "embedding", "index": 1, "embedding": [0.0, 3.0, -0.0]}
             ],
             "model": "openai/text-embedding-3-small",
             "usage": {"prompt_tokens": 9, "total_tokens": 9}
         })
     );
-    // Each float is written in the shortest form that reads back as the same f32.
+    // Each float is the exact value of the f32, as an f64 reader (Python, JavaScript) reads it.
     assert!(
         std::str::from_utf8(&body)
             .unwrap()
-            .contains("[0.5,-1.25,0.1]"),
+            .contains("[0.5,-1.25,0.10000000149011612]"),
         "{}",
         String::from_utf8_lossy(&body)
     );
