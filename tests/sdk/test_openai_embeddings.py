@@ -81,16 +81,16 @@ def test_gemini_refuses_token_arrays_with_unprocessable_entity(client):
 
 
 @pytest.mark.parametrize("model", ["openai/gpt-4o-mini"])
-def test_a_chat_model_raises_bad_request_model_kind_mismatch(client, model):
-    with pytest.raises(openai.BadRequestError) as refused:
+def test_a_chat_model_raises_unprocessable_entity_model_kind_mismatch(client, model):
+    with pytest.raises(openai.UnprocessableEntityError) as refused:
         client.embeddings.create(model=model, input="x")
     assert refused.value.body["code"] == "model_kind_mismatch"
     assert refused.value.body["param"] == "model"
 
 
 @pytest.mark.parametrize("model", ["openai/text-embedding-3-small"])
-def test_an_embedding_model_on_chat_raises_bad_request(client, model):
-    with pytest.raises(openai.BadRequestError) as refused:
+def test_an_embedding_model_on_chat_raises_unprocessable_entity(client, model):
+    with pytest.raises(openai.UnprocessableEntityError) as refused:
         client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
     assert refused.value.body["code"] == "model_kind_mismatch"
 

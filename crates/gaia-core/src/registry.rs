@@ -148,14 +148,15 @@ impl ModelKind {
         }
     }
 
-    /// The 400 for a model of this kind named on a route that serves `wanted` models, before any limit is
-    /// charged (E-13).
+    /// The 422 for a model of this kind named on a route that serves `wanted` models, before any limit is
+    /// charged (E-13): the request is well-formed, and which kind a model is cannot be in any schema, so it
+    /// is refused like the other rules of a model (`max_tokens_too_large`), not as a malformed body (400).
     pub fn mismatch(self, model: &str, wanted: ModelKind) -> GaiaError {
         let article = |kind: ModelKind| match kind {
             ModelKind::Chat => "a chat",
             ModelKind::Embedding => "an embedding",
         };
-        GaiaError::invalid_request(format!(
+        GaiaError::unprocessable(format!(
             "the model '{model}' is {} model and this route serves {} models; use {}",
             article(self),
             article(wanted)
@@ -271,7 +272,7 @@ mod tests {
     }
 
     #[test]
-    fn a_kind_mismatch_is_a_400_naming_the_model_and_the_right_route() {
+    fn a_kind_mismatch_is_a_422_naming_the_model_and_the_right_route() {
         assert_eq!(ModelKind::parse("embedding"), Some(ModelKind::Embedding));
         assert_eq!(
             ModelKind::parse(ModelKind::Chat.as_str()),
@@ -280,7 +281,7 @@ mod tests {
         assert_eq!(ModelKind::parse("Chat"), None);
         assert_eq!(ModelKind::default(), ModelKind::Chat);
         let e = ModelKind::Chat.mismatch("openai/gpt-4o", ModelKind::Embedding);
-        assert_eq!(e.status(), 400);
+        assert_eq!(e.status(), 422);
         assert_eq!(e.code(), "model_kind_mismatch");
         assert_eq!(e.param.as_deref(), Some("model"));
         assert_eq!(

@@ -108,10 +108,12 @@ fn fits_kind(
 ) -> Result<(), GaiaError> {
     if let Some(d) = dimensions {
         if kind != ModelKind::Embedding {
-            return Err(GaiaError::invalid_request(
+            // Well-formed, but not for this kind of model (a relation no schema states): 422.
+            return Err(GaiaError::unprocessable(
                 "`dimensions` is for embedding models only (`kind: \"embedding\"`)",
             )
-            .with_param("dimensions"));
+            .with_param("dimensions")
+            .with_code("dimensions_unsupported"));
         }
         if d < 1 {
             return Err(GaiaError::invalid_request("`dimensions` must be positive")
@@ -123,10 +125,11 @@ fn fits_kind(
             .iter()
             .find(|(_, v)| v.is_some_and(|v| v != 0.0))
     {
-        return Err(GaiaError::invalid_request(format!(
+        return Err(GaiaError::unprocessable(format!(
             "an embedding model is billed for its input tokens only; `{name}` must be 0 or absent"
         ))
-        .with_param(*name));
+        .with_param(*name)
+        .with_code("price_unused"));
     }
     Ok(())
 }

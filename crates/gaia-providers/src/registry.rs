@@ -197,7 +197,7 @@ impl Registry {
     }
 
     /// [`resolve`](Self::resolve), keeping the targets whose model is of `kind` (an alias may mix kinds);
-    /// none left is the 400 `model_kind_mismatch` of the first target's kind (E-13).
+    /// none left is the 422 `model_kind_mismatch` of the first target's kind (E-13).
     pub fn resolve_kind(&self, requested: &str, kind: ModelKind) -> Result<Vec<Target>, GaiaError> {
         let targets = self.resolve(requested)?;
         let other = targets.first().map(|t| t.model.kind);
@@ -303,7 +303,7 @@ mod tests {
         let e = r
             .resolve_kind("openai/gpt-4o-mini", ModelKind::Embedding)
             .unwrap_err();
-        assert_eq!((e.status(), e.code()), (400, "model_kind_mismatch"));
+        assert_eq!((e.status(), e.code()), (422, "model_kind_mismatch"));
         assert!(
             e.message.contains("'openai/gpt-4o-mini' is a chat model"),
             "{}",

@@ -361,7 +361,7 @@ export interface paths {
          *     `openrouter/<vendor>/<model>` or an alias. `input` is a string, a list of strings, a token array (a list
          *     of integers) or a list of token arrays — at most 2048 inputs; token arrays only for OpenAI-format
          *     providers. `encoding_format: "base64"` returns each vector as its little-endian `f32` bytes in base64.
-         *     A chat model named here is a 400 (`model_kind_mismatch`).
+         *     A chat model named here is a 422 (`model_kind_mismatch`).
          */
         post: operations["create_embeddings"];
         delete?: never;
@@ -3296,7 +3296,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed, but the provider does not exist on this gateway (`unknown_provider`), or an embedding model on an Anthropic provider (`embeddings_unsupported`) */
+            /** @description Well-formed, but the provider does not exist on this gateway (`unknown_provider`), an output or cache price above 0 for an embedding model (`price_unused`), `dimensions` for a chat model (`dimensions_unsupported`), or an embedding model on an Anthropic provider (`embeddings_unsupported`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4638,7 +4638,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `max_tokens` beyond what the model can produce (`max_tokens_too_large`) */
+            /** @description `max_tokens` beyond what the model can produce (`max_tokens_too_large`), or an embedding model (`model_kind_mismatch`: use /v1/embeddings) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4738,7 +4738,7 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
-            /** @description Invalid request (`param` names the field), a chat model (`model_kind_mismatch`), token arrays for Gemini, `dimensions` beyond the model's, or the model's provider is not configured */
+            /** @description Invalid request (`param` names the field), or the model's provider is not configured */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4776,6 +4776,15 @@ export interface operations {
             };
             /** @description Body larger than GAIA_MAX_BODY_BYTES */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but refused by a rule of the model: a chat model (`model_kind_mismatch`), `dimensions` above its vector length (`dimensions_too_large`), or token arrays for a provider that embeds text only (`token_input_unsupported`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4929,7 +4938,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorBody"];
                 };
             };
-            /** @description A well-formed request refused by a rule no schema states (`invalid_request_error`): a `thinking.budget_tokens` not below `max_tokens`, a `tool_choice` naming a tool not in `tools`, or a conversation with nothing an Anthropic model can take (every message empty) */
+            /** @description A well-formed request refused by a rule no schema states (`invalid_request_error`): an embedding model (use /v1/embeddings); a `thinking.budget_tokens` not below `max_tokens`, a `tool_choice` naming a tool not in `tools`, or a conversation with nothing an Anthropic model can take (every message empty) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5057,7 +5066,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorBody"];
                 };
             };
-            /** @description A well-formed request refused by a rule no schema states (`invalid_request_error`): a `thinking.budget_tokens` not below `max_tokens`, or a `tool_choice` naming a tool not in `tools` */
+            /** @description A well-formed request refused by a rule no schema states (`invalid_request_error`): an embedding model (use /v1/embeddings); a `thinking.budget_tokens` not below `max_tokens`, or a `tool_choice` naming a tool not in `tools` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5930,7 +5939,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A well-formed request refused by a rule no schema states (`input` missing or empty without `previous_response_id`, a `tool_choice` naming a function not in `tools`, a provider's limits, `max_output_tokens` beyond the model) */
+            /** @description A well-formed request refused by a rule no schema states (an embedding model, `model_kind_mismatch`; `input` missing or empty without `previous_response_id`, a `tool_choice` naming a function not in `tools`, a provider's limits, `max_output_tokens` beyond the model) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -228,7 +228,7 @@ fn yes() -> bool {
     responses(
         (status = 201, description = "Registered", body = AdminModel),
         (status = 400, description = "Invalid id or negative price", body = crate::routes::schemas::ErrorBody),
-        (status = 422, description = "Well-formed, but the provider does not exist on this gateway (`unknown_provider`), or an embedding model on an Anthropic provider (`embeddings_unsupported`)", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "Well-formed, but the provider does not exist on this gateway (`unknown_provider`), an output or cache price above 0 for an embedding model (`price_unused`), `dimensions` for a chat model (`dimensions_unsupported`), or an embedding model on an Anthropic provider (`embeddings_unsupported`)", body = crate::routes::schemas::ErrorBody),
         (status = 409, description = "Already registered", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]

@@ -41,7 +41,7 @@ use crate::state::AppState;
                 (crate::routes::schemas::SseEvent = "text/event-stream"))),
         (status = 400, description = "Invalid request, or the model's provider is not configured", body = crate::routes::schemas::ErrorBody),
         (status = 403, description = "The model has no known price and the key or its organization has a cost limit (`model_not_priced`)", body = crate::routes::schemas::ErrorBody),
-        (status = 422, description = "`max_tokens` beyond what the model can produce (`max_tokens_too_large`)", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "`max_tokens` beyond what the model can produce (`max_tokens_too_large`), or an embedding model (`model_kind_mismatch`: use /v1/embeddings)", body = crate::routes::schemas::ErrorBody),
         (status = 401, description = "Missing or invalid API key", body = crate::routes::schemas::ErrorBody),
         (status = 404, description = "Unknown or disabled model (`model_not_found`)", body = crate::routes::schemas::ErrorBody),
         (status = 413, description = "Body larger than GAIA_MAX_BODY_BYTES", body = crate::routes::schemas::ErrorBody),

@@ -25,7 +25,7 @@ use crate::state::AppState;
 /// `openrouter/<vendor>/<model>` or an alias. `input` is a string, a list of strings, a token array (a list
 /// of integers) or a list of token arrays — at most 2048 inputs; token arrays only for OpenAI-format
 /// providers. `encoding_format: "base64"` returns each vector as its little-endian `f32` bytes in base64.
-/// A chat model named here is a 400 (`model_kind_mismatch`).
+/// A chat model named here is a 422 (`model_kind_mismatch`).
 #[utoipa::path(
     post,
     path = "/v1/embeddings",
@@ -37,11 +37,12 @@ use crate::state::AppState;
             content((Object = "application/json",
                 example = json!({"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.0123, -0.0456]}],
                     "model": "openai/text-embedding-3-small", "usage": {"prompt_tokens": 4, "total_tokens": 4}})))),
-        (status = 400, description = "Invalid request (`param` names the field), a chat model (`model_kind_mismatch`), token arrays for Gemini, `dimensions` beyond the model's, or the model's provider is not configured", body = crate::routes::schemas::ErrorBody),
+        (status = 400, description = "Invalid request (`param` names the field), or the model's provider is not configured", body = crate::routes::schemas::ErrorBody),
         (status = 401, description = "Missing or invalid API key", body = crate::routes::schemas::ErrorBody),
         (status = 403, description = "The model has no known price and the key or its organization has a cost limit (`model_not_priced`)", body = crate::routes::schemas::ErrorBody),
         (status = 404, description = "Unknown or disabled model (`model_not_found`)", body = crate::routes::schemas::ErrorBody),
         (status = 413, description = "Body larger than GAIA_MAX_BODY_BYTES", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "Well-formed, but refused by a rule of the model: a chat model (`model_kind_mismatch`), `dimensions` above its vector length (`dimensions_too_large`), or token arrays for a provider that embeds text only (`token_input_unsupported`)", body = crate::routes::schemas::ErrorBody),
         (status = 429, description = "A limit is reached (`organization_limit_error` monthly, `rate_limit_error` per minute) or the provider is rate limiting; see `retry-after`", body = crate::routes::schemas::ErrorBody),
         (status = 502, description = "The provider failed or answered something that is not embeddings", body = crate::routes::schemas::ErrorBody),
         (status = 504, description = "The provider did not answer in time", body = crate::routes::schemas::ErrorBody),

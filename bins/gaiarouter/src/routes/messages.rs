@@ -117,7 +117,7 @@ fn anthropic_beta(req: &HttpRequest) -> Option<String> {
         (status = 401, description = "Missing or invalid API key (`authentication_error`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 403, description = "The model has no known price and the key or its organization has a cost limit (`permission_error`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 404, description = "Unknown or disabled model (`not_found_error`)", body = crate::routes::schemas::AnthropicErrorBody),
-        (status = 422, description = "A well-formed request refused by a rule no schema states (`invalid_request_error`): a `thinking.budget_tokens` not below `max_tokens`, a `tool_choice` naming a tool not in `tools`, or a conversation with nothing an Anthropic model can take (every message empty)", body = crate::routes::schemas::AnthropicErrorBody),
+        (status = 422, description = "A well-formed request refused by a rule no schema states (`invalid_request_error`): an embedding model (use /v1/embeddings); a `thinking.budget_tokens` not below `max_tokens`, a `tool_choice` naming a tool not in `tools`, or a conversation with nothing an Anthropic model can take (every message empty)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 413, description = "Body larger than GAIA_MAX_BODY_BYTES (`request_too_large`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 429, description = "A limit is reached or the provider is rate limiting (`rate_limit_error`); see `retry-after`", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 502, description = "The provider failed (`api_error`)", body = crate::routes::schemas::AnthropicErrorBody),
@@ -210,7 +210,7 @@ pub async fn messages(
         (status = 400, description = "Invalid request (`invalid_request_error`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 401, description = "Missing or invalid API key (`authentication_error`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 404, description = "Unknown or disabled model (`not_found_error`)", body = crate::routes::schemas::AnthropicErrorBody),
-        (status = 422, description = "A well-formed request refused by a rule no schema states (`invalid_request_error`): a `thinking.budget_tokens` not below `max_tokens`, or a `tool_choice` naming a tool not in `tools`", body = crate::routes::schemas::AnthropicErrorBody),
+        (status = 422, description = "A well-formed request refused by a rule no schema states (`invalid_request_error`): an embedding model (use /v1/embeddings); a `thinking.budget_tokens` not below `max_tokens`, or a `tool_choice` naming a tool not in `tools`", body = crate::routes::schemas::AnthropicErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -70,7 +70,7 @@ fn refuse_builtin_tools(request: &responses::ResponsesRequest) -> Result<(), Gai
         (status = 400, description = "Invalid request (the `param` names the field), a built-in tool (`builtin_tool_unsupported`), or the model's provider is not configured", body = crate::routes::schemas::ErrorBody),
         (status = 403, description = "The model has no known price and the key or its organization has a cost limit (`model_not_priced`)", body = crate::routes::schemas::ErrorBody),
         (status = 404, description = "Unknown or disabled model (`model_not_found`)", body = crate::routes::schemas::ErrorBody),
-        (status = 422, description = "A well-formed request refused by a rule no schema states (`input` missing or empty without `previous_response_id`, a `tool_choice` naming a function not in `tools`, a provider's limits, `max_output_tokens` beyond the model)", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "A well-formed request refused by a rule no schema states (an embedding model, `model_kind_mismatch`; `input` missing or empty without `previous_response_id`, a `tool_choice` naming a function not in `tools`, a provider's limits, `max_output_tokens` beyond the model)", body = crate::routes::schemas::ErrorBody),
         (status = 429, description = "A limit is reached or the provider is rate limiting; see `retry-after`", body = crate::routes::schemas::ErrorBody),
         (status = 502, description = "The provider failed", body = crate::routes::schemas::ErrorBody),
         (status = 504, description = "The provider did not answer in time", body = crate::routes::schemas::ErrorBody),

@@ -268,7 +268,7 @@ async fn more_inputs_than_gemini_takes_in_one_call_are_sent_in_batches_and_joine
 }
 
 #[tokio::test]
-async fn a_model_of_the_other_kind_is_a_400_on_every_route_before_any_limit_is_charged() {
+async fn a_model_of_the_other_kind_is_a_422_on_every_route_before_any_limit_is_charged() {
     let mock = MockUpstream::start(&[]);
     let app = spawn(&mock).await;
     let org = app.create_org("kinds", json!({})).await;
@@ -277,7 +277,7 @@ async fn a_model_of_the_other_kind_is_a_400_on_every_route_before_any_limit_is_c
         .await;
     for chat_model in ["openai/gpt-4o-mini", "compat/local-chat"] {
         let (status, answer) = embed(&app, &key, &json!({"model": chat_model, "input": "x"})).await;
-        assert_eq!(status, 400, "{answer}");
+        assert_eq!(status, 422, "{answer}");
         let error = envelope(&answer);
         assert_eq!(
             (error["param"].clone(), error["code"].clone()),
@@ -311,7 +311,7 @@ async fn a_model_of_the_other_kind_is_a_400_on_every_route_before_any_limit_is_c
         .await;
     for res in [chat, responses, messages, count] {
         let path = res.url().path().to_owned();
-        assert_eq!(res.status().as_u16(), 400, "{path}");
+        assert_eq!(res.status().as_u16(), 422, "{path}");
         let body: Value = res.json().await.unwrap();
         let text = body.to_string();
         assert!(
@@ -442,7 +442,7 @@ async fn every_request_is_recorded_under_embeddings_with_its_tokens_and_cost() {
         &json!({"model": "openai/gpt-4o-mini", "input": "x"}),
     )
     .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let log = loop {
         let log = ok_json(app.admin().request_log("api=embeddings&limit=100").await).await;
@@ -453,7 +453,7 @@ async fn every_request_is_recorded_under_embeddings_with_its_tokens_and_cost() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     let rows = log["data"].as_array().unwrap();
-    let refused = rows.iter().find(|r| r["status_code"] == 400).unwrap();
+    let refused = rows.iter().find(|r| r["status_code"] == 422).unwrap();
     assert_eq!(refused["error_code"], "model_kind_mismatch");
     // $ per million input tokens of each model; embeddings have no output tokens.
     let prices = [0.02, 0.15, 0.02, 0.01];
@@ -549,12 +549,12 @@ async fn embedding_models_are_listed_with_their_kind_and_dimensions_and_register
         ),
         (
             json!({"id": "openai/e2", "kind": "embedding", "output_price_per_mtok": 1.0}),
-            400,
+            422,
             "output_price_per_mtok",
         ),
         (
             json!({"id": "openai/c2", "dimensions": 8}),
-            400,
+            422,
             "dimensions",
         ),
         (

@@ -23,6 +23,7 @@ const model = (over: Partial<AdminModel> = {}): AdminModel => ({
   source: 'manual',
   provider_configured: true,
   priced: false,
+  kind: 'chat',
   ...over,
 })
 

@@ -34,6 +34,7 @@ export default {
   'models.capabilities': 'Capabilities',
   'models.cap.vision': 'vision',
   'models.cap.tools': 'tools',
+  'models.cap.embedding': 'embedding',
   'models.cap.streaming': 'streaming',
   'models.source': 'Source',
   'models.enabledAll': 'Enabled and disabled',

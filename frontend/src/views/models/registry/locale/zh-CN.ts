@@ -34,6 +34,7 @@ export default {
   'models.capabilities': '能力',
   'models.cap.vision': '视觉',
   'models.cap.tools': '工具',
+  'models.cap.embedding': '向量嵌入',
   'models.cap.streaming': '流式',
   'models.source': '来源',
   'models.enabledAll': '启用和停用',
