@@ -263,15 +263,15 @@ impl Models {
                 ("cache_write_price_per_mtok", new.cache_write_price_per_mtok),
             ],
         )?;
-        let anthropic = self
+        let no_embeddings = self
             .snapshot
             .load()
             .provider(&parsed.provider)
-            .is_some_and(|p| p.kind() == gaia_core::ProviderKind::Anthropic);
-        if new.kind == ModelKind::Embedding && anthropic {
+            .is_some_and(|p| !p.has_embeddings());
+        if new.kind == ModelKind::Embedding && no_embeddings {
             // Well-formed, but this provider cannot serve it (a rule of the provider): 422.
             return Err(GaiaError::unprocessable(format!(
-                "the provider '{}' speaks Anthropic's API, which has no embeddings",
+                "the provider '{}' has no embeddings API (Anthropic's has none)",
                 parsed.provider
             ))
             .with_param("kind")

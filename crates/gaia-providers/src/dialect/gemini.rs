@@ -59,6 +59,10 @@ impl Dialect for Gemini {
         )
     }
 
+    fn embeds(&self) -> bool {
+        true
+    }
+
     fn parse_embeddings(&self, body: &[u8], inputs: usize) -> Result<EmbeddingResponse, GaiaError> {
         gemini::parse_embeddings_response(body, inputs)
     }

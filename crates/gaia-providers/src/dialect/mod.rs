@@ -76,6 +76,12 @@ pub(crate) trait Dialect: Sync {
         usize::MAX
     }
 
+    /// Whether the kind has an embeddings API ([`embeddings_request`](Self::embeddings_request) gives a
+    /// call).
+    fn embeds(&self) -> bool {
+        false
+    }
+
     /// Whether the kind embeds token arrays (else text only).
     fn embeds_tokens(&self) -> bool {
         false

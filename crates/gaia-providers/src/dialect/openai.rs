@@ -31,6 +31,10 @@ impl Dialect for OpenAi {
         )))
     }
 
+    fn embeds(&self) -> bool {
+        true
+    }
+
     fn parse_embeddings(
         &self,
         body: &[u8],

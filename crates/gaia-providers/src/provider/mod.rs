@@ -8,11 +8,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use gaia_adapters::ResponseMeta;
-use gaia_core::{
-    ChatRequest, ChatResponse, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, GaiaError,
-    ProviderKind, StreamEvent,
-};
+use gaia_core::{ChatRequest, ChatResponse, GaiaError, ProviderKind, StreamEvent};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+
+mod embed;
 
 use crate::config::{ProviderConfig, Timeouts};
 use crate::dialect::{Dialect, dialect};
@@ -317,98 +316,6 @@ impl Provider {
                 self.config.name
             ))
         })
-    }
-
-    /// Whether this provider can embed `input`: it has an embeddings API, and takes token arrays if the
-    /// input is token arrays.
-    pub fn embeds(&self, input: &EmbeddingInput) -> bool {
-        let has_api = self.config.kind != ProviderKind::Anthropic;
-        has_api && (matches!(input, EmbeddingInput::Texts(_)) || self.dialect.embeds_tokens())
-    }
-
-    /// One vector per input of `request`, in input order (specs/embeddings.md). A request longer than the
-    /// provider takes in one call (Gemini: 100 inputs) is sent in consecutive calls whose vectors and usage
-    /// are joined; any call failing fails the request. An answer with a vector count other than its input
-    /// count is a 502.
-    pub async fn embed(
-        &self,
-        request: &EmbeddingRequest,
-        upstream_model: &str,
-    ) -> Result<EmbeddingResponse, GaiaError> {
-        self.require_configured()?;
-        let batch = self.dialect.max_embedding_batch().max(1);
-        if request.input.len() <= batch {
-            return self.embed_batch(request, upstream_model).await;
-        }
-        let EmbeddingInput::Texts(texts) = &request.input else {
-            // Only text-only providers have a batch limit; token arrays never reach them.
-            return self.embed_batch(request, upstream_model).await;
-        };
-        let mut joined = EmbeddingResponse {
-            model: String::new(),
-            vectors: Vec::with_capacity(texts.len()),
-            usage: gaia_core::Usage::default(),
-        };
-        for chunk in texts.chunks(batch) {
-            let part = EmbeddingRequest {
-                model: request.model.clone(),
-                input: EmbeddingInput::Texts(chunk.to_vec()),
-                dimensions: request.dimensions,
-                encoding: request.encoding,
-                user: request.user.clone(),
-            };
-            let answer = self.embed_batch(&part, upstream_model).await?;
-            if joined.model.is_empty() {
-                joined.model = answer.model;
-            }
-            joined.vectors.extend(answer.vectors);
-            joined.usage.accumulate(&answer.usage);
-        }
-        Ok(joined)
-    }
-
-    /// One embeddings call.
-    async fn embed_batch(
-        &self,
-        request: &EmbeddingRequest,
-        upstream_model: &str,
-    ) -> Result<EmbeddingResponse, GaiaError> {
-        let Some(call) = self
-            .dialect
-            .embeddings_request(&self.base, request, upstream_model)
-        else {
-            return Err(GaiaError::invalid_request(format!(
-                "the provider '{}' has no embeddings API",
-                self.config.name
-            ))
-            .with_param("model")
-            .with_code("embeddings_unsupported"));
-        };
-        let (url, body) = call?;
-        let response = self.exchange(self.client()?.post(url).body(body)).await?;
-        let content_type = content_type(&response);
-        let body = self.read_body(response).await?;
-        let inputs = request.input.len();
-        let unusable = |detail: &str| {
-            let err = upstream_error::bad_response(
-                &self.config.name,
-                self.config.kind,
-                content_type.as_deref(),
-                &body,
-                detail,
-            );
-            tracing::warn!(provider = %self.config.name, code = err.code(), "unusable embeddings answer");
-            self.redact(err)
-        };
-        match self.dialect.parse_embeddings(&body, inputs) {
-            Err(e) if e.status() == 502 => Err(unusable(&e.message)),
-            Err(e) => Err(self.redact(e)),
-            Ok(answer) if answer.vectors.len() != inputs => Err(unusable(&format!(
-                "{} embeddings for {inputs} inputs",
-                answer.vectors.len()
-            ))),
-            Ok(answer) => Ok(answer),
-        }
     }
 
     /// The 400 for a provider without credentials on this gateway.
