@@ -42,6 +42,8 @@ pub struct AppState {
     pub models: gaia_gateway::models::Models,
     /// Stored Responses API responses and the conversations they continue.
     pub conversations: gaia_gateway::conversations::Conversations,
+    /// The Redis every instance shares (`GAIA_REDIS_URL`); `None`: this instance alone.
+    pub cluster: Option<Arc<gaia_cluster::Cluster>>,
 }
 
 impl AppState {

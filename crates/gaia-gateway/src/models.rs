@@ -20,6 +20,8 @@ pub struct Models {
     snapshot: Arc<ArcSwap<Registry>>,
     providers: Arc<Vec<Arc<Provider>>>,
     file_aliases: Arc<Vec<(String, Vec<String>)>>,
+    /// Tells the other instances when the registry changes here.
+    cluster: Option<Arc<gaia_cluster::Cluster>>,
 }
 
 /// A model to register by hand (prices in USD per million tokens).
@@ -174,7 +176,26 @@ impl Models {
             snapshot,
             providers,
             file_aliases,
+            cluster: None,
         }
+    }
+
+    /// Announces registry changes to the other instances of the cluster.
+    pub fn with_cluster(mut self, cluster: Arc<gaia_cluster::Cluster>) -> Self {
+        self.cluster = Some(cluster);
+        self
+    }
+
+    /// After a change here: the snapshot is rebuilt at once, and the other instances are told to rebuild
+    /// theirs (within a second through Redis; without it, at their next refresh).
+    async fn changed(&self) -> Result<(), GaiaError> {
+        self.reload().await?;
+        if let Some(cluster) = &self.cluster
+            && let Err(e) = cluster.publish(gaia_cluster::Event::Models).await
+        {
+            tracing::debug!(error = %e, "could not announce a registry change; other instances see it at their next refresh");
+        }
+        Ok(())
     }
 
     /// The snapshot the pipeline reads.
@@ -310,7 +331,7 @@ impl Models {
             dimensions: new.dimensions,
         };
         let created = self.store.create_model(&model, Utc::now()).await?;
-        self.reload().await?;
+        self.changed().await?;
         Ok(created)
     }
 
@@ -373,7 +394,7 @@ impl Models {
             model.display_name = Some(d).filter(|d| !d.trim().is_empty());
         }
         let model = self.store.update_model(&model, Utc::now()).await?;
-        self.reload().await?;
+        self.changed().await?;
         Ok(model)
     }
 
@@ -386,7 +407,7 @@ impl Models {
             .store
             .set_models_enabled(ids, enabled, Utc::now())
             .await?;
-        self.reload().await?;
+        self.changed().await?;
         Ok(updated)
     }
 
@@ -401,7 +422,7 @@ impl Models {
         let models = gaia_providers::openrouter::fetch_models(&provider).await?;
         let total = models.len() as u64;
         let (inserted, updated) = self.store.seed_models(&models, Utc::now()).await?;
-        self.reload().await?;
+        self.changed().await?;
         Ok(Synced {
             total,
             inserted,
@@ -450,14 +471,14 @@ impl Models {
             .store
             .put_model_alias(alias, targets, Utc::now())
             .await?;
-        self.reload().await?;
+        self.changed().await?;
         Ok(saved)
     }
 
     /// Deletes an alias (404 when there is none).
     pub async fn delete_alias(&self, alias: &str) -> Result<(), GaiaError> {
         self.store.delete_model_alias(alias).await?;
-        self.reload().await
+        self.changed().await
     }
 }
 

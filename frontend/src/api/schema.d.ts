@@ -41,7 +41,13 @@ export interface paths {
          *     `gaia_usage_write_failures_total`, `gaia_usage_batches_written_total` — the usage sink;
          *     `gaia_request_overhead_seconds` (histogram) — per answered chat completion, the time GaiaRouter itself
          *     added: from the route receiving the request to handing back the response (its headers, for a stream),
-         *     minus the time spent waiting on the provider (and between retries).
+         *     minus the time spent waiting on the provider (and between retries);
+         *     `gaia_limiter_refusals_total{scope="key"|"organization",limit="rate"|"quota"}` — requests refused by a
+         *     per-minute (`rate`) or monthly (`quota`) limit; `gaia_limiter_local_fallbacks_total` — per-minute checks
+         *     made on this instance's own buckets because Redis was unreachable (`GAIA_REDIS_FAILURE=open`);
+         *     `gaia_limiter_unavailable_refusals_total` — requests refused for that reason (`closed`);
+         *     `gaia_database_up`; with `GAIA_REDIS_URL`: `gaia_redis_up`, `gaia_redis_errors_total`,
+         *     `gaia_cluster_events_total{direction="published"|"received"}`, `gaia_cluster_subscriptions_total`.
          */
         get: operations["metrics"];
         put?: never;
@@ -2163,6 +2169,19 @@ export interface components {
              * @example sqlite
              */
             database: string;
+            /**
+             * @description How per-minute limits are checked right now: `shared` (Redis, exact across instances), `local`
+             *     (this instance's own buckets: no Redis configured, or Redis down with `GAIA_REDIS_FAILURE=open`) or
+             *     `refusing` (Redis down with `GAIA_REDIS_FAILURE=closed`: requests that have one get 503).
+             * @example local
+             */
+            rate_limits: string;
+            /**
+             * @description With `GAIA_REDIS_URL`: `up` or `down` (absent without Redis). Redis being down does not make the
+             *     instance unready: it goes on serving, with per-minute limits as `rate_limits` says.
+             * @example up
+             */
+            redis?: string | null;
             /** @example ready */
             status: string;
         };

@@ -117,6 +117,30 @@ pub struct Cli {
     #[arg(long, env = "GAIA_STATIC_DIR", global = true)]
     pub static_dir: Option<String>,
 
+    /// Redis shared by every instance (redis://[user:password@]host:port[/db], rediss:// for TLS): per-minute
+    /// limits exact across instances, changes announced to all within a second. Unset: per instance.
+    #[arg(long, env = "GAIA_REDIS_URL", hide_env_values = true, global = true)]
+    pub redis_url: Option<String>,
+
+    /// With GAIA_REDIS_URL, what to do while Redis is unreachable: `open` (check per-minute limits on this
+    /// instance's own buckets) or `closed` (refuse requests that have a per-minute limit, 503).
+    #[arg(
+        long,
+        env = "GAIA_REDIS_FAILURE",
+        default_value = "open",
+        global = true
+    )]
+    pub redis_failure: String,
+
+    /// Prefix of every Redis key and channel, so several deployments can share one Redis.
+    #[arg(
+        long,
+        env = "GAIA_REDIS_PREFIX",
+        default_value = "gaia:",
+        global = true
+    )]
+    pub redis_prefix: String,
+
     /// Optional TOML file declaring extra OpenAI-compatible providers, aliases and limits.
     #[arg(long, env = "GAIA_CONFIG", global = true)]
     pub config: Option<String>,

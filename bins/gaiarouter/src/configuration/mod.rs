@@ -55,6 +55,8 @@ pub struct Settings {
     pub admin_username: Option<String>,
     pub admin_password: Option<Secret>,
     pub default_rate_limit_rpm: Option<u32>,
+    /// `GAIA_REDIS_URL` and what to do without it (`GAIA_REDIS_FAILURE`, `GAIA_REDIS_PREFIX`).
+    pub redis: Option<RedisSettings>,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
     pub shutdown_timeout_secs: u64,
@@ -73,6 +75,34 @@ pub struct Settings {
     pub openrouter: ProviderSettings,
     pub openrouter_http_referer: Option<String>,
     pub openrouter_x_title: Option<String>,
+}
+
+/// The Redis every instance shares.
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    pub url: Secret,
+    pub failure: gaia_cluster::FailureMode,
+    pub prefix: String,
+}
+
+impl RedisSettings {
+    fn read(cli: &mut Cli) -> Result<Option<Self>, ConfigError> {
+        let failure = or_default(&cli.redis_failure, "open")
+            .parse()
+            .map_err(|e| err("GAIA_REDIS_FAILURE", e))?;
+        let Some(url) = non_empty(cli.redis_url.take()) else {
+            return Ok(None);
+        };
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            // Not echoed: it may hold a password.
+            return Err(err("GAIA_REDIS_URL", "must be a redis:// or rediss:// URL"));
+        }
+        Ok(Some(Self {
+            url: Secret::new(url),
+            failure,
+            prefix: or_default(&cli.redis_prefix, "gaia:"),
+        }))
+    }
 }
 
 /// A configuration value that failed validation.
@@ -160,6 +190,7 @@ impl Settings {
             non_empty(cli.default_rate_limit_rpm.take()),
             "must be at least 1 (unset it to disable)",
         )?;
+        let redis = RedisSettings::read(&mut cli)?;
         let [openai, anthropic, gemini, openrouter] = provider_settings(&mut cli.providers)?;
         Ok(Self {
             bind: server.bind,
@@ -169,6 +200,7 @@ impl Settings {
             admin_username: non_empty(cli.admin_username),
             admin_password: access.admin_password,
             default_rate_limit_rpm,
+            redis,
             log_format: server.log_format,
             max_body_bytes: server.max_body_bytes,
             shutdown_timeout_secs: server.shutdown_timeout_secs,
@@ -277,6 +309,26 @@ mod tests {
                 .flatten()
                 .all(|h| !h.expose().contains(key))
         );
+    }
+
+    #[test]
+    fn redis_settings_are_checked_and_the_url_never_echoed() {
+        let s = parse(&["--redis-url", "redis://:pw-123@127.0.0.1:6379/2"]).unwrap();
+        let redis = s.redis.as_ref().unwrap();
+        assert_eq!(redis.failure, gaia_cluster::FailureMode::Open);
+        assert_eq!(redis.prefix, "gaia:");
+        assert!(!format!("{s:?}").contains("pw-123"));
+        let e = parse(&["--redis-url", "http://:pw-123@h"]).unwrap_err();
+        assert_eq!(e.variable, "GAIA_REDIS_URL");
+        assert!(!e.to_string().contains("pw-123"));
+        let e = parse(&["--redis-failure", "sometimes"]).unwrap_err();
+        assert_eq!(e.variable, "GAIA_REDIS_FAILURE");
+        let s = parse(&["--redis-url", "redis://h", "--redis-failure", "Closed"]).unwrap();
+        assert_eq!(
+            s.redis.map(|r| r.failure),
+            Some(gaia_cluster::FailureMode::Closed)
+        );
+        assert!(parse(&[]).unwrap().redis.is_none());
     }
 
     #[test]

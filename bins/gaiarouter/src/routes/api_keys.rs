@@ -172,7 +172,7 @@ pub async fn create(
         limits,
     };
     let created = tenants::create_api_key(&state.store, &principal, input, Utc::now()).await?;
-    state.keys.refresh().await?;
+    state.keys.changed().await?;
     let name = org_name(&state, created.key.organization_id.as_str()).await;
     Ok(HttpResponse::Created().json(respond(&state, created.key, name, Some(created.secret))))
 }
@@ -256,7 +256,7 @@ pub async fn update(
         limits,
     };
     let key = tenants::update_api_key(&state.store, &principal, &id, input, Utc::now()).await?;
-    state.keys.refresh().await?;
+    state.keys.changed().await?;
     let name = org_name(&state, key.organization_id.as_str()).await;
     Ok(HttpResponse::Ok().json(respond(&state, key, name, None)))
 }
@@ -274,7 +274,7 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let key = tenants::revoke_api_key(&state.store, &principal, &id, Utc::now()).await?;
-    state.keys.refresh().await?;
+    state.keys.changed().await?;
     Ok(HttpResponse::Ok().json(Message {
         message: format!("API key {} revoked", key.hint),
     }))

@@ -25,6 +25,16 @@ pub struct Ready {
     /// Database engine in use: `sqlite`, `postgres` or `mysql`.
     #[schema(example = "sqlite")]
     pub database: &'static str,
+    /// With `GAIA_REDIS_URL`: `up` or `down` (absent without Redis). Redis being down does not make the
+    /// instance unready: it goes on serving, with per-minute limits as `rate_limits` says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "up")]
+    pub redis: Option<&'static str>,
+    /// How per-minute limits are checked right now: `shared` (Redis, exact across instances), `local`
+    /// (this instance's own buckets: no Redis configured, or Redis down with `GAIA_REDIS_FAILURE=open`) or
+    /// `refusing` (Redis down with `GAIA_REDIS_FAILURE=closed`: requests that have one get 503).
+    #[schema(example = "local")]
+    pub rate_limits: &'static str,
 }
 
 /// Liveness: the process is up. Never touches the database.
@@ -60,8 +70,21 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         )
         .with_code("database_unavailable")
     })?;
+    let (redis, rate_limits) = match &state.cluster {
+        None => (None, "local"),
+        Some(c) if c.is_up() => (Some("up"), "shared"),
+        Some(c) => (
+            Some("down"),
+            match c.failure_mode() {
+                gaia_cluster::FailureMode::Open => "local",
+                gaia_cluster::FailureMode::Closed => "refusing",
+            },
+        ),
+    };
     Ok(HttpResponse::Ok().json(Ready {
         status: "ready",
         database: state.store.backend().as_str(),
+        redis,
+        rate_limits,
     }))
 }

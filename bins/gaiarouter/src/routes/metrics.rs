@@ -21,7 +21,13 @@ use crate::state::AppState;
 /// `gaia_usage_write_failures_total`, `gaia_usage_batches_written_total` — the usage sink;
 /// `gaia_request_overhead_seconds` (histogram) — per answered chat completion, the time GaiaRouter itself
 /// added: from the route receiving the request to handing back the response (its headers, for a stream),
-/// minus the time spent waiting on the provider (and between retries).
+/// minus the time spent waiting on the provider (and between retries);
+/// `gaia_limiter_refusals_total{scope="key"|"organization",limit="rate"|"quota"}` — requests refused by a
+/// per-minute (`rate`) or monthly (`quota`) limit; `gaia_limiter_local_fallbacks_total` — per-minute checks
+/// made on this instance's own buckets because Redis was unreachable (`GAIA_REDIS_FAILURE=open`);
+/// `gaia_limiter_unavailable_refusals_total` — requests refused for that reason (`closed`);
+/// `gaia_database_up`; with `GAIA_REDIS_URL`: `gaia_redis_up`, `gaia_redis_errors_total`,
+/// `gaia_cluster_events_total{direction="published"|"received"}`, `gaia_cluster_subscriptions_total`.
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -40,6 +46,7 @@ pub async fn metrics(
     let mut out = Exposition(String::with_capacity(1024));
     database_and_auth(&state, &mut out);
     usage_sink(&state, &mut out);
+    limits_and_health(&state, &mut out).await;
     state.overhead.write_prometheus(
         &mut out.0,
         "gaia_request_overhead_seconds",
@@ -128,4 +135,71 @@ fn usage_sink(state: &AppState, out: &mut Exposition) {
     for (name, kind, help, value) in families {
         out.family(name, kind, help, &[("", value)]);
     }
+}
+
+async fn limits_and_health(state: &AppState, out: &mut Exposition) {
+    let l = state.limiter.stats();
+    out.family(
+        "gaia_limiter_refusals_total",
+        "counter",
+        "Requests refused by a limit, by whose limit (key or organization) and which (rate: per minute; quota: monthly requests, tokens or cost).",
+        &[
+            ("{scope=\"key\",limit=\"rate\"}", l.rate_refusals.0),
+            ("{scope=\"organization\",limit=\"rate\"}", l.rate_refusals.1),
+            ("{scope=\"key\",limit=\"quota\"}", l.quota_refusals.0),
+            ("{scope=\"organization\",limit=\"quota\"}", l.quota_refusals.1),
+        ],
+    );
+    out.family(
+        "gaia_limiter_local_fallbacks_total",
+        "counter",
+        "Per-minute checks made on this instance's own buckets because Redis was unreachable (GAIA_REDIS_FAILURE=open).",
+        &[("", l.local_fallbacks)],
+    );
+    out.family(
+        "gaia_limiter_unavailable_refusals_total",
+        "counter",
+        "Requests refused because Redis was unreachable and GAIA_REDIS_FAILURE=closed.",
+        &[("", l.shared_unavailable)],
+    );
+    let db_up = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping())
+        .await
+        .is_ok_and(|r| r.is_ok());
+    out.family(
+        "gaia_database_up",
+        "gauge",
+        "1 when the database answered this scrape's ping within 2 s.",
+        &[("", u64::from(db_up))],
+    );
+    let Some(cluster) = &state.cluster else {
+        return;
+    };
+    let c = cluster.stats();
+    out.family(
+        "gaia_redis_up",
+        "gauge",
+        "1 while Redis answers (probed every second); 0 while per-minute limits fall back or refuse.",
+        &[("", u64::from(c.up))],
+    );
+    out.family(
+        "gaia_redis_errors_total",
+        "counter",
+        "Redis commands that failed or timed out.",
+        &[("", c.errors)],
+    );
+    out.family(
+        "gaia_cluster_events_total",
+        "counter",
+        "Change events (keys, models, channels) announced to or received from other instances.",
+        &[
+            ("{direction=\"published\"}", c.events_published),
+            ("{direction=\"received\"}", c.events_received),
+        ],
+    );
+    out.family(
+        "gaia_cluster_subscriptions_total",
+        "counter",
+        "Times the change-event subscription was established (more than 1: it dropped and came back).",
+        &[("", c.subscriptions)],
+    );
 }

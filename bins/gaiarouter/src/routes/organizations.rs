@@ -215,7 +215,7 @@ pub async fn update(
     };
     let org =
         tenants::update_organization(&state.store, &principal, &id, input, Utc::now()).await?;
-    state.keys.refresh().await?;
+    state.keys.changed().await?;
     Ok(HttpResponse::Ok().json(respond(&state, org)))
 }
 
@@ -233,7 +233,7 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let org = tenants::deactivate_organization(&state.store, &principal, &id, Utc::now()).await?;
-    state.keys.refresh().await?;
+    state.keys.changed().await?;
     Ok(HttpResponse::Ok().json(Message {
         message: format!(
             "organization '{}' deactivated; its API keys no longer work",

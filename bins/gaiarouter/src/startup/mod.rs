@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use gaia_cluster::{Cluster, ClusterConfig};
 use gaia_core::ProviderKind;
 use gaia_orgs::auth::KeyCache;
 use gaia_providers::router::RetryPolicy;
@@ -30,7 +31,9 @@ mod server;
 mod wiring;
 
 use server::build_server;
-use wiring::{bind, bootstrap, build_providers, build_state, read_file_config, refresh_loop};
+use wiring::{
+    bind, bootstrap, build_providers, build_state, cluster_events, read_file_config, refresh_loop,
+};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +138,9 @@ impl Application {
         let state = build_state(settings, store, &file, providers).await?;
         let settings = state.settings.clone();
         let background = tokio::spawn(refresh_loop(state.clone()));
+        if let Some(cluster) = &state.cluster {
+            tokio::spawn(cluster_events(state.clone(), cluster.events()));
+        }
         let retention = gaia_stats::retention::spawn(
             state.store.clone(),
             gaia_stats::retention::RetentionConfig {

@@ -138,22 +138,52 @@ pub(super) fn jwt_secret(settings: &Settings) -> Vec<u8> {
     }
 }
 
+/// The Redis every instance shares (`GAIA_REDIS_URL`), when set. Start-up waits a moment for it so the
+/// first requests already share their limits, but never fails for it: an instance starts while Redis is
+/// down and uses it once it answers.
+pub(super) async fn cluster(settings: &Settings) -> Result<Option<Arc<Cluster>>, StartupError> {
+    let Some(redis) = &settings.redis else {
+        return Ok(None);
+    };
+    let cluster = Cluster::start(ClusterConfig {
+        prefix: redis.prefix.clone(),
+        failure: redis.failure,
+        ..ClusterConfig::new(redis.url.expose())
+    })
+    .map_err(|e| StartupError::Config(e.to_string()))?;
+    if !cluster.wait_up(Duration::from_secs(3)).await {
+        tracing::warn!(
+            failure = redis.failure.as_str(),
+            "redis does not answer yet: per-minute limits are {} until it does",
+            match redis.failure {
+                gaia_cluster::FailureMode::Open => "checked per instance",
+                gaia_cluster::FailureMode::Closed => "refused",
+            }
+        );
+    }
+    Ok(Some(cluster))
+}
+
 /// The key cache and the limiter, loaded.
 pub(super) async fn credentials_and_limits(
     store: &Store,
     settings: &Settings,
+    cluster: Option<&Arc<Cluster>>,
 ) -> Result<(Arc<KeyCache>, Arc<gaia_orgs::limits::Limiter>), StartupError> {
     let admin_key_hash = settings
         .admin_key_hash
         .as_ref()
         .map(|h| h.expose().to_owned());
-    let keys = Arc::new(KeyCache::new(store.clone(), admin_key_hash).with_tokens(
+    let mut keys = KeyCache::new(store.clone(), admin_key_hash).with_tokens(
         gaia_orgs::tokens::TokenSigner::new(&jwt_secret(settings), TOKEN_TTL_SECS),
-    ));
-    let limiter = Arc::new(gaia_orgs::limits::Limiter::new(
-        store.clone(),
-        settings.default_rate_limit_rpm,
-    ));
+    );
+    let mut limiter =
+        gaia_orgs::limits::Limiter::new(store.clone(), settings.default_rate_limit_rpm);
+    if let Some(c) = cluster {
+        keys = keys.with_cluster(c.clone());
+        limiter = limiter.with_cluster(c.clone());
+    }
+    let (keys, limiter) = (Arc::new(keys), Arc::new(limiter));
     limiter
         .refresh(chrono::Utc::now())
         .await
@@ -170,7 +200,8 @@ pub(super) async fn build_state(
     file: &FileConfig,
     providers: Vec<Arc<gaia_providers::Provider>>,
 ) -> Result<AppState, StartupError> {
-    let (keys, limiter) = credentials_and_limits(&store, &settings).await?;
+    let cluster = cluster(&settings).await?;
+    let (keys, limiter) = credentials_and_limits(&store, &settings, cluster.as_ref()).await?;
     let retry = RetryPolicy {
         max_retries: file
             .upstream
@@ -199,12 +230,15 @@ pub(super) async fn build_state(
             .map(|a| (a.name.clone(), a.targets.clone()))
             .collect(),
     );
-    let models = gaia_gateway::models::Models::new(
+    let mut models = gaia_gateway::models::Models::new(
         store.clone(),
         registry.clone(),
         providers.clone(),
         file_aliases.clone(),
     );
+    if let Some(c) = &cluster {
+        models = models.with_cluster(c.clone());
+    }
     let state = AppState {
         usage,
         stats: Arc::new(gaia_stats::StatsService::new(store.clone())),
@@ -222,6 +256,7 @@ pub(super) async fn build_state(
         overhead: Arc::default(),
         pipeline,
         models,
+        cluster,
     };
     state
         .reload_registry()
@@ -270,6 +305,32 @@ pub(super) async fn refresh_loop(state: AppState) {
         }
         if let Err(e) = state.reload_registry().await {
             tracing::warn!(error = %e.message, "refreshing the model registry failed; keeping the previous one");
+        }
+    }
+}
+
+/// Applies the changes other instances announce (through Redis) as they arrive: a revoked key or a new
+/// limit within a second instead of at the next periodic refresh. After a (re)subscription, or when
+/// events were lost to a slow reader, everything is reloaded.
+pub(super) async fn cluster_events(
+    state: AppState,
+    mut events: tokio::sync::broadcast::Receiver<gaia_cluster::Event>,
+) {
+    use gaia_cluster::Event;
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let (keys, models) = match events.recv().await {
+            Ok(Event::Keys) => (true, false),
+            Ok(Event::Models) => (false, true),
+            Ok(Event::Channels) => (false, false),
+            Ok(Event::Resync) | Err(RecvError::Lagged(_)) => (true, true),
+            Err(RecvError::Closed) => return,
+        };
+        if keys && let Err(e) = state.keys.refresh().await {
+            tracing::warn!(error = %e.message, "reloading API keys after a change elsewhere failed; the periodic refresh will retry");
+        }
+        if models && let Err(e) = state.reload_registry().await {
+            tracing::warn!(error = %e.message, "reloading the model registry after a change elsewhere failed; the periodic refresh will retry");
         }
     }
 }

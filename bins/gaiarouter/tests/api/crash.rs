@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
 const BIN: &str = env!("CARGO_BIN_EXE_gaiarouter");
-const ADMIN: &str = "crash-test-admin-key-0123456789abcdef";
+pub(crate) const ADMIN: &str = "crash-test-admin-key-0123456789abcdef";
 
 /// The real `gaiarouter serve` as a child process on a free port, every line of its stdout and stderr
 /// collected.
@@ -117,7 +117,13 @@ impl Drop for Gateway {
     }
 }
 
-async fn call(gw: &Gateway, key: &str, m: Method, path: &str, body: Option<Value>) -> Value {
+pub(crate) async fn call(
+    gw: &Gateway,
+    key: &str,
+    m: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
     let mut req = gw
         .client
         .request(m.clone(), format!("{}{path}", gw.base))
@@ -132,7 +138,11 @@ async fn call(gw: &Gateway, key: &str, m: Method, path: &str, body: Option<Value
     serde_json::from_str(&text).unwrap()
 }
 
-async fn chat(gw: &Gateway, key: &str, model: &str) -> reqwest::Result<reqwest::Response> {
+pub(crate) async fn chat(
+    gw: &Gateway,
+    key: &str,
+    model: &str,
+) -> reqwest::Result<reqwest::Response> {
     gw.client
         .post(format!("{}/v1/chat/completions", gw.base))
         .bearer_auth(key)

@@ -80,6 +80,8 @@ pub struct KeyCache {
     /// When each key was last used, since the last flush (kept in memory, written in batches).
     last_used: std::sync::Mutex<HashMap<String, DateTime<Utc>>>,
     tokens: Option<crate::tokens::TokenSigner>,
+    /// Tells the other instances when keys or organizations change here.
+    cluster: Option<Arc<gaia_cluster::Cluster>>,
 }
 
 fn invalid_key() -> GaiaError {
@@ -100,7 +102,27 @@ impl KeyCache {
             unknown_from_database: AtomicU64::new(0),
             last_used: std::sync::Mutex::new(HashMap::new()),
             tokens: None,
+            cluster: None,
         }
+    }
+
+    /// Announces changes to the other instances of the cluster ([`KeyCache::changed`]).
+    pub fn with_cluster(mut self, cluster: Arc<gaia_cluster::Cluster>) -> Self {
+        self.cluster = Some(cluster);
+        self
+    }
+
+    /// After a key or organization changed on this instance: reloads the cache here at once, and tells
+    /// the other instances to reload theirs (within a second through Redis; without it, at their next
+    /// periodic refresh).
+    pub async fn changed(&self) -> Result<usize, GaiaError> {
+        let n = self.refresh().await?;
+        if let Some(cluster) = &self.cluster
+            && let Err(e) = cluster.publish(gaia_cluster::Event::Keys).await
+        {
+            tracing::debug!(error = %e, "could not announce a key change; other instances see it at their next refresh");
+        }
+        Ok(n)
     }
 
     /// Also accepts login tokens signed by `signer`.

@@ -9,11 +9,14 @@
 //!   what this instance served since; a request is refused once a total has reached its limit. A
 //!   request's tokens are only known after it ran, so in-flight requests can pass a token/cost limit by
 //!   at most their own usage (bounded by `max_tokens`).
-//! - **Requests per minute**: a GCRA bucket per key and per organization, in this instance's memory (with
-//!   N instances behind a round-robin balancer, each enforces the rate; see docs/api/limits.md).
+//! - **Requests per minute**: a GCRA bucket per key and per organization. With a [`Cluster`] (Redis,
+//!   `GAIA_REDIS_URL`) the buckets are shared by every instance, checked and charged in one round trip;
+//!   without one they are in this instance's memory (N instances behind a round-robin balancer then
+//!   admit up to N times the rate; see docs/api/limits.md).
 //!
 //! Months are calendar months in UTC; `now` is passed in, so tests control the clock.
 
+mod counters;
 mod per_scope;
 mod rate;
 mod slots;
@@ -25,11 +28,14 @@ mod tests;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
+use gaia_cluster::Cluster;
 use gaia_core::{ApiKeyId, ErrorKind, GaiaError, OrganizationId};
 use gaia_store::Store;
 use tokio::sync::Notify;
 
 use crate::auth::AppliedLimits;
+use counters::Counters;
+pub use counters::LimiterStats;
 use per_scope::PerScope;
 use rate::Gcra;
 use slots::Allowance;
@@ -94,6 +100,9 @@ pub struct Limiter {
     /// Signalled whenever a claim finishes, for requests waiting for slots.
     claimed: Notify,
     buckets: Mutex<PerScope<Gcra>>,
+    /// Shared per-minute buckets (Redis); `None`: this instance's own.
+    cluster: Option<Arc<Cluster>>,
+    counters: Counters,
 }
 
 /// What was admitted, to be reported back when the request finishes.
@@ -127,7 +136,20 @@ impl Limiter {
             allowances: Mutex::new(PerScope::default()),
             claimed: Notify::new(),
             buckets: Mutex::new(PerScope::default()),
+            cluster: None,
+            counters: Counters::default(),
         }
+    }
+
+    /// Shares the per-minute limits with every instance of the cluster.
+    pub fn with_cluster(mut self, cluster: Arc<Cluster>) -> Self {
+        self.cluster = Some(cluster);
+        self
+    }
+
+    /// Refusals and fallbacks since the start, for `/metrics`.
+    pub fn stats(&self) -> LimiterStats {
+        self.counters.snapshot()
     }
 
     /// Checks every limit of a key and its organization; on success the request counts against them.
@@ -144,19 +166,20 @@ impl Limiter {
             (Scope::Organization, organization_id, &limits.organization),
         ];
         for (scope, id, l) in scopes {
-            self.check_totals(scope, id, l, now)?;
+            self.check_totals(scope, id, l, now)
+                .inspect_err(|_| self.counters.refused(scope, "quota"))?;
         }
         let key_rpm = limits
             .key
             .rate_limit_rpm
             .and_then(|r| u32::try_from(r).ok())
             .or(self.default_rpm);
-        self.check_rate(Scope::Key, key_id, key_rpm, now)?;
         let org_rpm = limits
             .organization
             .rate_limit_rpm
             .and_then(|r| u32::try_from(r).ok());
-        self.check_rate(Scope::Organization, organization_id, org_rpm, now)?;
+        self.check_rates((key_id, key_rpm), (organization_id, org_rpm), now)
+            .await?;
         let mut taken: Option<(Scope, &str)> = None;
         for (scope, id, l) in scopes {
             if let Some(limit) = l.monthly_requests {
@@ -164,6 +187,7 @@ impl Limiter {
                     if let Some((s, i)) = taken {
                         self.give_back(s, i);
                     }
+                    self.counters.refused(scope, "quota");
                     return Err(quota_error(scope, "request", limit.to_string(), now));
                 }
                 taken = Some((scope, id));
