@@ -12,8 +12,10 @@
 //! timeouts → 504).
 
 pub mod catalog;
+pub mod channel;
 pub mod config;
 mod dialect;
+pub mod health;
 pub mod openrouter;
 mod provider;
 pub mod registry;
@@ -22,6 +24,7 @@ mod stream;
 pub mod timing;
 mod upstream_error;
 
+pub use channel::{Channel, ChannelSource};
 pub use config::{FileConfig, ProviderConfig, Timeouts};
 pub use provider::{EventStream, Provider};
 pub use registry::{Registry, Target};

@@ -7,12 +7,16 @@ use std::sync::Arc;
 
 use gaia_core::{CacheRatios, GaiaError, ModelInfo, ModelKind, ModelRef};
 
+use crate::channel::Channel;
 use crate::provider::Provider;
 
 /// A model a request can be sent to.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// The provider (name, dialect, defaults); its channels say where requests go.
     pub provider: Arc<Provider>,
+    /// The provider's channels, in no particular order ([`crate::channel::order`] orders them per request).
+    pub channels: Arc<[Arc<Channel>]>,
     /// Shared with the registry snapshot: resolving a model copies no strings.
     pub model: Arc<ModelInfo>,
 }
@@ -21,6 +25,8 @@ pub struct Target {
 #[derive(Debug, Default)]
 pub struct Registry {
     providers: HashMap<String, Arc<Provider>>,
+    /// Every enabled channel, by provider name.
+    channels: HashMap<String, Arc<[Arc<Channel>]>>,
     models: HashMap<String, Arc<ModelInfo>>,
     aliases: HashMap<String, Vec<String>>,
 }
@@ -67,11 +73,50 @@ impl Registry {
                 (m.id.clone(), Arc::new(m))
             })
             .collect();
+        // Until told otherwise (`with_channels`), each configured provider has its own endpoint as its
+        // one channel.
+        let channels = providers
+            .values()
+            .filter(|p| p.is_configured())
+            .map(|p| {
+                let c = Arc::new(Channel::default_of(p.clone(), None));
+                (p.name().to_owned(), Arc::from(vec![c]))
+            })
+            .collect();
         Self {
             providers,
+            channels,
             models,
             aliases: aliases.into_iter().collect(),
         }
+    }
+
+    /// The same snapshot with exactly these channels (the providers' own endpoints among them, as the
+    /// caller decided); channels of unknown providers are left out.
+    pub fn with_channels(mut self, channels: impl IntoIterator<Item = Arc<Channel>>) -> Self {
+        let mut by_provider: HashMap<String, Vec<Arc<Channel>>> = HashMap::new();
+        for c in channels {
+            if self.providers.contains_key(&c.provider) {
+                by_provider.entry(c.provider.clone()).or_default().push(c);
+            }
+        }
+        self.channels = by_provider
+            .into_iter()
+            .map(|(p, list)| (p, Arc::from(list)))
+            .collect();
+        self
+    }
+
+    /// The channels of provider `name` (empty when it has none).
+    pub fn channels_of(&self, name: &str) -> &[Arc<Channel>] {
+        self.channels
+            .get(canonical_provider(name))
+            .map_or(&[], |c| &c[..])
+    }
+
+    /// Whether provider `name` has a channel to send requests through.
+    pub fn is_configured(&self, name: &str) -> bool {
+        !self.channels_of(name).is_empty()
     }
 
     /// The default cache-price ratios of the models of provider `name` (see [`cache_ratios`]).
@@ -107,10 +152,7 @@ impl Registry {
 
     /// Whether the model can be served now: registered, enabled, and its provider configured.
     fn available(&self, m: &ModelInfo) -> bool {
-        m.enabled
-            && self
-                .provider(&m.provider)
-                .is_some_and(|p| p.is_configured())
+        m.enabled && self.is_configured(&m.provider)
     }
 
     /// Enabled models of configured providers, sorted by id (what `/v1/models` lists).
@@ -159,15 +201,16 @@ impl Registry {
         if !model.enabled {
             return Err(model_not_found(requested, "is disabled on this gateway"));
         }
-        if !provider.is_configured() {
+        let Some(channels) = self.channels.get(provider_name) else {
             return Err(GaiaError::invalid_request(format!(
                 "the provider '{provider_name}' of model '{requested}' is not configured on this gateway (no API key)"
             ))
             .with_code("provider_not_configured")
             .with_param("model"));
-        }
+        };
         Ok(Target {
             provider: provider.clone(),
+            channels: channels.clone(),
             model: model.clone(),
         })
     }

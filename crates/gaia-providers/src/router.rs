@@ -5,14 +5,18 @@
 //! are retried — for streams that means the connection failed, the status was an error, or the very first
 //! event was an error.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use gaia_adapters::ResponseMeta;
 use gaia_core::{
-    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, GaiaError, StreamEvent,
+    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ErrorKind, GaiaError,
+    StreamEvent,
 };
 
+use crate::channel::{self, Channel, ChannelSource};
+use crate::health::RecentError;
 use crate::provider::EventStream;
 use crate::registry::Target;
 use crate::timing;
@@ -63,23 +67,90 @@ fn max_tokens_default(target: &Target) -> u32 {
         .unwrap_or(target.provider.config().default_max_tokens)
 }
 
+/// The failure recorded on a channel's circuit (what the admin API lists as a recent error).
+fn recent(err: &GaiaError) -> RecentError {
+    RecentError {
+        at: chrono::Utc::now(),
+        code: err.code().to_owned(),
+        message: err.message.clone(),
+    }
+}
+
+fn no_channel(target: &Target) -> GaiaError {
+    GaiaError::new(
+        ErrorKind::Unavailable,
+        format!(
+            "every channel of provider '{}' for '{}' is failing or disabled; retry shortly",
+            target.provider.name(),
+            target.model.id
+        ),
+    )
+    .with_code("channels_unavailable")
+    .with_retry_after(1)
+}
+
 /// Runs `call` over the targets with the policy; returns the first success and the target that served.
+///
+/// Per target, its channels in [`channel::order`]: a transient failure moves to the next channel at once
+/// (and counts against the channel's circuit); once every channel was tried, the policy's retries go round
+/// again after a backoff. A refused credential disables the channel; a model the channel does not know
+/// moves to the next one. Then the next target.
 async fn route<'a, T, F, Fut>(
     targets: &'a [Target],
     policy: RetryPolicy,
     mut call: F,
 ) -> Result<(T, Target, Attempts), RouteFailure>
 where
-    F: FnMut(&'a Target) -> Fut,
+    F: FnMut(&'a Target, Arc<Channel>) -> Fut,
     Fut: std::future::Future<Output = Result<T, GaiaError>>,
 {
     let mut attempts = Attempts::default();
     let mut last: Option<(GaiaError, &'a Target)> = None;
-    'targets: for target in targets {
-        for attempt in 0..=policy.max_retries {
+    'targets: for (n, target) in targets.iter().enumerate() {
+        let upstream = &target.model.upstream_name;
+        let mut order = channel::order(&target.channels, upstream, Instant::now());
+        // Every channel is failing: fall back to the next target if there is one, else try them anyway.
+        let panic = order.is_empty() && n + 1 == targets.len();
+        if panic {
+            order = channel::order_ignoring_circuits(&target.channels, upstream);
+        }
+        if order.is_empty() {
+            tracing::warn!(provider = target.provider.name(), model = %target.model.id, "no channel can serve; trying the next target");
+            last = Some((no_channel(target), target));
+            continue;
+        }
+        let budget = order.len() + policy.max_retries as usize;
+        let mut tried = 0usize;
+        let mut i = 0usize;
+        while tried < budget && !order.is_empty() {
+            let slot = i % order.len();
+            let ch = order[slot].clone();
+            if i >= order.len() && slot == 0 {
+                // Every channel had its turn: back off before going round again.
+                let round = (i / order.len()) as u32;
+                let wait = match last.as_ref().and_then(|(e, _)| e.retry_after) {
+                    Some(secs) => Duration::from_secs(secs),
+                    None => policy.backoff.saturating_mul(1 << (round - 1).min(6)),
+                };
+                if wait > policy.max_wait {
+                    continue 'targets;
+                }
+                // Waiting out the provider's failure: its time, not the gateway's.
+                timing::waited(tokio::time::sleep(wait)).await;
+            }
+            i += 1;
+            if !panic && !channel::claim(&ch, Instant::now()) {
+                order.remove(slot);
+                i = slot;
+                continue;
+            }
+            tried += 1;
             attempts.count += 1;
-            let err = match call(target).await {
-                Ok(value) => return Ok((value, target.clone(), attempts)),
+            let err = match call(target, ch.clone()).await {
+                Ok(value) => {
+                    ch.circuit.succeeded(Instant::now());
+                    return Ok((value, target.clone(), attempts));
+                }
                 Err(err) => err,
             };
             match after_failure(&err) {
@@ -91,22 +162,23 @@ where
                     });
                 }
                 AfterFailure::NextTarget => {
-                    tracing::warn!(provider = target.provider.name(), model = %target.model.id, code = err.code(), error = %err.message, "target cannot serve; trying the next one");
+                    if err.code() == "upstream_auth_error" {
+                        ch.circuit.refused_credential(
+                            Instant::now(),
+                            "the provider refused this channel's credential (401/403)",
+                            recent(&err),
+                            ch.source == ChannelSource::Database,
+                        );
+                    }
+                    tracing::warn!(provider = target.provider.name(), channel = %ch.name, model = %target.model.id, code = err.code(), error = %err.message, "channel cannot serve; trying the next one");
                     last = Some((err, target));
-                    continue 'targets;
+                    order.remove(slot);
+                    i = slot;
                 }
                 AfterFailure::Retry => {
-                    tracing::info!(provider = target.provider.name(), model = %target.model.id, attempt, error = %err.message, "transient upstream failure");
-                    let wait = match err.retry_after {
-                        Some(secs) => Duration::from_secs(secs),
-                        None => policy.backoff.saturating_mul(1 << attempt.min(6)),
-                    };
+                    ch.circuit.failed(Instant::now(), recent(&err));
+                    tracing::info!(provider = target.provider.name(), channel = %ch.name, model = %target.model.id, attempt = tried, error = %err.message, "transient upstream failure");
                     last = Some((err, target));
-                    if attempt == policy.max_retries || wait > policy.max_wait {
-                        continue 'targets;
-                    }
-                    // Waiting out the provider's failure: its time, not the gateway's.
-                    timing::waited(tokio::time::sleep(wait)).await;
                 }
             }
         }
@@ -132,13 +204,13 @@ pub async fn chat<'a>(
     meta: &ResponseMeta,
     policy: RetryPolicy,
 ) -> Result<(ChatResponse, Target, Attempts), RouteFailure> {
-    route(targets, policy, |t: &'a Target| {
+    route(targets, policy, |t: &'a Target, ch: Arc<Channel>| {
         let meta = ResponseMeta::new(meta.id.clone(), t.model.upstream_name.clone(), meta.created);
         async move {
-            t.provider
+            ch.endpoint
                 .chat(
                     request,
-                    &t.model.upstream_name,
+                    ch.upstream_name(&t.model.upstream_name),
                     max_tokens_default(t),
                     &meta,
                 )
@@ -154,9 +226,15 @@ pub async fn embed<'a>(
     request: &'a EmbeddingRequest,
     policy: RetryPolicy,
 ) -> Result<(EmbeddingResponse, Target, Attempts), RouteFailure> {
-    route(targets, policy, |t: &'a Target| async move {
-        t.provider.embed(request, &t.model.upstream_name).await
-    })
+    route(
+        targets,
+        policy,
+        |t: &'a Target, ch: Arc<Channel>| async move {
+            ch.endpoint
+                .embed(request, ch.upstream_name(&t.model.upstream_name))
+                .await
+        },
+    )
     .await
 }
 
@@ -167,12 +245,17 @@ pub async fn chat_stream<'a>(
     meta: &ResponseMeta,
     policy: RetryPolicy,
 ) -> Result<(EventStream, Target, Attempts), RouteFailure> {
-    route(targets, policy, |t: &'a Target| {
+    route(targets, policy, |t: &'a Target, ch: Arc<Channel>| {
         let meta = ResponseMeta::new(meta.id.clone(), t.model.upstream_name.clone(), meta.created);
         async move {
-            let mut stream = t
-                .provider
-                .chat_stream(request, &t.model.upstream_name, max_tokens_default(t), meta)
+            let mut stream = ch
+                .endpoint
+                .chat_stream(
+                    request,
+                    ch.upstream_name(&t.model.upstream_name),
+                    max_tokens_default(t),
+                    meta,
+                )
                 .await?;
             // Peek the first event: an immediate error is still "before any byte" and may fall back.
             match timing::waited(stream.next()).await {
