@@ -29,6 +29,7 @@ mod m20261205_000016_alter_usage_records_api;
 mod m20261205_000017_alter_models_cache_prices;
 mod m20261205_000018_create_responses;
 mod m20261205_000019_alter_models_kind;
+mod m20261205_000020_create_channels;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000017_alter_models_cache_prices::Migration),
             Box::new(m20261205_000018_create_responses::Migration),
             Box::new(m20261205_000019_alter_models_kind::Migration),
+            Box::new(m20261205_000020_create_channels::Migration),
         ]
     }
 }

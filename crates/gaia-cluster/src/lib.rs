@@ -11,7 +11,7 @@
 //!
 //! Without `GAIA_REDIS_URL` there is no `Cluster` and every instance keeps its own per-minute buckets.
 //!
-//! Depends on gaia-core only; knows nothing of keys, organizations or the database. Errors: [`Unavailable`].
+//! Depends on none of our crates; knows nothing of keys, organizations or the database. Errors: [`Unavailable`].
 
 mod bus;
 mod rate;
@@ -60,7 +60,7 @@ impl std::str::FromStr for FailureMode {
 /// How to reach Redis and what to do without it.
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
-    /// `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS).
+    /// `redis://[user:password@]host:port[/db]` (the client is built without TLS).
     pub url: String,
     /// Prepended to every key and channel, so several deployments can share one Redis.
     pub prefix: String,

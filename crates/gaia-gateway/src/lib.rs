@@ -15,6 +15,7 @@
 //! token estimates) and gaia-store (the usage record's shape) — never on actix. Errors are
 //! [`gaia_core::GaiaError`]s.
 
+pub mod channels;
 pub mod conversations;
 pub mod models;
 mod outcome;

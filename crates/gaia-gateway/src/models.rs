@@ -22,6 +22,9 @@ pub struct Models {
     file_aliases: Arc<Vec<(String, Vec<String>)>>,
     /// Tells the other instances when the registry changes here.
     cluster: Option<Arc<gaia_cluster::Cluster>>,
+    /// Every channel's circuit, kept across snapshots (a rebuilt snapshot must not forget that a channel
+    /// is failing).
+    health: Arc<gaia_providers::health::HealthBook>,
 }
 
 /// A model to register by hand (prices in USD per million tokens).
@@ -177,7 +180,16 @@ impl Models {
             providers,
             file_aliases,
             cluster: None,
+            health: Arc::new(gaia_providers::health::HealthBook::new(
+                gaia_providers::health::CircuitConfig::default(),
+                None,
+            )),
         }
+    }
+
+    /// The circuits of the channels.
+    pub fn health(&self) -> &Arc<gaia_providers::health::HealthBook> {
+        &self.health
     }
 
     /// Announces registry changes to the other instances of the cluster.
@@ -207,12 +219,25 @@ impl Models {
     pub async fn reload(&self) -> Result<(), GaiaError> {
         let models = self.store.list_models().await?;
         let stored = self.store.list_model_aliases().await?;
+        // Each configured provider's own endpoint is its channel `default`, with the circuit it had.
+        let channels = self
+            .providers
+            .iter()
+            .filter(|p| p.is_configured())
+            .map(|p| {
+                let id = format!("config:{}:default", p.name());
+                Arc::new(gaia_providers::Channel::default_of(
+                    p.clone(),
+                    Some(self.health.circuit(&id)),
+                ))
+            });
         let registry = Registry::with_file_aliases(
             self.providers.iter().cloned(),
             models,
             stored.into_iter().map(|a| (a.alias, a.targets)),
             &self.file_aliases,
-        );
+        )
+        .with_channels(channels);
         self.snapshot.store(Arc::new(registry));
         Ok(())
     }

@@ -57,6 +57,11 @@ pub struct ProviderConfig {
     pub default_max_tokens: u32,
     /// Third-party OpenAI-compatible servers get the conservative request flavour.
     pub openai_compatible: bool,
+    /// A PEM file of certificate authorities trusted for this endpoint besides the system's (a private
+    /// CA in front of a self-hosted model server).
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Azure OpenAI's `api-version` query parameter.
+    pub api_version: Option<String>,
 }
 
 impl std::fmt::Debug for ProviderConfig {
@@ -89,6 +94,8 @@ impl ProviderConfig {
             headers: Vec::new(),
             default_max_tokens: 4096,
             openai_compatible: false,
+            ca_file: None,
+            api_version: None,
         }
     }
 

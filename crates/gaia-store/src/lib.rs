@@ -9,6 +9,7 @@
 //! `TooLarge` → 413, `Conversation` → 400, database failures → 503/500 with the cause kept for logs only).
 
 pub mod api_keys;
+pub mod channels;
 mod conn;
 mod entity;
 mod limit_columns;

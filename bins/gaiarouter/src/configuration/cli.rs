@@ -117,7 +117,7 @@ pub struct Cli {
     #[arg(long, env = "GAIA_STATIC_DIR", global = true)]
     pub static_dir: Option<String>,
 
-    /// Redis shared by every instance (redis://[user:password@]host:port[/db], rediss:// for TLS): per-minute
+    /// Redis shared by every instance (redis://[user:password@]host:port[/db]): per-minute
     /// limits exact across instances, changes announced to all within a second. Unset: per instance.
     #[arg(long, env = "GAIA_REDIS_URL", hide_env_values = true, global = true)]
     pub redis_url: Option<String>,

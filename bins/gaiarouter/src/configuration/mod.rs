@@ -93,9 +93,15 @@ impl RedisSettings {
         let Some(url) = non_empty(cli.redis_url.take()) else {
             return Ok(None);
         };
-        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+        if url.starts_with("rediss://") {
+            return Err(err(
+                "GAIA_REDIS_URL",
+                "rediss:// (TLS) is not supported by this build; use redis:// on a private network, or a TLS tunnel (stunnel, spiped) to a TLS-only Redis",
+            ));
+        }
+        if !url.starts_with("redis://") {
             // Not echoed: it may hold a password.
-            return Err(err("GAIA_REDIS_URL", "must be a redis:// or rediss:// URL"));
+            return Err(err("GAIA_REDIS_URL", "must be a redis:// URL"));
         }
         Ok(Some(Self {
             url: Secret::new(url),
@@ -318,6 +324,8 @@ mod tests {
         assert_eq!(redis.failure, gaia_cluster::FailureMode::Open);
         assert_eq!(redis.prefix, "gaia:");
         assert!(!format!("{s:?}").contains("pw-123"));
+        let e = parse(&["--redis-url", "rediss://h:6380"]).unwrap_err();
+        assert!(e.message.contains("not supported"));
         let e = parse(&["--redis-url", "http://:pw-123@h"]).unwrap_err();
         assert_eq!(e.variable, "GAIA_REDIS_URL");
         assert!(!e.to_string().contains("pw-123"));

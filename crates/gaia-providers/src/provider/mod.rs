@@ -36,6 +36,8 @@ pub struct Provider {
     dialect: &'static dyn Dialect,
     headers: HeaderMap,
     clients: thread_local::ThreadLocal<reqwest::Client>,
+    /// Certificate authorities trusted besides the system's (`ca_file`).
+    roots: Vec<reqwest::Certificate>,
     /// The upstream URL when it depends on neither the model nor streaming (all but Gemini), parsed once.
     fixed_url: Option<reqwest::Url>,
     timeouts: Timeouts,
@@ -54,6 +56,10 @@ impl std::fmt::Debug for Provider {
 impl Provider {
     /// Builds the provider and its client (once; connections are pooled and kept alive).
     pub fn new(config: ProviderConfig, timeouts: Timeouts) -> Result<Arc<Self>, GaiaError> {
+        let roots = match &config.ca_file {
+            None => Vec::new(),
+            Some(path) => read_roots(&config.name, path)?,
+        };
         let mut headers = HeaderMap::new();
         for (k, v) in &config.headers {
             let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
@@ -92,6 +98,7 @@ impl Provider {
             dialect,
             headers,
             clients: thread_local::ThreadLocal::new(),
+            roots,
             fixed_url: None,
             timeouts,
             base,
@@ -114,7 +121,13 @@ impl Provider {
     /// This thread's HTTP client (built on first use; connections are pooled and kept alive).
     fn client(&self) -> Result<&reqwest::Client, GaiaError> {
         self.clients.get_or_try(|| {
-            reqwest::Client::builder()
+            let mut builder = reqwest::Client::builder();
+            for root in &self.roots {
+                builder = builder.add_root_certificate(root.clone());
+            }
+            // Outbound proxies come from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY (reqwest reads
+            // them for every client it builds).
+            builder
                 .default_headers(self.headers.clone())
                 .connect_timeout(self.timeouts.connect)
                 .read_timeout(self.timeouts.idle)
@@ -401,6 +414,36 @@ impl Provider {
             self.timeouts.max_response_bytes,
         ))
     }
+}
+
+/// The certificates of a PEM file, checked when the provider is built (a bad file stops the start, or
+/// the channel's creation, with its path named).
+fn read_roots(
+    provider: &str,
+    path: &std::path::Path,
+) -> Result<Vec<reqwest::Certificate>, GaiaError> {
+    let pem = std::fs::read(path).map_err(|e| {
+        GaiaError::unprocessable(format!(
+            "provider '{provider}': cannot read ca_file {}: {e}",
+            path.display()
+        ))
+        .with_param("ca_file")
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        GaiaError::unprocessable(format!(
+            "provider '{provider}': ca_file {} holds no usable PEM certificate: {e}",
+            path.display()
+        ))
+        .with_param("ca_file")
+    })?;
+    if certs.is_empty() {
+        return Err(GaiaError::unprocessable(format!(
+            "provider '{provider}': ca_file {} holds no certificate",
+            path.display()
+        ))
+        .with_param("ca_file"));
+    }
+    Ok(certs)
 }
 
 fn content_type(response: &reqwest::Response) -> Option<String> {

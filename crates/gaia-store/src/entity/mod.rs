@@ -1,6 +1,7 @@
 //! sea-orm entities. Private to this crate: repositories convert rows to gaia-core types.
 
 pub mod api_key;
+pub mod channel;
 pub mod model;
 pub mod model_alias;
 pub mod organization;
