@@ -25,6 +25,8 @@ pub struct Models {
     /// Every channel's circuit, kept across snapshots (a rebuilt snapshot must not forget that a channel
     /// is failing).
     health: Arc<gaia_providers::health::HealthBook>,
+    /// Channels declared in `GAIA_CONFIG` (`[[channels]]`), built once at start.
+    config_channels: Vec<Arc<gaia_providers::Channel>>,
 }
 
 /// A model to register by hand (prices in USD per million tokens).
@@ -184,7 +186,19 @@ impl Models {
                 gaia_providers::health::CircuitConfig::default(),
                 None,
             )),
+            config_channels: Vec::new(),
         }
+    }
+
+    /// Circuits from `health`, and the channels of the configuration file (built with its circuits).
+    pub fn with_channels(
+        mut self,
+        health: Arc<gaia_providers::health::HealthBook>,
+        config_channels: Vec<Arc<gaia_providers::Channel>>,
+    ) -> Self {
+        self.health = health;
+        self.config_channels = config_channels;
+        self
     }
 
     /// The circuits of the channels.
@@ -230,7 +244,8 @@ impl Models {
                     p.clone(),
                     Some(self.health.circuit(&id)),
                 ))
-            });
+            })
+            .chain(self.config_channels.iter().cloned());
         let registry = Registry::with_file_aliases(
             self.providers.iter().cloned(),
             models,

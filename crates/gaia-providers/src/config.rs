@@ -128,6 +128,13 @@ impl ProviderConfig {
 /// cache_write_price = 0.27             # optional: prompt tokens written to a cache
 /// context_length = 65536
 ///
+/// [[channels]]                         # one more key or endpoint for a provider
+/// provider = "openai"
+/// name = "second-key"
+/// base_url = "https://api.openai.com/v1"
+/// api_key_env = "OPENAI_API_KEY_2"
+/// weight = 2                           # priority = 0, models = [...], model_map = { … }, ca_file = "…"
+///
 /// [[aliases]]
 /// name = "fast"
 /// targets = ["google/gemini-2.5-flash", "openai/gpt-4o-mini"]
@@ -141,6 +148,9 @@ pub struct FileConfig {
     pub providers: Vec<FileProvider>,
     #[serde(default)]
     pub aliases: Vec<FileAlias>,
+    /// More channels (credentials and endpoints) for providers declared here or built in.
+    #[serde(default)]
+    pub channels: Vec<FileChannel>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -151,6 +161,42 @@ pub struct UpstreamSection {
     pub stream_idle_timeout_secs: Option<u64>,
     pub max_retries: Option<u32>,
     pub max_response_bytes: Option<u64>,
+    /// When a channel's circuit opens (`crate::health::CircuitConfig`).
+    pub circuit: Option<FileCircuit>,
+}
+
+/// `[upstream.circuit]`: every field optional, the defaults of [`crate::health::CircuitConfig`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCircuit {
+    pub window_secs: Option<u64>,
+    pub min_requests: Option<u32>,
+    pub failure_ratio: Option<f64>,
+    pub cooldown_secs: Option<f64>,
+    pub max_cooldown_secs: Option<f64>,
+}
+
+/// `[[channels]]`: one more credential and endpoint for a provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileChannel {
+    pub provider: String,
+    pub name: String,
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub api_key_env: Option<String>,
+    #[serde(default = "one")]
+    pub weight: u32,
+    #[serde(default)]
+    pub priority: i32,
+    pub models: Option<Vec<String>>,
+    #[serde(default)]
+    pub model_map: std::collections::BTreeMap<String, String>,
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -349,6 +395,45 @@ impl FileConfig {
                 })
             })
             .collect()
+    }
+
+    /// The circuit settings, `[upstream.circuit]` over the defaults; nonsense values are refused.
+    pub fn circuit(&self) -> Result<crate::health::CircuitConfig, GaiaError> {
+        let mut c = crate::health::CircuitConfig::default();
+        let Some(f) = &self.upstream.circuit else {
+            return Ok(c);
+        };
+        let secs = |v: f64, what: &str| {
+            if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(GaiaError::invalid_request(format!(
+                    "[upstream.circuit] {what} must be between 0 and 86400 seconds"
+                )))
+            }
+        };
+        if let Some(w) = f.window_secs {
+            c.window = secs(w as f64, "window_secs")?;
+        }
+        if let Some(n) = f.min_requests {
+            c.min_requests = n.max(1);
+        }
+        if let Some(r) = f.failure_ratio {
+            if !(r > 0.0 && r <= 1.0) {
+                return Err(GaiaError::invalid_request(
+                    "[upstream.circuit] failure_ratio must be in (0, 1]",
+                ));
+            }
+            c.failure_ratio = r;
+        }
+        if let Some(v) = f.cooldown_secs {
+            c.cooldown = secs(v, "cooldown_secs")?;
+        }
+        if let Some(v) = f.max_cooldown_secs {
+            c.max_cooldown = secs(v, "max_cooldown_secs")?;
+        }
+        c.max_cooldown = c.max_cooldown.max(c.cooldown);
+        Ok(c)
     }
 
     pub fn timeouts(&self) -> Timeouts {

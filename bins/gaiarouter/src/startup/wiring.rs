@@ -48,6 +48,55 @@ pub(super) fn build_providers(
         .collect()
 }
 
+/// The `[[channels]]` of the configuration file, each an endpoint of a provider declared before it
+/// (built in, or in the file), with its circuit from `health`.
+fn file_channels(
+    file: &FileConfig,
+    providers: &[Arc<Provider>],
+    health: &gaia_providers::health::HealthBook,
+) -> Result<Vec<Arc<gaia_providers::Channel>>, StartupError> {
+    let mut out: Vec<Arc<gaia_providers::Channel>> = Vec::new();
+    for c in &file.channels {
+        let provider_name = c.provider.to_ascii_lowercase();
+        let Some(provider) = providers.iter().find(|p| p.name() == provider_name) else {
+            return Err(StartupError::Config(format!(
+                "channel '{}': no provider '{}'",
+                c.name, c.provider
+            )));
+        };
+        let id = format!("config:{provider_name}:{}", c.name);
+        if c.name == "default" || out.iter().any(|o| o.id == id) {
+            return Err(StartupError::Config(format!(
+                "channel '{}' of provider '{provider_name}' is declared twice ('default' is the provider's own endpoint)",
+                c.name
+            )));
+        }
+        let mut config = provider.config().clone();
+        config.base_url = c.base_url.clone();
+        config.api_key = c
+            .api_key
+            .clone()
+            .or_else(|| c.api_key_env.as_deref().and_then(|v| std::env::var(v).ok()))
+            .filter(|k| !k.is_empty());
+        config.ca_file = c.ca_file.clone().or(config.ca_file);
+        let endpoint = Provider::new(config, file.timeouts())
+            .map_err(|e| StartupError::Config(format!("channel '{}': {}", c.name, e.message)))?;
+        out.push(Arc::new(gaia_providers::Channel {
+            circuit: health.circuit(&id),
+            id,
+            name: c.name.clone(),
+            provider: provider_name,
+            endpoint,
+            weight: c.weight.max(1),
+            priority: c.priority,
+            models: c.models.clone(),
+            model_map: c.model_map.clone().into_iter().collect(),
+            source: gaia_providers::ChannelSource::Config,
+        }));
+    }
+    Ok(out)
+}
+
 pub(super) fn read_file_config(settings: &Settings) -> Result<FileConfig, StartupError> {
     let Some(path) = &settings.config_file else {
         return Ok(FileConfig::default());
@@ -239,6 +288,13 @@ pub(super) async fn build_state(
     if let Some(c) = &cluster {
         models = models.with_cluster(c.clone());
     }
+    let health = Arc::new(gaia_providers::health::HealthBook::new(
+        file.circuit()
+            .map_err(|e| StartupError::Config(e.message))?,
+        None,
+    ));
+    let config_channels = file_channels(file, &providers, &health)?;
+    models = models.with_channels(health, config_channels);
     let state = AppState {
         usage,
         stats: Arc::new(gaia_stats::StatsService::new(store.clone())),

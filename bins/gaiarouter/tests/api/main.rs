@@ -10,6 +10,7 @@ mod helpers;
 mod authz;
 mod bad_input;
 mod caching;
+mod channels;
 mod crash;
 mod docs;
 mod embeddings;
