@@ -15,33 +15,52 @@ use tokio::sync::broadcast;
 use crate::{Cluster, Unavailable};
 
 /// What changed on another instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// API keys or organizations (status, limits, permissions): reload the key cache.
     Keys,
     /// Models or aliases: reload the registry snapshot.
     Models,
-    /// Channels or their health: reload the channel table.
+    /// Channels (added, edited, enabled or disabled): reload the registry snapshot.
     Channels,
+    /// A channel's circuit opened on another instance: keep it open here for `cooldown_ms` too, so every
+    /// instance routes around a failing upstream as soon as one has seen it fail.
+    ChannelOpened { channel: String, cooldown_ms: u64 },
     /// The subscription was (re)established: events may have been missed, reload everything.
     Resync,
 }
 
 impl Event {
-    fn as_str(self) -> &'static str {
+    /// The payload after the instance id: a word, and for a channel its cooldown and id.
+    fn encode(&self) -> String {
         match self {
-            Event::Keys => "keys",
-            Event::Models => "models",
-            Event::Channels => "channels",
-            Event::Resync => "resync",
+            Event::Keys => "keys".to_owned(),
+            Event::Models => "models".to_owned(),
+            Event::Channels => "channels".to_owned(),
+            Event::ChannelOpened {
+                channel,
+                cooldown_ms,
+            } => format!("channel_opened {cooldown_ms} {channel}"),
+            Event::Resync => "resync".to_owned(),
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
-        Some(match s {
+        let (word, rest) = s.split_once(' ').unwrap_or((s, ""));
+        Some(match word {
             "keys" => Event::Keys,
             "models" => Event::Models,
             "channels" => Event::Channels,
+            "channel_opened" => {
+                let (ms, channel) = rest.split_once(' ')?;
+                if channel.is_empty() {
+                    return None;
+                }
+                Event::ChannelOpened {
+                    channel: channel.to_owned(),
+                    cooldown_ms: ms.parse().ok()?,
+                }
+            }
             _ => return None,
         })
     }
@@ -58,7 +77,7 @@ impl Cluster {
         if !self.is_up() {
             return Err(Unavailable("redis is marked down".to_owned()));
         }
-        let payload = format!("{} {}", self.instance, event.as_str());
+        let payload = format!("{} {}", self.instance, event.encode());
         let channel = self.channel();
         let mut conn = self.connection();
         self.run("PUBLISH", async move {
@@ -121,5 +140,35 @@ pub(crate) async fn subscribe(cluster: Weak<Cluster>) {
             tracing::warn!("the redis event subscription ended; subscribing again");
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+
+    #[test]
+    fn events_read_back_as_written_and_garbage_is_ignored() {
+        for e in [
+            Event::Keys,
+            Event::Models,
+            Event::Channels,
+            Event::ChannelOpened {
+                channel: "config:openai:eu 1".into(),
+                cooldown_ms: 300_000,
+            },
+        ] {
+            assert_eq!(Event::parse(&e.encode()), Some(e));
+        }
+        for bad in [
+            "",
+            "resync",
+            "nope",
+            "channel_opened",
+            "channel_opened x id",
+            "channel_opened 5 ",
+        ] {
+            assert_eq!(Event::parse(bad), None, "{bad:?}");
+        }
     }
 }

@@ -170,6 +170,14 @@ async fn events_reach_the_other_instances_and_not_the_sender() {
     assert!(at_a.try_recv().is_err());
     assert_eq!(a.stats().events_published, 1);
     assert_eq!(a.stats().events_received, 1);
+    // A circuit opening carries its channel and cooldown (ids may hold ':' and spaces).
+    let opened = Event::ChannelOpened {
+        channel: "config:pool:eu west".into(),
+        cooldown_ms: 5000,
+    };
+    a.publish(opened.clone()).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(2), at_b.recv()).await;
+    assert_eq!(got.unwrap().unwrap(), opened);
     // Another deployment (another prefix) on the same Redis hears nothing.
     let (_other, mut at_other) = started_listening(&url, &unique()).await;
     assert_eq!(

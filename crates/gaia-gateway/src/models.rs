@@ -16,17 +16,19 @@ use gaia_store::{Page, PageRequest, Store};
 /// the snapshot the pipeline reads.
 #[derive(Clone)]
 pub struct Models {
-    store: Store,
-    snapshot: Arc<ArcSwap<Registry>>,
-    providers: Arc<Vec<Arc<Provider>>>,
+    pub(crate) store: Store,
+    pub(crate) snapshot: Arc<ArcSwap<Registry>>,
+    pub(crate) providers: Arc<Vec<Arc<Provider>>>,
     file_aliases: Arc<Vec<(String, Vec<String>)>>,
     /// Tells the other instances when the registry changes here.
     cluster: Option<Arc<gaia_cluster::Cluster>>,
     /// Every channel's circuit, kept across snapshots (a rebuilt snapshot must not forget that a channel
     /// is failing).
-    health: Arc<gaia_providers::health::HealthBook>,
+    pub(crate) health: Arc<gaia_providers::health::HealthBook>,
     /// Channels declared in `GAIA_CONFIG` (`[[channels]]`), built once at start.
     config_channels: Vec<Arc<gaia_providers::Channel>>,
+    /// Channels stored through the admin API, turned into endpoints at each reload.
+    pub(crate) stored: Arc<crate::channels::StoredChannels>,
 }
 
 /// A model to register by hand (prices in USD per million tokens).
@@ -187,7 +189,19 @@ impl Models {
                 None,
             )),
             config_channels: Vec::new(),
+            stored: Arc::default(),
         }
+    }
+
+    /// Opens stored credentials with `sealer` (none: only channels without a credential can be stored)
+    /// and builds their endpoints with `timeouts`.
+    pub fn with_stored_channels(
+        mut self,
+        sealer: Option<Arc<crate::channels::sealed::Sealer>>,
+        timeouts: gaia_providers::Timeouts,
+    ) -> Self {
+        self.stored = Arc::new(crate::channels::StoredChannels::new(sealer, timeouts));
+        self
     }
 
     /// Circuits from `health`, and the channels of the configuration file (built with its circuits).
@@ -224,6 +238,17 @@ impl Models {
         Ok(())
     }
 
+    /// After a channel changed here: as [`Self::changed`], announced as a channel change.
+    pub(crate) async fn channels_changed(&self) -> Result<(), GaiaError> {
+        self.reload().await?;
+        if let Some(cluster) = &self.cluster
+            && let Err(e) = cluster.publish(gaia_cluster::Event::Channels).await
+        {
+            tracing::debug!(error = %e, "could not announce a channel change; other instances see it at their next refresh");
+        }
+        Ok(())
+    }
+
     /// The snapshot the pipeline reads.
     pub fn snapshot(&self) -> &Arc<ArcSwap<Registry>> {
         &self.snapshot
@@ -233,6 +258,8 @@ impl Models {
     pub async fn reload(&self) -> Result<(), GaiaError> {
         let models = self.store.list_models().await?;
         let stored = self.store.list_model_aliases().await?;
+        let rows = self.store.list_channels().await?;
+        let stored_channels = self.stored.build(&rows, &self.providers, &self.health);
         // Each configured provider's own endpoint is its channel `default`, with the circuit it had.
         let channels = self
             .providers
@@ -245,7 +272,8 @@ impl Models {
                     Some(self.health.circuit(&id)),
                 ))
             })
-            .chain(self.config_channels.iter().cloned());
+            .chain(self.config_channels.iter().cloned())
+            .chain(stored_channels);
         let registry = Registry::with_file_aliases(
             self.providers.iter().cloned(),
             models,
@@ -263,12 +291,9 @@ impl Models {
         model.token_prices(self.snapshot.load().cache_ratios_of(&model.provider))
     }
 
-    /// Whether the provider of a model has credentials on this gateway.
+    /// Whether the provider of a model has a channel (credentials) on this gateway.
     pub fn provider_configured(&self, provider: &str) -> bool {
-        self.snapshot
-            .load()
-            .provider(provider)
-            .is_some_and(|p| p.is_configured())
+        self.snapshot.load().is_configured(provider)
     }
 
     /// A page of the registry.

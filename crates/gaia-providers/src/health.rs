@@ -283,6 +283,10 @@ impl Circuit {
         s.disabled_reason = Some(reason.to_owned());
         drop(s);
         tracing::warn!(channel = %self.channel, reason, "configured channel refused: circuit opened for the longest cooldown");
+        self.report(HealthReport::Opened {
+            channel: self.channel.clone(),
+            cooldown: self.config.max_cooldown,
+        });
     }
 
     /// Disabled until an operator re-enables it.

@@ -114,6 +114,13 @@ impl Registry {
             .map_or(&[], |c| &c[..])
     }
 
+    /// Every channel of every provider, by provider then name.
+    pub fn channels(&self) -> Vec<&Arc<Channel>> {
+        let mut all: Vec<&Arc<Channel>> = self.channels.values().flat_map(|c| c.iter()).collect();
+        all.sort_by(|a, b| (&a.provider, &a.name).cmp(&(&b.provider, &b.name)));
+        all
+    }
+
     /// Whether provider `name` has a channel to send requests through.
     pub fn is_configured(&self, name: &str) -> bool {
         !self.channels_of(name).is_empty()

@@ -141,6 +141,21 @@ pub struct Cli {
     )]
     pub redis_prefix: String,
 
+    /// 32 random bytes (hex or base64, e.g. `openssl rand -base64 32`) that seal the upstream credentials
+    /// of channels stored through the admin API. Unset: channels can be stored without a credential only.
+    #[arg(long, env = "GAIA_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<String>,
+
+    /// Former values of GAIA_SECRET_KEY (comma-separated) during a rotation: they still open credentials,
+    /// which are sealed again with the current key when the instance starts.
+    #[arg(
+        long,
+        env = "GAIA_SECRET_KEY_PREVIOUS",
+        hide_env_values = true,
+        global = true
+    )]
+    pub secret_key_previous: Option<String>,
+
     /// Optional TOML file declaring extra OpenAI-compatible providers, aliases and limits.
     #[arg(long, env = "GAIA_CONFIG", global = true)]
     pub config: Option<String>,

@@ -55,6 +55,8 @@ pub struct Settings {
     pub admin_username: Option<String>,
     pub admin_password: Option<Secret>,
     pub default_rate_limit_rpm: Option<u32>,
+    /// Seals and opens stored channel credentials (`GAIA_SECRET_KEY`, `GAIA_SECRET_KEY_PREVIOUS`).
+    pub sealer: Option<std::sync::Arc<gaia_gateway::channels::sealed::Sealer>>,
     /// `GAIA_REDIS_URL` and what to do without it (`GAIA_REDIS_FAILURE`, `GAIA_REDIS_PREFIX`).
     pub redis: Option<RedisSettings>,
     pub log_format: LogFormat,
@@ -197,6 +199,7 @@ impl Settings {
             "must be at least 1 (unset it to disable)",
         )?;
         let redis = RedisSettings::read(&mut cli)?;
+        let sealer = sealer(cli.secret_key.take(), cli.secret_key_previous.take())?;
         let [openai, anthropic, gemini, openrouter] = provider_settings(&mut cli.providers)?;
         Ok(Self {
             bind: server.bind,
@@ -206,6 +209,7 @@ impl Settings {
             admin_username: non_empty(cli.admin_username),
             admin_password: access.admin_password,
             default_rate_limit_rpm,
+            sealer,
             redis,
             log_format: server.log_format,
             max_body_bytes: server.max_body_bytes,
@@ -238,6 +242,38 @@ impl Settings {
         .map_err(|e| err("arguments", e.to_string()))?;
         Self::from_cli(cli)
     }
+}
+
+/// The sealer of channel credentials, when `GAIA_SECRET_KEY` is set; a previous key without a current one
+/// is refused (nothing could be sealed again).
+fn sealer(
+    current: Option<String>,
+    previous: Option<String>,
+) -> Result<Option<std::sync::Arc<gaia_gateway::channels::sealed::Sealer>>, ConfigError> {
+    let previous = non_empty(previous);
+    let Some(current) = non_empty(current) else {
+        if previous.is_some() {
+            return Err(err(
+                "GAIA_SECRET_KEY_PREVIOUS",
+                "is set but GAIA_SECRET_KEY is not: set the new key in GAIA_SECRET_KEY",
+            ));
+        }
+        return Ok(None);
+    };
+    let previous: Vec<&str> = previous
+        .as_deref()
+        .map_or_else(Vec::new, |p| p.split(',').collect());
+    gaia_gateway::channels::sealed::Sealer::new(&current, &previous)
+        .map(|s| Some(std::sync::Arc::new(s)))
+        .map_err(|message| {
+            // The message names the variable first ("GAIA_SECRET_KEY: …").
+            let (variable, message) = match message.split_once(": ") {
+                Some(("GAIA_SECRET_KEY_PREVIOUS", m)) => ("GAIA_SECRET_KEY_PREVIOUS", m.to_owned()),
+                Some((_, m)) => ("GAIA_SECRET_KEY", m.to_owned()),
+                None => ("GAIA_SECRET_KEY", message),
+            };
+            err(variable, message)
+        })
 }
 
 /// A positive number, or `None` when unset; 0 is refused with `zero`.

@@ -2,6 +2,7 @@
 
 pub mod admin_models;
 pub mod api_keys;
+pub mod channels;
 pub mod chat;
 pub mod docs;
 pub mod embeddings;
@@ -99,6 +100,18 @@ fn registry(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/v1/admin/models/sync").route(web::post().to(admin_models::sync)))
     .service(web::resource("/v1/admin/models/{id:.+}").route(web::patch().to(admin_models::patch)))
     .service(web::resource("/v1/admin/aliases").route(web::get().to(admin_models::list_aliases)))
+    .service(
+        web::resource("/v1/admin/channels")
+            .route(web::get().to(channels::list))
+            .route(web::post().to(channels::create)),
+    )
+    .service(web::resource("/v1/admin/channels/{id}/test").route(web::post().to(channels::test)))
+    .service(
+        web::resource("/v1/admin/channels/{id}")
+            .route(web::get().to(channels::get))
+            .route(web::patch().to(channels::update))
+            .route(web::delete().to(channels::delete)),
+    )
     .service(
         web::resource("/v1/admin/aliases/{alias}")
             .route(web::put().to(admin_models::put_alias))

@@ -288,13 +288,19 @@ pub(super) async fn build_state(
     if let Some(c) = &cluster {
         models = models.with_cluster(c.clone());
     }
+    let (reports, health_reports) = tokio::sync::mpsc::unbounded_channel();
     let health = Arc::new(gaia_providers::health::HealthBook::new(
         file.circuit()
             .map_err(|e| StartupError::Config(e.message))?,
-        None,
+        Some(reports),
     ));
     let config_channels = file_channels(file, &providers, &health)?;
-    models = models.with_channels(health, config_channels);
+    models = models
+        .with_channels(health, config_channels)
+        .with_stored_channels(settings.sealer.clone(), file.timeouts());
+    if let Err(e) = models.reseal_channels().await {
+        tracing::warn!(error = %e.message, "sealing channel credentials again with the current GAIA_SECRET_KEY failed; retried at the next start");
+    }
     let state = AppState {
         usage,
         stats: Arc::new(gaia_stats::StatsService::new(store.clone())),
@@ -318,7 +324,40 @@ pub(super) async fn build_state(
         .reload_registry()
         .await
         .map_err(StartupError::Bootstrap)?;
+    tokio::spawn(channel_health(state.clone(), health_reports));
     Ok(state)
+}
+
+/// Acts on what circuits report: a refused credential disables the stored channel for every instance (in
+/// the database); an opened circuit is announced so the other instances route around the channel too.
+async fn channel_health(
+    state: AppState,
+    mut reports: tokio::sync::mpsc::UnboundedReceiver<gaia_providers::health::HealthReport>,
+) {
+    use gaia_providers::health::HealthReport;
+    while let Some(report) = reports.recv().await {
+        match report {
+            HealthReport::Disabled { channel, reason } => {
+                if channel.starts_with("config:") {
+                    continue;
+                }
+                if let Err(e) = state.models.channel_refused(&channel, &reason).await {
+                    tracing::warn!(channel = %channel, error = %e.message, "could not record that a channel was disabled; it stays disabled on this instance");
+                }
+            }
+            HealthReport::Opened { channel, cooldown } => {
+                if let Some(cluster) = &state.cluster {
+                    let event = gaia_cluster::Event::ChannelOpened {
+                        channel,
+                        cooldown_ms: u64::try_from(cooldown.as_millis()).unwrap_or(u64::MAX),
+                    };
+                    if let Err(e) = cluster.publish(event).await {
+                        tracing::debug!(error = %e, "could not announce an opened circuit");
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Tells the limiter which served requests have reached the rollup (so they are not counted twice).
@@ -377,8 +416,16 @@ pub(super) async fn cluster_events(
     loop {
         let (keys, models) = match events.recv().await {
             Ok(Event::Keys) => (true, false),
-            Ok(Event::Models) => (false, true),
-            Ok(Event::Channels) => (false, false),
+            Ok(Event::Models | Event::Channels) => (false, true),
+            Ok(Event::ChannelOpened {
+                channel,
+                cooldown_ms,
+            }) => {
+                state
+                    .models
+                    .channel_opened_elsewhere(&channel, Duration::from_millis(cooldown_ms));
+                (false, false)
+            }
             Ok(Event::Resync) | Err(RecvError::Lagged(_)) => (true, true),
             Err(RecvError::Closed) => return,
         };

@@ -148,3 +148,481 @@ model_map = {{ "n" = "n-deployment-7" }}
     }
     assert_eq!(hits(&a).await, 2);
 }
+
+// ---------------------------------------------------------------- channels managed through the admin API
+
+const SECRET_KEY: &str = "0101010101010101010101010101010101010101010101010101010101010101";
+const CHANNEL_KEY: &str = "sk-channel-secret-7f3a9c";
+
+/// An app whose providers point at `default`, with `GAIA_SECRET_KEY` set when `sealed`.
+async fn managed(default: &MockServer, sealed: bool) -> crate::helpers::TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(
+        &crate::helpers::test_database_url(dir.path()).await,
+    )
+    .unwrap();
+    crate::helpers::point_providers_at(&mut settings, &default.uri());
+    if sealed {
+        settings.sealer = Some(std::sync::Arc::new(
+            gaia_gateway::channels::sealed::Sealer::new(SECRET_KEY, &[]).unwrap(),
+        ));
+    }
+    crate::helpers::spawn_with(settings, dir).await
+}
+
+async fn admin(
+    app: &crate::helpers::TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(app.key());
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap()
+}
+
+async fn ok_server() -> MockServer {
+    let s = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ok())
+        .mount(&s)
+        .await;
+    s
+}
+
+fn mini() -> serde_json::Value {
+    json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+}
+
+fn enc(id: &str) -> String {
+    id.replace(':', "%3A")
+}
+
+#[tokio::test]
+async fn stored_channels_are_managed_sealed_and_routed() {
+    let (a, b) = (ok_server().await, ok_server().await);
+    let app = managed(&a, true).await;
+    let res = admin(
+        &app,
+        reqwest::Method::POST,
+        "/v1/admin/channels",
+        Some(json!({"provider": "openai", "name": "eu-2", "base_url": format!("{}/v1", b.uri()),
+                    "api_key": CHANNEL_KEY, "priority": 10, "model_map": {"gpt-4o-mini": "mini-eu"}})),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let text = res.text().await.unwrap();
+    assert!(!text.contains(CHANNEL_KEY), "the key came back: {text}");
+    let created: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["api_key_hint"], "…3a9c");
+    assert_eq!(created["source"], "database");
+    assert_eq!(created["health"]["state"], "closed");
+    assert_eq!(created["weight"], 1);
+
+    // At rest the credential is sealed: neither it nor a recognisable part of it is in the row.
+    let store = gaia_store::Store::connect(&app.database_url, &gaia_store::StoreOptions::default())
+        .await
+        .unwrap();
+    let row = store.get_channel(&id).await.unwrap();
+    let sealed = row.api_key_sealed.unwrap();
+    assert!(sealed.starts_with("v1.") && !sealed.contains("channel-secret"));
+
+    // The higher priority group takes the traffic, with its own key and mapped model name.
+    for _ in 0..3 {
+        assert_eq!(app.chat(&mini()).await.status(), 200);
+    }
+    let on_b = b.received_requests().await.unwrap();
+    assert_eq!(on_b.len(), 3);
+    assert_eq!(
+        on_b[0].headers["authorization"],
+        format!("Bearer {CHANNEL_KEY}")
+    );
+    let sent: serde_json::Value = serde_json::from_slice(&on_b[0].body).unwrap();
+    assert_eq!(sent["model"], "mini-eu");
+    assert_eq!(hits(&a).await, 0);
+
+    // Listed beside the provider's own endpoint, which is read-only.
+    let list: Vec<serde_json::Value> =
+        admin(&app, reqwest::Method::GET, "/v1/admin/channels", None)
+            .await
+            .json()
+            .await
+            .unwrap();
+    let ours = list.iter().find(|c| c["id"] == id.as_str()).unwrap();
+    assert_eq!(ours["health"]["successes"], 3);
+    let default = list
+        .iter()
+        .find(|c| c["id"] == "config:openai:default")
+        .unwrap();
+    assert_eq!(default["source"], "config");
+    assert_eq!(default["api_key_hint"], "…test");
+    for (m, body) in [
+        (reqwest::Method::PATCH, Some(json!({"weight": 2}))),
+        (reqwest::Method::DELETE, None),
+    ] {
+        let res = admin(
+            &app,
+            m,
+            &format!("/v1/admin/channels/{}", enc("config:openai:default")),
+            body,
+        )
+        .await;
+        let e = crate::helpers::assert_error_envelope(res, 409).await;
+        assert_eq!(e["code"], "channel_read_only");
+    }
+
+    // Disabled: traffic goes back to the provider's own endpoint; enabled again: to the channel.
+    let res = admin(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/v1/admin/channels/{id}"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let off: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (off["enabled"].clone(), off["health"]["state"].clone()),
+        (json!(false), json!("disabled"))
+    );
+    assert_eq!(app.chat(&mini()).await.status(), 200);
+    assert_eq!((hits(&a).await, hits(&b).await), (1, 3));
+    let res = admin(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/v1/admin/channels/{id}"),
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.chat(&mini()).await.status(), 200);
+    assert_eq!((hits(&a).await, hits(&b).await), (1, 4));
+
+    // One test request, whatever the circuit: it reaches the channel and is not counted as traffic.
+    let res = admin(
+        &app,
+        reqwest::Method::POST,
+        &format!("/v1/admin/channels/{id}/test"),
+        Some(json!({"model": "gpt-4o-mini"})),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let t: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (t["ok"].clone(), t["model"].clone(), t["error"].clone()),
+        (json!(true), json!("gpt-4o-mini"), json!(null))
+    );
+    let tested = b.received_requests().await.unwrap();
+    assert_eq!(tested.len(), 5);
+    let sent: serde_json::Value = serde_json::from_slice(&tested[4].body).unwrap();
+    assert_eq!(
+        sent["model"], "mini-eu",
+        "the test goes by the channel's model map"
+    );
+
+    // A new key replaces the old one; the hint follows.
+    let res = admin(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/v1/admin/channels/{id}"),
+        Some(json!({"api_key": "sk-rotated-key-000111"})),
+    )
+    .await;
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["api_key_hint"], "…0111");
+    assert_eq!(app.chat(&mini()).await.status(), 200);
+    let last = b.received_requests().await.unwrap().pop().unwrap();
+    assert_eq!(
+        last.headers["authorization"],
+        "Bearer sk-rotated-key-000111"
+    );
+
+    // Deleted: gone from the list and from routing.
+    let res = admin(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/v1/admin/channels/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    let res = admin(
+        &app,
+        reqwest::Method::GET,
+        &format!("/v1/admin/channels/{id}"),
+        None,
+    )
+    .await;
+    crate::helpers::assert_error_envelope(res, 404).await;
+    assert_eq!(app.chat(&mini()).await.status(), 200);
+    assert_eq!(hits(&a).await, 2);
+}
+
+#[tokio::test]
+async fn bad_channel_input_gets_a_precise_4xx() {
+    let a = ok_server().await;
+    let app = managed(&a, true).await;
+    let good = json!({"provider": "openai", "name": "one", "base_url": "http://127.0.0.1:9/v1"});
+    assert_eq!(
+        admin(
+            &app,
+            reqwest::Method::POST,
+            "/v1/admin/channels",
+            Some(good.clone())
+        )
+        .await
+        .status(),
+        201
+    );
+    let with = |k: &str, v: serde_json::Value| {
+        let mut b = good.clone();
+        b[k] = v;
+        b
+    };
+    for (body, status, param, code) in [
+        (with("name", json!("one")), 409, None, None),
+        (with("name", json!("default")), 400, Some("name"), None),
+        (with("name", json!("has space")), 400, Some("name"), None),
+        (with("name", json!("")), 400, Some("name"), None),
+        (
+            with("provider", json!("nope")),
+            422,
+            Some("provider"),
+            Some("unknown_provider"),
+        ),
+        (
+            with("base_url", json!("ftp://x/v1")),
+            400,
+            Some("base_url"),
+            None,
+        ),
+        (
+            with("base_url", json!("not a url")),
+            400,
+            Some("base_url"),
+            None,
+        ),
+        (with("weight", json!(0)), 400, Some("weight"), None),
+        (with("weight", json!(1001)), 400, Some("weight"), None),
+        (with("priority", json!(5000)), 400, Some("priority"), None),
+        (
+            with("api_key", json!("sk-with\nnewline")),
+            400,
+            Some("api_key"),
+            None,
+        ),
+        (with("api_key", json!("")), 400, Some("api_key"), None),
+        (with("models", json!([""])), 400, Some("models"), None),
+        (
+            with("model_map", json!({"a": ""})),
+            400,
+            Some("model_map"),
+            None,
+        ),
+        (
+            with("ca_file", json!("/nonexistent/ca.pem")),
+            422,
+            Some("ca_file"),
+            Some("ca_file_unreadable"),
+        ),
+        (with("colour", json!("red")), 400, None, None),
+        (with("weight", json!("heavy")), 400, None, None),
+    ] {
+        let res = admin(
+            &app,
+            reqwest::Method::POST,
+            "/v1/admin/channels",
+            Some(body.clone()),
+        )
+        .await;
+        let e = crate::helpers::assert_error_envelope(res, status).await;
+        let err = e;
+        if let Some(p) = param {
+            assert_eq!(err["param"], p, "{body}");
+        }
+        if let Some(c) = code {
+            assert_eq!(err["code"], c, "{body}");
+        }
+    }
+    // PATCH and test on unknown ids, malformed test bodies.
+    let res = admin(
+        &app,
+        reqwest::Method::PATCH,
+        "/v1/admin/channels/nope",
+        Some(json!({"weight": 2})),
+    )
+    .await;
+    crate::helpers::assert_error_envelope(res, 404).await;
+    let res = admin(
+        &app,
+        reqwest::Method::POST,
+        "/v1/admin/channels/nope/test",
+        None,
+    )
+    .await;
+    crate::helpers::assert_error_envelope(res, 404).await;
+    let res = app
+        .client
+        .post(app.url(&format!(
+            "/v1/admin/channels/{}/test",
+            enc("config:openai:default")
+        )))
+        .bearer_auth(app.key())
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error_envelope(res, 400).await;
+    // Only admins.
+    let res = app
+        .client
+        .get(app.url("/v1/admin/channels"))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error_envelope(res, 401).await;
+}
+
+#[tokio::test]
+async fn without_a_secret_key_only_keyless_channels_can_be_stored() {
+    let (a, b) = (ok_server().await, ok_server().await);
+    let app = managed(&a, false).await;
+    let body = json!({"provider": "openai", "name": "vllm", "base_url": format!("{}/v1", b.uri()),
+                      "api_key": CHANNEL_KEY, "priority": 1});
+    let res = admin(
+        &app,
+        reqwest::Method::POST,
+        "/v1/admin/channels",
+        Some(body),
+    )
+    .await;
+    let e = crate::helpers::assert_error_envelope(res, 422).await;
+    assert_eq!(e["code"], "secret_key_required");
+    let body = json!({"provider": "openai", "name": "vllm", "base_url": format!("{}/v1", b.uri()), "priority": 1});
+    let res = admin(
+        &app,
+        reqwest::Method::POST,
+        "/v1/admin/channels",
+        Some(body),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["api_key_hint"], json!(null));
+    assert_eq!(app.chat(&mini()).await.status(), 200);
+    let sent = b.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert!(
+        !sent[0].headers.contains_key("authorization"),
+        "a keyless channel sends no credential"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_credential_disables_a_stored_channel_until_an_operator_enables_it() {
+    let (a, b) = (ok_server().await, MockServer::start().await);
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}),
+        ))
+        .mount(&b)
+        .await;
+    let app = managed(&a, true).await;
+    let res = admin(
+        &app,
+        reqwest::Method::POST,
+        "/v1/admin/channels",
+        Some(json!({
+        "provider": "openai", "name": "revoked", "base_url": format!("{}/v1", b.uri()),
+        "api_key": CHANNEL_KEY, "priority": 10})),
+    )
+    .await;
+    let id = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The client never sees the refusal: the request moves to the next channel.
+    for _ in 0..3 {
+        assert_eq!(app.chat(&mini()).await.status(), 200);
+    }
+    assert_eq!(hits(&b).await, 1, "a refused channel is not tried again");
+    // Disabled in the database with the reason, and shown so.
+    let mut v = serde_json::Value::Null;
+    for _ in 0..40 {
+        v = admin(
+            &app,
+            reqwest::Method::GET,
+            &format!("/v1/admin/channels/{id}"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        if v["enabled"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(v["enabled"], false, "{v}");
+    assert_eq!(v["health"]["state"], "disabled");
+    assert!(
+        v["disabled_reason"].as_str().unwrap().contains("refused"),
+        "{v}"
+    );
+    assert_eq!(
+        v["health"]["recent_errors"][0]["code"],
+        "upstream_auth_error"
+    );
+    let text = v.to_string();
+    assert!(!text.contains(CHANNEL_KEY));
+
+    // A test says what is wrong.
+    let t: serde_json::Value = admin(
+        &app,
+        reqwest::Method::POST,
+        &format!("/v1/admin/channels/{id}/test"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(t["ok"], false);
+    assert_eq!(t["error"]["code"], "upstream_auth_error");
+
+    // The operator fixes the key and enables it: traffic comes back.
+    b.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ok())
+        .mount(&b)
+        .await;
+    let res = admin(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/v1/admin/channels/{id}"),
+        Some(json!({"enabled": true, "api_key": "sk-fixed-key-1234567"})),
+    )
+    .await;
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            v["enabled"].clone(),
+            v["disabled_reason"].clone(),
+            v["health"]["state"].clone()
+        ),
+        (json!(true), json!(null), json!("closed"))
+    );
+    assert_eq!(app.chat(&mini()).await.status(), 200);
+    assert_eq!(hits(&b).await, 1);
+}

@@ -43,6 +43,10 @@ impl Instances {
             ("GAIA_LOG_FORMAT", "json".to_owned()),
             ("OPENAI_API_KEY", "sk-openai-test".to_owned()),
             ("OPENAI_BASE_URL", format!("{}/v1", upstream.uri())),
+            (
+                "GAIA_SECRET_KEY",
+                "0202020202020202020202020202020202020202020202020202020202020202".to_owned(),
+            ),
         ];
         match redis {
             Redis::None => {}
@@ -546,4 +550,105 @@ async fn kill_9_of_one_instance_under_load_loses_at_most_its_unwritten_records_a
     for gw in cluster.gws.drain(..) {
         gw.terminate();
     }
+}
+
+/// The channel `id` as instance `gw` shows it, or `None` while it does not know it.
+async fn channel_on(gw: &Gateway, id: &str) -> Option<Value> {
+    let res = gw
+        .client
+        .get(format!("{}/v1/admin/channels/{id}", gw.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    if res.status() == 404 {
+        return None;
+    }
+    assert_eq!(res.status(), 200);
+    Some(res.json().await.unwrap())
+}
+
+/// Polls `check` on instance `gw` for up to `within`; the time it took.
+async fn until(
+    gw: &Gateway,
+    id: &str,
+    within: Duration,
+    check: impl Fn(&Value) -> bool,
+) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if channel_on(gw, id).await.is_some_and(|v| check(&v)) {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_channel_added_or_opened_on_one_instance_is_seen_by_the_others_within_a_second() {
+    let Some(cluster) = Instances::start(3, Redis::Shared).await else {
+        return;
+    };
+    let failing = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(503).set_body_string("overloaded"))
+        .mount(&failing)
+        .await;
+    let created = call(
+        cluster.at(0),
+        ADMIN,
+        Method::POST,
+        "/v1/admin/channels",
+        Some(json!({"provider": "openai", "name": "flaky", "base_url": format!("{}/v1", failing.uri()),
+                    "api_key": "sk-flaky-channel-key-42", "priority": 10})),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    for i in 1..3 {
+        let took = until(cluster.at(i), &id, Duration::from_secs(1), |_| true).await;
+        assert!(
+            took.is_some(),
+            "instance {i} did not see the new channel within 1 s"
+        );
+    }
+
+    // Instance 0 alone sees it fail: five failures in the window open its circuit (each request is still
+    // answered by the provider's own endpoint).
+    for _ in 0..5 {
+        assert_eq!(
+            chat(cluster.at(0), ADMIN, MODEL).await.unwrap().status(),
+            200
+        );
+    }
+    let on_0 = channel_on(cluster.at(0), &id).await.unwrap();
+    assert_eq!(on_0["health"]["state"], "open", "{on_0}");
+    // The others learn it within a second and stop sending it traffic, without having failed once.
+    for i in 1..3 {
+        let took = until(cluster.at(i), &id, Duration::from_secs(1), |v| {
+            v["health"]["state"] == "open"
+        })
+        .await;
+        assert!(
+            took.is_some(),
+            "instance {i} did not see the circuit open within 1 s"
+        );
+    }
+    let failed = failing.received_requests().await.unwrap().len();
+    for i in 0..12 {
+        assert_eq!(
+            chat(cluster.at(1 + i % 2), ADMIN, MODEL)
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    assert_eq!(
+        failing.received_requests().await.unwrap().len(),
+        failed,
+        "an instance sent traffic to a channel another had opened"
+    );
+    let on_1 = channel_on(cluster.at(1), &id).await.unwrap();
+    assert_eq!(on_1["health"]["failures"], 0);
 }

@@ -148,16 +148,14 @@ impl Sealer {
     }
 }
 
-/// What the API shows of a secret: its last four characters.
+/// What the API shows of a secret: its last four characters — none of a secret shorter than 12, where four
+/// would be too large a share of it.
 pub fn hint(secret: &str) -> String {
-    let tail: String = secret
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < 12 {
+        return "…".to_owned();
+    }
+    let tail: String = chars[chars.len() - 4..].iter().collect();
     format!("…{tail}")
 }
 
@@ -212,7 +210,8 @@ mod tests {
 
     #[test]
     fn hints_show_the_last_four_characters() {
-        assert_eq!(hint("sk-abcdefgh"), "…efgh");
-        assert_eq!(hint("ab"), "…ab");
+        assert_eq!(hint("sk-abcdefghij"), "…ghij");
+        assert_eq!(hint("sk-abcdefgh"), "…");
+        assert_eq!(hint("ab"), "…");
     }
 }

@@ -77,7 +77,8 @@ impl Provider {
             headers.insert(name, value);
         }
         let dialect = dialect(config.kind);
-        if let Some(key) = &config.api_key {
+        // An empty key (a stored channel without a credential: a self-hosted server) sends no header.
+        if let Some(key) = config.api_key.as_ref().filter(|k| !k.is_empty()) {
             let (name, value) = dialect.auth_header(key);
             let mut value = HeaderValue::from_str(&value).map_err(|_| {
                 GaiaError::invalid_request(format!(
