@@ -2,8 +2,8 @@
 // playwright-core) against a running gaiarouter whose providers point at mock-upstream:
 //
 //   sign in → create an organization → create a key and copy it → chat with the key (HTTP and playground)
-//   → see the requests on the dashboard and in the request log → price an unpriced model → revoke the key
-//   (now 401) → sign out,
+//   → see the requests on the dashboard and in the request log → price an unpriced model → see a failing
+//   channel open on the Channels screen and switch it off → revoke the key (now 401) → sign out,
 //
 // visiting and screenshotting every screen on the way. Normally started by scripts/e2e.sh, which starts
 // the servers; by hand:
@@ -754,6 +754,133 @@ step('an unpriced model is marked, refused to a cost-limited key, counted apart 
 
   await t.test('the key with a cost limit is now served on it', async () => {
     const res = await chat(cappedKey)
+    assert.equal(res.status, 200, res.text.slice(0, 300))
+  })
+})
+
+step('a failing channel is routed around, shown open with its recent errors, and switched off', ['loggedIn'], async (t) => {
+  const page = pg()
+  const login = await api('/v1/admin/login', { method: 'POST', body: { username: adminUser, password: adminPassword } })
+  const admin = login.json?.token
+  assert.ok(admin, `the admin signs in over the API: ${login.text.slice(0, 200)}`)
+
+  // A key of its own organization to chat with, so the figures of the earlier steps stay as they were.
+  const org = await api('/v1/organizations', { token: admin, method: 'POST', body: { name: `${orgName}-channels-${run}` } })
+  assert.equal(org.status, 201, org.text.slice(0, 200))
+  const made = await api('/v1/api-keys', {
+    token: admin,
+    method: 'POST',
+    body: { organization_id: org.json.id, name: `channels-${run}`, permissions: ['read', 'write'] },
+  })
+  assert.equal(made.status, 201, made.text.slice(0, 300))
+  const key = made.json.key
+  const models = await api('/v1/models', { token: key })
+  const ids = models.json?.data?.map((m) => m.id) ?? []
+  // mock-upstream serves the provider "openai" (OPENAI_BASE_URL); its own endpoint is the channel "default".
+  const model = ids.includes('openai/gpt-4o-mini') ? 'openai/gpt-4o-mini' : ids.find((id) => id.startsWith('openai/'))
+  assert.ok(model, `an OpenAI model is available: ${ids.join(', ')}`)
+  const chat = (text) =>
+    api('/v1/chat/completions', { token: key, method: 'POST', body: { model, messages: [{ role: 'user', content: text }] } })
+
+  // A second channel of the provider where nothing listens (connections are refused), in a higher priority
+  // group with the largest weight, so every request tries it first. No key: none is needed to be refused,
+  // and storing one would need GAIA_SECRET_KEY.
+  const listed = await api('/v1/admin/channels', { token: admin })
+  assert.equal(listed.status, 200, `GET /v1/admin/channels: ${listed.text.slice(0, 200)}`)
+  assert.ok(listed.json.some((c) => c.id === 'config:openai:default' && c.source === 'config'), 'the provider’s own endpoint is listed as its configured channel')
+  // A database that is not fresh may still hold the one of an earlier run.
+  for (const old of listed.json.filter((c) => c.provider === 'openai' && c.name === 'e2e-broken' && c.source === 'database')) {
+    const gone = await api(`/v1/admin/channels/${encodeURIComponent(old.id)}`, { token: admin, method: 'DELETE' })
+    assert.equal(gone.status, 204, gone.text.slice(0, 200))
+  }
+  const created = await api('/v1/admin/channels', {
+    token: admin,
+    method: 'POST',
+    body: { provider: 'openai', name: 'e2e-broken', base_url: 'http://127.0.0.1:9/v1', weight: 1000, priority: 10 },
+  })
+  assert.equal(created.status, 201, created.text.slice(0, 300))
+  const channel = created.json
+  assert.equal(channel.source, 'database')
+  const channelUrl = `/v1/admin/channels/${encodeURIComponent(channel.id)}`
+
+  await t.test('requests still succeed: each fails over to the default channel until the broken one’s circuit opens', async () => {
+    for (let i = 0; i < 8; i++) {
+      const res = await chat(`channel check ${i}`)
+      assert.equal(res.status, 200, `request ${i}: ${res.text.slice(0, 300)}`)
+      assert.equal(res.json.choices[0].message.content, `echo: channel check ${i}`)
+    }
+    const seen = await api(channelUrl, { token: admin })
+    assert.equal(seen.status, 200, seen.text.slice(0, 200))
+    const h = seen.json.health
+    assert.ok(h.failures >= 5 && h.opened >= 1, `the failures opened its circuit: ${JSON.stringify(h).slice(0, 400)}`)
+    assert.ok(h.recent_errors.length > 0, 'its recent errors are kept')
+  })
+
+  const row = page
+    .getByTestId('channel-table')
+    .locator('tbody tr.arco-table-tr', { has: page.getByTestId('channel-name').getByText('e2e-broken', { exact: true }) })
+  const healthTag = row.getByTestId('channel-health')
+
+  await t.test('the Channels screen shows it open, with its failures and recent errors', async () => {
+    await menu('Channels', '/channels')
+    await row.waitFor()
+    // The providers' own endpoints are listed too, read-only.
+    await page.getByTestId('channel-source').filter({ hasText: 'config' }).first().waitFor()
+    await waitUntil(
+      'the e2e-broken row shows its circuit open',
+      async () => {
+        if ((await healthTag.getAttribute('data-state')) === 'open') return { ok: true }
+        // Its cooldown (5 s) ran out before the screen read it (half-open): a request probes it, fails
+        // and opens it again, for twice as long.
+        await chat('probe the broken channel')
+        await page.getByRole('button', { name: 'Refresh' }).click()
+        await page.waitForLoadState('networkidle')
+        return { ok: false, why: `its health reads ${await healthTag.getAttribute('data-state')}: ${await healthTag.textContent()}` }
+      },
+      20_000,
+      250,
+    )
+    assert.match(((await healthTag.textContent()) ?? '').trim(), /^Open · \d+ s$/, 'open, with the seconds left of its cooldown')
+    const window = ((await row.getByTestId('channel-window').textContent()) ?? '').trim()
+    assert.match(window, /^[1-9][\d,]* \/ [1-9][\d,]*$/, `failures / requests in the window: ${window}`)
+
+    await row.locator('.arco-table-expand-btn').click()
+    const errors = page.locator(`[data-testid="channel-errors"][data-channel="${channel.id}"]`)
+    await errors.getByTestId('channel-error-code').first().waitFor()
+    const fresh = await api(channelUrl, { token: admin })
+    const codes = (await errors.getByTestId('channel-error-code').allTextContents()).map((s) => s.trim())
+    assert.ok(codes.includes(fresh.json.health.recent_errors[0].code), `the errors listed (${codes.join(', ')}) are the channel’s`)
+    await page.mouse.move(0, 0)
+    await shoot('channels', { hideToasts: true })
+  })
+
+  await t.test('a test request through it reports the failure', async () => {
+    await row.getByTestId('channel-test').click()
+    const dialog = modal('Test channel “e2e-broken”')
+    await dialog.waitFor()
+    await dialog.getByRole('button', { name: 'Run test' }).click()
+    const result = dialog.locator('[data-testid="channel-test-result"][data-ok="false"]')
+    await result.waitFor({ timeout: 30_000 })
+    assert.match((await result.textContent()) ?? '', /failed after/i)
+    await shoot('channel-test', { hideToasts: true })
+    // The footer's button (the × in the corner is named Close too).
+    await dialog.locator('.arco-modal-footer').getByRole('button', { name: 'Close' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+  })
+
+  await t.test('switching it off shows it disabled', async () => {
+    const toggle = row.getByTestId('channel-enabled')
+    assert.equal(await toggle.getAttribute('aria-checked'), 'true')
+    await toggle.click()
+    await page.getByText('Channel “e2e-broken” is now Disabled').waitFor()
+    await row.locator('[data-testid="channel-health"][data-state="disabled"]').waitFor()
+    assert.equal(((await healthTag.textContent()) ?? '').trim(), 'Disabled')
+    await row.locator('[data-testid="channel-enabled"][aria-checked="false"]').waitFor()
+    const after = await api(channelUrl, { token: admin })
+    assert.equal(after.json?.enabled, false, after.text.slice(0, 300))
+    await shoot('channels-disabled', { hideToasts: true })
+    // Switched off, it is no longer tried: requests go straight to the default channel.
+    const res = await chat('after the switch')
     assert.equal(res.status, 200, res.text.slice(0, 300))
   })
 })

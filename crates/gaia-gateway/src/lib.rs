@@ -17,6 +17,7 @@
 
 pub mod channels;
 pub mod conversations;
+pub mod metrics;
 pub mod models;
 mod outcome;
 mod pipeline;

@@ -53,6 +53,7 @@ impl RequestContext {
 pub(crate) struct Recorder {
     pub(crate) limiter: std::sync::Arc<Limiter>,
     pub(crate) usage: UsageSink,
+    pub(crate) metrics: std::sync::Arc<crate::metrics::GatewayMetrics>,
 }
 
 /// What is known about a request so far, for its usage record.
@@ -61,8 +62,8 @@ pub(crate) struct Outcome {
     pub(crate) model_requested: String,
     pub(crate) stream: bool,
     pub(crate) admission: Option<Admission>,
-    /// Upstream calls made (retries and fallbacks included).
-    pub(crate) attempts: u32,
+    /// What routing did: upstream calls made (retries and fallbacks included), the channel that served.
+    pub(crate) attempts: gaia_providers::router::Attempts,
     /// When the request ended and how long it took, fixed before a deferred token count (else: now).
     pub(crate) ended: Option<(DateTime<Utc>, u32)>,
 }
@@ -89,7 +90,7 @@ impl Outcome {
             model_requested,
             stream,
             admission: None,
-            attempts: 0,
+            attempts: gaia_providers::router::Attempts::default(),
             ended: None,
         }
     }
@@ -140,9 +141,10 @@ impl Outcome {
             upstream_latency_ms: upstream_ms,
             ttft_ms,
             total_latency_ms,
-            attempts: Some(self.attempts),
+            attempts: Some(self.attempts.count),
             unpriced: target.is_some_and(|t| !t.model.priced),
         };
+        recorder.metrics.observe(&record, &self.attempts);
         recorder.usage.record(record);
     }
 

@@ -43,11 +43,35 @@ impl Default for RetryPolicy {
     }
 }
 
-/// What happened, for usage records and logs.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// What happened, for usage records, metrics and logs.
+#[derive(Debug, Clone, Default)]
 pub struct Attempts {
     /// Upstream calls made, retries and fallbacks included.
     pub count: u32,
+    /// The channel of the last call: the one that served, on success.
+    pub channel: Option<Arc<Channel>>,
+    /// Calls made on a target after its first (on another channel, or again after a backoff).
+    pub retries: u32,
+    /// Times the route left a target for the next one (the alias fallback chain).
+    pub fallbacks: u32,
+    /// Each failed call: its channel and what kind of failure ([`failure_kind`]). Empty (no allocation)
+    /// when the first call succeeded.
+    pub failures: Vec<(Arc<Channel>, &'static str)>,
+}
+
+/// A failure as metrics count it: `timeout`, `connect`, `rate_limited`, `auth`, `not_found`,
+/// `bad_request`, `server_error` or `other`.
+pub fn failure_kind(err: &GaiaError) -> &'static str {
+    match err.code() {
+        "upstream_timeout" => "timeout",
+        "upstream_unreachable" | "upstream_connection_lost" => "connect",
+        "upstream_rate_limited" => "rate_limited",
+        "upstream_auth_error" => "auth",
+        "model_not_found" => "not_found",
+        "upstream_invalid_request" => "bad_request",
+        "upstream_error" => "server_error",
+        _ => "other",
+    }
 }
 
 /// A route that served nothing: the error to answer with, the last target tried (`None` when there was
@@ -107,6 +131,9 @@ where
     let mut attempts = Attempts::default();
     let mut last: Option<(GaiaError, &'a Target)> = None;
     'targets: for (n, target) in targets.iter().enumerate() {
+        if n > 0 {
+            attempts.fallbacks += 1;
+        }
         let upstream = &target.model.upstream_name;
         let mut order = channel::order(&target.channels, upstream, Instant::now());
         // Every channel is failing: fall back to the next target if there is one, else try them anyway.
@@ -144,8 +171,12 @@ where
                 i = slot;
                 continue;
             }
+            if tried > 0 {
+                attempts.retries += 1;
+            }
             tried += 1;
             attempts.count += 1;
+            attempts.channel = Some(ch.clone());
             let err = match call(target, ch.clone()).await {
                 Ok(value) => {
                     ch.circuit.succeeded(Instant::now());
@@ -153,6 +184,9 @@ where
                 }
                 Err(err) => err,
             };
+            if err.code() != "client_disconnected" {
+                attempts.failures.push((ch.clone(), failure_kind(&err)));
+            }
             match after_failure(&err) {
                 AfterFailure::Stop => {
                     return Err(RouteFailure {

@@ -47,7 +47,15 @@ export interface paths {
          *     made on this instance's own buckets because Redis was unreachable (`GAIA_REDIS_FAILURE=open`);
          *     `gaia_limiter_unavailable_refusals_total` — requests refused for that reason (`closed`);
          *     `gaia_database_up`; with `GAIA_REDIS_URL`: `gaia_redis_up`, `gaia_redis_errors_total`,
-         *     `gaia_cluster_events_total{direction="published"|"received"}`, `gaia_cluster_subscriptions_total`.
+         *     `gaia_cluster_events_total{direction="published"|"received"}`, `gaia_cluster_subscriptions_total`;
+         *     `gaia_channel_state{provider,channel,state}` (1 for the circuit's current state) and
+         *     `gaia_channel_opened_total{provider,channel}`;
+         *     `gaia_requests_total{api,provider,model,channel,status}` (status class `2xx`, `4xx`, `5xx`),
+         *     `gaia_request_duration_seconds{api,provider}` and `gaia_time_to_first_token_seconds{api,provider}`
+         *     (histograms), `gaia_tokens_total{provider,model,class}` (`input`, `cached_input`, `cache_write`,
+         *     `output`, `reasoning`), `gaia_cost_usd_total{provider,model}`,
+         *     `gaia_upstream_errors_total{provider,channel,kind}`, `gaia_upstream_retries_total{api}`,
+         *     `gaia_fallbacks_total{api}`. No label ever holds a key, user or organization id (docs/api/metrics.md).
          */
         get: operations["metrics"];
         put?: never;
@@ -105,6 +113,69 @@ export interface paths {
         post?: never;
         /** Delete an alias. */
         delete: operations["delete_alias"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List every channel with its health: those of the environment and `GAIA_CONFIG` (read-only), then the
+         *     stored ones.
+         */
+        get: operations["list_channels"];
+        put?: never;
+        /**
+         * Add a channel: requests for its provider's models may use it at once (every instance within a second
+         *     with Redis, else within the refresh interval).
+         */
+        post: operations["create_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one channel with its health. */
+        get: operations["get_channel"];
+        put?: never;
+        post?: never;
+        /** Delete a stored channel. */
+        delete: operations["delete_channel"];
+        options?: never;
+        head?: never;
+        /** Edit, enable or disable a stored channel. */
+        patch: operations["update_channel"];
+        trace?: never;
+    };
+    "/v1/admin/channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one small completion (at most 8 tokens) through the channel, whatever its state; it counts
+         *     neither against its circuit nor in usage statistics.
+         */
+        post: operations["test_channel"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -767,6 +838,150 @@ export interface components {
             streaming: boolean;
             tools: boolean;
             vision: boolean;
+        };
+        /** @description A credential and endpoint of a provider. */
+        Channel: {
+            /**
+             * @description The credential's last four characters; the credential itself is never returned.
+             * @example …a1b2
+             */
+            api_key_hint?: string | null;
+            api_version?: string | null;
+            /** @example https://api.openai.com/v1 */
+            base_url: string;
+            ca_file?: string | null;
+            /** Format: date-time */
+            created_at?: string | null;
+            /** @description Why it is disabled: the provider refused its credential (401/403), or why it cannot be used. */
+            disabled_reason?: string | null;
+            enabled: boolean;
+            health: components["schemas"]["ChannelHealth"];
+            /** @description The row id, or `config:<provider>:<name>` for a channel from the environment or `GAIA_CONFIG`. */
+            id: string;
+            /** @description Upstream model name → the name sent to this channel (an Azure deployment, a replica's alias). */
+            model_map: {
+                [key: string]: string;
+            };
+            /** @description Upstream model names it serves; `null`: every model of the provider. */
+            models?: string[] | null;
+            /** @example eu-key-2 */
+            name: string;
+            /**
+             * Format: int64
+             * @description Higher groups are used first; lower ones only while every channel above is failing.
+             */
+            priority: number;
+            /** @example openai */
+            provider: string;
+            /**
+             * @description `database` (managed here) or `config` (the environment or `GAIA_CONFIG`: read-only).
+             * @example database
+             */
+            source: string;
+            /** Format: date-time */
+            updated_at?: string | null;
+            /**
+             * Format: int64
+             * @description Share of traffic within its priority group (1–1000).
+             */
+            weight: number;
+        };
+        /** @description One failure of a channel. */
+        ChannelError: {
+            /** Format: date-time */
+            at: string;
+            /** @example upstream_error */
+            code: string;
+            message: string;
+        };
+        /** @description A channel's health: its circuit breaker and counts since the process started. */
+        ChannelHealth: {
+            /** Format: int64 */
+            failures: number;
+            /**
+             * Format: int64
+             * @description Milliseconds until an open circuit lets a probe through.
+             */
+            open_for_ms?: number | null;
+            /**
+             * Format: int64
+             * @description Times its circuit opened on this instance.
+             */
+            opened: number;
+            /** @description The last failures, newest first (at most 10). */
+            recent_errors: components["schemas"]["ChannelError"][];
+            /**
+             * @description `closed` (healthy), `open` (failing: not used until its cooldown ends), `half_open` (one probe
+             *     request may go through), `disabled` (the provider refused its credential, or an operator disabled
+             *     it).
+             * @example closed
+             */
+            state: string;
+            /**
+             * Format: int64
+             * @description Attempts that succeeded and failed on this instance since it started.
+             */
+            successes: number;
+            /** Format: int32 */
+            window_failures: number;
+            /**
+             * Format: int32
+             * @description Attempts in the sliding window, and how many of them failed.
+             */
+            window_requests: number;
+        };
+        /** @description Changes to a stored channel; a field left out stays as it is. */
+        ChannelPatch: {
+            /** @description A new credential; `null` removes it. */
+            api_key?: string | null;
+            api_version?: string | null;
+            base_url?: string | null;
+            ca_file?: string | null;
+            /**
+             * @description `true` re-enables a channel disabled by an operator or by a refused credential (its reason and
+             *     failures are forgotten); `false` disables it.
+             */
+            enabled?: boolean | null;
+            /** @description Replaces the whole map (`{}` clears it). */
+            model_map?: {
+                [key: string]: string;
+            } | null;
+            /** @description `null`: every model of the provider. */
+            models?: string[] | null;
+            name?: string | null;
+            /** Format: int64 */
+            priority?: number | null;
+            /** Format: int64 */
+            weight?: number | null;
+        };
+        /** @description How a test went. A failing upstream is still a 200: the failure is the answer. */
+        ChannelTest: {
+            error?: components["schemas"]["ChannelTestError"] | null;
+            /** Format: int64 */
+            latency_ms: number;
+            /** @description The upstream model name tested. */
+            model: string;
+            ok: boolean;
+            /**
+             * Format: int32
+             * @description The status GaiaRouter would have answered a client with (`null` on success).
+             */
+            status?: number | null;
+        };
+        /** @description Why a test failed. */
+        ChannelTestError: {
+            /** @example upstream_auth_error */
+            code: string;
+            message: string;
+        };
+        /** @description What to test a channel with. */
+        ChannelTestRequest: {
+            /**
+             * @description The upstream model name (default: the channel's first model, else the provider's first enabled
+             *     chat model).
+             * @example gpt-4o-mini
+             */
+            model?: string | null;
         };
         /**
          * ChatCompletionRequest
@@ -2080,6 +2295,52 @@ export interface components {
             /** Format: int64 */
             month_tokens: number;
         };
+        /** @description A channel to add. */
+        NewChannel: {
+            /**
+             * @description The upstream credential: sealed at rest with `GAIA_SECRET_KEY` (required to store one), never
+             *     returned. Leave out for a server that needs none.
+             */
+            api_key?: string | null;
+            /** @description Azure OpenAI's `api-version`. */
+            api_version?: string | null;
+            /**
+             * @description The endpoint (default: the provider's own base URL).
+             * @example https://api.openai.com/v1
+             */
+            base_url?: string | null;
+            /** @description A PEM file of certificate authorities to trust for this endpoint (a private CA). */
+            ca_file?: string | null;
+            /** @description Default `true`. */
+            enabled?: boolean | null;
+            /** @description Upstream model name → the name sent to this channel. */
+            model_map?: {
+                [key: string]: string;
+            } | null;
+            /** @description Upstream model names it serves (default: every model of the provider). */
+            models?: string[] | null;
+            /**
+             * @description Unique per provider: 1–64 letters, digits, `-`, `_`, `.` (not `default`).
+             * @example eu-key-2
+             */
+            name: string;
+            /**
+             * Format: int64
+             * @description Higher groups first (default 0).
+             */
+            priority?: number | null;
+            /**
+             * @description A provider defined on this gateway (`openai`, `anthropic`, `google`, `openrouter`, or one of
+             *     `GAIA_CONFIG`): the channel speaks its dialect.
+             * @example openai
+             */
+            provider: string;
+            /**
+             * Format: int64
+             * @description Share of traffic within its priority group (default 1).
+             */
+            weight?: number | null;
+        };
         /** @description A model to register by hand. */
         NewModel: {
             /**
@@ -3033,6 +3294,473 @@ export interface operations {
             };
             /** @description No such alias */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_channels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"][];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewChannel"];
+            };
+        };
+        responses: {
+            /** @description Added */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description A field is invalid (`param` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, inactive, expired or revoked API key or login token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The provider already has a channel of that name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body exceeds `GAIA_MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the provider does not exist here (`unknown_provider`), a credential was given and `GAIA_SECRET_KEY` is not set (`secret_key_required`), the CA file cannot be read (`ca_file_unreadable`), or the endpoint cannot be built (`channel_unusable`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel id (URL-encoded: configured ones are `config:<provider>:<name>`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, a field of the wrong type, an unknown field, a missing `Content-Type: application/json`, or a query or path parameter out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, inactive, expired or revoked API key or login token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: malformed JSON, a field of the wrong type, an unknown field, a missing `Content-Type: application/json`, or a query or path parameter out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, inactive, expired or revoked API key or login token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A configured channel (`channel_read_only`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description A field is invalid (`param` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, inactive, expired or revoked API key or login token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A configured channel (`channel_read_only`), or the name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body exceeds `GAIA_MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `secret_key_required`, `ca_file_unreadable` or `channel_unusable` (see create) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable (`database_unavailable`); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; `{}` or no body tests the default model */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelTestRequest"];
+            };
+        };
+        responses: {
+            /** @description The outcome */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTest"];
+                };
+            };
+            /** @description `model` is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, unknown, inactive, expired or revoked API key or login token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body exceeds `GAIA_MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No model to test with (`model_required`), or the credential cannot be opened (`secret_key_required`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,6 +6,7 @@ export default {
   'menu.organizations': 'Organizations',
   'menu.apiKeys': 'API keys',
   'menu.models': 'Models',
+  'menu.channels': 'Channels',
   'menu.playground': 'Playground',
   'menu.usage': 'API usage',
   'menu.users': 'Admin users',

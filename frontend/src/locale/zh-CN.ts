@@ -6,6 +6,7 @@ export default {
   'menu.organizations': '组织',
   'menu.apiKeys': 'API 密钥',
   'menu.models': '模型',
+  'menu.channels': '渠道',
   'menu.playground': '试验场',
   'menu.usage': 'API 用法',
   'menu.users': '管理员用户',

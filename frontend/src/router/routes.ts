@@ -4,6 +4,7 @@
 import {
   IconApps,
   IconBarChart,
+  IconBranch,
   IconCode,
   IconExperiment,
   IconSafe,
@@ -35,6 +36,8 @@ export const appRoutes: RouteRecordRaw[] = [
       component: () => import('@/views/api-keys/list/index.vue') },
     { name: 'models', title: 'menu.models', icon: IconApps, permission: 'admin',
       component: () => import('@/views/models/registry/index.vue') },
+    { name: 'channels', title: 'menu.channels', icon: IconBranch, permission: 'admin',
+      component: () => import('@/views/channels/list/index.vue') },
     { name: 'users', title: 'menu.users', icon: IconUser, permission: 'admin',
       component: () => import('@/views/users/list/index.vue') },
   ]),

@@ -27,7 +27,15 @@ use crate::state::AppState;
 /// made on this instance's own buckets because Redis was unreachable (`GAIA_REDIS_FAILURE=open`);
 /// `gaia_limiter_unavailable_refusals_total` — requests refused for that reason (`closed`);
 /// `gaia_database_up`; with `GAIA_REDIS_URL`: `gaia_redis_up`, `gaia_redis_errors_total`,
-/// `gaia_cluster_events_total{direction="published"|"received"}`, `gaia_cluster_subscriptions_total`.
+/// `gaia_cluster_events_total{direction="published"|"received"}`, `gaia_cluster_subscriptions_total`;
+/// `gaia_channel_state{provider,channel,state}` (1 for the circuit's current state) and
+/// `gaia_channel_opened_total{provider,channel}`;
+/// `gaia_requests_total{api,provider,model,channel,status}` (status class `2xx`, `4xx`, `5xx`),
+/// `gaia_request_duration_seconds{api,provider}` and `gaia_time_to_first_token_seconds{api,provider}`
+/// (histograms), `gaia_tokens_total{provider,model,class}` (`input`, `cached_input`, `cache_write`,
+/// `output`, `reasoning`), `gaia_cost_usd_total{provider,model}`,
+/// `gaia_upstream_errors_total{provider,channel,kind}`, `gaia_upstream_retries_total{api}`,
+/// `gaia_fallbacks_total{api}`. No label ever holds a key, user or organization id (docs/api/metrics.md).
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -47,6 +55,8 @@ pub async fn metrics(
     database_and_auth(&state, &mut out);
     usage_sink(&state, &mut out);
     limits_and_health(&state, &mut out).await;
+    channels(&state, &mut out).await;
+    state.pipeline.metrics().write_prometheus(&mut out.0);
     state.overhead.write_prometheus(
         &mut out.0,
         "gaia_request_overhead_seconds",
@@ -55,6 +65,53 @@ pub async fn metrics(
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(out.0))
+}
+
+/// A label value escaped as the text format wants it.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Each channel's circuit: its state (1 for the current one of `closed`, `open`, `half_open`, `disabled`)
+/// and how often it opened.
+async fn channels(state: &AppState, out: &mut Exposition) {
+    let Ok(all) = state.models.list_channels().await else {
+        return;
+    };
+    let mut states = Vec::with_capacity(all.len() * 4);
+    let mut opened = Vec::with_capacity(all.len());
+    for c in &all {
+        let l = format!(
+            "provider=\"{}\",channel=\"{}\"",
+            label(&c.provider),
+            label(&c.name)
+        );
+        for s in ["closed", "open", "half_open", "disabled"] {
+            states.push((
+                format!("{{{l},state=\"{s}\"}}"),
+                u64::from(c.health.state == s),
+            ));
+        }
+        opened.push((format!("{{{l}}}"), c.health.opened));
+    }
+    out.family(
+        "gaia_channel_state",
+        "gauge",
+        "Each channel's circuit: 1 for its current state (closed: healthy; open: failing, not used until its cooldown ends; half_open: one probe may go through; disabled).",
+        &as_refs(&states),
+    );
+    out.family(
+        "gaia_channel_opened_total",
+        "counter",
+        "Times each channel's circuit opened on this instance.",
+        &as_refs(&opened),
+    );
+}
+
+fn as_refs(v: &[(String, u64)]) -> Vec<(&str, u64)> {
+    v.iter().map(|(l, n)| (l.as_str(), *n)).collect()
 }
 
 /// Prometheus text exposition, one metric family at a time.

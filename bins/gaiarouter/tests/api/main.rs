@@ -20,6 +20,7 @@ mod gateway;
 mod hot_path;
 mod lifecycle;
 mod messages;
+mod observability;
 mod outage;
 mod reasoning;
 mod recording;

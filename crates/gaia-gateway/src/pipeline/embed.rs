@@ -26,8 +26,8 @@ impl Pipeline {
         let routed = match self.embedding_targets(&mut outcome, &request).await {
             Ok(targets) => router::embed(&targets, &request, self.retry)
                 .await
-                .map_err(|f| {
-                    outcome.attempts = f.attempts.count;
+                .map_err(|mut f| {
+                    outcome.attempts = std::mem::take(&mut f.attempts);
                     (f.target, f.error)
                 }),
             Err(e) => Err((None, e)),
@@ -39,7 +39,7 @@ impl Pipeline {
                 return Err(error);
             }
         };
-        outcome.attempts = attempts.count;
+        outcome.attempts = attempts;
         let upstream_ms = elapsed_ms(started);
         let (usage, estimated) = if response.usage.is_empty() {
             let counted = match &request.input {

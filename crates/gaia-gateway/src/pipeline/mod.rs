@@ -59,10 +59,19 @@ impl Pipeline {
     ) -> Self {
         Self {
             registry,
-            recorder: Recorder { limiter, usage },
+            recorder: Recorder {
+                limiter,
+                usage,
+                metrics: Arc::default(),
+            },
             retry,
             keepalive,
         }
+    }
+
+    /// What the pipeline counts, for `/metrics`.
+    pub fn metrics(&self) -> &crate::metrics::GatewayMetrics {
+        &self.recorder.metrics
     }
 
     /// Records a request that was refused before it could be decoded (the body was not the dialect's),
@@ -173,8 +182,8 @@ impl Pipeline {
             .map_err(|e| (None, e))?;
         let upstream_started = Instant::now();
         // A failed route still tells which target it tried last and how often.
-        let failed = |outcome: &mut Outcome, f: RouteFailure| {
-            outcome.attempts = f.attempts.count;
+        let failed = |outcome: &mut Outcome, mut f: RouteFailure| {
+            outcome.attempts = std::mem::take(&mut f.attempts);
             (f.target, f.error)
         };
         if request.stream {
@@ -182,7 +191,7 @@ impl Pipeline {
                 router::chat_stream(&targets, &request, &meta, self.retry)
                     .await
                     .map_err(|f| failed(outcome, f))?;
-            outcome.attempts = attempts.count;
+            outcome.attempts = attempts;
             return Ok(Routed::Stream {
                 events,
                 target,
@@ -193,7 +202,7 @@ impl Pipeline {
         let (response, target, attempts) = router::chat(&targets, &request, &meta, self.retry)
             .await
             .map_err(|f| failed(outcome, f))?;
-        outcome.attempts = attempts.count;
+        outcome.attempts = attempts;
         let upstream_ms = elapsed_ms(upstream_started);
         // A provider that reported no usage: counted with the tokenizer (in the background) and marked
         // estimated.

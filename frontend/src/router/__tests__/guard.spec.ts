@@ -35,7 +35,7 @@ describe('the route guard', () => {
 
   it('lets an admin open every page', async () => {
     signIn(['admin'])
-    for (const name of ['dashboard', 'organizations', 'api-keys', 'models', 'users', 'playground', 'api-usage']) {
+    for (const name of ['dashboard', 'organizations', 'api-keys', 'models', 'channels', 'users', 'playground', 'api-usage']) {
       expect((await visit(`/${name}`)).name).toBe(name)
     }
   })
@@ -43,6 +43,7 @@ describe('the route guard', () => {
   it('keeps a read key out of admin pages', async () => {
     signIn(['read'], 'org-1')
     expect((await visit('/models')).name).toBe('forbidden')
+    expect((await visit('/channels')).name).toBe('forbidden')
     expect((await visit('/users')).name).toBe('forbidden')
     expect((await visit('/api-keys')).name).toBe('api-keys')
     expect((await visit('/')).name).toBe('dashboard')

@@ -9,6 +9,7 @@ describe('the routes', () => {
       ['organizations', 'organizations', 'manage', 'read'],
       ['api-keys', 'api-keys', 'manage', 'read'],
       ['models', 'models', 'manage', 'admin'],
+      ['channels', 'channels', 'manage', 'admin'],
       ['users', 'users', 'manage', 'admin'],
       ['playground', 'playground', 'develop', undefined],
       ['api-usage', 'api-usage', 'develop', undefined],
