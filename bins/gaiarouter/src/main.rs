@@ -21,7 +21,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(settings.log_format);
+    // Flushes the last traces when main returns (after the runtime is gone).
+    let _telemetry = match telemetry::init(settings.log_format) {
+        Ok(t) => t,
+        Err(err) => {
+            say(format_args!("gaiarouter: configuration error: {err}"));
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -157,5 +157,66 @@ pub async fn on_request_path(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    gaia_store::metrics::on_request_path(next.call(req)).await
+    let span = server_span(&req);
+    let res = gaia_store::metrics::on_request_path(next.call(req))
+        .instrument(span.clone())
+        .await;
+    if !span.is_disabled()
+        && let Ok(r) = &res
+    {
+        span.record("http.response.status_code", i64::from(r.status().as_u16()));
+        if r.status().is_server_error() {
+            span.record("otel.status_code", "ERROR");
+        }
+    }
+    res
+}
+
+/// The trace span of an inference request (an OpenTelemetry server span), child of the caller's
+/// `traceparent` when it sent one. Disabled — and free — unless traces are exported. The pipeline fills in
+/// the GenAI attributes once it knows them.
+fn server_span(req: &ServiceRequest) -> tracing::Span {
+    use tracing::field::Empty;
+    let span = tracing::info_span!(
+        target: "gaia_trace",
+        "request",
+        otel.name = %format_args!("{} {}", req.method(), req.match_pattern().as_deref().unwrap_or(req.path())),
+        otel.kind = "server",
+        http.request.method = %req.method(),
+        url.path = %req.path(),
+        http.response.status_code = Empty,
+        gen_ai.operation.name = Empty,
+        gen_ai.system = Empty,
+        gen_ai.provider.name = Empty,
+        gen_ai.request.model = Empty,
+        gen_ai.response.model = Empty,
+        gen_ai.usage.input_tokens = Empty,
+        gen_ai.usage.output_tokens = Empty,
+        gaia.request_id = Empty,
+        gaia.channel = Empty,
+        gaia.attempts = Empty,
+        error.type = Empty,
+        otel.status_code = Empty,
+    );
+    if !span.is_disabled() {
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        let parent = opentelemetry::global::get_text_map_propagator(|p| {
+            p.extract(&RequestHeaders(req.headers()))
+        });
+        let _ = span.set_parent(parent);
+    }
+    span
+}
+
+/// A request's headers as the trace propagator reads them.
+struct RequestHeaders<'a>(&'a actix_web::http::header::HeaderMap);
+
+impl opentelemetry::propagation::Extractor for RequestHeaders<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
 }

@@ -19,6 +19,8 @@ pub struct RequestContext {
     pub(crate) key: Option<KeyCaller>,
     /// The API the request came in through (chat completions unless the handler says otherwise).
     pub(crate) api: InboundApi,
+    /// The request's trace span (disabled unless traces are exported); the outcome fills it in.
+    pub(crate) span: tracing::Span,
 }
 
 impl RequestContext {
@@ -29,6 +31,7 @@ impl RequestContext {
             started: Instant::now(),
             key: principal.key().cloned(),
             api: InboundApi::ChatCompletions,
+            span: tracing::Span::current(),
         }
     }
 
@@ -79,6 +82,46 @@ fn status_of(result: Result<(), &GaiaError>) -> (u16, Option<String>) {
     }
 }
 
+/// The request's GenAI attributes on its trace span (OpenTelemetry semantic conventions).
+fn trace(
+    span: &tracing::Span,
+    record: &NewUsageRecord,
+    attempts: &gaia_providers::router::Attempts,
+) {
+    if span.is_disabled() {
+        return;
+    }
+    let operation = if record.api == InboundApi::Embeddings {
+        "embeddings"
+    } else {
+        "chat"
+    };
+    span.record("gen_ai.operation.name", operation);
+    span.record("gen_ai.request.model", record.model_requested.as_str());
+    span.record("gaia.request_id", record.request_id.as_str());
+    // Signed: OpenTelemetry integers are i64 (an unsigned value would be exported as text).
+    span.record("gaia.attempts", i64::from(attempts.count));
+    if let Some(p) = &record.provider {
+        span.record("gen_ai.system", p.as_str());
+        span.record("gen_ai.provider.name", p.as_str());
+    }
+    if let Some(m) = &record.model_served {
+        span.record("gen_ai.response.model", m.as_str());
+    }
+    if let Some(c) = &attempts.channel {
+        span.record("gaia.channel", c.name.as_str());
+    }
+    let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    span.record("gen_ai.usage.input_tokens", signed(record.prompt_tokens));
+    span.record("gen_ai.usage.output_tokens", signed(record.completion_tokens));
+    if let Some(code) = &record.error_code {
+        span.record("error.type", code.as_str());
+        if record.status_code >= 500 {
+            span.record("otel.status_code", "ERROR");
+        }
+    }
+}
+
 pub(crate) fn elapsed_ms(since: Instant) -> u32 {
     u32::try_from(since.elapsed().as_millis()).unwrap_or(u32::MAX)
 }
@@ -117,7 +160,7 @@ impl Outcome {
         self.charge(recorder, &usage, cost_nanos, now);
         let context = self.context;
         let record = NewUsageRecord {
-            request_id: context.request_id,
+            request_id: context.request_id.clone(),
             created_at: now,
             api_key_id: context.key.as_ref().map(|k| k.id.to_string()),
             organization_id: context.key.map(|k| k.organization_id.into_string()),
@@ -145,6 +188,10 @@ impl Outcome {
             unpriced: target.is_some_and(|t| !t.model.priced),
         };
         recorder.metrics.observe(&record, &self.attempts);
+        trace(&context.span, &record, &self.attempts);
+        let _recording =
+            tracing::info_span!(target: "gaia_trace", parent: &context.span, "gaia.record")
+                .entered();
         recorder.usage.record(record);
     }
 

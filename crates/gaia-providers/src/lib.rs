@@ -22,6 +22,7 @@ pub mod registry;
 pub mod router;
 mod stream;
 pub mod timing;
+pub mod trace;
 mod upstream_error;
 
 pub use channel::{Channel, ChannelSource};

@@ -177,7 +177,21 @@ where
             tried += 1;
             attempts.count += 1;
             attempts.channel = Some(ch.clone());
-            let err = match call(target, ch.clone()).await {
+            let span = crate::trace::attempt_span(
+                match target.model.kind {
+                    gaia_core::ModelKind::Embedding => "embeddings",
+                    gaia_core::ModelKind::Chat => "chat",
+                },
+                target.provider.name(),
+                ch.upstream_name(upstream),
+                &ch.name,
+            );
+            let outcome =
+                tracing::Instrument::instrument(call(target, ch.clone()), span.clone()).await;
+            if let Err(e) = &outcome {
+                crate::trace::failed(&span, e.code());
+            }
+            let err = match outcome {
                 Ok(value) => {
                     ch.circuit.succeeded(Instant::now());
                     return Ok((value, target.clone(), attempts));

@@ -160,8 +160,190 @@ targets = ["pool/x", "pool/m"]
         ),
         0.0
     );
+    // Without a trace exporter, nothing is added to upstream requests.
+    for r in ok.received_requests().await.unwrap() {
+        assert!(!r.headers.contains_key("traceparent"));
+    }
     // No key, user or organization id is ever a label.
     let text = app.get_authed("/metrics").await.text().await.unwrap();
     assert!(!text.contains(app.key()) && !text.contains("sk-pool"));
     assert!(!text.contains("organization_id") && !text.contains("key_id"));
+}
+
+// ---------------------------------------------------------------- OTLP traces
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use prost::Message as _;
+
+/// Every span the receiver got so far.
+async fn received_spans(receiver: &MockServer) -> Vec<Span> {
+    let mut spans = Vec::new();
+    for r in receiver.received_requests().await.unwrap_or_default() {
+        assert_eq!(r.url.path(), "/v1/traces");
+        assert_eq!(r.headers["content-type"], "application/x-protobuf");
+        let export = ExportTraceServiceRequest::decode(r.body.as_slice()).unwrap();
+        for rs in export.resource_spans {
+            let service = rs
+                .resource
+                .as_ref()
+                .and_then(|r| r.attributes.iter().find(|a| a.key == "service.name"))
+                .and_then(|a| a.value.as_ref()?.value.clone());
+            assert_eq!(service, Some(AnyValue::StringValue("gaiarouter".into())));
+            for ss in rs.scope_spans {
+                spans.extend(ss.spans);
+            }
+        }
+    }
+    spans
+}
+
+fn attr(span: &Span, key: &str) -> Option<AnyValue> {
+    span.attributes
+        .iter()
+        .find(|a| a.key == key)
+        .and_then(|a| a.value.as_ref()?.value.clone())
+}
+
+fn text(v: &str) -> Option<AnyValue> {
+    Some(AnyValue::StringValue(v.to_owned()))
+}
+
+#[tokio::test]
+async fn each_request_is_a_trace_joined_to_the_callers_and_passed_on_upstream() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/traces"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let upstream = crate::tenancy::ok_upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = vec![
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}/gaia.db?mode=rwc", dir.path().display()),
+        ),
+        ("GAIA_ADMIN_KEY", crate::crash::ADMIN.to_owned()),
+        (
+            "GAIA_JWT_SECRET",
+            "otlp-test-jwt-secret-0123456789abcdefgh".to_owned(),
+        ),
+        ("OPENAI_API_KEY", "sk-openai-test".to_owned()),
+        ("OPENAI_BASE_URL", format!("{}/v1", upstream.uri())),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.uri()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+    ];
+    let gw = crate::crash::Gateway::start(dir.path(), &env);
+    // A key with a limit, so admission has work to do.
+    let org = crate::crash::call(
+        &gw,
+        crate::crash::ADMIN,
+        reqwest::Method::POST,
+        "/v1/organizations",
+        Some(json!({"name": "traced", "rate_limit_rpm": 100})),
+    )
+    .await;
+    let key = crate::crash::call(
+        &gw,
+        crate::crash::ADMIN,
+        reqwest::Method::POST,
+        "/v1/api-keys",
+        Some(json!({"organization_id": org["id"], "permissions": ["read", "write"]})),
+    )
+    .await;
+    let key = key["key"].as_str().unwrap();
+
+    let caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller_span = "00f067aa0ba902b7";
+    let res = gw
+        .client
+        .post(format!("{}/v1/chat/completions", gw.base))
+        .bearer_auth(key)
+        .header("traceparent", format!("00-{caller_trace}-{caller_span}-01"))
+        .json(&json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // The upstream call carried the trace on, under a span of its own.
+    let sent = upstream.received_requests().await.unwrap();
+    let upstream_parent = sent[0].headers["traceparent"].to_str().unwrap().to_owned();
+    let parts: Vec<&str> = upstream_parent.split('-').collect();
+    assert_eq!(
+        (parts[0], parts[1]),
+        ("00", caller_trace),
+        "{upstream_parent}"
+    );
+    assert_ne!(parts[2], caller_span);
+
+    // The spans arrive at the receiver (batched, within a second or so).
+    let mut spans = Vec::new();
+    for _ in 0..100 {
+        spans = received_spans(&receiver).await;
+        if spans.len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let find = |name: &str| {
+        spans.iter().find(|s| s.name == name).unwrap_or_else(|| {
+            panic!(
+                "no span {name} in {:?}",
+                spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+            )
+        })
+    };
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let server = find("POST /v1/chat/completions");
+    assert_eq!(hex(&server.trace_id), caller_trace);
+    assert_eq!(
+        hex(&server.parent_span_id),
+        caller_span,
+        "the caller's span is the parent"
+    );
+    assert_eq!(server.kind, 2, "SERVER");
+    assert_eq!(attr(server, "gen_ai.operation.name"), text("chat"));
+    assert_eq!(attr(server, "gen_ai.system"), text("openai"));
+    assert_eq!(
+        attr(server, "gen_ai.request.model"),
+        text("openai/gpt-4o-mini")
+    );
+    assert_eq!(
+        attr(server, "gen_ai.response.model"),
+        text("openai/gpt-4o-mini")
+    );
+    assert_eq!(
+        attr(server, "gen_ai.usage.input_tokens"),
+        Some(AnyValue::IntValue(10))
+    );
+    assert_eq!(
+        attr(server, "gen_ai.usage.output_tokens"),
+        Some(AnyValue::IntValue(5))
+    );
+    assert_eq!(
+        attr(server, "http.response.status_code"),
+        Some(AnyValue::IntValue(200))
+    );
+    assert_eq!(attr(server, "gaia.channel"), text("default"));
+
+    let attempt = find("chat gpt-4o-mini");
+    assert_eq!(attempt.kind, 3, "CLIENT");
+    assert_eq!(attempt.parent_span_id, server.span_id);
+    assert_eq!(
+        hex(&attempt.span_id),
+        parts[2],
+        "the upstream's parent is the attempt span"
+    );
+    assert_eq!(attr(attempt, "gen_ai.request.model"), text("gpt-4o-mini"));
+    assert_eq!(attr(attempt, "gen_ai.system"), text("openai"));
+    for child in ["gaia.admission", "gaia.record"] {
+        assert_eq!(find(child).parent_span_id, server.span_id, "{child}");
+        assert_eq!(find(child).trace_id, server.trace_id);
+    }
+    // No credential in any attribute.
+    let all = format!("{spans:?}");
+    assert!(!all.contains(key) && !all.contains("sk-openai-test"));
 }

@@ -242,11 +242,14 @@ impl Pipeline {
     /// admission is kept in `outcome` for the usage record.
     async fn admit(&self, outcome: &mut Outcome) -> Result<(), GaiaError> {
         if let Some(key) = &outcome.context.key {
-            let admission = self
-                .recorder
-                .limiter
-                .admit(&key.id, &key.organization_id, &key.limits, Utc::now())
-                .await?;
+            let span = tracing::info_span!(target: "gaia_trace", parent: &outcome.context.span, "gaia.admission");
+            let admission = tracing::Instrument::instrument(
+                self.recorder
+                    .limiter
+                    .admit(&key.id, &key.organization_id, &key.limits, Utc::now()),
+                span,
+            )
+            .await?;
             outcome.admission = Some(admission);
         }
         Ok(())

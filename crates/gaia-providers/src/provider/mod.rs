@@ -218,6 +218,11 @@ impl Provider {
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, GaiaError> {
+        // The attempt's trace context, when traces are exported.
+        let builder = match crate::trace::context_headers() {
+            Some(h) => builder.headers(h),
+            None => builder,
+        };
         let send = builder.send();
         let response =
             match timing::waited(tokio::time::timeout(self.timeouts.first_byte, send)).await {
