@@ -20,14 +20,17 @@ pub enum ProviderKind {
     Anthropic,
     Gemini,
     OpenRouter,
+    /// Azure OpenAI: OpenAI's formats per deployment URL, with an `api-key` header.
+    Azure,
 }
 
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 4] = [
+    pub const ALL: [ProviderKind; 5] = [
         ProviderKind::OpenAi,
         ProviderKind::Anthropic,
         ProviderKind::Gemini,
         ProviderKind::OpenRouter,
+        ProviderKind::Azure,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl ProviderKind {
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Gemini => "gemini",
             ProviderKind::OpenRouter => "openrouter",
+            ProviderKind::Azure => "azure",
         }
     }
 
@@ -46,6 +50,7 @@ impl ProviderKind {
             "anthropic" => Some(ProviderKind::Anthropic),
             "gemini" | "google" => Some(ProviderKind::Gemini),
             "openrouter" => Some(ProviderKind::OpenRouter),
+            "azure" | "azure-openai" | "azure_openai" => Some(ProviderKind::Azure),
             _ => None,
         }
     }

@@ -57,6 +57,11 @@ impl CacheRatios {
                 read_per_mille: 100,
                 write_per_mille: 1250,
             },
+            // Azure OpenAI bills OpenAI's models as OpenAI does.
+            ProviderKind::Azure => Self {
+                read_per_mille: 500,
+                write_per_mille: 1000,
+            },
             ProviderKind::OpenAi if !openai_compatible => Self {
                 read_per_mille: 500,
                 write_per_mille: 1000,

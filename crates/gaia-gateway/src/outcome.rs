@@ -113,7 +113,10 @@ fn trace(
     }
     let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     span.record("gen_ai.usage.input_tokens", signed(record.prompt_tokens));
-    span.record("gen_ai.usage.output_tokens", signed(record.completion_tokens));
+    span.record(
+        "gen_ai.usage.output_tokens",
+        signed(record.completion_tokens),
+    );
     if let Some(code) = &record.error_code {
         span.record("error.type", code.as_str());
         if record.status_code >= 500 {

@@ -193,6 +193,8 @@ pub struct FileChannel {
     #[serde(default)]
     pub model_map: std::collections::BTreeMap<String, String>,
     pub ca_file: Option<std::path::PathBuf>,
+    /// Azure OpenAI's `api-version` (default: the provider's).
+    pub api_version: Option<String>,
 }
 
 fn one() -> u32 {
@@ -210,6 +212,10 @@ pub struct FileProvider {
     pub api_key_env: Option<String>,
     #[serde(default)]
     pub headers: std::collections::BTreeMap<String, String>,
+    /// A PEM file of certificate authorities trusted for this endpoint besides the system's.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Azure OpenAI's `api-version` (kind `azure`; default 2024-10-21).
+    pub api_version: Option<String>,
     #[serde(default)]
     pub models: Vec<FileModel>,
 }
@@ -287,7 +293,7 @@ impl FileConfig {
             }
             if ProviderKind::parse(&p.kind).is_none() {
                 return Err(GaiaError::invalid_request(format!(
-                    "provider '{}': unknown kind '{}' (openai, anthropic, gemini, openrouter)",
+                    "provider '{}': unknown kind '{}' (openai, anthropic, gemini, openrouter, azure)",
                     p.name, p.kind
                 )));
             }
@@ -352,6 +358,8 @@ impl FileConfig {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 cfg.openai_compatible = kind == ProviderKind::OpenAi;
+                cfg.ca_file = p.ca_file.clone();
+                cfg.api_version = p.api_version.clone();
                 cfg
             })
             .collect()

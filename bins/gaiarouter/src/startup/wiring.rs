@@ -79,6 +79,7 @@ fn file_channels(
             .or_else(|| c.api_key_env.as_deref().and_then(|v| std::env::var(v).ok()))
             .filter(|k| !k.is_empty());
         config.ca_file = c.ca_file.clone().or(config.ca_file);
+        config.api_version = c.api_version.clone().or(config.api_version);
         let endpoint = Provider::new(config, file.timeouts())
             .map_err(|e| StartupError::Config(format!("channel '{}': {}", c.name, e.message)))?;
         out.push(Arc::new(gaia_providers::Channel {

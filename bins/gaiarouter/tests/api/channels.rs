@@ -626,3 +626,105 @@ async fn a_refused_credential_disables_a_stored_channel_until_an_operator_enable
     assert_eq!(app.chat(&mini()).await.status(), 200);
     assert_eq!(hits(&b).await, 1);
 }
+
+// ---------------------------------------------------------------- Azure OpenAI
+
+#[tokio::test]
+async fn azure_openai_deployments_are_reached_by_url_api_version_and_api_key() {
+    use wiremock::matchers::{header, query_param};
+    let azure = MockServer::start().await;
+    // Two deployments in one resource: one from the file, one through a stored channel's model map.
+    for (deployment, version, key) in [
+        ("prod-4o-mini", "2024-10-21", "az-file-key-0123456789"),
+        ("eu-4o-mini", "2025-01-01-preview", "az-channel-key-98765"),
+    ] {
+        Mock::given(method("POST"))
+            .and(path(format!(
+                "/openai/deployments/{deployment}/chat/completions"
+            )))
+            .and(query_param("api-version", version))
+            .and(header("api-key", key))
+            .respond_with(ok())
+            .mount(&azure)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/openai/deployments/prod-embed/embeddings"))
+        .and(header("api-key", "az-file-key-0123456789"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "object": "list", "model": "text-embedding-3-small",
+            "data": [{"object": "embedding", "index": 0, "embedding": [0.5, -0.25]}],
+            "usage": {"prompt_tokens": 2, "total_tokens": 2}})))
+        .mount(&azure)
+        .await;
+    let toml = format!(
+        r#"
+[[providers]]
+name = "azure"
+kind = "azure"
+base_url = "{uri}"
+api_key = "az-file-key-0123456789"
+[[providers.models]]
+name = "prod-4o-mini"
+input_price = 0.15
+output_price = 0.6
+[[providers.models]]
+name = "prod-embed"
+kind = "embedding"
+input_price = 0.02
+"#,
+        uri = azure.uri()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("gaiarouter.toml");
+    std::fs::write(&cfg, toml).unwrap();
+    let mut settings = gaiarouter::configuration::Settings::for_tests(
+        &crate::helpers::test_database_url(dir.path()).await,
+    )
+    .unwrap();
+    settings.config_file = Some(cfg);
+    settings.sealer = Some(std::sync::Arc::new(
+        gaia_gateway::channels::sealed::Sealer::new(SECRET_KEY, &[]).unwrap(),
+    ));
+    let app = crate::helpers::spawn_with(settings, dir).await;
+    let body =
+        json!({"model": "azure/prod-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
+    let res = app.chat(&body).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = app
+        .client
+        .post(app.url("/v1/embeddings"))
+        .bearer_auth(app.key())
+        .json(&json!({"model": "azure/prod-embed", "input": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    // A second region as a stored channel: its own key, api-version and deployment name.
+    let res = admin(&app, reqwest::Method::POST, "/v1/admin/channels", Some(json!({
+        "provider": "azure", "name": "eu", "base_url": azure.uri(), "api_key": "az-channel-key-98765",
+        "api_version": "2025-01-01-preview", "priority": 5, "models": ["prod-4o-mini"],
+        "model_map": {"prod-4o-mini": "eu-4o-mini"}}))).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(app.chat(&body).await.status(), 200);
+    let paths: Vec<String> = azure
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/openai/deployments/prod-4o-mini/chat/completions",
+            "/openai/deployments/prod-embed/embeddings",
+            "/openai/deployments/eu-4o-mini/chat/completions"
+        ]
+    );
+    // Only `api-key` carries the credential.
+    for r in azure.received_requests().await.unwrap() {
+        assert!(!r.headers.contains_key("authorization"));
+    }
+}

@@ -33,3 +33,4 @@ mod snapshots;
 mod stats;
 mod system;
 mod tenancy;
+mod upstream_tls;

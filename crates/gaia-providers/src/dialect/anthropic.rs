@@ -48,7 +48,13 @@ impl Dialect for Anthropic {
         anthropic::parse_count_tokens(body)
     }
 
-    fn url(&self, base: &str, _upstream_model: &str, _stream: bool) -> String {
+    fn url(
+        &self,
+        _config: &ProviderConfig,
+        base: &str,
+        _upstream_model: &str,
+        _stream: bool,
+    ) -> String {
         format!("{base}/v1/messages")
     }
 

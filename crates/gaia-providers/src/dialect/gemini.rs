@@ -14,7 +14,13 @@ impl Dialect for Gemini {
     }
 
     /// The model and the method are in the path.
-    fn url(&self, base: &str, upstream_model: &str, stream: bool) -> String {
+    fn url(
+        &self,
+        _config: &ProviderConfig,
+        base: &str,
+        upstream_model: &str,
+        stream: bool,
+    ) -> String {
         let method = if stream {
             "streamGenerateContent?alt=sse"
         } else {
@@ -45,6 +51,7 @@ impl Dialect for Gemini {
 
     fn embeddings_request(
         &self,
+        _config: &ProviderConfig,
         base: &str,
         request: &EmbeddingRequest,
         upstream_model: &str,

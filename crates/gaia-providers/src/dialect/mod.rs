@@ -8,6 +8,7 @@
 //! the HTTP details.
 
 mod anthropic;
+mod azure;
 mod gemini;
 mod openai;
 
@@ -53,6 +54,7 @@ pub(crate) trait Dialect: Sync {
     /// embeddings API (`None`: Anthropic has none).
     fn embeddings_request(
         &self,
+        _config: &ProviderConfig,
         _base: &str,
         _request: &EmbeddingRequest,
         _upstream_model: &str,
@@ -88,7 +90,13 @@ pub(crate) trait Dialect: Sync {
     }
 
     /// The endpoint for a request; `base` has no trailing slash.
-    fn url(&self, base: &str, upstream_model: &str, stream: bool) -> String;
+    fn url(
+        &self,
+        config: &ProviderConfig,
+        base: &str,
+        upstream_model: &str,
+        stream: bool,
+    ) -> String;
 
     /// Whether [`url`](Self::url) depends on the model or on streaming (else it is built once).
     fn url_varies(&self) -> bool {
@@ -120,5 +128,6 @@ pub(crate) fn dialect(kind: ProviderKind) -> &'static dyn Dialect {
         ProviderKind::OpenAi | ProviderKind::OpenRouter => &openai::OpenAi,
         ProviderKind::Anthropic => &anthropic::Anthropic,
         ProviderKind::Gemini => &gemini::Gemini,
+        ProviderKind::Azure => &azure::Azure,
     }
 }

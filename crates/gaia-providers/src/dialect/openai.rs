@@ -15,12 +15,19 @@ impl Dialect for OpenAi {
         ("authorization", format!("Bearer {key}"))
     }
 
-    fn url(&self, base: &str, _upstream_model: &str, _stream: bool) -> String {
+    fn url(
+        &self,
+        _config: &ProviderConfig,
+        base: &str,
+        _upstream_model: &str,
+        _stream: bool,
+    ) -> String {
         format!("{base}/chat/completions")
     }
 
     fn embeddings_request(
         &self,
+        _config: &ProviderConfig,
         base: &str,
         request: &EmbeddingRequest,
         upstream_model: &str,

@@ -66,9 +66,9 @@ impl Provider {
         request: &EmbeddingRequest,
         upstream_model: &str,
     ) -> Result<EmbeddingResponse, GaiaError> {
-        let Some(call) = self
-            .dialect
-            .embeddings_request(&self.base, request, upstream_model)
+        let Some(call) =
+            self.dialect
+                .embeddings_request(&self.config, &self.base, request, upstream_model)
         else {
             return Err(GaiaError::invalid_request(format!(
                 "the provider '{}' has no embeddings API",

@@ -107,7 +107,7 @@ impl Provider {
         // Fails early on a client that cannot be built, and on a base URL that does not parse.
         provider.client()?;
         if !dialect.url_varies() {
-            let url = dialect.url(&provider.base, "", false);
+            let url = dialect.url(&provider.config, &provider.base, "", false);
             let parsed = reqwest::Url::parse(&url).map_err(|e| {
                 GaiaError::invalid_request(format!(
                     "provider '{}': the base URL gives an invalid endpoint '{url}': {e}",
@@ -251,13 +251,18 @@ impl Provider {
     fn url(&self, upstream_model: &str, stream: bool) -> Result<reqwest::Url, GaiaError> {
         match &self.fixed_url {
             Some(url) => Ok(url.clone()),
-            None => reqwest::Url::parse(&self.dialect.url(&self.base, upstream_model, stream))
-                .map_err(|e| {
-                    GaiaError::invalid_request(format!(
-                        "provider '{}': invalid upstream URL for model '{upstream_model}': {e}",
-                        self.config.name
-                    ))
-                }),
+            None => reqwest::Url::parse(&self.dialect.url(
+                &self.config,
+                &self.base,
+                upstream_model,
+                stream,
+            ))
+            .map_err(|e| {
+                GaiaError::invalid_request(format!(
+                    "provider '{}': invalid upstream URL for model '{upstream_model}': {e}",
+                    self.config.name
+                ))
+            }),
         }
     }
 
