@@ -37,6 +37,17 @@ fn respond(error: &GaiaError, envelope: serde_json::Value) -> HttpResponse {
     match error.kind {
         // The client gets a generic message; the whole cause chain stays in the logs.
         ErrorKind::Internal => tracing::error!(error = %error.chain(), "internal error"),
+        // Refusals of a known degraded state — Redis down with GAIA_REDIS_FAILURE=closed, every channel
+        // failing — were logged once when the state began (the probe, the circuits); the access line
+        // of each request is enough.
+        ErrorKind::Unavailable
+            if matches!(
+                error.code(),
+                "rate_limiter_unavailable" | "channels_unavailable"
+            ) =>
+        {
+            tracing::debug!(error = %error.chain(), "refused while degraded")
+        }
         ErrorKind::Unavailable => {
             tracing::warn!(error = %error.chain(), "service unavailable")
         }

@@ -5412,7 +5412,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The database is unreachable (`database_unavailable`); retry later */
+            /** @description Every channel of the model's provider is failing or disabled (`channels_unavailable`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5557,7 +5557,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The database is unreachable (`database_unavailable`); retry later */
+            /** @description Every channel of the model's provider is failing or disabled (`channels_unavailable`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5712,7 +5712,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorBody"];
                 };
             };
-            /** @description The database is unreachable (`database_unavailable`); retry later */
+            /** @description `overloaded_error`: every channel of the model's provider is failing or disabled, or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed`; see `retry-after` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6713,7 +6713,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The database is unreachable (`database_unavailable`); retry later */
+            /** @description Every channel of the model's provider is failing or disabled (`channels_unavailable`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after` */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -91,37 +91,52 @@ impl Limiter {
                 }
             }
         }
-        self.check_local(Scope::Key, key.0, key_rpm, now)?;
-        self.check_local(Scope::Organization, organization.0, org_rpm, now)
+        self.check_local(
+            [
+                (Scope::Key, key.0, key_rpm),
+                (Scope::Organization, organization.0, org_rpm),
+            ],
+            now,
+        )
     }
 
-    /// The bucket in this instance's memory.
+    /// The buckets in this instance's memory: both are checked before either is charged, so a request
+    /// the organization refuses costs its key nothing (as with Redis).
     fn check_local(
         &self,
-        scope: Scope,
-        id: &str,
-        rpm: Option<u32>,
+        scopes: [(Scope, &str, Option<u32>); 2],
         now: DateTime<Utc>,
     ) -> Result<(), GaiaError> {
-        let Some(rpm) = rpm else {
-            return Ok(());
-        };
-        let (interval_us, burst_us) = gaia_cluster::gcra_parameters(rpm);
         let now_us = now.timestamp_micros();
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
-        let map = buckets.map_mut(scope);
-        if map.len() > 100_000 {
-            map.retain(|_, g| g.tat_us > now_us);
+        // The new theoretical arrival time of each bucket, if the request is admitted.
+        let mut next: [Option<(Scope, i64)>; 2] = [None, None];
+        for (slot, (scope, id, rpm)) in next.iter_mut().zip(scopes) {
+            let Some(rpm) = rpm else {
+                continue;
+            };
+            let (interval_us, burst_us) = gaia_cluster::gcra_parameters(rpm);
+            let map = buckets.map_mut(scope);
+            if map.len() > 100_000 {
+                map.retain(|_, g| g.tat_us > now_us);
+            }
+            let tat = buckets
+                .entry(scope, id, || Gcra { tat_us: now_us })
+                .tat_us
+                .max(now_us);
+            if tat - now_us > burst_us {
+                self.counters.refused(scope, "rate");
+                return Err(rate_error(scope, rpm, tat - now_us - burst_us));
+            }
+            *slot = Some((scope, tat + interval_us));
         }
-        let g = buckets.entry(scope, id, || Gcra { tat_us: now_us });
-        let tat = g.tat_us.max(now_us);
-        if tat - now_us > burst_us {
-            self.counters.refused(scope, "rate");
-            return Err(rate_error(scope, rpm, tat - now_us - burst_us));
+        for ((scope, id, _), tat) in scopes.iter().zip(next) {
+            if let Some((_, tat)) = tat {
+                buckets.entry(*scope, id, || Gcra { tat_us: now_us }).tat_us = tat;
+            }
         }
-        g.tat_us = tat + interval_us;
         Ok(())
     }
 }

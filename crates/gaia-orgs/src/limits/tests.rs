@@ -226,3 +226,36 @@ async fn a_default_rpm_applies_to_keys_without_their_own() {
         429
     );
 }
+
+#[tokio::test]
+async fn a_request_the_organization_refuses_costs_its_key_nothing() {
+    let l = limiter().await;
+    let rpm = |n| Limits {
+        rate_limit_rpm: Some(n),
+        ..Default::default()
+    };
+    let both = limits(rpm(2), rpm(1));
+    let now = Utc::now();
+    l.admit(&"k".into(), &"o".into(), &both, now).await.unwrap();
+    // The organization's one request a minute is spent: refused twice, by the organization.
+    for _ in 0..2 {
+        let err = l
+            .admit(&"k".into(), &"o".into(), &both, now)
+            .await
+            .unwrap_err();
+        assert!(err.message.contains("organization"), "{}", err.message);
+    }
+    // Without the organization's limit, the key still has its second request of the minute: the two
+    // refusals did not charge it.
+    let key_only = limits(rpm(2), Limits::default());
+    l.admit(&"k".into(), &"o".into(), &key_only, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        l.admit(&"k".into(), &"o".into(), &key_only, now)
+            .await
+            .unwrap_err()
+            .status(),
+        429
+    );
+}
