@@ -5,6 +5,7 @@
 #   BENCH_DURATION=10 scripts/bench.sh   # seconds per wrk run (default 5)
 #   BENCH_SKIP_STATS=1 scripts/bench.sh  # skip the statistics-query benchmark (a release test build)
 #   BENCH_STATS_RECORDS=1000000          # records loaded by the statistics benchmark (default 1,000,000)
+#   BENCH_WRITES=300000                  # records written by the three-writer PostgreSQL write-path benchmark
 #   BENCH_STREAM_REQUESTS=200            # sequential requests per streaming probe (default 200)
 #   BENCH_NO_BUILD=1                     # use target/release binaries as they are (no staleness check)
 #   BENCH_MEMORY_REQUESTS=1000000        # also a long c=32 run with GaiaRouter's RSS sampled (default: off)
@@ -499,6 +500,10 @@ else
     GAIA_TEST_POSTGRES_URL="$pg_url" GAIA_BENCH_RECORDS="$stats_records" cargo test --release -p gaia-stats --test it \
       bench_statistics_queries_on_postgres -- --ignored --nocapture >"$raw/stats-postgres.txt" 2>&1 ||
       fail "statistics benchmark (PostgreSQL) failed: $(tail -n 20 "$raw/stats-postgres.txt")"
+    log "write path: three usage writers on one PostgreSQL (${BENCH_WRITES:-300000} records)"
+    GAIA_TEST_POSTGRES_URL="$pg_url" GAIA_BENCH_WRITES="${BENCH_WRITES:-300000}" cargo test --release -p gaia-stats --test it \
+      bench_three_usage_writers_on_postgres -- --ignored --nocapture >"$raw/write-path-postgres.txt" 2>&1 ||
+      fail "write-path benchmark failed: $(tail -n 20 "$raw/write-path-postgres.txt")"
   else
     log "no PostgreSQL (scripts/ensure-postgres.sh: $(tail -n 1 "$raw/ensure-postgres.txt")); statistics benchmark on SQLite only"
   fi

@@ -149,7 +149,8 @@ if [[ $rc -eq 0 && "${E2E_UPDATE_DOCS:-}" == 1 ]]; then
   mkdir -p "$ROOT/docs/user-guide/images"
   for name in login organization-form organizations-usage key-form key-secret api-keys \
       key-revoke-confirm playground dashboard request-log dashboard-organization models \
-      models-aliases api-usage users dashboard-zh key-session session-ended; do
+      models-aliases channels channel-test channels-disabled api-usage users dashboard-zh key-session \
+      session-ended; do
     src="$(find "$SCREENSHOT_DIR" -maxdepth 1 -name "[0-9]*-$name.png" | head -1)"
     [[ -n "$src" ]] && cp "$src" "$ROOT/docs/user-guide/images/$name.png"
   done

@@ -391,6 +391,15 @@ def report(raw, out, machine):
                 md.append(f"\n{b}: {stats[b]['load']['records']:,} records loaded in {stats[b]['load']['load_time']}")
     else:
         md += ["", "Statistics-query benchmark: not run (BENCH_SKIP_STATS=1)."]
+    wp = os.path.join(raw, "write-path-postgres.txt")
+    if os.path.exists(wp):
+        lines = [l.rstrip() for l in open(wp) if l.startswith(("write path", "  "))]
+        lines = [l for l in lines if not l.startswith("  ---")]
+        if lines:
+            md += ["", "## Write path (three usage writers, one PostgreSQL)", "", "```"] + lines + ["```"]
+            result["write_path"] = lines
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(result, f, indent=2, ensure_ascii=False)
     text = "\n".join(md) + "\n"
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write(text)

@@ -63,7 +63,7 @@ impl Histogram {
     }
 }
 
-/// Wraps the chat and messages routes: observes the request's overhead when it was answered successfully and reached
+/// Wraps the inference routes (chat completions, messages, responses, embeddings): observes the request's overhead when it was answered successfully and reached
 /// a provider (refusals — bad input, limits, unknown models — never wait on one and are not counted).
 pub async fn measure(
     req: ServiceRequest,

@@ -306,14 +306,14 @@ impl Circuit {
         });
     }
 
-    /// Opened by another instance: stay open for `cooldown` from now (no report back).
+    /// Opened by another instance: stay open for `cooldown` from now (no report back, and not counted in
+    /// `opened`, which counts this instance's own openings — so sums over instances stay true).
     pub fn open_for(&self, now: Instant, cooldown: Duration) {
         let mut s = self.lock();
         if matches!(s.phase, Phase::Closed | Phase::HalfOpen { .. }) {
             s.phase = Phase::Open {
                 until: now + cooldown,
             };
-            s.opened += 1;
         }
     }
 

@@ -39,7 +39,7 @@ export interface paths {
          *     `gaia_usage_records_rejected_total` (refused by the database even alone; kept in `usage_rejects`),
          *     `gaia_auth_unknown_keys_total{answered="memory"|"database"}` (made-up keys, and how they were refused),
          *     `gaia_usage_write_failures_total`, `gaia_usage_batches_written_total` — the usage sink;
-         *     `gaia_request_overhead_seconds` (histogram) — per answered chat completion, the time GaiaRouter itself
+         *     `gaia_request_overhead_seconds` (histogram) — per answered inference request, the time GaiaRouter itself
          *     added: from the route receiving the request to handing back the response (its headers, for a stream),
          *     minus the time spent waiting on the provider (and between retries);
          *     `gaia_limiter_refusals_total{scope="key"|"organization",limit="rate"|"quota"}` — requests refused by a
@@ -3408,7 +3408,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The provider already has a channel of that name */
+            /** @description The provider already has a channel of that name (stored or configured) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3668,7 +3668,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `secret_key_required`, `ca_file_unreadable` or `channel_unusable` (see create) */
+            /** @description `secret_key_required`, `credential_unreadable` (sealed with a key this instance lacks: send a new `api_key`), `ca_file_unreadable`, `channel_unusable` or `unknown_provider` (see create) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3759,7 +3759,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No model to test with (`model_required`), or the credential cannot be opened (`secret_key_required`) */
+            /** @description No model to test with (`model_required`); the credential cannot be opened (`secret_key_required`, `credential_unreadable`); the provider is no longer defined (`unknown_provider`); or the endpoint cannot be built (`channel_unusable`) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -305,6 +305,25 @@ mod tests {
     }
 
     #[test]
+    fn secret_keys_are_checked_and_never_echoed() {
+        let good = "0101010101010101010101010101010101010101010101010101010101010101";
+        assert!(parse(&[]).unwrap().sealer.is_none());
+        assert!(parse(&["--secret-key", good]).unwrap().sealer.is_some());
+        let e = parse(&["--secret-key", "too-short-secret"]).unwrap_err();
+        assert_eq!(e.variable, "GAIA_SECRET_KEY");
+        assert!(!e.to_string().contains("too-short-secret"));
+        let e = parse(&["--secret-key", good, "--secret-key-previous", "nope-nope"]).unwrap_err();
+        assert_eq!(e.variable, "GAIA_SECRET_KEY_PREVIOUS");
+        assert!(!e.to_string().contains("nope-nope"));
+        // A previous key alone would leave nothing to seal again with.
+        let e = parse(&["--secret-key-previous", good]).unwrap_err();
+        assert_eq!(e.variable, "GAIA_SECRET_KEY_PREVIOUS");
+        // The sealer's debug output names the key by its id only.
+        let s = parse(&["--secret-key", good]).unwrap();
+        assert!(!format!("{s:?}").contains(good));
+    }
+
+    #[test]
     fn a_bad_bind_address_names_gaia_bind() {
         let e = parse(&["--bind", "localhost"]).unwrap_err();
         assert_eq!(e.variable, "GAIA_BIND");

@@ -182,7 +182,7 @@ pub struct NewChannel {
     responses(
         (status = 201, description = "Added", body = Channel),
         (status = 400, description = "A field is invalid (`param` names it)", body = crate::routes::schemas::ErrorBody),
-        (status = 409, description = "The provider already has a channel of that name", body = crate::routes::schemas::ErrorBody),
+        (status = 409, description = "The provider already has a channel of that name (stored or configured)", body = crate::routes::schemas::ErrorBody),
         (status = 422, description = "Well-formed, but the provider does not exist here (`unknown_provider`), a credential was given and `GAIA_SECRET_KEY` is not set (`secret_key_required`), the CA file cannot be read (`ca_file_unreadable`), or the endpoint cannot be built (`channel_unusable`)", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -270,7 +270,7 @@ pub struct ChannelPatch {
         (status = 400, description = "A field is invalid (`param` names it)", body = crate::routes::schemas::ErrorBody),
         (status = 404, description = "No such channel", body = crate::routes::schemas::ErrorBody),
         (status = 409, description = "A configured channel (`channel_read_only`), or the name is taken", body = crate::routes::schemas::ErrorBody),
-        (status = 422, description = "`secret_key_required`, `ca_file_unreadable` or `channel_unusable` (see create)", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "`secret_key_required`, `credential_unreadable` (sealed with a key this instance lacks: send a new `api_key`), `ca_file_unreadable`, `channel_unusable` or `unknown_provider` (see create)", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn update(
@@ -358,7 +358,7 @@ pub struct ChannelTestError {
         (status = 200, description = "The outcome", body = ChannelTest),
         (status = 400, description = "`model` is invalid", body = crate::routes::schemas::ErrorBody),
         (status = 404, description = "No such channel", body = crate::routes::schemas::ErrorBody),
-        (status = 422, description = "No model to test with (`model_required`), or the credential cannot be opened (`secret_key_required`)", body = crate::routes::schemas::ErrorBody),
+        (status = 422, description = "No model to test with (`model_required`); the credential cannot be opened (`secret_key_required`, `credential_unreadable`); the provider is no longer defined (`unknown_provider`); or the endpoint cannot be built (`channel_unusable`)", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn test(

@@ -19,7 +19,7 @@ use crate::state::AppState;
 /// `gaia_usage_records_rejected_total` (refused by the database even alone; kept in `usage_rejects`),
 /// `gaia_auth_unknown_keys_total{answered="memory"|"database"}` (made-up keys, and how they were refused),
 /// `gaia_usage_write_failures_total`, `gaia_usage_batches_written_total` — the usage sink;
-/// `gaia_request_overhead_seconds` (histogram) — per answered chat completion, the time GaiaRouter itself
+/// `gaia_request_overhead_seconds` (histogram) — per answered inference request, the time GaiaRouter itself
 /// added: from the route receiving the request to handing back the response (its headers, for a stream),
 /// minus the time spent waiting on the provider (and between retries);
 /// `gaia_limiter_refusals_total{scope="key"|"organization",limit="rate"|"quota"}` — requests refused by a
@@ -60,7 +60,7 @@ pub async fn metrics(
     state.overhead.write_prometheus(
         &mut out.0,
         "gaia_request_overhead_seconds",
-        "Time GaiaRouter itself added to each answered chat completion: time on the route minus time waiting on the provider.",
+        "Time GaiaRouter itself added to each answered inference request: time on the route minus time waiting on the provider.",
     );
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -728,3 +728,194 @@ input_price = 0.02
         assert!(!r.headers.contains_key("authorization"));
     }
 }
+
+// ---------------------------------------------------------------- key rotation and a lost key
+
+const NEW_SECRET_KEY: &str = "0303030303030303030303030303030303030303030303030303030303030303";
+
+/// Another instance on the database of `first` (and its admin key), with these secret keys.
+async fn instance(
+    first: &crate::helpers::TestApp,
+    default: &MockServer,
+    current: Option<&str>,
+    previous: &[&str],
+) -> crate::helpers::TestApp {
+    let mut settings = gaiarouter::configuration::Settings::for_tests(&first.database_url).unwrap();
+    crate::helpers::point_providers_at(&mut settings, &default.uri());
+    settings.sealer = current.map(|k| {
+        std::sync::Arc::new(gaia_gateway::channels::sealed::Sealer::new(k, previous).unwrap())
+    });
+    let mut app = crate::helpers::spawn_with(settings, tempfile::tempdir().unwrap()).await;
+    app.admin_key = first.admin_key.clone();
+    app
+}
+
+/// The key id a sealer puts in what it seals.
+fn key_id(key: &str) -> String {
+    let sealed = gaia_gateway::channels::sealed::Sealer::new(key, &[])
+        .unwrap()
+        .seal("row", "x")
+        .unwrap();
+    sealed.split('.').nth(1).unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn credentials_are_sealed_again_after_a_key_rotation_and_a_lost_key_is_a_422_until_set_again()
+{
+    let (a, b) = (ok_server().await, ok_server().await);
+    let first = managed(&a, true).await;
+    let url = first.database_url.clone();
+    let res = admin(
+        &first,
+        reqwest::Method::POST,
+        "/v1/admin/channels",
+        Some(json!({
+        "provider": "openai", "name": "rotated", "base_url": format!("{}/v1", b.uri()),
+        "api_key": CHANNEL_KEY, "priority": 10})),
+    )
+    .await;
+    let id = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let store = gaia_store::Store::connect(&url, &gaia_store::StoreOptions::default())
+        .await
+        .unwrap();
+    let sealed_with = |s: &str| s.split('.').nth(1).unwrap().to_owned();
+    let row = store.get_channel(&id).await.unwrap();
+    assert_eq!(
+        sealed_with(row.api_key_sealed.as_deref().unwrap()),
+        key_id(SECRET_KEY)
+    );
+
+    // Rotation: the new key current, the old one previous. Starting seals the credential again.
+    let rotated = instance(&first, &a, Some(NEW_SECRET_KEY), &[SECRET_KEY]).await;
+    let row = store.get_channel(&id).await.unwrap();
+    assert_eq!(
+        sealed_with(row.api_key_sealed.as_deref().unwrap()),
+        key_id(NEW_SECRET_KEY)
+    );
+    assert_eq!(rotated.chat(&mini()).await.status(), 200);
+    // Then without the old key at all: still opens.
+    let after = instance(&first, &a, Some(NEW_SECRET_KEY), &[]).await;
+    assert_eq!(after.chat(&mini()).await.status(), 200);
+    let sent = b.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 2);
+    for r in &sent {
+        assert_eq!(r.headers["authorization"], format!("Bearer {CHANNEL_KEY}"));
+    }
+
+    // An instance with neither key: the channel is shown unusable and skipped; whatever needs the
+    // credential is a 422 naming it, until a new one is set.
+    let lost = instance(
+        &first,
+        &a,
+        Some("0404040404040404040404040404040404040404040404040404040404040404"),
+        &[],
+    )
+    .await;
+    let v: serde_json::Value = admin(
+        &lost,
+        reqwest::Method::GET,
+        &format!("/v1/admin/channels/{id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(v["health"]["state"], "disabled", "{v}");
+    assert!(
+        v["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot be used"),
+        "{v}"
+    );
+    assert_eq!(
+        lost.chat(&mini()).await.status(),
+        200,
+        "served by the provider's own endpoint"
+    );
+    assert_eq!(hits(&b).await, 2);
+    for (m, path, body) in [
+        (
+            reqwest::Method::PATCH,
+            format!("/v1/admin/channels/{id}"),
+            Some(json!({"weight": 2})),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/v1/admin/channels/{id}/test"),
+            None,
+        ),
+    ] {
+        let e =
+            crate::helpers::assert_error_envelope(admin(&lost, m, &path, body).await, 422).await;
+        assert_eq!(
+            (e["code"].clone(), e["param"].clone()),
+            (json!("credential_unreadable"), json!("api_key"))
+        );
+    }
+    let res = admin(
+        &lost,
+        reqwest::Method::PATCH,
+        &format!("/v1/admin/channels/{id}"),
+        Some(json!({"api_key": "sk-set-again-after-loss"})),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(lost.chat(&mini()).await.status(), 200);
+    let last = b.received_requests().await.unwrap().pop().unwrap();
+    assert_eq!(
+        last.headers["authorization"],
+        "Bearer sk-set-again-after-loss"
+    );
+}
+
+#[tokio::test]
+async fn a_stored_channel_cannot_take_a_configured_channels_name() {
+    let a = ok_server().await;
+    let toml = r#"
+[[channels]]
+provider = "openai"
+name = "eu"
+base_url = "http://127.0.0.1:9/v1"
+api_key = "sk-configured-eu-key"
+"#;
+    let app = crate::gateway::spawn_with_config_file(&a.uri(), toml).await;
+    let body = |name: &str| json!({"provider": "openai", "name": name, "base_url": "http://127.0.0.1:9/v1"});
+    let e = crate::helpers::assert_error_envelope(
+        admin(
+            &app,
+            reqwest::Method::POST,
+            "/v1/admin/channels",
+            Some(body("eu")),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert_eq!(e["param"], "name");
+    let res = admin(
+        &app,
+        reqwest::Method::POST,
+        "/v1/admin/channels",
+        Some(body("spare")),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Nor be renamed to one.
+    let res = admin(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/v1/admin/channels/{id}"),
+        Some(json!({"name": "eu"})),
+    )
+    .await;
+    crate::helpers::assert_error_envelope(res, 409).await;
+}

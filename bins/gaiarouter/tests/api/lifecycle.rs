@@ -96,6 +96,21 @@ fn an_unparsable_provider_url_fails_naming_its_variable() {
 }
 
 #[test]
+fn an_otlp_protocol_other_than_http_protobuf_fails_naming_it() {
+    let out = run_with_env(
+        &["serve"],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("OTEL_EXPORTER_OTLP_PROTOCOL"), "{stderr}");
+}
+
+#[test]
 fn help_lists_the_commands_and_variables() {
     let out = run_with_env(&["--help"], &[]);
     assert!(out.status.success());

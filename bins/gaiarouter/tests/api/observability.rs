@@ -1,4 +1,4 @@
-//! What an operator sees of the requests served (specs/scale.md S-20…): `/metrics` counts every answered
+//! What an operator sees of the requests served (specs/scale.md S-19, S-20): `/metrics` counts every answered
 //! request by API, provider, model, channel and status class, its tokens and cost, each failed upstream
 //! call by kind, retries and fallbacks, and each channel's circuit — and agrees with the usage records.
 

@@ -456,6 +456,21 @@ impl Models {
         Ok(())
     }
 
+    /// A stored channel may not take the name of a configured one of the same provider (their health,
+    /// logs and metrics would be indistinguishable).
+    fn name_free(&self, provider: &str, name: &str) -> Result<(), GaiaError> {
+        if self
+            .configured_channel(&format!("config:{provider}:{name}"))
+            .is_some()
+        {
+            return Err(GaiaError::conflict(format!(
+                "provider '{provider}' already has a channel '{name}' from the configuration"
+            ))
+            .with_param("name"));
+        }
+        Ok(())
+    }
+
     fn provider_of(&self, name: &str) -> Result<Arc<Provider>, GaiaError> {
         self.providers
             .iter()
@@ -506,6 +521,7 @@ impl Models {
         let provider_name = new.provider.trim().to_ascii_lowercase();
         let provider = self.provider_of(&provider_name)?;
         check_name(&new.name)?;
+        self.name_free(&provider_name, &new.name)?;
         let base_url = new
             .base_url
             .clone()
@@ -557,6 +573,7 @@ impl Models {
         let mut row = self.store.get_channel(id).await?;
         if let Some(n) = &change.name {
             check_name(n)?;
+            self.name_free(&row.provider, n)?;
         }
         if let Some(u) = &change.base_url {
             check_base_url(u)?;

@@ -60,10 +60,14 @@ impl std::fmt::Debug for Sealer {
     }
 }
 
+/// A stored credential that cannot be opened (sealed with a key this instance does not have, or tampered):
+/// well-formed input cannot fix it, but setting the credential again does (422, naming `api_key`).
 fn unreadable(why: &str) -> GaiaError {
-    GaiaError::internal(format!(
-        "a sealed channel credential cannot be opened: {why}"
+    GaiaError::unprocessable(format!(
+        "the channel's stored credential cannot be opened: {why}; set its api_key again"
     ))
+    .with_param("api_key")
+    .with_code("credential_unreadable")
 }
 
 impl Sealer {

@@ -165,3 +165,139 @@ async fn bench_statistics_queries_on_postgres() {
         bench(db).await;
     }
 }
+
+/// One number from a query on PostgreSQL.
+async fn pg_number(url: &str, sql: &str) -> f64 {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(url).await.unwrap();
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    let v: f64 = row.try_get_by_index(0).unwrap();
+    db.close().await.unwrap();
+    v
+}
+
+/// The write path at scale (issue 18's capacity model): three usage writers — three instances, each
+/// with its own connection pool and default sink settings — write at once to one PostgreSQL database as
+/// fast as they are fed (queues kept below capacity, so nothing is dropped). Prints records/s, batches,
+/// statements per batch, and bytes per stored record and per rollup row. `make bench` runs it in release
+/// (scripts/bench.sh; the figures are in docs/deployment's capacity model).
+#[tokio::test]
+#[ignore = "benchmark: writes GAIA_BENCH_WRITES (default 300000) records through three usage writers"]
+async fn bench_three_usage_writers_on_postgres() {
+    let Some(db) = ScratchDb::postgres().await else {
+        return;
+    };
+    let total: u64 = std::env::var("GAIA_BENCH_WRITES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300_000);
+    let per_writer = total / 3;
+    let end = Utc::now();
+    let mut writers = Vec::new();
+    for _ in 0..3 {
+        // Each instance connects as a gateway does (its own pool of its default size).
+        let store = Store::connect(&db.url, &gaia_store::StoreOptions::default())
+            .await
+            .unwrap();
+        if writers.is_empty() {
+            store.migrate().await.unwrap();
+        }
+        writers.push((
+            store.clone(),
+            gaia_stats::UsageSink::start(store, gaia_stats::SinkConfig::default(), None),
+        ));
+    }
+    let capacity = gaia_stats::SinkConfig::default().capacity as u64;
+    let wal = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8";
+    let wal_before = pg_number(&db.url, wal).await;
+    let started = Instant::now();
+    let feeds = writers.iter().enumerate().map(|(w, (_, sink))| {
+        let sink = sink.clone();
+        async move {
+            let mut sent = 0u64;
+            while sent < per_writer {
+                let c = sink.counters();
+                // Keep the queue below capacity: what is measured is the writer, not drops.
+                if sent - c.written < capacity / 2 {
+                    for j in 0..1000.min(per_writer - sent) {
+                        // 90 days, 40 keys, 8 models: rollup rows as a real tenant set makes them.
+                        sink.record(record((w as u64) * per_writer + sent + j, end));
+                    }
+                    sent += 1000.min(per_writer - sent);
+                } else {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+            }
+            while sink.counters().written < per_writer {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            started.elapsed()
+        }
+    });
+    let times = futures_util::future::join_all(feeds).await;
+    let elapsed = started.elapsed();
+    let mut batches = 0;
+    let mut statements = 0;
+    for (store, sink) in &writers {
+        let c = sink.counters();
+        assert_eq!(c.dropped, 0, "records were dropped");
+        assert_eq!(c.written, per_writer);
+        batches += c.batches;
+        statements += store.statement_counts().other;
+    }
+    let written = per_writer * 3;
+    // The whole cluster's WAL: other databases on it add their own (none run during `make bench`).
+    let wal_bytes = pg_number(&db.url, wal).await - wal_before;
+    let rows = pg_number(&db.url, "SELECT count(*)::float8 FROM usage_records").await;
+    assert_eq!(rows as u64, written, "every record is stored once");
+    let record_bytes = pg_number(
+        &db.url,
+        "SELECT pg_total_relation_size('usage_records')::float8",
+    )
+    .await;
+    let daily_rows = pg_number(&db.url, "SELECT count(*)::float8 FROM usage_daily").await
+        + pg_number(&db.url, "SELECT count(*)::float8 FROM usage_daily_models").await;
+    let daily_bytes = pg_number(&db.url, "SELECT (pg_total_relation_size('usage_daily') + pg_total_relation_size('usage_daily_models'))::float8").await;
+    let record_tuple = pg_number(
+        &db.url,
+        "SELECT avg(pg_column_size(u.*))::float8 FROM usage_records u",
+    )
+    .await;
+    eprintln!("write path: 3 usage writers on one PostgreSQL, {written} records");
+    eprintln!(
+        "  records/s (all three)     {:>10.0}",
+        written as f64 / elapsed.as_secs_f64()
+    );
+    for (i, t) in times.iter().enumerate() {
+        eprintln!(
+            "  records/s (writer {i})      {:>10.0}",
+            per_writer as f64 / t.as_secs_f64()
+        );
+    }
+    eprintln!("  batches                   {batches:>10}");
+    eprintln!(
+        "  records per batch         {:>10.1}",
+        written as f64 / batches.max(1) as f64
+    );
+    eprintln!(
+        "  statements per batch      {:>10.1}",
+        statements as f64 / batches.max(1) as f64
+    );
+    eprintln!(
+        "  bytes per usage record    {:>10.0}  (table, TOAST and indexes; the row alone {record_tuple:.0})",
+        record_bytes / written as f64
+    );
+    eprintln!(
+        "  WAL per usage record      {:>10.0}  bytes",
+        wal_bytes / written as f64
+    );
+    eprintln!(
+        "  rollup rows               {:>10.0}  ({:.0} bytes each)",
+        daily_rows,
+        daily_bytes / daily_rows.max(1.0)
+    );
+}
