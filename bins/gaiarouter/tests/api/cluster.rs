@@ -341,6 +341,12 @@ async fn a_limit_change_and_a_revocation_on_one_instance_apply_on_the_others_wit
     for i in 1..3 {
         let m = metrics(cluster.at(i)).await;
         assert!(sample(&m, "gaia_cluster_events_total{direction=\"received\"}") >= 2);
+        // The Redis families the Grafana dashboard queries are exported with Redis.
+        for family in crate::observability::dashboard_families() {
+            if family.starts_with("gaia_redis_") || family.starts_with("gaia_cluster_") {
+                assert!(m.contains(&format!("# TYPE {family} ")), "{family}");
+            }
+        }
     }
 }
 

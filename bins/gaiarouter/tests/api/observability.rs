@@ -24,6 +24,54 @@ async fn scrape(app: &crate::helpers::TestApp) -> HashMap<String, f64> {
         .collect()
 }
 
+/// The metric families the Grafana dashboard (docs/deployment/grafana) queries, histogram suffixes removed.
+pub(crate) fn dashboard_families() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/deployment/grafana/gaiarouter-dashboard.json"
+    );
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut exprs = Vec::new();
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    if k == "expr" {
+                        if let Some(e) = v.as_str() {
+                            out.push(e.to_owned());
+                        }
+                    } else {
+                        walk(v, out);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    walk(&dashboard, &mut exprs);
+    let mut families: Vec<String> = exprs
+        .iter()
+        .flat_map(|e| {
+            e.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.starts_with("gaia_"))
+                .map(|w| {
+                    ["_bucket", "_sum", "_count"]
+                        .iter()
+                        .find_map(|s| w.strip_suffix(s))
+                        .unwrap_or(w)
+                        .to_owned()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    families.sort();
+    families.dedup();
+    assert!(families.len() > 20, "{families:?}");
+    families
+}
+
 fn get(m: &HashMap<String, f64>, series: &str) -> f64 {
     *m.get(series).unwrap_or_else(|| {
         panic!(
@@ -160,6 +208,48 @@ targets = ["pool/x", "pool/m"]
         ),
         0.0
     );
+    // A streamed answer, for the time to first token.
+    let sse = [
+        r#"data: {"id":"s","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":null}]}"#,
+        r#"data: {"id":"s","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}"#,
+        "data: [DONE]",
+    ]
+    .join("\n\n")
+        + "\n\n";
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(wiremock::matchers::body_partial_json(
+            json!({"stream": true}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(sse, "text/event-stream"))
+        .with_priority(1)
+        .mount(&ok)
+        .await;
+    let mut stream = ask("pool/m");
+    stream["stream"] = json!(true);
+    let res = app.chat(&stream).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("[DONE]"));
+    let m = scrape(&app).await;
+    assert_eq!(
+        get(
+            &m,
+            r#"gaia_time_to_first_token_seconds_count{api="chat.completions",provider="pool"}"#
+        ),
+        1.0
+    );
+    // Every family the Grafana dashboard queries is exported (those of Redis: by the `cluster::` tests).
+    let text = app.get_authed("/metrics").await.text().await.unwrap();
+    for family in dashboard_families() {
+        if family.starts_with("gaia_redis_") || family.starts_with("gaia_cluster_") {
+            continue;
+        }
+        assert!(
+            text.contains(&format!("# TYPE {family} ")),
+            "the dashboard queries {family}, which /metrics does not export"
+        );
+    }
+
     // Without a trace exporter, nothing is added to upstream requests.
     for r in ok.received_requests().await.unwrap() {
         assert!(!r.headers.contains_key("traceparent"));
