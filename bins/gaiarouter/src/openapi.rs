@@ -208,6 +208,7 @@ answers in Anthropic's `{\"type\":\"error\",\"error\":{\"type\",\"message\"}}`."
         routes::channels::ChannelHealth,
         routes::channels::ChannelError,
         routes::channels::NewChannel,
+        routes::channels::UpstreamModelName,
         routes::channels::ChannelPatch,
         routes::channels::ChannelTestRequest,
         routes::channels::ChannelTest,

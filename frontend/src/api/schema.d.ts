@@ -944,10 +944,10 @@ export interface components {
             enabled?: boolean | null;
             /** @description Replaces the whole map (`{}` clears it). */
             model_map?: {
-                [key: string]: string;
+                [key: string]: components["schemas"]["UpstreamModelName"];
             } | null;
             /** @description `null`: every model of the provider. */
-            models?: string[] | null;
+            models?: components["schemas"]["UpstreamModelName"][] | null;
             name?: string | null;
             /** Format: int64 */
             priority?: number | null;
@@ -2315,10 +2315,10 @@ export interface components {
             enabled?: boolean | null;
             /** @description Upstream model name → the name sent to this channel. */
             model_map?: {
-                [key: string]: string;
+                [key: string]: components["schemas"]["UpstreamModelName"];
             } | null;
             /** @description Upstream model names it serves (default: every model of the provider). */
-            models?: string[] | null;
+            models?: components["schemas"]["UpstreamModelName"][] | null;
             /**
              * @description Unique per provider: 1–64 letters, digits, `-`, `_`, `.` (not `default`).
              * @example eu-key-2
@@ -2998,6 +2998,11 @@ export interface components {
             /** @description `active` or `inactive`. */
             status?: string | null;
         };
+        /**
+         * @description An upstream model name: 1 to 256 printable characters.
+         * @example gpt-4o-mini
+         */
+        UpstreamModelName: string;
         /** @description An admin-UI user (never the password hash). */
         UserResponse: {
             /** Format: date-time */
@@ -3699,9 +3704,9 @@ export interface operations {
             cookie?: never;
         };
         /** @description Optional; `{}` or no body tests the default model */
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["ChannelTestRequest"];
+                "application/json": components["schemas"]["ChannelTestRequest"] | null;
             };
         };
         responses: {

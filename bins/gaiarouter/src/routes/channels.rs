@@ -135,6 +135,16 @@ pub async fn list(_admin: AdminOnly, state: web::Data<AppState>) -> Result<HttpR
     Ok(HttpResponse::Ok().json(all.into_iter().map(to_api).collect::<Vec<_>>()))
 }
 
+/// An upstream model name: 1 to 256 printable characters.
+#[derive(Debug, ToSchema)]
+#[schema(
+    min_length = 1,
+    max_length = 256,
+    pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$",
+    example = "gpt-4o-mini"
+)]
+pub struct UpstreamModelName(pub String);
+
 /// A channel to add.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -147,11 +157,19 @@ pub struct NewChannel {
     #[schema(example = "eu-key-2", pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub name: String,
     /// The endpoint (default: the provider's own base URL).
-    #[schema(example = "https://api.openai.com/v1", max_length = 2048)]
+    #[schema(
+        example = "https://api.openai.com/v1",
+        max_length = 2048,
+        pattern = "^https?://[A-Za-z0-9][A-Za-z0-9.-]{0,60}(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~/-]*)?$"
+    )]
     pub base_url: Option<String>,
     /// The upstream credential: sealed at rest with `GAIA_SECRET_KEY` (required to store one), never
     /// returned. Leave out for a server that needs none.
-    #[schema(max_length = 4096)]
+    #[schema(
+        min_length = 1,
+        max_length = 4096,
+        pattern = "^[^ \\u0000-\\u001F\\u007F-\\u009F]+$"
+    )]
     pub api_key: Option<String>,
     /// Share of traffic within its priority group (default 1).
     #[schema(minimum = 1, maximum = 1000)]
@@ -162,15 +180,24 @@ pub struct NewChannel {
     #[serde(default, deserialize_with = "crate::routes::patch::integer")]
     pub priority: Option<i64>,
     /// Upstream model names it serves (default: every model of the provider).
-    #[schema(max_items = 1000)]
+    #[schema(max_items = 1000, value_type = Option<Vec<UpstreamModelName>>)]
     pub models: Option<Vec<String>>,
     /// Upstream model name → the name sent to this channel.
+    #[schema(value_type = Option<BTreeMap<String, UpstreamModelName>>)]
     pub model_map: Option<BTreeMap<String, String>>,
     /// A PEM file of certificate authorities to trust for this endpoint (a private CA).
-    #[schema(max_length = 1024)]
+    #[schema(
+        min_length = 1,
+        max_length = 1024,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
+    )]
     pub ca_file: Option<String>,
     /// Azure OpenAI's `api-version`.
-    #[schema(max_length = 32)]
+    #[schema(
+        min_length = 1,
+        max_length = 32,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
+    )]
     pub api_version: Option<String>,
     /// Default `true`.
     pub enabled: Option<bool>,
@@ -233,11 +260,14 @@ pub async fn get(
 pub struct ChannelPatch {
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub name: Option<String>,
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        pattern = "^https?://[A-Za-z0-9][A-Za-z0-9.-]{0,60}(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~/-]*)?$"
+    )]
     pub base_url: Option<String>,
     /// A new credential; `null` removes it.
     #[serde(default, deserialize_with = "crate::routes::patch::nullable")]
-    #[schema(value_type = Option<String>, max_length = 4096)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 4096, pattern = "^[^ \\u0000-\\u001F\\u007F-\\u009F]+$")]
     pub api_key: Option<Option<String>>,
     #[schema(minimum = 1, maximum = 1000)]
     #[serde(default, deserialize_with = "crate::routes::patch::integer")]
@@ -247,15 +277,16 @@ pub struct ChannelPatch {
     pub priority: Option<i64>,
     /// `null`: every model of the provider.
     #[serde(default, deserialize_with = "crate::routes::patch::nullable")]
-    #[schema(value_type = Option<Vec<String>>, max_items = 1000)]
+    #[schema(value_type = Option<Vec<UpstreamModelName>>, max_items = 1000)]
     pub models: Option<Option<Vec<String>>>,
     /// Replaces the whole map (`{}` clears it).
+    #[schema(value_type = Option<BTreeMap<String, UpstreamModelName>>)]
     pub model_map: Option<BTreeMap<String, String>>,
     #[serde(default, deserialize_with = "crate::routes::patch::nullable")]
-    #[schema(value_type = Option<String>, max_length = 1024)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 1024, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     pub ca_file: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::routes::patch::nullable")]
-    #[schema(value_type = Option<String>, max_length = 32)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 32, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     pub api_version: Option<Option<String>>,
     /// `true` re-enables a channel disabled by an operator or by a refused credential (its reason and
     /// failures are forgotten); `false` disables it.
@@ -325,7 +356,12 @@ pub async fn delete(
 pub struct ChannelTestRequest {
     /// The upstream model name (default: the channel's first model, else the provider's first enabled
     /// chat model).
-    #[schema(example = "gpt-4o-mini", max_length = 256)]
+    #[schema(
+        example = "gpt-4o-mini",
+        min_length = 1,
+        max_length = 256,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
+    )]
     pub model: Option<String>,
 }
 
@@ -352,7 +388,7 @@ pub struct ChannelTestError {
 /// Send one small completion (at most 8 tokens) through the channel, whatever its state; it counts
 /// neither against its circuit nor in usage statistics.
 #[utoipa::path(post, path = "/v1/admin/channels/{id}/test", operation_id = "test_channel", tag = "channels",
-    request_body(content = ChannelTestRequest, description = "Optional; `{}` or no body tests the default model"),
+    request_body(content = Option<ChannelTestRequest>, description = "Optional; `{}` or no body tests the default model"),
     params(("id" = String, Path, description = "The channel id", min_length = 1, max_length = 200)),
     responses(
         (status = 200, description = "The outcome", body = ChannelTest),
@@ -372,10 +408,13 @@ pub async fn test(
     let request: ChannelTestRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ChannelTestRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            gaia_core::GaiaError::invalid_request(format!("invalid JSON body: {e}"))
-                .with_code("invalid_json")
-        })?
+        // `null` is the document's other spelling of "no body".
+        serde_json::from_slice::<Option<ChannelTestRequest>>(&body)
+            .map_err(|e| {
+                gaia_core::GaiaError::invalid_request(format!("invalid JSON body: {e}"))
+                    .with_code("invalid_json")
+            })?
+            .unwrap_or_default()
     };
     let model = request.model;
     let t = state.models.test_channel(&id, model).await?;

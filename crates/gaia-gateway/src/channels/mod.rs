@@ -278,7 +278,9 @@ fn reqwest_url(url: &str) -> Option<url::Url> {
 }
 
 fn check_key(key: &str) -> Result<(), GaiaError> {
-    if key.is_empty() || key.len() > MAX_KEY_LEN || key.chars().any(|c| c.is_control() || c == ' ')
+    if key.is_empty()
+        || key.chars().count() > MAX_KEY_LEN
+        || key.chars().any(|c| c.is_control() || c == ' ')
     {
         return Err(bad(
             "api_key",
@@ -298,7 +300,7 @@ fn check_range(param: &str, v: Option<i64>, min: i64, max: i64) -> Result<(), Ga
 }
 
 fn model_name_ok(n: &str) -> bool {
-    !n.is_empty() && n.len() <= 256 && !n.chars().any(char::is_control)
+    !n.is_empty() && n.chars().count() <= 256 && !n.chars().any(char::is_control)
 }
 
 fn check_models(models: Option<&Vec<String>>) -> Result<(), GaiaError> {
@@ -327,7 +329,8 @@ fn check_model_map(map: Option<&BTreeMap<String, String>>) -> Result<(), GaiaErr
                 format!("at most {MAX_MODELS} entries in `model_map`"),
             ));
         }
-        if !m.iter().all(|(k, v)| model_name_ok(k) && model_name_ok(v)) {
+        // A key that is no model name simply never matches; the name sent upstream must be one.
+        if !m.values().all(|v| model_name_ok(v)) {
             return Err(bad(
                 "model_map",
                 "`model_map` maps upstream model names to names of 1 to 256 printable characters",
@@ -338,7 +341,8 @@ fn check_model_map(map: Option<&BTreeMap<String, String>>) -> Result<(), GaiaErr
 }
 
 fn check_short(param: &str, v: Option<&str>, max: usize) -> Result<(), GaiaError> {
-    if v.is_some_and(|v| v.is_empty() || v.len() > max || v.chars().any(char::is_control)) {
+    if v.is_some_and(|v| v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control))
+    {
         return Err(bad(
             param,
             format!("`{param}` must be 1 to {max} printable characters (or null)"),
