@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FRONTEND := frontend
 
-.PHONY: run build frontend test test-rust test-sdk test-schema test-frontend lint fmt bench soak clean-pg clean-mysql help
+.PHONY: run build frontend test test-rust test-sdk test-schema test-frontend lint fmt bench perf-gate soak clean-pg clean-mysql help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -72,6 +72,9 @@ fmt: ## format the code
 
 bench: ## run the benchmarks and print the figures (see docs/performance.md)
 	@if [ -x scripts/bench.sh ]; then scripts/bench.sh; else echo "bench: not written yet"; exit 1; fi
+
+perf-gate: ## instructions per request under callgrind against scripts/bench/instructions-budget.json (fails above +5 %)
+	scripts/perf-gate.sh
 
 soak: ## sustained mixed load on the release binary, memory over time; SOAK_DURATION=10m (see docs/soak.md)
 	scripts/soak.sh

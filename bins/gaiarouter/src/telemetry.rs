@@ -108,13 +108,25 @@ pub fn trace_provider() -> Result<Option<opentelemetry_sdk::trace::SdkTracerProv
 /// Installs the global subscriber: the log, and the trace exporter when an OTLP endpoint is set. Safe
 /// to call more than once (later calls are ignored). A bad OTLP setting is returned, to stop the start.
 pub fn init(format: LogFormat) -> Result<Telemetry, String> {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
     let traces = trace_provider()?;
-    let filter =
+    let mut filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    if traces.is_some() {
+        // Trace spans are wanted whatever level the log is at.
+        if let Ok(d) = format!("{SPAN_TARGET}=trace").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    // Every filter here decides per call site once (EnvFilter without span-field directives, `Targets`),
+    // never per event: a `debug!` or `trace!` the log does not want costs nothing on the request path, and
+    // without an OTLP endpoint the trace spans are never even created.
+    let log_only = Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_target(SPAN_TARGET, LevelFilter::OFF);
     // A line that cannot be written (stderr closed: the log collector went away) is dropped. By default
     // tracing-subscriber reports it with `eprintln!`, which panics on that same closed stderr — inside
     // every request and the shutdown task.
-    let not_traces = tracing_subscriber::filter::filter_fn(|m| m.target() != SPAN_TARGET);
     let log = tracing_subscriber::fmt::layer()
         .log_internal_errors(false)
         .with_writer(std::io::stderr)
@@ -124,14 +136,9 @@ pub fn init(format: LogFormat) -> Result<Telemetry, String> {
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .with_filter(filter)
-            .with_filter(not_traces)
+            .with_filter(log_only)
             .boxed(),
-        LogFormat::Pretty => log
-            .compact()
-            .with_filter(filter)
-            .with_filter(not_traces)
-            .boxed(),
+        LogFormat::Pretty => log.compact().with_filter(log_only).boxed(),
     };
     let otel = traces.as_ref().map(|p| {
         opentelemetry::global::set_text_map_propagator(
@@ -139,11 +146,10 @@ pub fn init(format: LogFormat) -> Result<Telemetry, String> {
         );
         tracing_opentelemetry::layer()
             .with_tracer(p.tracer("gaiarouter"))
-            .with_filter(tracing_subscriber::filter::filter_fn(|m| {
-                m.target() == SPAN_TARGET
-            }))
+            .with_filter(Targets::new().with_target(SPAN_TARGET, LevelFilter::TRACE))
     });
     let _ = tracing_subscriber::registry()
+        .with(filter)
         .with(log)
         .with(otel)
         .try_init();
