@@ -2320,7 +2320,8 @@ export interface components {
             /** @description Upstream model names it serves (default: every model of the provider). */
             models?: components["schemas"]["UpstreamModelName"][] | null;
             /**
-             * @description Unique per provider: 1–64 letters, digits, `-`, `_`, `.` (not `default`).
+             * @description Unique per provider: 1–64 letters, digits, `-`, `_`, `.` (`default`, the provider's own endpoint, is
+             *     taken: 409).
              * @example eu-key-2
              */
             name: string;
@@ -3413,7 +3414,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The provider already has a channel of that name (stored or configured) */
+            /** @description The provider already has a channel of that name (stored or configured; `default` is always its own endpoint's) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -153,7 +153,8 @@ pub struct NewChannel {
     /// `GAIA_CONFIG`): the channel speaks its dialect.
     #[schema(example = "openai", min_length = 1, max_length = 64)]
     pub provider: String,
-    /// Unique per provider: 1–64 letters, digits, `-`, `_`, `.` (not `default`).
+    /// Unique per provider: 1–64 letters, digits, `-`, `_`, `.` (`default`, the provider's own endpoint, is
+    /// taken: 409).
     #[schema(example = "eu-key-2", pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub name: String,
     /// The endpoint (default: the provider's own base URL).
@@ -209,7 +210,7 @@ pub struct NewChannel {
     responses(
         (status = 201, description = "Added", body = Channel),
         (status = 400, description = "A field is invalid (`param` names it)", body = crate::routes::schemas::ErrorBody),
-        (status = 409, description = "The provider already has a channel of that name (stored or configured)", body = crate::routes::schemas::ErrorBody),
+        (status = 409, description = "The provider already has a channel of that name (stored or configured; `default` is always its own endpoint's)", body = crate::routes::schemas::ErrorBody),
         (status = 422, description = "Well-formed, but the provider does not exist here (`unknown_provider`), a credential was given and `GAIA_SECRET_KEY` is not set (`secret_key_required`), the CA file cannot be read (`ca_file_unreadable`), or the endpoint cannot be built (`channel_unusable`)", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = [])))]

@@ -388,7 +388,7 @@ async fn bad_channel_input_gets_a_precise_4xx() {
     };
     for (body, status, param, code) in [
         (with("name", json!("one")), 409, None, None),
-        (with("name", json!("default")), 400, Some("name"), None),
+        (with("name", json!("default")), 409, Some("name"), None),
         (with("name", json!("has space")), 400, Some("name"), None),
         (with("name", json!("")), 400, Some("name"), None),
         (

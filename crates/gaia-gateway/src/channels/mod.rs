@@ -234,7 +234,7 @@ fn build_endpoint(
     Provider::new(config, timeouts)
 }
 
-/// A name: 1–64 of letters, digits, `-`, `_`, `.`; `default` is the provider's own endpoint.
+/// A name: 1–64 of letters, digits, `-`, `_`, `.`; `default` is the provider's own endpoint (409).
 fn check_name(name: &str) -> Result<(), GaiaError> {
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -248,10 +248,11 @@ fn check_name(name: &str) -> Result<(), GaiaError> {
         ));
     }
     if name == "default" {
-        return Err(bad(
-            "name",
+        // Well-formed, but taken: the provider's own endpoint is its channel `default`.
+        return Err(GaiaError::conflict(
             "`default` is the name of the provider's own endpoint; choose another",
-        ));
+        )
+        .with_param("name"));
     }
     Ok(())
 }
