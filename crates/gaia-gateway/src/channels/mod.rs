@@ -4,25 +4,28 @@
 //!
 //! Channels declared in the environment or `GAIA_CONFIG` are listed beside them, read-only.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use gaia_core::{ChatRequest, GaiaError, Message};
 use gaia_providers::health::CircuitView;
-use gaia_providers::{Channel, ChannelSource, Provider, Timeouts};
+use gaia_providers::{Channel, ChannelSource, Provider};
 use gaia_store::channels::ChannelRow;
 
 use crate::models::Models;
-use sealed::Sealer;
+use rules::{
+    bad, check_base_url, check_key, check_model_map, check_models, check_name, check_range,
+    check_short, clip, model_name_ok,
+};
+pub use stored::StoredChannels;
+use stored::build_endpoint;
 
+mod rules;
 pub mod sealed;
+mod stored;
 
-/// Most models a channel may list, and entries in its model map.
-const MAX_MODELS: usize = 1000;
-/// Longest upstream credential accepted.
-const MAX_KEY_LEN: usize = 4096;
 /// How long a test request may take.
 const TEST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -90,271 +93,6 @@ pub struct ChannelTest {
     pub latency: Duration,
     /// The failure, as a client of the gateway would have seen it.
     pub error: Option<GaiaError>,
-}
-
-/// Turns stored rows into routable channels, keeping each endpoint (its HTTP clients and pools) until its
-/// row changes.
-pub struct StoredChannels {
-    sealer: Option<Arc<Sealer>>,
-    timeouts: Timeouts,
-    /// Row id → (the row's `updated_at`, its endpoint).
-    endpoints: Mutex<HashMap<String, Built>>,
-}
-
-/// An endpoint built from a row, and the row's `updated_at` it was built from.
-type Built = (DateTime<Utc>, Arc<Provider>);
-
-impl std::fmt::Debug for StoredChannels {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredChannels")
-            .field("sealer", &self.sealer)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for StoredChannels {
-    fn default() -> Self {
-        Self::new(None, Timeouts::default())
-    }
-}
-
-fn bad(param: &str, message: impl Into<String>) -> GaiaError {
-    GaiaError::invalid_request(message).with_param(param)
-}
-
-fn no_secret_key() -> GaiaError {
-    GaiaError::unprocessable(
-        "storing an upstream credential needs GAIA_SECRET_KEY (32 random bytes, e.g. `openssl rand -base64 32`) on every instance",
-    )
-    .with_param("api_key")
-    .with_code("secret_key_required")
-}
-
-impl StoredChannels {
-    pub fn new(sealer: Option<Arc<Sealer>>, timeouts: Timeouts) -> Self {
-        Self {
-            sealer,
-            timeouts,
-            endpoints: Mutex::default(),
-        }
-    }
-
-    /// The endpoint of `row` over `provider`'s dialect and defaults (built, or reused while the row is
-    /// unchanged).
-    fn endpoint(&self, row: &ChannelRow, provider: &Provider) -> Result<Arc<Provider>, String> {
-        let mut cache = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((at, endpoint)) = cache.get(&row.id)
-            && *at == row.updated_at
-        {
-            return Ok(endpoint.clone());
-        }
-        let api_key = match (&row.api_key_sealed, &self.sealer) {
-            (None, _) => None,
-            (Some(_), None) => {
-                return Err(
-                    "its credential is sealed, and GAIA_SECRET_KEY is not set on this instance"
-                        .to_owned(),
-                );
-            }
-            (Some(s), Some(sealer)) => Some(sealer.open(&row.id, s).map_err(|e| e.message)?.0),
-        };
-        let endpoint =
-            build_endpoint(provider, row, api_key, self.timeouts).map_err(|e| e.message)?;
-        cache.insert(row.id.clone(), (row.updated_at, endpoint.clone()));
-        Ok(endpoint)
-    }
-
-    /// Routable channels of the enabled rows; each row's circuit says why one is not routable.
-    pub(crate) fn build(
-        &self,
-        rows: &[ChannelRow],
-        providers: &[Arc<Provider>],
-        health: &gaia_providers::health::HealthBook,
-    ) -> Vec<Arc<Channel>> {
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let circuit = health.circuit(&row.id);
-            if !row.enabled {
-                circuit.set_disabled(Some(
-                    row.disabled_reason
-                        .clone()
-                        .unwrap_or_else(|| "disabled by an operator".to_owned()),
-                ));
-                continue;
-            }
-            let endpoint = match providers.iter().find(|p| p.name() == row.provider) {
-                None => Err(format!(
-                    "the provider '{}' is not defined on this instance",
-                    row.provider
-                )),
-                Some(p) => self.endpoint(row, p),
-            };
-            match endpoint {
-                Err(why) => {
-                    tracing::warn!(channel = %row.id, name = %row.name, reason = %why, "stored channel cannot be used");
-                    circuit.set_disabled(Some(format!("cannot be used: {why}")));
-                }
-                Ok(endpoint) => {
-                    circuit.set_disabled(None);
-                    out.push(Arc::new(Channel {
-                        id: row.id.clone(),
-                        name: row.name.clone(),
-                        provider: row.provider.clone(),
-                        endpoint,
-                        weight: u32::try_from(row.weight.clamp(1, 1000)).unwrap_or(1),
-                        priority: row.priority,
-                        models: row.models.clone(),
-                        model_map: row.model_map.clone(),
-                        source: ChannelSource::Database,
-                        circuit,
-                    }));
-                }
-            }
-        }
-        let mut cache = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
-        cache.retain(|id, _| rows.iter().any(|r| &r.id == id));
-        out
-    }
-}
-
-fn build_endpoint(
-    provider: &Provider,
-    row: &ChannelRow,
-    api_key: Option<String>,
-    timeouts: Timeouts,
-) -> Result<Arc<Provider>, GaiaError> {
-    let mut config = provider.config().clone();
-    config.base_url = row.base_url.clone();
-    // No credential: a server that needs none (the empty key sends no header).
-    config.api_key = Some(api_key.unwrap_or_default());
-    config.ca_file = row.ca_file.as_ref().map(std::path::PathBuf::from);
-    if row.api_version.is_some() {
-        config.api_version = row.api_version.clone();
-    }
-    Provider::new(config, timeouts)
-}
-
-/// A name: 1–64 of letters, digits, `-`, `_`, `.`; `default` is the provider's own endpoint (409).
-fn check_name(name: &str) -> Result<(), GaiaError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if !ok {
-        return Err(bad(
-            "name",
-            "`name` must be 1 to 64 letters, digits, '-', '_' or '.'",
-        ));
-    }
-    if name == "default" {
-        // Well-formed, but taken: the provider's own endpoint is its channel `default`.
-        return Err(GaiaError::conflict(
-            "`default` is the name of the provider's own endpoint; choose another",
-        )
-        .with_param("name"));
-    }
-    Ok(())
-}
-
-fn check_base_url(url: &str) -> Result<(), GaiaError> {
-    let parsed = reqwest_url(url);
-    match parsed {
-        Some(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
-        _ => {
-            return Err(bad(
-                "base_url",
-                "`base_url` must be an http:// or https:// URL",
-            ));
-        }
-    }
-    if url.len() > 2048 {
-        return Err(bad("base_url", "`base_url` is longer than 2048 characters"));
-    }
-    Ok(())
-}
-
-fn reqwest_url(url: &str) -> Option<url::Url> {
-    url::Url::parse(url.trim()).ok()
-}
-
-fn check_key(key: &str) -> Result<(), GaiaError> {
-    if key.is_empty()
-        || key.chars().count() > MAX_KEY_LEN
-        || key.chars().any(|c| c.is_control() || c == ' ')
-    {
-        return Err(bad(
-            "api_key",
-            format!(
-                "`api_key` must be 1 to {MAX_KEY_LEN} printable characters without spaces (send null to remove it)"
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn check_range(param: &str, v: Option<i64>, min: i64, max: i64) -> Result<(), GaiaError> {
-    if v.is_some_and(|v| !(min..=max).contains(&v)) {
-        return Err(bad(param, format!("`{param}` must be from {min} to {max}")));
-    }
-    Ok(())
-}
-
-fn model_name_ok(n: &str) -> bool {
-    !n.is_empty() && n.chars().count() <= 256 && !n.chars().any(char::is_control)
-}
-
-fn check_models(models: Option<&Vec<String>>) -> Result<(), GaiaError> {
-    if let Some(m) = models {
-        if m.len() > MAX_MODELS {
-            return Err(bad(
-                "models",
-                format!("at most {MAX_MODELS} models per channel"),
-            ));
-        }
-        if !m.iter().all(|n| model_name_ok(n)) {
-            return Err(bad(
-                "models",
-                "`models` holds upstream model names: 1 to 256 printable characters each",
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn check_model_map(map: Option<&BTreeMap<String, String>>) -> Result<(), GaiaError> {
-    if let Some(m) = map {
-        if m.len() > MAX_MODELS {
-            return Err(bad(
-                "model_map",
-                format!("at most {MAX_MODELS} entries in `model_map`"),
-            ));
-        }
-        // A key that is no model name simply never matches; the name sent upstream must be one.
-        if !m.values().all(|v| model_name_ok(v)) {
-            return Err(bad(
-                "model_map",
-                "`model_map` maps upstream model names to names of 1 to 256 printable characters",
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn check_short(param: &str, v: Option<&str>, max: usize) -> Result<(), GaiaError> {
-    if v.is_some_and(|v| v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control))
-    {
-        return Err(bad(
-            param,
-            format!("`{param}` must be 1 to {max} printable characters (or null)"),
-        ));
-    }
-    Ok(())
-}
-
-/// The reason kept for a disabled channel fits its column.
-fn clip(reason: &str) -> String {
-    reason.chars().take(500).collect()
 }
 
 impl Models {
@@ -497,8 +235,7 @@ impl Models {
             }
             Some(key) => {
                 check_key(key)?;
-                let sealer = self.stored.sealer.as_ref().ok_or_else(no_secret_key)?;
-                row.api_key_sealed = Some(sealer.seal(&row.id, key)?);
+                row.api_key_sealed = Some(self.stored.seal(&row.id, key)?);
                 row.api_key_hint = Some(sealed::hint(key));
             }
         }
@@ -508,7 +245,7 @@ impl Models {
     /// Checks that the row makes a working endpoint (its URL, its CA file, its key's characters).
     fn check_endpoint(&self, row: &ChannelRow, key: Option<String>) -> Result<(), GaiaError> {
         let provider = self.provider_of(&row.provider)?;
-        build_endpoint(&provider, row, key, self.stored.timeouts).map_err(|e| {
+        build_endpoint(&provider, row, key, self.stored.timeouts()).map_err(|e| {
             let code = if e.param.as_deref() == Some("ca_file") {
                 "ca_file_unreadable"
             } else {
@@ -651,11 +388,7 @@ impl Models {
 
     /// The stored credential of `row`, opened.
     fn open_key(&self, row: &ChannelRow) -> Result<Option<String>, GaiaError> {
-        match (&row.api_key_sealed, &self.stored.sealer) {
-            (None, _) => Ok(None),
-            (Some(_), None) => Err(no_secret_key()),
-            (Some(s), Some(sealer)) => Ok(Some(sealer.open(&row.id, s)?.0)),
-        }
+        self.stored.open(row)
     }
 
     /// Deletes a stored channel (configured ones: 409 `channel_read_only`).
@@ -680,8 +413,8 @@ impl Models {
                 let row = self.store.get_channel(id).await?;
                 let provider = self.provider_of(&row.provider)?;
                 let key = self.open_key(&row)?;
-                let endpoint =
-                    build_endpoint(&provider, &row, key, self.stored.timeouts).map_err(|e| {
+                let endpoint = build_endpoint(&provider, &row, key, self.stored.timeouts())
+                    .map_err(|e| {
                         GaiaError::unprocessable(e.message).with_code("channel_unusable")
                     })?;
                 (endpoint, row.models, row.model_map)
@@ -766,7 +499,7 @@ impl Models {
 
     /// Seals again, with the current key, every credential sealed with a previous one (at start).
     pub async fn reseal_channels(&self) -> Result<u64, GaiaError> {
-        let Some(sealer) = &self.stored.sealer else {
+        let Some(sealer) = self.stored.sealer() else {
             return Ok(0);
         };
         let mut resealed = 0;
