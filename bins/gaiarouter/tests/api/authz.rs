@@ -197,16 +197,18 @@ fn expected(endpoint: &str, c: Caller) -> u16 {
             _ => 0,
         },
         // Organization and registry administration: admin only.
-        "create-org" | "admin-models" | "admin-users" => match c {
-            Admin | UserJwt => {
-                if endpoint == "create-org" {
-                    201
-                } else {
-                    200
+        "create-org" | "admin-models" | "admin-users" | "admin-channels" | "create-channel" => {
+            match c {
+                Admin | UserJwt => {
+                    if matches!(endpoint, "create-org" | "create-channel") {
+                        201
+                    } else {
+                        200
+                    }
                 }
+                _ => 403,
             }
-            _ => 403,
-        },
+        }
         "patch-own-org" => match c {
             Admin | UserJwt => 200,
             OtherOrg => 404,
@@ -271,6 +273,20 @@ async fn every_management_endpoint_answers_every_kind_of_caller_as_specified() {
             ),
             ("admin-models", Method::GET, "/v1/admin/models".into(), None),
             ("admin-users", Method::GET, "/v1/admin/users".into(), None),
+            (
+                "admin-channels",
+                Method::GET,
+                "/v1/admin/channels".into(),
+                None,
+            ),
+            (
+                "create-channel",
+                Method::POST,
+                "/v1/admin/channels".into(),
+                Some(
+                    json!({"provider": "openai", "name": format!("c-{unique}"), "base_url": "http://127.0.0.1:9/v1"}),
+                ),
+            ),
         ];
         for (endpoint, m, p, body) in cases {
             n += 1;
