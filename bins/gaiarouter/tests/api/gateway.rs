@@ -782,12 +782,12 @@ async fn an_upstream_that_does_not_answer_in_time_gets_504() {
 
 #[tokio::test]
 async fn an_unreachable_provider_gets_502() {
-    // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port nobody listens on: bound and held for the whole test (so no
+    // other test's server can take it once freed) but never listening, so a
+    // connection to it is refused.
+    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = reserved.local_addr().unwrap().port();
     let app = spawn_app_with_upstream(&format!("http://127.0.0.1:{port}")).await;
     let res = app
         .chat(&json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "x"}]}))
