@@ -12,6 +12,9 @@
 #   scripts/perf-gate.sh                # builds target/release/{gaiarouter,mock-upstream} when stale
 #   PERF_GATE_SECONDS=5 scripts/perf-gate.sh   # measured seconds per kind (default 4)
 #   PERF_GATE_WRITE=1 scripts/perf-gate.sh     # measure and write the budget
+#   PERF_GATE_PROFILE=profiling PERF_GATE_KEEP=DIR scripts/perf-gate.sh
+#       # the `profiling` build as it is (line tables), each kind's callgrind dump kept in DIR for
+#       # callgrind_annotate (docs/performance.md, "Profiling")
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,8 +22,8 @@ cd "$root"
 budget_file="$root/scripts/bench/instructions-budget.json"
 tolerance="${PERF_GATE_TOLERANCE:-5}"
 seconds="${PERF_GATE_SECONDS:-4}"
-gaiarouter="$root/target/release/gaiarouter"
-mock="$root/target/release/mock-upstream"
+gaiarouter="$root/target/${PERF_GATE_PROFILE:-release}/gaiarouter"
+mock="$root/target/${PERF_GATE_PROFILE:-release}/mock-upstream"
 lua="$root/scripts/bench/post.lua"
 
 log() { printf '\033[1mperf-gate:\033[0m %s\n' "$*" >&2; }
@@ -33,7 +36,12 @@ fail() {
 source "$root/scripts/lib/release-tools.sh"
 need_load_tools
 need_valgrind || fail "valgrind (callgrind) is needed: 'apt-get install valgrind'"
-ensure_release_binaries "${PERF_GATE_NO_BUILD:-}"
+if [[ -n "${PERF_GATE_PROFILE:-}" ]]; then
+  [[ -x "$gaiarouter" && -x "$mock" ]] ||
+    fail "no $gaiarouter: cargo build --profile $PERF_GATE_PROFILE -p gaiarouter -p mock-upstream"
+else
+  ensure_release_binaries "${PERF_GATE_NO_BUILD:-}"
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/gaia-perf-gate.XXXXXX")"
 pids=()
@@ -60,7 +68,11 @@ gaia_url="http://127.0.0.1:$port"
 chat="$gaia_url/v1/chat/completions"
 
 log "GaiaRouter under callgrind (release build), mock-upstream at $mock_url"
-gateway_wrapper="valgrind --tool=callgrind --callgrind-out-file=$work/callgrind.out.%p" gateway_ready_secs=180 \
+# Kept dumps are read one by one: each must name its functions itself (callgrind otherwise refers later
+# dumps to names defined in the first).
+keep_names=""
+[[ -n "${PERF_GATE_KEEP:-}" ]] && keep_names="--compress-strings=no --compress-pos=no"
+gateway_wrapper="valgrind --tool=callgrind $keep_names --callgrind-out-file=$work/callgrind.out.%p" gateway_ready_secs=180 \
   start_gateway_at_mock "$port" "sqlite://$work/gaia.db?mode=rwc" "$admin_key" "$mock_url" \
   RUST_LOG=warn GAIA_JWT_SECRET="gate-jwt-secret-0123456789abcdef0123456789"
 pids+=("$gaia_pid")
@@ -103,6 +115,9 @@ measure() {
   errors="$(sed -n 's/.*"errors_status":\([0-9]*\).*/\1/p' "$work/$name.wrk.txt")"
   [[ "${errors:-1}" == 0 && "${n:-0}" -gt 0 ]] || fail "$name: $n requests, $errors errors (see $work)"
   total="$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")"
+  if [[ -n "${PERF_GATE_KEEP:-}" ]]; then
+    mkdir -p "$PERF_GATE_KEEP" && cp "$dump" "$PERF_GATE_KEEP/$name.callgrind"
+  fi
   echo "$name $n $total"
 }
 

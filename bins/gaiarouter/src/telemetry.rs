@@ -110,20 +110,16 @@ pub fn trace_provider() -> Result<Option<opentelemetry_sdk::trace::SdkTracerProv
 pub fn init(format: LogFormat) -> Result<Telemetry, String> {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     let traces = trace_provider()?;
-    let mut filter =
+    // Each layer has its own filter and there is no global one: the log's level filter (RUST_LOG, with the
+    // trace spans' target switched off) and, when traces are exported, a filter that lets only those
+    // spans through. Both decide once per call site, so a call site neither wants is never even checked
+    // again: a global filter layer next to per-layer filters would turn those into checks at every call
+    // (hyper's and actix's `trace!` — 42 per request, 2 % of its instructions, before this was changed).
+    let mut log_only =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    if traces.is_some() {
-        // Trace spans are wanted whatever level the log is at.
-        if let Ok(d) = format!("{SPAN_TARGET}=trace").parse() {
-            filter = filter.add_directive(d);
-        }
+    if let Ok(d) = format!("{SPAN_TARGET}=off").parse() {
+        log_only = log_only.add_directive(d);
     }
-    // Every filter here decides per call site once (EnvFilter without span-field directives, `Targets`),
-    // never per event: a `debug!` or `trace!` the log does not want costs nothing on the request path, and
-    // without an OTLP endpoint the trace spans are never even created.
-    let log_only = Targets::new()
-        .with_default(LevelFilter::TRACE)
-        .with_target(SPAN_TARGET, LevelFilter::OFF);
     // A line that cannot be written (stderr closed: the log collector went away) is dropped. By default
     // tracing-subscriber reports it with `eprintln!`, which panics on that same closed stderr — inside
     // every request and the shutdown task.
@@ -149,7 +145,6 @@ pub fn init(format: LogFormat) -> Result<Telemetry, String> {
             .with_filter(Targets::new().with_target(SPAN_TARGET, LevelFilter::TRACE))
     });
     let _ = tracing_subscriber::registry()
-        .with(filter)
         .with(log)
         .with(otel)
         .try_init();

@@ -154,7 +154,9 @@ fn server(
     })
     // A hung request (x-mock-fault: hang) must not hold up a stop.
     .shutdown_timeout(1)
-    .listen(listener)?;
+    // HTTP/1.1, and HTTP/2 without TLS for a client that starts with the HTTP/2 preface (h2c with prior
+    // knowledge, as GaiaRouter's `http_version = "2"`), on the same port.
+    .listen_auto_h2c(listener)?;
     if let Some(workers) = workers {
         server = server.workers(workers.max(1));
     }

@@ -99,7 +99,7 @@ impl GatewayMetrics {
         let _ = registry.register(Box::new(cost.clone()));
         let upstream_errors = counter(
             "gaia_upstream_errors_total",
-            "Failed upstream calls, by provider, channel and kind: timeout, connect, rate_limited, auth, not_found, bad_request, server_error, other.",
+            "Failed upstream calls, by provider, channel and kind: timeout, connect, rate_limited, auth, not_found, bad_request, server_error, busy (the channel's max_connections all in use), other.",
             &["provider", "channel", "kind"],
         );
         let retries = counter(

@@ -62,6 +62,32 @@ pub struct ProviderConfig {
     pub ca_file: Option<std::path::PathBuf>,
     /// Azure OpenAI's `api-version` query parameter.
     pub api_version: Option<String>,
+    /// Which HTTP version the gateway speaks to this endpoint.
+    pub http_version: HttpVersion,
+    /// At most this many requests in flight to this endpoint at once over HTTP/1.1 — a connection each —
+    /// per instance, and at most this many idle connections kept (`None`: no cap). A request over the cap
+    /// waits for one to come free, up to the connect timeout (then `upstream_busy`, 503). A connection
+    /// that just finished may still be on its way back to the pool when the next request starts, so one
+    /// more can open for a moment; the pool closes it on its return. An HTTP/2 answer gives its slot back
+    /// at once: its connection is shared.
+    pub max_connections: Option<u32>,
+}
+
+/// The HTTP version spoken to an upstream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum HttpVersion {
+    /// HTTP/2 where the server offers it when TLS is negotiated (ALPN), HTTP/1.1 otherwise — and always
+    /// HTTP/1.1 over plain `http://`.
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    /// HTTP/1.1 only.
+    #[serde(rename = "1.1")]
+    Http1,
+    /// HTTP/2 only: over TLS as negotiated, over plain `http://` with prior knowledge (h2c, as vLLM, SGLang
+    /// or an internal gateway may serve). Many requests share one connection per worker thread.
+    #[serde(rename = "2")]
+    Http2,
 }
 
 impl std::fmt::Debug for ProviderConfig {
@@ -96,6 +122,8 @@ impl ProviderConfig {
             openai_compatible: false,
             ca_file: None,
             api_version: None,
+            http_version: HttpVersion::Auto,
+            max_connections: None,
         }
     }
 
@@ -113,6 +141,8 @@ impl ProviderConfig {
 /// stream_idle_timeout_secs = 120
 /// max_retries = 2
 /// max_response_bytes = 33554432         # non-streaming body, and one stream event
+/// http_version = "auto"                # "1.1", or "2" (h2c over http://); per provider or channel too
+/// max_connections = 512                # HTTP/1.1 connections in use per endpoint (default: no cap)
 ///
 /// [[providers]]
 /// name = "deepseek"
@@ -134,6 +164,7 @@ impl ProviderConfig {
 /// base_url = "https://api.openai.com/v1"
 /// api_key_env = "OPENAI_API_KEY_2"
 /// weight = 2                           # priority = 0, models = [...], model_map = { … }, ca_file = "…"
+///                                      # http_version = "auto" | "1.1" | "2", max_connections = 256
 ///
 /// [[aliases]]
 /// name = "fast"
@@ -163,6 +194,11 @@ pub struct UpstreamSection {
     pub max_response_bytes: Option<u64>,
     /// When a channel's circuit opens (`crate::health::CircuitConfig`).
     pub circuit: Option<FileCircuit>,
+    /// The HTTP version for every provider and channel that does not set its own (default `auto`).
+    pub http_version: Option<HttpVersion>,
+    /// The cap on HTTP/1.1 connections in use per endpoint for every provider and channel that does not
+    /// set its own (default: none).
+    pub max_connections: Option<u32>,
 }
 
 /// `[upstream.circuit]`: every field optional, the defaults of [`crate::health::CircuitConfig`].
@@ -195,6 +231,10 @@ pub struct FileChannel {
     pub ca_file: Option<std::path::PathBuf>,
     /// Azure OpenAI's `api-version` (default: the provider's).
     pub api_version: Option<String>,
+    /// Default: the provider's.
+    pub http_version: Option<HttpVersion>,
+    /// Default: the provider's.
+    pub max_connections: Option<u32>,
 }
 
 fn one() -> u32 {
@@ -216,6 +256,10 @@ pub struct FileProvider {
     pub ca_file: Option<std::path::PathBuf>,
     /// Azure OpenAI's `api-version` (kind `azure`; default 2024-10-21).
     pub api_version: Option<String>,
+    /// `auto` (default: `[upstream]`'s), `1.1` or `2`.
+    pub http_version: Option<HttpVersion>,
+    /// The cap on HTTP/1.1 connections in use to this endpoint (default: `[upstream]`'s).
+    pub max_connections: Option<u32>,
     #[serde(default)]
     pub models: Vec<FileModel>,
 }
@@ -283,6 +327,24 @@ impl FileConfig {
             return Err(GaiaError::invalid_request(format!(
                 "upstream.max_response_bytes is {max}; it must be at least {MIN_MAX_RESPONSE_BYTES}"
             )));
+        }
+        let caps = std::iter::once(("[upstream]", cfg.upstream.max_connections))
+            .chain(
+                cfg.providers
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.max_connections)),
+            )
+            .chain(
+                cfg.channels
+                    .iter()
+                    .map(|c| (c.name.as_str(), c.max_connections)),
+            );
+        for (owner, cap) in caps {
+            if cap == Some(0) {
+                return Err(GaiaError::invalid_request(format!(
+                    "{owner}: max_connections must be at least 1 (leave it out for no cap)"
+                )));
+            }
         }
         for p in &cfg.providers {
             if p.name.is_empty() || p.name.contains('/') {
@@ -360,6 +422,11 @@ impl FileConfig {
                 cfg.openai_compatible = kind == ProviderKind::OpenAi;
                 cfg.ca_file = p.ca_file.clone();
                 cfg.api_version = p.api_version.clone();
+                cfg.http_version = p
+                    .http_version
+                    .or(self.upstream.http_version)
+                    .unwrap_or_default();
+                cfg.max_connections = p.max_connections.or(self.upstream.max_connections);
                 cfg
             })
             .collect()

@@ -70,6 +70,7 @@ pub fn failure_kind(err: &GaiaError) -> &'static str {
         "model_not_found" => "not_found",
         "upstream_invalid_request" => "bad_request",
         "upstream_error" => "server_error",
+        "upstream_busy" => "busy",
         _ => "other",
     }
 }
@@ -224,7 +225,10 @@ where
                     i = slot;
                 }
                 AfterFailure::Retry => {
-                    ch.circuit.failed(Instant::now(), recent(&err));
+                    // A channel at its own connection cap is busy, not sick.
+                    if err.code() != "upstream_busy" {
+                        ch.circuit.failed(Instant::now(), recent(&err));
+                    }
                     tracing::info!(provider = target.provider.name(), channel = %ch.name, model = %target.model.id, attempt = tried, error = %err.message, "transient upstream failure");
                     last = Some((err, target));
                 }

@@ -103,6 +103,20 @@ pub fn from_transport(provider: &str, err: &reqwest::Error) -> GaiaError {
     }
 }
 
+/// Every connection the endpoint may have (`max_connections`) stayed in use for the whole connect timeout.
+/// A 503 the router retries on another channel, without counting against this one's health: the
+/// upstream did nothing wrong.
+pub fn busy(provider: &str, cap: u32) -> GaiaError {
+    GaiaError::new(
+        ErrorKind::Unavailable,
+        format!(
+            "{provider}: all {cap} connections allowed to the upstream (max_connections) are in use"
+        ),
+    )
+    .with_code("upstream_busy")
+    .with_retry_after(1)
+}
+
 pub fn timeout(provider: &str) -> GaiaError {
     GaiaError::new(
         ErrorKind::UpstreamTimeout,

@@ -5418,7 +5418,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Every channel of the model's provider is failing or disabled (`channels_unavailable`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after` */
+            /** @description Every channel of the model's provider is failing or disabled (`channels_unavailable`), every connection its `max_connections` allows stayed in use (`upstream_busy`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5563,7 +5563,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Every channel of the model's provider is failing or disabled (`channels_unavailable`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after` */
+            /** @description Every channel of the model's provider is failing or disabled (`channels_unavailable`), every connection its `max_connections` allows stayed in use (`upstream_busy`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5718,7 +5718,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorBody"];
                 };
             };
-            /** @description `overloaded_error`: every channel of the model's provider is failing or disabled, or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed`; see `retry-after` */
+            /** @description `overloaded_error`: every channel of the model's provider is failing or disabled, every connection its `max_connections` allows stayed in use, or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed`; see `retry-after` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6719,7 +6719,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Every channel of the model's provider is failing or disabled (`channels_unavailable`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after` */
+            /** @description Every channel of the model's provider is failing or disabled (`channels_unavailable`), every connection its `max_connections` allows stayed in use (`upstream_busy`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after` */
             503: {
                 headers: {
                     [name: string]: unknown;

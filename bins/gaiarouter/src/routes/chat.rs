@@ -47,7 +47,7 @@ use crate::state::AppState;
         (status = 413, description = "Body larger than GAIA_MAX_BODY_BYTES", body = crate::routes::schemas::ErrorBody),
         (status = 429, description = "A limit is reached (`organization_limit_error` monthly, `rate_limit_error` per minute) or the provider is rate limiting; see `retry-after`", body = crate::routes::schemas::ErrorBody),
         (status = 502, description = "The provider failed", body = crate::routes::schemas::ErrorBody),
-        (status = 503, description = "Every channel of the model's provider is failing or disabled (`channels_unavailable`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after`", body = crate::routes::schemas::ErrorBody),
+        (status = 503, description = "Every channel of the model's provider is failing or disabled (`channels_unavailable`), every connection its `max_connections` allows stayed in use (`upstream_busy`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after`", body = crate::routes::schemas::ErrorBody),
         (status = 504, description = "The provider did not answer in time", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = []))

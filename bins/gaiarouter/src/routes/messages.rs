@@ -121,7 +121,7 @@ fn anthropic_beta(req: &HttpRequest) -> Option<String> {
         (status = 413, description = "Body larger than GAIA_MAX_BODY_BYTES (`request_too_large`)", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 429, description = "A limit is reached or the provider is rate limiting (`rate_limit_error`); see `retry-after`", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 502, description = "The provider failed (`api_error`)", body = crate::routes::schemas::AnthropicErrorBody),
-        (status = 503, description = "`overloaded_error`: every channel of the model's provider is failing or disabled, or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed`; see `retry-after`", body = crate::routes::schemas::AnthropicErrorBody),
+        (status = 503, description = "`overloaded_error`: every channel of the model's provider is failing or disabled, every connection its `max_connections` allows stayed in use, or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed`; see `retry-after`", body = crate::routes::schemas::AnthropicErrorBody),
         (status = 504, description = "The provider did not answer in time (`timeout_error`)", body = crate::routes::schemas::AnthropicErrorBody),
     ),
     security(("bearer" = []))

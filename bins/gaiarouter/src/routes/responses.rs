@@ -73,7 +73,7 @@ fn refuse_builtin_tools(request: &responses::ResponsesRequest) -> Result<(), Gai
         (status = 422, description = "A well-formed request refused by a rule no schema states (an embedding model, `model_kind_mismatch`; `input` missing or empty without `previous_response_id`, a `tool_choice` naming a function not in `tools`, a provider's limits, `max_output_tokens` beyond the model)", body = crate::routes::schemas::ErrorBody),
         (status = 429, description = "A limit is reached or the provider is rate limiting; see `retry-after`", body = crate::routes::schemas::ErrorBody),
         (status = 502, description = "The provider failed", body = crate::routes::schemas::ErrorBody),
-        (status = 503, description = "Every channel of the model's provider is failing or disabled (`channels_unavailable`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after`", body = crate::routes::schemas::ErrorBody),
+        (status = 503, description = "Every channel of the model's provider is failing or disabled (`channels_unavailable`), every connection its `max_connections` allows stayed in use (`upstream_busy`), or per-minute limits cannot be checked while Redis is unreachable and `GAIA_REDIS_FAILURE=closed` (`rate_limiter_unavailable`); see `retry-after`", body = crate::routes::schemas::ErrorBody),
         (status = 504, description = "The provider did not answer in time", body = crate::routes::schemas::ErrorBody),
     ),
     security(("bearer" = []))

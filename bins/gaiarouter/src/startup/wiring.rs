@@ -10,12 +10,16 @@ pub(super) fn build_providers(
 ) -> Result<Vec<Arc<Provider>>, StartupError> {
     let timeouts = file.timeouts();
     let builtin = |name: &str, kind, p: &crate::configuration::ProviderSettings| {
-        ProviderConfig::new(
+        let mut config = ProviderConfig::new(
             name,
             kind,
             p.base_url.as_str(),
             p.api_key.as_ref().map(|k| k.expose().to_owned()),
-        )
+        );
+        // The built-in providers take the transport settings of `[upstream]`.
+        config.http_version = file.upstream.http_version.unwrap_or_default();
+        config.max_connections = file.upstream.max_connections;
+        config
     };
     let mut configs = vec![
         builtin("openai", ProviderKind::OpenAi, &settings.openai),
@@ -80,6 +84,8 @@ fn file_channels(
             .filter(|k| !k.is_empty());
         config.ca_file = c.ca_file.clone().or(config.ca_file);
         config.api_version = c.api_version.clone().or(config.api_version);
+        config.http_version = c.http_version.unwrap_or(config.http_version);
+        config.max_connections = c.max_connections.or(config.max_connections);
         let endpoint = Provider::new(config, file.timeouts())
             .map_err(|e| StartupError::Config(format!("channel '{}': {}", c.name, e.message)))?;
         out.push(Arc::new(gaia_providers::Channel {

@@ -33,4 +33,5 @@ mod snapshots;
 mod stats;
 mod system;
 mod tenancy;
+mod upstream_http2;
 mod upstream_tls;

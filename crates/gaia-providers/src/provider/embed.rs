@@ -78,9 +78,10 @@ impl Provider {
             .with_code("embeddings_unsupported"));
         };
         let (url, body) = call?;
-        let response = self.exchange(self.client()?.post(url).body(body)).await?;
-        let content_type = content_type(&response);
-        let body = self.read_body(response).await?;
+        let answer = self.exchange(self.client()?.post(url).body(body)).await?;
+        let content_type = content_type(&answer.response);
+        let body = self.read_body(answer.response).await?;
+        drop(answer.slot);
         let inputs = request.input.len();
         let unusable = |detail: &str| {
             let err = upstream_error::bad_response(

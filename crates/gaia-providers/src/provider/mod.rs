@@ -13,7 +13,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 mod embed;
 
-use crate::config::{ProviderConfig, Timeouts};
+use crate::config::{HttpVersion, ProviderConfig, Timeouts};
 use crate::dialect::{Dialect, dialect};
 use crate::stream::decode_stream;
 use crate::timing;
@@ -36,6 +36,9 @@ pub struct Provider {
     dialect: &'static dyn Dialect,
     headers: HeaderMap,
     clients: thread_local::ThreadLocal<reqwest::Client>,
+    /// The one client of every thread when connections are capped: per-thread pools would each keep
+    /// idle connections the others cannot use, so the count could pass the cap.
+    shared: std::sync::OnceLock<reqwest::Client>,
     /// Certificate authorities trusted besides the system's (`ca_file`).
     roots: Vec<reqwest::Certificate>,
     /// The upstream URL when it depends on neither the model nor streaming (all but Gemini), parsed once.
@@ -43,6 +46,15 @@ pub struct Provider {
     timeouts: Timeouts,
     /// Base URL without a trailing slash.
     base: String,
+    /// HTTP/1.1 connections in use to this endpoint, when capped (`max_connections`).
+    connections: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+/// An upstream answer whose headers arrived, with the connection slot it holds (when connections to the
+/// endpoint are capped) until its body has been read or dropped.
+pub(crate) struct Answer {
+    pub response: reqwest::Response,
+    pub slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -94,15 +106,22 @@ impl Provider {
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let base = config.base_url.trim_end_matches('/').to_owned();
+        let connections = config.max_connections.map(|cap| {
+            Arc::new(tokio::sync::Semaphore::new(
+                usize::try_from(cap).unwrap_or(usize::MAX),
+            ))
+        });
         let mut provider = Self {
             config,
             dialect,
             headers,
             clients: thread_local::ThreadLocal::new(),
+            shared: std::sync::OnceLock::new(),
             roots,
             fixed_url: None,
             timeouts,
             base,
+            connections,
         };
         // Fails early on a client that cannot be built, and on a base URL that does not parse.
         provider.client()?;
@@ -119,32 +138,56 @@ impl Provider {
         Ok(Arc::new(provider))
     }
 
-    /// This thread's HTTP client (built on first use; connections are pooled and kept alive).
+    /// This thread's HTTP client (built on first use; connections are pooled and kept alive), or the
+    /// shared one when connections are capped.
     fn client(&self) -> Result<&reqwest::Client, GaiaError> {
-        self.clients.get_or_try(|| {
-            let mut builder = reqwest::Client::builder();
-            for root in &self.roots {
-                builder = builder.add_root_certificate(root.clone());
-            }
-            // Outbound proxies come from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY (reqwest reads
-            // them for every client it builds).
-            builder
-                .default_headers(self.headers.clone())
-                .connect_timeout(self.timeouts.connect)
-                .read_timeout(self.timeouts.idle)
-                .pool_idle_timeout(std::time::Duration::from_secs(90))
-                // Per thread; enough to keep every connection of a 1,000-request burst for reuse.
-                .pool_max_idle_per_host(1024)
-                .tcp_nodelay(true)
-                .user_agent(concat!("GaiaRouter/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| {
-                    GaiaError::internal(format!(
-                        "cannot build the HTTP client for '{}': {e}",
-                        self.config.name
-                    ))
-                })
-        })
+        if self.connections.is_none() {
+            return self.clients.get_or_try(|| self.build_client());
+        }
+        if let Some(client) = self.shared.get() {
+            return Ok(client);
+        }
+        let client = self.build_client()?;
+        Ok(self.shared.get_or_init(|| client))
+    }
+
+    fn build_client(&self) -> Result<reqwest::Client, GaiaError> {
+        let mut builder = reqwest::Client::builder();
+        for root in &self.roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        // Outbound proxies come from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY (reqwest reads
+        // them for every client it builds).
+        builder = match self.config.http_version {
+            HttpVersion::Auto => builder,
+            HttpVersion::Http1 => builder.http1_only(),
+            HttpVersion::Http2 => builder.http2_prior_knowledge(),
+        };
+        builder
+            .default_headers(self.headers.clone())
+            // An HTTP/2 connection carries many requests: a ping every 30 s while requests are open
+            // finds one that died silently (a NAT or load balancer dropped it) within 40 s.
+            .http2_keep_alive_interval(std::time::Duration::from_secs(30))
+            .http2_keep_alive_timeout(std::time::Duration::from_secs(10))
+            .connect_timeout(self.timeouts.connect)
+            .read_timeout(self.timeouts.idle)
+            .pool_idle_timeout(std::time::Duration::from_secs(90))
+            // Per client: enough to keep every connection of a 1,000-request burst for reuse; with a cap,
+            // the cap.
+            .pool_max_idle_per_host(
+                self.config
+                    .max_connections
+                    .map_or(1024, |cap| usize::try_from(cap).unwrap_or(usize::MAX)),
+            )
+            .tcp_nodelay(true)
+            .user_agent(concat!("GaiaRouter/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                GaiaError::internal(format!(
+                    "cannot build the HTTP client for '{}': {e}",
+                    self.config.name
+                ))
+            })
     }
 
     pub fn name(&self) -> &str {
@@ -179,7 +222,7 @@ impl Provider {
         upstream_model: &str,
         max_tokens_default: u32,
         stream: bool,
-    ) -> Result<reqwest::Response, GaiaError> {
+    ) -> Result<Answer, GaiaError> {
         self.require_configured()?;
         if let Some(tool) = request.anthropic.first_server_tool()
             && self.config.kind != ProviderKind::Anthropic
@@ -213,11 +256,17 @@ impl Provider {
     }
 
     /// Sends a request and returns the response once its headers arrived with a success status, within
-    /// the first-byte timeout; an error status is mapped by [`refusal`](Self::refusal).
-    async fn exchange(
+    /// the first-byte timeout; an error status is mapped by [`refusal`](Self::refusal). With a cap on
+    /// connections, a slot is taken first (waiting up to the connect timeout) and kept with an HTTP/1.1
+    /// answer; an HTTP/2 answer shares its connection, so it gives the slot back at once.
+    pub(crate) async fn exchange(
         &self,
         builder: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, GaiaError> {
+    ) -> Result<Answer, GaiaError> {
+        let slot = match &self.connections {
+            None => None,
+            Some(slots) => Some(self.slot(slots).await?),
+        };
         // The attempt's trace context, when traces are exported.
         let builder = match crate::trace::context_headers() {
             Some(h) => builder.headers(h),
@@ -231,9 +280,28 @@ impl Provider {
                 Ok(Ok(r)) => r,
             };
         if response.status().is_success() {
-            return Ok(response);
+            let slot = slot.filter(|_| response.version() < reqwest::Version::HTTP_2);
+            return Ok(Answer { response, slot });
         }
         Err(self.refusal(response).await)
+    }
+
+    /// A connection slot, within the connect timeout.
+    async fn slot(
+        &self,
+        slots: &Arc<tokio::sync::Semaphore>,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, GaiaError> {
+        if let Ok(slot) = Arc::clone(slots).try_acquire_owned() {
+            return Ok(slot);
+        }
+        match tokio::time::timeout(self.timeouts.connect, Arc::clone(slots).acquire_owned()).await {
+            Ok(Ok(slot)) => Ok(slot),
+            // The semaphore is never closed; a closed one is as good as a full one.
+            Ok(Err(_)) | Err(_) => Err(upstream_error::busy(
+                &self.config.name,
+                self.config.max_connections.unwrap_or_default(),
+            )),
+        }
     }
 
     /// A successful answer's whole body, up to the response size bound.
@@ -362,11 +430,12 @@ impl Provider {
         max_tokens_default: u32,
         meta: &ResponseMeta,
     ) -> Result<ChatResponse, GaiaError> {
-        let response = self
+        let answer = self
             .send(request, upstream_model, max_tokens_default, false)
             .await?;
-        let content_type = content_type(&response);
-        let body = self.read_body(response).await?;
+        let content_type = content_type(&answer.response);
+        let body = self.read_body(answer.response).await?;
+        drop(answer.slot);
         let parsed = self.dialect.parse_response(&body, meta);
         let unusable = |detail: &str| {
             let err = upstream_error::bad_response(
@@ -398,7 +467,7 @@ impl Provider {
         max_tokens_default: u32,
         meta: ResponseMeta,
     ) -> Result<EventStream, GaiaError> {
-        let response = self
+        let Answer { response, slot } = self
             .send(request, upstream_model, max_tokens_default, true)
             .await?;
         // An HTML page (a proxy, a captive portal) or a JSON body is not a stream: say so, instead of
@@ -415,7 +484,17 @@ impl Provider {
             return Err(self.redact(err));
         }
         let decoder = self.dialect.stream_decoder(meta);
-        let body = response.bytes_stream().boxed();
+        let body = match slot {
+            None => response.bytes_stream().boxed(),
+            // The slot is held as long as the stream is (to its end, or until the client leaves).
+            Some(slot) => response
+                .bytes_stream()
+                .map(move |chunk| {
+                    let _held = &slot;
+                    chunk
+                })
+                .boxed(),
+        };
         Ok(decode_stream(
             self.config.name.clone(),
             self.config.api_key.clone(),
