@@ -37,6 +37,7 @@ out="$root/target/bench"
 raw="$out/raw"
 gaiarouter="$root/target/release/gaiarouter"
 mock="$root/target/release/mock-upstream"
+stream_load="$root/target/release/stream-load" # built with mock-upstream (bins/mock-upstream/src/bin)
 lua="$root/scripts/bench/post.lua"
 
 log() { printf '\033[1mbench:\033[0m %s\n' "$*" >&2; }
@@ -51,7 +52,9 @@ source "$root/scripts/lib/release-tools.sh"
 need_load_tools
 ensure_release_binaries "${BENCH_NO_BUILD:-}"
 
-# 1,000 connections need ~3,000 descriptors across wrk, GaiaRouter (in and out) and the mock.
+# 1,000 connections need ~3,000 descriptors across wrk, GaiaRouter (in and out) and the mock; 10,000 idle
+# streams need 10,000 in wrk and as many in GaiaRouter. Root may raise the hard limit too.
+ulimit -Hn 65536 2>/dev/null || true
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 (( $(ulimit -n) >= 4096 )) || fail "open-file limit $(ulimit -n) is too low for 1,000 connections (raise ulimit -n to 4096+)"
 
@@ -97,7 +100,8 @@ gaia_url="http://127.0.0.1:$port"
 {
   provider_toml slow "$slow_url"
   provider_toml slower "$slower_url"
-  provider_toml idle "$idle_url"
+  # The idle streams reach their mock over HTTP/2 without TLS (h2c): many streams share one connection.
+  provider_toml idle "$idle_url" | sed 's/^api_key = .*/&\nhttp_version = "2"/'
   provider_toml chunky "$chunky_url"
 } >"$work/gaiarouter.toml"
 # The same database and tenant across restarts; a restart gives a scenario its own peak RSS (memory the
@@ -191,8 +195,15 @@ load() {
   if [[ -z "${BENCH_NO_WARMUP:-}" ]]; then
     BENCH_BODY="$body" BENCH_HEADERS="$headers" wrk -t"$threads" -c"$conns" -d1s -s "$lua" "$url" >/dev/null 2>&1 || true
   fi
-  local t0 r0 o0 o1
+  local t0 r0 o0 o1 rss0 rss_mid=0 sampler=""
   reset_peak
+  rss0="$(status_kb VmRSS)"
+  # BENCH_MID_RSS_AT=S: GaiaRouter's RSS S seconds into the run as well (the idle streams: memory while they
+  # are all open, beside the peak of the burst that opens them).
+  if [[ -n "${BENCH_MID_RSS_AT:-}" ]]; then
+    (sleep "$BENCH_MID_RSS_AT" && status_kb VmRSS >"$raw/$name.mid-rss") &
+    sampler=$!
+  fi
   o0="$(overhead_buckets "$target")"
   t0="$(cpu_ticks)"
   BENCH_BODY="$body" BENCH_HEADERS="$headers" \
@@ -200,6 +211,10 @@ load() {
     fail "wrk failed for $name: $(tail -n 5 "$raw/$name.wrk.txt")"
   r0="$(cpu_ticks)"
   o1="$(overhead_buckets "$target")"
+  if [[ -n "$sampler" ]]; then
+    wait "$sampler" 2>/dev/null || true
+    rss_mid="$(cat "$raw/$name.mid-rss" 2>/dev/null || echo 0)"
+  fi
   local wrk_json
   wrk_json="$(sed -n 's/^BENCH_JSON //p' "$raw/$name.wrk.txt")"
   [[ -n "$wrk_json" ]] || fail "no summary from wrk for $name: $(tail -n 5 "$raw/$name.wrk.txt")"
@@ -207,9 +222,9 @@ load() {
     curl -sS -w '\nHTTP %{http_code}\n' -X POST "$url" -H 'Content-Type: application/json' \
       -H "${headers%%|*}" -d "$body" >"$raw/$name.error-sample.txt" 2>&1 || true
   fi
-  printf '{%s,"kind":"load","gateway_cpu_ticks":%s,"clk_tck":%s,"gateway_peak_rss_kb":%s,"gateway_rss_kb":%s,"overhead_before":%s,"overhead_after":%s,"wrk":%s}\n' \
+  printf '{%s,"kind":"load","gateway_cpu_ticks":%s,"clk_tck":%s,"gateway_peak_rss_kb":%s,"gateway_rss_kb":%s,"gateway_rss_before_kb":%s,"gateway_rss_mid_kb":%s,"overhead_before":%s,"overhead_after":%s,"wrk":%s}\n' \
     "$(meta "$name" "$group" "$target" "$dialect" "$conns" "$baseline")" "$((r0 - t0))" "$clk_tck" \
-    "$(status_kb VmHWM)" "$(status_kb VmRSS)" "$o0" "$o1" "$wrk_json" >"$raw/$name.json"
+    "$(status_kb VmHWM)" "$(status_kb VmRSS)" "${rss0:-0}" "${rss_mid:-0}" "$o0" "$o1" "$wrk_json" >"$raw/$name.json"
   python3 "$root/scripts/bench/report.py" line "$raw/$name.json" >&2
 }
 
@@ -227,6 +242,32 @@ stream() {
   printf '{%s,"kind":"stream","gateway_cpu_ticks":%s,"clk_tck":%s,"gateway_peak_rss_kb":%s,"gateway_rss_kb":%s,"overhead_before":%s,"overhead_after":%s,"probe":%s}\n' \
     "$(meta "$name" "$group" "$target" "$dialect" 1 "$baseline")" "$((r0 - t0))" "$clk_tck" \
     "$(status_kb VmHWM)" "$(status_kb VmRSS)" "$o0" "$o1" "$probe" >"$raw/$name.json"
+  python3 "$root/scripts/bench/report.py" line "$raw/$name.json" >&2
+}
+
+# streamload NAME GROUP TARGET CONNECTIONS BASELINE URL BODY HEADER: kept-alive connections asking for stream
+# after stream (bins/mock-upstream/src/bin/stream-load.rs): streams/s, time to the first event and to the last
+# byte (p50, p99), errors; GaiaRouter's (or nginx's) CPU around the measured seconds.
+streamload() {
+  local name=$1 group=$2 target=$3 conns=$4 baseline=$5 url=$6 body=$7 header=$8
+  local t0 r0 o0 o1 rss0 out warm=1
+  [[ -n "${BENCH_NO_WARMUP:-}" ]] && warm=0
+  reset_peak
+  rss0="$(status_kb VmRSS)"
+  "$stream_load" --url "$url" --connections "$conns" --seconds "$duration" --warmup "$warm" --body "$body" \
+    --header "$header" >"$raw/$name.sl.txt" 2>&1 &
+  local client=$!
+  sleep "$warm"
+  o0="$(overhead_buckets "$target")"
+  t0="$(cpu_ticks)"
+  wait "$client" || fail "stream-load failed for $name: $(tail -n 5 "$raw/$name.sl.txt")"
+  r0="$(cpu_ticks)"
+  o1="$(overhead_buckets "$target")"
+  out="$(sed -n 's/^STREAM_LOAD //p' "$raw/$name.sl.txt")"
+  [[ -n "$out" ]] || fail "no summary from stream-load for $name: $(tail -n 5 "$raw/$name.sl.txt")"
+  printf '{%s,"kind":"streamload","gateway_cpu_ticks":%s,"clk_tck":%s,"gateway_peak_rss_kb":%s,"gateway_rss_kb":%s,"gateway_rss_before_kb":%s,"overhead_before":%s,"overhead_after":%s,"sl":%s}\n' \
+    "$(meta "$name" "$group" "$target" openai "$conns" "$baseline")" "$((r0 - t0))" "$clk_tck" \
+    "$(status_kb VmHWM)" "$(status_kb VmRSS)" "${rss0:-0}" "$o0" "$o1" "$out" >"$raw/$name.json"
   python3 "$root/scripts/bench/report.py" line "$raw/$name.json" >&2
 }
 
@@ -286,18 +327,30 @@ stream_body_openai="$(with_stream "${body_openai%\}},\"stream_options\":{\"inclu
 # left out when nginx cannot be had (not root, no apt-get) or with BENCH_NO_NGINX=1.
 if [[ -z "${BENCH_NO_NGINX:-}" ]] && need_nginx; then
   nginx_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  nginx_slow_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   mkdir -p "$work/nginx"
   cat >"$work/nginx/nginx.conf" <<NGINX
 worker_processes 2;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log warn;
 daemon off;
-events { worker_connections 4096; }
+events { worker_connections 8192; }
 http {
   access_log off;
   client_body_temp_path $work/nginx/body;
   proxy_temp_path $work/nginx/proxy;
   upstream mock { server ${mock_url#http://}; keepalive 256; }
+  upstream slow { server ${slow_url#http://}; keepalive 1024; }
+  server {
+    listen 127.0.0.1:$nginx_slow_port backlog=4096;
+    keepalive_requests 10000000;
+    location / {
+      proxy_pass http://slow;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
   server {
     listen 127.0.0.1:$nginx_port backlog=4096;
     keepalive_requests 10000000;
@@ -326,9 +379,11 @@ NGINX
     "$nginx_url/v1/chat/completions" "$body_openai" "$h_openai"
   # Streams at load through nginx (2d has the mock's and GaiaRouter's rows).
   for c in 32 256; do
-    load "nginx-stream-c$c" streamload nginx openai "$c" "direct-stream-c$c" "$nginx_url/v1/chat/completions" \
+    streamload "nginx-stream-c$c" streamload nginx "$c" "direct-stream-c$c" "$nginx_url/v1/chat/completions" \
       "$stream_body_openai" "$h_openai"
   done
+  streamload nginx-stream-slow50-c1000 streamload nginx 1000 direct-stream-slow50-c1000 \
+    "http://127.0.0.1:$nginx_slow_port/v1/chat/completions" "$stream_body_openai" "$h_openai"
   unset measured_pids
   kill "$nginx_master" 2>/dev/null || true
 else
@@ -340,11 +395,14 @@ fi
 # one connection. wrk does the same (HTTP/1.1 keep-alive) and reads each chunked body to its end, so req/s
 # here is streams/s and p50/p99 the time to the last byte. The mock sends its whole stream at once, so any
 # wait is the proxy's (a Nagle / delayed-ACK stall showed up here as 40 ms per stream: docs/performance.md).
-log "2d. streams at load, kept-alive connections (c=32 and c=256)"
+log "2d. streams at load, kept-alive connections (c=32 and c=256; c=1,000 with 50 ms before the first event)"
 for c in 32 256; do
-  load "direct-stream-c$c" streamload mock openai "$c" "" "$mock_url/v1/chat/completions" "$stream_body_openai" "$h_openai"
-  load "gw-stream-c$c" streamload gaiarouter openai "$c" "direct-stream-c$c" "$chat" "$(gw_body openai/gpt-4o-mini stream)" "$h_gaia"
+  streamload "direct-stream-c$c" streamload mock "$c" "" "$mock_url/v1/chat/completions" "$stream_body_openai" "$h_openai"
+  streamload "gw-stream-c$c" streamload gaiarouter "$c" "direct-stream-c$c" "$chat" "$(gw_body openai/gpt-4o-mini stream)" "$h_gaia"
 done
+streamload direct-stream-slow50-c1000 streamload mock 1000 "" "$slow_url/v1/chat/completions" "$stream_body_openai" "$h_openai"
+streamload gw-stream-slow50-c1000 streamload gaiarouter 1000 direct-stream-slow50-c1000 "$chat" \
+  "$(gw_body slow/gpt-4o-mini stream)" "$h_gaia"
 
 # --- 2e. a sign-in storm beside chat traffic ---------------------------------------------------------------------------
 # 50 connections signing in as fast as they can (each an argon2id verification: ~20 ms of CPU) while the paced
@@ -401,21 +459,19 @@ load gw-slow500-c1000-nolimits slow50 gaiarouter openai 1000 direct-slow500-c100
 
 # --- 4b. 10,000 concurrent, mostly idle streams -------------------------------------------------------------------
 # Each stream sends 10 chunks 800 ms apart (8 s); every connection holds one stream at a time for 20 s.
-# GaiaRouter needs two descriptors per stream (the client's socket and the upstream one), and when a wave
-# of streams ends and the next begins, also its upstream pool's idle connections (up to 1,024 per worker)
-# and the connections hyper opens while a finished stream's is still being handed back: 10,000 streams
-# need more than 20,000, so the default is what the open-file limit allows with 3,000 to spare, at most
-# 10,000.
+# The `idle` provider speaks HTTP/2 to its mock (h2c), so GaiaRouter needs one descriptor per stream (the
+# client's socket) plus one upstream connection per worker thread; wrk needs one per stream too. The default
+# is 10,000, or what the open-file limit allows with 2,000 to spare.
 fd_limit="$(ulimit -n)"
-idle_default=$(( (fd_limit - 3000) / 2 ))
+idle_default=$(( fd_limit - 2000 ))
 (( idle_default > 10000 )) && idle_default=10000
 idle_conns="${BENCH_IDLE_STREAMS:-$idle_default}"
-[[ -z "${BENCH_IDLE_STREAMS:-}" ]] && (( idle_conns < 10000 )) && log "open-file limit $fd_limit (hard $(ulimit -Hn)): $idle_conns streams, not 10,000 (each needs 2 descriptors in GaiaRouter, plus 3,000 to spare for the upstream pool; raise the hard limit to 23,000+ for 10,000)"
+[[ -z "${BENCH_IDLE_STREAMS:-}" ]] && (( idle_conns < 10000 )) && log "open-file limit $fd_limit (hard $(ulimit -Hn)): $idle_conns streams, not 10,000 (raise the limit to 12,000+ for 10,000)"
 log "4b. $idle_conns concurrent streams (10 chunks, 800 ms apart)"
 stop_gateway && start_gateway
 BENCH_NO_WARMUP=1 BENCH_TIMEOUT=30 load "direct-idle-c$idle_conns" idle mock openai "$idle_conns" "" "$idle_url/v1/chat/completions" \
   "$(with_stream "$body_openai")" "$h_openai" 20
-BENCH_NO_WARMUP=1 BENCH_TIMEOUT=30 load "gw-idle-c$idle_conns" idle gaiarouter openai "$idle_conns" "direct-idle-c$idle_conns" "$chat" \
+BENCH_MID_RSS_AT=6 BENCH_NO_WARMUP=1 BENCH_TIMEOUT=30 load "gw-idle-c$idle_conns" idle gaiarouter openai "$idle_conns" "direct-idle-c$idle_conns" "$chat" \
   "$(gw_body idle/gpt-4o-mini stream)" "$h_gaia" 20
 
 # --- 5. optional: memory over a long run (BENCH_MEMORY_REQUESTS, e.g. 1000000) ---------------------------------

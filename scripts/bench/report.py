@@ -66,6 +66,19 @@ def scenario(rec):
             errors=errors,
             errors_detail={k[7:]: v for k, v in w.items() if k.startswith("errors_") and v},
         )
+    elif rec["kind"] == "streamload":
+        sl = rec["sl"]
+        secs = sl["duration_us"] / 1e6
+        s.update(
+            requests=sl["streams"],
+            rps=round(sl["streams"] / secs, 1) if secs else 0,
+            ttft_p50_us=sl["ttft_p50_us"],
+            ttft_p99_us=sl["ttft_p99_us"],
+            p50_us=sl["last_p50_us"],
+            p90_us=None,
+            p99_us=sl["last_p99_us"],
+            errors=sl["errors"],
+        )
     else:
         p = rec["probe"]
         s.update(
@@ -85,6 +98,10 @@ def scenario(rec):
         s["gateway_cpu_us_per_request"] = round(cpu_us / n, 1) if n else None
         s["gateway_peak_rss_mb"] = round(rec["gateway_peak_rss_kb"] / 1024, 1)
         s["gateway_rss_mb"] = round(rec["gateway_rss_kb"] / 1024, 1)
+        if rec.get("gateway_rss_before_kb"):
+            s["gateway_rss_before_mb"] = round(rec["gateway_rss_before_kb"] / 1024, 1)
+        if rec.get("gateway_rss_mid_kb"):
+            s["gateway_rss_mid_mb"] = round(rec["gateway_rss_mid_kb"] / 1024, 1)
         own = overhead_quantiles(rec.get("overhead_before"), rec.get("overhead_after"))
         if own:
             s["gateway_own_p50_us"], s["gateway_own_p99_us"] = own["p50_us"], own["p99_us"]
@@ -124,9 +141,9 @@ def fmt_row(r):
         r["name"],
         str(r["connections"]),
         f"{r['rps']:,.0f}" if "rps" in r else "–",
-        fmt_us(r.get("ttft_p50_us")) if r["kind"] == "stream" else "",
+        fmt_us(r.get("ttft_p50_us")) if r["kind"] in ("stream", "streamload") else "",
         fmt_us(r["p50_us"]),
-        fmt_us(r["p90_us"]),
+        fmt_us(r.get("p90_us")),
         fmt_us(r["p99_us"]),
         fmt_delta(r.get("added_ttft_p50_us") if r["kind"] == "stream" else r.get("added_p50_us")),
         fmt_delta(r.get("added_p99_us")),
@@ -295,6 +312,72 @@ def targets(rows):
     return res
 
 
+def ratio_table(rows):
+    """Issue 19's table: GaiaRouter beside nginx in the same run, the ratio, the target and whether it is met."""
+    by = {r["name"]: r for r in rows}
+    out = []
+
+    def cpu(r):
+        return r.get("gateway_cpu_us_per_request", r.get("nginx_cpu_us_per_request")) if r else None
+
+    def row(measure, gw, ng, fmt, target, ok):
+        ratio = gw / ng if gw is not None and ng else None
+        out.append({"measure": measure, "gaiarouter": gw, "nginx": ng, "ratio": round(ratio, 2) if ratio else None,
+                    "target": target, "met": ok(ratio, gw) if gw is not None else None, "fmt": fmt})
+
+    g, n = by.get("gw-openai-c32"), by.get("nginx-openai-c32")
+    if g and n:
+        row("CPU per request, c=32", cpu(g), cpu(n), "us", "≤ 3× nginx", lambda x, _: x is not None and x <= 3)
+        row("requests/s, c=32", g["rps"], n["rps"], "n", "—", lambda x, _: None)
+    g, n = by.get("gw-openai-c32-paced"), by.get("nginx-openai-c32-paced")
+    if g and n:
+        row("added p50, paced c=32", g.get("added_p50_us"), n.get("added_p50_us"), "us", "≤ 1.5× nginx",
+            lambda x, _: x is not None and x <= 1.5)
+    for c in (32, 256):
+        g, n = by.get(f"gw-stream-c{c}"), by.get(f"nginx-stream-c{c}")
+        if g and n:
+            row(f"keep-alive streams/s, c={c}", g["rps"], n["rps"], "n", "≥ 0.7× nginx" if c == 32 else "—",
+                (lambda x, _: x is not None and x >= 0.7) if c == 32 else (lambda x, _: None))
+            row(f"CPU per stream, c={c}", cpu(g), cpu(n), "us", "≤ 2.5× nginx" if c == 32 else "—",
+                (lambda x, _: x is not None and x <= 2.5) if c == 32 else (lambda x, _: None))
+            row(f"added TTFT p99, c={c}", g.get("added_ttft_p99_us"), n.get("added_ttft_p99_us"), "us", "≤ 1 ms",
+                lambda _, v: v <= 1000)
+            row(f"errors, c={c}", g["errors"], n["errors"], "n", "0", lambda _, v: v == 0)
+    g, n = by.get("gw-stream-slow50-c1000"), by.get("nginx-stream-slow50-c1000")
+    if g:
+        row("streams/s, c=1,000, 50 ms to the first event", g["rps"], n["rps"] if n else None, "n", "—",
+            lambda x, _: None)
+        row("added TTFT p99, c=1,000, 50 ms to the first event", g.get("added_ttft_p99_us"),
+            n.get("added_ttft_p99_us") if n else None, "us", "≤ 1 ms", lambda _, v: v <= 1000)
+        row("last byte p99, c=1,000, 50 ms to the first event", g["p99_us"], n["p99_us"] if n else None, "us", "—",
+            lambda x, _: None)
+        row("errors, c=1,000, 50 ms to the first event", g["errors"], n["errors"] if n else None, "n", "0",
+            lambda _, v: v == 0)
+    for s in [r for r in rows if r["group"] == "idle" and r["target"] == "gaiarouter"]:
+        before = s.get("gateway_rss_before_mb", 0)
+        row(f"idle streams held at once (errors {s['errors']})", s["connections"], None, "n", "10,000, 0 errors",
+            lambda _, v, s=s: v >= 10000 and s["errors"] == 0)
+        if s.get("gateway_rss_mid_mb") and s["connections"]:
+            per = (s["gateway_rss_mid_mb"] - before) * 1024 / s["connections"]
+            row("memory per open stream (RSS growth while all are open / streams)", round(per, 1), None, "kb",
+                "≤ 30 KB", lambda _, v: v <= 30)
+        if s["connections"]:
+            per = (s["gateway_peak_rss_mb"] - before) * 1024 / s["connections"]
+            row("… at the peak of the burst that opens them (peak RSS growth / streams)", round(per, 1), None,
+                "kb", "—", lambda x, _: None)
+    return out
+
+
+def fmt_ratio_value(v, fmt):
+    if v is None:
+        return "–"
+    if fmt == "us":
+        return fmt_us(v)
+    if fmt == "kb":
+        return f"{v:.1f} KB"
+    return f"{v:,.0f}"
+
+
 def table(rows):
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join("---" for _ in HEADER) + "|"]
     groups = sorted({r["group"] for r in rows}, key=lambda g: ORDER.index(g) if g in ORDER else 99)
@@ -360,7 +443,17 @@ def report(raw, out, machine):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(result, f, indent=2, ensure_ascii=False)
+    ratios = ratio_table(rows)
+    result["versus_nginx"] = [{k: v for k, v in x.items() if k != "fmt"} for x in ratios]
     md = [f"# GaiaRouter benchmark — {result['generated_at']}", "", f"Machine: {machine}", ""]
+    if ratios:
+        md += ["## GaiaRouter beside nginx (same run, same mock)", "",
+               "| measure | GaiaRouter | nginx | ratio | target | met |", "|---|---|---|---|---|---|"]
+        md += [f"| {x['measure']} | {fmt_ratio_value(x['gaiarouter'], x['fmt'])} | "
+               f"{fmt_ratio_value(x['nginx'], x['fmt'])} | {x['ratio'] if x['ratio'] is not None else '–'}"
+               f"{'×' if x['ratio'] is not None else ''} | {x['target']} | "
+               f"{'–' if x['met'] is None else ('yes' if x['met'] else 'no')} |" for x in ratios]
+        md += ["", "## Every scenario", ""]
     md += table(rows)
     md += ["", "TTFT = time to the first token (streaming rows, sequential requests); for streaming rows p50/p90/p99 "
                "are the total time and 'added p50' is the added TTFT. GW = the GaiaRouter process. 'GW own' = "
@@ -424,7 +517,11 @@ def main():
                 extra += f"  own p50 {fmt_us(r['gateway_own_p50_us'])} p99 {fmt_us(r['gateway_own_p99_us'])}"
         elif r["target"] == "nginx":
             extra = f"  nginx CPU/req {fmt_us(r['nginx_cpu_us_per_request'])}"
-        if r["kind"] == "stream":
+        if r["kind"] == "streamload":
+            print(f"  {r['name']:<24} {r['rps']:>9,.0f} streams/s  TTFT p50 {fmt_us(r['ttft_p50_us'])} p99 "
+                  f"{fmt_us(r['ttft_p99_us'])}  last byte p50 {fmt_us(r['p50_us'])} p99 {fmt_us(r['p99_us'])}"
+                  f"  errors {r['errors']}{extra}")
+        elif r["kind"] == "stream":
             print(f"  {r['name']:<24} TTFT p50 {fmt_us(r['ttft_p50_us'])}  total p50 {fmt_us(r['p50_us'])}"
                   f"  errors {r['errors']}{extra}")
         else:

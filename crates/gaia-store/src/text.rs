@@ -15,7 +15,11 @@ use std::fmt::Write as _;
 /// `s` made storable in a column of `max_chars` characters: control characters (C0, DEL, C1; NUL among
 /// them) escaped as `\u{…}`, then cut at a character boundary. Borrows when nothing changes.
 pub fn storable(s: &str, max_chars: usize) -> Cow<'_, str> {
-    // The common case — short and clean — costs one pass over the bytes and no allocation.
+    // The common case — short printable ASCII (ids, model names) — is one vectorised pass over the bytes
+    // and no allocation: a byte count is then the character count.
+    if s.len() <= max_chars && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Cow::Borrowed(s);
+    }
     let clean = !s.chars().any(char::is_control);
     if clean && s.len() <= max_chars {
         return Cow::Borrowed(s);
