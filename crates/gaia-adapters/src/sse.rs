@@ -13,6 +13,8 @@
 //! Memory is bounded: a line or event larger than [`SseParser::max_event_bytes`] is an error, so a broken
 //! or hostile upstream cannot make the gateway buffer without limit.
 
+use std::borrow::Cow;
+
 use gaia_core::GaiaError;
 
 /// 16 MiB: far above any real provider event (a large tool-call argument chunk is kilobytes).
@@ -89,6 +91,9 @@ impl SseParser {
 
     /// Feeds one chunk and returns the events it completed (often none, sometimes several).
     ///
+    /// A line that lies wholly inside `chunk` is read where it is; only a line cut by the chunk's end is
+    /// copied, to be completed by the next chunk.
+    ///
     /// After an error the parser has discarded its buffers; the stream should be abandoned.
     pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, GaiaError> {
         let mut events = Vec::new();
@@ -101,24 +106,27 @@ impl SseParser {
                     continue;
                 }
             }
-            match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-                Some(pos) => {
-                    let (line, tail) = rest.split_at(pos);
-                    self.extend_line(line)?;
-                    if let Some((&terminator, after)) = tail.split_first() {
-                        self.skip_lf = terminator == b'\r';
-                        rest = after;
-                    } else {
-                        rest = tail;
-                    }
-                    if let Some(event) = self.end_line()? {
-                        events.push(event);
-                    }
-                }
-                None => {
-                    self.extend_line(rest)?;
-                    rest = &[];
-                }
+            let Some(pos) = memchr::memchr2(b'\n', b'\r', rest) else {
+                self.extend_line(rest)?;
+                break;
+            };
+            let (line, tail) = rest.split_at(pos);
+            self.skip_lf = tail.first() == Some(&b'\r');
+            rest = tail.get(1..).unwrap_or_default();
+            let event = if self.line.is_empty() {
+                self.check_size(line.len())?;
+                self.end_line(line)?
+            } else {
+                self.extend_line(line)?;
+                let mut pending = std::mem::take(&mut self.line);
+                let event = self.end_line(&pending);
+                // Reuse the allocation for the next cut line.
+                pending.clear();
+                self.line = pending;
+                event?
+            };
+            if let Some(event) = event {
+                events.push(event);
             }
         }
         Ok(events)
@@ -133,16 +141,23 @@ impl SseParser {
         let pending = if self.line.is_empty() {
             None
         } else {
-            self.end_line()?
+            let line = std::mem::take(&mut self.line);
+            self.end_line(&line)?
         };
         Ok(pending.or_else(|| self.dispatch()))
     }
 
     fn extend_line(&mut self, bytes: &[u8]) -> Result<(), GaiaError> {
-        if self.line.len() + bytes.len() + self.data.len() > self.max_event_bytes {
+        self.check_size(bytes.len())?;
+        self.line.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Refuses `more` bytes of line when the unfinished line and event would outgrow the bound.
+    fn check_size(&mut self, more: usize) -> Result<(), GaiaError> {
+        if self.line.len() + more + self.data.len() > self.max_event_bytes {
             return Err(self.too_large());
         }
-        self.line.extend_from_slice(bytes);
         Ok(())
     }
 
@@ -158,41 +173,43 @@ impl SseParser {
         .with_code("upstream_event_too_large")
     }
 
-    /// Interprets the completed line; returns an event when the line was the blank dispatching one.
-    fn end_line(&mut self) -> Result<Option<SseEvent>, GaiaError> {
-        let mut bytes = std::mem::take(&mut self.line);
+    /// Interprets a completed line (without its line break); returns an event when the line was the blank
+    /// dispatching one.
+    fn end_line(&mut self, mut bytes: &[u8]) -> Result<Option<SseEvent>, GaiaError> {
         if !self.seen_first_line {
             self.seen_first_line = true;
-            if bytes.starts_with(BOM) {
-                bytes.drain(..BOM.len());
-            }
+            bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
         }
         if bytes.is_empty() {
             return Ok(self.dispatch());
         }
-        let line = String::from_utf8_lossy(&bytes);
-        let (field, value) = match line.split_once(':') {
-            Some(("", _)) => return Ok(None), // a comment
-            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
-            None => (line.as_ref(), ""),
+        let (field, value) = match memchr::memchr(b':', bytes) {
+            Some(0) => return Ok(None), // a comment
+            Some(colon) => {
+                let value = &bytes[colon + 1..];
+                (&bytes[..colon], value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (bytes, &b""[..]),
         };
         match field {
-            "data" => {
+            b"data" => {
+                // Valid UTF-8 (every real stream) is copied as it is; anything else is mended, not refused.
+                let value = match std::str::from_utf8(value) {
+                    Ok(value) => Cow::Borrowed(value),
+                    Err(_) => String::from_utf8_lossy(value),
+                };
                 if self.data.len() + value.len() + 1 > self.max_event_bytes {
                     return Err(self.too_large());
                 }
                 if self.has_data {
                     self.data.push('\n');
                 }
-                self.data.push_str(value);
+                self.data.push_str(&value);
                 self.has_data = true;
             }
-            "event" => self.event = Some(value.to_owned()),
+            b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
             _ => {} // id, retry and unknown fields
         }
-        // Reuse the line's allocation for the next line.
-        bytes.clear();
-        self.line = bytes;
         Ok(None)
     }
 
@@ -267,6 +284,19 @@ mod tests {
     fn a_leading_bom_is_ignored() {
         let events = parse_all(&[b"\xEF\xBB", b"\xBFdata: x\n\n"]);
         assert_eq!(events, vec![SseEvent::new(None, "x")]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_mended_whether_the_line_is_whole_or_cut() {
+        let whole = parse_all(&[b"event: d\xFFx\ndata: a\xFFb\n\n"]);
+        let cut = parse_all(&[b"event: d\xFF", b"x\ndata: a\xFF", b"b\n\n"]);
+        assert_eq!(whole, vec![SseEvent::new(Some("d\u{FFFD}x"), "a\u{FFFD}b")]);
+        assert_eq!(cut, whole);
+        // A field without a colon has an empty value; a field name that is not valid UTF-8 is unknown.
+        assert_eq!(
+            parse_all(&[b"data\nda\xFFta: no\n\n"]),
+            vec![SseEvent::new(None, "")]
+        );
     }
 
     #[test]

@@ -1,14 +1,13 @@
 //! A streamed answer that records its own usage: when it ends, or when it is dropped early (the client went
 //! away — which also drops, and so cancels, the upstream request).
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
 use gaia_core::{ChatRequest, GaiaError, StreamEvent, Usage};
-use gaia_providers::{EventStream, Target};
+use gaia_providers::{EventStream, IdleTimer, Target};
 
 use crate::outcome::{Outcome, Recorder, elapsed_ms};
 
@@ -36,8 +35,8 @@ pub struct RecordedStream {
     /// Text streamed so far, for a tokenizer count if the provider never reports usage.
     output: String,
     request: ChatRequest,
-    keepalive_every: Duration,
-    keepalive: Pin<Box<tokio::time::Sleep>>,
+    /// Quiet since the last event or keep-alive.
+    keepalive: IdleTimer,
 }
 
 impl RecordedStream {
@@ -63,8 +62,7 @@ impl RecordedStream {
             done: false,
             output: String::new(),
             request,
-            keepalive_every,
-            keepalive: Box::pin(tokio::time::sleep(keepalive_every)),
+            keepalive: IdleTimer::new(keepalive_every),
         }
     }
 
@@ -138,9 +136,7 @@ impl Stream for RecordedStream {
         }
         match this.events.poll_next_unpin(cx) {
             Poll::Pending => {
-                if this.keepalive.as_mut().poll(cx).is_ready() {
-                    let next = tokio::time::Instant::now() + this.keepalive_every;
-                    this.keepalive.as_mut().reset(next);
+                if this.keepalive.poll_idle(cx) {
                     return Poll::Ready(Some(StreamItem::KeepAlive));
                 }
                 Poll::Pending
@@ -151,8 +147,7 @@ impl Stream for RecordedStream {
                 Poll::Ready(None)
             }
             Poll::Ready(Some(event)) => {
-                let next = tokio::time::Instant::now() + this.keepalive_every;
-                this.keepalive.as_mut().reset(next);
+                this.keepalive.touch();
                 this.note(&event);
                 if event.is_terminal() {
                     this.done = true;

@@ -16,6 +16,7 @@ pub mod channel;
 pub mod config;
 mod dialect;
 pub mod health;
+pub mod idle;
 pub mod openrouter;
 mod provider;
 pub mod registry;
@@ -27,5 +28,6 @@ mod upstream_error;
 
 pub use channel::{Channel, ChannelSource};
 pub use config::{FileConfig, ProviderConfig, Timeouts};
+pub use idle::IdleTimer;
 pub use provider::{EventStream, Provider};
 pub use registry::{Registry, Target};

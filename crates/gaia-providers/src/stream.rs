@@ -12,14 +12,17 @@
 //! background instead, so its connection is reused (see [`drain`]).
 
 use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
-use futures_util::stream::{self, BoxStream};
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt};
 use gaia_adapters::{SseParser, StreamDecoder};
 use gaia_core::{GaiaError, StreamEvent};
 
+use crate::IdleTimer;
 use crate::provider::EventStream;
 use crate::upstream_error;
 
@@ -27,11 +30,9 @@ struct State {
     provider: String,
     /// The provider key, scrubbed from messages that quote upstream data.
     api_key: Option<String>,
-    body: BoxStream<'static, reqwest::Result<Bytes>>,
     parser: SseParser,
     decoder: Box<dyn StreamDecoder + Send>,
     pending: VecDeque<StreamEvent>,
-    idle: Duration,
     finished: bool,
 }
 
@@ -163,51 +164,154 @@ pub(crate) fn decode_stream(
     idle: Duration,
     max_event_bytes: usize,
 ) -> EventStream {
-    let state = State {
-        provider,
-        api_key,
-        body,
-        parser: SseParser::with_max_event_bytes(max_event_bytes),
-        decoder,
-        pending: VecDeque::new(),
-        idle,
-        finished: false,
-    };
-    stream::unfold(Some(state), |state| async move {
-        let mut st = state?;
+    Box::pin(Decoded {
+        state: State {
+            provider,
+            api_key,
+            parser: SseParser::with_max_event_bytes(max_event_bytes),
+            decoder,
+            pending: VecDeque::new(),
+            finished: false,
+        },
+        body: Some(body),
+        idle: IdleTimer::new(idle),
+    })
+}
+
+/// The decoded stream.
+struct Decoded {
+    state: State,
+    /// `None` once the stream has ended (dropped, or left to [`drain`]).
+    body: Option<BoxStream<'static, reqwest::Result<Bytes>>>,
+    idle: IdleTimer,
+}
+
+impl Stream for Decoded {
+    type Item = StreamEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<StreamEvent>> {
+        let this = &mut *self;
         loop {
-            if let Some(event) = st.pending.pop_front() {
-                // `None` as the next state ends the stream right after this terminal event.
-                if st.finished && st.pending.is_empty() {
-                    if matches!(event, StreamEvent::Done) {
-                        drain(st.body);
+            if let Some(event) = this.state.pending.pop_front() {
+                if this.state.finished && this.state.pending.is_empty() {
+                    // The terminal event: a finished stream keeps its connection, a failed one closes it.
+                    if let (StreamEvent::Done, Some(body)) = (&event, this.body.take()) {
+                        drain(body);
                     }
-                    return Some((event, None));
+                    this.body = None;
                 }
-                return Some((event, Some(st)));
+                return Poll::Ready(Some(event));
             }
-            if st.finished {
-                return None;
+            let Some(body) = this.body.as_mut() else {
+                return Poll::Ready(None);
+            };
+            if this.state.finished {
+                this.body = None;
+                return Poll::Ready(None);
             }
-            match tokio::time::timeout(st.idle, st.body.next()).await {
-                Err(_) => {
-                    let provider = st.provider.clone();
-                    st.fail(
-                        GaiaError::new(
-                            gaia_core::ErrorKind::UpstreamTimeout,
-                            format!("{provider} stopped sending for {} s", st.idle.as_secs()),
-                        )
-                        .with_code("upstream_timeout"),
+            match body.poll_next_unpin(cx) {
+                Poll::Ready(None) => this.state.on_end(),
+                Poll::Ready(Some(Err(e))) => {
+                    let err = upstream_error::from_transport(&this.state.provider, &e);
+                    this.state.fail(err);
+                }
+                Poll::Ready(Some(Ok(bytes))) => {
+                    this.idle.touch();
+                    this.state.on_bytes(&bytes);
+                }
+                Poll::Pending => {
+                    if !this.idle.poll_idle(cx) {
+                        return Poll::Pending;
+                    }
+                    let message = format!(
+                        "{} stopped sending for {} s",
+                        this.state.provider,
+                        this.idle.period().as_secs()
+                    );
+                    this.state.fail(
+                        GaiaError::new(gaia_core::ErrorKind::UpstreamTimeout, message)
+                            .with_code("upstream_timeout"),
                     );
                 }
-                Ok(None) => st.on_end(),
-                Ok(Some(Err(e))) => {
-                    let err = upstream_error::from_transport(&st.provider, &e);
-                    st.fail(err);
-                }
-                Ok(Some(Ok(bytes))) => st.on_bytes(&bytes),
             }
         }
-    })
-    .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant as StdInstant;
+
+    use gaia_adapters::ResponseMeta;
+    use gaia_adapters::openai::OpenAiStreamDecoder;
+    use tokio::sync::mpsc;
+
+    use super::*;
+
+    /// A body fed chunk by chunk from the test; it ends when the sender is dropped.
+    fn body_from(rx: mpsc::Receiver<Bytes>) -> BoxStream<'static, reqwest::Result<Bytes>> {
+        futures_util::stream::unfold(rx, |mut rx| async move {
+            let bytes = rx.recv().await?;
+            Some((Ok(bytes), rx))
+        })
+        .boxed()
+    }
+
+    fn chunk(text: &str) -> Bytes {
+        Bytes::from(format!(
+            "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}}}}]}}\n\n"
+        ))
+    }
+
+    fn stream_of(rx: mpsc::Receiver<Bytes>, idle: Duration) -> EventStream {
+        let decoder = OpenAiStreamDecoder::new(ResponseMeta::new("id", "m", 0));
+        decode_stream(
+            "mock".to_owned(),
+            None,
+            body_from(rx),
+            Box::new(decoder),
+            idle,
+            1 << 20,
+        )
+    }
+
+    #[tokio::test]
+    async fn the_idle_timeout_counts_from_the_last_chunk_not_from_the_start() {
+        let idle = Duration::from_millis(1000);
+        let (tx, rx) = mpsc::channel(8);
+        let mut events = stream_of(rx, idle);
+        let feeder = tokio::spawn(async move {
+            // Five chunks 400 ms apart: two seconds in all, twice the idle timeout, never idle for it.
+            for n in 0..5 {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                tx.send(chunk(&format!("t{n}"))).await.ok();
+            }
+            // Then silence, with the connection open.
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            drop(tx);
+        });
+        let started = StdInstant::now();
+        let mut texts = Vec::new();
+        let mut last_text_at = started;
+        let error = loop {
+            match events.next().await {
+                Some(StreamEvent::TextDelta { text, .. }) => {
+                    texts.push(text);
+                    last_text_at = StdInstant::now();
+                }
+                Some(StreamEvent::Error(e)) => break e,
+                Some(_) => {}
+                None => panic!("the stream ended without its timeout error"),
+            }
+        };
+        assert_eq!(texts, ["t0", "t1", "t2", "t3", "t4"]);
+        assert_eq!(error.code(), "upstream_timeout");
+        let silent = last_text_at.elapsed();
+        assert!(
+            silent >= idle && silent < idle * 3,
+            "timed out after {silent:?} of silence"
+        );
+        assert!(events.next().await.is_none(), "the error is the last event");
+        feeder.abort();
+    }
 }

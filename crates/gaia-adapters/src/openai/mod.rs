@@ -22,6 +22,8 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
+
 use gaia_core::{ChatRequest, ChatResponse, Choice, FinishReason, GaiaError, ToolCall, Usage};
 use serde_json::Value;
 
@@ -99,9 +101,13 @@ pub fn parse_response(body: &[u8], meta: &ResponseMeta) -> Result<ChatResponse, 
         .map(|(choice, position)| convert_choice(choice, position))
         .collect();
     Ok(ChatResponse {
-        id: completion.id.unwrap_or_else(|| meta.id.clone()),
+        id: completion
+            .id
+            .map_or_else(|| meta.id.clone(), Cow::into_owned),
         created: completion.created.unwrap_or(meta.created),
-        model: completion.model.unwrap_or_else(|| meta.model.clone()),
+        model: completion
+            .model
+            .map_or_else(|| meta.model.clone(), Cow::into_owned),
         choices,
         usage: completion.usage.map(|usage| convert_usage(&usage)),
     })

@@ -1,5 +1,6 @@
 //! OpenAI streaming: `chat.completion.chunk` frames to and from [`StreamEvent`]s.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
 
@@ -58,8 +59,12 @@ impl OpenAiStreamDecoder {
         if !self.started {
             self.started = true;
             out.push(StreamEvent::Start {
-                id: chunk.id.unwrap_or_else(|| self.meta.id.clone()),
-                model: chunk.model.unwrap_or_else(|| self.meta.model.clone()),
+                id: chunk
+                    .id
+                    .map_or_else(|| self.meta.id.clone(), Cow::into_owned),
+                model: chunk
+                    .model
+                    .map_or_else(|| self.meta.model.clone(), Cow::into_owned),
                 created: chunk.created.unwrap_or(self.meta.created),
             });
         }
@@ -268,7 +273,9 @@ impl OpenAiStreamEncoder {
     fn open_empty_delta(&mut self, out: &mut String, choice: u32) {
         self.ensure_prefix();
         out.push_str(&self.prefix);
-        let _ = write!(out, "\"choices\":[{{\"index\":{choice},\"delta\":{{");
+        out.push_str("\"choices\":[{\"index\":");
+        out.push_str(itoa::Buffer::new().format(choice));
+        out.push_str(",\"delta\":{");
         if !self.role_sent.contains(&choice) {
             self.role_sent.push(choice);
             out.push_str("\"role\":\"assistant\"");

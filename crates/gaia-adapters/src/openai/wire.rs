@@ -3,28 +3,31 @@
 //! Lenient on purpose: OpenAI-compatible servers (OpenRouter, DeepSeek, vLLM, Ollama…) omit fields or send
 //! `null` where OpenAI sends values, so everything optional is `Option` or defaults.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::util::nullable;
 
 /// A `chat.completion` body.
-pub(super) type Completion = Envelope<CompletionChoice>;
+pub(super) type Completion<'a> = Envelope<'a, CompletionChoice>;
 
 /// One `chat.completion.chunk` (or an in-stream `{"error":…}`).
-pub(super) type Chunk = Envelope<ChunkChoice>;
+pub(super) type Chunk<'a> = Envelope<'a, ChunkChoice>;
 
 /// What a completion and a stream chunk share; they differ in their choices (`message` or `delta`).
-/// Only the stream decoder reads `error`.
+/// Only the stream decoder reads `error`. The id and model are borrowed from the body where they can be:
+/// a stream repeats them on every chunk, and only the first chunk's are used.
 #[derive(Debug, Deserialize)]
-#[serde(bound(deserialize = "C: Deserialize<'de>"))]
-pub(super) struct Envelope<C> {
-    #[serde(default)]
-    pub id: Option<String>,
+#[serde(bound(deserialize = "'de: 'a, C: Deserialize<'de>"))]
+pub(super) struct Envelope<'a, C> {
+    #[serde(default, borrow)]
+    pub id: Option<Cow<'a, str>>,
     #[serde(default)]
     pub created: Option<i64>,
-    #[serde(default)]
-    pub model: Option<String>,
+    #[serde(default, borrow)]
+    pub model: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "nullable")]
     pub choices: Vec<C>,
     #[serde(default)]
