@@ -55,6 +55,9 @@ pub struct Channel {
     /// Upstream model name → the name this channel knows it by (an Azure deployment, a replica's alias).
     pub model_map: Vec<(String, String)>,
     pub source: ChannelSource,
+    /// A stored channel's credential in its sealed form, as the channel was built from it (`None` for a
+    /// keyless or configured one): which credential a refusal refers to.
+    pub sealed_key: Option<String>,
     pub circuit: Arc<Circuit>,
 }
 
@@ -78,6 +81,7 @@ impl Channel {
             models: None,
             model_map: Vec::new(),
             source: ChannelSource::Config,
+            sealed_key: None,
         }
     }
 
@@ -181,6 +185,7 @@ mod tests {
             models: models.map(|m| m.iter().map(|s| (*s).to_owned()).collect()),
             model_map: vec![("gpt-4o".into(), "my-deployment".into())],
             source: ChannelSource::Database,
+            sealed_key: None,
             circuit: Arc::new(Circuit::standalone(name, CircuitConfig::default())),
         })
     }

@@ -57,8 +57,14 @@ impl Default for CircuitConfig {
 pub enum HealthReport {
     /// The circuit opened for `cooldown`.
     Opened { channel: String, cooldown: Duration },
-    /// The provider refused the channel's credential.
-    Disabled { channel: String, reason: String },
+    /// The provider refused the channel's credential. `sealed_key` is the stored credential it refused, as
+    /// the channel was built from it (`None`: the channel has none): the row is disabled only while it still
+    /// holds that one, so a key an operator set meanwhile is tried, not disabled with the old one.
+    Disabled {
+        channel: String,
+        reason: String,
+        sealed_key: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,9 +274,17 @@ impl Circuit {
     /// The provider refused the channel's credential (401/403). A stored channel is disabled until an
     /// operator re-enables it; one from the configuration (which the API cannot re-enable) is opened for
     /// the longest cooldown instead, so a fixed key is picked up without a restart.
-    pub fn refused_credential(&self, now: Instant, reason: &str, error: RecentError, stored: bool) {
-        if stored {
-            self.disable(reason, error);
+    /// `stored`: the channel's stored credential in its sealed form (`Some(None)`: a stored channel without
+    /// one); `None` for a channel from the configuration.
+    pub fn refused_credential(
+        &self,
+        now: Instant,
+        reason: &str,
+        error: RecentError,
+        stored: Option<Option<&str>>,
+    ) {
+        if let Some(sealed_key) = stored {
+            self.disable_refused(reason, error, sealed_key.map(str::to_owned));
             return;
         }
         let mut s = self.lock();
@@ -291,6 +305,10 @@ impl Circuit {
 
     /// Disabled until an operator re-enables it.
     pub fn disable(&self, reason: &str, error: RecentError) {
+        self.disable_refused(reason, error, None);
+    }
+
+    fn disable_refused(&self, reason: &str, error: RecentError, sealed_key: Option<String>) {
         let mut s = self.lock();
         if s.phase == Phase::Disabled {
             return;
@@ -303,6 +321,7 @@ impl Circuit {
         self.report(HealthReport::Disabled {
             channel: self.channel.clone(),
             reason: reason.to_owned(),
+            sealed_key,
         });
     }
 

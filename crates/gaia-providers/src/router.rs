@@ -216,7 +216,8 @@ where
                             Instant::now(),
                             "the provider refused this channel's credential (401/403)",
                             recent(&err),
-                            ch.source == ChannelSource::Database,
+                            (ch.source == ChannelSource::Database)
+                                .then_some(ch.sealed_key.as_deref()),
                         );
                     }
                     tracing::warn!(provider = target.provider.name(), channel = %ch.name, model = %target.model.id, code = err.code(), error = %err.message, "channel cannot serve; trying the next one");

@@ -2,7 +2,8 @@
 //! is stored sealed (the caller seals and opens it; this crate never sees the key itself).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::entity::channel::{self, ActiveModel, Column, Entity};
 use crate::rows::{conflict_if_unique, find_by_id};
@@ -148,6 +149,52 @@ impl Store {
         Ok(())
     }
 
+    /// Disables the channel `id` for `reason`, only while it is enabled and still holds the sealed credential
+    /// `sealed` — the one the provider refused (`None`: it had none). Only `enabled`, `disabled_reason` and
+    /// `updated_at` are written, so an operator's concurrent change to the row survives. `false` when
+    /// nothing matched: the channel is gone, already disabled, or its credential was replaced meanwhile (and
+    /// the new one deserves a try).
+    pub async fn disable_refused_channel(
+        &self,
+        id: &str,
+        sealed: Option<&str>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let same_key = match sealed {
+            Some(sealed) => Column::ApiKeySealed.eq(sealed),
+            None => Column::ApiKeySealed.is_null(),
+        };
+        let res = Entity::update_many()
+            .col_expr(Column::Enabled, Expr::value(false))
+            .col_expr(Column::DisabledReason, Expr::value(reason))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(id))
+            .filter(Column::Enabled.eq(true))
+            .filter(same_key)
+            .exec(self.conn())
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
+    /// Replaces the sealed credential of channel `id` — `old` by `new`, the same key sealed with the
+    /// current secret key — only if the row still holds `old`: a key an operator set meanwhile stays.
+    /// Nothing else is written. `false` when the row no longer holds `old`.
+    pub async fn reseal_channel_key(
+        &self,
+        id: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        let res = Entity::update_many()
+            .col_expr(Column::ApiKeySealed, Expr::value(new))
+            .filter(Column::Id.eq(id))
+            .filter(Column::ApiKeySealed.eq(old))
+            .exec(self.conn())
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
     pub async fn delete_channel(&self, id: &str) -> Result<(), StoreError> {
         let res = Entity::delete_by_id(id.to_owned())
             .exec(self.conn())
@@ -234,6 +281,104 @@ mod tests {
                 store.delete_channel("a").await,
                 Err(StoreError::NotFound(_))
             ));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refusal_disables_only_the_credential_it_refused_and_writes_nothing_else() {
+        for store in every_backend().await {
+            store.insert_channel(&row("a", "eu")).await.unwrap();
+            // An operator changes the weight after the refused request was sent: the refusal keeps it.
+            let mut edited = store.get_channel("a").await.unwrap();
+            edited.weight = 9;
+            store.update_channel(&edited).await.unwrap();
+            let later = Utc::now();
+            assert!(
+                store
+                    .disable_refused_channel("a", Some("v1.k.n.c"), "refused", later)
+                    .await
+                    .unwrap()
+            );
+            let got = store.get_channel("a").await.unwrap();
+            assert_eq!(
+                (got.enabled, got.disabled_reason.as_deref(), got.weight),
+                (false, Some("refused"), 9)
+            );
+            assert_eq!(got.api_key_sealed.as_deref(), Some("v1.k.n.c"));
+            // Already disabled: nothing matches.
+            assert!(
+                !store
+                    .disable_refused_channel("a", Some("v1.k.n.c"), "again", later)
+                    .await
+                    .unwrap()
+            );
+
+            // The operator replaced the key before the refusal of the old one was recorded: it stays enabled.
+            let mut b = row("b", "us");
+            b.api_key_sealed = Some("v1.k.n.new".into());
+            store.insert_channel(&b).await.unwrap();
+            assert!(
+                !store
+                    .disable_refused_channel("b", Some("v1.k.n.c"), "refused", later)
+                    .await
+                    .unwrap()
+            );
+            assert!(store.get_channel("b").await.unwrap().enabled);
+            // A keyless channel is matched by having no key.
+            let mut c = row("c", "local");
+            c.api_key_sealed = None;
+            store.insert_channel(&c).await.unwrap();
+            assert!(
+                !store
+                    .disable_refused_channel("c", Some("v1.k.n.c"), "refused", later)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                store
+                    .disable_refused_channel("c", None, "refused", later)
+                    .await
+                    .unwrap()
+            );
+            assert!(!store.get_channel("c").await.unwrap().enabled);
+            assert!(
+                !store
+                    .disable_refused_channel("gone", None, "refused", later)
+                    .await
+                    .unwrap()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reseal_replaces_only_the_sealed_form_it_read() {
+        for store in every_backend().await {
+            store.insert_channel(&row("a", "eu")).await.unwrap();
+            assert!(
+                store
+                    .reseal_channel_key("a", "v1.k.n.c", "v2.k.n.c")
+                    .await
+                    .unwrap()
+            );
+            let got = store.get_channel("a").await.unwrap();
+            assert_eq!(got.api_key_sealed.as_deref(), Some("v2.k.n.c"));
+            assert_eq!((got.weight, got.enabled), (3, true));
+            // An operator set another key since the reseal read the row: the operator's key stays.
+            assert!(
+                !store
+                    .reseal_channel_key("a", "v1.k.n.c", "v2.k.n.stale")
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(
+                store
+                    .get_channel("a")
+                    .await
+                    .unwrap()
+                    .api_key_sealed
+                    .as_deref(),
+                Some("v2.k.n.c")
+            );
         }
     }
 }

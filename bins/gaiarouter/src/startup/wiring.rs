@@ -99,6 +99,7 @@ fn file_channels(
             models: c.models.clone(),
             model_map: c.model_map.clone().into_iter().collect(),
             source: gaia_providers::ChannelSource::Config,
+            sealed_key: None,
         }));
     }
     Ok(out)
@@ -344,11 +345,19 @@ async fn channel_health(
     use gaia_providers::health::HealthReport;
     while let Some(report) = reports.recv().await {
         match report {
-            HealthReport::Disabled { channel, reason } => {
+            HealthReport::Disabled {
+                channel,
+                reason,
+                sealed_key,
+            } => {
                 if channel.starts_with("config:") {
                     continue;
                 }
-                if let Err(e) = state.models.channel_refused(&channel, &reason).await {
+                if let Err(e) = state
+                    .models
+                    .channel_refused(&channel, &reason, sealed_key.as_deref())
+                    .await
+                {
                     tracing::warn!(channel = %channel, error = %e.message, "could not record that a channel was disabled; it stays disabled on this instance");
                 }
             }

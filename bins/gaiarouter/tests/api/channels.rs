@@ -186,6 +186,20 @@ async fn admin(
     req.send().await.unwrap()
 }
 
+/// `GET /v1/admin/channels/{id}` as JSON.
+async fn channel_view(app: &crate::helpers::TestApp, id: &str) -> serde_json::Value {
+    admin(
+        app,
+        reqwest::Method::GET,
+        &format!("/v1/admin/channels/{id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
 async fn ok_server() -> MockServer {
     let s = MockServer::start().await;
     Mock::given(method("POST"))
@@ -558,16 +572,7 @@ async fn a_refused_credential_disables_a_stored_channel_until_an_operator_enable
     // Disabled in the database with the reason, and shown so.
     let mut v = serde_json::Value::Null;
     for _ in 0..40 {
-        v = admin(
-            &app,
-            reqwest::Method::GET,
-            &format!("/v1/admin/channels/{id}"),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        v = channel_view(&app, &id).await;
         if v["enabled"] == false {
             break;
         }
@@ -625,6 +630,102 @@ async fn a_refused_credential_disables_a_stored_channel_until_an_operator_enable
     );
     assert_eq!(app.chat(&mini()).await.status(), 200);
     assert_eq!(hits(&b).await, 1);
+}
+
+/// The race an operator meets when rotating a revoked key under traffic: a request sent with the old key is
+/// refused after the operator has set the new one. The refusal must not disable the channel (its new key has
+/// not been tried) nor undo the operator's edit; this instance's circuit, disabled by the refusal, comes back.
+#[tokio::test]
+async fn a_refusal_of_a_key_the_operator_has_since_replaced_does_not_disable_the_channel() {
+    use wiremock::matchers::header;
+    const ROTATED: &str = "sk-rotated-key-7654321";
+    let (a, b) = (ok_server().await, MockServer::start().await);
+    // The old key is refused, slowly enough for the operator to act meanwhile; the new one is served.
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(header("authorization", format!("Bearer {CHANNEL_KEY}").as_str()))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_delay(Duration::from_millis(1500))
+                .set_body_json(json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}})),
+        )
+        .mount(&b)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(header(
+            "authorization",
+            format!("Bearer {ROTATED}").as_str(),
+        ))
+        .respond_with(ok())
+        .mount(&b)
+        .await;
+    let app = managed(&a, true).await;
+    let res = admin(
+        &app,
+        reqwest::Method::POST,
+        "/v1/admin/channels",
+        Some(json!({
+        "provider": "openai", "name": "rotating", "base_url": format!("{}/v1", b.uri()),
+        "api_key": CHANNEL_KEY, "priority": 10, "weight": 2})),
+    )
+    .await;
+    let id = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = mini();
+    let (answer, patched) = tokio::join!(app.chat(&body), async {
+        // The request is on its way to the old key when the operator rotates it.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        admin(
+            &app,
+            reqwest::Method::PATCH,
+            &format!("/v1/admin/channels/{id}"),
+            Some(json!({"api_key": ROTATED, "weight": 5})),
+        )
+        .await
+        .status()
+    });
+    assert_eq!(patched, 200);
+    // The client never sees the refusal: the request moved to the default channel.
+    assert_eq!(answer.status(), 200);
+    // The refusal is handled in the background; once it is, this instance's circuit is closed again.
+    let mut v = serde_json::Value::Null;
+    for _ in 0..60 {
+        v = channel_view(&app, &id).await;
+        if v["health"]["state"] == "closed"
+            && v["health"]["recent_errors"][0]["code"] == "upstream_auth_error"
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        (
+            v["enabled"].clone(),
+            v["disabled_reason"].clone(),
+            v["health"]["state"].clone(),
+            v["weight"].clone()
+        ),
+        (json!(true), json!(null), json!("closed"), json!(5)),
+        "{v}"
+    );
+    assert_eq!(
+        v["health"]["recent_errors"][0]["code"], "upstream_auth_error",
+        "the refusal was seen: {v}"
+    );
+    // The new key is tried — and served.
+    assert_eq!(app.chat(&mini()).await.status(), 200);
+    let sent = b.received_requests().await.unwrap();
+    let rotated = format!("Bearer {ROTATED}");
+    assert!(
+        sent.iter().any(|r| r
+            .headers
+            .get("authorization")
+            .is_some_and(|h| h.to_str().ok() == Some(rotated.as_str()))),
+        "the rotated key was never used"
+    );
 }
 
 // ---------------------------------------------------------------- Azure OpenAI

@@ -483,18 +483,28 @@ impl Models {
         })
     }
 
-    /// The provider refused a stored channel's credential: it is disabled in the database, with the reason,
-    /// on every instance — until an operator re-enables it.
-    pub async fn channel_refused(&self, id: &str, reason: &str) -> Result<(), GaiaError> {
-        let mut row = self.store.get_channel(id).await?;
-        if !row.enabled {
-            return Ok(());
+    /// The provider refused a stored channel's credential (`sealed_key`, as the channel was built from it):
+    /// it is disabled in the database, with the reason, on every instance — until an operator re-enables it.
+    ///
+    /// Only while the row still holds that credential, and without rewriting the rest of the row: an
+    /// operator who replaced the key while a request with the old one was on its way keeps the channel
+    /// enabled with the new key (this instance's circuit, disabled by the refusal, is rebuilt from the row),
+    /// and a concurrent edit of another field is not overwritten.
+    pub async fn channel_refused(
+        &self,
+        id: &str,
+        reason: &str,
+        sealed_key: Option<&str>,
+    ) -> Result<(), GaiaError> {
+        let disabled = self
+            .store
+            .disable_refused_channel(id, sealed_key, &clip(reason), Utc::now())
+            .await?;
+        if disabled {
+            return self.channels_changed().await;
         }
-        row.enabled = false;
-        row.disabled_reason = Some(clip(reason));
-        row.updated_at = Utc::now();
-        self.store.update_channel(&row).await?;
-        self.channels_changed().await
+        tracing::info!(channel = %id, "a refused credential is no longer the channel's (replaced, or the channel disabled or deleted meanwhile); the row is left as it is");
+        self.reload().await
     }
 
     /// Seals again, with the current key, every credential sealed with a previous one (at start).
@@ -503,15 +513,17 @@ impl Models {
             return Ok(0);
         };
         let mut resealed = 0;
-        for mut row in self.store.list_channels().await? {
+        for row in self.store.list_channels().await? {
             let Some(s) = &row.api_key_sealed else {
                 continue;
             };
             match sealer.open(&row.id, s) {
                 Ok((key, true)) => {
-                    row.api_key_sealed = Some(sealer.seal(&row.id, &key)?);
-                    self.store.update_channel(&row).await?;
-                    resealed += 1;
+                    let fresh = sealer.seal(&row.id, &key)?;
+                    // Only if no operator set another key since the list was read.
+                    if self.store.reseal_channel_key(&row.id, s, &fresh).await? {
+                        resealed += 1;
+                    }
                 }
                 Ok((_, false)) => {}
                 Err(e) => {

@@ -130,6 +130,7 @@ impl StoredChannels {
                         models: row.models.clone(),
                         model_map: row.model_map.clone(),
                         source: ChannelSource::Database,
+                        sealed_key: row.api_key_sealed.clone(),
                         circuit,
                     }));
                 }
