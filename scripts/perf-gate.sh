@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make perf-gate`: the regression gate on instructions per request (issue 19). GaiaRouter (release) runs under
 # callgrind in front of mock-upstream; one connection sends paced requests of each kind — OpenAI, Anthropic and
-# Gemini chat completions and an OpenAI stream — and the user-space instructions executed per answered request
-# (every thread) are compared with the committed budget, scripts/bench/instructions-budget.json. Instruction
+# Gemini chat completions, and a stream from each (every stream decoder has its own per-event path) — and the
+# user-space instructions executed per answered request (every thread) are compared with the committed budget,
+# scripts/bench/instructions-budget.json. Instruction
 # counts are stable on shared machines where time is not (about 2 % run to run).
 #
 # A kind more than PERF_GATE_TOLERANCE (default 5) % above its budget fails the gate, with the figures. A kind
@@ -127,6 +128,8 @@ measure ir-openai "$(body openai/gpt-4o-mini)" >>"$results"
 measure ir-anthropic "$(body anthropic/claude-sonnet-4-5)" >>"$results"
 measure ir-gemini "$(body google/gemini-2.5-flash)" >>"$results"
 measure ir-openai-stream "$(body openai/gpt-4o-mini stream)" >>"$results"
+measure ir-anthropic-stream "$(body anthropic/claude-sonnet-4-5 stream)" >>"$results"
+measure ir-gemini-stream "$(body google/gemini-2.5-flash stream)" >>"$results"
 
 python3 - "$results" "$budget_file" "$tolerance" "${PERF_GATE_WRITE:-}" <<'PY'
 import json, math, sys

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use gaia_core::{GaiaError, StreamEvent};
 
-use super::wire::{Block, BlockDelta, MessageDeltaBody, StreamWire, WireUsage};
+use super::wire::{Block, BlockDelta, BlockDeltaEvent, MessageDeltaBody, StreamWire, WireUsage};
 use super::{DIALECT, STRUCTURED_OUTPUT_TOOL, UsageCounts, answer_finish_reason, error_kind};
 use crate::codec::{ResponseMeta, StreamDecoder};
 use crate::sse::SseEvent;
@@ -209,10 +209,28 @@ fn push_reasoning(out: &mut Vec<StreamEvent>, text: String) {
     }
 }
 
+/// A `content_block_delta` event (named so by its SSE `event:` line, as Anthropic sends every event) read
+/// through [`BlockDeltaEvent`]; `None` — read it through [`StreamWire`] — for any other event, or one whose
+/// data is not exactly that shape.
+fn block_delta_fast(event: &SseEvent) -> Option<StreamWire> {
+    if event.event.as_deref() != Some("content_block_delta") {
+        return None;
+    }
+    let fast: BlockDeltaEvent = serde_json::from_str(&event.data).ok()?;
+    (fast.kind == "content_block_delta").then(|| StreamWire::ContentBlockDelta {
+        index: fast.index,
+        delta: fast.delta.into_delta(),
+    })
+}
+
 impl StreamDecoder for AnthropicStreamDecoder {
     fn decode(&mut self, event: &SseEvent) -> Result<Vec<StreamEvent>, GaiaError> {
         let mut out = Vec::new();
         if self.done || event.data.trim().is_empty() {
+            return Ok(out);
+        }
+        if let Some(wire) = block_delta_fast(event) {
+            self.decode_wire(wire, &mut out);
             return Ok(out);
         }
         let wire: StreamWire = serde_json::from_str(&event.data)

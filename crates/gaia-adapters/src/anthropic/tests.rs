@@ -888,3 +888,51 @@ fn a_tool_result_of_several_text_blocks_keeps_them_as_blocks() {
         json!([{"type": "text", "text": "first block"}, {"type": "text", "text": "second block"}])
     );
 }
+
+#[test]
+fn block_deltas_read_the_same_on_the_fast_path_as_through_the_tagged_enum() {
+    let deltas = [
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "héllo \"x\""}}),
+        json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"a\":"}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "hmm"}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "sig"}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "citations_delta", "citation": {}}}),
+        // A field another variant reads, of the wrong type: the tagged enum ignores it, so must the result.
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "ok", "partial_json": 5}}),
+        // The event line names a delta, the data is another event: the data decides.
+        json!({"type": "message_stop"}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta"}}),
+    ];
+    let start = [
+        json!({"type": "message_start", "message": {"id": "m", "model": "c"}}),
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}}),
+    ];
+    for data in deltas {
+        let mut outputs = Vec::new();
+        for name in [Some("content_block_delta"), None] {
+            let mut decoder = AnthropicStreamDecoder::new(meta());
+            for e in &start {
+                decoder.decode(&event(e.clone())).unwrap();
+            }
+            let sse = SseEvent {
+                event: name.map(str::to_owned),
+                data: data.to_string(),
+            };
+            outputs.push(decoder.decode(&sse).map_err(|e| e.message));
+        }
+        assert_eq!(outputs[0], outputs[1], "{data}");
+    }
+    // What neither reads is refused by both, with the tagged enum's message.
+    for data in [
+        json!({"type": "content_block_delta", "delta": {"type": "text_delta", "text": "x"}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": null}}),
+    ] {
+        let sse = SseEvent {
+            event: Some("content_block_delta".to_owned()),
+            data: data.to_string(),
+        };
+        let err = AnthropicStreamDecoder::new(meta()).decode(&sse).unwrap_err();
+        assert_eq!(err.status(), 502, "{data}");
+    }
+}

@@ -3,6 +3,8 @@
 //! Unknown block, delta and event types deserialize to `Other` and are skipped: Anthropic's versioning
 //! policy allows adding new ones at any time.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -130,6 +132,54 @@ pub(super) enum BlockDelta {
     },
     #[serde(other)]
     Other,
+}
+
+/// A `content_block_delta` event read straight into its fields — the one event a stream repeats, read
+/// without the intermediate tree serde builds for an internally tagged enum such as [`StreamWire`] and
+/// [`BlockDelta`] (about half of their cost per event). `type` is kept so the caller can check it; anything
+/// this shape does not read the same way as [`StreamWire`] (a wrong type, a field of the wrong type) fails
+/// here and is read again through [`StreamWire`], which decides.
+#[derive(Debug, Deserialize)]
+pub(super) struct BlockDeltaEvent<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    pub index: u32,
+    #[serde(borrow)]
+    pub delta: FlatBlockDelta<'a>,
+}
+
+/// Every [`BlockDelta`] variant's fields side by side, told apart by `type`.
+#[derive(Debug, Deserialize)]
+pub(super) struct FlatBlockDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub partial_json: String,
+    #[serde(default)]
+    pub thinking: String,
+    #[serde(default)]
+    pub signature: String,
+}
+
+impl FlatBlockDelta<'_> {
+    /// The variant its `type` names, as [`BlockDelta`]'s own deserializer would have made it.
+    pub fn into_delta(self) -> BlockDelta {
+        match self.kind.as_ref() {
+            "text_delta" => BlockDelta::TextDelta { text: self.text },
+            "input_json_delta" => BlockDelta::InputJsonDelta {
+                partial_json: self.partial_json,
+            },
+            "thinking_delta" => BlockDelta::ThinkingDelta {
+                thinking: self.thinking,
+            },
+            "signature_delta" => BlockDelta::SignatureDelta {
+                signature: self.signature,
+            },
+            _ => BlockDelta::Other,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
