@@ -932,7 +932,9 @@ fn block_deltas_read_the_same_on_the_fast_path_as_through_the_tagged_enum() {
             event: Some("content_block_delta".to_owned()),
             data: data.to_string(),
         };
-        let err = AnthropicStreamDecoder::new(meta()).decode(&sse).unwrap_err();
+        let err = AnthropicStreamDecoder::new(meta())
+            .decode(&sse)
+            .unwrap_err();
         assert_eq!(err.status(), 502, "{data}");
     }
 }
