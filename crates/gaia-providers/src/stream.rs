@@ -194,11 +194,11 @@ impl Stream for Decoded {
         loop {
             if let Some(event) = this.state.pending.pop_front() {
                 if this.state.finished && this.state.pending.is_empty() {
-                    // The terminal event: a finished stream keeps its connection, a failed one closes it.
+                    // The terminal event: a finished stream keeps its connection (drained), a failed one
+                    // closes it (dropped).
                     if let (StreamEvent::Done, Some(body)) = (&event, this.body.take()) {
                         drain(body);
                     }
-                    this.body = None;
                 }
                 return Poll::Ready(Some(event));
             }
