@@ -23,6 +23,8 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::broadcast;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 pub use bus::Event;
 pub use rate::{Rate, RateVerdict, gcra_parameters};
@@ -60,8 +62,11 @@ impl std::str::FromStr for FailureMode {
 /// How to reach Redis and what to do without it.
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
-    /// `redis://[user:password@]host:port[/db]` (the client is built without TLS).
+    /// `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS.
     pub url: String,
+    /// For `rediss://`: whom to trust and who we are (the system's roots and no client certificate when
+    /// empty).
+    pub tls: TlsFiles,
     /// Prepended to every key and channel, so several deployments can share one Redis.
     pub prefix: String,
     pub failure: FailureMode,
@@ -69,10 +74,44 @@ pub struct ClusterConfig {
     pub timeout: Duration,
 }
 
+/// The PEM contents `rediss://` is opened with (read by the caller: this crate opens no file).
+#[derive(Clone, Default)]
+pub struct TlsFiles {
+    /// The certificate authority (or bundle) that issued Redis' certificate. Set, it replaces the system's
+    /// roots: a private Redis is trusted through its own authority only.
+    pub root_ca: Option<Vec<u8>>,
+    /// A client certificate chain and its private key, for a Redis that asks for one
+    /// (`tls-auth-clients yes`).
+    pub client: Option<ClientCertificate>,
+}
+
+/// A client certificate chain and its key (PEM); the key is never printed.
+#[derive(Clone)]
+pub struct ClientCertificate {
+    pub chain: Vec<u8>,
+    pub key: Vec<u8>,
+}
+
+impl TlsFiles {
+    fn is_empty(&self) -> bool {
+        self.root_ca.is_none() && self.client.is_none()
+    }
+}
+
+impl std::fmt::Debug for TlsFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsFiles")
+            .field("root_ca", &self.root_ca.is_some())
+            .field("client_certificate", &self.client.is_some())
+            .finish()
+    }
+}
+
 impl ClusterConfig {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            tls: TlsFiles::default(),
             prefix: "gaia:".to_owned(),
             failure: FailureMode::Open,
             timeout: Duration::from_millis(250),
@@ -141,8 +180,7 @@ impl Cluster {
     /// Tokio runtime). Never waits for Redis: an instance starts while Redis is down, counts it as down,
     /// and uses it once it answers.
     pub fn start(config: ClusterConfig) -> Result<Arc<Self>, BadUrl> {
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| BadUrl(format!("not a Redis URL ({:?})", e.kind())))?;
+        let client = client(&config.url, &config.tls)?;
         let manager = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.timeout.max(Duration::from_millis(500))))
             .set_response_timeout(Some(config.timeout))
@@ -232,6 +270,71 @@ impl Cluster {
     }
 }
 
+/// The client for `url`: plain for `redis://`; for `rediss://`, TLS through rustls with the system's roots,
+/// or only `tls.root_ca` when given, and `tls.client` when Redis asks for a client certificate.
+fn client(url: &str, tls: &TlsFiles) -> Result<redis::Client, BadUrl> {
+    let not_a_url = |e: redis::RedisError| BadUrl(format!("not a Redis URL ({:?})", e.kind()));
+    if !url.starts_with("rediss://") {
+        if !tls.is_empty() {
+            return Err(BadUrl(
+                "a certificate authority or client certificate needs a rediss:// URL".to_owned(),
+            ));
+        }
+        return redis::Client::open(url).map_err(not_a_url);
+    }
+    // redis builds its rustls configuration with the process' default crypto provider; the tree has two
+    // (aws-lc-rs for reqwest, ring for sqlx), so none is chosen by itself. Ours, unless one is installed.
+    let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
+    if tls.is_empty() {
+        return redis::Client::open(url).map_err(not_a_url);
+    }
+    // What redis would only find at each connection (a bundle that trusts nobody, a key rustls cannot
+    // sign with) stops the start instead.
+    if let Some(pem) = &tls.root_ca
+        && certificates(pem)?.is_empty()
+    {
+        return Err(BadUrl(
+            "the certificate authority file holds no PEM certificate".to_owned(),
+        ));
+    }
+    if let Some(client) = &tls.client {
+        check_client_certificate(client)?;
+    }
+    let info = redis::IntoConnectionInfo::into_connection_info(url).map_err(not_a_url)?;
+    let certificates = redis::TlsCertificates {
+        client_tls: tls.client.as_ref().map(|c| redis::ClientTlsConfig {
+            client_cert: c.chain.clone(),
+            client_key: c.key.clone(),
+        }),
+        root_cert: tls.root_ca.clone(),
+    };
+    // The errors left are the certificates' (PEM that does not parse); they quote no secret.
+    redis::Client::build_with_tls(info, certificates)
+        .map_err(|e| BadUrl(format!("the TLS certificates cannot be used ({e})")))
+}
+
+fn certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, BadUrl> {
+    CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| BadUrl(format!("a certificate file does not parse as PEM ({e})")))
+}
+
+fn check_client_certificate(client: &ClientCertificate) -> Result<(), BadUrl> {
+    if certificates(&client.chain)?.is_empty() {
+        return Err(BadUrl(
+            "the client certificate file holds no PEM certificate".to_owned(),
+        ));
+    }
+    // Not the parser's message: it could quote the key.
+    let key = PrivateKeyDer::from_pem_slice(&client.key)
+        .map_err(|_| BadUrl("the client key file holds no PEM private key".to_owned()))?;
+    tokio_rustls::rustls::crypto::aws_lc_rs::default_provider()
+        .key_provider
+        .load_private_key(key)
+        .map_err(|_| BadUrl("the client key is not a private key TLS can sign with".to_owned()))?;
+    Ok(())
+}
+
 /// Marks Redis up or down every second (at once when a command fails), so a request never waits on a
 /// Redis that is down and the instance recovers by itself.
 async fn probe(cluster: std::sync::Weak<Cluster>) {
@@ -254,3 +357,5 @@ async fn probe(cluster: std::sync::Weak<Cluster>) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tls_tests;

@@ -38,10 +38,49 @@ impl RedisServer {
     /// Starts `redis-server` (or `GAIA_TEST_REDIS_SERVER`) on `port` and waits until it accepts
     /// connections.
     pub fn start(port: u16) -> std::io::Result<Self> {
+        Self::start_with(port, &["--port", &port.to_string()])
+    }
+
+    /// Starts one that speaks only TLS on `port` (`rediss://`), with the server certificate and key and
+    /// the authority client certificates must come from (PEM files); `require_client_certificate` makes
+    /// it refuse a client without one. The redis-server must be built with TLS (Debian's is).
+    pub fn start_tls(
+        port: u16,
+        cert: &std::path::Path,
+        key: &std::path::Path,
+        client_ca: &std::path::Path,
+        require_client_certificate: bool,
+    ) -> std::io::Result<Self> {
+        let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+        Self::start_with(
+            port,
+            &[
+                "--port",
+                "0",
+                "--tls-port",
+                &port.to_string(),
+                "--tls-cert-file",
+                &path(cert),
+                "--tls-key-file",
+                &path(key),
+                "--tls-ca-cert-file",
+                &path(client_ca),
+                "--tls-auth-clients",
+                if require_client_certificate {
+                    "yes"
+                } else {
+                    "no"
+                },
+            ],
+        )
+    }
+
+    fn start_with(port: u16, listen: &[&str]) -> std::io::Result<Self> {
         let bin =
             std::env::var("GAIA_TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned());
         let child = Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(listen)
+            .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

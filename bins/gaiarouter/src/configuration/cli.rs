@@ -117,10 +117,24 @@ pub struct Cli {
     #[arg(long, env = "GAIA_STATIC_DIR", global = true)]
     pub static_dir: Option<String>,
 
-    /// Redis shared by every instance (redis://[user:password@]host:port[/db]): per-minute
+    /// Redis shared by every instance (redis://[user:password@]host:port[/db], or rediss:// for TLS): per-minute
     /// limits exact across instances, changes announced to all within a second. Unset: per instance.
     #[arg(long, env = "GAIA_REDIS_URL", hide_env_values = true, global = true)]
     pub redis_url: Option<String>,
+
+    /// With a rediss:// GAIA_REDIS_URL: the certificate authority (PEM) that issued Redis' certificate,
+    /// trusted instead of the system's roots. Unset: the system's roots.
+    #[arg(long, env = "GAIA_REDIS_CA_FILE", global = true)]
+    pub redis_ca_file: Option<String>,
+
+    /// With a rediss:// GAIA_REDIS_URL: a client certificate chain (PEM), for a Redis that asks for one
+    /// (`tls-auth-clients yes`). Needs GAIA_REDIS_CLIENT_KEY_FILE.
+    #[arg(long, env = "GAIA_REDIS_CLIENT_CERT_FILE", global = true)]
+    pub redis_client_cert_file: Option<String>,
+
+    /// The private key (PEM) of GAIA_REDIS_CLIENT_CERT_FILE.
+    #[arg(long, env = "GAIA_REDIS_CLIENT_KEY_FILE", global = true)]
+    pub redis_client_key_file: Option<String>,
 
     /// With GAIA_REDIS_URL, what to do while Redis is unreachable: `open` (check per-minute limits on this
     /// instance's own buckets) or `closed` (refuse requests that have a per-minute limit, 503).

@@ -85,6 +85,9 @@ pub struct RedisSettings {
     pub url: Secret,
     pub failure: gaia_cluster::FailureMode,
     pub prefix: String,
+    /// For `rediss://`: `GAIA_REDIS_CA_FILE`, `GAIA_REDIS_CLIENT_CERT_FILE` and `GAIA_REDIS_CLIENT_KEY_FILE`,
+    /// read at start-up (`Debug` says only which are set).
+    pub tls: gaia_cluster::TlsFiles,
 }
 
 impl RedisSettings {
@@ -95,21 +98,63 @@ impl RedisSettings {
         let Some(url) = non_empty(cli.redis_url.take()) else {
             return Ok(None);
         };
-        if url.starts_with("rediss://") {
+        let tls = !url.starts_with("redis://");
+        if tls && !url.starts_with("rediss://") {
+            // Not echoed: it may hold a password.
             return Err(err(
                 "GAIA_REDIS_URL",
-                "rediss:// (TLS) is not supported by this build; use redis:// on a private network, or a TLS tunnel (stunnel, spiped) to a TLS-only Redis",
+                "must be a redis:// or rediss:// (TLS) URL",
             ));
         }
-        if !url.starts_with("redis://") {
-            // Not echoed: it may hold a password.
-            return Err(err("GAIA_REDIS_URL", "must be a redis:// URL"));
+        let files = Self::tls_files(cli)?;
+        if !tls && (files.root_ca.is_some() || files.client.is_some()) {
+            return Err(err(
+                "GAIA_REDIS_URL",
+                "GAIA_REDIS_CA_FILE and GAIA_REDIS_CLIENT_CERT_FILE are for TLS: use a rediss:// URL",
+            ));
         }
         Ok(Some(Self {
             url: Secret::new(url),
             failure,
             prefix: or_default(&cli.redis_prefix, "gaia:"),
+            tls: files,
         }))
+    }
+
+    fn tls_files(cli: &mut Cli) -> Result<gaia_cluster::TlsFiles, ConfigError> {
+        let read = |variable: &'static str, path: Option<String>| -> Result<_, ConfigError> {
+            non_empty(path)
+                .map(|p| {
+                    std::fs::read(&p).map_err(|e| err(variable, format!("cannot read {p}: {e}")))
+                })
+                .transpose()
+        };
+        let root_ca = read("GAIA_REDIS_CA_FILE", cli.redis_ca_file.take())?;
+        let chain = read(
+            "GAIA_REDIS_CLIENT_CERT_FILE",
+            cli.redis_client_cert_file.take(),
+        )?;
+        let key = read(
+            "GAIA_REDIS_CLIENT_KEY_FILE",
+            cli.redis_client_key_file.take(),
+        )?;
+        let client = match (chain, key) {
+            (Some(chain), Some(key)) => Some(gaia_cluster::ClientCertificate { chain, key }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(err(
+                    "GAIA_REDIS_CLIENT_KEY_FILE",
+                    "must be set with GAIA_REDIS_CLIENT_CERT_FILE",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(err(
+                    "GAIA_REDIS_CLIENT_CERT_FILE",
+                    "must be set with GAIA_REDIS_CLIENT_KEY_FILE",
+                ));
+            }
+        };
+        Ok(gaia_cluster::TlsFiles { root_ca, client })
     }
 }
 
@@ -379,8 +424,33 @@ mod tests {
         assert_eq!(redis.failure, gaia_cluster::FailureMode::Open);
         assert_eq!(redis.prefix, "gaia:");
         assert!(!format!("{s:?}").contains("pw-123"));
-        let e = parse(&["--redis-url", "rediss://h:6380"]).unwrap_err();
-        assert!(e.message.contains("not supported"));
+        let tls = parse(&["--redis-url", "rediss://:pw-123@h:6380"]).unwrap();
+        let tls = tls.redis.unwrap();
+        assert!(tls.tls.root_ca.is_none() && tls.tls.client.is_none());
+        let e = parse(&[
+            "--redis-url",
+            "rediss://h:6380",
+            "--redis-ca-file",
+            "/nonexistent/ca.pem",
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "GAIA_REDIS_CA_FILE");
+        let pem = std::env::temp_dir().join(format!("gaia-redis-ca-{}.pem", std::process::id()));
+        std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\n").unwrap();
+        let pem_path = pem.to_string_lossy().into_owned();
+        let s = parse(&["--redis-url", "rediss://h", "--redis-ca-file", &pem_path]).unwrap();
+        assert!(s.redis.unwrap().tls.root_ca.is_some());
+        let e = parse(&["--redis-url", "redis://h", "--redis-ca-file", &pem_path]).unwrap_err();
+        assert!(e.message.contains("rediss://"));
+        let e = parse(&[
+            "--redis-url",
+            "rediss://h",
+            "--redis-client-cert-file",
+            &pem_path,
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "GAIA_REDIS_CLIENT_KEY_FILE");
+        let _ = std::fs::remove_file(&pem);
         let e = parse(&["--redis-url", "http://:pw-123@h"]).unwrap_err();
         assert_eq!(e.variable, "GAIA_REDIS_URL");
         assert!(!e.to_string().contains("pw-123"));

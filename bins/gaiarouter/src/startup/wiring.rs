@@ -205,6 +205,7 @@ pub(super) async fn cluster(settings: &Settings) -> Result<Option<Arc<Cluster>>,
     let cluster = Cluster::start(ClusterConfig {
         prefix: redis.prefix.clone(),
         failure: redis.failure,
+        tls: redis.tls.clone(),
         ..ClusterConfig::new(redis.url.expose())
     })
     .map_err(|e| StartupError::Config(e.to_string()))?;

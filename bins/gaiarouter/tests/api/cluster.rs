@@ -61,6 +61,14 @@ impl Instances {
                 env.push(("GAIA_REDIS_URL", server.url()));
                 env.push(("GAIA_REDIS_FAILURE", failure.to_owned()));
             }
+            Redis::Tls(server, ca_file) => {
+                env.push((
+                    "GAIA_REDIS_URL",
+                    format!("rediss://localhost:{}", server.port),
+                ));
+                env.push(("GAIA_REDIS_CA_FILE", ca_file.display().to_string()));
+                env.push(("GAIA_REDIS_FAILURE", "closed".to_owned()));
+            }
         }
         // One after the other: the first migrates the database.
         let gws = (0..n).map(|_| Gateway::start(dir.path(), &env)).collect();
@@ -142,6 +150,8 @@ enum Redis<'a> {
     Shared,
     /// A server of the test's own (it may stop it), with GAIA_REDIS_FAILURE.
     Own(&'a RedisServer, &'static str),
+    /// A server of the test's own speaking only TLS, and the authority's certificate file.
+    Tls(&'a RedisServer, &'a std::path::Path),
 }
 
 async fn recorded(gw: &Gateway) -> u64 {
@@ -222,6 +232,56 @@ async fn per_minute_limits_hold_across_three_instances_and_statistics_add_up() {
         assert_eq!(sample(&m, "gaia_limiter_local_fallbacks_total"), 0);
     }
     assert_eq!(refused, ((150 - ok) as u64, (90 - ok_org) as u64));
+    for gw in cluster.gws {
+        gw.terminate();
+    }
+}
+
+#[tokio::test]
+async fn instances_share_their_limits_through_a_tls_only_redis_trusted_through_its_own_authority() {
+    if testing::redis_url().unwrap().is_none() {
+        return;
+    }
+    // A redis-server that speaks only TLS, with a certificate from an authority of the test's own.
+    let pki = crate::upstream_tls::pki();
+    let files = tempfile::tempdir().unwrap();
+    let file = |name: &str, pem: &str| {
+        let path = files.path().join(name);
+        std::fs::write(&path, pem).unwrap();
+        path
+    };
+    let (ca, cert, key) = (
+        file("ca.pem", &pki.ca_pem),
+        file("redis.pem", &pki.cert_pem),
+        file("redis.key", &pki.key_pem),
+    );
+    let server =
+        RedisServer::start_tls(testing::free_port().unwrap(), &cert, &key, &ca, false).unwrap();
+    // GAIA_REDIS_FAILURE=closed: a request admitted below was checked in Redis, not locally.
+    let Some(cluster) = Instances::start(2, Redis::Tls(&server, &ca)).await else {
+        return;
+    };
+    for i in 0..2 {
+        until_ready_says(cluster.at(i), "shared").await;
+        assert_eq!(ready(cluster.at(i)).await["redis"], "up", "instance {i}");
+    }
+    let (_, _, key) = cluster
+        .tenant(json!({}), json!({"rate_limit_rpm": 6}))
+        .await;
+    let started = Instant::now();
+    let statuses = cluster.round_robin(&[&key], 14).await;
+    let ok = count(&statuses, 200);
+    assert_eq!(ok + count(&statuses, 429), 14, "{statuses:?}");
+    assert!(
+        (6..=at_most(6, started.elapsed())).contains(&ok),
+        "{ok} admitted in {:?}",
+        started.elapsed()
+    );
+    for i in 0..2 {
+        let m = metrics(cluster.at(i)).await;
+        assert_eq!(sample(&m, "gaia_redis_up"), 1, "instance {i}");
+        assert_eq!(sample(&m, "gaia_limiter_unavailable_refusals_total"), 0);
+    }
     for gw in cluster.gws {
         gw.terminate();
     }

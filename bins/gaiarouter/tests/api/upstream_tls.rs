@@ -9,16 +9,19 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// A private certificate authority, and a server certificate it issued for `localhost` and 127.0.0.1.
-struct Pki {
-    ca_pem: String,
+/// A private certificate authority, and a server certificate it issued for `localhost` and 127.0.0.1
+/// (also as PEM, for servers that read files: `cluster::`'s TLS Redis).
+pub(crate) struct Pki {
+    pub(crate) ca_pem: String,
+    pub(crate) cert_pem: String,
+    pub(crate) key_pem: String,
     cert: rustls_pki_types::CertificateDer<'static>,
     key: rustls_pki_types::PrivateKeyDer<'static>,
 }
 
 use tokio_rustls::rustls::pki_types as rustls_pki_types;
 
-fn pki() -> Pki {
+pub(crate) fn pki() -> Pki {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -33,6 +36,8 @@ fn pki() -> Pki {
     let cert = params.signed_by(&key, &ca).unwrap();
     Pki {
         ca_pem: ca.pem(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
         cert: cert.der().clone(),
         key: rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
     }
