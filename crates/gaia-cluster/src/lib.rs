@@ -59,8 +59,8 @@ impl std::str::FromStr for FailureMode {
     }
 }
 
-/// How to reach Redis and what to do without it.
-#[derive(Debug, Clone)]
+/// How to reach Redis and what to do without it. `Debug` leaves the URL out: it may hold a password.
+#[derive(Clone)]
 pub struct ClusterConfig {
     /// `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS.
     pub url: String,
@@ -72,6 +72,17 @@ pub struct ClusterConfig {
     pub failure: FailureMode,
     /// How long one command may take before Redis counts as down.
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for ClusterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterConfig")
+            .field("tls", &self.tls)
+            .field("prefix", &self.prefix)
+            .field("failure", &self.failure)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The PEM contents `rediss://` is opened with (read by the caller: this crate opens no file).

@@ -309,6 +309,11 @@ async fn tls_material_that_cannot_work_stops_the_start_without_quoting_it() {
         },
         "debug",
     );
-    let printed = format!("{:?}", config.tls);
+    let config = ClusterConfig {
+        url: "rediss://:pw-123@h".to_owned(),
+        ..config
+    };
+    let printed = format!("{config:?}");
     assert!(!printed.contains("PRIVATE KEY"), "{printed}");
+    assert!(!printed.contains("pw-123"), "{printed}");
 }
