@@ -104,6 +104,17 @@ pub struct RecentError {
     pub message: String,
 }
 
+/// Whose credential the provider refused, which decides what [`Circuit::refused_credential`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusedCredential<'a> {
+    /// A channel from the configuration: the API cannot re-enable it, so it is opened for the longest
+    /// cooldown instead.
+    Configured,
+    /// A stored channel, with its credential in the sealed form it was built from (`None`: stored without
+    /// one); disabled in the database only while the row still holds that credential.
+    Stored { sealed_key: Option<&'a str> },
+}
+
 /// May a request use the channel now?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admit {
@@ -274,16 +285,14 @@ impl Circuit {
     /// The provider refused the channel's credential (401/403). A stored channel is disabled until an
     /// operator re-enables it; one from the configuration (which the API cannot re-enable) is opened for
     /// the longest cooldown instead, so a fixed key is picked up without a restart.
-    /// `stored`: the channel's stored credential in its sealed form (`Some(None)`: a stored channel without
-    /// one); `None` for a channel from the configuration.
     pub fn refused_credential(
         &self,
         now: Instant,
         reason: &str,
         error: RecentError,
-        stored: Option<Option<&str>>,
+        credential: RefusedCredential<'_>,
     ) {
-        if let Some(sealed_key) = stored {
+        if let RefusedCredential::Stored { sealed_key } = credential {
             self.disable_refused(reason, error, sealed_key.map(str::to_owned));
             return;
         }

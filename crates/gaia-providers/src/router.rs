@@ -16,7 +16,7 @@ use gaia_core::{
 };
 
 use crate::channel::{self, Channel, ChannelSource};
-use crate::health::RecentError;
+use crate::health::{RecentError, RefusedCredential};
 use crate::provider::EventStream;
 use crate::registry::Target;
 use crate::timing;
@@ -216,8 +216,12 @@ where
                             Instant::now(),
                             "the provider refused this channel's credential (401/403)",
                             recent(&err),
-                            (ch.source == ChannelSource::Database)
-                                .then_some(ch.sealed_key.as_deref()),
+                            match ch.source {
+                                ChannelSource::Database => RefusedCredential::Stored {
+                                    sealed_key: ch.sealed_key.as_deref(),
+                                },
+                                ChannelSource::Config => RefusedCredential::Configured,
+                            },
                         );
                     }
                     tracing::warn!(provider = target.provider.name(), channel = %ch.name, model = %target.model.id, code = err.code(), error = %err.message, "channel cannot serve; trying the next one");
