@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FRONTEND := frontend
 
-.PHONY: run build frontend test test-rust test-sdk test-schema test-frontend lint fmt bench perf-gate soak clean-pg clean-mysql help
+.PHONY: run build frontend test test-rust test-sdk test-schema test-frontend test-dashboard lint fmt bench perf-gate soak dashboard clean-pg clean-mysql help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -19,7 +19,7 @@ frontend: ## build the admin UI into frontend/dist (skipped until the UI exists)
 	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build; \
 	else echo "frontend: no package.json yet, skipping"; fi
 
-test: test-rust test-sdk test-schema test-frontend ## run every test (Rust on SQLite, PostgreSQL and MySQL, the OpenAI and Anthropic SDKs end to end, the OpenAPI fuzzer, the UI)
+test: test-rust test-sdk test-schema test-frontend test-dashboard ## run every test (Rust on SQLite, PostgreSQL and MySQL, the OpenAI and Anthropic SDKs end to end, the OpenAPI fuzzer, the UI, the dashboard's queries)
 
 # PostgreSQL, MySQL (MariaDB) and Redis are provided by scripts/ensure-postgres.sh, scripts/ensure-mysql.sh
 # and scripts/ensure-redis.sh (throwaway servers; installed with apt when missing on Debian as root).
@@ -63,6 +63,11 @@ test-frontend:
 	  cd $(FRONTEND) && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test && npm run test:e2e; \
 	else echo "test-frontend: no frontend yet, skipping"; fi
 
+# Every query of the Grafana dashboard against a real Prometheus scraping two instances under mixed traffic
+# (scripts/dashboard.sh, about 3 minutes); docs/deployment/grafana/dashboard.png is left as it is.
+test-dashboard:
+	DASHBOARD_NO_DOCS=1 bash scripts/dashboard.sh
+
 lint: ## formatting and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -78,6 +83,9 @@ perf-gate: ## instructions per request under callgrind against scripts/bench/ins
 
 soak: ## sustained mixed load on the release binary, memory over time; SOAK_DURATION=10m (see docs/soak.md)
 	scripts/soak.sh
+
+dashboard: ## every query of the Grafana dashboard against a real Prometheus scraping two instances under mixed traffic; writes docs/deployment/grafana/dashboard.png
+	bash scripts/dashboard.sh
 
 clean-pg: ## stop and remove the throwaway test PostgreSQL cluster
 	@d=$${GAIA_PG_DIR:-$${TMPDIR:-/tmp}/gaiarouter-test-pg}; b=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1); \
