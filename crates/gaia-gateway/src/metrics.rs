@@ -112,6 +112,12 @@ impl GatewayMetrics {
             "Times a request left a model for the next target of its alias, by API.",
             &["api"],
         );
+        // Counters whose label values are known start at zero: a series that first appears at 1 hides its
+        // first increment from rate() and increase().
+        for api in gaia_core::InboundApi::ALL {
+            retries.with_label_values(&[api.as_str()]);
+            fallbacks.with_label_values(&[api.as_str()]);
+        }
         Self {
             registry,
             requests,
@@ -192,6 +198,19 @@ impl GatewayMetrics {
         }
     }
 
+    /// Starts the upstream-error counters of these channels (provider, channel name) at zero for every
+    /// failure kind, so the first failure of a kind shows in rate() and increase() (a series that first
+    /// appears at 1 hides it). Called with the channel list on each scrape; known series are left as they
+    /// are.
+    pub fn know_channels<'a>(&self, channels: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        for (provider, channel) in channels {
+            for kind in gaia_providers::router::FAILURE_KINDS {
+                self.upstream_errors
+                    .with_label_values(&[provider, channel, kind]);
+            }
+        }
+    }
+
     /// The families in the Prometheus text format, appended to `out`.
     pub fn write_prometheus(&self, out: &mut String) {
         let mut buf = Vec::with_capacity(8 * 1024);
@@ -268,5 +287,37 @@ mod tests {
         }
         assert!(!out.contains("key-secret-id") && !out.contains("org-id"));
         assert!(!out.contains("whatever-the-client-sent"));
+    }
+
+    #[test]
+    fn counters_with_known_labels_start_at_zero_so_a_first_increment_shows_in_rate() {
+        let m = GatewayMetrics::new();
+        m.know_channels([("openai", "default"), ("openai", "eu-key-2")]);
+        let mut out = String::new();
+        m.write_prometheus(&mut out);
+        for api in InboundApi::ALL {
+            for family in ["gaia_upstream_retries_total", "gaia_fallbacks_total"] {
+                let line = format!("{family}{{api=\"{}\"}} 0", api.as_str());
+                assert!(out.contains(&line), "{line} missing from\n{out}");
+            }
+        }
+        for channel in ["default", "eu-key-2"] {
+            for kind in gaia_providers::router::FAILURE_KINDS {
+                let line = format!(
+                    "gaia_upstream_errors_total{{channel=\"{channel}\",kind=\"{kind}\",provider=\"openai\"}} 0"
+                );
+                assert!(out.contains(&line), "{line} missing from\n{out}");
+            }
+        }
+        // Knowing a channel again leaves its counts as they are.
+        m.upstream_errors
+            .with_label_values(&["openai", "default", "auth"])
+            .inc();
+        m.know_channels([("openai", "default")]);
+        let mut out = String::new();
+        m.write_prometheus(&mut out);
+        assert!(out.contains(
+            r#"gaia_upstream_errors_total{channel="default",kind="auth",provider="openai"} 1"#
+        ));
     }
 }

@@ -59,8 +59,21 @@ pub struct Attempts {
     pub failures: Vec<(Arc<Channel>, &'static str)>,
 }
 
+/// Every value [`failure_kind`] gives, so metrics can start each at zero.
+pub const FAILURE_KINDS: [&str; 9] = [
+    "timeout",
+    "connect",
+    "rate_limited",
+    "auth",
+    "not_found",
+    "bad_request",
+    "server_error",
+    "busy",
+    "other",
+];
+
 /// A failure as metrics count it: `timeout`, `connect`, `rate_limited`, `auth`, `not_found`,
-/// `bad_request`, `server_error` or `other`.
+/// `bad_request`, `server_error`, `busy` or `other` (one of [`FAILURE_KINDS`]).
 pub fn failure_kind(err: &GaiaError) -> &'static str {
     match err.code() {
         "upstream_timeout" => "timeout",

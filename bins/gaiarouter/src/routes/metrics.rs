@@ -75,11 +75,15 @@ fn label(v: &str) -> String {
 }
 
 /// Each channel's circuit: its state (1 for the current one of `closed`, `open`, `half_open`, `disabled`)
-/// and how often it opened.
+/// and how often it opened. Each channel's upstream-error counters start at zero for every kind.
 async fn channels(state: &AppState, out: &mut Exposition) {
     let Ok(all) = state.models.list_channels().await else {
         return;
     };
+    state
+        .pipeline
+        .metrics()
+        .know_channels(all.iter().map(|c| (c.provider.as_str(), c.name.as_str())));
     let mut states = Vec::with_capacity(all.len() * 4);
     let mut opened = Vec::with_capacity(all.len());
     for c in &all {
